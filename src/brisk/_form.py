@@ -1,0 +1,40 @@
+"""application/x-www-form-urlencoded encoding, shared by ``params=`` and ``data=``.
+
+Follows requests: a mapping or a list of pairs; a value that is a list/tuple repeats its key;
+``None`` values are left out; str keys and values are UTF-8 encoded; other values go through ``str()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["FormInput", "encode_form", "form_pairs"]
+
+FormInput = Mapping[Any, Any] | Iterable[tuple[Any, Any]]
+
+
+def form_pairs(data: FormInput) -> list[tuple[str | bytes, str | bytes]]:
+    """Flatten ``data`` into (key, value) pairs, dropping ``None`` values and expanding lists."""
+    items = data.items() if isinstance(data, Mapping) else data
+    pairs: list[tuple[str | bytes, str | bytes]] = []
+    for item in items:
+        try:
+            key, values = item
+        except (TypeError, ValueError):
+            raise ValueError(f"form data must be a mapping or pairs of (key, value), got item {item!r}") from None
+        if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+            values = (values,)
+        key_out = key if isinstance(key, str | bytes) else str(key)
+        for value in values:
+            if value is None:
+                continue
+            pairs.append((key_out, value if isinstance(value, str | bytes) else str(value)))
+    return pairs
+
+
+def encode_form(data: FormInput) -> str:
+    """Encode ``data`` as a query string or form body: ``{"q": "a b", "n": [1, 2]}`` -> ``q=a+b&n=1&n=2``."""
+    from urllib.parse import quote_plus
+
+    return "&".join(f"{quote_plus(key)}={quote_plus(value)}" for key, value in form_pairs(data))
