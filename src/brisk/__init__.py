@@ -1,4 +1,73 @@
-"""brisk: a fast HTTP client (placeholder until the public API lands)."""
-from .__version__ import __version__
+"""brisk: a fast, safe-by-default HTTP client with the requests API, in sync and async.
 
-__all__ = ["__version__"]
+>>> import brisk
+>>> r = brisk.get("https://api.example.com/items", params={"page": 2}, timeout=10)
+>>> r.raise_for_status()
+>>> r.json()
+
+Code written for requests runs unchanged after ``import brisk as requests``.
+"""
+
+from . import exceptions, status_codes
+from .__version__ import __version__
+from ._config import Limits
+from ._retry import Retry
+from .api import delete, get, head, options, patch, post, put, request
+from .auth import AuthBase, HTTPBasicAuth, HTTPBearerAuth, HTTPDigestAuth, HTTPProxyAuth
+from .exceptions import (
+    ConnectionError,
+    ConnectTimeout,
+    FileModeWarning,
+    HTTPError,
+    JSONDecodeError,
+    PoolTimeout,
+    ReadTimeout,
+    RequestException,
+    Timeout,
+    TooManyRedirects,
+    URLRequired,
+    WriteTimeout,
+)
+from .models import PreparedRequest, Request, Response
+from .sessions import AsyncSession, Session, session
+from .status_codes import codes
+
+__all__ = [
+    "AsyncSession",
+    "AuthBase",
+    "ConnectTimeout",
+    "ConnectionError",
+    "FileModeWarning",
+    "HTTPBasicAuth",
+    "HTTPBearerAuth",
+    "HTTPDigestAuth",
+    "HTTPError",
+    "HTTPProxyAuth",
+    "JSONDecodeError",
+    "Limits",
+    "PoolTimeout",
+    "PreparedRequest",
+    "ReadTimeout",
+    "Request",
+    "RequestException",
+    "Response",
+    "Retry",
+    "Session",
+    "Timeout",
+    "TooManyRedirects",
+    "URLRequired",
+    "WriteTimeout",
+    "__version__",
+    "codes",
+    "delete",
+    "exceptions",
+    "get",
+    "head",
+    "options",
+    "patch",
+    "post",
+    "put",
+    "request",
+    "session",
+    "status_codes",
+]

@@ -1,4 +1,4 @@
-"""Configuration objects: ``Timeout`` (per phase + total deadline) and ``Limits`` (pool and protocol limits).
+"""Configuration: the timeout values behind ``brisk.Timeout`` and ``Limits`` (pool and protocol limits).
 
 Both are immutable; build a new one to change a value.
 """
@@ -6,10 +6,9 @@ Both are immutable; build a new one to change a value.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "Limits", "Timeout", "TimeoutArg"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "TimeoutValues", "is_timeout_value"]
 
 _UNSET: Any = object()
 
@@ -20,9 +19,12 @@ DEFAULT_WRITE = 30.0
 DEFAULT_POOL = 30.0
 
 
-@dataclass(frozen=True, slots=True, init=False)
-class Timeout:
-    """Timeouts for each phase of a request, plus an optional deadline for the whole of it.
+class TimeoutValues:
+    """The setting half of ``brisk.Timeout`` (the class itself lives in ``brisk.exceptions``).
+
+    ``brisk.Timeout`` is both requests' exception (the base of ConnectTimeout, ReadTimeout, ...) and the
+    timeout setting: built with numbers or phase keywords it carries these values; built with a message it
+    is an ordinary exception. Phases:
 
     - ``connect``: DNS + TCP connect + TLS handshake (+ proxy tunnel).
     - ``read``: the longest wait for any single piece of the response.
@@ -32,29 +34,37 @@ class Timeout:
       Off by default, because it would cut long downloads; set it when you need a hard bound.
 
     ``None`` for a phase means "wait forever" for that phase.
-
-    >>> Timeout(5)                      # every phase 5 s
-    >>> Timeout(5, read=60)             # connect/write/pool 5 s, read 60 s
-    >>> Timeout(connect=3, total=20)    # others at their defaults, 20 s for everything
     """
 
-    connect: float | None
-    read: float | None
-    write: float | None
-    pool: float | None
-    total: float | None
+    _phases: tuple[float | None, float | None, float | None, float | None, float | None] = (
+        DEFAULT_CONNECT, DEFAULT_READ, DEFAULT_WRITE, DEFAULT_POOL, None)
 
-    def __init__(self, timeout: float | None = _UNSET, *, connect: float | None = _UNSET,
-                 read: float | None = _UNSET, write: float | None = _UNSET, pool: float | None = _UNSET,
-                 total: float | None = None) -> None:
-        if isinstance(timeout, Timeout):
-            connect, read, write, pool, total = (
-                timeout.connect if connect is _UNSET else connect,
-                timeout.read if read is _UNSET else read,
-                timeout.write if write is _UNSET else write,
-                timeout.pool if pool is _UNSET else pool,
-                timeout.total if total is None else total,
-            )
+    @property
+    def connect(self) -> float | None:
+        return self._phases[0]
+
+    @property
+    def read(self) -> float | None:
+        return self._phases[1]
+
+    @property
+    def write(self) -> float | None:
+        return self._phases[2]
+
+    @property
+    def pool(self) -> float | None:
+        return self._phases[3]
+
+    @property
+    def total(self) -> float | None:
+        return self._phases[4]
+
+    def _set_phases(self, timeout: Any, connect: Any, read: Any, write: Any, pool: Any, total: Any) -> None:
+        if isinstance(timeout, TimeoutValues):
+            base = timeout._phases
+            connect, read, write, pool = (base[i] if value is _UNSET else value
+                                          for i, value in enumerate((connect, read, write, pool)))
+            total = base[4] if total is _UNSET else total
             timeout = _UNSET
 
         def pick(value: Any, default: float) -> float | None:
@@ -62,26 +72,12 @@ class Timeout:
                 value = default if timeout is _UNSET else timeout
             return _check(value)
 
-        object.__setattr__(self, "connect", pick(connect, DEFAULT_CONNECT))
-        object.__setattr__(self, "read", pick(read, DEFAULT_READ))
-        object.__setattr__(self, "write", pick(write, DEFAULT_WRITE))
-        object.__setattr__(self, "pool", pick(pool, DEFAULT_POOL))
-        object.__setattr__(self, "total", _check(total))
+        self._phases = (pick(connect, DEFAULT_CONNECT), pick(read, DEFAULT_READ), pick(write, DEFAULT_WRITE),
+                        pick(pool, DEFAULT_POOL), _check(None if total is _UNSET else total))
 
-    @staticmethod
-    def coerce(value: TimeoutArg) -> Timeout:
-        """Turn any accepted ``timeout=`` argument into a ``Timeout``.
-
-        A number sets every phase; requests' ``(connect, read)`` tuple sets connect (and pool wait)
-        and read (and write); ``None`` disables every phase timeout.
-        """
-        if isinstance(value, Timeout):
-            return value
-        return _coerce_cached(value)
-
-    def __repr__(self) -> str:
-        return (f"Timeout(connect={self.connect}, read={self.read}, write={self.write}, "
-                f"pool={self.pool}, total={self.total})")
+    def _describe_phases(self) -> str:
+        return (f"connect={self.connect}, read={self.read}, write={self.write}, pool={self.pool}, "
+                f"total={self.total}")
 
 
 def _check(value: Any) -> float | None:
@@ -94,21 +90,9 @@ def _check(value: Any) -> float | None:
     return float(value)
 
 
-@lru_cache(maxsize=64)
-def _coerce_cached(value: Any) -> Timeout:
-    if value is None:
-        return Timeout(None)
-    if isinstance(value, tuple):
-        if len(value) != 2:
-            raise ValueError(f"a timeout tuple must be (connect, read), got {value!r}")
-        connect, read = value
-        return Timeout(connect=connect, read=read, write=read, pool=connect)
-    return Timeout(value)
-
-
-TimeoutArg = Timeout | float | int | tuple[float | None, float | None] | None
-
-DEFAULT_TIMEOUT = Timeout()
+def is_timeout_value(value: Any) -> bool:
+    """True for what ``timeout=`` accepts as a plain value (a number or None)."""
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 @dataclass(frozen=True, slots=True)

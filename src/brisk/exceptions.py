@@ -33,7 +33,10 @@ Every message names what went wrong and, where there is one, the URL.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from ._config import _UNSET, TimeoutValues, is_timeout_value
 
 if TYPE_CHECKING:
     from .models import PreparedRequest, Response
@@ -125,8 +128,71 @@ class ResponseHeadersTooLarge(RemoteProtocolError):
     """The response's header block exceeded a configured limit (size of a line, of the block, or count)."""
 
 
-class Timeout(RequestException):
-    """The request timed out. Catching this catches every timeout below."""
+class Timeout(RequestException, TimeoutValues):
+    """Timeouts, in both of requests' and brisk's senses.
+
+    As an exception: the request timed out; catching ``Timeout`` catches ConnectTimeout, ReadTimeout,
+    WriteTimeout and PoolTimeout.
+
+    As a setting (built with numbers or phase keywords), the ``timeout=`` of a request or session::
+
+        Timeout(5)                      # every phase 5 s
+        Timeout(5, read=60)             # connect/write/pool 5 s, read 60 s
+        Timeout(connect=3, total=20)    # other phases at their defaults; 20 s for everything
+
+    Phases: connect (10 s by default), read (30 s), write (30 s), pool (30 s), and total (off): a deadline
+    covering redirects, retries, backoff and reading the body. ``None`` disables a phase.
+    """
+
+    def __init__(self, *args: Any, connect: float | None = _UNSET, read: float | None = _UNSET,
+                 write: float | None = _UNSET, pool: float | None = _UNSET, total: float | None = _UNSET,
+                 request: PreparedRequest | None = None, response: Response | None = None) -> None:
+        setting = len(args) == 1 and (is_timeout_value(args[0]) or isinstance(args[0], TimeoutValues))
+        if setting or any(v is not _UNSET for v in (connect, read, write, pool, total)):
+            if len(args) > 1:
+                raise TypeError("Timeout takes one default value plus keyword phases, e.g. Timeout(5, read=30)")
+            self._set_phases(args[0] if args else _UNSET, connect, read, write, pool, total)
+            args = ()
+        super().__init__(*args, request=request, response=response)
+
+    @staticmethod
+    def coerce(value: Any) -> Timeout:
+        """Turn any accepted ``timeout=`` argument into a Timeout setting.
+
+        A number sets every phase; requests' ``(connect, read)`` tuple sets connect (and pool wait) and read
+        (and write); ``None`` disables every phase timeout.
+        """
+        if isinstance(value, Timeout):
+            return value
+        return _coerce_timeout(value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Timeout):
+            return NotImplemented
+        return type(self) is type(other) and self.args == other.args and self._phases == other._phases
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.args, self._phases))
+
+    def __repr__(self) -> str:
+        if self.args:
+            return super().__repr__()
+        return f"{type(self).__name__}({self._describe_phases()})"
+
+
+@lru_cache(maxsize=64)
+def _coerce_timeout(value: Any) -> Timeout:
+    if isinstance(value, tuple):
+        if len(value) != 2:
+            raise ValueError(f"a timeout tuple must be (connect, read), got {value!r}")
+        connect, read = value
+        return Timeout(connect=connect, read=read, write=read, pool=connect)
+    if not is_timeout_value(value):
+        raise TypeError(f"timeout must be a number, a (connect, read) tuple, a Timeout or None, not {value!r}")
+    return Timeout(value)
+
+
+DEFAULT_TIMEOUT = Timeout()
 
 
 class ConnectTimeout(ConnectionError, Timeout):

@@ -1,0 +1,272 @@
+"""Request bodies: turning requests' ``data=``, ``json=`` and ``files=`` into what goes on the wire.
+
+``encode_body`` returns ``bytes`` for anything already in memory (the fast path: one write, a Content-Length)
+and a ``RequestBody`` for streams: file objects, iterables, async iterables and multipart uploads with files.
+A ``RequestBody`` knows its length when it can be known without reading it (``None`` means the body is sent
+with ``Transfer-Encoding: chunked``) and whether it can be sent again for a retry, a 307/308 redirect or an
+authentication challenge (``replayable``; ``rewind()`` raises ``UnrewindableBodyError`` otherwise).
+"""
+
+from __future__ import annotations
+
+import io
+import json as _json
+import os
+import stat
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from typing import Any
+
+from ._form import encode_form
+from .exceptions import InvalidJSONError, RequestException, UnrewindableBodyError
+
+__all__ = ["CHUNK_SIZE", "FileBody", "IterBody", "RequestBody", "encode_body"]
+
+#: Size of the pieces read from files.
+CHUNK_SIZE = 64 * 1024
+
+_BYTES_LIKE = (bytes, bytearray, memoryview)
+
+
+class RequestBody:
+    """A request body produced piece by piece instead of held in memory.
+
+    ``content_length`` is ``None`` when the size is not known in advance (the body is then sent chunked);
+    ``replayable`` says whether ``rewind()`` can make it start again. Iterating a body a second time rewinds
+    it first, so a body that cannot be replayed raises ``UnrewindableBodyError`` instead of sending nothing.
+    """
+
+    content_length: int | None = None
+    replayable: bool = False
+    _started = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        """The body in non-empty chunks (at most ``CHUNK_SIZE`` each when read from files)."""
+        if self._started:
+            self.rewind()
+        self._started = True
+        return self._chunks()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        """The same bytes as ``__iter__``, for the async client."""
+        # Local files are read inline: a thread hop per chunk would cost more than it saves.
+        for chunk in self:
+            yield chunk
+
+    def rewind(self) -> None:
+        """Make the next iteration start again from the beginning, or raise ``UnrewindableBodyError``."""
+        if self._started:
+            raise UnrewindableBodyError(f"cannot send the request body again: {self._why_unrewindable()}")
+
+    def _chunks(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def _why_unrewindable(self) -> str:
+        return "it was already sent and cannot be produced again"
+
+
+def _seek_position(fileobj: Any) -> int | None:
+    """The current position of a seekable file object, or ``None`` if it cannot seek back."""
+    try:
+        seekable = fileobj.seekable()
+    except AttributeError:
+        seekable = hasattr(fileobj, "seek") and hasattr(fileobj, "tell")
+    except (OSError, ValueError):
+        return None
+    if not seekable:
+        return None
+    try:
+        position = fileobj.tell()
+    except (OSError, ValueError, AttributeError):
+        return None
+    return position if isinstance(position, int) else None
+
+
+def _remaining_size(fileobj: Any, position: int | None) -> int | None:
+    """Bytes left from ``position`` to the end of a binary file, when it can be known without reading."""
+    if position is None:
+        return None
+    try:
+        fd = fileobj.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        fd = None
+    if isinstance(fd, int):
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            st = None
+        # Pipes and sockets report no useful size; neither do /proc files (size 0): send those chunked.
+        if st is not None and stat.S_ISREG(st.st_mode) and st.st_size > 0:
+            return max(st.st_size - position, 0)
+    try:
+        end = fileobj.seek(0, io.SEEK_END)
+        fileobj.seek(position)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return max(end - position, 0) if isinstance(end, int) else None
+
+
+def _file_name(fileobj: Any) -> str:
+    name = getattr(fileobj, "name", None)
+    return repr(name) if isinstance(name, str) else type(fileobj).__name__
+
+
+class FileBody(RequestBody):
+    """A file object streamed in ``CHUNK_SIZE`` pieces from its current position.
+
+    Binary files whose size can be learnt (``os.fstat`` for regular files, else seek/tell) get a
+    ``content_length`` and exactly that many bytes are sent; text files are encoded as UTF-8 and sent
+    chunked. Replayable when the file can seek: ``rewind()`` seeks back to where the body started.
+    """
+
+    def __init__(self, fileobj: Any) -> None:
+        self._file = fileobj
+        self._text = isinstance(fileobj, io.TextIOBase)
+        self._start = _seek_position(fileobj)
+        self.replayable = self._start is not None
+        self.content_length = None if self._text else _remaining_size(fileobj, self._start)
+
+    def rewind(self) -> None:
+        """Seek the file back to the position the body started at."""
+        if not self._started:
+            return
+        if self._start is None:
+            super().rewind()
+            return
+        self._file.seek(self._start)
+        self._started = False
+
+    def _why_unrewindable(self) -> str:
+        return f"it is a file object that cannot seek ({_file_name(self._file)}) and was already read"
+
+    def _chunks(self) -> Iterator[bytes]:
+        read = self._file.read
+        remaining = self.content_length
+        if remaining is None:
+            # Text is read in characters: a quarter of the chunk keeps each encoded piece within CHUNK_SIZE.
+            size = CHUNK_SIZE // 4 if self._text else CHUNK_SIZE
+            while chunk := read(size):
+                yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+            return
+        while remaining > 0:
+            chunk = read(min(CHUNK_SIZE, remaining))
+            if not chunk:
+                raise RequestException(
+                    f"the file {_file_name(self._file)} shrank while it was being sent: "
+                    f"{remaining} of the {self.content_length} announced bytes are missing"
+                )
+            if isinstance(chunk, str):
+                chunk = chunk.encode("utf-8")
+            if len(chunk) > remaining:  # the file grew: send what was announced, no more
+                chunk = chunk[:remaining]
+            remaining -= len(chunk)
+            yield bytes(chunk)
+
+
+def _to_bytes(item: Any) -> bytes:
+    if isinstance(item, bytes):
+        return item
+    if isinstance(item, str):
+        return item.encode("utf-8")
+    if isinstance(item, bytearray | memoryview):
+        return bytes(item)
+    raise TypeError(f"request body chunks must be bytes or str, got {type(item).__name__}")
+
+
+class IterBody(RequestBody):
+    """An iterable of bytes/str chunks, sent chunked.
+
+    A list or tuple can be sent again; a generator or other iterator cannot. Async iterables and async
+    generators are consumed by ``__aiter__`` (the async client) only.
+    """
+
+    def __init__(self, iterable: Iterable[Any] | AsyncIterable[Any]) -> None:
+        self._iterable = iterable
+        self.replayable = isinstance(iterable, list | tuple)
+        self._is_async = not isinstance(iterable, Iterable) and isinstance(iterable, AsyncIterable)
+
+    def _why_unrewindable(self) -> str:
+        kind = "an async iterable" if self._is_async else "a generator or iterator"
+        return f"the request body is {kind} that was already consumed; pass bytes or a list to re-send it"
+
+    def rewind(self) -> None:
+        """Lists and tuples start again; consumed iterators raise ``UnrewindableBodyError``."""
+        if self.replayable:
+            self._started = False
+        else:
+            super().rewind()
+
+    def __iter__(self) -> Iterator[bytes]:
+        """The chunks, encoding str as UTF-8 and skipping empty ones; async iterables raise TypeError."""
+        if self._is_async:
+            raise TypeError(
+                "the request body is an async iterable: it can only be sent by the async client "
+                "(AsyncSession); pass a regular iterable to the sync client"
+            )
+        return super().__iter__()
+
+    def _chunks(self) -> Iterator[bytes]:
+        for item in self._iterable:  # type: ignore[union-attr]  # never async: __iter__ checked
+            chunk = _to_bytes(item)
+            if chunk:  # an empty chunk would end a chunked body early
+                yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        """The chunks for the async client, awaiting them when the iterable is asynchronous."""
+        if not self._is_async:
+            for chunk in self:
+                yield chunk
+            return
+        if self._started:
+            self.rewind()  # always raises: async iterables are single-use
+        self._started = True
+        async for item in self._iterable:  # type: ignore[union-attr]
+            chunk = _to_bytes(item)
+            if chunk:
+                yield chunk
+
+
+def _encode_json(obj: Any) -> bytes:
+    try:
+        text = _json.dumps(obj, allow_nan=False)
+    except (ValueError, TypeError) as exc:
+        raise InvalidJSONError(f"the json= body cannot be serialised as JSON: {exc}") from exc
+    return text.encode("utf-8")
+
+
+def _is_chunk_list(data: list[Any] | tuple[Any, ...]) -> bool:
+    """A list of bytes/str chunks, as opposed to requests' list of (key, value) form pairs."""
+    return all(isinstance(item, str | bytes | bytearray | memoryview) for item in data)
+
+
+def encode_body(
+    *, data: Any = None, files: Any = None, json: Any = None
+) -> tuple[bytes | RequestBody | None, str | None]:
+    """Return ``(body, content_type)`` for requests' ``data=``/``files=``/``json=`` arguments.
+
+    ``body`` is ``bytes`` for in-memory bodies, a ``RequestBody`` for streams, or ``None`` for no body;
+    ``content_type`` is the Content-Type to send unless the caller set one (``None``: do not add one).
+    """
+    if files:
+        from ._multipart import encode_multipart
+
+        return encode_multipart(files, data)
+    if data is None or (isinstance(data, str | bytes | bytearray | Mapping | list | tuple) and not data):
+        if json is not None:
+            return _encode_json(json), "application/json"
+        return None, None
+    if isinstance(data, bytes):
+        return data, None
+    if isinstance(data, str):
+        return data.encode("utf-8"), None
+    if isinstance(data, _BYTES_LIKE):
+        return bytes(data), None
+    if hasattr(data, "read"):
+        return FileBody(data), None
+    if isinstance(data, Mapping) or (isinstance(data, list | tuple) and not _is_chunk_list(data)):
+        return encode_form(data).encode("ascii"), "application/x-www-form-urlencoded"
+    if isinstance(data, Iterable | AsyncIterable):
+        return IterBody(data), None
+    raise TypeError(
+        f"data= must be bytes, str, a mapping, a list of pairs, a file object or an iterable of bytes, "
+        f"not {type(data).__name__}"
+    )

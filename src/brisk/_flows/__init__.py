@@ -1,0 +1,145 @@
+"""Policy written once: flows are generators that yield effects; a sync and an async driver run them.
+
+A flow decides (follow this redirect, retry after 2 s, answer this Digest challenge, store these cookies)
+and never does I/O itself. It yields an *effect* — send this request, sleep this long, drain this response,
+call this hook — and the driver performs it and sends the result back in (or throws the exception in).
+``run_sync`` and ``run_async`` below are the only places where the two worlds differ; everything in
+``brisk._flows`` is shared. This is httpx's ``auth_flow`` idea applied to all policy.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .._transport.base import AsyncTransport, SendOptions, Transport
+    from ..models import PreparedRequest, Response
+
+__all__ = ["CallHook", "Close", "Drain", "Effect", "Flow", "ReadBody", "Send", "Sleep", "run_async", "run_sync"]
+
+
+class Send:
+    """Send ``request``; the result is the Response (head read, body not yet)."""
+
+    __slots__ = ("options", "request")
+
+    def __init__(self, request: PreparedRequest, options: SendOptions) -> None:
+        self.request = request
+        self.options = options
+
+
+class Sleep:
+    """Pause for ``seconds`` (backoff, Retry-After, rate limiting)."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+class Drain:
+    """Read and discard what is left of a response we will not return (raw, never decompressed), up to a
+    limit, so its connection can be reused; beyond the limit the connection is closed instead."""
+
+    __slots__ = ("response",)
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class ReadBody:
+    """Read the whole body of ``response`` (a non-streamed request returns with its body read)."""
+
+    __slots__ = ("response",)
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class Close:
+    """Close ``response`` (its connection is closed unless the body was completely read)."""
+
+    __slots__ = ("response",)
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class CallHook:
+    """Call a user hook; in the async driver an awaitable result is awaited."""
+
+    __slots__ = ("argument", "function", "kwargs")
+
+    def __init__(self, function: Callable[..., Any], argument: Any, kwargs: dict[str, Any]) -> None:
+        self.function = function
+        self.argument = argument
+        self.kwargs = kwargs
+
+
+Effect = Send | Sleep | Drain | ReadBody | Close | CallHook
+Flow = Generator[Effect, Any, "Response"]
+
+DRAIN_LIMIT = 64 * 1024
+
+
+def run_sync(flow: Flow, transport: Transport) -> Response:
+    """Run ``flow`` to completion with blocking I/O."""
+    try:
+        effect = next(flow)
+        while True:
+            try:
+                kind = type(effect)
+                if kind is Send:
+                    result: Any = transport.handle_request(effect.request, effect.options)  # type: ignore[union-attr]
+                elif kind is ReadBody:
+                    result = effect.response.content  # type: ignore[union-attr]
+                elif kind is CallHook:
+                    result = effect.function(effect.argument, **effect.kwargs)  # type: ignore[union-attr]
+                elif kind is Drain:
+                    result = effect.response._drain(DRAIN_LIMIT)  # type: ignore[union-attr]
+                elif kind is Sleep:
+                    result = time.sleep(effect.seconds)  # type: ignore[union-attr, func-returns-value]
+                else:
+                    result = effect.response.close()  # type: ignore[union-attr, func-returns-value]
+            except BaseException as exc:  # hand every failure to the flow, which cleans up and decides
+                effect = flow.throw(exc)
+            else:
+                effect = flow.send(result)
+    except StopIteration as stop:
+        response: Response = stop.value
+        return response
+
+
+async def run_async(flow: Flow, transport: AsyncTransport) -> Response:
+    """Run ``flow`` to completion on the running event loop."""
+    import asyncio
+
+    try:
+        effect = next(flow)
+        while True:
+            try:
+                kind = type(effect)
+                if kind is Send:
+                    result: Any = await transport.handle_async_request(effect.request, effect.options)  # type: ignore[union-attr]
+                elif kind is ReadBody:
+                    result = await effect.response.aread()  # type: ignore[union-attr]
+                elif kind is CallHook:
+                    result = effect.function(effect.argument, **effect.kwargs)  # type: ignore[union-attr]
+                    if inspect.isawaitable(result):
+                        result = await result
+                elif kind is Drain:
+                    result = await effect.response._adrain(DRAIN_LIMIT)  # type: ignore[union-attr]
+                elif kind is Sleep:
+                    result = await asyncio.sleep(effect.seconds)  # type: ignore[union-attr]
+                else:
+                    result = await effect.response.aclose()  # type: ignore[union-attr]
+            except BaseException as exc:
+                effect = flow.throw(exc)
+            else:
+                effect = flow.send(result)
+    except StopIteration as stop:
+        response: Response = stop.value
+        return response

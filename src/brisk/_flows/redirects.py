@@ -1,0 +1,88 @@
+"""Redirect rules, as pure functions: which request a redirect leads to, and what it may carry.
+
+- 303, and 301/302 for anything but HEAD, become GET (302 as browsers and requests do); every redirect
+  except 307/308 drops the body and its Content-Length/Content-Type/Transfer-Encoding.
+- 307/308 resend the same method and body; a body that cannot be replayed is an error, never an empty body.
+- ``Authorization``, ``Proxy-Authorization`` and ``Cookie`` headers are removed whenever the new URL is a
+  different origin (scheme, host, port). The one exception is the upgrade from http to https on the same host
+  with default ports (requests CVE-2018-18074, curl CVE-2022-27776).
+- ``Location`` must be a valid http(s) URL; file:, data:, custom schemes and invalid URLs raise
+  ``InvalidRedirect`` and nothing is sent.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..exceptions import InvalidRedirect, InvalidURL, UnrewindableBodyError
+
+if TYPE_CHECKING:
+    from .._url import URL
+    from ..models import PreparedRequest, Response
+
+__all__ = ["redirect_request", "same_origin_for_credentials"]
+
+_BODY_HEADERS = ("Content-Length", "Content-Type", "Transfer-Encoding")
+_CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
+
+
+def same_origin_for_credentials(old: URL, new: URL) -> bool:
+    """May credentials meant for ``old`` go to ``new``?"""
+    if old.origin == new.origin:
+        return True
+    return (old.scheme == "http" and new.scheme == "https" and old.host == new.host
+            and old.effective_port == 80 and new.effective_port == 443)
+
+
+def redirect_method(method: str, status: int) -> str:
+    if status == 303 and method != "HEAD":
+        return "GET"
+    if status == 302 and method != "HEAD":
+        return "GET"
+    if status == 301 and method == "POST":
+        return "GET"
+    return method
+
+
+def redirect_request(request: PreparedRequest, response: Response) -> PreparedRequest:
+    """The request that following ``response`` (a redirect) leads to."""
+    location = response.headers.get("location", "")
+    try:  # servers send UTF-8 in Location; it arrives decoded as latin-1
+        location = location.encode("latin-1").decode("utf-8")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        pass
+    old_url = request._url
+    assert old_url is not None
+    try:
+        new_url = old_url.join(location.strip())
+    except InvalidURL as exc:
+        raise InvalidRedirect(f"the server redirected to an invalid URL {location!r}: {exc}",
+                              response=response) from None
+    if new_url.scheme not in ("http", "https"):
+        raise InvalidRedirect(f"refusing to follow a redirect to a {new_url.scheme}: URL ({location!r}); "
+                              "only http and https are followed", response=response)
+    if new_url.fragment is None and old_url.fragment is not None:
+        new_url = new_url.copy_with(fragment=old_url.fragment)
+
+    new = request.copy()
+    new.url = new_url
+    status = response.status_code
+    new.method = redirect_method(request.method or "GET", status)
+    headers = new.headers
+    if status not in (307, 308):
+        for name in _BODY_HEADERS:
+            headers.pop(name, None)
+        new.body = None
+    elif new.body is not None and not isinstance(new.body, bytes):
+        rewind = getattr(new.body, "rewind", None)
+        if rewind is None:
+            raise UnrewindableBodyError("cannot follow the redirect: the request body cannot be sent again",
+                                        response=response)
+        rewind()
+    headers.pop("Cookie", None)  # recomputed from the jar for the new URL
+    if not same_origin_for_credentials(old_url, new_url):
+        for name in _CREDENTIAL_HEADERS:
+            headers.pop(name, None)
+        if old_url.host_header != new_url.host_header:
+            headers.pop("Host", None)
+    return new

@@ -1,0 +1,278 @@
+"""The request flow: everything between "the user called get()" and "here is the Response", as policy.
+
+Layers, outermost first (each is a generator that yields effects, see ``brisk._flows``):
+
+1. redirects   follow the chain (``redirects.py`` decides each hop), drain and keep each redirect response,
+               stop at ``max_redirects``; run response hooks on every response
+2. auth        static credentials and challenge flows, only for the origin they were given for;
+               netrc looked up per hop, by host name
+3. retries     the ``Retry`` budgets, backoff and Retry-After, all inside the total deadline; plus one
+               silent retry when a reused keep-alive connection turns out to be dead
+4. send        cookies from the jar onto the request, the request itself, Set-Cookie into the jar
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+from .._retry import Retry
+from .._transport.base import StaleConnection
+from ..exceptions import InvalidRedirect, RequestException, RetryError, TooManyRedirects, UnrewindableBodyError
+from ..models import REDIRECT_STATI
+from . import CallHook, Drain, ReadBody, Send, Sleep
+from .redirects import redirect_request, same_origin_for_credentials
+
+if TYPE_CHECKING:
+    from .._transport.base import ConnectionConfig, SendOptions
+    from .._url import URL
+    from ..cookies import RequestsCookieJar
+    from ..models import PreparedRequest, Response
+    from . import Effect
+
+__all__ = ["FlowSettings", "request_flow"]
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+
+Hook = Callable[..., Any]
+Step = Generator["Effect", Any, Any]
+
+
+class FlowSettings:
+    """What the flow needs to know about one request's settings (built by the session)."""
+
+    __slots__ = ("allow_redirects", "hook_kwargs", "jar", "max_redirects", "netrc", "options",
+                 "proxy_resolver", "request_cookies", "request_hooks", "response_hooks", "retry", "stream")
+
+    def __init__(self, options: SendOptions, *, retry: Retry, allow_redirects: bool = True,
+                 max_redirects: int = 30, stream: bool = False, jar: RequestsCookieJar | None = None,
+                 request_cookies: RequestsCookieJar | None = None, request_hooks: list[Hook] | None = None,
+                 response_hooks: list[Hook] | None = None, hook_kwargs: dict[str, Any] | None = None,
+                 netrc: Callable[[str], tuple[str, str] | None] | None = None,
+                 proxy_resolver: Callable[[URL], ConnectionConfig] | None = None) -> None:
+        self.options = options
+        self.retry = retry
+        self.allow_redirects = allow_redirects
+        self.max_redirects = max_redirects
+        self.stream = stream
+        self.jar = jar
+        self.request_cookies = request_cookies
+        self.request_hooks = request_hooks or ()
+        self.response_hooks = response_hooks or ()
+        self.hook_kwargs = hook_kwargs or {}
+        self.netrc = netrc
+        self.proxy_resolver = proxy_resolver
+
+    def for_hop(self, url: URL) -> FlowSettings:
+        """Settings for a redirect hop: the same, except the proxy, which depends on the URL."""
+        if self.proxy_resolver is None:
+            return self
+        config = self.proxy_resolver(url)
+        if config == self.options.config:
+            return self
+        from .._transport.base import SendOptions
+
+        hop = copy.copy(self)
+        hop.options = SendOptions(self.options.timeout, config, self.options.deadline, self.options.limits)
+        return hop
+
+
+def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect, Any, Response]:
+    original = request._url
+    assert original is not None
+    auth = request._auth
+    history: list[Response] = []
+    hop = request
+    while True:
+        home = same_origin_for_credentials(original, hop._url)
+        response = yield from _send_hop(hop, s, auth if home else None, foreign=not home)
+        for hook in s.response_hooks:
+            try:
+                result = yield CallHook(hook, response, s.hook_kwargs)
+            except BaseException:
+                response.close()
+                raise
+            if result is not None:
+                response = result
+        if response.status_code not in REDIRECT_STATI or "location" not in response.headers:
+            break
+        if not s.allow_redirects:
+            try:
+                response._next = redirect_request(hop, response)
+            except (InvalidRedirect, UnrewindableBodyError):
+                response._next = None
+            break
+        try:
+            next_hop = redirect_request(hop, response)
+        except BaseException:
+            response.close()
+            raise
+        if len(history) >= s.max_redirects:
+            response.close()
+            raise TooManyRedirects(f"Exceeded {s.max_redirects} redirects (the last one from {response.url} "
+                                   f"to {next_hop.url}).", response=response)
+        yield Drain(response)
+        history.append(response)
+        _auth_for_hop(next_hop, original, auth, s)
+        hop = next_hop
+        s = s.for_hop(hop._url)
+    if history:
+        response.history = history
+    if not s.stream:
+        yield ReadBody(response)
+    return response
+
+
+def _auth_for_hop(hop: PreparedRequest, original: Any, auth: Any, s: FlowSettings) -> None:
+    """Credentials for a redirect hop: the request's own auth on its own origin, else netrc for the new
+    host (looked up by host name only), else none."""
+    url = hop._url
+    assert url is not None
+    if auth is not None and same_origin_for_credentials(original, url):
+        auth(hop)
+    elif s.netrc is not None and "authorization" not in hop.headers:
+        found = s.netrc(url.host)
+        if found is not None:
+            from ..auth import _basic_auth_str
+
+            hop.headers["Authorization"] = _basic_auth_str(*found)
+
+
+def _send_hop(request: PreparedRequest, s: FlowSettings, auth: Any, foreign: bool = False) -> Step:
+    for hook in s.request_hooks:
+        result = yield CallHook(hook, request, {})
+        if result is not None:
+            request = result
+    flow_of = getattr(auth, "auth_flow", None)
+    if flow_of is None:
+        return (yield from _send_with_retries(request, s, foreign))
+    auth_flow = flow_of(request)
+    current = next(auth_flow)
+    while True:
+        response = yield from _send_with_retries(current, s, foreign)
+        try:
+            current = auth_flow.send(response)
+        except StopIteration:
+            return response
+        except BaseException:
+            response.close()
+            raise
+        yield Drain(response)  # the challenged response is answered, not returned
+        _rewind(current, "answer the authentication challenge")
+
+
+def _rewind(request: PreparedRequest, why: str) -> None:
+    body = request.body
+    if body is None or isinstance(body, bytes | str):
+        return
+    rewind = getattr(body, "rewind", None)
+    if rewind is None:
+        raise UnrewindableBodyError(f"cannot {why}: the request body cannot be sent again")
+    rewind()
+
+
+def _replayable(request: PreparedRequest) -> bool:
+    body = request.body
+    if body is None or isinstance(body, bytes | str):
+        return True
+    if not getattr(body, "replayable", False):
+        return False
+    body.rewind()
+    return True
+
+
+def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool) -> Step:
+    retry = s.retry
+    method = request.method
+    stale_retried = False
+    deadline = s.options.deadline
+    while True:
+        if s.jar is not None or s.request_cookies is not None:
+            _apply_cookies(request, s, foreign)
+        try:
+            response: Response = yield Send(request, s.options)
+        except StaleConnection as stale:
+            # A kept-alive connection died under us before any response byte: send again on a new one.
+            if not stale_retried and method in IDEMPOTENT and _replayable(request):
+                stale_retried = True
+                continue
+            raise stale.error from None
+        except RequestException as exc:
+            kind = Retry.classify(exc)
+            if kind is None or (kind == "read" and not retry.method_allowed(method)):
+                raise _with_attempts(exc, retry) from None
+            spent = retry.increment(method, request.url, error=exc, kind=kind)
+            delay = spent.sleep_time()
+            if (spent.is_exhausted() or not _replayable(request)
+                    or (deadline is not None and time.monotonic() + delay >= deadline)):
+                raise _with_attempts(exc, spent) from None
+            if delay > 0:
+                yield Sleep(delay)
+            retry = spent
+            continue
+        if s.jar is not None:
+            _extract_cookies(response, request, s.jar)
+        if retry.status_forcelist or retry.total:
+            status = response.status_code
+            if retry.is_retry(method, status, "retry-after" in response.headers):
+                spent = retry.increment(method, request.url, response=response)
+                delay = spent.sleep_time(response)
+                out_of_time = deadline is not None and time.monotonic() + delay >= deadline
+                if spent.is_exhausted() or out_of_time or not _replayable(request):
+                    if spent.raise_on_status and spent.is_exhausted():
+                        response.close()
+                        raise RetryError(f"the server kept answering {status} for {request.url}: gave up "
+                                         f"after {spent.describe_attempts()}", response=response)
+                    response.retries = spent
+                    return response
+                yield Drain(response)
+                if delay > 0:
+                    yield Sleep(delay)
+                retry = spent
+                continue
+        response.retries = retry
+        return response
+
+
+def _with_attempts(exc: RequestException, retry: Retry) -> RequestException:
+    """Say in the final exception how many attempts were made and why each failed."""
+    exc.retries = retry  # type: ignore[attr-defined]
+    if len(retry.history) > 1 and exc.args and isinstance(exc.args[0], str):
+        exc.args = (f"{exc.args[0]} — gave up after {retry.describe_attempts()}", *exc.args[1:])
+    return exc
+
+
+def _apply_cookies(request: PreparedRequest, s: FlowSettings, foreign: bool) -> None:
+    """The Cookie header from the jar (and per-request cookies, which are host-only). On a hop that a
+    redirect took to another origin, cookies set without a domain stay behind."""
+    if request.__dict__.get("_explicit_cookie"):
+        return
+    url = request._url
+    assert url is not None
+    value = None
+    extra = s.request_cookies
+    if s.jar is not None:
+        value = s.jar.header_for(url.scheme, url.host, url.path, any_host=not foreign)
+    if extra is not None:
+        own = extra.header_for(url.scheme, url.host, url.path)
+        if own:
+            if value:  # per-request cookies win over the session's cookies of the same name
+                names = {pair.split("=", 1)[0] for pair in own.split("; ")}
+                rest = [pair for pair in value.split("; ") if pair.split("=", 1)[0] not in names]
+                value = "; ".join([own, *rest])
+            else:
+                value = own
+    if value:
+        request.headers["Cookie"] = value
+    elif "cookie" in request.headers:
+        del request.headers["Cookie"]
+
+
+def _extract_cookies(response: Response, request: PreparedRequest, jar: RequestsCookieJar) -> None:
+    values = response._header_values("set-cookie")
+    if values:
+        url = request._url
+        assert url is not None
+        jar.extract(values, url.scheme, url.host, url.path)

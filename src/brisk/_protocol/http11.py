@@ -1,0 +1,452 @@
+"""HTTP/1.1 for a client, sans-IO: request bytes out, response events in. No sockets here.
+
+Request side: ``encode_request_head()`` validates and serialises the request line and headers, refusing
+CR, LF, NUL and other control characters anywhere before a byte can be written (request smuggling and
+header injection, urllib3 CVE-2020-26137, aiohttp CVE-2023-49081/49082). Bodies are framed by the caller
+with Content-Length or with ``chunk_header()`` / ``LAST_CHUNK``.
+
+Response side: ``ResponseParser`` reads exactly one response (after skipping any 1xx interim responses).
+The split of work with llhttp (through ``httptools``) is deliberate:
+
+* We find the end of the head ourselves (the first CRLFCRLF). llhttp is strict about CRLF line endings,
+  so this is the same boundary llhttp would find, and it lets us enforce size limits before parsing and
+  know exactly where the body starts.
+* llhttp parses and validates the head (status line, header syntax, NUL/CTL in values, duplicate or
+  malformed Content-Length, Content-Length together with Transfer-Encoding).
+* The body is framed by us for Content-Length and close-delimited responses (a slice per read, no parser
+  in the hot path of large downloads) and by llhttp for chunked bodies (chunk sizes, extensions, CRLFs
+  and trailers are where lenient parsers get smuggled through: h11 GHSA-vqfr, aiohttp CVE-2024-52304).
+
+Framing rules (RFC 9112 section 6.3), in order: a response to HEAD, any 1xx, 204 and 304 have no body;
+a Transfer-Encoding other than exactly ``chunked`` is refused; chunked; Content-Length; otherwise the body
+runs until the server closes the connection (and the connection is not reused).
+
+A connection is reusable after a response only if the response was complete, both sides agreed to keep
+it alive, and the server sent nothing beyond the end of the response: stray bytes after a response
+(for example a body on a 204) are never taken as the start of the next response.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final
+
+import httptools
+
+from .._config import DEFAULT_LIMITS, Limits
+from ..exceptions import (
+    ChunkedEncodingError,
+    IncompleteBody,
+    InvalidHeader,
+    InvalidMethod,
+    InvalidURL,
+    RemoteProtocolError,
+    ResponseHeadersTooLarge,
+)
+
+__all__ = [
+    "LAST_CHUNK",
+    "ResponseHead",
+    "ResponseParser",
+    "chunk_header",
+    "encode_request_head",
+]
+
+# ---------------------------------------------------------------------------------------------------------
+# Request serialisation
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Field values may hold visible characters, spaces and tabs, and obs-text (0x80-0xFF); never CR, LF, NUL
+# or another control character (RFC 9110 section 5.5).
+_BAD_VALUE_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_BAD_TARGET_CHAR = re.compile(r"[\x00-\x20\x7f]")
+
+# Validated "name: value\r\n" lines. Session headers repeat on every request, so validating each distinct
+# pair once keeps the per-request cost to a dict lookup.
+_line_cache: dict[tuple[str, str], str] = {}
+_LINE_CACHE_MAX: Final = 1024
+_method_cache: set[str] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+LAST_CHUNK: Final = b"0\r\n\r\n"
+
+
+def chunk_header(size: int) -> bytes:
+    """The size line that precedes a chunk of ``size`` bytes (the chunk is followed by CRLF)."""
+    return b"%x\r\n" % size
+
+
+def _header_line(name: str, value: str) -> str:
+    key = (name, value)
+    line = _line_cache.get(key)
+    if line is not None:
+        return line
+    if not _TOKEN.fullmatch(name):
+        raise InvalidHeader(f"invalid header name {name!r}: names must be non-empty tokens without "
+                            "spaces, colons or control characters")
+    stripped = value.strip(" \t")
+    bad = _BAD_VALUE_CHAR.search(stripped)
+    if bad is not None:
+        raise InvalidHeader(f"invalid character {bad.group()!r} in the value of header {name!r}: "
+                            "CR, LF, NUL and other control characters are not allowed")
+    try:
+        stripped.encode("latin-1")
+    except UnicodeEncodeError:
+        raise InvalidHeader(f"the value of header {name!r} has characters outside latin-1; "
+                            "encode it yourself and pass bytes") from None
+    line = f"{name}: {stripped}\r\n"
+    if len(_line_cache) >= _LINE_CACHE_MAX:
+        _line_cache.clear()
+    _line_cache[key] = line
+    return line
+
+
+def encode_request_head(method: str, target: str, headers: Iterable[tuple[str, str | bytes]]) -> bytes:
+    """Serialise the request line and headers, validating every part first.
+
+    ``target`` is the request-target as it goes on the wire (origin form ``/path?q``, or the absolute URL
+    for a forward proxy, or ``host:port`` for CONNECT). Header values may be bytes (sent as they are, after
+    the same validation). Raises InvalidMethod, InvalidURL or InvalidHeader; nothing is returned (and so
+    nothing can be written) for an invalid request.
+    """
+    if method not in _method_cache:
+        if not _TOKEN.fullmatch(method):
+            raise InvalidMethod(f"invalid HTTP method {method!r}: a method is a token without spaces "
+                                "or control characters")
+        if len(_method_cache) < 64:
+            _method_cache.add(method)
+    bad = _BAD_TARGET_CHAR.search(target)
+    if bad is not None:
+        raise InvalidURL(f"invalid character {bad.group()!r} in request target {target!r}")
+    parts = [f"{method} {target} HTTP/1.1\r\n"]
+    for name, value in headers:
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        parts.append(_header_line(name, value))
+    parts.append("\r\n")
+    return "".join(parts).encode("latin-1")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Response parsing
+
+class ResponseHead:
+    """The status line and headers of the final response."""
+
+    __slots__ = ("headers", "http_version", "keep_alive", "reason", "status_code")
+
+    def __init__(self, status_code: int, reason: str, http_version: str,
+                 headers: list[tuple[str, str]], keep_alive: bool) -> None:
+        self.status_code = status_code
+        self.reason = reason
+        self.http_version = http_version
+        self.headers = headers
+        self.keep_alive = keep_alive
+
+    def __repr__(self) -> str:
+        return f"<ResponseHead {self.http_version} {self.status_code} {self.reason!r}>"
+
+
+# Body framing of the current response.
+_NONE: Final = 0      # no body (HEAD, 1xx, 204, 304)
+_LENGTH: Final = 1    # Content-Length
+_CHUNKED: Final = 2   # Transfer-Encoding: chunked, parsed by llhttp
+_CLOSE: Final = 3     # until the server closes the connection
+
+
+class _Stop(Exception):
+    """Raised inside an llhttp callback to stop parsing; never leaves this module."""
+
+
+class ResponseParser:
+    """Reads one HTTP/1.1 response from bytes fed by the caller.
+
+    Use: ``feed(data)`` whatever arrives; once ``head`` is set, take body bytes with ``take_body()``
+    until ``complete``; call ``feed_eof()`` when the server closes the connection. ``reusable`` tells
+    whether the connection may carry another request afterwards. Errors are RemoteProtocolError
+    (ResponseHeadersTooLarge for limits) while reading the head, ChunkedEncodingError/IncompleteBody
+    while reading the body.
+    """
+
+    __slots__ = (
+        "_body", "_buffer", "_framing", "_header_bytes", "_headers", "_llhttp", "_limits",
+        "_no_body", "_remaining", "_scan_from", "_status", "_trailer_count", "complete", "head",
+        "informational", "leftover",
+    )
+
+    def __init__(self, method: str = "GET", limits: Limits = DEFAULT_LIMITS) -> None:
+        self._limits = limits
+        self._no_body = method == "HEAD"
+        self._buffer = b""            # bytes of the head not yet parsed
+        self._scan_from = 0           # where the CRLFCRLF search resumes
+        self._body: list[bytes] = []  # body bytes parsed, not yet taken
+        self._framing = _NONE
+        self._remaining = 0           # bytes left of a Content-Length body
+        self._llhttp: httptools.HttpResponseParser | None = None
+        self._headers: list[tuple[str, str]] = []
+        self._header_bytes = 0
+        self._trailer_count = 0
+        self._status = b""
+        self.head: ResponseHead | None = None
+        self.informational: list[ResponseHead] = []
+        self.complete = False
+        self.leftover = False   # the server sent bytes beyond the end of this response
+
+    # -- public API ------------------------------------------------------------------------------------
+
+    @property
+    def reusable(self) -> bool:
+        """True when the connection can carry the next request."""
+        return self.complete and not self.leftover and self.head is not None and self.head.keep_alive
+
+    @property
+    def body_remaining(self) -> int | None:
+        """Bytes still expected of a Content-Length body (None for other framings)."""
+        return self._remaining if self._framing == _LENGTH else None
+
+    def feed(self, data: bytes) -> None:
+        """Parse ``data``. After this, check ``head``, ``take_body()`` and ``complete``."""
+        if not data:
+            return
+        if self.complete:
+            self.leftover = True
+            return
+        if self.head is None:
+            self._buffer += data
+            self._parse_heads()
+            return
+        self._feed_body(data)
+
+    def take_body(self) -> bytes:
+        """Body bytes parsed so far and not yet taken (b"" if none)."""
+        body = self._body
+        if not body:
+            return b""
+        if len(body) == 1:
+            data = body[0]
+        else:
+            data = b"".join(body)
+        body.clear()
+        return data
+
+    def has_body_data(self) -> bool:
+        return bool(self._body)
+
+    def feed_eof(self) -> None:
+        """The server closed the connection (or half-closed its side)."""
+        if self.complete:
+            return
+        if self.head is None:
+            if self._buffer.strip(b"\r\n"):
+                raise RemoteProtocolError("the server closed the connection in the middle of the "
+                                          "response head")
+            raise RemoteProtocolError("the server closed the connection without sending a response")
+        if self._framing == _CLOSE:
+            self.complete = True
+            self.head.keep_alive = False
+        elif self._framing == _LENGTH:
+            raise IncompleteBody(f"the server closed the connection with {self._remaining} bytes of the "
+                                 "body still to come (fewer bytes than its Content-Length)")
+        else:
+            raise IncompleteBody("the server closed the connection before the end of the chunked body")
+
+    # -- head ------------------------------------------------------------------------------------------
+
+    def _parse_heads(self) -> None:
+        limits = self._limits
+        while self.head is None:
+            buffer = self._buffer
+            if buffer[:1] in (b"\r", b"\n"):
+                # Empty lines before a status line are tolerated (RFC 9112 section 2.2).
+                buffer = self._buffer = buffer.lstrip(b"\r\n")
+                self._scan_from = 0
+            if not buffer.startswith(b"HTTP/"[: len(buffer)]):
+                # Not an HTTP response at all (a TLS record, an HTML page, ...): fail now rather than
+                # wait for a CRLFCRLF that may never come.
+                raise RemoteProtocolError(
+                    f"invalid response from the server: expected 'HTTP/', got {_describe_start(buffer)}")
+            end = buffer.find(b"\r\n\r\n", self._scan_from)
+            if end < 0:
+                if len(buffer) > limits.max_head_size:
+                    raise ResponseHeadersTooLarge(
+                        f"the response head is larger than {limits.max_head_size} bytes "
+                        "(Limits.max_head_size)")
+                line_end = buffer.find(b"\r\n")
+                if (line_end < 0 and len(buffer) > limits.max_header_line) or line_end > limits.max_header_line:
+                    raise ResponseHeadersTooLarge(
+                        f"the status line is longer than {limits.max_header_line} bytes "
+                        "(Limits.max_header_line)")
+                self._scan_from = max(0, len(buffer) - 3)
+                return
+            end += 4
+            if end > limits.max_head_size:
+                raise ResponseHeadersTooLarge(
+                    f"the response head is larger than {limits.max_head_size} bytes (Limits.max_head_size)")
+            head_bytes, rest = buffer[:end], buffer[end:]
+            self._buffer = b""
+            self._scan_from = 0
+            self._parse_one_head(head_bytes)
+            if self.head is None:  # it was a 1xx interim response: parse what follows it
+                self._buffer = rest
+                if not rest:
+                    return
+                continue
+            if rest:
+                self._feed_body(rest)
+
+    def _parse_one_head(self, head_bytes: bytes) -> None:
+        line_end = head_bytes.find(b"\r\n")
+        if line_end > self._limits.max_header_line:
+            raise ResponseHeadersTooLarge(
+                f"the status line is longer than {self._limits.max_header_line} bytes (Limits.max_header_line)")
+        self._headers = []
+        self._header_bytes = 0
+        self._status = b""
+        parser = httptools.HttpResponseParser(self)
+        try:
+            parser.feed_data(head_bytes)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, RemoteProtocolError):
+                raise exc.__context__ from None
+            raise RemoteProtocolError(f"invalid response from the server: {exc}") from exc
+        except httptools.HttpParserError as exc:
+            raise RemoteProtocolError(f"invalid response from the server: {_describe(exc, head_bytes)}") from None
+        status = parser.get_status_code()
+        if status < 100:
+            raise RemoteProtocolError(f"invalid status code {status} in the response (must be 100-999)")
+        if status == 101:
+            raise RemoteProtocolError("the server switched protocols (101) although no upgrade was requested")
+        version = "HTTP/" + parser.get_http_version()
+        head = ResponseHead(status, self._status.decode("latin-1"), version, self._headers, False)
+        if status < 200:
+            self.informational.append(head)
+            return
+        self._start_body(head, parser)
+
+    def _start_body(self, head: ResponseHead, parser: httptools.HttpResponseParser) -> None:
+        content_length: str | None = None
+        transfer_encoding: str | None = None
+        connection = ""
+        for name, value in head.headers:
+            # Only three names matter for framing; compare lengths first to skip the rest cheaply.
+            size = len(name)
+            if size == 14 and name.lower() == "content-length":
+                content_length = value
+            elif size == 17 and name.lower() == "transfer-encoding":
+                transfer_encoding = value if transfer_encoding is None else transfer_encoding + "," + value
+            elif size == 10 and name.lower() == "connection":
+                connection = connection + "," + value.lower() if connection else value.lower()
+        if head.http_version == "HTTP/1.1":
+            head.keep_alive = "close" not in connection
+        else:
+            head.keep_alive = "keep-alive" in connection and "close" not in connection
+        status = head.status_code
+        if self._no_body or status == 204 or status == 304:
+            self._framing = _NONE
+        elif transfer_encoding is not None:
+            codings = [c.strip().lower() for c in transfer_encoding.split(",")]
+            if codings != ["chunked"]:
+                raise RemoteProtocolError(
+                    f"unsupported Transfer-Encoding {transfer_encoding!r} in the response "
+                    "(only 'chunked' is accepted)")
+            self._framing = _CHUNKED
+            self._llhttp = parser  # positioned at the start of the chunked body
+        elif content_length is not None:
+            # llhttp already refused non-digits and duplicates.
+            self._framing = _LENGTH
+            self._remaining = int(content_length)
+        else:
+            self._framing = _CLOSE
+            head.keep_alive = False
+        self.head = head
+        if self._framing == _NONE or (self._framing == _LENGTH and self._remaining == 0):
+            self.complete = True
+
+    # -- body ------------------------------------------------------------------------------------------
+
+    def _feed_body(self, data: bytes) -> None:
+        framing = self._framing
+        if self.complete:
+            self.leftover = True
+        elif framing == _LENGTH:
+            remaining = self._remaining
+            size = len(data)
+            if size < remaining:
+                self._remaining = remaining - size
+                self._body.append(data)
+                return
+            if size > remaining:
+                self.leftover = True
+                data = data[:remaining]
+            self._remaining = 0
+            if data:
+                self._body.append(data)
+            self.complete = True
+        elif framing == _CHUNKED:
+            assert self._llhttp is not None
+            try:
+                self._llhttp.feed_data(data)
+            except httptools.HttpParserCallbackError as exc:
+                if isinstance(exc.__context__, _Stop):
+                    return  # a second message began after the end of this one: leftover already noted
+                if isinstance(exc.__context__, RemoteProtocolError):
+                    raise exc.__context__ from None
+                raise ChunkedEncodingError(f"invalid chunked body from the server: {exc}") from exc
+            except httptools.HttpParserError as exc:
+                raise ChunkedEncodingError(f"invalid chunked body from the server: {exc}") from None
+        else:  # _CLOSE
+            self._body.append(data)
+
+    # -- llhttp callbacks (method names are httptools' protocol) -----------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self.complete:
+            self.leftover = True
+            raise _Stop
+
+    def on_status(self, status: bytes) -> None:
+        self._status += status
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        limits = self._limits
+        size = len(name) + len(value) + 4
+        if size > limits.max_header_line:
+            raise ResponseHeadersTooLarge(
+                f"a response header line ({name[:40]!r}...) is longer than {limits.max_header_line} bytes "
+                "(Limits.max_header_line)")
+        self._header_bytes += size
+        if self.head is not None:
+            # Trailers of a chunked body: same limits as the head, but the values are not kept.
+            self._trailer_count += 1
+            if self._header_bytes > limits.max_head_size or self._trailer_count > limits.max_header_count:
+                raise ResponseHeadersTooLarge("the chunked body's trailer section exceeds the header limits")
+            return
+        if len(self._headers) >= limits.max_header_count:
+            raise ResponseHeadersTooLarge(
+                f"the response has more than {limits.max_header_count} header fields (Limits.max_header_count)")
+        self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        if self.head is not None:
+            return
+        self._header_bytes = 0
+
+    def on_body(self, data: bytes) -> None:
+        self._body.append(data)
+
+    def on_message_complete(self) -> None:
+        if self.head is not None and self._framing == _CHUNKED:
+            self.complete = True
+
+
+def _describe_start(data: bytes) -> str:
+    if data[:1] in (b"\x15", b"\x16"):  # a TLS handshake or alert record
+        return "TLS bytes (the server speaks HTTPS on this port: use an https:// URL)"
+    return repr(data[:16])
+
+
+def _describe(exc: Exception, head_bytes: bytes) -> str:
+    """llhttp's reason, plus a hint when a TLS server answered a plain-HTTP request."""
+    if head_bytes[:1] == b"\x16" or head_bytes[:2] == b"\x15\x03":
+        return f"{exc} (the server answered with TLS bytes: is this an https:// URL?)"
+    return str(exc)

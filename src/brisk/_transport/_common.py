@@ -1,0 +1,78 @@
+"""Helpers shared by the sync and async transports: time budgets, wire headers, error context."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..exceptions import RequestException
+
+if TYPE_CHECKING:
+    from .._body import RequestBody
+    from .._url import URL
+    from ..models import PreparedRequest
+    from .base import SendOptions
+
+__all__ = ["add_url_context", "budget", "request_body", "timeout_message", "wire_headers"]
+
+
+def budget(phase: float | None, deadline: float | None, error: type[RequestException], doing: str) -> float | None:
+    """Seconds the next blocking step may take: the phase timeout, cut short by the total deadline.
+
+    Raises ``error`` when the deadline has already passed.
+    """
+    if deadline is None:
+        return phase
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error(f"the total deadline passed while {doing} (Timeout.total)")
+    return left if phase is None or left < phase else phase
+
+
+def timeout_message(doing: str, phase: float | None, options: SendOptions) -> str:
+    """Why a timed-out step timed out: its own timeout, or the total deadline."""
+    deadline = options.deadline
+    if deadline is not None and time.monotonic() >= deadline - 0.001:
+        return f"the total deadline of {options.timeout.total}s passed while {doing} (Timeout.total)"
+    return f"{doing} timed out after {phase}s"
+
+
+def wire_headers(request: PreparedRequest, url: URL) -> Iterator[tuple[str, str]]:
+    """The request's headers as sent: Host first (unless the caller set one), then the rest in order."""
+    headers = request.headers
+    if "host" not in headers._store:
+        yield "Host", url.host_header
+    yield from headers.multi_items()
+
+
+def request_body(request: PreparedRequest) -> bytes | RequestBody | None:
+    """The body in a form a transport can send: bytes, a RequestBody stream, or None."""
+    body = request.body
+    if body is None or isinstance(body, bytes):
+        return body or None
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    from .._body import RequestBody, encode_body
+
+    if isinstance(body, RequestBody):
+        return body
+    if isinstance(body, bytearray | memoryview):
+        return bytes(body)
+    encoded, _ = encode_body(data=body)
+    return encoded
+
+
+def add_url_context(exc: RequestException, url: URL, request: PreparedRequest | None) -> RequestException:
+    """Append the method and URL (never its credentials) to an exception's message, once."""
+    if getattr(exc, "_brisk_context", False):
+        return exc
+    exc._brisk_context = True  # type: ignore[attr-defined]
+    where = f"{request.method} {url.without_auth()}" if request is not None else str(url.without_auth())
+    if exc.args:
+        exc.args = (f"{exc.args[0]} ({where})", *exc.args[1:])
+    else:
+        exc.args = (where,)
+    if exc.request is None:
+        exc.request = request
+    return exc

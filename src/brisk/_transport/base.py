@@ -1,0 +1,158 @@
+"""What a transport is, what it is told, and the body streams it hands back.
+
+A transport turns one prepared request into one response whose head has been read; the body stays on the
+connection until the response reads it. Transports do I/O only: redirects, retries, auth and cookies are
+policy, written once in ``brisk._flows`` and run over either transport.
+
+``Transport.handle_request`` (sync) and ``AsyncTransport.handle_async_request`` (async) are the whole
+contract; ``brisk.testing.MockTransport`` implements both with a plain function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
+
+from .._config import DEFAULT_LIMITS, Limits
+from ..exceptions import DEFAULT_TIMEOUT, Timeout
+
+if TYPE_CHECKING:
+    from ..models import PreparedRequest, Response
+
+__all__ = [
+    "AsyncByteStream",
+    "AsyncTransport",
+    "ByteStream",
+    "ConnectionConfig",
+    "SendOptions",
+    "StaleConnection",
+    "SyncByteStream",
+    "Timings",
+    "Transport",
+]
+
+
+class ConnectionConfig(NamedTuple):
+    """Every setting that changes what a connection is. Part of the pool key, so a connection made with
+    ``verify=False`` can never serve a request that asked for verification (requests CVE-2024-35195)."""
+
+    verify: bool | str = True                   # False, True (system store), or a CA bundle/dir path
+    cert: str | tuple[str, str] | None = None   # client certificate (and key)
+    proxy: str | None = None                    # proxy URL, credentials included (they open the tunnel)
+    http2: bool = True                          # offer h2 in ALPN over TLS
+    proxy_headers: tuple[tuple[str, str], ...] = ()
+
+
+DEFAULT_CONFIG = ConnectionConfig()
+
+
+class SendOptions:
+    """Per-request settings a transport needs besides the request itself."""
+
+    __slots__ = ("config", "deadline", "limits", "timeout")
+
+    def __init__(self, timeout: Timeout = DEFAULT_TIMEOUT, config: ConnectionConfig = DEFAULT_CONFIG,
+                 deadline: float | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.timeout = timeout
+        self.config = config
+        self.deadline = deadline  # time.monotonic() value after which everything times out, or None
+        self.limits = limits
+
+
+class Timings:
+    """Where the time of one request went, in seconds (like curl's ``-w`` variables).
+
+    ``dns``, ``connect`` and ``tls`` are 0.0 on a reused connection (``reused`` is True).
+    ``request_sent``, ``first_byte`` and ``total`` are measured from the start of this attempt.
+    """
+
+    __slots__ = ("connect", "dns", "first_byte", "request_sent", "reused", "start", "tls", "total")
+
+    def __init__(self, start: float) -> None:
+        self.start = start
+        self.dns = 0.0
+        self.connect = 0.0
+        self.tls = 0.0
+        self.request_sent = 0.0
+        self.first_byte = 0.0
+        self.total = 0.0
+        self.reused = False
+
+    def as_dict(self) -> dict[str, float | bool]:
+        return {name: getattr(self, name) for name in
+                ("dns", "connect", "tls", "request_sent", "first_byte", "total", "reused")}
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{k}={v:.6f}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in self.as_dict().items())
+        return f"Timings({parts})"
+
+
+class StaleConnection(Exception):
+    """Raised by a transport when a *reused* connection failed before any byte of the response arrived.
+
+    The server most likely closed the idle connection as the request went out. The request flow retries
+    once on a new connection when that is safe (idempotent method, replayable body) and otherwise raises
+    ``error``. Never reaches users.
+    """
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@runtime_checkable
+class SyncByteStream(Protocol):
+    """A response body as raw bytes (transfer framing removed, content coding still applied)."""
+
+    def __iter__(self) -> Iterator[bytes]: ...
+    def read_all(self) -> bytes: ...
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class AsyncByteStream(Protocol):
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+    async def aread_all(self) -> bytes: ...
+    async def aclose(self) -> None: ...
+
+
+class ByteStream:
+    """An in-memory body, usable from sync and async code alike (mock responses, cached content)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._data:
+            yield self._data
+
+    def read_all(self) -> bytes:
+        return self._data
+
+    def close(self) -> None:
+        pass
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._data:
+            yield self._data
+
+    async def aread_all(self) -> bytes:
+        return self._data
+
+    async def aclose(self) -> None:
+        pass
+
+
+class Transport(Protocol):
+    """Sends a request and returns its response with the head read and the body still streaming."""
+
+    def handle_request(self, request: PreparedRequest, options: SendOptions) -> Response: ...
+    def close(self) -> None: ...
+
+
+class AsyncTransport(Protocol):
+    async def handle_async_request(self, request: PreparedRequest, options: SendOptions) -> Response: ...
+    async def aclose(self) -> None: ...

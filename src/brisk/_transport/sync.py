@@ -1,0 +1,414 @@
+"""The sync transport: blocking sockets, a thread-safe pool, HTTP/1.1 through the sans-IO protocol.
+
+Threads share one ``SyncTransport``. The pool's decisions are made by ``PoolState`` under a lock; connecting,
+TLS handshakes, liveness checks and closing happen outside it.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Hashable, Iterator
+from typing import TYPE_CHECKING
+
+from .._config import DEFAULT_LIMITS, Limits
+from .._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header, encode_request_head
+from ..exceptions import (
+    ConnectionError,
+    ConnectTimeout,
+    PoolTimeout,
+    ReadTimeout,
+    RemoteProtocolError,
+    RequestException,
+    WriteTimeout,
+)
+from . import _connect
+from ._common import add_url_context, budget, request_body, timeout_message, wire_headers
+from .base import SendOptions, StaleConnection, Timings
+from .pool import PoolState
+
+if TYPE_CHECKING:
+    from .._body import RequestBody
+    from .._url import URL
+    from ..models import PreparedRequest, Response
+
+__all__ = ["SyncTransport"]
+
+_RECV_HEAD = 65536
+_RECV_BODY = 262144
+_SMALL_BODY = 65536
+_CONTINUE_WAIT = 1.0  # longest wait for "100 Continue" before sending the body anyway
+
+
+class _SendError(Exception):
+    """Sending failed with an OS error; the server may still have sent a response worth reading."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class SyncConnection:
+    """One socket to one origin, speaking HTTP/1.1."""
+
+    __slots__ = ("_poll", "_timeout", "closed", "http_version", "idle_since", "multiplexed", "served", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.idle_since = 0.0
+        self.multiplexed = False
+        self.http_version = "HTTP/1.1"
+        self.served = 0           # responses completed on this connection
+        self.closed = False
+        self._timeout: float | None = -1.0
+        self._poll = select.poll()
+        self._poll.register(sock.fileno(), select.POLLIN)
+
+    def has_capacity(self) -> bool:
+        return False
+
+    def set_timeout(self, timeout: float | None) -> None:
+        if timeout != self._timeout:
+            self.sock.settimeout(timeout)
+            self._timeout = timeout
+
+    def looks_alive(self) -> bool:
+        """An idle connection must have nothing to read: data or EOF means the server closed it or broke
+        the protocol, so it must not carry the next request."""
+        if self._poll.poll(0):
+            return False
+        pending = getattr(self.sock, "pending", None)
+        return not (pending is not None and pending())
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+
+class SyncTransport:
+    """A pool of HTTP/1.1 connections shared by threads."""
+
+    def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+        self._state: PoolState[SyncConnection] = PoolState(limits)
+        self._lock = threading.Lock()
+        self._freed = threading.Condition(self._lock)
+        self._orphans: deque[tuple[Hashable, SyncConnection]] = deque()  # from abandoned responses (GC)
+        self._closed = False
+
+    # -- the one public method ----------------------------------------------------------------------
+
+    def handle_request(self, request: PreparedRequest, options: SendOptions) -> Response:
+        url: URL = request._url
+        key = (url.scheme, url.host, url.effective_port, options.config)
+        timings = Timings(time.monotonic())
+        try:
+            conn = self._acquire(key, url, options, timings)
+        except RequestException as exc:
+            add_url_context(exc, url, request)
+            raise
+        try:
+            return self._exchange(key, conn, request, options, timings)
+        except StaleConnection:
+            self._finish(key, conn, False)
+            raise
+        except RequestException as exc:
+            self._finish(key, conn, False)
+            add_url_context(exc, url, request)
+            raise
+        except BaseException:
+            self._finish(key, conn, False)
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            conns = self._state.drain()
+            self._freed.notify_all()
+        for conn in conns:
+            conn.close()
+
+    # -- pool ---------------------------------------------------------------------------------------
+
+    def _acquire(self, key: Hashable, url: URL, options: SendOptions, timings: Timings) -> SyncConnection:
+        give_up: float | None = None
+        while True:
+            now = time.monotonic()
+            with self._lock:
+                if self._closed:
+                    raise RuntimeError("this session is closed; create a new one to send requests")
+                self._collect_orphans()
+                conn, may_open, to_close = self._state.acquire(key, now)
+                if conn is None and not may_open:
+                    if give_up is None:
+                        wait = budget(options.timeout.pool, options.deadline, PoolTimeout, "waiting for a "
+                                      "free connection in the pool")
+                        give_up = None if wait is None else now + wait
+                    remaining = None if give_up is None else give_up - now
+                    if remaining is not None and remaining <= 0:
+                        raise PoolTimeout(f"no connection to {url.host_header} became free in the pool "
+                                          f"within {options.timeout.pool}s (Limits.max_connections*)")
+                    self._freed.wait(remaining)
+                    continue
+            for old in to_close:
+                old.close()
+            if conn is not None:
+                if conn.looks_alive():
+                    timings.reused = True
+                    return conn
+                conn.close()
+                self._give_back(key, conn)
+                continue
+            try:
+                return self._open(url, options, timings)
+            except BaseException:
+                self._give_back(key, None)
+                raise
+
+    def _open(self, url: URL, options: SendOptions, timings: Timings) -> SyncConnection:
+        sock = _connect.open_socket(url, options, timings)
+        return SyncConnection(sock)
+
+    def _give_back(self, key: Hashable, conn: SyncConnection | None) -> None:
+        with self._lock:
+            if not self._closed:
+                self._state.discard(key, conn)
+            self._freed.notify_all()
+
+    def _finish(self, key: Hashable, conn: SyncConnection, reusable: bool) -> None:
+        """A response is done with ``conn``: keep it for the next request or close it."""
+        if conn.closed:
+            reusable = False
+        with self._lock:
+            if self._closed:
+                must_close = True
+            else:
+                must_close = self._state.release(key, conn, reusable, time.monotonic())
+            self._freed.notify_all()
+        if must_close:
+            conn.close()
+
+    def _collect_orphans(self) -> None:
+        """Free the slots of responses that were garbage-collected unread (called under the lock)."""
+        while self._orphans:
+            key, conn = self._orphans.popleft()
+            conn.close()
+            self._state.discard(key, conn)
+
+    def orphan(self, key: Hashable, conn: SyncConnection) -> None:
+        # Called from __del__, possibly inside the pool's own locked section: so no locking here.
+        self._orphans.append((key, conn))
+
+    # -- one request/response exchange ---------------------------------------------------------------
+
+    def _exchange(self, key: Hashable, conn: SyncConnection, request: PreparedRequest,
+                  options: SendOptions, timings: Timings) -> Response:
+        from ..models import Response
+
+        url: URL = request._url
+        reused = timings.reused
+        parser = ResponseParser(request.method or "GET", options.limits)
+        target = str(url.without_auth().without_fragment()) if options.config.proxy and url.scheme == "http" \
+            else url.target
+        head = encode_request_head(request.method or "GET", target, wire_headers(request, url))
+        body = request_body(request)
+        must_close = False
+        try:
+            if body is not None and request.headers.get("Expect", "").lower() == "100-continue":
+                self._write(conn, head, options)
+                if self._await_continue(conn, parser, options):
+                    self._write_body(conn, body, request, options)
+                else:
+                    must_close = True  # the server answered before the body: it is not on the wire
+            else:
+                self._write_request(conn, head, body, request, options)
+        except _SendError as exc:
+            # The server may have answered early (413, 401, ...) and closed: prefer its answer.
+            if reused and parser.head is None and not parser.informational:
+                raise StaleConnection(ConnectionError(
+                    f"the connection was closed by the server while sending the request: {exc.error}")) from None
+            must_close = True
+            self._read_head(conn, parser, options, reused, exc.error)
+        timings.request_sent = time.monotonic() - timings.start
+        self._read_head(conn, parser, options, reused, None)
+        timings.first_byte = timings.first_byte or time.monotonic() - timings.start
+        head_ = parser.head
+        assert head_ is not None
+        if must_close:
+            head_.keep_alive = False
+        stream = _SyncBody(self, key, conn, parser, options, timings)
+        return Response._from_transport(head_.status_code, head_.reason, head_.http_version, head_.headers,
+                                        stream, request, timings)
+
+    def _write_request(self, conn: SyncConnection, head: bytes, body: bytes | RequestBody | None,
+                       request: PreparedRequest, options: SendOptions) -> None:
+        if body is None:
+            self._write(conn, head, options)
+        elif isinstance(body, bytes) and len(body) <= _SMALL_BODY:
+            self._write(conn, head + body, options)
+        else:
+            self._write(conn, head, options)
+            self._write_body(conn, body, request, options)
+
+    def _write_body(self, conn: SyncConnection, body: bytes | RequestBody, request: PreparedRequest,
+                    options: SendOptions) -> None:
+        if isinstance(body, bytes):
+            self._write(conn, body, options)
+            return
+        chunked = body.content_length is None
+        for chunk in body:
+            if not chunk:
+                continue
+            if chunked:
+                self._write(conn, chunk_header(len(chunk)) + chunk + b"\r\n", options)
+            else:
+                self._write(conn, chunk, options)
+        if chunked:
+            self._write(conn, LAST_CHUNK, options)
+
+    def _write(self, conn: SyncConnection, data: bytes, options: SendOptions) -> None:
+        conn.set_timeout(budget(options.timeout.write, options.deadline, WriteTimeout, "sending the request"))
+        try:
+            conn.sock.sendall(data)
+        except TimeoutError:
+            raise WriteTimeout(timeout_message("sending the request", options.timeout.write, options)) from None
+        except RequestException:
+            raise
+        except OSError as exc:
+            raise _SendError(exc) from exc
+
+    def _await_continue(self, conn: SyncConnection, parser: ResponseParser, options: SendOptions) -> bool:
+        """After sending a head with ``Expect: 100-continue``: True to send the body now."""
+        read = options.timeout.read
+        wait = _CONTINUE_WAIT if read is None else min(_CONTINUE_WAIT, read)
+        if not conn._poll.poll(wait * 1000):
+            return True  # no answer in time: send the body anyway (RFC 9110 section 10.1.1)
+        while parser.head is None:
+            data = self._recv(conn, _RECV_HEAD, options)
+            if not data:
+                parser.feed_eof()
+            parser.feed(data)
+            if parser.informational:
+                return True
+        return False
+
+    def _read_head(self, conn: SyncConnection, parser: ResponseParser, options: SendOptions, reused: bool,
+                   send_error: BaseException | None) -> None:
+        got_bytes = False
+        while parser.head is None:
+            try:
+                data = self._recv(conn, _RECV_HEAD, options)
+                if not data:
+                    parser.feed_eof()
+            except (RemoteProtocolError, ConnectionError) as exc:
+                if send_error is not None:
+                    raise ConnectionError(f"the connection broke while sending the request: {send_error}") \
+                        from send_error
+                if reused and not got_bytes:
+                    raise StaleConnection(exc) from exc
+                raise
+            got_bytes = True
+            parser.feed(data)
+
+    def _recv(self, conn: SyncConnection, size: int, options: SendOptions) -> bytes:
+        conn.set_timeout(budget(options.timeout.read, options.deadline, ReadTimeout, "reading the response"))
+        try:
+            return conn.sock.recv(size)
+        except TimeoutError:
+            raise ReadTimeout(timeout_message("waiting for the server's response", options.timeout.read,
+                                              options)) from None
+        except OSError as exc:
+            raise ConnectionError(f"the connection broke while reading the response: {exc}") from exc
+
+
+class _SyncBody:
+    """The body of one response, read from its connection; gives the connection back when done."""
+
+    __slots__ = ("_conn", "_done", "_key", "_options", "_parser", "_timings", "_transport", "__weakref__")
+
+    def __init__(self, transport: SyncTransport, key: Hashable, conn: SyncConnection, parser: ResponseParser,
+                 options: SendOptions, timings: Timings) -> None:
+        self._transport = transport
+        self._key = key
+        self._conn = conn
+        self._parser = parser
+        self._options = options
+        self._timings = timings
+        self._done = False
+        if parser.complete:
+            self._finish()
+
+    def __iter__(self) -> Iterator[bytes]:
+        parser = self._parser
+        try:
+            data = parser.take_body()
+            if data:
+                yield data
+            while not parser.complete:
+                self._fill()
+                data = parser.take_body()
+                if data:
+                    yield data
+        except BaseException:
+            self._abort()
+            raise
+        self._finish()
+
+    def read_all(self) -> bytes:
+        parser = self._parser
+        chunks: list[bytes] = []
+        try:
+            data = parser.take_body()
+            if data:
+                chunks.append(data)
+            while not parser.complete:
+                self._fill()
+                data = parser.take_body()
+                if data:
+                    chunks.append(data)
+        except BaseException:
+            self._abort()
+            raise
+        self._finish()
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def close(self) -> None:
+        if not self._done:
+            if self._parser.complete:
+                self._finish()
+            else:
+                self._abort()
+
+    def _fill(self) -> None:
+        parser = self._parser
+        remaining = parser.body_remaining
+        size = _RECV_BODY if remaining is None else min(remaining, _RECV_BODY)
+        data = self._transport._recv(self._conn, size, self._options)
+        if data:
+            parser.feed(data)
+        else:
+            parser.feed_eof()
+
+    def _finish(self) -> None:
+        if not self._done:
+            self._done = True
+            self._conn.served += 1
+            self._timings.total = time.monotonic() - self._timings.start
+            self._transport._finish(self._key, self._conn, self._parser.reusable)
+
+    def _abort(self) -> None:
+        if not self._done:
+            self._done = True
+            self._conn.close()
+            self._transport._finish(self._key, self._conn, False)
+
+    def __del__(self) -> None:
+        if not self._done:
+            self._done = True
+            self._transport.orphan(self._key, self._conn)

@@ -1,0 +1,721 @@
+"""requests' models: ``Request``, ``PreparedRequest`` and ``Response``.
+
+One ``Response`` class serves the sync and the async client. Its body comes from a byte stream handed over
+by the transport; ``content``/``iter_content`` read it in sync code, ``aread``/``aiter_content`` in async
+code, and both push the bytes through the same ``BodyPipeline`` (content decoding, re-chunking, text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._content import BodyPipeline, LineSplitter, encoding_from_content_type, guess_json_utf, parse_links
+from ._headers import Headers
+from ._url import URL
+from .exceptions import (
+    ContentDecodingError,
+    HTTPError,
+    JSONDecodeError,
+    StreamConsumedError,
+)
+from .hooks import default_hooks
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from ._config import Limits
+    from ._decoders import ContentDecoder
+    from ._transport.base import AsyncByteStream, SyncByteStream, Timings
+    from .cookies import RequestsCookieJar
+
+__all__ = ["PreparedRequest", "Request", "Response"]
+
+REDIRECT_STATI = frozenset((301, 302, 303, 307, 308))
+ITER_CHUNK_SIZE = 512
+
+
+class Request:
+    """A request as the user describes it; ``prepare()`` turns it into a ``PreparedRequest``.
+
+    >>> Request("GET", "https://example.org/search", params={"q": "brisk"}).prepare().url
+    'https://example.org/search?q=brisk'
+    """
+
+    def __init__(self, method: str | None = None, url: str | None = None, headers: Any = None,
+                 files: Any = None, data: Any = None, params: Any = None, auth: Any = None,
+                 cookies: Any = None, hooks: Mapping[str, Any] | None = None, json: Any = None) -> None:
+        self.method = method
+        self.url = url
+        self.headers = {} if headers is None else headers
+        self.files = [] if files is None else files
+        self.data = [] if data is None else data
+        self.json = json
+        self.params = {} if params is None else params
+        self.auth = auth
+        self.cookies = cookies
+        self.hooks = default_hooks()
+        for event, hook in (hooks or {}).items():
+            self.register_hook(event, hook)
+
+    def __repr__(self) -> str:
+        return f"<Request [{self.method}]>"
+
+    def register_hook(self, event: str, hook: Any) -> None:
+        if callable(hook):
+            self.hooks[event].append(hook)
+        elif isinstance(hook, Iterable):
+            self.hooks[event].extend(h for h in hook if callable(h))
+
+    def deregister_hook(self, event: str, hook: Any) -> bool:
+        try:
+            self.hooks[event].remove(hook)
+        except ValueError:
+            return False
+        return True
+
+    def prepare(self) -> PreparedRequest:
+        prepared = PreparedRequest()
+        prepared.prepare(method=self.method, url=self.url, headers=self.headers, files=self.files,
+                         data=self.data, params=self.params, auth=self.auth, cookies=self.cookies,
+                         hooks=self.hooks, json=self.json)
+        return prepared
+
+
+class PreparedRequest:
+    """The exact request that will be sent: method, URL, headers and body."""
+
+    def __init__(self) -> None:
+        self.method: str | None = None
+        self._url: URL | None = None
+        self.headers: Headers = Headers()
+        self.body: Any = None
+        self.hooks: dict[str, list[Any]] = default_hooks()
+        self._cookies: RequestsCookieJar | None = None
+        self._auth: Any = None
+
+    # url is a string to users (as in requests) and a parsed URL inside brisk.
+    @property
+    def url(self) -> str | None:  # type: ignore[override]
+        return None if self._url is None else str(self._url)
+
+    @url.setter
+    def url(self, value: str | URL) -> None:
+        self._url = value if isinstance(value, URL) else URL.parse(value)
+
+    def __repr__(self) -> str:
+        return f"<PreparedRequest [{self.method}]>"
+
+    def prepare(self, method: str | None = None, url: str | None = None, headers: Any = None,
+                files: Any = None, data: Any = None, params: Any = None, auth: Any = None,
+                cookies: Any = None, hooks: Mapping[str, Any] | None = None, json: Any = None) -> None:
+        self.prepare_method(method)
+        self.prepare_url(url, params)
+        self.prepare_headers(headers)
+        self.prepare_cookies(cookies)
+        self.prepare_body(data, files, json)
+        self.prepare_auth(auth)
+        self.prepare_hooks(hooks)
+
+    def prepare_method(self, method: str | bytes | None) -> None:
+        if isinstance(method, bytes):
+            method = method.decode("ascii")
+        self.method = None if method is None else method.upper()
+
+    def prepare_url(self, url: str | bytes | URL | None, params: Any = None) -> None:
+        from .exceptions import MissingSchema
+
+        if url is None:
+            raise MissingSchema("Invalid URL None: No scheme supplied. Perhaps you meant https://None?")
+        if isinstance(url, bytes):
+            url = url.decode("utf-8")
+        parsed = url if isinstance(url, URL) else URL.parse(str(url))
+        if params:
+            parsed = parsed.with_params(params)
+        self._url = parsed
+
+    def prepare_headers(self, headers: Any) -> None:
+        self.headers = Headers()
+        if headers:
+            for name, value in headers.items() if isinstance(headers, Mapping) else headers:
+                if value is None:
+                    continue
+                self.headers[_header_name(name)] = value if isinstance(value, str | bytes) else str(value)
+
+    def prepare_body(self, data: Any, files: Any, json: Any = None) -> None:
+        from ._body import encode_body
+
+        body, content_type = encode_body(data=data or None, files=files or None, json=json)
+        self.body = body
+        self.prepare_content_length(body)
+        if content_type and "content-type" not in self.headers:
+            self.headers["Content-Type"] = content_type
+
+    def prepare_content_length(self, body: Any) -> None:
+        headers = self.headers
+        if isinstance(body, bytes):
+            if body:
+                headers["Content-Length"] = str(len(body))
+            elif self.method not in ("GET", "HEAD") and "content-length" not in headers:
+                headers["Content-Length"] = "0"
+        elif body is None:
+            if self.method not in ("GET", "HEAD") and "content-length" not in headers:
+                headers["Content-Length"] = "0"
+        else:
+            length = getattr(body, "content_length", None)
+            if length is not None:
+                headers["Content-Length"] = str(length)
+                headers.pop("Transfer-Encoding", None)
+            elif "content-length" not in headers:
+                headers["Transfer-Encoding"] = "chunked"
+
+    def prepare_auth(self, auth: Any, url: str = "") -> None:
+        if auth is None and self._url is not None:
+            auth = self._url.auth
+        if not auth:
+            return
+        if isinstance(auth, tuple) and len(auth) == 2:
+            from .auth import HTTPBasicAuth
+
+            auth = HTTPBasicAuth(*auth)
+        elif isinstance(auth, str):
+            from .auth import HTTPBearerAuth
+
+            auth = HTTPBearerAuth(auth)
+        if not callable(auth):
+            raise TypeError(f"auth must be a (user, password) tuple, a token string or an AuthBase, not {auth!r}")
+        self._auth = auth
+        result = auth(self)
+        if result is not None and result is not self:
+            self.__dict__.update(result.__dict__)
+        self.prepare_content_length(self.body)
+
+    def prepare_cookies(self, cookies: Any) -> None:
+        """Add a Cookie header from ``cookies`` (a jar or a dict) unless one is already set."""
+        if cookies is None or "cookie" in self.headers:
+            return
+        from .cookies import RequestsCookieJar, cookiejar_from_dict
+
+        jar = cookies if isinstance(cookies, RequestsCookieJar) else cookiejar_from_dict(cookies)
+        self._cookies = jar
+        url = self._url
+        if url is not None:
+            value = jar.header_for(url.scheme, url.host, url.path)
+            if value:
+                self.headers["Cookie"] = value
+
+    def prepare_hooks(self, hooks: Mapping[str, Any] | None) -> None:
+        for event, hook in (hooks or {}).items():
+            if event not in self.hooks:
+                self.hooks[event] = []
+            if callable(hook):
+                self.hooks[event].append(hook)
+            else:
+                self.hooks[event].extend(h for h in hook if callable(h))
+
+    def register_hook(self, event: str, hook: Callable[..., Any]) -> None:
+        self.hooks.setdefault(event, []).append(hook)
+
+    @property
+    def path_url(self) -> str:
+        return "/" if self._url is None else self._url.target
+
+    def copy(self) -> PreparedRequest:
+        new = PreparedRequest.__new__(PreparedRequest)
+        new.__dict__.update(self.__dict__)
+        new.headers = self.headers.copy()
+        new.hooks = {event: list(hooks) for event, hooks in self.hooks.items()}
+        return new
+
+
+def _header_name(name: str | bytes) -> str:
+    return name.decode("latin-1") if isinstance(name, bytes) else name
+
+
+class Response:
+    """The server's answer. Code that reads requests' ``Response`` reads this one.
+
+    >>> r = brisk.get("https://httpbin.org/json", timeout=5)
+    >>> r.status_code, r.ok, r.headers["content-type"]
+    (200, True, 'application/json')
+    """
+
+    __attrs__ = ["_content", "status_code", "headers", "url", "history", "encoding", "reason", "cookies",
+                 "elapsed", "request"]
+
+    def __init__(self, status_code: int | None = None, *, content: bytes | None = None, text: str | None = None,
+                 json: Any = None, headers: Any = None, url: str | None = None,
+                 request: PreparedRequest | None = None) -> None:
+        self.status_code: int = status_code  # type: ignore[assignment]
+        self.reason: str = ""
+        self.http_version = "HTTP/1.1"
+        self.url: str = url or ""
+        self.history: list[Response] = []
+        self.request: PreparedRequest = request  # type: ignore[assignment]
+        self.encoding: str | None = None
+        self.timings: Timings | None = None
+        self.retries: Any = None
+        self._raw_headers: list[tuple[str, str]] | None = None
+        self._headers: Headers | None = Headers(headers) if headers is not None else None
+        self._content: bytes | None = None
+        self._consumed = False
+        self._stream: SyncByteStream | AsyncByteStream | None = None
+        self._chunks: Any = None   # the one raw iterator shared by iter_content, raw.read, ...
+        self._cookies: RequestsCookieJar | None = None
+        self._limits: Limits | None = None
+        self._next: PreparedRequest | None = None
+        self._elapsed: timedelta | None = None
+        self._raw: Any = None
+        if json is not None:
+            import json as json_module
+
+            content = json_module.dumps(json).encode("utf-8")
+            self.headers.setdefault("Content-Type", "application/json")
+        elif text is not None:
+            content = text.encode("utf-8")
+            self.headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+        if content is not None:
+            from ._transport.base import ByteStream
+
+            self._stream = ByteStream(content)
+            self.headers.setdefault("Content-Length", str(len(content)))
+        if status_code is not None:
+            self.encoding = encoding_from_content_type(self.headers.get("content-type"))
+
+    @classmethod
+    def _from_transport(cls, status_code: int, reason: str, http_version: str, raw_headers: list[tuple[str, str]],
+                        stream: SyncByteStream | AsyncByteStream, request: PreparedRequest,
+                        timings: Timings | None) -> Response:
+        """Build a response from what a transport read (fast path: no Headers until someone asks)."""
+        self = cls.__new__(cls)
+        self.__dict__.update(_BLANK)
+        self.status_code = status_code
+        self.reason = reason
+        self.http_version = http_version
+        self._raw_headers = raw_headers
+        self._stream = stream
+        self.request = request
+        self.url = request.url or ""
+        self.timings = timings
+        self.history = []
+        for name, value in raw_headers:
+            if len(name) == 12 and name.lower() == "content-type":
+                self.encoding = encoding_from_content_type(value)
+                break
+        return self
+
+    # -- head ------------------------------------------------------------------------------------------
+
+    def _header_values(self, lower_name: str) -> list[str]:
+        """Every value of one header, without building ``headers`` when it was not built yet."""
+        if self._headers is not None:
+            return self._headers.get_list(lower_name)
+        size = len(lower_name)
+        return [value for name, value in self._raw_headers or () if len(name) == size and name.lower() == lower_name]
+
+    @property
+    def headers(self) -> Headers:
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = Headers.from_raw(self._raw_headers or ())
+        return headers
+
+    @headers.setter
+    def headers(self, value: Any) -> None:
+        self._headers = value if isinstance(value, Headers) else Headers(value)
+
+    @property
+    def ok(self) -> bool:
+        """True for status codes below 400."""
+        try:
+            self.raise_for_status()
+        except HTTPError:
+            return False
+        return True
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status_code}]>"
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status_code in REDIRECT_STATI and "location" in self.headers
+
+    @property
+    def is_permanent_redirect(self) -> bool:
+        return self.status_code in (301, 308) and "location" in self.headers
+
+    @property
+    def next(self) -> PreparedRequest | None:
+        """The request a redirect would lead to, when redirects were not followed."""
+        return self._next
+
+    @property
+    def links(self) -> dict[str, dict[str, str]]:
+        """The parsed ``Link`` header, keyed by ``rel`` (or by URL when a link has no rel)."""
+        value = self.headers.get("link")
+        if not value:
+            return {}
+        return {link.get("rel") or link["url"]: link for link in parse_links(value)}
+
+    @property
+    def elapsed(self) -> timedelta:
+        """Time from sending the request until the response head arrived."""
+        if self._elapsed is None:
+            from datetime import timedelta
+
+            seconds = self.timings.first_byte if self.timings is not None else 0.0
+            self._elapsed = timedelta(seconds=seconds)
+        return self._elapsed
+
+    @elapsed.setter
+    def elapsed(self, value: timedelta) -> None:
+        self._elapsed = value
+
+    @property
+    def cookies(self) -> RequestsCookieJar:
+        """The cookies this response set (requests' ``response.cookies``)."""
+        if self._cookies is None:
+            from .cookies import RequestsCookieJar
+
+            jar = RequestsCookieJar()
+            url = self.request._url if self.request is not None else None
+            values = self.headers.get_list("set-cookie")
+            if url is not None and values:
+                jar.extract(values, url.scheme, url.host, url.path)
+            self._cookies = jar
+        return self._cookies
+
+    @cookies.setter
+    def cookies(self, value: RequestsCookieJar) -> None:
+        self._cookies = value
+
+    def raise_for_status(self) -> None:
+        """Raise ``HTTPError`` for a 4xx or 5xx status."""
+        status = self.status_code
+        if status is None or status < 400:
+            return
+        reason = self.reason
+        try:  # servers sometimes send UTF-8 reasons, which arrive decoded as latin-1
+            reason = reason.encode("latin-1").decode("utf-8")
+        except (UnicodeDecodeError, UnicodeEncodeError):
+            pass
+        kind = "Client" if status < 500 else "Server"
+        if status >= 600:
+            kind = "Unknown"
+        raise HTTPError(f"{status} {kind} Error: {reason} for url: {self.url}", response=self)
+
+    # -- body: sync ------------------------------------------------------------------------------------
+
+    @property
+    def content(self) -> bytes:
+        """The whole body, decoded (gzip, br, ...), read on first access."""
+        content = self._content
+        if content is None:
+            if self._consumed:
+                raise RuntimeError("The content for this response was already consumed")
+            stream = self._sync_stream()
+            if stream is None:
+                content = b""
+            else:
+                raw = stream.read_all()
+                self._consumed = True
+                content = self._decode_whole(raw)
+            self._content = content
+        return content
+
+    def iter_content(self, chunk_size: int | None = 1, decode_unicode: bool = False) -> Iterator[Any]:
+        """The body in pieces of ``chunk_size`` bytes (decoded), as requests' ``iter_content``."""
+        if self._content is not None:  # already in memory, already decoded
+            pipeline = self._pipeline(chunk_size, decode_unicode, decode=False)
+            yield from pipeline.push(self._content)
+            yield from pipeline.finish()
+            return
+        pipeline = self._pipeline(chunk_size, decode_unicode)
+        for raw in self._iter_raw_stream():
+            yield from self._push(pipeline, raw)
+        yield from self._finish(pipeline)
+
+    def iter_lines(self, chunk_size: int = ITER_CHUNK_SIZE, decode_unicode: bool = False,
+                   delimiter: str | bytes | None = None) -> Iterator[Any]:
+        """The body line by line (line ends removed)."""
+        splitter: LineSplitter[Any] = LineSplitter(delimiter)
+        for piece in self.iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode):
+            yield from splitter.push(piece)
+        yield from splitter.finish()
+
+    def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The body as received, without content decoding."""
+        pipeline = BodyPipeline(None, chunk_size)
+        for raw in self._iter_raw_stream():
+            yield from pipeline.push(raw)  # type: ignore[misc]
+        yield from pipeline.finish()  # type: ignore[misc]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.iter_content(128)
+
+    @property
+    def raw(self) -> Any:
+        """A file-like view of the body (requests hands out urllib3's response here)."""
+        if self._raw is None:
+            from ._raw import RawResponse
+
+            self._raw = RawResponse(self)
+        return self._raw
+
+    @raw.setter
+    def raw(self, value: Any) -> None:
+        self._raw = value
+
+    def close(self) -> None:
+        """Release the connection; an unread body closes it instead of returning it to the pool."""
+        stream = self._stream
+        if stream is not None and hasattr(stream, "close"):
+            stream.close()
+
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self.close()
+
+    def _sync_stream(self) -> SyncByteStream | None:
+        stream = self._stream
+        if stream is not None and not hasattr(stream, "read_all"):
+            raise RuntimeError("this response came from an AsyncSession: read its body with "
+                               "'await response.aread()' or 'async for chunk in response.aiter_content()'")
+        return stream  # type: ignore[return-value]
+
+    def _iter_raw_stream(self) -> Iterator[bytes]:
+        if self._chunks is None:
+            if self._consumed:
+                raise StreamConsumedError("the body of this response was already read")
+            stream = self._sync_stream()
+            if stream is None:
+                return
+            self._consumed = True
+            self._chunks = iter(stream)
+        yield from self._chunks
+
+    def _drain(self, limit: int) -> None:
+        """Read what is left of the body (raw, never decompressed) so the connection can be reused; give up
+        and close the connection past ``limit`` bytes. A short body stays readable via ``content``."""
+        if self._content is not None or self._consumed or self._stream is None:
+            self.close()
+            return
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for raw in self._iter_raw_stream():
+                chunks.append(raw)
+                size += len(raw)
+                if size > limit:
+                    break
+            else:
+                self._keep_drained(chunks)
+        finally:
+            self.close()
+
+    def _keep_drained(self, chunks: list[bytes]) -> None:
+        from ._transport.base import ByteStream
+
+        self._stream = ByteStream(b"".join(chunks))
+        self._chunks = None
+        self._consumed = False
+
+    # -- body: async -----------------------------------------------------------------------------------
+
+    async def _adrain(self, limit: int) -> None:
+        if self._content is not None or self._consumed or self._stream is None:
+            await self.aclose()
+            return
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for raw in self._aiter_raw_stream():
+                chunks.append(raw)
+                size += len(raw)
+                if size > limit:
+                    break
+            else:
+                self._keep_drained(chunks)
+        finally:
+            await self.aclose()
+
+    async def aread(self) -> bytes:
+        """Read the whole body (async). Afterwards ``content``, ``text`` and ``json()`` work."""
+        if self._content is None:
+            if self._consumed:
+                raise RuntimeError("The content for this response was already consumed")
+            stream = self._stream
+            if stream is None:
+                self._content = b""
+            elif hasattr(stream, "aread_all"):
+                raw = await stream.aread_all()
+                self._consumed = True
+                self._content = self._decode_whole(raw)
+            else:
+                return self.content
+        return self._content
+
+    async def aiter_content(self, chunk_size: int | None = 1, decode_unicode: bool = False) -> AsyncIterator[Any]:
+        if self._content is not None:
+            for piece in self.iter_content(chunk_size, decode_unicode):
+                yield piece
+            return
+        pipeline = self._pipeline(chunk_size, decode_unicode)
+        async for raw in self._aiter_raw_stream():
+            for piece in self._push(pipeline, raw):
+                yield piece
+        for piece in self._finish(pipeline):
+            yield piece
+
+    async def aiter_lines(self, chunk_size: int = ITER_CHUNK_SIZE, decode_unicode: bool = False,
+                          delimiter: str | bytes | None = None) -> AsyncIterator[Any]:
+        splitter: LineSplitter[Any] = LineSplitter(delimiter)
+        async for piece in self.aiter_content(chunk_size=chunk_size, decode_unicode=decode_unicode):
+            for line in splitter.push(piece):
+                yield line
+        for line in splitter.finish():
+            yield line
+
+    async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        pipeline = BodyPipeline(None, chunk_size)
+        async for raw in self._aiter_raw_stream():
+            for piece in pipeline.push(raw):
+                yield piece  # type: ignore[misc]
+        for piece in pipeline.finish():
+            yield piece  # type: ignore[misc]
+
+    async def aclose(self) -> None:
+        stream = self._stream
+        if stream is not None:
+            if hasattr(stream, "aclose"):
+                await stream.aclose()
+            else:
+                stream.close()  # type: ignore[union-attr]
+
+    async def __aenter__(self) -> Response:
+        return self
+
+    async def __aexit__(self, *args: object) -> None:
+        await self.aclose()
+
+    async def _aiter_raw_stream(self) -> AsyncIterator[bytes]:
+        if self._chunks is None:
+            if self._consumed:
+                raise StreamConsumedError("the body of this response was already read")
+            stream = self._stream
+            if stream is None:
+                return
+            if not hasattr(stream, "__aiter__"):
+                raise RuntimeError("this response came from a sync Session: use iter_content()")
+            self._consumed = True
+            self._chunks = stream.__aiter__()
+        async for raw in self._chunks:
+            yield raw
+
+    # -- decoding, shared by both worlds ---------------------------------------------------------------
+
+    def _decoder(self) -> ContentDecoder | None:
+        encoding = self.headers.get("content-encoding")
+        if not encoding:
+            return None
+        from ._config import DEFAULT_LIMITS
+        from ._decoders import make_decoder
+
+        return make_decoder(encoding, self._limits or DEFAULT_LIMITS)
+
+    def _pipeline(self, chunk_size: int | None, decode_unicode: bool, decode: bool = True) -> BodyPipeline:
+        text_encoding = (self.encoding or "utf-8") if decode_unicode else None
+        return BodyPipeline(self._decoder() if decode else None, chunk_size, text_encoding)
+
+    def _push(self, pipeline: BodyPipeline, raw: bytes) -> list[Any]:
+        try:
+            return pipeline.push(raw)
+        except ContentDecodingError as exc:
+            self.close()
+            raise type(exc)(f"{exc} ({self.url})", response=self) from exc
+
+    def _finish(self, pipeline: BodyPipeline) -> list[Any]:
+        try:
+            return pipeline.finish()
+        except ContentDecodingError as exc:
+            raise type(exc)(f"{exc} ({self.url})", response=self) from exc
+
+    def _decode_whole(self, raw: bytes) -> bytes:
+        decoder = self._decoder()
+        if decoder is None:
+            return raw
+        try:
+            return decoder.decode(raw) + decoder.flush()
+        except ContentDecodingError as exc:
+            raise type(exc)(f"{exc} ({self.url})", response=self) from exc
+
+    # -- text and JSON ---------------------------------------------------------------------------------
+
+    @property
+    def apparent_encoding(self) -> str | None:
+        """The encoding guessed from the body by charset detection."""
+        from charset_normalizer import detect
+
+        return detect(self.content)["encoding"]  # type: ignore[no-any-return]
+
+    @property
+    def text(self) -> str:
+        """The body as text: the declared charset, else UTF-8 when it decodes, else detection."""
+        content = self.content
+        if not content:
+            return ""
+        encoding = self.encoding
+        if encoding is None:
+            try:
+                return content.decode("utf-8")
+            except UnicodeDecodeError:
+                encoding = self.apparent_encoding or "utf-8"
+        try:
+            return content.decode(encoding, errors="replace")
+        except LookupError:
+            return content.decode("utf-8", errors="replace")
+
+    def json(self, **kwargs: Any) -> Any:
+        """Parse the body as JSON; a bad body raises ``brisk.JSONDecodeError`` (a ValueError)."""
+        import json
+
+        content = self.content
+        if self.encoding is None and len(content) > 3:
+            encoding = guess_json_utf(content)
+            if encoding is not None:
+                try:
+                    return json.loads(content.decode(encoding), **kwargs)
+                except UnicodeDecodeError:
+                    pass
+                except json.JSONDecodeError as exc:
+                    raise JSONDecodeError(exc.msg, exc.doc, exc.pos, response=self) from None
+        try:
+            return json.loads(self.text, **kwargs)
+        except json.JSONDecodeError as exc:
+            raise JSONDecodeError(exc.msg, exc.doc, exc.pos, response=self) from None
+
+    # -- pickling ----------------------------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self._content is None and self._stream is not None:
+            self.content  # noqa: B018 - read the body so it travels with the pickle
+        state = {name: getattr(self, name, None) for name in self.__attrs__}
+        state["headers"] = self.headers
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(_BLANK)
+        self.history = []
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._consumed = True
+
+
+_BLANK: dict[str, Any] = {}
+_BLANK.update(Response().__dict__)
+_BLANK.pop("history")

@@ -1,0 +1,432 @@
+"""``Session`` and ``AsyncSession``: settings, connection pooling and cookies across requests.
+
+Both are thin. ``_SessionBase`` holds the settings and turns a call into a prepared request plus the
+settings of its flow; the verb methods (``get``, ``post``, ...) are written once there and return whatever
+``request`` returns: a ``Response`` for ``Session``, an awaitable of one for ``AsyncSession``. The policy runs
+in ``brisk._flows`` (shared), the I/O in a transport (one per world).
+
+Precedence of every setting: the argument of the call > the session's attribute > the environment
+(``trust_env``: proxies, ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, netrc).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ._config import DEFAULT_LIMITS, Limits
+from ._flows import run_async, run_sync
+from ._flows.request import FlowSettings, request_flow
+from ._headers import Headers
+from ._retry import DEFAULT_RETRY, Retry
+from ._transport.base import ConnectionConfig, SendOptions
+from ._url import URL
+from .adapters import BaseAdapter, HTTPAdapter
+from .exceptions import DEFAULT_TIMEOUT, InvalidSchema, Timeout
+from .hooks import HOOKS, default_hooks
+from .models import PreparedRequest, Request, Response
+
+if TYPE_CHECKING:
+    from ._transport.base import AsyncTransport, Transport
+    from .cookies import RequestsCookieJar
+
+__all__ = ["AsyncSession", "Session", "default_headers", "session"]
+
+R = TypeVar("R")
+_UNSET: Any = object()
+_METHODS: dict[str, str] = {m: m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
+
+
+def default_headers() -> Headers:
+    from .__version__ import __version__
+    from ._decoders import SUPPORTED_ENCODINGS
+
+    return Headers({"User-Agent": f"brisk/{__version__}", "Accept-Encoding": SUPPORTED_ENCODINGS,
+                    "Accept": "*/*", "Connection": "keep-alive"})
+
+
+def _merge_mapping(request_value: Any, session_value: Any) -> Any:
+    """requests' merge_setting: request keys override session keys; a None value removes the key."""
+    if session_value is None or not session_value:
+        return request_value
+    if request_value is None or not request_value:
+        return session_value
+    if not (isinstance(session_value, Mapping) and isinstance(request_value, Mapping)):
+        return request_value
+    merged = dict(session_value)
+    merged.update(request_value)
+    return {key: value for key, value in merged.items() if value is not None}
+
+
+class _SessionBase(Generic[R]):
+    """Settings and request preparation shared by Session and AsyncSession."""
+
+    def __init__(self, *, headers: Mapping[str, str] | None = None, auth: Any = None,
+                 params: Any = None, cookies: Any = None, verify: bool | str = True,
+                 cert: str | tuple[str, str] | None = None, proxies: Mapping[str, str | None] | None = None,
+                 hooks: Mapping[str, Any] | None = None, timeout: Any = DEFAULT_TIMEOUT,
+                 retries: Retry | int | None = None, max_redirects: int = 30, trust_env: bool = True,
+                 http2: bool = False, limits: Limits = DEFAULT_LIMITS, stream: bool = False,
+                 transport: Any = None) -> None:
+        from .cookies import RequestsCookieJar, cookiejar_from_dict
+
+        self.headers: Headers = default_headers()
+        if headers:
+            self.headers.update(headers)
+        self.auth = auth
+        self.params: Any = params if params is not None else {}
+        self.cookies: RequestsCookieJar = (cookies if isinstance(cookies, RequestsCookieJar)
+                                           else cookiejar_from_dict(cookies or {}))
+        self.verify = verify
+        self.cert = cert
+        self.proxies: dict[str, str | None] = dict(proxies or {})
+        self.hooks: dict[str, list[Any]] = default_hooks()
+        for event, hook in (hooks or {}).items():
+            self.hooks.setdefault(event, []).extend(hook if isinstance(hook, list | tuple) else [hook])
+        self.timeout = timeout
+        self.retries = Retry.from_int(retries, DEFAULT_RETRY)
+        self.max_redirects = max_redirects
+        self.trust_env = trust_env
+        self.http2 = http2
+        self.limits = limits
+        self.stream = stream
+        self.adapters: dict[str, BaseAdapter] = {"https://": HTTPAdapter(), "http://": HTTPAdapter()}
+        self._config_cache: tuple[tuple[Any, ...], ConnectionConfig] | None = None
+
+    # -- requests' public helpers ---------------------------------------------------------------------------
+
+    def mount(self, prefix: str, adapter: BaseAdapter) -> None:
+        """Use ``adapter`` for URLs starting with ``prefix`` (longest prefix wins)."""
+        self.adapters[prefix] = adapter
+        longer = [k for k in self.adapters if len(k) < len(prefix)]
+        for key in longer:
+            self.adapters[key] = self.adapters.pop(key)
+        if isinstance(adapter, HTTPAdapter) and adapter.pool_maxsize > self.limits.max_connections_per_host:
+            from dataclasses import replace
+
+            self.limits = replace(self.limits, max_connections_per_host=adapter.pool_maxsize,
+                                  max_connections=max(self.limits.max_connections, adapter.pool_maxsize))
+
+    def get_adapter(self, url: str) -> BaseAdapter:
+        lowered = url.lower()
+        for prefix, adapter in self.adapters.items():
+            if lowered.startswith(prefix.lower()):
+                return adapter
+        raise InvalidSchema(f"No connection adapters were found for {url!r}")
+
+    def prepare_request(self, request: Request) -> PreparedRequest:
+        """requests' ``Session.prepare_request``: merge the session's settings into ``request``."""
+        prepared = self._prepare(request.method or "GET", request.url, request.params, request.data,
+                                 request.headers, request.files, request.auth, request.json, request.hooks)
+        jar = self._request_cookie_jar(prepared, request.cookies)
+        value = self.cookies.header_for(prepared._url.scheme, prepared._url.host, prepared._url.path)  # type: ignore[union-attr]
+        own = jar.header_for(prepared._url.scheme, prepared._url.host, prepared._url.path) if jar else None  # type: ignore[union-attr]
+        header = "; ".join(v for v in (own, value) if v)
+        if header and "cookie" not in prepared.headers:
+            prepared.headers["Cookie"] = header
+        return prepared
+
+    def merge_environment_settings(self, url: str, proxies: Mapping[str, Any] | None, stream: Any,
+                                   verify: Any, cert: Any) -> dict[str, Any]:
+        """requests' helper: the effective proxies, stream, verify and cert for ``url``."""
+        from ._proxies import proxy_for
+
+        parsed = URL.parse(url)
+        proxy = proxy_for(parsed, proxies, self.proxies, self.trust_env)
+        return {"proxies": {parsed.scheme: proxy} if proxy else {},
+                "stream": self.stream if stream is None else stream,
+                "verify": self._verify(verify), "cert": self.cert if cert is None else cert}
+
+    # -- verbs (one line each, shared by both sessions) ------------------------------------------------------
+
+    def request(self, method: str, url: str | bytes, params: Any = None, data: Any = None,
+                headers: Any = None, cookies: Any = None, files: Any = None, auth: Any = None,
+                timeout: Any = _UNSET, allow_redirects: bool = True, proxies: Any = None, hooks: Any = None,
+                stream: bool | None = None, verify: Any = None, cert: Any = None, json: Any = None,
+                retries: Any = None) -> R:
+        raise NotImplementedError
+
+    def get(self, url: str | bytes, params: Any = None, **kwargs: Any) -> R:
+        """Send a GET request. ``session.get(url, params={"q": "x"}, timeout=5)``"""
+        return self.request("GET", url, params=params, **kwargs)
+
+    def options(self, url: str | bytes, **kwargs: Any) -> R:
+        return self.request("OPTIONS", url, **kwargs)
+
+    def head(self, url: str | bytes, **kwargs: Any) -> R:
+        """Send a HEAD request; redirects are not followed unless ``allow_redirects=True`` (as in requests)."""
+        kwargs.setdefault("allow_redirects", False)
+        return self.request("HEAD", url, **kwargs)
+
+    def post(self, url: str | bytes, data: Any = None, json: Any = None, **kwargs: Any) -> R:
+        """Send a POST request with a form (``data=dict``), raw bytes, a file, or ``json=``."""
+        return self.request("POST", url, data=data, json=json, **kwargs)
+
+    def put(self, url: str | bytes, data: Any = None, **kwargs: Any) -> R:
+        return self.request("PUT", url, data=data, **kwargs)
+
+    def patch(self, url: str | bytes, data: Any = None, **kwargs: Any) -> R:
+        return self.request("PATCH", url, data=data, **kwargs)
+
+    def delete(self, url: str | bytes, **kwargs: Any) -> R:
+        return self.request("DELETE", url, **kwargs)
+
+    # -- preparation -------------------------------------------------------------------------------------
+
+    def _prepare(self, method: str, url: Any, params: Any, data: Any, headers: Any, files: Any,
+                 auth: Any, json: Any, hooks: Any) -> PreparedRequest:
+        p = PreparedRequest.__new__(PreparedRequest)
+        p.method = _METHODS.get(method) or (method.decode("ascii") if isinstance(method, bytes) else method).upper()
+        if isinstance(url, URL):
+            parsed = url
+        else:
+            parsed = URL.parse(url.decode("utf-8") if isinstance(url, bytes) else str(url))
+        merged_params = _merge_mapping(params, self.params)
+        if merged_params:
+            parsed = parsed.with_params(merged_params)
+        p._url = parsed
+        base = self.headers
+        p.headers = base.copy() if isinstance(base, Headers) else Headers(base)
+        if headers:
+            for name, value in (headers.items() if isinstance(headers, Mapping) else headers):
+                if isinstance(name, bytes):
+                    name = name.decode("latin-1")
+                if value is None:
+                    p.headers.pop(name, None)
+                else:
+                    p.headers[name] = value if isinstance(value, str | bytes) else str(value)
+        p.hooks = hooks if hooks is not None else default_hooks()
+        p._cookies = None
+        p._auth = None
+        p.body = None
+        if data or files or json is not None:
+            p.prepare_body(data, files, json)
+        elif p.method not in ("GET", "HEAD", "OPTIONS") and "content-length" not in p.headers:
+            p.headers["Content-Length"] = "0"
+        p._explicit_cookie = "cookie" in p.headers  # type: ignore[attr-defined]
+        if auth is None:
+            auth = self.auth
+        if auth is None and self.trust_env and "authorization" not in p.headers and not parsed.auth:
+            from ._netrc import netrc_auth
+
+            auth = netrc_auth(parsed.host)
+        p.prepare_auth(auth)
+        return p
+
+    def _request_cookie_jar(self, p: PreparedRequest, cookies: Any) -> RequestsCookieJar | None:
+        """Per-request ``cookies=`` become host-only cookies of the request's host: after a redirect to
+        another host they are not sent (requests sends them everywhere)."""
+        if not cookies:
+            return None
+        from .cookies import RequestsCookieJar
+
+        url = p._url
+        assert url is not None
+        jar = RequestsCookieJar()
+        items = cookies.items() if isinstance(cookies, Mapping) else ((c.name, c.value) for c in cookies)
+        for name, value in items:
+            jar.set(name, value, domain=url.host, path="/", host_only=True)
+        return jar
+
+    def _verify(self, verify: Any) -> bool | str:
+        value = self.verify if verify is None else verify
+        if value is True and self.trust_env:
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if bundle:
+                return bundle
+        return value  # type: ignore[no-any-return]
+
+    def _settings(self, p: PreparedRequest, *, timeout: Any = _UNSET, allow_redirects: bool = True,
+                  proxies: Any = None, stream: bool | None = None, verify: Any = None, cert: Any = None,
+                  retries: Any = None, cookies: Any = None, hooks: Any = None) -> FlowSettings:
+        url = p._url
+        assert url is not None
+        if url.scheme not in ("http", "https"):
+            self.get_adapter(str(url))  # raises InvalidSchema unless an adapter is mounted for it
+        timeout_value = Timeout.coerce(self.timeout if timeout is _UNSET else timeout)
+        deadline = None if timeout_value.total is None else time.monotonic() + timeout_value.total
+        config = self._connection_config(url, proxies, verify, cert)
+        options = SendOptions(timeout_value, config, deadline, self.limits)
+        retry = self.retries
+        if retries is not None:
+            retry = Retry.from_int(retries)
+        else:
+            adapter = self.get_adapter(str(url)) if self.adapters else None
+            policy = adapter.retry_policy() if isinstance(adapter, HTTPAdapter) else None
+            if policy is not None:
+                retry = policy
+        request_hooks = list(self.hooks.get("request", ()))
+        response_hooks = list(self.hooks.get("response", ()))
+        for source in (p.hooks, hooks):
+            if source:
+                for event in HOOKS:
+                    found = source.get(event)
+                    if found:
+                        target = request_hooks if event == "request" else response_hooks
+                        for hook in (found if isinstance(found, list | tuple) else [found]):
+                            if hook not in target:
+                                target.append(hook)
+        netrc = None
+        if self.trust_env and p._auth is None and self.auth is None:
+            from ._netrc import netrc_auth
+
+            netrc = netrc_auth
+        return FlowSettings(
+            options, retry=retry, allow_redirects=allow_redirects, max_redirects=self.max_redirects,
+            stream=self.stream if stream is None else stream, jar=self.cookies,
+            request_cookies=self._request_cookie_jar(p, cookies), request_hooks=request_hooks,
+            response_hooks=response_hooks,
+            hook_kwargs={"timeout": timeout_value, "verify": config.verify, "cert": config.cert,
+                         "proxies": proxies or {}, "stream": stream},
+            netrc=netrc, proxy_resolver=self._proxy_resolver(proxies, verify, cert))
+
+    def _connection_config(self, url: URL, proxies: Any, verify: Any, cert: Any) -> ConnectionConfig:
+        from ._proxies import proxy_for
+
+        proxy = proxy_for(url, proxies, self.proxies, self.trust_env) if (
+            proxies or self.proxies or self.trust_env) else None
+        key = (self.verify, verify, self.cert, cert, proxy, self.http2, self.trust_env)
+        cached = self._config_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        config = ConnectionConfig(self._verify(verify), self.cert if cert is None else cert, proxy, self.http2)
+        self._config_cache = (key, config)
+        return config
+
+    def _proxy_resolver(self, proxies: Any, verify: Any, cert: Any) -> Any:
+        if not (proxies or self.proxies or self.trust_env):
+            return None
+        return lambda url: self._connection_config(url, proxies, verify, cert)
+
+    def _transport_kind(self, url: URL) -> BaseAdapter | None:
+        """A user adapter that sends requests itself, or None for the session's own transport."""
+        adapter = self.get_adapter(str(url))
+        return None if isinstance(adapter, HTTPAdapter) else adapter
+
+
+class Session(_SessionBase[Response]):
+    """A requests-compatible session: pooled keep-alive connections, cookies and settings shared by its
+    requests, safe for use from several threads.
+
+    >>> with brisk.Session() as s:
+    ...     s.headers["Authorization"] = "Bearer <token>"
+    ...     r = s.get("https://api.example.com/items", params={"page": 2}, timeout=10)
+    ...     r.raise_for_status()
+    """
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._transport: Transport | None = settings.get("transport")
+
+    def request(self, method: str, url: str | bytes, params: Any = None, data: Any = None,
+                headers: Any = None, cookies: Any = None, files: Any = None, auth: Any = None,
+                timeout: Any = _UNSET, allow_redirects: bool = True, proxies: Any = None, hooks: Any = None,
+                stream: bool | None = None, verify: Any = None, cert: Any = None, json: Any = None,
+                retries: Any = None) -> Response:
+        """Send a request and return its Response (body read unless ``stream=True``)."""
+        p = self._prepare(method, url, params, data, headers, files, auth, json, None)
+        settings = self._settings(p, timeout=timeout, allow_redirects=allow_redirects, proxies=proxies,
+                                  stream=stream, verify=verify, cert=cert, retries=retries, cookies=cookies,
+                                  hooks=hooks)
+        return run_sync(request_flow(p, settings), self._transport_for(p._url))  # type: ignore[arg-type]
+
+    def send(self, request: PreparedRequest, *, stream: bool | None = None, timeout: Any = _UNSET,
+             verify: Any = None, cert: Any = None, proxies: Any = None, allow_redirects: bool = True,
+             retries: Any = None, **kwargs: Any) -> Response:
+        """Send a ``PreparedRequest`` (from ``Request(...).prepare()`` or ``prepare_request``)."""
+        if isinstance(request, Request):
+            raise ValueError("You can only send PreparedRequests.")
+        settings = self._settings(request, timeout=timeout, allow_redirects=allow_redirects, proxies=proxies,
+                                  stream=stream, verify=verify, cert=cert, retries=retries)
+        return run_sync(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
+
+    def _transport_for(self, url: URL) -> Transport:
+        adapter = self._transport_kind(url)
+        if adapter is not None:
+            from ._transport.adapter import AdapterTransport
+
+            return AdapterTransport(adapter)
+        transport = self._transport
+        if transport is None:
+            from ._transport.sync import SyncTransport
+
+            transport = self._transport = SyncTransport(self.limits)
+        return transport
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        if self._transport is not None:
+            self._transport.close()
+        for adapter in self.adapters.values():
+            adapter.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self.close()
+
+
+class AsyncSession(_SessionBase[Any]):
+    """The same API as ``Session``, awaitable: ``r = await s.get(url)``.
+
+    A non-streamed response is fully read when ``await`` returns, so ``r.json()`` works as in sync code.
+
+    >>> async with brisk.AsyncSession() as s:
+    ...     r = await s.get("https://api.example.com/items", timeout=10)
+    """
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._transport: AsyncTransport | None = settings.get("transport")
+
+    async def request(self, method: str, url: str | bytes, params: Any = None, data: Any = None,  # type: ignore[override]
+                      headers: Any = None, cookies: Any = None, files: Any = None, auth: Any = None,
+                      timeout: Any = _UNSET, allow_redirects: bool = True, proxies: Any = None,
+                      hooks: Any = None, stream: bool | None = None, verify: Any = None, cert: Any = None,
+                      json: Any = None, retries: Any = None) -> Response:
+        p = self._prepare(method, url, params, data, headers, files, auth, json, None)
+        settings = self._settings(p, timeout=timeout, allow_redirects=allow_redirects, proxies=proxies,
+                                  stream=stream, verify=verify, cert=cert, retries=retries, cookies=cookies,
+                                  hooks=hooks)
+        return await run_async(request_flow(p, settings), self._transport_for(p._url))  # type: ignore[arg-type]
+
+    async def send(self, request: PreparedRequest, *, stream: bool | None = None, timeout: Any = _UNSET,
+                   verify: Any = None, cert: Any = None, proxies: Any = None, allow_redirects: bool = True,
+                   retries: Any = None, **kwargs: Any) -> Response:
+        settings = self._settings(request, timeout=timeout, allow_redirects=allow_redirects, proxies=proxies,
+                                  stream=stream, verify=verify, cert=cert, retries=retries)
+        return await run_async(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
+
+    def _transport_for(self, url: URL) -> AsyncTransport:
+        adapter = self._transport_kind(url)
+        if adapter is not None:
+            from ._transport.adapter import AdapterTransport
+
+            return AdapterTransport(adapter)
+        transport = self._transport
+        if transport is None:
+            from ._transport.aio import AsyncioTransport
+
+            transport = self._transport = AsyncioTransport(self.limits)
+        return transport
+
+    async def close(self) -> None:  # type: ignore[override]
+        if self._transport is not None:
+            await self._transport.aclose()
+
+    async def aclose(self) -> None:
+        await self.close()
+
+    async def __aenter__(self) -> AsyncSession:
+        return self
+
+    async def __aexit__(self, *args: object) -> None:
+        await self.close()
+
+
+def session() -> Session:
+    """requests' old spelling of ``Session()``."""
+    return Session()

@@ -1,0 +1,390 @@
+"""Content-Encoding decoding: every coding, chains, framing edge cases, corrupt input and bombs."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterator
+
+import brotli
+import pytest
+import zstandard
+
+from brisk._config import Limits
+from brisk._decoders import SUPPORTED_ENCODINGS, ContentDecoder, make_decoder
+from brisk.exceptions import ContentDecodingError, DecompressionBombError, TooManyContentEncodings
+
+MiB = 1024 * 1024
+ZEROS = bytes(MiB)
+
+
+def sample(size: int = 300_000) -> bytes:
+    """Compressible but not trivial: words drawn at random."""
+    rng = random.Random(size)
+    words = [bytes(rng.choices(b"abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 9))) for _ in range(500)]
+    out = bytearray()
+    while len(out) < size:
+        out += rng.choice(words) + b" "
+    return bytes(out[:size])
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    return zlib.compress(data, wbits=31)
+
+
+def zlib_bytes(data: bytes) -> bytes:
+    return zlib.compress(data)
+
+
+def raw_deflate(data: bytes) -> bytes:
+    c = zlib.compressobj(wbits=-15)
+    return c.compress(data) + c.flush()
+
+
+def br_bytes(data: bytes) -> bytes:
+    return bytes(brotli.compress(data, quality=5))
+
+
+def zstd_bytes(data: bytes) -> bytes:
+    return bytes(zstandard.ZstdCompressor().compress(data))
+
+
+ENCODERS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip_bytes,
+    "deflate": zlib_bytes,
+    "br": br_bytes,
+    "zstd": zstd_bytes,
+}
+
+
+def encode_chain(data: bytes, header: str) -> bytes:
+    for coding in header.split(","):
+        data = ENCODERS[coding.strip()](data)
+    return data
+
+
+def pieces(data: bytes, size: int) -> Iterator[bytes]:
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+
+
+def decode_all(decoder: ContentDecoder, chunks: Iterator[bytes] | list[bytes]) -> bytes:
+    out = [decoder.decode(chunk) for chunk in chunks]
+    out.append(decoder.flush())
+    return b"".join(out)
+
+
+def decoder_for(header: str, limits: Limits | None = None) -> ContentDecoder:
+    decoder = make_decoder(header) if limits is None else make_decoder(header, limits)
+    assert decoder is not None
+    return decoder
+
+
+# ---------------------------------------------------------------------------------------------- round trips
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd"])
+@pytest.mark.parametrize("chunk", [None, 1000, 7])
+def test_round_trip(coding: str, chunk: int | None) -> None:
+    data = sample()
+    encoded = ENCODERS[coding](data)
+    chunks = [encoded] if chunk is None else list(pieces(encoded, chunk))
+    assert decode_all(decoder_for(coding), chunks) == data
+
+
+def test_gzip_fed_byte_by_byte() -> None:
+    data = sample(20_000)
+    assert decode_all(decoder_for("gzip"), list(pieces(gzip_bytes(data), 1))) == data
+
+
+def test_raw_deflate_fallback() -> None:
+    data = sample()
+    encoded = raw_deflate(data)
+    assert decode_all(decoder_for("deflate"), [encoded]) == data
+    # the wrapper is recognised even when the first two bytes arrive separately
+    assert decode_all(decoder_for("deflate"), list(pieces(encoded, 1))) == data
+    assert decode_all(decoder_for("deflate"), list(pieces(zlib_bytes(data), 1))) == data
+
+
+def test_output_pending_when_input_is_used_up() -> None:
+    """zlib can take all the input yet hold output back when a bounded step fills up; none may be lost."""
+    step = 256 * 1024  # brisk._decoders._STEP: only bodies just past one step can end this way
+    for size in range(step, step + 64):
+        data = bytes(size)
+        assert decode_all(decoder_for("deflate"), [raw_deflate(data)]) == data, size
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["gzip, br", "br, gzip", "deflate, zstd", "gzip, deflate, br, zstd", "zstd, gzip, zstd, br, gzip"],
+)
+def test_chained_codings(header: str) -> None:
+    data = sample()
+    encoded = encode_chain(data, header)
+    assert decode_all(decoder_for(header), [encoded]) == data
+    assert decode_all(decoder_for(header), list(pieces(encoded, 13))) == data
+
+
+def test_header_spelling() -> None:
+    data = sample(5000)
+    assert decode_all(decoder_for(" GZip ,identity, "), [gzip_bytes(data)]) == data
+    assert decode_all(decoder_for("x-gzip"), [gzip_bytes(data)]) == data
+    assert decode_all(decoder_for("identity, BR"), [br_bytes(data)]) == data
+
+
+@pytest.mark.parametrize("header", [None, "", "identity", " Identity , ", ","])
+def test_nothing_to_decode(header: str | None) -> None:
+    assert make_decoder(header) is None
+
+
+@pytest.mark.parametrize("header", ["compress", "foo", "gzip, foo", "foo, gzip", "br;q=1"])
+def test_unknown_coding_passes_body_through(header: str) -> None:
+    assert make_decoder(header) is None
+
+
+def test_supported_encodings() -> None:
+    assert SUPPORTED_ENCODINGS == "gzip, deflate, br, zstd"
+
+
+def test_compression_libraries_imported_lazily() -> None:
+    code = (
+        "import sys, brisk\n"
+        "before = set(sys.modules)\n"
+        "import brisk._decoders as d\n"
+        "assert d.SUPPORTED_ENCODINGS.endswith('zstd')\n"
+        "new = set(sys.modules) - before\n"
+        "assert 'zstandard' not in new and 'brotlicffi' not in new, new\n"
+        "d.make_decoder('zstd')\n"
+        "assert 'zstandard' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --------------------------------------------------------------------------------------- framing edge cases
+
+
+def test_multi_member_gzip() -> None:
+    parts = [sample(10_000), b"", sample(777), b"tail"]
+    encoded = b"".join(gzip_bytes(part) for part in parts)
+    expected = b"".join(parts)
+    assert decode_all(decoder_for("gzip"), [encoded]) == expected
+    assert decode_all(decoder_for("gzip"), list(pieces(encoded, 1))) == expected
+    assert decode_all(decoder_for("gzip"), list(pieces(encoded, 100))) == expected
+
+
+def test_multi_frame_zstd_with_skippable_frame() -> None:
+    skippable = (0x184D2A50).to_bytes(4, "little") + (3).to_bytes(4, "little") + b"abc"
+    parts = [sample(50_000), sample(3_000), b"end"]
+    frames = [zstd_bytes(parts[0]), skippable, zstd_bytes(parts[1]), zstd_bytes(parts[2])]
+    encoded = b"".join(frames)
+    expected = b"".join(parts)
+    assert decode_all(decoder_for("zstd"), [encoded]) == expected
+    assert decode_all(decoder_for("zstd"), list(pieces(encoded, 5))) == expected
+    # frames produced by a streaming compressor (no content size in the header) work as well
+    streamed = zstandard.ZstdCompressor().compressobj()
+    encoded = streamed.compress(parts[0]) + streamed.flush() + encoded
+    assert decode_all(decoder_for("zstd"), list(pieces(encoded, 4096))) == parts[0] + expected
+
+
+def test_trailing_garbage_after_gzip_is_ignored() -> None:
+    data = sample(5000)
+    decoder = decoder_for("gzip")
+    assert decode_all(decoder, [gzip_bytes(data) + b"\x00\x00garbage", b"more"]) == data
+
+
+def test_trailing_garbage_after_zstd_is_an_error() -> None:
+    decoder = decoder_for("zstd")
+    with pytest.raises(ContentDecodingError, match="invalid zstd data"):
+        decode_all(decoder, [zstd_bytes(b"data") + b"garbage!"])
+
+
+def test_empty_body_is_accepted() -> None:
+    for coding in ("gzip", "deflate", "br", "zstd", "gzip, br"):
+        decoder = decoder_for(coding)
+        assert decoder.decode(b"") == b""
+        assert decoder.flush() == b""
+
+
+def test_zstd_window_above_rfc9659_limit_is_refused() -> None:
+    params = zstandard.ZstdCompressionParameters(window_log=24, enable_ldm=True)
+    data = os.urandom(64 * 1024) * 256  # 16 MiB, repeats at a distance only a 16 MiB window reaches
+    encoded = zstandard.ZstdCompressor(compression_params=params).compress(data)
+    with pytest.raises(ContentDecodingError, match="zstd"):
+        decode_all(decoder_for("zstd"), [encoded])
+
+
+# ----------------------------------------------------------------------------------- corrupt and truncated
+
+
+@pytest.mark.parametrize(
+    ("coding", "library_error"),
+    [("gzip", zlib.error), ("deflate", zlib.error), ("br", brotli.error), ("zstd", zstandard.ZstdError)],
+)
+def test_corrupt_data(coding: str, library_error: type[Exception]) -> None:
+    encoded = bytearray(ENCODERS[coding](sample()))
+    if coding == "deflate":
+        encoded[0:2] = b"\x78\x9c"  # keep a valid zlib header so the zlib path is taken
+        encoded[10:20] = b"\xff" * 10
+    else:
+        encoded[0:6] = b"\xff" * 6
+    with pytest.raises(ContentDecodingError, match=f"invalid {coding} data") as info:
+        decode_all(decoder_for(coding), [bytes(encoded)])
+    assert isinstance(info.value.__cause__, library_error)
+
+
+def test_corrupt_gzip_checksum() -> None:
+    encoded = bytearray(gzip_bytes(sample()))
+    encoded[-8] ^= 0xFF  # CRC32 of the member
+    with pytest.raises(ContentDecodingError, match="invalid gzip data"):
+        decode_all(decoder_for("gzip"), [bytes(encoded)])
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd", "gzip, zstd"])
+def test_truncated_data_fails_at_flush(coding: str) -> None:
+    data = sample()
+    encoded = encode_chain(data, coding)
+    decoder = decoder_for(coding)
+    partial = decoder.decode(encoded[: len(encoded) // 2])
+    assert data.startswith(partial)
+    with pytest.raises(ContentDecodingError, match="truncated"):
+        decoder.flush()
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "zstd", "br"])
+def test_missing_last_bytes_fail_at_flush(coding: str) -> None:
+    encoded = ENCODERS[coding](sample(10_000))
+    decoder = decoder_for(coding)
+    decoder.decode(encoded[:-1])
+    with pytest.raises(ContentDecodingError, match="truncated"):
+        decoder.flush()
+
+
+def test_deflate_single_byte_body_is_truncated() -> None:
+    decoder = decoder_for("deflate")
+    assert decoder.decode(b"\x78") == b""
+    with pytest.raises(ContentDecodingError, match="truncated deflate"):
+        decoder.flush()
+
+
+# ------------------------------------------------------------------------------------------ coding limits
+
+
+def test_six_chained_codings_are_refused() -> None:
+    with pytest.raises(TooManyContentEncodings, match="6 chained content codings"):
+        make_decoder("gzip, gzip, gzip, gzip, gzip, gzip")
+    assert make_decoder("gzip, gzip, gzip, gzip, gzip") is not None
+    # identity entries are not codings and do not count
+    assert make_decoder("gzip, identity, gzip, identity, gzip, gzip, identity, gzip") is not None
+
+
+def test_coding_count_limit_is_configurable() -> None:
+    with pytest.raises(TooManyContentEncodings, match="max_content_encodings"):
+        make_decoder("gzip, br, zstd", Limits(max_content_encodings=2))
+    # even unknown codings count: the header itself is hostile
+    with pytest.raises(TooManyContentEncodings):
+        make_decoder("a, b, c, d, e, f")
+
+
+# ------------------------------------------------------------------------------------------------- bombs
+
+
+def zlib_bomb(mib: int, wbits: int) -> bytes:
+    """A valid zlib (wbits=15) or gzip (wbits=31) stream of ``mib`` MiB of zeros, built in milliseconds.
+
+    After a full flush the compressor forgets its history, so every further MiB compresses to the same bytes;
+    only the trailer (checksum, size) has to be computed for the whole.
+    """
+    c = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    first = c.compress(ZEROS) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(ZEROS) + c.flush(zlib.Z_FULL_FLUSH)
+    end = c.flush()
+    if wbits == 31:
+        crc = 0
+        for _ in range(mib):
+            crc = zlib.crc32(ZEROS, crc)
+        trailer = crc.to_bytes(4, "little") + (mib * MiB % 2**32).to_bytes(4, "little")
+    else:
+        adler = 1
+        for _ in range(mib):
+            adler = zlib.adler32(ZEROS, adler)
+        trailer = adler.to_bytes(4, "big")
+    return first + block * (mib - 1) + end[: -len(trailer)] + trailer
+
+
+def br_bomb(mib: int) -> bytes:
+    c = brotli.Compressor(quality=1)
+    return b"".join([c.process(ZEROS) for _ in range(mib)] + [c.finish()])
+
+
+def zstd_bomb(mib: int) -> bytes:
+    c = zstandard.ZstdCompressor().compressobj()
+    return b"".join([c.compress(ZEROS) for _ in range(mib)] + [c.flush()])
+
+
+BOMBS: dict[str, Callable[[int], bytes]] = {
+    "gzip": lambda mib: zlib_bomb(mib, 31),
+    "deflate": lambda mib: zlib_bomb(mib, 15),
+    "br": br_bomb,
+    "zstd": zstd_bomb,
+}
+
+
+def test_bomb_builders_make_valid_streams() -> None:
+    # under the 8 MiB floor: highly compressible but legitimate bodies decode in full
+    for coding, build in BOMBS.items():
+        out = decode_all(decoder_for(coding), list(pieces(build(6), 10_000)))
+        assert out == bytes(6 * MiB), coding
+
+
+def feed_bomb(decoder: ContentDecoder, chunks: Iterator[bytes]) -> int:
+    """Feed until the decoder objects, keeping only the size of its output; return tracemalloc's peak."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(DecompressionBombError) as info:
+            decode_all(decoder, chunks)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    message = str(info.value)
+    assert "Limits(max_decompression_ratio=...)" in message
+    assert "200:1" in message
+    return peak
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd"])
+@pytest.mark.parametrize("piece", [None, 4096])
+def test_one_gigabyte_bomb(coding: str, piece: int | None) -> None:
+    bomb = BOMBS[coding](1024)
+    chunks = iter([bomb]) if piece is None else pieces(bomb, piece)
+    peak = feed_bomb(decoder_for(coding), chunks)
+    assert peak < 64 * MiB, f"{coding}: peak {peak / MiB:.1f} MiB"
+
+
+@pytest.mark.parametrize("header", ["gzip, br", "zstd, gzip"])
+def test_chained_bomb(header: str) -> None:
+    """The inner coding is the bomb; the outer one shrinks it further. Stages are checked one by one."""
+    inner, outer = (c.strip() for c in header.split(","))
+    bomb = ENCODERS[outer](BOMBS[inner](1024))
+    peak = feed_bomb(decoder_for(header), pieces(bomb, 65536))
+    assert peak < 64 * MiB
+
+
+def test_ratio_limit_can_be_raised() -> None:
+    bomb = zlib_bomb(20, 31)  # ratio ~1000:1, 20 MiB: over the floor
+    with pytest.raises(DecompressionBombError):
+        decode_all(decoder_for("gzip"), [bomb])
+    limits = Limits(max_decompression_ratio=2000)
+    assert decode_all(decoder_for("gzip", limits), [bomb]) == bytes(20 * MiB)
+    # and the floor too
+    assert decode_all(decoder_for("gzip", Limits(decompression_floor=32 * MiB)), [bomb]) == bytes(20 * MiB)
+
+
+def test_legitimate_large_body_over_the_floor() -> None:
+    data = sample(12 * MiB)  # ratio ~3:1, far below the limit
+    for coding in ("gzip", "zstd", "br"):
+        encoded = ENCODERS[coding](data)
+        assert decode_all(decoder_for(coding), list(pieces(encoded, 65536))) == data, coding
