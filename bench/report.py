@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from suite import TARGETS, Target
+from suite import TARGETS, WORKLOADS, Target
 
 BRISK = "brisk"
 
@@ -104,7 +104,8 @@ def targets(results: dict[str, Any]) -> str:
         workload = by_name.get(name)
         for target in wanted:
             if workload is None:
-                lines.append(f"  {name:<18}{target.describe(''):<28}{'not run':>12}")
+                unit = next(w.unit for w in WORKLOADS if w.name == name)
+                lines.append(f"  {name:<18}{target.describe(unit):<28}{'not run':>12}")
                 continue
             got, met = check_target(workload, target)
             verdict = {True: "met", False: "NOT met", None: "unknown (no brisk figure)"}[met]

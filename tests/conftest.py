@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from servers.app_server import app_server, tls_app_server
+from servers.clients import client, client_factory, loop_thread
 from servers.httpbin_server import httpbin, httpbin_secure
 from servers.nginx import nginx
 from servers.ports import unused_port
@@ -25,6 +26,9 @@ from servers.tls import (
 
 __all__ = [
     "app_server",
+    "client",
+    "client_factory",
+    "loop_thread",
     "ca",
     "ca_bundle",
     "cert_bundles",

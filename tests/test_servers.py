@@ -868,6 +868,7 @@ def test_server_thread_custom_config_keep_alive() -> None:
         assert received.startswith(b"HTTP/1.1 200")
 
 
+@pytest.mark.network_tools
 def test_plain_server_accepts_h2_prior_knowledge(app_server: ServerThread) -> None:
     result = run_curl(
         "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_version}", f"{app_server.url}/get"

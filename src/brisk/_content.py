@@ -82,7 +82,9 @@ def parse_links(value: str) -> list[dict[str, str]]:
 
 def _split_links(value: str) -> list[str]:
     """Split on commas that separate links, not commas inside <...> or quotes."""
-    entries, current, in_url, in_quote = [], [], False, False
+    entries: list[str] = []
+    current: list[str] = []
+    in_url = in_quote = False
     for char in value:
         if char == "<" and not in_quote:
             in_url = True
@@ -158,7 +160,7 @@ class LineSplitter(Generic[AnyStr]):
     __slots__ = ("_delimiter", "_pending")
 
     def __init__(self, delimiter: AnyStr | None = None) -> None:
-        self._delimiter = delimiter
+        self._delimiter: AnyStr | None = delimiter
         self._pending: AnyStr | None = None
 
     def push(self, chunk: AnyStr) -> list[AnyStr]:

@@ -68,6 +68,22 @@ class Retry:
                  "other", "raise_on_redirect", "raise_on_status", "read", "redirect",
                  "respect_retry_after_header", "status", "status_forcelist", "total")
 
+    total: int | None
+    connect: int | None
+    read: int | None
+    redirect: int | None
+    status: int | None
+    other: int | None
+    allowed_methods: frozenset[str] | None
+    status_forcelist: frozenset[int]
+    backoff_factor: float
+    backoff_max: float
+    backoff_jitter: float
+    raise_on_redirect: bool
+    raise_on_status: bool
+    respect_retry_after_header: bool
+    history: tuple[RequestHistory, ...]
+
     def __init__(self, total: int | bool | None = 10, connect: int | None = None, read: int | bool | None = None,
                  redirect: int | bool | None = None, status: int | None = None, other: int | None = None,
                  allowed_methods: Any = DEFAULT_ALLOWED_METHODS, status_forcelist: Any = None,
@@ -187,7 +203,7 @@ class Retry:
         value = self.backoff_factor * (2 ** (consecutive - 1))
         if self.backoff_jitter:
             value += random.random() * self.backoff_jitter
-        return max(0.0, min(self.backoff_max, value))
+        return max(0.0, min(self.backoff_max, float(value)))
 
     def get_retry_after(self, response: Response) -> float | None:
         """Seconds asked for by ``Retry-After`` (delta-seconds or an HTTP-date), capped at ``backoff_max``."""

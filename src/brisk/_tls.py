@@ -54,6 +54,10 @@ def _build(verify: bool | str, cert: str | tuple[str, str] | None, alpn: tuple[s
         else:
             raise OSError(f"Could not find a suitable TLS CA certificate bundle, invalid path: {verify}")
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    # A certificate must name the host in subjectAltName; the deprecated Common Name fallback is off, as in
+    # browsers and curl (a CN-only certificate fails verification).
+    if ctx.check_hostname:
+        ctx.hostname_checks_common_name = False
     ctx.set_alpn_protocols(list(alpn))
     if cert is not None:
         certfile, keyfile = (cert, None) if isinstance(cert, str) else cert

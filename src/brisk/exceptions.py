@@ -259,7 +259,7 @@ class JSONDecodeError(InvalidJSONError, json.JSONDecodeError):
         InvalidJSONError.__init__(self, *self.args, **kwargs)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return json.JSONDecodeError.__reduce__(self)
+        return (json.JSONDecodeError, (self.msg, self.doc, self.pos))
 
 
 class ChunkedEncodingError(RequestException):

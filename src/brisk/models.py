@@ -96,7 +96,7 @@ class PreparedRequest:
 
     # url is a string to users (as in requests) and a parsed URL inside brisk.
     @property
-    def url(self) -> str | None:  # type: ignore[override]
+    def url(self) -> str | None:
         return None if self._url is None else str(self._url)
 
     @url.setter
@@ -140,7 +140,7 @@ class PreparedRequest:
             for name, value in headers.items() if isinstance(headers, Mapping) else headers:
                 if value is None:
                     continue
-                self.headers[_header_name(name)] = value if isinstance(value, str | bytes) else str(value)
+                self.headers[_header_name(name)] = _header_value(value)
 
     def prepare_body(self, data: Any, files: Any, json: Any = None) -> None:
         from ._body import encode_body
@@ -230,6 +230,13 @@ class PreparedRequest:
 
 def _header_name(name: str | bytes) -> str:
     return name.decode("latin-1") if isinstance(name, bytes) else name
+
+
+def _header_value(value: Any) -> str:
+    """Header values are kept as str; bytes are taken as latin-1, the wire's own encoding."""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return value if isinstance(value, str) else str(value)
 
 
 class Response:
@@ -498,6 +505,7 @@ class Response:
             self._consumed = True
             self._chunks = iter(stream)
         yield from self._chunks
+        self._chunks = None  # fully read: reading again raises StreamConsumedError, as in requests
 
     def _drain(self, limit: int) -> None:
         """Read what is left of the body (raw, never decompressed) so the connection can be reused; give up
@@ -595,7 +603,7 @@ class Response:
             if hasattr(stream, "aclose"):
                 await stream.aclose()
             else:
-                stream.close()  # type: ignore[union-attr]
+                stream.close()
 
     async def __aenter__(self) -> Response:
         return self
@@ -613,9 +621,10 @@ class Response:
             if not hasattr(stream, "__aiter__"):
                 raise RuntimeError("this response came from a sync Session: use iter_content()")
             self._consumed = True
-            self._chunks = stream.__aiter__()
+            self._chunks = stream.__aiter__()  # type: ignore[union-attr]
         async for raw in self._chunks:
             yield raw
+        self._chunks = None  # fully read: reading again raises StreamConsumedError, as in requests
 
     # -- decoding, shared by both worlds ---------------------------------------------------------------
 
@@ -661,7 +670,8 @@ class Response:
         """The encoding guessed from the body by charset detection."""
         from charset_normalizer import detect
 
-        return detect(self.content)["encoding"]  # type: ignore[no-any-return]
+        encoding: str | None = detect(self.content)["encoding"]
+        return encoding
 
     @property
     def text(self) -> str:

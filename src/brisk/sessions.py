@@ -26,7 +26,7 @@ from ._url import URL
 from .adapters import BaseAdapter, HTTPAdapter
 from .exceptions import DEFAULT_TIMEOUT, InvalidSchema, Timeout
 from .hooks import HOOKS, default_hooks
-from .models import PreparedRequest, Request, Response
+from .models import PreparedRequest, Request, Response, _header_value
 
 if TYPE_CHECKING:
     from ._transport.base import AsyncTransport, Transport
@@ -196,7 +196,7 @@ class _SessionBase(Generic[R]):
                 if value is None:
                     p.headers.pop(name, None)
                 else:
-                    p.headers[name] = value if isinstance(value, str | bytes) else str(value)
+                    p.headers[name] = _header_value(value)
         p.hooks = hooks if hooks is not None else default_hooks()
         p._cookies = None
         p._auth = None
@@ -236,7 +236,8 @@ class _SessionBase(Generic[R]):
             bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
             if bundle:
                 return bundle
-        return value  # type: ignore[no-any-return]
+        result: bool | str = value
+        return result
 
     def _settings(self, p: PreparedRequest, *, timeout: Any = _UNSET, allow_redirects: bool = True,
                   proxies: Any = None, stream: bool | None = None, verify: Any = None, cert: Any = None,
@@ -248,6 +249,9 @@ class _SessionBase(Generic[R]):
         timeout_value = Timeout.coerce(self.timeout if timeout is _UNSET else timeout)
         deadline = None if timeout_value.total is None else time.monotonic() + timeout_value.total
         config = self._connection_config(url, proxies, verify, cert)
+        if config.proxy is not None and "proxy-authorization" in p.headers:
+            # HTTPProxyAuth: the credentials go to the proxy (CONNECT, or forwarded requests), nowhere else.
+            config = config._replace(proxy_headers=(("Proxy-Authorization", p.headers["proxy-authorization"]),))
         options = SendOptions(timeout_value, config, deadline, self.limits)
         retry = self.retries
         if retries is not None:
@@ -382,7 +386,7 @@ class AsyncSession(_SessionBase[Any]):
         super().__init__(**settings)
         self._transport: AsyncTransport | None = settings.get("transport")
 
-    async def request(self, method: str, url: str | bytes, params: Any = None, data: Any = None,  # type: ignore[override]
+    async def request(self, method: str, url: str | bytes, params: Any = None, data: Any = None,
                       headers: Any = None, cookies: Any = None, files: Any = None, auth: Any = None,
                       timeout: Any = _UNSET, allow_redirects: bool = True, proxies: Any = None,
                       hooks: Any = None, stream: bool | None = None, verify: Any = None, cert: Any = None,
@@ -413,7 +417,7 @@ class AsyncSession(_SessionBase[Any]):
             transport = self._transport = AsyncioTransport(self.limits)
         return transport
 
-    async def close(self) -> None:  # type: ignore[override]
+    async def close(self) -> None:
         if self._transport is not None:
             await self._transport.aclose()
 

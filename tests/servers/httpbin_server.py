@@ -24,7 +24,7 @@ def httpbin_server(*, tls: bool = False, ca: trustme.CA | None = None) -> Server
     # httpbin logs a warning at import when flasgger is missing: through logging (captured by pytest),
     # not through the warnings machinery, so it does not trip "warnings as errors".
     logging.getLogger("httpbin").setLevel(logging.ERROR)
-    import httpbin
+    import httpbin  # type: ignore[import-untyped]
 
     return ServerThread(httpbin.app, interface="wsgi", tls=tls, ca=ca)
 

@@ -43,7 +43,7 @@ __all__ = [
     "raw_server",
 ]
 
-Handler = Callable[["RawConnection"], None]
+Handler = Callable[["RawConnection"], object]
 
 #: Exceptions a handler may meet because the client misbehaved or went away; recorded, never re-raised.
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, ssl.SSLError, TimeoutError, EOFError)

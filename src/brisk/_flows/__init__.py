@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .._transport.base import AsyncTransport, SendOptions, Transport
     from ..models import PreparedRequest, Response
 
-__all__ = ["CallHook", "Close", "Drain", "Effect", "Flow", "ReadBody", "Send", "Sleep", "run_async", "run_sync"]
+__all__ = ["CallHook", "Drain", "Effect", "Flow", "ReadBody", "Send", "Sleep", "run_async", "run_sync"]
 
 
 class Send:
@@ -59,15 +59,6 @@ class ReadBody:
         self.response = response
 
 
-class Close:
-    """Close ``response`` (its connection is closed unless the body was completely read)."""
-
-    __slots__ = ("response",)
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
-
 class CallHook:
     """Call a user hook; in the async driver an awaitable result is awaited."""
 
@@ -79,7 +70,7 @@ class CallHook:
         self.kwargs = kwargs
 
 
-Effect = Send | Sleep | Drain | ReadBody | Close | CallHook
+Effect = Send | Sleep | Drain | ReadBody | CallHook
 Flow = Generator[Effect, Any, "Response"]
 
 DRAIN_LIMIT = 64 * 1024
@@ -90,20 +81,18 @@ def run_sync(flow: Flow, transport: Transport) -> Response:
     try:
         effect = next(flow)
         while True:
+            result: Any = None
             try:
-                kind = type(effect)
-                if kind is Send:
-                    result: Any = transport.handle_request(effect.request, effect.options)  # type: ignore[union-attr]
-                elif kind is ReadBody:
-                    result = effect.response.content  # type: ignore[union-attr]
-                elif kind is CallHook:
-                    result = effect.function(effect.argument, **effect.kwargs)  # type: ignore[union-attr]
-                elif kind is Drain:
-                    result = effect.response._drain(DRAIN_LIMIT)  # type: ignore[union-attr]
-                elif kind is Sleep:
-                    result = time.sleep(effect.seconds)  # type: ignore[union-attr, func-returns-value]
+                if isinstance(effect, Send):
+                    result = transport.handle_request(effect.request, effect.options)
+                elif isinstance(effect, ReadBody):
+                    result = effect.response.content
+                elif isinstance(effect, CallHook):
+                    result = effect.function(effect.argument, **effect.kwargs)
+                elif isinstance(effect, Drain):
+                    effect.response._drain(DRAIN_LIMIT)
                 else:
-                    result = effect.response.close()  # type: ignore[union-attr, func-returns-value]
+                    time.sleep(effect.seconds)
             except BaseException as exc:  # hand every failure to the flow, which cleans up and decides
                 effect = flow.throw(exc)
             else:
@@ -120,22 +109,20 @@ async def run_async(flow: Flow, transport: AsyncTransport) -> Response:
     try:
         effect = next(flow)
         while True:
+            result: Any = None
             try:
-                kind = type(effect)
-                if kind is Send:
-                    result: Any = await transport.handle_async_request(effect.request, effect.options)  # type: ignore[union-attr]
-                elif kind is ReadBody:
-                    result = await effect.response.aread()  # type: ignore[union-attr]
-                elif kind is CallHook:
-                    result = effect.function(effect.argument, **effect.kwargs)  # type: ignore[union-attr]
+                if isinstance(effect, Send):
+                    result = await transport.handle_async_request(effect.request, effect.options)
+                elif isinstance(effect, ReadBody):
+                    result = await effect.response.aread()
+                elif isinstance(effect, CallHook):
+                    result = effect.function(effect.argument, **effect.kwargs)
                     if inspect.isawaitable(result):
                         result = await result
-                elif kind is Drain:
-                    result = await effect.response._adrain(DRAIN_LIMIT)  # type: ignore[union-attr]
-                elif kind is Sleep:
-                    result = await asyncio.sleep(effect.seconds)  # type: ignore[union-attr]
+                elif isinstance(effect, Drain):
+                    await effect.response._adrain(DRAIN_LIMIT)
                 else:
-                    result = await effect.response.aclose()  # type: ignore[union-attr]
+                    await asyncio.sleep(effect.seconds)
             except BaseException as exc:
                 effect = flow.throw(exc)
             else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..exceptions import InvalidRedirect, InvalidURL, UnrewindableBodyError
+from ..exceptions import InvalidRedirect, UnrewindableBodyError
 
 if TYPE_CHECKING:
     from .._url import URL
@@ -55,7 +55,7 @@ def redirect_request(request: PreparedRequest, response: Response) -> PreparedRe
     assert old_url is not None
     try:
         new_url = old_url.join(location.strip())
-    except InvalidURL as exc:
+    except ValueError as exc:  # InvalidURL; InvalidSchema/MissingSchema for data:, javascript:, mailto:...
         raise InvalidRedirect(f"the server redirected to an invalid URL {location!r}: {exc}",
                               response=response) from None
     if new_url.scheme not in ("http", "https"):

@@ -86,8 +86,10 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
     history: list[Response] = []
     hop = request
     while True:
-        home = same_origin_for_credentials(original, hop._url)
-        response = yield from _send_hop(hop, s, auth if home else None, foreign=not home)
+        hop_url = hop._url
+        assert hop_url is not None
+        home = same_origin_for_credentials(original, hop_url)
+        response: Response = yield from _send_hop(hop, s, auth if home else None, foreign=not home)
         for hook in s.response_hooks:
             try:
                 result = yield CallHook(hook, response, s.hook_kwargs)
@@ -117,12 +119,18 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
         history.append(response)
         _auth_for_hop(next_hop, original, auth, s)
         hop = next_hop
-        s = s.for_hop(hop._url)
+        s = s.for_hop(next_url(hop))
     if history:
         response.history = history
     if not s.stream:
         yield ReadBody(response)
     return response
+
+
+def next_url(request: PreparedRequest) -> URL:
+    url = request._url
+    assert url is not None
+    return url
 
 
 def _auth_for_hop(hop: PreparedRequest, original: Any, auth: Any, s: FlowSettings) -> None:

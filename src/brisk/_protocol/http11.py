@@ -17,7 +17,8 @@ The split of work with llhttp (through ``httptools``) is deliberate:
   in the hot path of large downloads) and by llhttp for chunked bodies (chunk sizes, extensions, CRLFs
   and trailers are where lenient parsers get smuggled through: h11 GHSA-vqfr, aiohttp CVE-2024-52304).
 
-Framing rules (RFC 9112 section 6.3), in order: a response to HEAD, any 1xx, 204 and 304 have no body;
+Framing rules (RFC 9112 section 6.3), in order: a response to HEAD, any 1xx, 204, 304 and a 2xx answer
+to CONNECT have no body;
 a Transfer-Encoding other than exactly ``chunked`` is refused; chunked; Content-Length; otherwise the body
 runs until the server closes the connection (and the connection is not reused).
 
@@ -169,7 +170,7 @@ class ResponseParser:
     """
 
     __slots__ = (
-        "_body", "_buffer", "_framing", "_header_bytes", "_headers", "_llhttp", "_limits",
+        "_body", "_buffer", "_connect", "_framing", "_header_bytes", "_headers", "_llhttp", "_limits",
         "_no_body", "_remaining", "_scan_from", "_status", "_trailer_count", "complete", "head",
         "informational", "leftover",
     )
@@ -177,6 +178,7 @@ class ResponseParser:
     def __init__(self, method: str = "GET", limits: Limits = DEFAULT_LIMITS) -> None:
         self._limits = limits
         self._no_body = method == "HEAD"
+        self._connect = method == "CONNECT"  # a 2xx answer opens a tunnel: no body follows
         self._buffer = b""            # bytes of the head not yet parsed
         self._scan_from = 0           # where the CRLFCRLF search resumes
         self._body: list[bytes] = []  # body bytes parsed, not yet taken
@@ -198,6 +200,11 @@ class ResponseParser:
     def reusable(self) -> bool:
         """True when the connection can carry the next request."""
         return self.complete and not self.leftover and self.head is not None and self.head.keep_alive
+
+    @property
+    def received_any(self) -> bool:
+        """Has any byte of a response arrived? (A reused connection that dies before this is stale.)"""
+        return self.head is not None or bool(self.informational) or bool(self._buffer)
 
     @property
     def body_remaining(self) -> int | None:
@@ -341,7 +348,7 @@ class ResponseParser:
         else:
             head.keep_alive = "keep-alive" in connection and "close" not in connection
         status = head.status_code
-        if self._no_body or status == 204 or status == 304:
+        if self._no_body or status == 204 or status == 304 or (self._connect and status < 300):
             self._framing = _NONE
         elif transfer_encoding is not None:
             codings = [c.strip().lower() for c in transfer_encoding.split(",")]

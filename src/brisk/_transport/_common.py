@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..models import PreparedRequest
     from .base import SendOptions
 
-__all__ = ["add_url_context", "budget", "request_body", "timeout_message", "wire_headers"]
+__all__ = ["add_url_context", "budget", "request_body", "request_line_and_headers", "timeout_message"]
 
 
 def budget(phase: float | None, deadline: float | None, error: type[RequestException], doing: str) -> float | None:
@@ -38,12 +38,40 @@ def timeout_message(doing: str, phase: float | None, options: SendOptions) -> st
     return f"{doing} timed out after {phase}s"
 
 
-def wire_headers(request: PreparedRequest, url: URL) -> Iterator[tuple[str, str]]:
-    """The request's headers as sent: Host first (unless the caller set one), then the rest in order."""
+def request_line_and_headers(request: PreparedRequest, url: URL,
+                             options: SendOptions) -> tuple[str, Iterator[tuple[str, str]]]:
+    """The request-target and the headers as sent.
+
+    Host comes first (unless the caller set one), then the request's headers in order. Through a proxy:
+    a forwarded plain-http request uses the absolute URL and carries the proxy's credentials; a request
+    inside a tunnel (CONNECT or SOCKS) never carries Proxy-Authorization, which is for the proxy alone.
+    """
+    config = options.config
+    if config.proxy is None:
+        return url.target, _headers(request, url, None, tunnel=False)
+    from ._proxy import forward_headers, is_forwarding
+
+    if is_forwarding(config, url):
+        return str(url.without_auth().without_fragment()), _headers(request, url, forward_headers(config), False)
+    return url.target, _headers(request, url, None, tunnel=True)
+
+
+def _headers(request: PreparedRequest, url: URL, extra: list[tuple[str, str]] | None,
+             tunnel: bool) -> Iterator[tuple[str, str]]:
     headers = request.headers
     if "host" not in headers._store:
         yield "Host", url.host_header
-    yield from headers.multi_items()
+    if not tunnel and extra is None:
+        yield from headers.multi_items()
+        return
+    for name, value in headers.multi_items():
+        if len(name) == 19 and name.lower() == "proxy-authorization":
+            if tunnel:
+                continue
+            extra = [pair for pair in extra or () if pair[0].lower() != "proxy-authorization"]
+        yield name, value
+    if extra:
+        yield from extra
 
 
 def request_body(request: PreparedRequest) -> bytes | RequestBody | None:

@@ -20,9 +20,9 @@ def open_socket(url: URL, options: SendOptions, timings: Timings) -> socket.sock
     """A connected socket to ``url``'s origin, TLS-wrapped for https."""
     config = options.config
     if config.proxy is not None:
-        from . import _proxy_sync
+        from ._proxy_sync import open_through_proxy
 
-        return _proxy_sync.open_through_proxy(url, options, timings)
+        return open_through_proxy(url, options, timings)
     sock = connect_tcp(url.host, url.effective_port, options, timings)
     if url.scheme in ("https", "wss"):
         sock = wrap_tls(sock, url.host, config, options, timings)

@@ -26,7 +26,7 @@ from ..exceptions import (
     WriteTimeout,
 )
 from . import _connect
-from ._common import add_url_context, budget, request_body, timeout_message, wire_headers
+from ._common import add_url_context, budget, request_body, request_line_and_headers, timeout_message
 from .base import SendOptions, StaleConnection, Timings
 from .pool import PoolState
 
@@ -105,7 +105,8 @@ class SyncTransport:
     # -- the one public method ----------------------------------------------------------------------
 
     def handle_request(self, request: PreparedRequest, options: SendOptions) -> Response:
-        url: URL = request._url
+        url = request._url
+        assert url is not None
         key = (url.scheme, url.host, url.effective_port, options.config)
         timings = Timings(time.monotonic())
         try:
@@ -211,12 +212,12 @@ class SyncTransport:
                   options: SendOptions, timings: Timings) -> Response:
         from ..models import Response
 
-        url: URL = request._url
+        url = request._url
+        assert url is not None
         reused = timings.reused
         parser = ResponseParser(request.method or "GET", options.limits)
-        target = str(url.without_auth().without_fragment()) if options.config.proxy and url.scheme == "http" \
-            else url.target
-        head = encode_request_head(request.method or "GET", target, wire_headers(request, url))
+        target, headers = request_line_and_headers(request, url, options)
+        head = encode_request_head(request.method or "GET", target, headers)
         body = request_body(request)
         must_close = False
         try:

@@ -150,6 +150,8 @@ class ServerThread:
         """Bind, start hypercorn in a daemon thread and return once it accepts connections."""
         if self._thread is not None:
             raise RuntimeError("the server was started already")
+        self._serving.clear()
+        self._error = None
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:

@@ -1,0 +1,170 @@
+"""Opening a connection through a proxy with blocking sockets (HTTP CONNECT, forwarding, SOCKS)."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from typing import TYPE_CHECKING, Any, cast
+
+from .._protocol.http11 import ResponseParser
+from ..exceptions import ConnectTimeout, ProxyError, RequestException
+from ._common import budget, timeout_message
+from ._connect import connect_tcp, wrap_tls
+from ._proxy import ProxyInfo, connect_request, parse_proxy, proxy_failure, read_connect_response, socks_proxy
+
+if TYPE_CHECKING:
+    from .._url import URL
+    from .base import SendOptions, Timings
+
+__all__ = ["TunnelTLS", "open_through_proxy"]
+
+
+def open_through_proxy(url: URL, options: SendOptions, timings: Timings) -> socket.socket:
+    """A socket to ``url``'s origin through the configured proxy (TLS-wrapped for https; an https URL through
+    an https proxy gets a ``TunnelTLS``, which has the socket methods the transport uses)."""
+    config = options.config
+    assert config.proxy is not None
+    info = parse_proxy(config.proxy)
+    target = f"{url.host}:{url.effective_port}"
+    if info.is_socks:
+        sock: Any = _socks_connect(info, url, options)
+    else:
+        try:
+            sock = connect_tcp(info.host, info.port, options, timings)
+            if info.scheme == "https":
+                sock = wrap_tls(sock, info.host, config, options, timings, alpn=("http/1.1",))
+        except ConnectTimeout:
+            raise
+        except RequestException as exc:
+            raise proxy_failure(exc, info, target) from None
+        if url.scheme == "http":
+            return cast(socket.socket, sock)  # requests are forwarded in absolute form on this connection
+        try:
+            _tunnel(sock, info, url, options)
+        except BaseException:
+            sock.close()
+            raise
+    if url.scheme in ("https", "wss"):
+        if isinstance(sock, ssl.SSLSocket):
+            return cast(socket.socket, TunnelTLS.wrap(sock, url.host, options, timings))
+        sock = wrap_tls(sock, url.host, config, options, timings)
+    return cast(socket.socket, sock)
+
+
+def _tunnel(sock: socket.socket, info: ProxyInfo, url: URL, options: SendOptions) -> None:
+    target = f"{url.host}:{url.effective_port}"
+    parser = ResponseParser("CONNECT", options.limits)
+    try:
+        sock.settimeout(budget(options.timeout.connect, options.deadline, ConnectTimeout,
+                               f"opening a tunnel through {info.describe()}"))
+        sock.sendall(connect_request(info, url.host, url.effective_port, options.config))
+        while parser.head is None:
+            data = sock.recv(65536)
+            if not data:
+                parser.feed_eof()
+            parser.feed(data)
+    except TimeoutError:
+        raise ConnectTimeout(timeout_message(f"opening a tunnel through {info.describe()}",
+                                             options.timeout.connect, options)) from None
+    except ConnectTimeout:
+        raise
+    except (RequestException, OSError) as exc:
+        raise proxy_failure(exc, info, target) from None
+    read_connect_response(parser, info, target)
+
+
+def _socks_connect(info: ProxyInfo, url: URL, options: SendOptions) -> socket.socket:
+    proxy: Any = socks_proxy(info, asynchronous=False)
+    from python_socks import ProxyError as SocksError
+    from python_socks import ProxyTimeoutError
+
+    target = f"{url.host}:{url.effective_port}"
+    timeout = budget(options.timeout.connect, options.deadline, ConnectTimeout, f"connecting through {info.describe()}")
+    try:
+        sock: socket.socket = proxy.connect(url.host, url.effective_port, timeout=timeout)
+    except ProxyTimeoutError:
+        raise ConnectTimeout(timeout_message(f"connecting through {info.describe()}", options.timeout.connect,
+                                             options)) from None
+    except (SocksError, OSError) as exc:
+        raise ProxyError(f"the proxy {info.describe()} could not connect to {target}: {exc}") from exc
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+class TunnelTLS:
+    """TLS inside a TLS connection (an https URL through an https proxy), with the socket methods the sync
+    transport uses. Python's ssl cannot wrap an SSLSocket again, so the inner session runs on memory BIOs."""
+
+    def __init__(self, outer: ssl.SSLSocket, inner: ssl.SSLObject, incoming: ssl.MemoryBIO,
+                 outgoing: ssl.MemoryBIO) -> None:
+        self._outer = outer
+        self._inner = inner
+        self._incoming = incoming
+        self._outgoing = outgoing
+
+    @classmethod
+    def wrap(cls, outer: ssl.SSLSocket, host: str, options: SendOptions, timings: Timings) -> TunnelTLS:
+        from .._tls import describe_ssl_error, ssl_context
+
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        inner = ssl_context(options.config).wrap_bio(incoming, outgoing, server_hostname=host)
+        tunnel = cls(outer, inner, incoming, outgoing)
+        try:
+            tunnel._run(inner.do_handshake)
+        except ssl.SSLError as exc:
+            outer.close()
+            from ..exceptions import SSLError
+
+            raise SSLError(describe_ssl_error(exc, host)) from exc
+        except BaseException:
+            outer.close()
+            raise
+        return tunnel
+
+    def _run(self, operation: Any, *args: Any) -> Any:
+        while True:
+            try:
+                result = operation(*args)
+            except ssl.SSLWantReadError:
+                self._flush()
+                data = self._outer.recv(65536)
+                if data:
+                    self._incoming.write(data)
+                else:
+                    self._incoming.write_eof()
+                continue
+            self._flush()
+            return result
+
+    def _flush(self) -> None:
+        data = self._outgoing.read()
+        if data:
+            self._outer.sendall(data)
+
+    def sendall(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            sent = self._run(self._inner.write, view)
+            view = view[sent:]
+
+    def recv(self, size: int) -> bytes:
+        try:
+            data: bytes = self._run(self._inner.read, size)
+        except ssl.SSLZeroReturnError:
+            return b""
+        return data
+
+    def settimeout(self, timeout: float | None) -> None:
+        self._outer.settimeout(timeout)
+
+    def fileno(self) -> int:
+        return self._outer.fileno()
+
+    def pending(self) -> int:
+        return self._inner.pending() + self._outer.pending()
+
+    def selected_alpn_protocol(self) -> str | None:
+        return self._inner.selected_alpn_protocol()
+
+    def close(self) -> None:
+        self._outer.close()

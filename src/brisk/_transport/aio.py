@@ -1,0 +1,618 @@
+"""The asyncio transport: ``asyncio.Protocol`` connections, the shared pool rules, HTTP/1.1 through the
+same sans-IO parser as the sync side.
+
+Protocols (not streams) keep the per-request cost low: bytes go from ``data_received`` straight into the
+parser, and a request usually completes with a single await. Waiting uses one future at a time per
+connection and one timer per wait. Works on uvloop as on the default loop.
+
+Cancellation: any await can be cancelled (a task cancelled, a timeout). Every path that owns a connection
+or a pool slot gives it back in ``except BaseException``: an unfinished exchange closes its connection,
+a cancelled pool waiter passes its wake-up on. The pool never loses a slot and never hands out a
+half-read connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Hashable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from .._config import DEFAULT_LIMITS, Limits
+from .._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header, encode_request_head
+from ..exceptions import (
+    ConnectionError,
+    ConnectionRefused,
+    ConnectTimeout,
+    NameResolutionError,
+    PoolTimeout,
+    ReadTimeout,
+    RemoteProtocolError,
+    RequestException,
+    SSLError,
+    WriteTimeout,
+)
+from ._common import add_url_context, budget, request_body, request_line_and_headers, timeout_message
+from .base import SendOptions, StaleConnection, Timings
+from .pool import PoolState
+
+if TYPE_CHECKING:
+    from .._body import RequestBody
+    from .._url import URL
+    from ..models import PreparedRequest, Response
+
+__all__ = ["AsyncioTransport"]
+
+_HIGH_WATER = 1024 * 1024      # unread body bytes before we stop reading from the socket
+_CONTINUE_WAIT = 1.0
+
+
+class _TimedOut(Exception):
+    pass
+
+
+class Connection(asyncio.Protocol):
+    """One connection: bytes in go to the current response's parser; at most one task waits on it."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.parser: ResponseParser | None = None
+        self.idle_since = 0.0
+        self.multiplexed = False
+        self.http_version = "HTTP/1.1"
+        self.served = 0
+        self.closed = False
+        self.eof = False
+        self.error: BaseException | None = None     # a parse error, raised to the reader
+        self.lost: BaseException | None = None      # why the connection was lost, if it was
+        self.dirty = False                          # data arrived while idle: never reuse
+        self._waiter: asyncio.Future[None] | None = None
+        self._unread = 0
+        self._reading_paused = False
+        self._write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+
+    # -- asyncio.Protocol -------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        parser = self.parser
+        if parser is None:
+            self.dirty = True  # bytes nobody asked for: this connection must not carry another request
+            return
+        if self.error is None:
+            try:
+                parser.feed(data)
+            except Exception as exc:  # a protocol error: hand it to the reader
+                self.error = exc
+            self._unread += len(data)
+            if self._unread > _HIGH_WATER and not self._reading_paused and self.transport is not None:
+                self._reading_paused = True
+                self.transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.eof = True
+        self.lost = exc
+        self._wake()
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- pool protocol ------------------------------------------------------------------------------------
+
+    def has_capacity(self) -> bool:
+        return False
+
+    def looks_alive(self) -> bool:
+        return not (self.closed or self.eof or self.dirty)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            if self.transport is not None:
+                self.transport.abort()
+
+    # -- waiting ------------------------------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self, timeout: float | None) -> None:
+        """Wait until data, EOF or an error arrives (or raise _TimedOut)."""
+        if self._reading_paused and self.transport is not None:
+            self._reading_paused = False
+            self.transport.resume_reading()
+        waiter = self._waiter = self.loop.create_future()
+        timer = None if timeout is None else self.loop.call_later(timeout, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
+    def taken(self) -> None:
+        self._unread = 0
+
+    async def drain(self, timeout: float | None) -> None:
+        """Wait until the transport's write buffer drains below its high-water mark."""
+        if not self._write_paused or self.closed:
+            return
+        waiter = self._drain_waiter = self.loop.create_future()
+        timer = None if timeout is None else self.loop.call_later(timeout, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            self._drain_waiter = None
+            if timer is not None:
+                timer.cancel()
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(_TimedOut())
+
+
+class AsyncioTransport:
+    """A pool of HTTP/1.1 connections for one event loop."""
+
+    def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+        self._state: PoolState[Connection] = PoolState(limits)
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._closed = False
+
+    async def handle_async_request(self, request: PreparedRequest, options: SendOptions) -> Response:
+        url: URL = request._url  # type: ignore[assignment]
+        key = (url.scheme, url.host, url.effective_port, options.config)
+        timings = Timings(time.monotonic())
+        try:
+            conn = await self._acquire(key, url, options, timings)
+        except RequestException as exc:
+            add_url_context(exc, url, request)
+            raise
+        try:
+            return await self._exchange(key, conn, request, options, timings)
+        except StaleConnection:
+            self._finish(key, conn, False)
+            raise
+        except RequestException as exc:
+            self._finish(key, conn, False)
+            add_url_context(exc, url, request)
+            raise
+        except BaseException:
+            self._finish(key, conn, False)
+            raise
+
+    async def aclose(self) -> None:
+        self._closed = True
+        for conn in self._state.drain():
+            conn.close()
+        self._wake_waiters()
+
+    def close(self) -> None:
+        self._closed = True
+        for conn in self._state.drain():
+            conn.close()
+        self._wake_waiters()
+
+    # -- pool ---------------------------------------------------------------------------------------------
+
+    async def _acquire(self, key: Hashable, url: URL, options: SendOptions, timings: Timings) -> Connection:
+        give_up: float | None = None
+        loop = asyncio.get_running_loop()
+        while True:
+            if self._closed:
+                raise RuntimeError("this session is closed; create a new one to send requests")
+            now = time.monotonic()
+            conn, may_open, to_close = self._state.acquire(key, now)
+            for old in to_close:
+                old.close()
+            if conn is not None:
+                if conn.looks_alive():
+                    timings.reused = True
+                    return conn
+                conn.close()
+                self._give_back(key, conn)
+                continue
+            if may_open:
+                try:
+                    return await self._open(url, options, timings, loop)
+                except BaseException:
+                    self._give_back(key, None)
+                    raise
+            if give_up is None:
+                wait = budget(options.timeout.pool, options.deadline, PoolTimeout,
+                              "waiting for a free connection in the pool")
+                give_up = None if wait is None else now + wait
+            remaining = None if give_up is None else give_up - now
+            if remaining is not None and remaining <= 0:
+                raise PoolTimeout(f"no connection to {url.host_header} became free in the pool within "
+                                  f"{options.timeout.pool}s (Limits.max_connections*)")
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._waiters.append(waiter)
+            timer = None if remaining is None else loop.call_later(remaining, _expire, waiter)
+            try:
+                await waiter
+            except _TimedOut:
+                pass
+            except BaseException:
+                # Cancelled: if we had just been woken, pass the wake-up on so no slot goes unused.
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                    self._wake_one()
+                raise
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                if not waiter.done():
+                    waiter.cancel()
+                try:
+                    self._waiters.remove(waiter)
+                except ValueError:
+                    pass
+
+    def _wake_one(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def _wake_waiters(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _give_back(self, key: Hashable, conn: Connection | None) -> None:
+        if not self._closed:
+            self._state.discard(key, conn)
+        self._wake_one()
+
+    def _finish(self, key: Hashable, conn: Connection, reusable: bool) -> None:
+        conn.parser = None
+        if conn.closed or not conn.looks_alive():
+            reusable = False
+        must_close = True if self._closed else self._state.release(key, conn, reusable, time.monotonic())
+        if must_close:
+            conn.close()
+        self._wake_one()
+
+    async def _open(self, url: URL, options: SendOptions, timings: Timings,
+                    loop: asyncio.AbstractEventLoop) -> Connection:
+        config = options.config
+        if config.proxy is not None:
+            from . import _proxy_async
+
+            return await _proxy_async.open_through_proxy(url, options, timings, loop)
+        sock = await connect_tcp(url.host, url.effective_port, options, timings, loop)
+        ssl_context = None
+        if url.scheme in ("https", "wss"):
+            from .._tls import ssl_context as make_context
+
+            ssl_context = make_context(config)
+        return await start_connection(sock, ssl_context, url.host, options, timings, loop)
+
+    # -- one exchange -------------------------------------------------------------------------------------
+
+    async def _exchange(self, key: Hashable, conn: Connection, request: PreparedRequest, options: SendOptions,
+                        timings: Timings) -> Response:
+        from ..models import Response
+
+        url: URL = request._url  # type: ignore[assignment]
+        reused = timings.reused
+        parser = conn.parser = ResponseParser(request.method or "GET", options.limits)
+        conn.error = None
+        target, headers = request_line_and_headers(request, url, options)
+        head = encode_request_head(request.method or "GET", target, headers)
+        body = request_body(request)
+        transport = conn.transport
+        assert transport is not None
+        must_close = False
+        if body is None:
+            transport.write(head)
+        elif isinstance(body, bytes) and len(body) <= 65536:
+            transport.write(head + body)
+        else:
+            transport.write(head)
+            if request.headers.get("Expect", "").lower() == "100-continue" and not await self._continue(
+                    conn, parser, options):
+                must_close = True
+            else:
+                await self._write_body(conn, parser, body, "transfer-encoding" in request.headers, options)
+                if parser.head is not None:
+                    must_close = True  # answered before the whole body was sent
+        timings.request_sent = time.monotonic() - timings.start
+        await self._read_head(conn, parser, options, reused)
+        timings.first_byte = time.monotonic() - timings.start
+        head_ = parser.head
+        assert head_ is not None
+        if must_close:
+            head_.keep_alive = False
+        stream = _AsyncBody(self, key, conn, parser, options, timings)
+        return Response._from_transport(head_.status_code, head_.reason, head_.http_version, head_.headers,
+                                        stream, request, timings)
+
+    async def _write_body(self, conn: Connection, parser: ResponseParser, body: bytes | RequestBody,
+                          chunked: bool, options: SendOptions) -> None:
+        transport = conn.transport
+        assert transport is not None
+        if isinstance(body, bytes):
+            transport.write(body)
+            await self._drain(conn, options)
+            return
+        async for chunk in body:
+            if conn.closed or parser.head is not None:
+                break  # the server went away or answered early: stop sending
+            if not chunk:
+                continue
+            if chunked:
+                transport.writelines((chunk_header(len(chunk)), chunk, b"\r\n"))
+            else:
+                transport.write(chunk)
+            await self._drain(conn, options)
+        if chunked and not conn.closed:
+            transport.write(LAST_CHUNK)
+
+    async def _drain(self, conn: Connection, options: SendOptions) -> None:
+        try:
+            await conn.drain(budget(options.timeout.write, options.deadline, WriteTimeout, "sending the request"))
+        except _TimedOut:
+            raise WriteTimeout(timeout_message("sending the request", options.timeout.write, options)) from None
+
+    async def _continue(self, conn: Connection, parser: ResponseParser, options: SendOptions) -> bool:
+        """After a head with ``Expect: 100-continue``: True to send the body now."""
+        read = options.timeout.read
+        try:
+            while parser.head is None and not parser.informational and not conn.eof and conn.error is None:
+                await conn.wait(_CONTINUE_WAIT if read is None else min(_CONTINUE_WAIT, read))
+        except _TimedOut:
+            return True
+        return parser.head is None
+
+    async def _read_head(self, conn: Connection, parser: ResponseParser, options: SendOptions,
+                         reused: bool) -> None:
+        while parser.head is None:
+            if conn.error is not None:
+                raise conn.error
+            if conn.eof:
+                try:
+                    parser.feed_eof()
+                except RemoteProtocolError as exc:
+                    if reused and not parser.received_any:
+                        raise StaleConnection(exc) from exc
+                    if conn.lost is not None:
+                        raise ConnectionError(f"the connection broke while waiting for the response: "
+                                              f"{conn.lost}") from conn.lost
+                    raise
+            try:
+                await conn.wait(budget(options.timeout.read, options.deadline, ReadTimeout,
+                                       "waiting for the server's response"))
+            except _TimedOut:
+                raise ReadTimeout(timeout_message("waiting for the server's response", options.timeout.read,
+                                                  options)) from None
+
+
+async def connect_tcp(host: str, port: int, options: SendOptions, timings: Timings,
+                      loop: asyncio.AbstractEventLoop) -> socket.socket:
+    """Resolve and connect a non-blocking socket, within the connect timeout."""
+    start = time.monotonic()
+    phase = options.timeout.connect
+    deadline = options.deadline
+    if phase is not None and (deadline is None or start + phase < deadline):
+        deadline = start + phase
+    infos = _literal_address(host, port)
+    if infos is None:
+        try:
+            infos = await _bounded(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), deadline)
+        except socket.gaierror as exc:
+            raise NameResolutionError(f"could not resolve host {host!r}: {exc.strerror}") from None
+        except _TimedOut:
+            raise ConnectTimeout(timeout_message(f"resolving {host}", phase, options)) from None
+    resolved = time.monotonic()
+    timings.dns = resolved - start
+    last_error: OSError | None = None
+    for family, kind, proto, _, address in infos:
+        sock = socket.socket(family, kind, proto)
+        sock.setblocking(False)
+        try:
+            await _bounded(loop.sock_connect(sock, address), deadline)
+        except _TimedOut:
+            sock.close()
+            raise ConnectTimeout(timeout_message(f"connecting to {host}:{port}", phase, options)) from None
+        except OSError as exc:
+            sock.close()
+            last_error = exc
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        timings.connect = time.monotonic() - resolved
+        return sock
+    if isinstance(last_error, ConnectionRefusedError):
+        raise ConnectionRefused(f"connection refused by {host}:{port} (nothing listens there)") from None
+    raise ConnectionError(f"could not connect to {host}:{port}: {last_error}") from last_error
+
+
+async def start_connection(sock: socket.socket, ssl_context: Any, host: str, options: SendOptions,
+                           timings: Timings, loop: asyncio.AbstractEventLoop) -> Connection:
+    """Wrap a connected socket in a Connection protocol, running the TLS handshake when asked."""
+    start = time.monotonic()
+    try:
+        if ssl_context is None:
+            _, conn = await loop.create_connection(lambda: Connection(loop), sock=sock)
+        else:
+            import ssl
+
+            timeout = budget(options.timeout.connect, options.deadline, ConnectTimeout, f"the TLS handshake with {host}")
+            try:
+                _, conn = await loop.create_connection(
+                    lambda: Connection(loop), sock=sock, ssl=ssl_context, server_hostname=host,
+                    ssl_handshake_timeout=timeout)
+            except ssl.SSLError as exc:
+                from .._tls import describe_ssl_error
+
+                raise SSLError(describe_ssl_error(exc, host)) from exc
+            except (TimeoutError, asyncio.TimeoutError):
+                raise ConnectTimeout(timeout_message(f"the TLS handshake with {host}", options.timeout.connect,
+                                                     options)) from None
+            except ConnectionResetError as exc:
+                raise SSLError(f"the connection broke during the TLS handshake with {host!r}: {exc}") from exc
+            timings.tls = time.monotonic() - start
+    except BaseException:
+        sock.close()
+        raise
+    return conn
+
+
+def _literal_address(host: str, port: int) -> list[tuple[Any, ...]] | None:
+    """getaddrinfo's answer for an IP literal, without the executor round trip."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host.partition("%")[0])
+        except OSError:
+            continue
+        address: tuple[Any, ...] = (host, port) if family == socket.AF_INET else (host, port, 0, 0)
+        return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
+    return None
+
+
+async def _bounded(awaitable: Any, deadline: float | None) -> Any:
+    if deadline is None:
+        return await awaitable
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        awaitable.close() if hasattr(awaitable, "close") else None
+        raise _TimedOut
+    try:
+        return await asyncio.wait_for(awaitable, remaining)
+    except (TimeoutError, asyncio.TimeoutError):
+        raise _TimedOut from None
+
+
+class _AsyncBody:
+    """The body of one response; gives its connection back to the pool when done (or closes it)."""
+
+    __slots__ = ("_conn", "_done", "_key", "_options", "_parser", "_timings", "_transport")
+
+    def __init__(self, transport: AsyncioTransport, key: Hashable, conn: Connection, parser: ResponseParser,
+                 options: SendOptions, timings: Timings) -> None:
+        self._transport = transport
+        self._key = key
+        self._conn = conn
+        self._parser = parser
+        self._options = options
+        self._timings = timings
+        self._done = False
+        if parser.complete:  # the body is all in the parser: the connection is free already
+            self._finish()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                data = self._take()
+                if data:
+                    yield data
+                    continue
+                if self._parser.complete:
+                    break
+                await self._fill()
+        except BaseException:
+            self._abort()
+            raise
+        self._finish()
+
+    async def aread_all(self) -> bytes:
+        chunks: list[bytes] = []
+        try:
+            while True:
+                data = self._take()
+                if data:
+                    chunks.append(data)
+                if self._parser.complete:
+                    break
+                await self._fill()
+        except BaseException:
+            self._abort()
+            raise
+        self._finish()
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def __iter__(self) -> Iterator[bytes]:
+        raise RuntimeError("this response came from an AsyncSession: use 'async for' / 'await response.aread()'")
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if not self._done:
+            if self._parser.complete:
+                self._finish()
+            else:
+                self._abort()
+
+    def _take(self) -> bytes:
+        if not self._done:
+            self._conn.taken()
+        return self._parser.take_body()
+
+    async def _fill(self) -> None:
+        conn, parser, options = self._conn, self._parser, self._options
+        if conn.error is not None:
+            raise conn.error
+        if conn.eof and not parser.has_body_data():
+            parser.feed_eof()  # completes a close-delimited body, or raises IncompleteBody
+            return
+        try:
+            await conn.wait(budget(options.timeout.read, options.deadline, ReadTimeout, "reading the response body"))
+        except _TimedOut:
+            raise ReadTimeout(timeout_message("reading the response body", options.timeout.read, options)) from None
+
+    def _finish(self) -> None:
+        if not self._done:
+            self._done = True
+            self._conn.served += 1
+            self._timings.total = time.monotonic() - self._timings.start
+            self._transport._finish(self._key, self._conn, self._parser.reusable)
+
+    def _abort(self) -> None:
+        if not self._done:
+            self._done = True
+            self._conn.close()
+            self._transport._finish(self._key, self._conn, False)
+
+    def __del__(self) -> None:
+        # A response dropped unread. Garbage collection may run in the middle of a pool operation, so the
+        # slot is given back from the event loop, not from here.
+        if not self._done:
+            self._done = True
+            self._conn.close()
+            try:
+                self._conn.loop.call_soon(self._transport._finish, self._key, self._conn, False)
+            except RuntimeError:  # the loop is closed: the pool is gone with it
+                pass
