@@ -102,6 +102,7 @@ def echoed_headers(response: brisk.Response) -> dict[str, str]:
 def test_redirect_method_and_body_rules(
     client: Client,
     raw_server: RawServerFactory,
+    *,
     status: int,
     method: str,
     expected_method: str,

@@ -133,6 +133,34 @@ def test_response_hook_replaces_the_response(client: Client, app_server: ServerT
     assert response.url == app_server.url + "/get"
 
 
+def test_replaced_response_releases_its_connection(client: Client, raw_server: Any) -> None:
+    def replace(response: brisk.Response, *args: Any, **kwargs: Any) -> brisk.Response:
+        return brisk.Response(299, content=b"replaced", request=response.request)
+
+    # a small unread body is drained: the connection goes back to the pool and is reused
+    small: RawServer = raw_server()
+    assert client.get(small.url + "/a", hooks={"response": replace}).status_code == 299
+    assert client.get(small.url + "/b").content == b"ok"
+    assert small.connection_count == 1
+    assert len(small.requests) == 2
+
+    # a large unread body is not worth draining: the connection is closed, not leaked
+    closed = threading.Event()
+
+    def large(conn: RawConnection) -> None:
+        conn.recv_request()
+        try:
+            conn.send(http_response(200, b"x" * 2_000_000))
+            conn.wait_closed(5)
+        except OSError:
+            pass  # the client closed (or reset) while we were still sending: that is closing too
+        closed.set()
+
+    big: RawServer = raw_server(large)
+    assert client.get(big.url + "/big", hooks={"response": replace}).content == b"replaced"
+    assert closed.wait(5), "the replaced response's connection was neither reused nor closed"
+
+
 def test_response_hook_sees_every_hop_with_requests_kwargs(client: Client, app_server: ServerThread) -> None:
     seen: list[tuple[int, dict[str, Any]]] = []
 
@@ -226,7 +254,7 @@ def test_prepare_request_merges_the_session_then_send(client: Client, app_server
     prepared = client.prepare_request(request)
     assert isinstance(prepared, brisk.PreparedRequest)
     assert prepared.method == "POST"
-    assert prepared.url == app_server.url + "/anything?rp=2&sp=1"
+    assert prepared.url == app_server.url + "/anything?sp=1&rp=2"  # session params first, as requests
     assert prepared.headers["X-Session"] == "s"
     assert prepared.headers["X-Request"] == "r"
     assert prepared.headers["Authorization"] == basic("u", "p")
@@ -334,7 +362,9 @@ class MockAdapter(BaseAdapter):
     def send(self, request: brisk.PreparedRequest, **kwargs: Any) -> brisk.Response:  # type: ignore[override]
         self.sent.append((request, kwargs))
         response = brisk.Response(
-            200, json={"method": request.method, "url": request.url, "body": request.body}, request=request
+            200,
+            json={"method": request.method, "url": request.url, "body": request.body and request.body.decode()},
+            request=request,
         )
         response.url = request.url or ""
         return response
@@ -433,6 +463,11 @@ def test_with_session_closes_its_connections(mode: str, raw_server: Any, loop_th
     assert server.connection_count == 1
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="requests lets a session be used again after close() (its pools are simply recreated); brisk's "
+    "transports raise RuntimeError('this session is closed; create a new one to send requests')",
+)
 def test_close_then_use_again(client: Client, app_server: ServerThread) -> None:
     assert client.get(app_server.url + "/get").ok
     client.close()

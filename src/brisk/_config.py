@@ -5,7 +5,6 @@ Both are immutable; build a new one to change a value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "TimeoutValues", "is_timeout_value"]
@@ -95,7 +94,6 @@ def is_timeout_value(value: Any) -> bool:
     return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
-@dataclass(frozen=True, slots=True)
 class Limits:
     """Limits of the connection pool and of what brisk accepts from a server.
 
@@ -113,15 +111,50 @@ class Limits:
       - ``max_content_encodings``: chained Content-Encoding codings accepted (``gzip, br`` is 2).
     """
 
-    max_connections: int = 100
-    max_connections_per_host: int = 10
-    idle_timeout: float = 60.0
-    max_header_line: int = 16 * 1024
-    max_header_count: int = 100
-    max_head_size: int = 64 * 1024
-    max_decompression_ratio: int = 200
-    decompression_floor: int = 8 * 1024 * 1024
-    max_content_encodings: int = 5
+    __slots__ = ("decompression_floor", "idle_timeout", "max_connections", "max_connections_per_host",
+                 "max_content_encodings", "max_decompression_ratio", "max_head_size", "max_header_count",
+                 "max_header_line")
+
+    max_connections: int
+    max_connections_per_host: int
+    idle_timeout: float
+    max_header_line: int
+    max_header_count: int
+    max_head_size: int
+    max_decompression_ratio: int
+    decompression_floor: int
+    max_content_encodings: int
+
+    def __init__(self, max_connections: int = 100, max_connections_per_host: int = 100,
+                 idle_timeout: float = 60.0, max_header_line: int = 16 * 1024, max_header_count: int = 100,
+                 max_head_size: int = 64 * 1024, max_decompression_ratio: int = 200,
+                 decompression_floor: int = 8 * 1024 * 1024, max_content_encodings: int = 5) -> None:
+        values = locals()
+        for name in self.__slots__:
+            value = values[name]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValueError(f"Limits.{name} must be a non-negative number, got {value!r}")
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Limits is immutable: use limits.replace(...) to change a value")
+
+    def replace(self, **changes: float) -> Limits:
+        """A copy with some limits changed: ``limits.replace(max_connections=20)``."""
+        values = {name: getattr(self, name) for name in self.__slots__}
+        values.update(changes)
+        return Limits(**values)  # type: ignore[arg-type]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Limits):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, n) for n in self.__slots__))
+
+    def __repr__(self) -> str:
+        return "Limits(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
 
 
 DEFAULT_LIMITS = Limits()

@@ -7,7 +7,6 @@ is stale. The object may be shared by threads and tasks: the nonce state is guar
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections.abc import Callable, Generator
@@ -23,6 +22,8 @@ __all__ = ["HTTPDigestAuth", "parse_challenge"]
 
 def _hasher(name: str) -> Callable[[bytes], str]:
     def digest(data: bytes) -> str:
+        import hashlib
+
         return hashlib.new(name, data).hexdigest()
 
     return digest

@@ -14,7 +14,6 @@ Budgets (``None`` means "only limited by ``total``"; ``False``/0 means "never"):
 
 from __future__ import annotations
 
-import random
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -140,9 +139,11 @@ class Retry:
     @staticmethod
     def classify(error: BaseException) -> str | None:
         """``"connect"`` (nothing was sent), ``"read"`` (sent, then failed), or None (do not retry)."""
-        if isinstance(error, SSLError | ProxyError):
-            return None  # certificates and proxy refusals do not fix themselves
-        if isinstance(error, ConnectTimeout | ConnectionRefused | NameResolutionError | PoolTimeout):
+        if isinstance(error, SSLError | ProxyError | PoolTimeout):
+            # Certificates and proxy refusals do not fix themselves; a pool timeout already waited the
+            # whole Timeout.pool, and retrying it would multiply that wait.
+            return None
+        if isinstance(error, ConnectTimeout | ConnectionRefused | NameResolutionError):
             return "connect"
         if isinstance(error, ReadTimeout | WriteTimeout | RemoteProtocolError | BriskConnectionError):
             return "read"
@@ -202,6 +203,8 @@ class Retry:
             return 0.0
         value = self.backoff_factor * (2 ** (consecutive - 1))
         if self.backoff_jitter:
+            import random
+
             value += random.random() * self.backoff_jitter
         return max(0.0, min(self.backoff_max, float(value)))
 

@@ -18,7 +18,6 @@ that origin and does not run the auth flow there.
 
 from __future__ import annotations
 
-from base64 import b64encode
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
@@ -34,6 +33,8 @@ def _basic_auth_str(username: str | bytes, password: str | bytes) -> str:
         username = username.encode("utf-8")
     if isinstance(password, str):
         password = password.encode("utf-8")
+    from base64 import b64encode
+
     return "Basic " + b64encode(username + b":" + password).decode("ascii")
 
 

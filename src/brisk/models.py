@@ -409,6 +409,13 @@ class Response:
             reason = reason.encode("latin-1").decode("utf-8")
         except (UnicodeDecodeError, UnicodeEncodeError):
             pass
+        if not reason:  # HTTP/2 and some servers send no reason phrase: name the status ourselves
+            from http import HTTPStatus
+
+            try:
+                reason = HTTPStatus(status).phrase
+            except ValueError:
+                reason = ""
         kind = "Client" if status < 500 else "Server"
         if status >= 600:
             kind = "Unknown"

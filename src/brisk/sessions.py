@@ -104,10 +104,8 @@ class _SessionBase(Generic[R]):
         for key in longer:
             self.adapters[key] = self.adapters.pop(key)
         if isinstance(adapter, HTTPAdapter) and adapter.pool_maxsize > self.limits.max_connections_per_host:
-            from dataclasses import replace
-
-            self.limits = replace(self.limits, max_connections_per_host=adapter.pool_maxsize,
-                                  max_connections=max(self.limits.max_connections, adapter.pool_maxsize))
+            self.limits = self.limits.replace(max_connections_per_host=adapter.pool_maxsize,
+                                              max_connections=max(self.limits.max_connections, adapter.pool_maxsize))
 
     def get_adapter(self, url: str) -> BaseAdapter:
         lowered = url.lower()
@@ -400,6 +398,8 @@ class AsyncSession(_SessionBase[Any]):
     async def send(self, request: PreparedRequest, *, stream: bool | None = None, timeout: Any = _UNSET,
                    verify: Any = None, cert: Any = None, proxies: Any = None, allow_redirects: bool = True,
                    retries: Any = None, **kwargs: Any) -> Response:
+        if isinstance(request, Request):
+            raise ValueError("You can only send PreparedRequests.")
         settings = self._settings(request, timeout=timeout, allow_redirects=allow_redirects, proxies=proxies,
                                   stream=stream, verify=verify, cert=cert, retries=retries)
         return await run_async(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
@@ -420,6 +420,8 @@ class AsyncSession(_SessionBase[Any]):
     async def close(self) -> None:
         if self._transport is not None:
             await self._transport.aclose()
+        for adapter in self.adapters.values():
+            adapter.close()
 
     async def aclose(self) -> None:
         await self.close()

@@ -9,7 +9,6 @@ call this hook — and the driver performs it and sends the result back in (or t
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
@@ -117,7 +116,7 @@ async def run_async(flow: Flow, transport: AsyncTransport) -> Response:
                     result = await effect.response.aread()
                 elif isinstance(effect, CallHook):
                     result = effect.function(effect.argument, **effect.kwargs)
-                    if inspect.isawaitable(result):
+                    if hasattr(result, "__await__"):  # an async def hook
                         result = await result
                 elif isinstance(effect, Drain):
                     await effect.response._adrain(DRAIN_LIMIT)

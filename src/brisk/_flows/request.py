@@ -13,7 +13,6 @@ Layers, outermost first (each is a generator that yields effects, see ``brisk._f
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
@@ -74,7 +73,9 @@ class FlowSettings:
             return self
         from .._transport.base import SendOptions
 
-        hop = copy.copy(self)
+        hop = FlowSettings.__new__(FlowSettings)
+        for name in FlowSettings.__slots__:
+            setattr(hop, name, getattr(self, name))
         hop.options = SendOptions(self.options.timeout, config, self.options.deadline, self.options.limits)
         return hop
 
@@ -97,6 +98,8 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
                 response.close()
                 raise
             if result is not None:
+                if result is not response:
+                    yield Drain(response)  # release the replaced response's connection
                 response = result
         if response.status_code not in REDIRECT_STATI or "location" not in response.headers:
             break

@@ -1,0 +1,439 @@
+"""Cookies against real servers: Set-Cookie stored and sent back, path, Secure, Domain and host-only rules,
+refusal of public suffixes, foreign domains and IPs, deletion, ``response.cookies``, the dict-like
+``session.cookies`` API, and saving and loading a session's cookies (cookies.txt and JSON).
+
+Host names: 127.0.0.1 and localhost are two hosts to the cookie rules. Domain cookies need names with a
+shared parent, so ``named_hosts`` makes names under ``brisk.test`` and ``shop.co.uk`` resolve to 127.0.0.1
+for the test's duration (every connection still goes to 127.0.0.1).
+
+Every behaviour test takes the ``client`` fixture and so runs with ``brisk.Session`` and
+``brisk.AsyncSession``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import stat
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import brisk
+from brisk.testing.server import ServerThread
+from servers.clients import Client
+from servers.raw import RawConnection, RawServerFactory, http_response
+
+ClientFactory = Callable[..., Client]
+
+#: Names the ``named_hosts`` fixture resolves to 127.0.0.1.
+FAKE_ZONES = ("brisk.test", "other.test", "shop.co.uk")
+
+
+@pytest.fixture
+def named_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolve ``*.brisk.test``, ``*.other.test`` and ``*.shop.co.uk`` to 127.0.0.1 (sync and async clients
+    both resolve through ``socket.getaddrinfo``)."""
+    real = socket.getaddrinfo
+
+    def fake(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, bytes):
+            host = host.decode("ascii")
+        if isinstance(host, str) and any(host == zone or host.endswith("." + zone) for zone in FAKE_ZONES):
+            host = "127.0.0.1"
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+
+
+def at(server: ServerThread, host: str) -> str:
+    """The server's base URL with another host name."""
+    return f"{server.scheme}://{host}:{server.port}"
+
+
+def set_raw(client: Client, base: str, *set_cookie: str) -> brisk.Response:
+    """Make the app answer with these verbatim Set-Cookie headers."""
+    return client.get(base + "/set-cookie-raw", params=[("h", value) for value in set_cookie])
+
+
+def cookies_seen(client: Client, base: str) -> dict[str, str]:
+    """The cookies the app receives on a request to ``base``."""
+    return client.get(base + "/cookies").json()["cookies"]  # type: ignore[no-any-return]
+
+
+def cookie_header_at(client: Client, url: str) -> str | None:
+    """The Cookie header the app's /anything echo received for ``url``."""
+    return client.get(url).json()["headers"].get("Cookie")  # type: ignore[no-any-return]
+
+
+# -- stored and sent back ------------------------------------------------------------------------------------
+
+
+def test_cookies_set_cookie_stored_and_sent_back(client: Client, app_server: ServerThread) -> None:
+    r = client.get(app_server.url + "/cookies/set", params={"flavour": "oat", "count": "3"})
+    assert r.json() == {"cookies": {"flavour": "oat", "count": "3"}}  # sent on the redirect to /cookies
+    assert cookies_seen(client, app_server.url) == {"flavour": "oat", "count": "3"}
+    assert client.session.cookies.get_dict() == {"flavour": "oat", "count": "3"}
+    cookie = next(iter(client.session.cookies))
+    assert (cookie.domain, cookie.path, cookie.secure) == ("127.0.0.1", "/", False)
+
+
+def test_cookies_replaced_by_later_set_cookie(client: Client, app_server: ServerThread) -> None:
+    set_raw(client, app_server.url, "v=1; Path=/")
+    set_raw(client, app_server.url, "v=2; Path=/")
+    assert cookies_seen(client, app_server.url) == {"v": "2"}
+    assert len(client.session.cookies) == 1
+
+
+def test_cookies_host_only_not_sent_to_other_host(client: Client, app_server: ServerThread) -> None:
+    set_raw(client, app_server.url, "ip_only=1; Path=/")
+    assert cookies_seen(client, at(app_server, "localhost")) == {}
+    assert cookies_seen(client, app_server.url) == {"ip_only": "1"}
+
+
+def test_cookies_per_request_cookies_sent_not_stored(client: Client, app_server: ServerThread) -> None:
+    r = client.get(app_server.url + "/cookies", cookies={"once": "yes"})
+    assert r.json() == {"cookies": {"once": "yes"}}
+    assert "once" not in client.session.cookies
+    assert cookies_seen(client, app_server.url) == {}
+
+
+# -- path ----------------------------------------------------------------------------------------------------
+
+
+def test_cookies_path_matching(client: Client, app_server: ServerThread) -> None:
+    set_raw(client, app_server.url, "scoped=1; Path=/anything/sub")
+    base = app_server.url + "/anything"
+    assert cookie_header_at(client, base + "/sub") == "scoped=1"
+    assert cookie_header_at(client, base + "/sub/") == "scoped=1"
+    assert cookie_header_at(client, base + "/sub/deeper/still") == "scoped=1"
+    assert cookie_header_at(client, base + "/subway") is None  # a prefix, but not a path boundary
+    assert cookie_header_at(client, base) is None
+    assert cookie_header_at(client, base + "/other/sub") is None
+
+
+def test_cookies_longer_path_sent_first(client: Client, app_server: ServerThread) -> None:
+    set_raw(client, app_server.url, "k=root; Path=/", "k=deep; Path=/anything/a")
+    assert cookie_header_at(client, app_server.url + "/anything/a/b") == "k=deep; k=root"
+
+
+def test_cookies_default_path_is_request_directory(client: Client, raw_server: RawServerFactory) -> None:
+    def handler(conn: RawConnection) -> None:
+        while (request := conn.recv_request()) is not None:
+            extra = [("Set-Cookie", "dir=1")] if request.target == "/shop/cart/add" else []
+            conn.send(http_response(200, b"ok", extra))
+
+    server = raw_server(handler)
+    for path in ("/shop/cart/add", "/shop/cart/view", "/shop/cart", "/shop/other", "/"):
+        client.get(server.url + path)
+    sent = {request.target: request.header("cookie") for request in server.requests}
+    assert sent == {
+        "/shop/cart/add": None,
+        "/shop/cart/view": "dir=1",
+        "/shop/cart": "dir=1",
+        "/shop/other": None,
+        "/": None,
+    }
+
+
+# -- Secure --------------------------------------------------------------------------------------------------
+
+
+def test_cookies_secure_not_sent_over_http(
+    client_factory: ClientFactory, app_server: ServerThread, tls_app_server: ServerThread, ca_bundle: str
+) -> None:
+    client = client_factory(verify=ca_bundle)
+    set_raw(client, tls_app_server.url, "tls_only=1; Secure; Path=/", "everywhere=1; Path=/")
+    assert cookies_seen(client, tls_app_server.url) == {"tls_only": "1", "everywhere": "1"}
+    # the same host name over plain http (another port: cookies ignore ports)
+    assert cookies_seen(client, app_server.url) == {"everywhere": "1"}
+
+
+def test_cookies_secure_from_http_refused(client: Client, app_server: ServerThread) -> None:
+    r = set_raw(client, app_server.url, "sneaky=1; Secure; Path=/", "__Secure-x=1; Path=/")
+    assert r.status_code == 200
+    assert len(client.session.cookies) == 0
+
+
+def test_cookies_http_cannot_overwrite_secure_cookie(
+    client_factory: ClientFactory, app_server: ServerThread, tls_app_server: ServerThread, ca_bundle: str
+) -> None:
+    client = client_factory(verify=ca_bundle)
+    set_raw(client, tls_app_server.url, "sid=good; Secure; Path=/")
+    set_raw(client, app_server.url, "sid=evil; Path=/")  # rfc6265bis: leave secure cookies alone
+    assert cookies_seen(client, tls_app_server.url) == {"sid": "good"}
+
+
+# -- Domain and host-only ------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("named_hosts")
+def test_cookies_domain_cookie_vs_host_only(client: Client, app_server: ServerThread) -> None:
+    set_raw(client, at(app_server, "www.brisk.test"), "wide=1; Domain=brisk.test; Path=/", "narrow=1; Path=/")
+    assert cookies_seen(client, at(app_server, "www.brisk.test")) == {"wide": "1", "narrow": "1"}
+    assert cookies_seen(client, at(app_server, "api.brisk.test")) == {"wide": "1"}
+    assert cookies_seen(client, at(app_server, "brisk.test")) == {"wide": "1"}
+    assert cookies_seen(client, at(app_server, "deep.www.brisk.test")) == {
+        "wide": "1"
+    }  # host-only: not subdomains
+    assert cookies_seen(client, at(app_server, "other.test")) == {}
+    assert cookies_seen(client, app_server.url) == {}
+    kinds = {c.name: c.host_only for c in client.session.cookies}
+    assert kinds == {"wide": False, "narrow": True}
+
+
+@pytest.mark.usefixtures("named_hosts")
+def test_cookies_domain_with_leading_dot_and_case(client: Client, app_server: ServerThread) -> None:
+    set_raw(client, at(app_server, "www.brisk.test"), "dotted=1; Domain=.BRISK.test; Path=/")
+    assert cookies_seen(client, at(app_server, "api.brisk.test")) == {"dotted": "1"}
+
+
+@pytest.mark.usefixtures("named_hosts")
+@pytest.mark.parametrize(
+    ("host", "domain"),
+    [
+        ("www.shop.co.uk", "co.uk"),  # a public suffix
+        ("www.shop.co.uk", "uk"),
+        ("www.brisk.test", "test"),  # an unlisted top-level label counts as public
+        ("www.brisk.test", "other.test"),  # another domain
+        ("www.brisk.test", "api.brisk.test"),  # a sibling
+        ("www.brisk.test", "rbrisk.test"),  # a string suffix, not a domain suffix
+        ("www.brisk.test", "sub.www.brisk.test"),  # a subdomain of the host
+        ("www.brisk.test", "127.0.0.1"),  # an IP for a named host
+        ("localhost", "127.0.0.1"),
+        ("127.0.0.1", "0.0.1"),  # part of an IP is no domain
+        ("127.0.0.1", "localhost"),
+    ],
+)
+def test_cookies_foreign_or_public_domain_not_stored(
+    client: Client, app_server: ServerThread, host: str, domain: str
+) -> None:
+    r = set_raw(client, at(app_server, host), f"bad=1; Domain={domain}; Path=/")
+    assert r.json() == {"set-cookie": [f"bad=1; Domain={domain}; Path=/"]}  # it did arrive
+    assert len(client.session.cookies) == 0
+    assert len(r.cookies) == 0
+    assert cookies_seen(client, at(app_server, host)) == {}
+
+
+@pytest.mark.usefixtures("named_hosts")
+def test_cookies_domain_equal_to_public_suffix_host_is_host_only(
+    client: Client, app_server: ServerThread
+) -> None:
+    # Domain=<the host itself> is accepted, but when the host is a public suffix it stays host-only.
+    set_raw(client, at(app_server, "localhost"), "self=1; Domain=localhost; Path=/")
+    (cookie,) = client.session.cookies
+    assert cookie.host_only
+    assert cookies_seen(client, at(app_server, "localhost")) == {"self": "1"}
+
+
+def test_cookies_ip_host_own_address_as_domain(client: Client, app_server: ServerThread) -> None:
+    set_raw(client, app_server.url, "ip=1; Domain=127.0.0.1; Path=/")
+    (cookie,) = client.session.cookies
+    assert (cookie.domain, cookie.host_only) == ("127.0.0.1", True)
+    assert cookies_seen(client, app_server.url) == {"ip": "1"}
+
+
+# -- expiry and deletion -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "deletion",
+    [
+        "gone=; Max-Age=0; Path=/",
+        "gone=x; Max-Age=-1; Path=/",
+        "gone=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/",
+    ],
+)
+def test_cookies_max_age_zero_deletes(client: Client, app_server: ServerThread, deletion: str) -> None:
+    set_raw(client, app_server.url, "gone=1; Path=/", "stays=1; Path=/")
+    assert cookies_seen(client, app_server.url) == {"gone": "1", "stays": "1"}
+    set_raw(client, app_server.url, deletion)
+    assert cookies_seen(client, app_server.url) == {"stays": "1"}
+    assert "gone" not in client.session.cookies
+
+
+def test_cookies_delete_endpoint(client: Client, app_server: ServerThread) -> None:
+    client.get(app_server.url + "/cookies/set", params={"a": "1", "b": "2"})
+    r = client.get(app_server.url + "/cookies/delete", params={"a": ""})
+    assert r.json() == {"cookies": {"b": "2"}}
+
+
+def test_cookies_max_age_wins_over_expires(client: Client, app_server: ServerThread) -> None:
+    set_raw(client, app_server.url, "both=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=3600; Path=/")
+    (cookie,) = client.session.cookies
+    assert cookie.expires is not None
+    assert cookies_seen(client, app_server.url) == {"both": "1"}
+
+
+# -- response.cookies ----------------------------------------------------------------------------------------
+
+
+def test_cookies_response_cookies(client: Client, app_server: ServerThread) -> None:
+    r = set_raw(
+        client,
+        app_server.url,
+        "a=1",
+        "b=2; Path=/somewhere; HttpOnly; SameSite=Lax",
+        "bad=1; Domain=example.org",
+    )
+    jar = r.cookies
+    assert isinstance(jar, brisk.cookies.RequestsCookieJar)
+    assert jar.get_dict() == {"a": "1", "b": "2"}
+    assert jar.get("b", path="/somewhere") == "2"
+    b = next(c for c in jar if c.name == "b")
+    assert b.http_only
+    assert b.same_site == "Lax"
+
+
+def test_cookies_response_cookies_on_redirect_history(client: Client, app_server: ServerThread) -> None:
+    r = client.get(app_server.url + "/cookies/set/name/value")
+    assert r.history[0].cookies.get_dict() == {"name": "value"}
+    assert r.cookies.get_dict() == {}  # the final response set none
+    assert r.json() == {"cookies": {"name": "value"}}
+
+
+# -- session.cookies API -------------------------------------------------------------------------------------
+
+
+def test_cookies_session_jar_dict_api_round_trip(client: Client, app_server: ServerThread) -> None:
+    jar = client.session.cookies
+    jar["plain"] = "1"  # requests-style: no domain, any host the user asks for
+    jar.set("scoped", "2", domain="127.0.0.1", path="/")
+    jar.update({"bulk": "3"})
+    assert cookies_seen(client, app_server.url) == {"plain": "1", "scoped": "2", "bulk": "3"}
+    set_raw(client, app_server.url, "server=4; Path=/")
+    assert jar["server"] == "4"
+    assert "server" in jar
+    assert sorted(jar.keys()) == ["bulk", "plain", "scoped", "server"]
+    assert dict(jar.items()) == {"plain": "1", "scoped": "2", "bulk": "3", "server": "4"}
+    assert len(jar) == 4
+    del jar["plain"]
+    jar.set("scoped", "changed", domain="127.0.0.1", path="/")
+    jar.set("bulk", None)  # requests: None removes
+    assert cookies_seen(client, app_server.url) == {"scoped": "changed", "server": "4"}
+    assert jar.get("missing", "default") == "default"
+    with pytest.raises(KeyError):
+        jar["missing"]
+    jar.clear()
+    assert cookies_seen(client, app_server.url) == {}
+
+
+def test_cookies_session_jar_replaced_by_dict(
+    client_factory: ClientFactory, app_server: ServerThread
+) -> None:
+    client = client_factory(cookies={"given": "at-start"})
+    assert cookies_seen(client, app_server.url) == {"given": "at-start"}
+
+
+def test_cookies_session_jar_conflict(client: Client, app_server: ServerThread) -> None:
+    set_raw(client, app_server.url, "dup=root; Path=/", "dup=deep; Path=/anything")
+    with pytest.raises(brisk.cookies.CookieConflictError):
+        client.session.cookies["dup"]
+    assert client.session.cookies.get("dup", path="/anything") == "deep"
+
+
+# -- save and load -------------------------------------------------------------------------------------------
+
+
+def _fill(client: Client, app_server: ServerThread, tls_app_server: ServerThread) -> None:
+    set_raw(
+        client,
+        app_server.url,
+        "session_cookie=s1; Path=/",
+        "persistent=p1; Max-Age=3600; Path=/",
+        "scoped=x; Path=/anything/in",
+        "flags=f; HttpOnly; SameSite=Strict; Path=/",
+    )
+    set_raw(client, tls_app_server.url, "secure=s; Secure; Path=/")
+
+
+@pytest.mark.parametrize("file_format", ["netscape", "json"])
+def test_cookies_save_and_load_through_session(
+    client_factory: ClientFactory,
+    app_server: ServerThread,
+    tls_app_server: ServerThread,
+    ca_bundle: str,
+    tmp_path: Path,
+    *,
+    file_format: str,
+) -> None:
+    first = client_factory(verify=ca_bundle)
+    _fill(first, app_server, tls_app_server)
+    path = tmp_path / f"cookies.{file_format}"
+    first.session.cookies.save(path, format=file_format)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    if file_format == "json":
+        json.loads(path.read_text())
+    else:
+        assert path.read_text().startswith("# Netscape HTTP Cookie File")
+
+    second = client_factory(verify=ca_bundle)
+    second.session.cookies.load(path)  # format detected
+    assert cookies_seen(second, app_server.url) == {"session_cookie": "s1", "persistent": "p1", "flags": "f"}
+    assert cookies_seen(second, tls_app_server.url) == {
+        "session_cookie": "s1",
+        "persistent": "p1",
+        "flags": "f",
+        "secure": "s",
+    }
+    assert cookie_header_at(second, app_server.url + "/anything/in") is not None
+    assert "scoped=x" in (cookie_header_at(second, app_server.url + "/anything/in") or "")
+    assert cookies_seen(second, at(app_server, "localhost")) == {}  # still host-only
+    loaded = {c.name: c for c in second.session.cookies}
+    original = {c.name: c for c in first.session.cookies}
+    assert loaded.keys() == original.keys()
+    for name, cookie in original.items():
+        got = loaded[name]
+        assert (got.value, got.domain, got.path, got.secure, got.http_only, got.host_only, got.expires) == (
+            cookie.value,
+            cookie.domain,
+            cookie.path,
+            cookie.secure,
+            cookie.http_only,
+            cookie.host_only,
+            cookie.expires,
+        )
+    if file_format == "json":
+        assert loaded["flags"].same_site == "Strict"
+
+
+@pytest.mark.network_tools
+def test_cookies_txt_read_by_curl(client: Client, app_server: ServerThread, tmp_path: Path) -> None:
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("curl not installed: apt-get install curl (the CI script .ci/run installs it)")
+    set_raw(client, app_server.url, "for_curl=yes; Path=/", "later=1; Max-Age=3600; Path=/")
+    path = tmp_path / "cookies.txt"
+    client.session.cookies.save(path)
+    done = subprocess.run(
+        [curl, "-s", "--max-time", "10", "-b", str(path), app_server.url + "/cookies"],
+        capture_output=True,
+        timeout=20,
+        check=True,
+    )
+    assert json.loads(done.stdout) == {"cookies": {"for_curl": "yes", "later": "1"}}
+
+
+def test_cookies_raw_set_cookie_lines_kept_separate(client: Client, raw_server: RawServerFactory) -> None:
+    """Several Set-Cookie headers, one with a comma in its Expires date, are not merged or split wrongly."""
+
+    def handler(conn: RawConnection) -> None:
+        while (request := conn.recv_request()) is not None:
+            headers = (
+                []
+                if request.target == "/check"
+                else [
+                    ("Set-Cookie", "a=1; Expires=Wed, 09 Jun 2100 10:18:14 GMT; Path=/"),
+                    ("Set-Cookie", "b=2; Path=/"),
+                ]
+            )
+            conn.send(http_response(200, b"ok", headers))
+
+    server = raw_server(handler)
+    client.get(server.url + "/set")
+    client.get(server.url + "/check")
+    assert server.requests[1].header("cookie") == "a=1; b=2"
