@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers.clients import AsyncClient, SyncClient
-from servers.raw import RawConnection, RawServer, canned, http_response
 
 import brisk
 from brisk.exceptions import InvalidJSONError, RequestException, StreamConsumedError
 from brisk.testing.server import ServerThread
+from servers.clients import AsyncClient, SyncClient
+from servers.raw import RawConnection, RawServer, canned, http_response
 
 Client = SyncClient | AsyncClient
 MiB = 1024 * 1024
@@ -161,7 +161,9 @@ def test_json_is_ignored_when_data_is_given(client: Client, app_server: ServerTh
 
 
 def test_explicit_content_type_is_kept_for_json(client: Client, app_server: ServerThread) -> None:
-    response = client.post(app_server.url + "/anything", json=[1], headers={"Content-Type": "application/x+json"})
+    response = client.post(
+        app_server.url + "/anything", json=[1], headers={"Content-Type": "application/x+json"}
+    )
     assert echo(response)["headers"]["Content-Type"] == "application/x+json"
 
 
@@ -193,7 +195,9 @@ def test_form_data_echoed(client: Client, app_server: ServerThread) -> None:
     assert body["form"] == {"name": "brisk", "tags": ["a", "b"]}
 
 
-@pytest.mark.parametrize(("data", "expected"), [(b"\x00\xffraw", b"\x00\xffraw"), ("héllo", "héllo".encode())])
+@pytest.mark.parametrize(
+    ("data", "expected"), [(b"\x00\xffraw", b"\x00\xffraw"), ("héllo", "héllo".encode())]
+)
 def test_bytes_and_str_data(client: Client, raw_server: Any, data: bytes | str, expected: bytes) -> None:
     server = serve(raw_server, http_response(200, b"ok"))
     client.put(server.url + "/d", data=data)
@@ -239,7 +243,9 @@ class ReadRecorder(io.RawIOBase):
         super().close()
 
 
-def test_binary_file_data_is_streamed_with_its_length(client: Client, raw_server: Any, tmp_path: Path) -> None:
+def test_binary_file_data_is_streamed_with_its_length(
+    client: Client, raw_server: Any, tmp_path: Path
+) -> None:
     blob = os.urandom(300_000)
     path = tmp_path / "blob.bin"
     path.write_bytes(blob)
@@ -379,7 +385,9 @@ def test_large_file_upload_streamed_with_content_length(
 
 def test_custom_headers_and_bytes_values(client: Client, raw_server: Any) -> None:
     server = serve(raw_server, http_response(200, b"ok"))
-    client.get(server.url + "/h", headers={"X-Custom": "one", "X-Bytes": b"raw-bytes", "user-agent": "mine/1"})
+    client.get(
+        server.url + "/h", headers={"X-Custom": "one", "X-Bytes": b"raw-bytes", "user-agent": "mine/1"}
+    )
     sent = server.requests[0]
     assert sent.header("X-Custom") == "one"
     assert sent.header("X-Bytes") == "raw-bytes"
@@ -543,7 +551,9 @@ def test_iter_content_exact_sizes(client: Client, app_server: ServerThread) -> N
     chunks = client.chunks(response, 64)
     assert [len(c) for c in chunks] == [64] * 15 + [40]
     assert b"".join(chunks) == reference
-    response = client.get(app_server.url + "/stream-bytes/5000", params={"seed": 7, "chunk_size": 333}, stream=True)
+    response = client.get(
+        app_server.url + "/stream-bytes/5000", params={"seed": 7, "chunk_size": 333}, stream=True
+    )
     chunks = client.chunks(response, 1024)
     assert [len(c) for c in chunks] == [1024] * 4 + [904]
 
@@ -574,7 +584,13 @@ def test_iter_lines(client: Client, raw_server: Any) -> None:
     response = client.get(server.url + "/", stream=True)
     assert client.lines(response, chunk_size=13) == [b"first", b"second", b"third", b"", b"last"]
     response = client.get(server.url + "/", stream=True)
-    assert client.lines(response, chunk_size=1, decode_unicode=True) == ["first", "second", "third", "", "last"]
+    assert client.lines(response, chunk_size=1, decode_unicode=True) == [
+        "first",
+        "second",
+        "third",
+        "",
+        "last",
+    ]
 
 
 def test_iter_lines_crlf_split_at_every_position(client: Client, raw_server: Any) -> None:
@@ -736,10 +752,16 @@ def test_raise_for_status_message(client: Client, raw_server: Any) -> None:
 # -------------------------------------------------------------------------------------------- redirects
 
 
-@pytest.mark.parametrize(("code", "permanent"), [(301, True), (302, False), (303, False), (307, False), (308, True)])
-def test_redirect_properties_and_next(client: Client, app_server: ServerThread, code: int, permanent: bool) -> None:
+@pytest.mark.parametrize(
+    ("code", "permanent"), [(301, True), (302, False), (303, False), (307, False), (308, True)]
+)
+def test_redirect_properties_and_next(
+    client: Client, app_server: ServerThread, code: int, permanent: bool
+) -> None:
     response = client.get(
-        app_server.url + "/redirect-to", params={"url": "/get?x=1", "status_code": code}, allow_redirects=False
+        app_server.url + "/redirect-to",
+        params={"url": "/get?x=1", "status_code": code},
+        allow_redirects=False,
     )
     assert response.status_code == code
     assert response.is_redirect is True
@@ -834,7 +856,9 @@ def test_response_constructible_like_requests() -> None:
     assert response.ok
     response.status_code = 418
     response.reason = "I'M A TEAPOT"
-    with pytest.raises(brisk.HTTPError, match="418 Client Error: I'M A TEAPOT for url: https://example.org/x"):
+    with pytest.raises(
+        brisk.HTTPError, match="418 Client Error: I'M A TEAPOT for url: https://example.org/x"
+    ):
         response.raise_for_status()
 
 

@@ -15,8 +15,6 @@ from typing import Any
 
 import pytest
 import trustme
-from servers.clients import AsyncClient, LoopThread, SyncClient
-from servers.raw import RawConnection, RawServer, http_response
 
 import brisk
 from brisk.adapters import BaseAdapter, HTTPAdapter
@@ -30,6 +28,8 @@ from brisk.exceptions import (
     TooManyRedirects,
 )
 from brisk.testing.server import ServerThread
+from servers.clients import AsyncClient, LoopThread, SyncClient
+from servers.raw import RawConnection, RawServer, http_response
 
 Client = SyncClient | AsyncClient
 Factory = Callable[..., Client]
@@ -363,7 +363,11 @@ class MockAdapter(BaseAdapter):
         self.sent.append((request, kwargs))
         response = brisk.Response(
             200,
-            json={"method": request.method, "url": request.url, "body": request.body and request.body.decode()},
+            json={
+                "method": request.method,
+                "url": request.url,
+                "body": request.body and request.body.decode(),
+            },
             request=request,
         )
         response.url = request.url or ""
@@ -378,7 +382,10 @@ def test_custom_adapter_for_a_custom_scheme(client: Client) -> None:
     client.session.mount("mock://", adapter)
     seen: list[int] = []
     response = client.post(
-        "mock://service/items", params={"q": "1"}, data="payload", hooks={"response": lambda r, **k: seen.append(1)}
+        "mock://service/items",
+        params={"q": "1"},
+        data="payload",
+        hooks={"response": lambda r, **k: seen.append(1)},
     )
     assert response.json() == {"method": "POST", "url": "mock://service/items?q=1", "body": "payload"}
     assert response.url == "mock://service/items?q=1"
@@ -415,7 +422,10 @@ def test_unsupported_scheme_raises_invalid_schema(client: Client) -> None:
 def test_missing_schema_message(client: Client) -> None:
     with pytest.raises(MissingSchema) as caught:
         client.get("example.com/path")
-    assert str(caught.value) == "Invalid URL 'example.com/path': No scheme supplied. Perhaps you meant https://example.com/path?"
+    assert (
+        str(caught.value)
+        == "Invalid URL 'example.com/path': No scheme supplied. Perhaps you meant https://example.com/path?"
+    )
     assert isinstance(caught.value, ValueError)
 
 
@@ -477,7 +487,14 @@ def test_close_then_use_again(client: Client, app_server: ServerThread) -> None:
 # ---------------------------------------------------------------------------------- settings precedence
 
 _PROXY_VARIABLES = (
-    "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY",
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
     "REQUEST_METHOD",
 )
 
@@ -574,7 +591,13 @@ def test_proxy_from_environment_and_precedence(
 @pytest.mark.parametrize("name", ["NO_PROXY", "no_proxy"])
 @pytest.mark.parametrize(
     ("value", "bypassed"),
-    [("127.0.0.1", True), ("localhost,127.0.0.1", True), ("127.0.0.0/8", True), ("*", True), ("example.com", False)],
+    [
+        ("127.0.0.1", True),
+        ("localhost,127.0.0.1", True),
+        ("127.0.0.0/8", True),
+        ("*", True),
+        ("example.com", False),
+    ],
 )
 def test_no_proxy_exempts_hosts(
     client_factory: Factory,
@@ -604,7 +627,9 @@ def test_merge_environment_settings(
     assert settings["proxies"] == {"http": f"http://127.0.0.1:{unused_port}"}
     assert settings["verify"] == ca_bundle
     assert settings["stream"] is False
-    explicit = client.session.merge_environment_settings("http://example.org/", {"http": None}, True, False, None)
+    explicit = client.session.merge_environment_settings(
+        "http://example.org/", {"http": None}, True, False, None
+    )
     assert explicit["proxies"] == {}
     assert explicit["verify"] is False
     assert explicit["stream"] is True
@@ -623,7 +648,9 @@ def test_netrc_precedence(
     client = client_factory()
     # used when no auth is given
     assert client.get(app_server.url + "/basic-auth/nuser/npass").status_code == 200
-    assert echo(client.get(app_server.url + "/anything"))["headers"]["Authorization"] == basic("nuser", "npass")
+    assert echo(client.get(app_server.url + "/anything"))["headers"]["Authorization"] == basic(
+        "nuser", "npass"
+    )
     # an explicit Authorization header wins
     body = echo(client.get(app_server.url + "/anything", headers={"Authorization": "Bearer tok"}))
     assert body["headers"]["Authorization"] == "Bearer tok"

@@ -11,6 +11,7 @@ Code written for requests runs unchanged after ``import brisk as requests``.
 from . import exceptions, status_codes
 from .__version__ import __version__
 from ._config import Limits
+from ._ratelimit import RateLimit
 from ._retry import Retry
 from .api import delete, get, head, options, patch, post, put, request
 from .auth import AuthBase, HTTPBasicAuth, HTTPBearerAuth, HTTPDigestAuth, HTTPProxyAuth
@@ -47,6 +48,7 @@ __all__ = [
     "Limits",
     "PoolTimeout",
     "PreparedRequest",
+    "RateLimit",
     "ReadTimeout",
     "Request",
     "RequestException",
@@ -71,3 +73,13 @@ __all__ = [
     "session",
     "status_codes",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """requests' submodules that brisk imports lazily (``requests.cookies.RequestsCookieJar`` after a plain
+    ``import requests``) load on first attribute access, keeping ``import brisk`` fast."""
+    if name == "cookies":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -36,7 +36,12 @@ class TimeoutValues:
     """
 
     _phases: tuple[float | None, float | None, float | None, float | None, float | None] = (
-        DEFAULT_CONNECT, DEFAULT_READ, DEFAULT_WRITE, DEFAULT_POOL, None)
+        DEFAULT_CONNECT,
+        DEFAULT_READ,
+        DEFAULT_WRITE,
+        DEFAULT_POOL,
+        None,
+    )
 
     @property
     def connect(self) -> float | None:
@@ -61,8 +66,9 @@ class TimeoutValues:
     def _set_phases(self, timeout: Any, connect: Any, read: Any, write: Any, pool: Any, total: Any) -> None:
         if isinstance(timeout, TimeoutValues):
             base = timeout._phases
-            connect, read, write, pool = (base[i] if value is _UNSET else value
-                                          for i, value in enumerate((connect, read, write, pool)))
+            connect, read, write, pool = (
+                base[i] if value is _UNSET else value for i, value in enumerate((connect, read, write, pool))
+            )
             total = base[4] if total is _UNSET else total
             timeout = _UNSET
 
@@ -71,12 +77,19 @@ class TimeoutValues:
                 value = default if timeout is _UNSET else timeout
             return _check(value)
 
-        self._phases = (pick(connect, DEFAULT_CONNECT), pick(read, DEFAULT_READ), pick(write, DEFAULT_WRITE),
-                        pick(pool, DEFAULT_POOL), _check(None if total is _UNSET else total))
+        self._phases = (
+            pick(connect, DEFAULT_CONNECT),
+            pick(read, DEFAULT_READ),
+            pick(write, DEFAULT_WRITE),
+            pick(pool, DEFAULT_POOL),
+            _check(None if total is _UNSET else total),
+        )
 
     def _describe_phases(self) -> str:
-        return (f"connect={self.connect}, read={self.read}, write={self.write}, pool={self.pool}, "
-                f"total={self.total}")
+        return (
+            f"connect={self.connect}, read={self.read}, write={self.write}, pool={self.pool}, "
+            f"total={self.total}"
+        )
 
 
 def _check(value: Any) -> float | None:
@@ -111,9 +124,17 @@ class Limits:
       - ``max_content_encodings``: chained Content-Encoding codings accepted (``gzip, br`` is 2).
     """
 
-    __slots__ = ("decompression_floor", "idle_timeout", "max_connections", "max_connections_per_host",
-                 "max_content_encodings", "max_decompression_ratio", "max_head_size", "max_header_count",
-                 "max_header_line")
+    __slots__ = (
+        "decompression_floor",
+        "idle_timeout",
+        "max_connections",
+        "max_connections_per_host",
+        "max_content_encodings",
+        "max_decompression_ratio",
+        "max_head_size",
+        "max_header_count",
+        "max_header_line",
+    )
 
     max_connections: int
     max_connections_per_host: int
@@ -125,10 +146,18 @@ class Limits:
     decompression_floor: int
     max_content_encodings: int
 
-    def __init__(self, max_connections: int = 100, max_connections_per_host: int = 100,
-                 idle_timeout: float = 60.0, max_header_line: int = 16 * 1024, max_header_count: int = 100,
-                 max_head_size: int = 64 * 1024, max_decompression_ratio: int = 200,
-                 decompression_floor: int = 8 * 1024 * 1024, max_content_encodings: int = 5) -> None:
+    def __init__(
+        self,
+        max_connections: int = 100,
+        max_connections_per_host: int = 100,
+        idle_timeout: float = 60.0,
+        max_header_line: int = 16 * 1024,
+        max_header_count: int = 100,
+        max_head_size: int = 64 * 1024,
+        max_decompression_ratio: int = 200,
+        decompression_floor: int = 8 * 1024 * 1024,
+        max_content_encodings: int = 5,
+    ) -> None:
         values = locals()
         for name in self.__slots__:
             value = values[name]
@@ -143,7 +172,7 @@ class Limits:
         """A copy with some limits changed: ``limits.replace(max_connections=20)``."""
         values = {name: getattr(self, name) for name in self.__slots__}
         values.update(changes)
-        return Limits(**values)  # type: ignore[arg-type]
+        return Limits(**values)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Limits):

@@ -110,8 +110,9 @@ class BodyPipeline:
 
     __slots__ = ("_buffer", "_chunk_size", "_decoder", "_text")
 
-    def __init__(self, decoder: ContentDecoder | None, chunk_size: int | None,
-                 text_encoding: str | None = None) -> None:
+    def __init__(
+        self, decoder: ContentDecoder | None, chunk_size: int | None, text_encoding: str | None = None
+    ) -> None:
         if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
             raise TypeError(f"chunk_size must be a positive int or None, not {chunk_size!r}")
         self._decoder = decoder
@@ -134,7 +135,7 @@ class BodyPipeline:
         else:
             buffer = self._buffer + data if self._buffer else data
             end = len(buffer) - len(buffer) % size
-            pieces = [buffer[i:i + size] for i in range(0, end, size)]
+            pieces = [buffer[i : i + size] for i in range(0, end, size)]
             self._buffer = buffer[end:]
             if final and self._buffer:
                 pieces.append(self._buffer)

@@ -44,7 +44,7 @@ def parse_challenge(header: str) -> dict[str, str] | None:
     start = lower.find("digest ")
     if start < 0:
         return None
-    text = header[start + 7:]
+    text = header[start + 7 :]
     params: dict[str, str] = {}
     i, size = 0, len(text)
     while i < size:
@@ -88,7 +88,9 @@ class HTTPDigestAuth(AuthBase):
 
     def __eq__(self, other: object) -> bool:
         return (getattr(other, "username", None), getattr(other, "password", None)) == (
-            self.username, self.password)
+            self.username,
+            self.password,
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -162,13 +164,23 @@ class HTTPDigestAuth(AuthBase):
         if session:
             ha1 = h(f"{ha1}:{nonce}:{cnonce}".encode())
         method = request.method or "GET"
-        ha2 = h(f"{method}:{uri}:{h(body or b'')}".encode()) if qop == "auth-int" else h(f"{method}:{uri}".encode())
+        ha2 = (
+            h(f"{method}:{uri}:{h(body or b'')}".encode())
+            if qop == "auth-int"
+            else h(f"{method}:{uri}".encode())
+        )
         if qop is None:
             answer = h(f"{ha1}:{nonce}:{ha2}".encode())
         else:
             answer = h(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}".encode())
-        parts = [f'username="{self.username}"', f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{uri}"',
-                 f'response="{answer}"', f"algorithm={challenge.get('algorithm', 'MD5')}"]
+        parts = [
+            f'username="{self.username}"',
+            f'realm="{realm}"',
+            f'nonce="{nonce}"',
+            f'uri="{uri}"',
+            f'response="{answer}"',
+            f"algorithm={challenge.get('algorithm', 'MD5')}",
+        ]
         if "opaque" in challenge:
             parts.append(f'opaque="{challenge["opaque"]}"')
         if qop is not None:

@@ -22,7 +22,9 @@ def form_pairs(data: FormInput) -> list[tuple[str | bytes, str | bytes]]:
         try:
             key, values = item
         except (TypeError, ValueError):
-            raise ValueError(f"form data must be a mapping or pairs of (key, value), got item {item!r}") from None
+            raise ValueError(
+                f"form data must be a mapping or pairs of (key, value), got item {item!r}"
+            ) from None
         if isinstance(values, str | bytes) or not isinstance(values, Iterable):
             values = (values,)
         key_out = key if isinstance(key, str | bytes) else str(key)

@@ -52,8 +52,9 @@ def _parse(path: str) -> dict[str, tuple[str, str]]:
         parsed = netrc.netrc(path)
     except (netrc.NetrcParseError, OSError):
         return {}
-    entries = {host.lower(): (login or "", password or "")
-               for host, (login, _, password) in parsed.hosts.items()}
+    entries = {
+        host.lower(): (login or "", password or "") for host, (login, _, password) in parsed.hosts.items()
+    }
     if "default" in entries:
         entries[""] = entries.pop("default")
     return entries

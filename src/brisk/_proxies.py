@@ -45,8 +45,12 @@ def environment_proxies() -> dict[str, str]:
     return found
 
 
-def proxy_for(url: URL, request_proxies: Mapping[str, str | None] | None,
-              session_proxies: Mapping[str, str | None] | None, trust_env: bool) -> str | None:
+def proxy_for(
+    url: URL,
+    request_proxies: Mapping[str, str | None] | None,
+    session_proxies: Mapping[str, str | None] | None,
+    trust_env: bool,
+) -> str | None:
     """The proxy URL to use for ``url``, or None for a direct connection."""
     for proxies in (request_proxies, session_proxies):
         if proxies:
@@ -61,15 +65,29 @@ def proxy_for(url: URL, request_proxies: Mapping[str, str | None] | None,
     found = _lookup(url, environment_proxies())
     if found is _UNSET or not found:
         return None
-    no_proxy = (request_proxies or {}).get("no_proxy") or (session_proxies or {}).get("no_proxy") or \
-        env.get("no_proxy") or env.get("NO_PROXY")
+    no_proxy = (
+        (request_proxies or {}).get("no_proxy")
+        or (session_proxies or {}).get("no_proxy")
+        or env.get("no_proxy")
+        or env.get("NO_PROXY")
+    )
     if no_proxy and should_bypass(url, no_proxy):
         return None
     return found  # type: ignore[return-value]
 
 
-_ENV_NAMES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-              "ws_proxy", "wss_proxy", "WS_PROXY", "WSS_PROXY")
+_ENV_NAMES = (
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "ws_proxy",
+    "wss_proxy",
+    "WS_PROXY",
+    "WSS_PROXY",
+)
 
 
 def should_bypass(url: URL, no_proxy: str) -> bool:
@@ -98,7 +116,7 @@ def should_bypass(url: URL, no_proxy: str) -> bool:
 def _split_port(entry: str) -> tuple[str, int | None]:
     if entry.startswith("["):  # [::1]:8080
         end = entry.find("]")
-        host, rest = entry[1:end], entry[end + 1:]
+        host, rest = entry[1:end], entry[end + 1 :]
         return host, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
     if entry.count(":") == 1:
         host, _, port = entry.partition(":")

@@ -1,4 +1,4 @@
-"""``Retry``: an immutable retry policy with urllib3's names, so ``HTTPAdapter(max_retries=Retry(...))`` works.
+"""``Retry``: an immutable retry policy with urllib3's names (``HTTPAdapter(max_retries=Retry(...))`` works).
 
 Each failed attempt makes a new ``Retry`` with one budget spent and the attempt recorded in ``history``;
 when a budget goes below zero the policy is exhausted. The decisions are pure: the request flow asks
@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .exceptions import ConnectionError as BriskConnectionError
 from .exceptions import (
     ConnectionRefused,
     ConnectTimeout,
@@ -28,7 +29,6 @@ from .exceptions import (
     SSLError,
     WriteTimeout,
 )
-from .exceptions import ConnectionError as BriskConnectionError
 
 if TYPE_CHECKING:
     from .models import Response
@@ -63,9 +63,23 @@ class Retry:
     RETRY_AFTER_STATUS_CODES = frozenset({413, 429, 503})
     DEFAULT_BACKOFF_MAX = 120.0
 
-    __slots__ = ("allowed_methods", "backoff_factor", "backoff_jitter", "backoff_max", "connect", "history",
-                 "other", "raise_on_redirect", "raise_on_status", "read", "redirect",
-                 "respect_retry_after_header", "status", "status_forcelist", "total")
+    __slots__ = (
+        "allowed_methods",
+        "backoff_factor",
+        "backoff_jitter",
+        "backoff_max",
+        "connect",
+        "history",
+        "other",
+        "raise_on_redirect",
+        "raise_on_status",
+        "read",
+        "redirect",
+        "respect_retry_after_header",
+        "status",
+        "status_forcelist",
+        "total",
+    )
 
     total: int | None
     connect: int | None
@@ -83,12 +97,24 @@ class Retry:
     respect_retry_after_header: bool
     history: tuple[RequestHistory, ...]
 
-    def __init__(self, total: int | bool | None = 10, connect: int | None = None, read: int | bool | None = None,
-                 redirect: int | bool | None = None, status: int | None = None, other: int | None = None,
-                 allowed_methods: Any = DEFAULT_ALLOWED_METHODS, status_forcelist: Any = None,
-                 backoff_factor: float = 0.0, backoff_max: float = DEFAULT_BACKOFF_MAX,
-                 backoff_jitter: float = 0.0, raise_on_redirect: bool = True, raise_on_status: bool = True,
-                 respect_retry_after_header: bool = True, history: tuple[RequestHistory, ...] = ()) -> None:
+    def __init__(
+        self,
+        total: int | bool | None = 10,
+        connect: int | None = None,
+        read: int | bool | None = None,
+        redirect: int | bool | None = None,
+        status: int | None = None,
+        other: int | None = None,
+        allowed_methods: Any = DEFAULT_ALLOWED_METHODS,
+        status_forcelist: Any = None,
+        backoff_factor: float = 0.0,
+        backoff_max: float = DEFAULT_BACKOFF_MAX,
+        backoff_jitter: float = 0.0,
+        raise_on_redirect: bool = True,
+        raise_on_status: bool = True,
+        respect_retry_after_header: bool = True,
+        history: tuple[RequestHistory, ...] = (),
+    ) -> None:
         def budget(value: int | bool | None) -> int | None:
             if value is False:
                 return 0
@@ -103,8 +129,11 @@ class Retry:
         set_(self, "redirect", budget(redirect))
         set_(self, "status", budget(status))
         set_(self, "other", budget(other))
-        set_(self, "allowed_methods", None if allowed_methods is None else frozenset(
-            m.upper() for m in allowed_methods))
+        set_(
+            self,
+            "allowed_methods",
+            None if allowed_methods is None else frozenset(m.upper() for m in allowed_methods),
+        )
         set_(self, "status_forcelist", frozenset(status_forcelist or ()))
         set_(self, "backoff_factor", float(backoff_factor))
         set_(self, "backoff_max", float(backoff_max))
@@ -159,12 +188,20 @@ class Retry:
         if self.status_forcelist and status_code in self.status_forcelist:
             return True
         return bool(
-            self.total and self.respect_retry_after_header and has_retry_after
+            self.total
+            and self.respect_retry_after_header
+            and has_retry_after
             and status_code in self.RETRY_AFTER_STATUS_CODES
         )
 
-    def increment(self, method: str | None = None, url: str | None = None, response: Response | None = None,
-                  error: BaseException | None = None, kind: str | None = None) -> Retry:
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Response | None = None,
+        error: BaseException | None = None,
+        kind: str | None = None,
+    ) -> Retry:
         """The policy after one more failed attempt (check ``is_exhausted()`` on the result)."""
         changes: dict[str, Any] = {}
         if self.total is not None:
@@ -183,8 +220,10 @@ class Retry:
         return self.new(**changes)
 
     def is_exhausted(self) -> bool:
-        return any(value is not None and value < 0
-                   for value in (self.total, self.connect, self.read, self.redirect, self.status, self.other))
+        return any(
+            value is not None and value < 0
+            for value in (self.total, self.connect, self.read, self.redirect, self.status, self.other)
+        )
 
     def can_retry(self, kind: str) -> bool:
         """Is there budget left for one more retry of this kind (checked before ``increment``)?"""
@@ -196,7 +235,11 @@ class Retry:
         """Exponential backoff: 0 before the first retry, then factor * 2**(n-1), capped, plus jitter."""
         consecutive = 0
         for attempt in reversed(self.history):
-            if attempt.redirect_location is not None and attempt.status is not None and 300 <= attempt.status < 400:
+            if (
+                attempt.redirect_location is not None
+                and attempt.status is not None
+                and 300 <= attempt.status < 400
+            ):
                 break
             consecutive += 1
         if consecutive <= 1:
@@ -244,8 +287,10 @@ class Retry:
         return f"{count} attempt{'s' if count != 1 else ''}: {lines}"
 
     def __repr__(self) -> str:
-        return (f"Retry(total={self.total}, connect={self.connect}, read={self.read}, "
-                f"redirect={self.redirect}, status={self.status})")
+        return (
+            f"Retry(total={self.total}, connect={self.connect}, read={self.read}, "
+            f"redirect={self.redirect}, status={self.status})"
+        )
 
 
 #: A failed connection attempt (nothing was sent) is retried twice, with backoff; nothing else is retried.

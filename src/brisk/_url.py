@@ -378,7 +378,7 @@ class _Fields:
     _host_header: str
 
 
-def _build(  # noqa: PLR0917 - hot path: positional arguments are the cheapest call
+def _build(
     scheme: str,
     username: str,
     password: str | None,

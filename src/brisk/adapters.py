@@ -26,8 +26,15 @@ _KEEP: Any = object()
 class BaseAdapter:
     """An adapter that sends requests itself: subclass and implement ``send`` and ``close``."""
 
-    def send(self, request: PreparedRequest, stream: bool = False, timeout: Any = None, verify: Any = True,
-             cert: Any = None, proxies: Any = None) -> Response:
+    def send(
+        self,
+        request: PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> Response:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -40,8 +47,13 @@ class HTTPAdapter(BaseAdapter):
     >>> session.mount("https://api.example.com/", HTTPAdapter(max_retries=Retry(5, status_forcelist=[503])))
     """
 
-    def __init__(self, pool_connections: int = DEFAULT_POOLSIZE, pool_maxsize: int = DEFAULT_POOLSIZE,
-                 max_retries: Any = _KEEP, pool_block: bool = DEFAULT_POOLBLOCK) -> None:
+    def __init__(
+        self,
+        pool_connections: int = DEFAULT_POOLSIZE,
+        pool_maxsize: int = DEFAULT_POOLSIZE,
+        max_retries: Any = _KEEP,
+        pool_block: bool = DEFAULT_POOLBLOCK,
+    ) -> None:
         # Only a max_retries given explicitly overrides the session's policy (connect retries on by default).
         self._retry: Retry | None = None if max_retries is _KEEP else Retry.from_int(max_retries)
         self.pool_connections = pool_connections

@@ -50,7 +50,9 @@ class AuthBase:
 
 
 class HTTPBasicAuth(AuthBase):
-    """HTTP Basic authentication: ``auth=HTTPBasicAuth("user", "pass")`` or simply ``auth=("user", "pass")``."""
+    """HTTP Basic authentication: ``auth=HTTPBasicAuth("user", "pass")``, or simply ``auth=("user", "pass")``.
+
+    Credentials given as str are sent UTF-8 encoded (RFC 7617)."""
 
     def __init__(self, username: str | bytes, password: str | bytes) -> None:
         self.username = username
@@ -58,7 +60,9 @@ class HTTPBasicAuth(AuthBase):
 
     def __eq__(self, other: object) -> bool:
         return (getattr(other, "username", None), getattr(other, "password", None)) == (
-            self.username, self.password)
+            self.username,
+            self.password,
+        )
 
     def __ne__(self, other: object) -> bool:
         return not self == other

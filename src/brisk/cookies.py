@@ -298,8 +298,9 @@ class RequestsCookieJar(MutableMapping[str, str]):
         for cookie in cookies[:excess]:
             self._remove(cookie)
 
-    def header_for(self, scheme: str, host: str, path: str, now: float | None = None,
-                   any_host: bool = True) -> str | None:
+    def header_for(
+        self, scheme: str, host: str, path: str, now: float | None = None, any_host: bool = True
+    ) -> str | None:
         """The Cookie header value for a request to ``scheme://host/path`` (RFC 6265 5.4), or None.
 
         Longer paths first, then older cookies; expired cookies are purged; a cookie that would push the

@@ -76,7 +76,9 @@ def run(base: str, secure_base: str, ca_bundle: str) -> bool:
             for _ in range(200):
                 s.get(f"{base}/get", timeout=10)
             elapsed = time.perf_counter() - start
-            _show("200 keep-alive GETs", f"{elapsed * 1000:.0f} ms ({200 / elapsed:.0f} req/s, one connection)")
+            _show(
+                "200 keep-alive GETs", f"{elapsed * 1000:.0f} ms ({200 / elapsed:.0f} req/s, one connection)"
+            )
 
     def https() -> None:
         r = brisk.get(f"{secure_base}/get", verify=ca_bundle, timeout=10)

@@ -87,8 +87,9 @@ class RequestException(OSError):
     ``request`` and ``response`` are attached when known, as in requests.
     """
 
-    def __init__(self, *args: Any, request: PreparedRequest | None = None,
-                 response: Response | None = None) -> None:
+    def __init__(
+        self, *args: Any, request: PreparedRequest | None = None, response: Response | None = None
+    ) -> None:
         super().__init__(*args)
         self.response = response
         self.request = request
@@ -100,7 +101,7 @@ class HTTPError(RequestException):
     """The server answered with a 4xx or 5xx status (raised by ``raise_for_status()``)."""
 
 
-class ConnectionError(RequestException):  # noqa: A001 - requests' name, deliberately shadowing the builtin
+class ConnectionError(RequestException):
     """The connection could not be made, or broke before a response arrived."""
 
 
@@ -144,13 +145,23 @@ class Timeout(RequestException, TimeoutValues):
     covering redirects, retries, backoff and reading the body. ``None`` disables a phase.
     """
 
-    def __init__(self, *args: Any, connect: float | None = _UNSET, read: float | None = _UNSET,
-                 write: float | None = _UNSET, pool: float | None = _UNSET, total: float | None = _UNSET,
-                 request: PreparedRequest | None = None, response: Response | None = None) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        connect: float | None = _UNSET,
+        read: float | None = _UNSET,
+        write: float | None = _UNSET,
+        pool: float | None = _UNSET,
+        total: float | None = _UNSET,
+        request: PreparedRequest | None = None,
+        response: Response | None = None,
+    ) -> None:
         setting = len(args) == 1 and (is_timeout_value(args[0]) or isinstance(args[0], TimeoutValues))
         if setting or any(v is not _UNSET for v in (connect, read, write, pool, total)):
             if len(args) > 1:
-                raise TypeError("Timeout takes one default value plus keyword phases, e.g. Timeout(5, read=30)")
+                raise TypeError(
+                    "Timeout takes one default value plus keyword phases, e.g. Timeout(5, read=30)"
+                )
             self._set_phases(args[0] if args else _UNSET, connect, read, write, pool, total)
             args = ()
         super().__init__(*args, request=request, response=response)
@@ -188,7 +199,9 @@ def _coerce_timeout(value: Any) -> Timeout:
         connect, read = value
         return Timeout(connect=connect, read=read, write=read, pool=connect)
     if not is_timeout_value(value):
-        raise TypeError(f"timeout must be a number, a (connect, read) tuple, a Timeout or None, not {value!r}")
+        raise TypeError(
+            f"timeout must be a number, a (connect, read) tuple, a Timeout or None, not {value!r}"
+        )
     return Timeout(value)
 
 
@@ -259,7 +272,7 @@ class JSONDecodeError(InvalidJSONError, json.JSONDecodeError):
         InvalidJSONError.__init__(self, *self.args, **kwargs)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (json.JSONDecodeError, (self.msg, self.doc, self.pos))
+        return (type(self), (self.msg, self.doc, self.pos))  # unpickles as brisk's class, as in requests
 
 
 class ChunkedEncodingError(RequestException):

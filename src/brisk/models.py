@@ -42,9 +42,19 @@ class Request:
     'https://example.org/search?q=brisk'
     """
 
-    def __init__(self, method: str | None = None, url: str | None = None, headers: Any = None,
-                 files: Any = None, data: Any = None, params: Any = None, auth: Any = None,
-                 cookies: Any = None, hooks: Mapping[str, Any] | None = None, json: Any = None) -> None:
+    def __init__(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        headers: Any = None,
+        files: Any = None,
+        data: Any = None,
+        params: Any = None,
+        auth: Any = None,
+        cookies: Any = None,
+        hooks: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> None:
         self.method = method
         self.url = url
         self.headers = {} if headers is None else headers
@@ -76,9 +86,18 @@ class Request:
 
     def prepare(self) -> PreparedRequest:
         prepared = PreparedRequest()
-        prepared.prepare(method=self.method, url=self.url, headers=self.headers, files=self.files,
-                         data=self.data, params=self.params, auth=self.auth, cookies=self.cookies,
-                         hooks=self.hooks, json=self.json)
+        prepared.prepare(
+            method=self.method,
+            url=self.url,
+            headers=self.headers,
+            files=self.files,
+            data=self.data,
+            params=self.params,
+            auth=self.auth,
+            cookies=self.cookies,
+            hooks=self.hooks,
+            json=self.json,
+        )
         return prepared
 
 
@@ -106,9 +125,19 @@ class PreparedRequest:
     def __repr__(self) -> str:
         return f"<PreparedRequest [{self.method}]>"
 
-    def prepare(self, method: str | None = None, url: str | None = None, headers: Any = None,
-                files: Any = None, data: Any = None, params: Any = None, auth: Any = None,
-                cookies: Any = None, hooks: Mapping[str, Any] | None = None, json: Any = None) -> None:
+    def prepare(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        headers: Any = None,
+        files: Any = None,
+        data: Any = None,
+        params: Any = None,
+        auth: Any = None,
+        cookies: Any = None,
+        hooks: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> None:
         self.prepare_method(method)
         self.prepare_url(url, params)
         self.prepare_headers(headers)
@@ -183,7 +212,9 @@ class PreparedRequest:
 
             auth = HTTPBearerAuth(auth)
         if not callable(auth):
-            raise TypeError(f"auth must be a (user, password) tuple, a token string or an AuthBase, not {auth!r}")
+            raise TypeError(
+                f"auth must be a (user, password) tuple, a token string or an AuthBase, not {auth!r}"
+            )
         self._auth = auth
         result = auth(self)
         if result is not None and result is not self:
@@ -228,6 +259,16 @@ class PreparedRequest:
         return new
 
 
+def _redacted(url: str) -> str:
+    """``url`` without user name and password, for exception messages."""
+    if "@" not in url:
+        return url
+    try:
+        return str(URL.parse(url).without_auth())
+    except ValueError:
+        return "<URL with credentials>"
+
+
 def _header_name(name: str | bytes) -> str:
     return name.decode("latin-1") if isinstance(name, bytes) else name
 
@@ -247,12 +288,30 @@ class Response:
     (200, True, 'application/json')
     """
 
-    __attrs__ = ["_content", "status_code", "headers", "url", "history", "encoding", "reason", "cookies",
-                 "elapsed", "request"]
+    __attrs__ = [
+        "_content",
+        "status_code",
+        "headers",
+        "url",
+        "history",
+        "encoding",
+        "reason",
+        "cookies",
+        "elapsed",
+        "request",
+    ]
 
-    def __init__(self, status_code: int | None = None, *, content: bytes | None = None, text: str | None = None,
-                 json: Any = None, headers: Any = None, url: str | None = None,
-                 request: PreparedRequest | None = None) -> None:
+    def __init__(
+        self,
+        status_code: int | None = None,
+        *,
+        content: bytes | None = None,
+        text: str | None = None,
+        json: Any = None,
+        headers: Any = None,
+        url: str | None = None,
+        request: PreparedRequest | None = None,
+    ) -> None:
         self.status_code: int = status_code  # type: ignore[assignment]
         self.reason: str = ""
         self.http_version = "HTTP/1.1"
@@ -267,7 +326,7 @@ class Response:
         self._content: bytes | None = None
         self._consumed = False
         self._stream: SyncByteStream | AsyncByteStream | None = None
-        self._chunks: Any = None   # the one raw iterator shared by iter_content, raw.read, ...
+        self._chunks: Any = None  # the one raw iterator shared by iter_content, raw.read, ...
         self._cookies: RequestsCookieJar | None = None
         self._limits: Limits | None = None
         self._next: PreparedRequest | None = None
@@ -290,9 +349,16 @@ class Response:
             self.encoding = encoding_from_content_type(self.headers.get("content-type"))
 
     @classmethod
-    def _from_transport(cls, status_code: int, reason: str, http_version: str, raw_headers: list[tuple[str, str]],
-                        stream: SyncByteStream | AsyncByteStream, request: PreparedRequest,
-                        timings: Timings | None) -> Response:
+    def _from_transport(
+        cls,
+        status_code: int,
+        reason: str,
+        http_version: str,
+        raw_headers: list[tuple[str, str]],
+        stream: SyncByteStream | AsyncByteStream,
+        request: PreparedRequest,
+        timings: Timings | None,
+    ) -> Response:
         """Build a response from what a transport read (fast path: no Headers until someone asks)."""
         self = cls.__new__(cls)
         self.__dict__.update(_BLANK)
@@ -318,7 +384,11 @@ class Response:
         if self._headers is not None:
             return self._headers.get_list(lower_name)
         size = len(lower_name)
-        return [value for name, value in self._raw_headers or () if len(name) == size and name.lower() == lower_name]
+        return [
+            value
+            for name, value in self._raw_headers or ()
+            if len(name) == size and name.lower() == lower_name
+        ]
 
     @property
     def headers(self) -> Headers:
@@ -419,7 +489,7 @@ class Response:
         kind = "Client" if status < 500 else "Server"
         if status >= 600:
             kind = "Unknown"
-        raise HTTPError(f"{status} {kind} Error: {reason} for url: {self.url}", response=self)
+        raise HTTPError(f"{status} {kind} Error: {reason} for url: {_redacted(self.url)}", response=self)
 
     # -- body: sync ------------------------------------------------------------------------------------
 
@@ -452,8 +522,12 @@ class Response:
             yield from self._push(pipeline, raw)
         yield from self._finish(pipeline)
 
-    def iter_lines(self, chunk_size: int = ITER_CHUNK_SIZE, decode_unicode: bool = False,
-                   delimiter: str | bytes | None = None) -> Iterator[Any]:
+    def iter_lines(
+        self,
+        chunk_size: int = ITER_CHUNK_SIZE,
+        decode_unicode: bool = False,
+        delimiter: str | bytes | None = None,
+    ) -> Iterator[Any]:
         """The body line by line (line ends removed)."""
         splitter: LineSplitter[Any] = LineSplitter(delimiter)
         for piece in self.iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode):
@@ -498,8 +572,10 @@ class Response:
     def _sync_stream(self) -> SyncByteStream | None:
         stream = self._stream
         if stream is not None and not hasattr(stream, "read_all"):
-            raise RuntimeError("this response came from an AsyncSession: read its body with "
-                               "'await response.aread()' or 'async for chunk in response.aiter_content()'")
+            raise RuntimeError(
+                "this response came from an AsyncSession: read its body with "
+                "'await response.aread()' or 'async for chunk in response.aiter_content()'"
+            )
         return stream  # type: ignore[return-value]
 
     def _iter_raw_stream(self) -> Iterator[bytes]:
@@ -575,7 +651,9 @@ class Response:
                 return self.content
         return self._content
 
-    async def aiter_content(self, chunk_size: int | None = 1, decode_unicode: bool = False) -> AsyncIterator[Any]:
+    async def aiter_content(
+        self, chunk_size: int | None = 1, decode_unicode: bool = False
+    ) -> AsyncIterator[Any]:
         if self._content is not None:
             for piece in self.iter_content(chunk_size, decode_unicode):
                 yield piece
@@ -587,8 +665,12 @@ class Response:
         for piece in self._finish(pipeline):
             yield piece
 
-    async def aiter_lines(self, chunk_size: int = ITER_CHUNK_SIZE, decode_unicode: bool = False,
-                          delimiter: str | bytes | None = None) -> AsyncIterator[Any]:
+    async def aiter_lines(
+        self,
+        chunk_size: int = ITER_CHUNK_SIZE,
+        decode_unicode: bool = False,
+        delimiter: str | bytes | None = None,
+    ) -> AsyncIterator[Any]:
         splitter: LineSplitter[Any] = LineSplitter(delimiter)
         async for piece in self.aiter_content(chunk_size=chunk_size, decode_unicode=decode_unicode):
             for line in splitter.push(piece):
@@ -653,13 +735,13 @@ class Response:
             return pipeline.push(raw)
         except ContentDecodingError as exc:
             self.close()
-            raise type(exc)(f"{exc} ({self.url})", response=self) from exc
+            raise type(exc)(f"{exc} ({_redacted(self.url)})", response=self) from exc
 
     def _finish(self, pipeline: BodyPipeline) -> list[Any]:
         try:
             return pipeline.finish()
         except ContentDecodingError as exc:
-            raise type(exc)(f"{exc} ({self.url})", response=self) from exc
+            raise type(exc)(f"{exc} ({_redacted(self.url)})", response=self) from exc
 
     def _decode_whole(self, raw: bytes) -> bytes:
         decoder = self._decoder()
@@ -668,7 +750,7 @@ class Response:
         try:
             return decoder.decode(raw) + decoder.flush()
         except ContentDecodingError as exc:
-            raise type(exc)(f"{exc} ({self.url})", response=self) from exc
+            raise type(exc)(f"{exc} ({_redacted(self.url)})", response=self) from exc
 
     # -- text and JSON ---------------------------------------------------------------------------------
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._config import DEFAULT_LIMITS, Limits
 from ._flows import run_async, run_sync
 from ._flows.request import FlowSettings, request_flow
 from ._headers import Headers
+from ._ratelimit import RateLimit
 from ._retry import DEFAULT_RETRY, Retry
 from ._transport.base import ConnectionConfig, SendOptions
 from ._url import URL
@@ -43,8 +44,14 @@ def default_headers() -> Headers:
     from .__version__ import __version__
     from ._decoders import SUPPORTED_ENCODINGS
 
-    return Headers({"User-Agent": f"brisk/{__version__}", "Accept-Encoding": SUPPORTED_ENCODINGS,
-                    "Accept": "*/*", "Connection": "keep-alive"})
+    return Headers(
+        {
+            "User-Agent": f"brisk/{__version__}",
+            "Accept-Encoding": SUPPORTED_ENCODINGS,
+            "Accept": "*/*",
+            "Connection": "keep-alive",
+        }
+    )
 
 
 def _merge_mapping(request_value: Any, session_value: Any) -> Any:
@@ -63,13 +70,27 @@ def _merge_mapping(request_value: Any, session_value: Any) -> Any:
 class _SessionBase(Generic[R]):
     """Settings and request preparation shared by Session and AsyncSession."""
 
-    def __init__(self, *, headers: Mapping[str, str] | None = None, auth: Any = None,
-                 params: Any = None, cookies: Any = None, verify: bool | str = True,
-                 cert: str | tuple[str, str] | None = None, proxies: Mapping[str, str | None] | None = None,
-                 hooks: Mapping[str, Any] | None = None, timeout: Any = DEFAULT_TIMEOUT,
-                 retries: Retry | int | None = None, max_redirects: int = 30, trust_env: bool = True,
-                 http2: bool = False, limits: Limits = DEFAULT_LIMITS, stream: bool = False,
-                 transport: Any = None) -> None:
+    def __init__(
+        self,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: Any = None,
+        params: Any = None,
+        cookies: Any = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: Mapping[str, str | None] | None = None,
+        hooks: Mapping[str, Any] | None = None,
+        timeout: Any = DEFAULT_TIMEOUT,
+        retries: Retry | int | None = None,
+        max_redirects: int = 30,
+        trust_env: bool = True,
+        http2: bool = False,
+        limits: Limits = DEFAULT_LIMITS,
+        stream: bool = False,
+        rate_limit: RateLimit | float | None = None,
+        transport: Any = None,
+    ) -> None:
         from .cookies import RequestsCookieJar, cookiejar_from_dict
 
         self.headers: Headers = default_headers()
@@ -77,8 +98,9 @@ class _SessionBase(Generic[R]):
             self.headers.update(headers)
         self.auth = auth
         self.params: Any = params if params is not None else {}
-        self.cookies: RequestsCookieJar = (cookies if isinstance(cookies, RequestsCookieJar)
-                                           else cookiejar_from_dict(cookies or {}))
+        self.cookies: RequestsCookieJar = (
+            cookies if isinstance(cookies, RequestsCookieJar) else cookiejar_from_dict(cookies or {})
+        )
         self.verify = verify
         self.cert = cert
         self.proxies: dict[str, str | None] = dict(proxies or {})
@@ -92,6 +114,9 @@ class _SessionBase(Generic[R]):
         self.http2 = http2
         self.limits = limits
         self.stream = stream
+        self.rate_limit: RateLimit | None = (
+            rate_limit if isinstance(rate_limit, RateLimit) or rate_limit is None else RateLimit(rate_limit)
+        )
         self.adapters: dict[str, BaseAdapter] = {"https://": HTTPAdapter(), "http://": HTTPAdapter()}
         self._config_cache: tuple[tuple[Any, ...], ConnectionConfig] | None = None
 
@@ -104,8 +129,10 @@ class _SessionBase(Generic[R]):
         for key in longer:
             self.adapters[key] = self.adapters.pop(key)
         if isinstance(adapter, HTTPAdapter) and adapter.pool_maxsize > self.limits.max_connections_per_host:
-            self.limits = self.limits.replace(max_connections_per_host=adapter.pool_maxsize,
-                                              max_connections=max(self.limits.max_connections, adapter.pool_maxsize))
+            self.limits = self.limits.replace(
+                max_connections_per_host=adapter.pool_maxsize,
+                max_connections=max(self.limits.max_connections, adapter.pool_maxsize),
+            )
 
     def get_adapter(self, url: str) -> BaseAdapter:
         lowered = url.lower()
@@ -116,8 +143,17 @@ class _SessionBase(Generic[R]):
 
     def prepare_request(self, request: Request) -> PreparedRequest:
         """requests' ``Session.prepare_request``: merge the session's settings into ``request``."""
-        prepared = self._prepare(request.method or "GET", request.url, request.params, request.data,
-                                 request.headers, request.files, request.auth, request.json, request.hooks)
+        prepared = self._prepare(
+            request.method or "GET",
+            request.url,
+            request.params,
+            request.data,
+            request.headers,
+            request.files,
+            request.auth,
+            request.json,
+            request.hooks,
+        )
         jar = self._request_cookie_jar(prepared, request.cookies)
         value = self.cookies.header_for(prepared._url.scheme, prepared._url.host, prepared._url.path)  # type: ignore[union-attr]
         own = jar.header_for(prepared._url.scheme, prepared._url.host, prepared._url.path) if jar else None  # type: ignore[union-attr]
@@ -126,24 +162,43 @@ class _SessionBase(Generic[R]):
             prepared.headers["Cookie"] = header
         return prepared
 
-    def merge_environment_settings(self, url: str, proxies: Mapping[str, Any] | None, stream: Any,
-                                   verify: Any, cert: Any) -> dict[str, Any]:
+    def merge_environment_settings(
+        self, url: str, proxies: Mapping[str, Any] | None, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
         """requests' helper: the effective proxies, stream, verify and cert for ``url``."""
         from ._proxies import proxy_for
 
         parsed = URL.parse(url)
         proxy = proxy_for(parsed, proxies, self.proxies, self.trust_env)
-        return {"proxies": {parsed.scheme: proxy} if proxy else {},
-                "stream": self.stream if stream is None else stream,
-                "verify": self._verify(verify), "cert": self.cert if cert is None else cert}
+        return {
+            "proxies": {parsed.scheme: proxy} if proxy else {},
+            "stream": self.stream if stream is None else stream,
+            "verify": self._verify(verify),
+            "cert": self.cert if cert is None else cert,
+        }
 
     # -- verbs (one line each, shared by both sessions) ------------------------------------------------------
 
-    def request(self, method: str, url: str | bytes, params: Any = None, data: Any = None,
-                headers: Any = None, cookies: Any = None, files: Any = None, auth: Any = None,
-                timeout: Any = _UNSET, allow_redirects: bool = True, proxies: Any = None, hooks: Any = None,
-                stream: bool | None = None, verify: Any = None, cert: Any = None, json: Any = None,
-                retries: Any = None) -> R:
+    def request(
+        self,
+        method: str,
+        url: str | bytes,
+        params: Any = None,
+        data: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+        files: Any = None,
+        auth: Any = None,
+        timeout: Any = _UNSET,
+        allow_redirects: bool = True,
+        proxies: Any = None,
+        hooks: Any = None,
+        stream: bool | None = None,
+        verify: Any = None,
+        cert: Any = None,
+        json: Any = None,
+        retries: Any = None,
+    ) -> R:
         raise NotImplementedError
 
     def get(self, url: str | bytes, params: Any = None, **kwargs: Any) -> R:
@@ -154,7 +209,7 @@ class _SessionBase(Generic[R]):
         return self.request("OPTIONS", url, **kwargs)
 
     def head(self, url: str | bytes, **kwargs: Any) -> R:
-        """Send a HEAD request; redirects are not followed unless ``allow_redirects=True`` (as in requests)."""
+        """Send a HEAD request; redirects are followed only with ``allow_redirects=True`` (as in requests)."""
         kwargs.setdefault("allow_redirects", False)
         return self.request("HEAD", url, **kwargs)
 
@@ -171,12 +226,50 @@ class _SessionBase(Generic[R]):
     def delete(self, url: str | bytes, **kwargs: Any) -> R:
         return self.request("DELETE", url, **kwargs)
 
+    def map(
+        self,
+        requests: Iterable[Any],
+        *,
+        concurrency: int = 10,
+        return_exceptions: bool = False,
+        **common: Any,
+    ) -> Any:
+        """Send many requests with at most ``concurrency`` in flight; responses come back in input order.
+
+        Each item is a URL (GET), a ``(method, url)`` pair, a dict of ``request()`` arguments, or a
+        ``Request``; ``common`` arguments apply to every item. With ``return_exceptions=True`` a failed
+        request gives its exception in its place; otherwise the first failure is raised (after the
+        requests already running have finished).
+
+        >>> responses = session.map(urls, concurrency=20, timeout=5)                # Session: threads
+        >>> responses = await session.map(urls, concurrency=100)                    # AsyncSession: tasks
+        """
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        calls = [_map_call(item, common) for item in requests]
+        return self._run_map(calls, concurrency, return_exceptions)
+
+    def _run_map(self, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool) -> Any:
+        raise NotImplementedError
+
     # -- preparation -------------------------------------------------------------------------------------
 
-    def _prepare(self, method: str, url: Any, params: Any, data: Any, headers: Any, files: Any,
-                 auth: Any, json: Any, hooks: Any) -> PreparedRequest:
+    def _prepare(
+        self,
+        method: str,
+        url: Any,
+        params: Any,
+        data: Any,
+        headers: Any,
+        files: Any,
+        auth: Any,
+        json: Any,
+        hooks: Any,
+    ) -> PreparedRequest:
         p = PreparedRequest.__new__(PreparedRequest)
-        p.method = _METHODS.get(method) or (method.decode("ascii") if isinstance(method, bytes) else method).upper()
+        p.method = (
+            _METHODS.get(method) or (method.decode("ascii") if isinstance(method, bytes) else method).upper()
+        )
         if isinstance(url, URL):
             parsed = url
         else:
@@ -188,9 +281,8 @@ class _SessionBase(Generic[R]):
         base = self.headers
         p.headers = base.copy() if isinstance(base, Headers) else Headers(base)
         if headers:
-            for name, value in (headers.items() if isinstance(headers, Mapping) else headers):
-                if isinstance(name, bytes):
-                    name = name.decode("latin-1")
+            for raw_name, value in headers.items() if isinstance(headers, Mapping) else headers:
+                name = raw_name.decode("latin-1") if isinstance(raw_name, bytes) else raw_name
                 if value is None:
                     p.headers.pop(name, None)
                 else:
@@ -237,9 +329,20 @@ class _SessionBase(Generic[R]):
         result: bool | str = value
         return result
 
-    def _settings(self, p: PreparedRequest, *, timeout: Any = _UNSET, allow_redirects: bool = True,
-                  proxies: Any = None, stream: bool | None = None, verify: Any = None, cert: Any = None,
-                  retries: Any = None, cookies: Any = None, hooks: Any = None) -> FlowSettings:
+    def _settings(
+        self,
+        p: PreparedRequest,
+        *,
+        timeout: Any = _UNSET,
+        allow_redirects: bool = True,
+        proxies: Any = None,
+        stream: bool | None = None,
+        verify: Any = None,
+        cert: Any = None,
+        retries: Any = None,
+        cookies: Any = None,
+        hooks: Any = None,
+    ) -> FlowSettings:
         url = p._url
         assert url is not None
         if url.scheme not in ("http", "https"):
@@ -249,7 +352,9 @@ class _SessionBase(Generic[R]):
         config = self._connection_config(url, proxies, verify, cert)
         if config.proxy is not None and "proxy-authorization" in p.headers:
             # HTTPProxyAuth: the credentials go to the proxy (CONNECT, or forwarded requests), nowhere else.
-            config = config._replace(proxy_headers=(("Proxy-Authorization", p.headers["proxy-authorization"]),))
+            config = config._replace(
+                proxy_headers=(("Proxy-Authorization", p.headers["proxy-authorization"]),)
+            )
         options = SendOptions(timeout_value, config, deadline, self.limits)
         retry = self.retries
         if retries is not None:
@@ -267,7 +372,7 @@ class _SessionBase(Generic[R]):
                     found = source.get(event)
                     if found:
                         target = request_hooks if event == "request" else response_hooks
-                        for hook in (found if isinstance(found, list | tuple) else [found]):
+                        for hook in found if isinstance(found, list | tuple) else [found]:
                             if hook not in target:
                                 target.append(hook)
         netrc = None
@@ -276,24 +381,42 @@ class _SessionBase(Generic[R]):
 
             netrc = netrc_auth
         return FlowSettings(
-            options, retry=retry, allow_redirects=allow_redirects, max_redirects=self.max_redirects,
-            stream=self.stream if stream is None else stream, jar=self.cookies,
-            request_cookies=self._request_cookie_jar(p, cookies), request_hooks=request_hooks,
+            options,
+            retry=retry,
+            allow_redirects=allow_redirects,
+            max_redirects=self.max_redirects,
+            stream=self.stream if stream is None else stream,
+            jar=self.cookies,
+            request_cookies=self._request_cookie_jar(p, cookies),
+            request_hooks=request_hooks,
             response_hooks=response_hooks,
-            hook_kwargs={"timeout": timeout_value, "verify": config.verify, "cert": config.cert,
-                         "proxies": proxies or {}, "stream": stream},
-            netrc=netrc, proxy_resolver=self._proxy_resolver(proxies, verify, cert))
+            hook_kwargs={
+                "timeout": timeout_value,
+                "verify": config.verify,
+                "cert": config.cert,
+                "proxies": proxies or {},
+                "stream": stream,
+            },
+            netrc=netrc,
+            proxy_resolver=self._proxy_resolver(proxies, verify, cert),
+            rate_limit=self.rate_limit,
+        )
 
     def _connection_config(self, url: URL, proxies: Any, verify: Any, cert: Any) -> ConnectionConfig:
         from ._proxies import proxy_for
 
-        proxy = proxy_for(url, proxies, self.proxies, self.trust_env) if (
-            proxies or self.proxies or self.trust_env) else None
+        proxy = (
+            proxy_for(url, proxies, self.proxies, self.trust_env)
+            if (proxies or self.proxies or self.trust_env)
+            else None
+        )
         key = (self.verify, verify, self.cert, cert, proxy, self.http2, self.trust_env)
         cached = self._config_cache
         if cached is not None and cached[0] == key:
             return cached[1]
-        config = ConnectionConfig(self._verify(verify), self.cert if cert is None else cert, proxy, self.http2)
+        config = ConnectionConfig(
+            self._verify(verify), self.cert if cert is None else cert, proxy, self.http2
+        )
         self._config_cache = (key, config)
         return config
 
@@ -306,6 +429,32 @@ class _SessionBase(Generic[R]):
         """A user adapter that sends requests itself, or None for the session's own transport."""
         adapter = self.get_adapter(str(url))
         return None if isinstance(adapter, HTTPAdapter) else adapter
+
+
+def _map_call(item: Any, common: dict[str, Any]) -> dict[str, Any]:
+    """Normalise one ``map()`` item into the keyword arguments of ``request()``."""
+    if isinstance(item, str | bytes | URL):
+        call: dict[str, Any] = {"method": "GET", "url": item}
+    elif isinstance(item, Request):
+        call = {
+            "method": item.method or "GET",
+            "url": item.url,
+            "headers": item.headers or None,
+            "params": item.params or None,
+            "data": item.data or None,
+            "json": item.json,
+            "files": item.files or None,
+            "auth": item.auth,
+            "cookies": item.cookies,
+        }
+    elif isinstance(item, Mapping):
+        call = dict(item)
+        call.setdefault("method", "GET")
+    elif isinstance(item, tuple) and len(item) == 2:
+        call = {"method": item[0], "url": item[1]}
+    else:
+        raise TypeError(f"map() items are URLs, (method, url) pairs, dicts or Requests, not {item!r}")
+    return {**common, **call}
 
 
 class Session(_SessionBase[Response]):
@@ -322,27 +471,85 @@ class Session(_SessionBase[Response]):
         super().__init__(**settings)
         self._transport: Transport | None = settings.get("transport")
 
-    def request(self, method: str, url: str | bytes, params: Any = None, data: Any = None,
-                headers: Any = None, cookies: Any = None, files: Any = None, auth: Any = None,
-                timeout: Any = _UNSET, allow_redirects: bool = True, proxies: Any = None, hooks: Any = None,
-                stream: bool | None = None, verify: Any = None, cert: Any = None, json: Any = None,
-                retries: Any = None) -> Response:
+    def request(
+        self,
+        method: str,
+        url: str | bytes,
+        params: Any = None,
+        data: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+        files: Any = None,
+        auth: Any = None,
+        timeout: Any = _UNSET,
+        allow_redirects: bool = True,
+        proxies: Any = None,
+        hooks: Any = None,
+        stream: bool | None = None,
+        verify: Any = None,
+        cert: Any = None,
+        json: Any = None,
+        retries: Any = None,
+    ) -> Response:
         """Send a request and return its Response (body read unless ``stream=True``)."""
         p = self._prepare(method, url, params, data, headers, files, auth, json, None)
-        settings = self._settings(p, timeout=timeout, allow_redirects=allow_redirects, proxies=proxies,
-                                  stream=stream, verify=verify, cert=cert, retries=retries, cookies=cookies,
-                                  hooks=hooks)
+        settings = self._settings(
+            p,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+            proxies=proxies,
+            stream=stream,
+            verify=verify,
+            cert=cert,
+            retries=retries,
+            cookies=cookies,
+            hooks=hooks,
+        )
         return run_sync(request_flow(p, settings), self._transport_for(p._url))  # type: ignore[arg-type]
 
-    def send(self, request: PreparedRequest, *, stream: bool | None = None, timeout: Any = _UNSET,
-             verify: Any = None, cert: Any = None, proxies: Any = None, allow_redirects: bool = True,
-             retries: Any = None, **kwargs: Any) -> Response:
+    def send(
+        self,
+        request: PreparedRequest,
+        *,
+        stream: bool | None = None,
+        timeout: Any = _UNSET,
+        verify: Any = None,
+        cert: Any = None,
+        proxies: Any = None,
+        allow_redirects: bool = True,
+        retries: Any = None,
+        **kwargs: Any,
+    ) -> Response:
         """Send a ``PreparedRequest`` (from ``Request(...).prepare()`` or ``prepare_request``)."""
         if isinstance(request, Request):
             raise ValueError("You can only send PreparedRequests.")
-        settings = self._settings(request, timeout=timeout, allow_redirects=allow_redirects, proxies=proxies,
-                                  stream=stream, verify=verify, cert=cert, retries=retries)
+        settings = self._settings(
+            request,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+            proxies=proxies,
+            stream=stream,
+            verify=verify,
+            cert=cert,
+            retries=retries,
+        )
         return run_sync(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
+
+    def _run_map(self, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool) -> list[Any]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(call: dict[str, Any]) -> Any:
+            try:
+                return self.request(**call)
+            except Exception as exc:
+                if return_exceptions:
+                    return exc
+                raise
+
+        with ThreadPoolExecutor(
+            max_workers=min(concurrency, max(1, len(calls))), thread_name_prefix="brisk-map"
+        ) as pool:
+            return list(pool.map(one, calls))
 
     def _transport_for(self, url: URL) -> Transport:
         adapter = self._transport_kind(url)
@@ -384,25 +591,80 @@ class AsyncSession(_SessionBase[Any]):
         super().__init__(**settings)
         self._transport: AsyncTransport | None = settings.get("transport")
 
-    async def request(self, method: str, url: str | bytes, params: Any = None, data: Any = None,
-                      headers: Any = None, cookies: Any = None, files: Any = None, auth: Any = None,
-                      timeout: Any = _UNSET, allow_redirects: bool = True, proxies: Any = None,
-                      hooks: Any = None, stream: bool | None = None, verify: Any = None, cert: Any = None,
-                      json: Any = None, retries: Any = None) -> Response:
+    async def request(
+        self,
+        method: str,
+        url: str | bytes,
+        params: Any = None,
+        data: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+        files: Any = None,
+        auth: Any = None,
+        timeout: Any = _UNSET,
+        allow_redirects: bool = True,
+        proxies: Any = None,
+        hooks: Any = None,
+        stream: bool | None = None,
+        verify: Any = None,
+        cert: Any = None,
+        json: Any = None,
+        retries: Any = None,
+    ) -> Response:
         p = self._prepare(method, url, params, data, headers, files, auth, json, None)
-        settings = self._settings(p, timeout=timeout, allow_redirects=allow_redirects, proxies=proxies,
-                                  stream=stream, verify=verify, cert=cert, retries=retries, cookies=cookies,
-                                  hooks=hooks)
+        settings = self._settings(
+            p,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+            proxies=proxies,
+            stream=stream,
+            verify=verify,
+            cert=cert,
+            retries=retries,
+            cookies=cookies,
+            hooks=hooks,
+        )
         return await run_async(request_flow(p, settings), self._transport_for(p._url))  # type: ignore[arg-type]
 
-    async def send(self, request: PreparedRequest, *, stream: bool | None = None, timeout: Any = _UNSET,
-                   verify: Any = None, cert: Any = None, proxies: Any = None, allow_redirects: bool = True,
-                   retries: Any = None, **kwargs: Any) -> Response:
+    async def send(
+        self,
+        request: PreparedRequest,
+        *,
+        stream: bool | None = None,
+        timeout: Any = _UNSET,
+        verify: Any = None,
+        cert: Any = None,
+        proxies: Any = None,
+        allow_redirects: bool = True,
+        retries: Any = None,
+        **kwargs: Any,
+    ) -> Response:
         if isinstance(request, Request):
             raise ValueError("You can only send PreparedRequests.")
-        settings = self._settings(request, timeout=timeout, allow_redirects=allow_redirects, proxies=proxies,
-                                  stream=stream, verify=verify, cert=cert, retries=retries)
+        settings = self._settings(
+            request,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+            proxies=proxies,
+            stream=stream,
+            verify=verify,
+            cert=cert,
+            retries=retries,
+        )
         return await run_async(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
+
+    async def _run_map(
+        self, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool
+    ) -> list[Any]:
+        import asyncio
+
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(call: dict[str, Any]) -> Any:
+            async with gate:
+                return await self.request(**call)
+
+        return await asyncio.gather(*(one(call) for call in calls), return_exceptions=return_exceptions)
 
     def _transport_for(self, url: URL) -> AsyncTransport:
         adapter = self._transport_kind(url)

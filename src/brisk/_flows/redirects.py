@@ -30,8 +30,13 @@ def same_origin_for_credentials(old: URL, new: URL) -> bool:
     """May credentials meant for ``old`` go to ``new``?"""
     if old.origin == new.origin:
         return True
-    return (old.scheme == "http" and new.scheme == "https" and old.host == new.host
-            and old.effective_port == 80 and new.effective_port == 443)
+    return (
+        old.scheme == "http"
+        and new.scheme == "https"
+        and old.host == new.host
+        and old.effective_port == 80
+        and new.effective_port == 443
+    )
 
 
 def redirect_method(method: str, status: int) -> str:
@@ -56,11 +61,15 @@ def redirect_request(request: PreparedRequest, response: Response) -> PreparedRe
     try:
         new_url = old_url.join(location.strip())
     except ValueError as exc:  # InvalidURL; InvalidSchema/MissingSchema for data:, javascript:, mailto:...
-        raise InvalidRedirect(f"the server redirected to an invalid URL {location!r}: {exc}",
-                              response=response) from None
+        raise InvalidRedirect(
+            f"the server redirected to an invalid URL {location!r}: {exc}", response=response
+        ) from None
     if new_url.scheme not in ("http", "https"):
-        raise InvalidRedirect(f"refusing to follow a redirect to a {new_url.scheme}: URL ({location!r}); "
-                              "only http and https are followed", response=response)
+        raise InvalidRedirect(
+            f"refusing to follow a redirect to a {new_url.scheme}: URL ({location!r}); "
+            "only http and https are followed",
+            response=response,
+        )
     if new_url.fragment is None and old_url.fragment is not None:
         new_url = new_url.copy_with(fragment=old_url.fragment)
 
@@ -76,8 +85,9 @@ def redirect_request(request: PreparedRequest, response: Response) -> PreparedRe
     elif new.body is not None and not isinstance(new.body, bytes):
         rewind = getattr(new.body, "rewind", None)
         if rewind is None:
-            raise UnrewindableBodyError("cannot follow the redirect: the request body cannot be sent again",
-                                        response=response)
+            raise UnrewindableBodyError(
+                "cannot follow the redirect: the request body cannot be sent again", response=response
+            )
         rewind()
     headers.pop("Cookie", None)  # recomputed from the jar for the new URL
     if not same_origin_for_credentials(old_url, new_url):

@@ -17,14 +17,22 @@ import time
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+from .._log import debug_logger
 from .._retry import Retry
 from .._transport.base import StaleConnection
-from ..exceptions import InvalidRedirect, RequestException, RetryError, TooManyRedirects, UnrewindableBodyError
+from ..exceptions import (
+    InvalidRedirect,
+    RequestException,
+    RetryError,
+    TooManyRedirects,
+    UnrewindableBodyError,
+)
 from ..models import REDIRECT_STATI
 from . import CallHook, Drain, ReadBody, Send, Sleep
 from .redirects import redirect_request, same_origin_for_credentials
 
 if TYPE_CHECKING:
+    from .._ratelimit import RateLimit
     from .._transport.base import ConnectionConfig, SendOptions
     from .._url import URL
     from ..cookies import RequestsCookieJar
@@ -42,15 +50,39 @@ Step = Generator["Effect", Any, Any]
 class FlowSettings:
     """What the flow needs to know about one request's settings (built by the session)."""
 
-    __slots__ = ("allow_redirects", "hook_kwargs", "jar", "max_redirects", "netrc", "options",
-                 "proxy_resolver", "request_cookies", "request_hooks", "response_hooks", "retry", "stream")
+    __slots__ = (
+        "allow_redirects",
+        "hook_kwargs",
+        "jar",
+        "max_redirects",
+        "netrc",
+        "options",
+        "proxy_resolver",
+        "rate_limit",
+        "request_cookies",
+        "request_hooks",
+        "response_hooks",
+        "retry",
+        "stream",
+    )
 
-    def __init__(self, options: SendOptions, *, retry: Retry, allow_redirects: bool = True,
-                 max_redirects: int = 30, stream: bool = False, jar: RequestsCookieJar | None = None,
-                 request_cookies: RequestsCookieJar | None = None, request_hooks: list[Hook] | None = None,
-                 response_hooks: list[Hook] | None = None, hook_kwargs: dict[str, Any] | None = None,
-                 netrc: Callable[[str], tuple[str, str] | None] | None = None,
-                 proxy_resolver: Callable[[URL], ConnectionConfig] | None = None) -> None:
+    def __init__(
+        self,
+        options: SendOptions,
+        *,
+        retry: Retry,
+        allow_redirects: bool = True,
+        max_redirects: int = 30,
+        stream: bool = False,
+        jar: RequestsCookieJar | None = None,
+        request_cookies: RequestsCookieJar | None = None,
+        request_hooks: list[Hook] | None = None,
+        response_hooks: list[Hook] | None = None,
+        hook_kwargs: dict[str, Any] | None = None,
+        netrc: Callable[[str], tuple[str, str] | None] | None = None,
+        proxy_resolver: Callable[[URL], ConnectionConfig] | None = None,
+        rate_limit: RateLimit | None = None,
+    ) -> None:
         self.options = options
         self.retry = retry
         self.allow_redirects = allow_redirects
@@ -63,6 +95,7 @@ class FlowSettings:
         self.hook_kwargs = hook_kwargs or {}
         self.netrc = netrc
         self.proxy_resolver = proxy_resolver
+        self.rate_limit = rate_limit
 
     def for_hop(self, url: URL) -> FlowSettings:
         """Settings for a redirect hop: the same, except the proxy, which depends on the URL."""
@@ -114,12 +147,32 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
         except BaseException:
             response.close()
             raise
-        if len(history) >= s.max_redirects:
+        limit = s.max_redirects
+        budget = s.retry.redirect  # Retry(redirect=0 / False) disables redirects too (urllib3 CVE-2025-50181)
+        if budget is not None and budget < limit:
+            limit = budget
+            if len(history) >= limit and not s.retry.raise_on_redirect:
+                response._next = next_hop
+                break
+        if len(history) >= limit:
             response.close()
-            raise TooManyRedirects(f"Exceeded {s.max_redirects} redirects (the last one from {response.url} "
-                                   f"to {next_hop.url}).", response=response)
+            raise TooManyRedirects(
+                f"Exceeded {limit} redirects (the last one from {hop_url.without_auth()} "
+                f"to {next_url(next_hop).without_auth()}).",
+                response=response,
+            )
         yield Drain(response)
         history.append(response)
+        log = debug_logger()
+        if log is not None:
+            log.debug(
+                "redirect %d: %s %s -> %s %s",
+                len(history),
+                response.status_code,
+                response.url,
+                next_hop.method,
+                next_hop.url,
+            )
         _auth_for_hop(next_hop, original, auth, s)
         hop = next_hop
         s = s.for_hop(next_url(hop))
@@ -202,6 +255,12 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
     while True:
         if s.jar is not None or s.request_cookies is not None:
             _apply_cookies(request, s, foreign)
+        if s.rate_limit is not None:
+            url = request._url
+            assert url is not None
+            wait = s.rate_limit.reserve(url.origin)
+            if wait > 0:
+                yield Sleep(wait)
         try:
             response: Response = yield Send(request, s.options)
         except StaleConnection as stale:
@@ -216,13 +275,38 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
                 raise _with_attempts(exc, retry) from None
             spent = retry.increment(method, request.url, error=exc, kind=kind)
             delay = spent.sleep_time()
-            if (spent.is_exhausted() or not _replayable(request)
-                    or (deadline is not None and time.monotonic() + delay >= deadline)):
+            if (
+                spent.is_exhausted()
+                or not _replayable(request)
+                or (deadline is not None and time.monotonic() + delay >= deadline)
+            ):
                 raise _with_attempts(exc, spent) from None
+            log = debug_logger()
+            if log is not None:
+                log.debug(
+                    "retry %d of %s %s in %.2fs after %s: %s",
+                    len(spent.history),
+                    method,
+                    request.url,
+                    delay,
+                    type(exc).__name__,
+                    exc,
+                )
             if delay > 0:
                 yield Sleep(delay)
             retry = spent
             continue
+        log = debug_logger()
+        if log is not None:
+            log.debug(
+                "%s %s -> %s (%s, %.1f ms%s)",
+                method,
+                request.url,
+                response.status_code,
+                response.http_version,
+                (response.timings.first_byte * 1000) if response.timings else 0.0,
+                ", reused connection" if response.timings and response.timings.reused else "",
+            )
         if s.jar is not None:
             _extract_cookies(response, request, s.jar)
         if retry.status_forcelist or retry.total:
@@ -234,11 +318,25 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
                 if spent.is_exhausted() or out_of_time or not _replayable(request):
                     if spent.raise_on_status and spent.is_exhausted():
                         response.close()
-                        raise RetryError(f"the server kept answering {status} for {request.url}: gave up "
-                                         f"after {spent.describe_attempts()}", response=response)
+                        where = next_url(request).without_auth()
+                        raise RetryError(
+                            f"the server kept answering {status} for {where}: gave up "
+                            f"after {spent.describe_attempts()}",
+                            response=response,
+                        )
                     response.retries = spent
                     return response
                 yield Drain(response)
+                log = debug_logger()
+                if log is not None:
+                    log.debug(
+                        "retry %d of %s %s in %.2fs after status %d",
+                        len(spent.history),
+                        method,
+                        request.url,
+                        delay,
+                        status,
+                    )
                 if delay > 0:
                     yield Sleep(delay)
                 retry = spent

@@ -83,18 +83,23 @@ def _header_line(name: str, value: str) -> str:
     if line is not None:
         return line
     if not _TOKEN.fullmatch(name):
-        raise InvalidHeader(f"invalid header name {name!r}: names must be non-empty tokens without "
-                            "spaces, colons or control characters")
+        raise InvalidHeader(
+            f"invalid header name {name!r}: names must be non-empty tokens without "
+            "spaces, colons or control characters"
+        )
     stripped = value.strip(" \t")
     bad = _BAD_VALUE_CHAR.search(stripped)
     if bad is not None:
-        raise InvalidHeader(f"invalid character {bad.group()!r} in the value of header {name!r}: "
-                            "CR, LF, NUL and other control characters are not allowed")
+        raise InvalidHeader(
+            f"invalid character {bad.group()!r} in the value of header {name!r}: "
+            "CR, LF, NUL and other control characters are not allowed"
+        )
     try:
         stripped.encode("latin-1")
     except UnicodeEncodeError:
-        raise InvalidHeader(f"the value of header {name!r} has characters outside latin-1; "
-                            "encode it yourself and pass bytes") from None
+        raise InvalidHeader(
+            f"the value of header {name!r} has characters outside latin-1; encode it yourself and pass bytes"
+        ) from None
     line = f"{name}: {stripped}\r\n"
     if len(_line_cache) >= _LINE_CACHE_MAX:
         _line_cache.clear()
@@ -112,8 +117,9 @@ def encode_request_head(method: str, target: str, headers: Iterable[tuple[str, s
     """
     if method not in _method_cache:
         if not _TOKEN.fullmatch(method):
-            raise InvalidMethod(f"invalid HTTP method {method!r}: a method is a token without spaces "
-                                "or control characters")
+            raise InvalidMethod(
+                f"invalid HTTP method {method!r}: a method is a token without spaces or control characters"
+            )
         if len(_method_cache) < 64:
             _method_cache.add(method)
     bad = _BAD_TARGET_CHAR.search(target)
@@ -121,9 +127,7 @@ def encode_request_head(method: str, target: str, headers: Iterable[tuple[str, s
         raise InvalidURL(f"invalid character {bad.group()!r} in request target {target!r}")
     parts = [f"{method} {target} HTTP/1.1\r\n"]
     for name, value in headers:
-        if isinstance(value, bytes):
-            value = value.decode("latin-1")
-        parts.append(_header_line(name, value))
+        parts.append(_header_line(name, value.decode("latin-1") if isinstance(value, bytes) else value))
     parts.append("\r\n")
     return "".join(parts).encode("latin-1")
 
@@ -131,13 +135,20 @@ def encode_request_head(method: str, target: str, headers: Iterable[tuple[str, s
 # ---------------------------------------------------------------------------------------------------------
 # Response parsing
 
+
 class ResponseHead:
     """The status line and headers of the final response."""
 
     __slots__ = ("headers", "http_version", "keep_alive", "reason", "status_code")
 
-    def __init__(self, status_code: int, reason: str, http_version: str,
-                 headers: list[tuple[str, str]], keep_alive: bool) -> None:
+    def __init__(
+        self,
+        status_code: int,
+        reason: str,
+        http_version: str,
+        headers: list[tuple[str, str]],
+        keep_alive: bool,
+    ) -> None:
         self.status_code = status_code
         self.reason = reason
         self.http_version = http_version
@@ -149,10 +160,10 @@ class ResponseHead:
 
 
 # Body framing of the current response.
-_NONE: Final = 0      # no body (HEAD, 1xx, 204, 304)
-_LENGTH: Final = 1    # Content-Length
-_CHUNKED: Final = 2   # Transfer-Encoding: chunked, parsed by llhttp
-_CLOSE: Final = 3     # until the server closes the connection
+_NONE: Final = 0  # no body (HEAD, 1xx, 204, 304)
+_LENGTH: Final = 1  # Content-Length
+_CHUNKED: Final = 2  # Transfer-Encoding: chunked, parsed by llhttp
+_CLOSE: Final = 3  # until the server closes the connection
 
 
 class _Stop(Exception):
@@ -170,20 +181,34 @@ class ResponseParser:
     """
 
     __slots__ = (
-        "_body", "_buffer", "_connect", "_framing", "_header_bytes", "_headers", "_llhttp", "_limits",
-        "_no_body", "_remaining", "_scan_from", "_status", "_trailer_count", "complete", "head",
-        "informational", "leftover",
+        "_body",
+        "_buffer",
+        "_connect",
+        "_framing",
+        "_header_bytes",
+        "_headers",
+        "_limits",
+        "_llhttp",
+        "_no_body",
+        "_remaining",
+        "_scan_from",
+        "_status",
+        "_trailer_count",
+        "complete",
+        "head",
+        "informational",
+        "leftover",
     )
 
     def __init__(self, method: str = "GET", limits: Limits = DEFAULT_LIMITS) -> None:
         self._limits = limits
         self._no_body = method == "HEAD"
         self._connect = method == "CONNECT"  # a 2xx answer opens a tunnel: no body follows
-        self._buffer = b""            # bytes of the head not yet parsed
-        self._scan_from = 0           # where the CRLFCRLF search resumes
+        self._buffer = b""  # bytes of the head not yet parsed
+        self._scan_from = 0  # where the CRLFCRLF search resumes
         self._body: list[bytes] = []  # body bytes parsed, not yet taken
         self._framing = _NONE
-        self._remaining = 0           # bytes left of a Content-Length body
+        self._remaining = 0  # bytes left of a Content-Length body
         self._llhttp: httptools.HttpResponseParser | None = None
         self._headers: list[tuple[str, str]] = []
         self._header_bytes = 0
@@ -192,7 +217,7 @@ class ResponseParser:
         self.head: ResponseHead | None = None
         self.informational: list[ResponseHead] = []
         self.complete = False
-        self.leftover = False   # the server sent bytes beyond the end of this response
+        self.leftover = False  # the server sent bytes beyond the end of this response
 
     # -- public API ------------------------------------------------------------------------------------
 
@@ -229,10 +254,7 @@ class ResponseParser:
         body = self._body
         if not body:
             return b""
-        if len(body) == 1:
-            data = body[0]
-        else:
-            data = b"".join(body)
+        data = body[0] if len(body) == 1 else b"".join(body)
         body.clear()
         return data
 
@@ -245,15 +267,18 @@ class ResponseParser:
             return
         if self.head is None:
             if self._buffer.strip(b"\r\n"):
-                raise RemoteProtocolError("the server closed the connection in the middle of the "
-                                          "response head")
+                raise RemoteProtocolError(
+                    "the server closed the connection in the middle of the response head"
+                )
             raise RemoteProtocolError("the server closed the connection without sending a response")
         if self._framing == _CLOSE:
             self.complete = True
             self.head.keep_alive = False
         elif self._framing == _LENGTH:
-            raise IncompleteBody(f"the server closed the connection with {self._remaining} bytes of the "
-                                 "body still to come (fewer bytes than its Content-Length)")
+            raise IncompleteBody(
+                f"the server closed the connection with {self._remaining} bytes of the "
+                "body still to come (fewer bytes than its Content-Length)"
+            )
         else:
             raise IncompleteBody("the server closed the connection before the end of the chunked body")
 
@@ -271,24 +296,30 @@ class ResponseParser:
                 # Not an HTTP response at all (a TLS record, an HTML page, ...): fail now rather than
                 # wait for a CRLFCRLF that may never come.
                 raise RemoteProtocolError(
-                    f"invalid response from the server: expected 'HTTP/', got {_describe_start(buffer)}")
+                    f"invalid response from the server: expected 'HTTP/', got {_describe_start(buffer)}"
+                )
             end = buffer.find(b"\r\n\r\n", self._scan_from)
             if end < 0:
                 if len(buffer) > limits.max_head_size:
                     raise ResponseHeadersTooLarge(
                         f"the response head is larger than {limits.max_head_size} bytes "
-                        "(Limits.max_head_size)")
+                        "(Limits.max_head_size)"
+                    )
                 line_end = buffer.find(b"\r\n")
-                if (line_end < 0 and len(buffer) > limits.max_header_line) or line_end > limits.max_header_line:
+                if (
+                    line_end < 0 and len(buffer) > limits.max_header_line
+                ) or line_end > limits.max_header_line:
                     raise ResponseHeadersTooLarge(
                         f"the status line is longer than {limits.max_header_line} bytes "
-                        "(Limits.max_header_line)")
+                        "(Limits.max_header_line)"
+                    )
                 self._scan_from = max(0, len(buffer) - 3)
                 return
             end += 4
             if end > limits.max_head_size:
                 raise ResponseHeadersTooLarge(
-                    f"the response head is larger than {limits.max_head_size} bytes (Limits.max_head_size)")
+                    f"the response head is larger than {limits.max_head_size} bytes (Limits.max_head_size)"
+                )
             head_bytes, rest = buffer[:end], buffer[end:]
             self._buffer = b""
             self._scan_from = 0
@@ -305,7 +336,9 @@ class ResponseParser:
         line_end = head_bytes.find(b"\r\n")
         if line_end > self._limits.max_header_line:
             raise ResponseHeadersTooLarge(
-                f"the status line is longer than {self._limits.max_header_line} bytes (Limits.max_header_line)")
+                f"the status line is longer than {self._limits.max_header_line} bytes "
+                "(Limits.max_header_line)"
+            )
         self._headers = []
         self._header_bytes = 0
         self._status = b""
@@ -317,7 +350,9 @@ class ResponseParser:
                 raise exc.__context__ from None
             raise RemoteProtocolError(f"invalid response from the server: {exc}") from exc
         except httptools.HttpParserError as exc:
-            raise RemoteProtocolError(f"invalid response from the server: {_describe(exc, head_bytes)}") from None
+            raise RemoteProtocolError(
+                f"invalid response from the server: {_describe(exc, head_bytes)}"
+            ) from None
         status = parser.get_status_code()
         if status < 100:
             raise RemoteProtocolError(f"invalid status code {status} in the response (must be 100-999)")
@@ -348,14 +383,15 @@ class ResponseParser:
         else:
             head.keep_alive = "keep-alive" in connection and "close" not in connection
         status = head.status_code
-        if self._no_body or status == 204 or status == 304 or (self._connect and status < 300):
+        if self._no_body or status in (204, 304) or (self._connect and status < 300):
             self._framing = _NONE
         elif transfer_encoding is not None:
             codings = [c.strip().lower() for c in transfer_encoding.split(",")]
             if codings != ["chunked"]:
                 raise RemoteProtocolError(
                     f"unsupported Transfer-Encoding {transfer_encoding!r} in the response "
-                    "(only 'chunked' is accepted)")
+                    "(only 'chunked' is accepted)"
+                )
             self._framing = _CHUNKED
             self._llhttp = parser  # positioned at the start of the chunked body
         elif content_length is not None:
@@ -420,7 +456,8 @@ class ResponseParser:
         if size > limits.max_header_line:
             raise ResponseHeadersTooLarge(
                 f"a response header line ({name[:40]!r}...) is longer than {limits.max_header_line} bytes "
-                "(Limits.max_header_line)")
+                "(Limits.max_header_line)"
+            )
         self._header_bytes += size
         if self.head is not None:
             # Trailers of a chunked body: same limits as the head, but the values are not kept.
@@ -430,7 +467,9 @@ class ResponseParser:
             return
         if len(self._headers) >= limits.max_header_count:
             raise ResponseHeadersTooLarge(
-                f"the response has more than {limits.max_header_count} header fields (Limits.max_header_count)")
+                f"the response has more than {limits.max_header_count} header fields "
+                "(Limits.max_header_count)"
+            )
         self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:

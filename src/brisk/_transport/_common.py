@@ -14,10 +14,26 @@ if TYPE_CHECKING:
     from ..models import PreparedRequest
     from .base import SendOptions
 
-__all__ = ["add_url_context", "budget", "request_body", "request_line_and_headers", "timeout_message"]
+__all__ = [
+    "add_url_context",
+    "budget",
+    "origin_of",
+    "request_body",
+    "request_line_and_headers",
+    "timeout_message",
+]
 
 
-def budget(phase: float | None, deadline: float | None, error: type[RequestException], doing: str) -> float | None:
+def origin_of(key: object) -> str:
+    """``scheme://host:port`` of a pool key, for logs (never the settings part: it may hold proxy secrets)."""
+    if isinstance(key, tuple) and len(key) >= 3:
+        return f"{key[0]}://{key[1]}:{key[2]}"
+    return "?"
+
+
+def budget(
+    phase: float | None, deadline: float | None, error: type[RequestException], doing: str
+) -> float | None:
     """Seconds the next blocking step may take: the phase timeout, cut short by the total deadline.
 
     Raises ``error`` when the deadline has already passed.
@@ -38,8 +54,9 @@ def timeout_message(doing: str, phase: float | None, options: SendOptions) -> st
     return f"{doing} timed out after {phase}s"
 
 
-def request_line_and_headers(request: PreparedRequest, url: URL,
-                             options: SendOptions) -> tuple[str, Iterator[tuple[str, str]]]:
+def request_line_and_headers(
+    request: PreparedRequest, url: URL, options: SendOptions
+) -> tuple[str, Iterator[tuple[str, str]]]:
     """The request-target and the headers as sent.
 
     Host comes first (unless the caller set one), then the request's headers in order. Through a proxy:
@@ -52,12 +69,15 @@ def request_line_and_headers(request: PreparedRequest, url: URL,
     from ._proxy import forward_headers, is_forwarding
 
     if is_forwarding(config, url):
-        return str(url.without_auth().without_fragment()), _headers(request, url, forward_headers(config), False)
+        return str(url.without_auth().without_fragment()), _headers(
+            request, url, forward_headers(config), False
+        )
     return url.target, _headers(request, url, None, tunnel=True)
 
 
-def _headers(request: PreparedRequest, url: URL, extra: list[tuple[str, str]] | None,
-             tunnel: bool) -> Iterator[tuple[str, str]]:
+def _headers(
+    request: PreparedRequest, url: URL, extra: list[tuple[str, str]] | None, tunnel: bool
+) -> Iterator[tuple[str, str]]:
     headers = request.headers
     if "host" not in headers._store:
         yield "Host", url.host_header

@@ -67,8 +67,15 @@ def connect_tcp(host: str, port: int, options: SendOptions, timings: Timings) ->
     raise ConnectionError(f"could not connect to {host}:{port}: {last_error}") from last_error
 
 
-def wrap_tls(sock: socket.socket, host: str, config: ConnectionConfig, options: SendOptions,
-             timings: Timings, *, alpn: tuple[str, ...] | None = None) -> socket.socket:
+def wrap_tls(
+    sock: socket.socket,
+    host: str,
+    config: ConnectionConfig,
+    options: SendOptions,
+    timings: Timings,
+    *,
+    alpn: tuple[str, ...] | None = None,
+) -> socket.socket:
     """Run the TLS handshake on ``sock`` (closing it on any failure)."""
     import ssl
 
@@ -77,13 +84,17 @@ def wrap_tls(sock: socket.socket, host: str, config: ConnectionConfig, options: 
     start = time.monotonic()
     try:
         ctx = ssl_context(config, alpn=alpn)
-        sock.settimeout(budget(options.timeout.connect, options.deadline, ConnectTimeout,
-                               f"the TLS handshake with {host}"))
+        sock.settimeout(
+            budget(
+                options.timeout.connect, options.deadline, ConnectTimeout, f"the TLS handshake with {host}"
+            )
+        )
         tls = ctx.wrap_socket(sock, server_hostname=host)
     except TimeoutError:
         sock.close()
-        raise ConnectTimeout(timeout_message(f"the TLS handshake with {host}", options.timeout.connect,
-                                             options)) from None
+        raise ConnectTimeout(
+            timeout_message(f"the TLS handshake with {host}", options.timeout.connect, options)
+        ) from None
     except ssl.SSLError as exc:
         sock.close()
         raise SSLError(describe_ssl_error(exc, host)) from exc

@@ -23,8 +23,14 @@ if TYPE_CHECKING:
     from .._url import URL
     from .base import ConnectionConfig
 
-__all__ = ["ProxyInfo", "connect_request", "is_forwarding", "parse_proxy", "read_connect_response",
-           "socks_proxy"]
+__all__ = [
+    "ProxyInfo",
+    "connect_request",
+    "is_forwarding",
+    "parse_proxy",
+    "read_connect_response",
+    "socks_proxy",
+]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "socks4": 1080, "socks4a": 1080, "socks5": 1080, "socks5h": 1080}
 
@@ -63,8 +69,10 @@ def parse_proxy(proxy: str) -> ProxyInfo:
     except ValueError as exc:
         raise InvalidProxyURL(f"invalid proxy URL {_redact(proxy)!r}: {exc}") from None
     if url.scheme not in _DEFAULT_PORTS:
-        raise InvalidProxyURL(f"unsupported proxy scheme {url.scheme!r} in {_redact(proxy)!r} "
-                              f"(use http, https, socks4, socks4a, socks5 or socks5h)")
+        raise InvalidProxyURL(
+            f"unsupported proxy scheme {url.scheme!r} in {_redact(proxy)!r} "
+            f"(use http, https, socks4, socks4a, socks5 or socks5h)"
+        )
     username = unquote(url.username) if url.username else None
     password = unquote(url.password) if url.password is not None else None
     port = url.port or _DEFAULT_PORTS[url.scheme]
@@ -108,8 +116,10 @@ def read_connect_response(parser: ResponseParser, info: ProxyInfo, target: str) 
     head = parser.head
     assert head is not None
     if not 200 <= head.status_code < 300:
-        raise ProxyError(f"the proxy {info.describe()} refused to open a tunnel to {target}: "
-                         f"{head.status_code} {head.reason}".rstrip())
+        raise ProxyError(
+            f"the proxy {info.describe()} refused to open a tunnel to {target}: "
+            f"{head.status_code} {head.reason}".rstrip()
+        )
     if parser.has_body_data() or parser.leftover:
         raise ProxyError(f"the proxy {info.describe()} sent unexpected bytes after accepting the tunnel")
 
@@ -132,8 +142,9 @@ def socks_proxy(info: ProxyInfo, asynchronous: bool) -> object:
         else:
             from python_socks.sync import Proxy  # type: ignore[assignment]
     except ImportError:
-        raise MissingDependencyError(f"{info.scheme}:// proxies need the optional python-socks package: "
-                                     "pip install 'brisk[socks]'") from None
+        raise MissingDependencyError(
+            f"{info.scheme}:// proxies need the optional python-socks package: pip install 'brisk[socks]'"
+        ) from None
     kind = ProxyType.SOCKS5 if info.scheme.startswith("socks5") else ProxyType.SOCKS4
     remote_dns = info.scheme in ("socks4a", "socks5h")
     return Proxy(kind, info.host, info.port, username=info.username, password=info.password, rdns=remote_dns)

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 __all__ = ["open_through_proxy"]
 
 
-async def open_through_proxy(url: URL, options: SendOptions, timings: Timings,
-                             loop: asyncio.AbstractEventLoop) -> Connection:
+async def open_through_proxy(
+    url: URL, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
+) -> Connection:
     from .._tls import ssl_context
     from .aio import connect_tcp, start_connection
 
@@ -31,7 +32,9 @@ async def open_through_proxy(url: URL, options: SendOptions, timings: Timings,
     secure = url.scheme in ("https", "wss")
     if info.is_socks:
         sock = await _socks_connect(info, url, options)
-        return await start_connection(sock, ssl_context(config) if secure else None, url.host, options, timings, loop)
+        return await start_connection(
+            sock, ssl_context(config) if secure else None, url.host, options, timings, loop
+        )
     try:
         sock = await connect_tcp(info.host, info.port, options, timings, loop)
         proxy_tls = ssl_context(config, alpn=("http/1.1",)) if info.scheme == "https" else None
@@ -65,11 +68,18 @@ async def _tunnel(conn: Connection, info: ProxyInfo, url: URL, options: SendOpti
                 raise conn.error
             if conn.eof:
                 parser.feed_eof()
-            await conn.wait(budget(options.timeout.connect, options.deadline, ConnectTimeout,
-                                   f"opening a tunnel through {info.describe()}"))
+            await conn.wait(
+                budget(
+                    options.timeout.connect,
+                    options.deadline,
+                    ConnectTimeout,
+                    f"opening a tunnel through {info.describe()}",
+                )
+            )
     except _TimedOut:
-        raise ConnectTimeout(timeout_message(f"opening a tunnel through {info.describe()}",
-                                             options.timeout.connect, options)) from None
+        raise ConnectTimeout(
+            timeout_message(f"opening a tunnel through {info.describe()}", options.timeout.connect, options)
+        ) from None
     except ConnectTimeout:
         raise
     except RequestException as exc:
@@ -79,22 +89,32 @@ async def _tunnel(conn: Connection, info: ProxyInfo, url: URL, options: SendOpti
     read_connect_response(parser, info, target)
 
 
-async def _start_tls(conn: Connection, host: str, options: SendOptions, loop: asyncio.AbstractEventLoop) -> None:
+async def _start_tls(
+    conn: Connection, host: str, options: SendOptions, loop: asyncio.AbstractEventLoop
+) -> None:
     import ssl
 
     from .._tls import describe_ssl_error, ssl_context
     from ..exceptions import SSLError
 
     assert conn.transport is not None
-    timeout = budget(options.timeout.connect, options.deadline, ConnectTimeout, f"the TLS handshake with {host}")
+    timeout = budget(
+        options.timeout.connect, options.deadline, ConnectTimeout, f"the TLS handshake with {host}"
+    )
     try:
-        transport = await loop.start_tls(conn.transport, conn, ssl_context(options.config), server_hostname=host,
-                                         ssl_handshake_timeout=timeout)
+        transport = await loop.start_tls(
+            conn.transport,
+            conn,
+            ssl_context(options.config),
+            server_hostname=host,
+            ssl_handshake_timeout=timeout,
+        )
     except ssl.SSLError as exc:
         raise SSLError(describe_ssl_error(exc, host)) from exc
-    except (TimeoutError, asyncio.TimeoutError):
-        raise ConnectTimeout(timeout_message(f"the TLS handshake with {host}", options.timeout.connect,
-                                             options)) from None
+    except TimeoutError:
+        raise ConnectTimeout(
+            timeout_message(f"the TLS handshake with {host}", options.timeout.connect, options)
+        ) from None
     conn.transport = transport
 
 
@@ -104,12 +124,15 @@ async def _socks_connect(info: ProxyInfo, url: URL, options: SendOptions) -> soc
     from python_socks import ProxyTimeoutError
 
     target = f"{url.host}:{url.effective_port}"
-    timeout = budget(options.timeout.connect, options.deadline, ConnectTimeout, f"connecting through {info.describe()}")
+    timeout = budget(
+        options.timeout.connect, options.deadline, ConnectTimeout, f"connecting through {info.describe()}"
+    )
     try:
         sock: socket.socket = await proxy.connect(url.host, url.effective_port, timeout=timeout)
     except ProxyTimeoutError:
-        raise ConnectTimeout(timeout_message(f"connecting through {info.describe()}", options.timeout.connect,
-                                             options)) from None
+        raise ConnectTimeout(
+            timeout_message(f"connecting through {info.describe()}", options.timeout.connect, options)
+        ) from None
     except (SocksError, OSError) as exc:
         raise ProxyError(f"the proxy {info.describe()} could not connect to {target}: {exc}") from exc
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

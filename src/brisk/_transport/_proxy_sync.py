@@ -55,8 +55,14 @@ def _tunnel(sock: socket.socket, info: ProxyInfo, url: URL, options: SendOptions
     target = f"{url.host}:{url.effective_port}"
     parser = ResponseParser("CONNECT", options.limits)
     try:
-        sock.settimeout(budget(options.timeout.connect, options.deadline, ConnectTimeout,
-                               f"opening a tunnel through {info.describe()}"))
+        sock.settimeout(
+            budget(
+                options.timeout.connect,
+                options.deadline,
+                ConnectTimeout,
+                f"opening a tunnel through {info.describe()}",
+            )
+        )
         sock.sendall(connect_request(info, url.host, url.effective_port, options.config))
         while parser.head is None:
             data = sock.recv(65536)
@@ -64,8 +70,9 @@ def _tunnel(sock: socket.socket, info: ProxyInfo, url: URL, options: SendOptions
                 parser.feed_eof()
             parser.feed(data)
     except TimeoutError:
-        raise ConnectTimeout(timeout_message(f"opening a tunnel through {info.describe()}",
-                                             options.timeout.connect, options)) from None
+        raise ConnectTimeout(
+            timeout_message(f"opening a tunnel through {info.describe()}", options.timeout.connect, options)
+        ) from None
     except ConnectTimeout:
         raise
     except (RequestException, OSError) as exc:
@@ -79,12 +86,15 @@ def _socks_connect(info: ProxyInfo, url: URL, options: SendOptions) -> socket.so
     from python_socks import ProxyTimeoutError
 
     target = f"{url.host}:{url.effective_port}"
-    timeout = budget(options.timeout.connect, options.deadline, ConnectTimeout, f"connecting through {info.describe()}")
+    timeout = budget(
+        options.timeout.connect, options.deadline, ConnectTimeout, f"connecting through {info.describe()}"
+    )
     try:
         sock: socket.socket = proxy.connect(url.host, url.effective_port, timeout=timeout)
     except ProxyTimeoutError:
-        raise ConnectTimeout(timeout_message(f"connecting through {info.describe()}", options.timeout.connect,
-                                             options)) from None
+        raise ConnectTimeout(
+            timeout_message(f"connecting through {info.describe()}", options.timeout.connect, options)
+        ) from None
     except (SocksError, OSError) as exc:
         raise ProxyError(f"the proxy {info.describe()} could not connect to {target}: {exc}") from exc
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -95,8 +105,9 @@ class TunnelTLS:
     """TLS inside a TLS connection (an https URL through an https proxy), with the socket methods the sync
     transport uses. Python's ssl cannot wrap an SSLSocket again, so the inner session runs on memory BIOs."""
 
-    def __init__(self, outer: ssl.SSLSocket, inner: ssl.SSLObject, incoming: ssl.MemoryBIO,
-                 outgoing: ssl.MemoryBIO) -> None:
+    def __init__(
+        self, outer: ssl.SSLSocket, inner: ssl.SSLObject, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO
+    ) -> None:
         self._outer = outer
         self._inner = inner
         self._incoming = incoming

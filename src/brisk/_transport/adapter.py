@@ -21,8 +21,14 @@ class AdapterTransport:
     def handle_request(self, request: PreparedRequest, options: SendOptions) -> Response:
         config = options.config
         proxies = {request._url.scheme: config.proxy} if config.proxy and request._url else {}
-        return self.adapter.send(request, stream=True, timeout=options.timeout, verify=config.verify,
-                                 cert=config.cert, proxies=proxies)
+        return self.adapter.send(
+            request,
+            stream=True,
+            timeout=options.timeout,
+            verify=config.verify,
+            cert=config.cert,
+            proxies=proxies,
+        )
 
     async def handle_async_request(self, request: PreparedRequest, options: SendOptions) -> Response:
         return self.handle_request(request, options)

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._config import DEFAULT_LIMITS, Limits
+from .._log import debug_logger
 from .._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header, encode_request_head
 from ..exceptions import (
     ConnectionError,
@@ -34,7 +35,14 @@ from ..exceptions import (
     SSLError,
     WriteTimeout,
 )
-from ._common import add_url_context, budget, request_body, request_line_and_headers, timeout_message
+from ._common import (
+    add_url_context,
+    budget,
+    origin_of,
+    request_body,
+    request_line_and_headers,
+    timeout_message,
+)
 from .base import SendOptions, StaleConnection, Timings
 from .pool import PoolState
 
@@ -45,7 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncioTransport"]
 
-_HIGH_WATER = 1024 * 1024      # unread body bytes before we stop reading from the socket
+_HIGH_WATER = 1024 * 1024  # unread body bytes before we stop reading from the socket
 _CONTINUE_WAIT = 1.0
 
 
@@ -66,9 +74,9 @@ class Connection(asyncio.Protocol):
         self.served = 0
         self.closed = False
         self.eof = False
-        self.error: BaseException | None = None     # a parse error, raised to the reader
-        self.lost: BaseException | None = None      # why the connection was lost, if it was
-        self.dirty = False                          # data arrived while idle: never reuse
+        self.error: BaseException | None = None  # a parse error, raised to the reader
+        self.lost: BaseException | None = None  # why the connection was lost, if it was
+        self.dirty = False  # data arrived while idle: never reuse
         self._waiter: asyncio.Future[None] | None = None
         self._unread = 0
         self._reading_paused = False
@@ -246,13 +254,19 @@ class AsyncioTransport:
                     self._give_back(key, None)
                     raise
             if give_up is None:
-                wait = budget(options.timeout.pool, options.deadline, PoolTimeout,
-                              "waiting for a free connection in the pool")
+                wait = budget(
+                    options.timeout.pool,
+                    options.deadline,
+                    PoolTimeout,
+                    "waiting for a free connection in the pool",
+                )
                 give_up = None if wait is None else now + wait
             remaining = None if give_up is None else give_up - now
             if remaining is not None and remaining <= 0:
-                raise PoolTimeout(f"no connection to {url.host_header} became free in the pool within "
-                                  f"{options.timeout.pool}s (Limits.max_connections*)")
+                raise PoolTimeout(
+                    f"no connection to {url.host_header} became free in the pool within "
+                    f"{options.timeout.pool}s (Limits.max_connections*)"
+                )
             waiter: asyncio.Future[None] = loop.create_future()
             self._waiters.append(waiter)
             timer = None if remaining is None else loop.call_later(remaining, _expire, waiter)
@@ -300,10 +314,16 @@ class AsyncioTransport:
         must_close = True if self._closed else self._state.release(key, conn, reusable, time.monotonic())
         if must_close:
             conn.close()
+            log = debug_logger()
+            if log is not None:
+                log.debug(
+                    "connection to %s closed (%s)", origin_of(key), "reusable" if reusable else "not reusable"
+                )
         self._wake_one()
 
-    async def _open(self, url: URL, options: SendOptions, timings: Timings,
-                    loop: asyncio.AbstractEventLoop) -> Connection:
+    async def _open(
+        self, url: URL, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
+    ) -> Connection:
         config = options.config
         if config.proxy is not None:
             from . import _proxy_async
@@ -315,12 +335,28 @@ class AsyncioTransport:
             from .._tls import ssl_context as make_context
 
             ssl_context = make_context(config)
-        return await start_connection(sock, ssl_context, url.host, options, timings, loop)
+        conn = await start_connection(sock, ssl_context, url.host, options, timings, loop)
+        log = debug_logger()
+        if log is not None:
+            log.debug(
+                "connection opened to %s (dns %.1f ms, connect %.1f ms, tls %.1f ms)",
+                url.host_header,
+                timings.dns * 1000,
+                timings.connect * 1000,
+                timings.tls * 1000,
+            )
+        return conn
 
     # -- one exchange -------------------------------------------------------------------------------------
 
-    async def _exchange(self, key: Hashable, conn: Connection, request: PreparedRequest, options: SendOptions,
-                        timings: Timings) -> Response:
+    async def _exchange(
+        self,
+        key: Hashable,
+        conn: Connection,
+        request: PreparedRequest,
+        options: SendOptions,
+        timings: Timings,
+    ) -> Response:
         from ..models import Response
 
         url: URL = request._url  # type: ignore[assignment]
@@ -340,7 +376,8 @@ class AsyncioTransport:
         else:
             transport.write(head)
             if request.headers.get("Expect", "").lower() == "100-continue" and not await self._continue(
-                    conn, parser, options):
+                conn, parser, options
+            ):
                 must_close = True
             else:
                 await self._write_body(conn, parser, body, "transfer-encoding" in request.headers, options)
@@ -354,11 +391,18 @@ class AsyncioTransport:
         if must_close:
             head_.keep_alive = False
         stream = _AsyncBody(self, key, conn, parser, options, timings)
-        return Response._from_transport(head_.status_code, head_.reason, head_.http_version, head_.headers,
-                                        stream, request, timings)
+        return Response._from_transport(
+            head_.status_code, head_.reason, head_.http_version, head_.headers, stream, request, timings
+        )
 
-    async def _write_body(self, conn: Connection, parser: ResponseParser, body: bytes | RequestBody,
-                          chunked: bool, options: SendOptions) -> None:
+    async def _write_body(
+        self,
+        conn: Connection,
+        parser: ResponseParser,
+        body: bytes | RequestBody,
+        chunked: bool,
+        options: SendOptions,
+    ) -> None:
         transport = conn.transport
         assert transport is not None
         if isinstance(body, bytes):
@@ -380,9 +424,13 @@ class AsyncioTransport:
 
     async def _drain(self, conn: Connection, options: SendOptions) -> None:
         try:
-            await conn.drain(budget(options.timeout.write, options.deadline, WriteTimeout, "sending the request"))
+            await conn.drain(
+                budget(options.timeout.write, options.deadline, WriteTimeout, "sending the request")
+            )
         except _TimedOut:
-            raise WriteTimeout(timeout_message("sending the request", options.timeout.write, options)) from None
+            raise WriteTimeout(
+                timeout_message("sending the request", options.timeout.write, options)
+            ) from None
 
     async def _continue(self, conn: Connection, parser: ResponseParser, options: SendOptions) -> bool:
         """After a head with ``Expect: 100-continue``: True to send the body now."""
@@ -394,8 +442,9 @@ class AsyncioTransport:
             return True
         return parser.head is None
 
-    async def _read_head(self, conn: Connection, parser: ResponseParser, options: SendOptions,
-                         reused: bool) -> None:
+    async def _read_head(
+        self, conn: Connection, parser: ResponseParser, options: SendOptions, reused: bool
+    ) -> None:
         while parser.head is None:
             if conn.error is not None:
                 raise conn.error
@@ -406,19 +455,28 @@ class AsyncioTransport:
                     if reused and not parser.received_any:
                         raise StaleConnection(exc) from exc
                     if conn.lost is not None:
-                        raise ConnectionError(f"the connection broke while waiting for the response: "
-                                              f"{conn.lost}") from conn.lost
+                        raise ConnectionError(
+                            f"the connection broke while waiting for the response: {conn.lost}"
+                        ) from conn.lost
                     raise
             try:
-                await conn.wait(budget(options.timeout.read, options.deadline, ReadTimeout,
-                                       "waiting for the server's response"))
+                await conn.wait(
+                    budget(
+                        options.timeout.read,
+                        options.deadline,
+                        ReadTimeout,
+                        "waiting for the server's response",
+                    )
+                )
             except _TimedOut:
-                raise ReadTimeout(timeout_message("waiting for the server's response", options.timeout.read,
-                                                  options)) from None
+                raise ReadTimeout(
+                    timeout_message("waiting for the server's response", options.timeout.read, options)
+                ) from None
 
 
-async def connect_tcp(host: str, port: int, options: SendOptions, timings: Timings,
-                      loop: asyncio.AbstractEventLoop) -> socket.socket:
+async def connect_tcp(
+    host: str, port: int, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
+) -> socket.socket:
     """Resolve and connect a non-blocking socket, within the connect timeout."""
     start = time.monotonic()
     phase = options.timeout.connect
@@ -459,8 +517,14 @@ async def connect_tcp(host: str, port: int, options: SendOptions, timings: Timin
     raise ConnectionError(f"could not connect to {host}:{port}: {last_error}") from last_error
 
 
-async def start_connection(sock: socket.socket, ssl_context: Any, host: str, options: SendOptions,
-                           timings: Timings, loop: asyncio.AbstractEventLoop) -> Connection:
+async def start_connection(
+    sock: socket.socket,
+    ssl_context: Any,
+    host: str,
+    options: SendOptions,
+    timings: Timings,
+    loop: asyncio.AbstractEventLoop,
+) -> Connection:
     """Wrap a connected socket in a Connection protocol, running the TLS handshake when asked."""
     start = time.monotonic()
     try:
@@ -469,18 +533,25 @@ async def start_connection(sock: socket.socket, ssl_context: Any, host: str, opt
         else:
             import ssl
 
-            timeout = budget(options.timeout.connect, options.deadline, ConnectTimeout, f"the TLS handshake with {host}")
+            timeout = budget(
+                options.timeout.connect, options.deadline, ConnectTimeout, f"the TLS handshake with {host}"
+            )
             try:
                 _, conn = await loop.create_connection(
-                    lambda: Connection(loop), sock=sock, ssl=ssl_context, server_hostname=host,
-                    ssl_handshake_timeout=timeout)
+                    lambda: Connection(loop),
+                    sock=sock,
+                    ssl=ssl_context,
+                    server_hostname=host,
+                    ssl_handshake_timeout=timeout,
+                )
             except ssl.SSLError as exc:
                 from .._tls import describe_ssl_error
 
                 raise SSLError(describe_ssl_error(exc, host)) from exc
-            except (TimeoutError, asyncio.TimeoutError):
-                raise ConnectTimeout(timeout_message(f"the TLS handshake with {host}", options.timeout.connect,
-                                                     options)) from None
+            except TimeoutError:
+                raise ConnectTimeout(
+                    timeout_message(f"the TLS handshake with {host}", options.timeout.connect, options)
+                ) from None
             except ConnectionResetError as exc:
                 raise SSLError(f"the connection broke during the TLS handshake with {host!r}: {exc}") from exc
             timings.tls = time.monotonic() - start
@@ -511,7 +582,7 @@ async def _bounded(awaitable: Any, deadline: float | None) -> Any:
         raise _TimedOut
     try:
         return await asyncio.wait_for(awaitable, remaining)
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         raise _TimedOut from None
 
 
@@ -520,8 +591,15 @@ class _AsyncBody:
 
     __slots__ = ("_conn", "_done", "_key", "_options", "_parser", "_timings", "_transport")
 
-    def __init__(self, transport: AsyncioTransport, key: Hashable, conn: Connection, parser: ResponseParser,
-                 options: SendOptions, timings: Timings) -> None:
+    def __init__(
+        self,
+        transport: AsyncioTransport,
+        key: Hashable,
+        conn: Connection,
+        parser: ResponseParser,
+        options: SendOptions,
+        timings: Timings,
+    ) -> None:
         self._transport = transport
         self._key = key
         self._conn = conn
@@ -564,7 +642,9 @@ class _AsyncBody:
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def __iter__(self) -> Iterator[bytes]:
-        raise RuntimeError("this response came from an AsyncSession: use 'async for' / 'await response.aread()'")
+        raise RuntimeError(
+            "this response came from an AsyncSession: use 'async for' / 'await response.aread()'"
+        )
 
     async def aclose(self) -> None:
         self.close()
@@ -589,9 +669,13 @@ class _AsyncBody:
             parser.feed_eof()  # completes a close-delimited body, or raises IncompleteBody
             return
         try:
-            await conn.wait(budget(options.timeout.read, options.deadline, ReadTimeout, "reading the response body"))
+            await conn.wait(
+                budget(options.timeout.read, options.deadline, ReadTimeout, "reading the response body")
+            )
         except _TimedOut:
-            raise ReadTimeout(timeout_message("reading the response body", options.timeout.read, options)) from None
+            raise ReadTimeout(
+                timeout_message("reading the response body", options.timeout.read, options)
+            ) from None
 
     def _finish(self) -> None:
         if not self._done:

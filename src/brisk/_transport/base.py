@@ -36,10 +36,10 @@ class ConnectionConfig(NamedTuple):
     """Every setting that changes what a connection is. Part of the pool key, so a connection made with
     ``verify=False`` can never serve a request that asked for verification (requests CVE-2024-35195)."""
 
-    verify: bool | str = True                   # False, True (system store), or a CA bundle/dir path
-    cert: str | tuple[str, str] | None = None   # client certificate (and key)
-    proxy: str | None = None                    # proxy URL, credentials included (they open the tunnel)
-    http2: bool = True                          # offer h2 in ALPN over TLS
+    verify: bool | str = True  # False, True (system store), or a CA bundle/dir path
+    cert: str | tuple[str, str] | None = None  # client certificate (and key)
+    proxy: str | None = None  # proxy URL, credentials included (they open the tunnel)
+    http2: bool = True  # offer h2 in ALPN over TLS
     proxy_headers: tuple[tuple[str, str], ...] = ()
 
 
@@ -51,8 +51,13 @@ class SendOptions:
 
     __slots__ = ("config", "deadline", "limits", "timeout")
 
-    def __init__(self, timeout: Timeout = DEFAULT_TIMEOUT, config: ConnectionConfig = DEFAULT_CONFIG,
-                 deadline: float | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        config: ConnectionConfig = DEFAULT_CONFIG,
+        deadline: float | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
         self.timeout = timeout
         self.config = config
         self.deadline = deadline  # time.monotonic() value after which everything times out, or None
@@ -79,12 +84,15 @@ class Timings:
         self.reused = False
 
     def as_dict(self) -> dict[str, float | bool]:
-        return {name: getattr(self, name) for name in
-                ("dns", "connect", "tls", "request_sent", "first_byte", "total", "reused")}
+        return {
+            name: getattr(self, name)
+            for name in ("dns", "connect", "tls", "request_sent", "first_byte", "total", "reused")
+        }
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{k}={v:.6f}" if isinstance(v, float) else f"{k}={v}"
-                          for k, v in self.as_dict().items())
+        parts = ", ".join(
+            f"{k}={v:.6f}" if isinstance(v, float) else f"{k}={v}" for k, v in self.as_dict().items()
+        )
         return f"Timings({parts})"
 
 

@@ -30,7 +30,7 @@ class PoolConnection(Protocol):
     """What the bookkeeping needs to know about a connection."""
 
     idle_since: float
-    multiplexed: bool    # True for HTTP/2: several requests at once
+    multiplexed: bool  # True for HTTP/2: several requests at once
 
     def has_capacity(self) -> bool: ...  # a multiplexed connection can take one more stream
 
@@ -43,9 +43,9 @@ class PoolState(Generic[C]):
 
     def __init__(self, limits: Limits) -> None:
         self._limits = limits
-        self._idle: dict[Hashable, list[C]] = {}    # HTTP/1.1 connections waiting for a request
+        self._idle: dict[Hashable, list[C]] = {}  # HTTP/1.1 connections waiting for a request
         self._shared: dict[Hashable, list[C]] = {}  # multiplexed connections (busy or not)
-        self._count: dict[Hashable, int] = {}       # open or opening connections per key
+        self._count: dict[Hashable, int] = {}  # open or opening connections per key
         self._total = 0
 
     @property

@@ -15,10 +15,10 @@ from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING
 
 from .._config import DEFAULT_LIMITS, Limits
+from .._log import debug_logger
 from .._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header, encode_request_head
 from ..exceptions import (
     ConnectionError,
-    ConnectTimeout,
     PoolTimeout,
     ReadTimeout,
     RemoteProtocolError,
@@ -26,7 +26,14 @@ from ..exceptions import (
     WriteTimeout,
 )
 from . import _connect
-from ._common import add_url_context, budget, request_body, request_line_and_headers, timeout_message
+from ._common import (
+    add_url_context,
+    budget,
+    origin_of,
+    request_body,
+    request_line_and_headers,
+    timeout_message,
+)
 from .base import SendOptions, StaleConnection, Timings
 from .pool import PoolState
 
@@ -61,7 +68,7 @@ class SyncConnection:
         self.idle_since = 0.0
         self.multiplexed = False
         self.http_version = "HTTP/1.1"
-        self.served = 0           # responses completed on this connection
+        self.served = 0  # responses completed on this connection
         self.closed = False
         self._timeout: float | None = -1.0
         self._poll = select.poll()
@@ -148,13 +155,19 @@ class SyncTransport:
                 conn, may_open, to_close = self._state.acquire(key, now)
                 if conn is None and not may_open:
                     if give_up is None:
-                        wait = budget(options.timeout.pool, options.deadline, PoolTimeout, "waiting for a "
-                                      "free connection in the pool")
+                        wait = budget(
+                            options.timeout.pool,
+                            options.deadline,
+                            PoolTimeout,
+                            "waiting for a free connection in the pool",
+                        )
                         give_up = None if wait is None else now + wait
                     remaining = None if give_up is None else give_up - now
                     if remaining is not None and remaining <= 0:
-                        raise PoolTimeout(f"no connection to {url.host_header} became free in the pool "
-                                          f"within {options.timeout.pool}s (Limits.max_connections*)")
+                        raise PoolTimeout(
+                            f"no connection to {url.host_header} became free in the pool "
+                            f"within {options.timeout.pool}s (Limits.max_connections*)"
+                        )
                     self._freed.wait(remaining)
                     continue
             for old in to_close:
@@ -174,6 +187,16 @@ class SyncTransport:
 
     def _open(self, url: URL, options: SendOptions, timings: Timings) -> SyncConnection:
         sock = _connect.open_socket(url, options, timings)
+        log = debug_logger()
+        if log is not None:
+            log.debug(
+                "connection opened to %s (dns %.1f ms, connect %.1f ms, tls %.1f ms%s)",
+                url.host_header,
+                timings.dns * 1000,
+                timings.connect * 1000,
+                timings.tls * 1000,
+                f", via {options.config.proxy.rsplit('@', 1)[-1]}" if options.config.proxy else "",
+            )
         return SyncConnection(sock)
 
     def _give_back(self, key: Hashable, conn: SyncConnection | None) -> None:
@@ -187,13 +210,15 @@ class SyncTransport:
         if conn.closed:
             reusable = False
         with self._lock:
-            if self._closed:
-                must_close = True
-            else:
-                must_close = self._state.release(key, conn, reusable, time.monotonic())
+            must_close = True if self._closed else self._state.release(key, conn, reusable, time.monotonic())
             self._freed.notify_all()
         if must_close:
             conn.close()
+            log = debug_logger()
+            if log is not None:
+                log.debug(
+                    "connection to %s closed (%s)", origin_of(key), "reusable" if reusable else "not reusable"
+                )
 
     def _collect_orphans(self) -> None:
         """Free the slots of responses that were garbage-collected unread (called under the lock)."""
@@ -208,8 +233,14 @@ class SyncTransport:
 
     # -- one request/response exchange ---------------------------------------------------------------
 
-    def _exchange(self, key: Hashable, conn: SyncConnection, request: PreparedRequest,
-                  options: SendOptions, timings: Timings) -> Response:
+    def _exchange(
+        self,
+        key: Hashable,
+        conn: SyncConnection,
+        request: PreparedRequest,
+        options: SendOptions,
+        timings: Timings,
+    ) -> Response:
         from ..models import Response
 
         url = request._url
@@ -232,8 +263,11 @@ class SyncTransport:
         except _SendError as exc:
             # The server may have answered early (413, 401, ...) and closed: prefer its answer.
             if reused and parser.head is None and not parser.informational:
-                raise StaleConnection(ConnectionError(
-                    f"the connection was closed by the server while sending the request: {exc.error}")) from None
+                raise StaleConnection(
+                    ConnectionError(
+                        f"the connection was closed by the server while sending the request: {exc.error}"
+                    )
+                ) from None
             must_close = True
             self._read_head(conn, parser, options, reused, exc.error)
         timings.request_sent = time.monotonic() - timings.start
@@ -244,11 +278,18 @@ class SyncTransport:
         if must_close:
             head_.keep_alive = False
         stream = _SyncBody(self, key, conn, parser, options, timings)
-        return Response._from_transport(head_.status_code, head_.reason, head_.http_version, head_.headers,
-                                        stream, request, timings)
+        return Response._from_transport(
+            head_.status_code, head_.reason, head_.http_version, head_.headers, stream, request, timings
+        )
 
-    def _write_request(self, conn: SyncConnection, head: bytes, body: bytes | RequestBody | None,
-                       request: PreparedRequest, options: SendOptions) -> None:
+    def _write_request(
+        self,
+        conn: SyncConnection,
+        head: bytes,
+        body: bytes | RequestBody | None,
+        request: PreparedRequest,
+        options: SendOptions,
+    ) -> None:
         if body is None:
             self._write(conn, head, options)
         elif isinstance(body, bytes) and len(body) <= _SMALL_BODY:
@@ -257,8 +298,9 @@ class SyncTransport:
             self._write(conn, head, options)
             self._write_body(conn, body, request, options)
 
-    def _write_body(self, conn: SyncConnection, body: bytes | RequestBody, request: PreparedRequest,
-                    options: SendOptions) -> None:
+    def _write_body(
+        self, conn: SyncConnection, body: bytes | RequestBody, request: PreparedRequest, options: SendOptions
+    ) -> None:
         if isinstance(body, bytes):
             self._write(conn, body, options)
             return
@@ -278,7 +320,9 @@ class SyncTransport:
         try:
             conn.sock.sendall(data)
         except TimeoutError:
-            raise WriteTimeout(timeout_message("sending the request", options.timeout.write, options)) from None
+            raise WriteTimeout(
+                timeout_message("sending the request", options.timeout.write, options)
+            ) from None
         except RequestException:
             raise
         except OSError as exc:
@@ -299,8 +343,14 @@ class SyncTransport:
                 return True
         return False
 
-    def _read_head(self, conn: SyncConnection, parser: ResponseParser, options: SendOptions, reused: bool,
-                   send_error: BaseException | None) -> None:
+    def _read_head(
+        self,
+        conn: SyncConnection,
+        parser: ResponseParser,
+        options: SendOptions,
+        reused: bool,
+        send_error: BaseException | None,
+    ) -> None:
         got_bytes = False
         while parser.head is None:
             try:
@@ -309,8 +359,9 @@ class SyncTransport:
                     parser.feed_eof()
             except (RemoteProtocolError, ConnectionError) as exc:
                 if send_error is not None:
-                    raise ConnectionError(f"the connection broke while sending the request: {send_error}") \
-                        from send_error
+                    raise ConnectionError(
+                        f"the connection broke while sending the request: {send_error}"
+                    ) from send_error
                 if reused and not got_bytes:
                     raise StaleConnection(exc) from exc
                 raise
@@ -322,8 +373,9 @@ class SyncTransport:
         try:
             return conn.sock.recv(size)
         except TimeoutError:
-            raise ReadTimeout(timeout_message("waiting for the server's response", options.timeout.read,
-                                              options)) from None
+            raise ReadTimeout(
+                timeout_message("waiting for the server's response", options.timeout.read, options)
+            ) from None
         except OSError as exc:
             raise ConnectionError(f"the connection broke while reading the response: {exc}") from exc
 
@@ -331,10 +383,17 @@ class SyncTransport:
 class _SyncBody:
     """The body of one response, read from its connection; gives the connection back when done."""
 
-    __slots__ = ("_conn", "_done", "_key", "_options", "_parser", "_timings", "_transport", "__weakref__")
+    __slots__ = ("__weakref__", "_conn", "_done", "_key", "_options", "_parser", "_timings", "_transport")
 
-    def __init__(self, transport: SyncTransport, key: Hashable, conn: SyncConnection, parser: ResponseParser,
-                 options: SendOptions, timings: Timings) -> None:
+    def __init__(
+        self,
+        transport: SyncTransport,
+        key: Hashable,
+        conn: SyncConnection,
+        parser: ResponseParser,
+        options: SendOptions,
+        timings: Timings,
+    ) -> None:
         self._transport = transport
         self._key = key
         self._conn = conn

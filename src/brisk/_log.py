@@ -1,0 +1,21 @@
+"""Debug logging under the ``brisk`` logger, free when nobody listens.
+
+If the program never imported ``logging`` no handler can exist, so brisk does not import it either (it
+costs milliseconds at start-up); otherwise the ``brisk`` logger is used when it is enabled for DEBUG.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+__all__ = ["debug_logger"]
+
+
+def debug_logger() -> Any:
+    """The ``brisk`` logger if it would emit DEBUG records, else None."""
+    logging = sys.modules.get("logging")
+    if logging is None:
+        return None
+    log = logging.getLogger("brisk")
+    return log if log.isEnabledFor(logging.DEBUG) else None
