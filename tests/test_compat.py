@@ -129,14 +129,14 @@ def test_error_handling_block(httpbin: ServerThread, unused_port: int) -> None:
 
 def test_json_on_html_is_a_value_error_and_a_request_exception(httpbin: ServerThread) -> None:
     response = requests.get(httpbin.url + "/html", timeout=10)
+    caught: BaseException | None = None
     try:
         response.json()
-    except ValueError as caught:  # what older cheat-sheets catch
-        assert isinstance(caught, requests.exceptions.RequestException)
-        assert isinstance(caught, requests.exceptions.JSONDecodeError)
-        assert isinstance(caught, json.JSONDecodeError)
-    else:
-        pytest.fail("json() of an HTML page did not raise")
+    except ValueError as error:  # what older cheat-sheets catch
+        caught = error
+    assert isinstance(caught, requests.exceptions.RequestException)
+    assert isinstance(caught, requests.exceptions.JSONDecodeError)
+    assert isinstance(caught, json.JSONDecodeError)
     with pytest.raises(requests.JSONDecodeError):
         response.json()
 
@@ -190,10 +190,10 @@ def test_exception_hierarchy() -> None:
     assert issubclass(exc.FileModeWarning, DeprecationWarning)
     assert issubclass(exc.RequestsWarning, Warning)
     for name in (
-        "HTTPError", "ConnectionError", "ProxyError", "SSLError", "Timeout", "ConnectTimeout", "ReadTimeout",
-        "URLRequired", "TooManyRedirects", "MissingSchema", "InvalidSchema", "InvalidURL", "InvalidHeader",
-        "InvalidProxyURL", "ChunkedEncodingError", "ContentDecodingError", "StreamConsumedError", "RetryError",
-        "UnrewindableBodyError", "InvalidJSONError", "JSONDecodeError",
+        "HTTPError", "ConnectionError", "ProxyError", "SSLError", "Timeout", "ConnectTimeout",
+        "ReadTimeout", "URLRequired", "TooManyRedirects", "MissingSchema", "InvalidSchema", "InvalidURL",
+        "InvalidHeader", "InvalidProxyURL", "ChunkedEncodingError", "ContentDecodingError",
+        "StreamConsumedError", "RetryError", "UnrewindableBodyError", "InvalidJSONError", "JSONDecodeError",
     ):  # fmt: skip
         assert issubclass(getattr(exc, name), exc.RequestException), name
     # brisk's finer classes sit below requests' names
@@ -344,10 +344,8 @@ def test_timeout_as_exception_base() -> None:
     for name in ("ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout"):
         cls = getattr(requests.exceptions, name)
         assert issubclass(cls, requests.Timeout)
-        try:
+        with pytest.raises(requests.Timeout, match=r"^timed out$"):
             raise cls("timed out")
-        except requests.Timeout as caught:
-            assert str(caught) == "timed out"
     error = requests.Timeout("plain message")
     assert str(error) == "plain message"
     assert isinstance(error, requests.RequestException)
@@ -377,17 +375,18 @@ def test_timeout_as_setting(app_server: ServerThread) -> None:
 EXPECTED_ALL = {
     "AsyncSession", "AuthBase", "ConnectTimeout", "ConnectionError", "FileModeWarning", "HTTPBasicAuth",
     "HTTPBearerAuth", "HTTPDigestAuth", "HTTPError", "HTTPProxyAuth", "JSONDecodeError", "Limits",
-    "PoolTimeout", "PreparedRequest", "ReadTimeout", "Request", "RequestException", "Response", "Retry",
-    "Session", "Timeout", "TooManyRedirects", "URLRequired", "WriteTimeout", "__version__", "codes", "delete",
-    "exceptions", "get", "head", "options", "patch", "post", "put", "request", "session", "status_codes",
+    "PoolTimeout", "PreparedRequest", "RateLimit", "ReadTimeout", "Request", "RequestException", "Response",
+    "Retry", "Session", "Timeout", "TooManyRedirects", "URLRequired", "WriteTimeout", "__version__", "codes",
+    "delete", "exceptions", "get", "head", "options", "patch", "post", "put", "request", "session",
+    "status_codes",
 }  # fmt: skip
 
 #: What ``import requests`` offers at top level that code written for requests uses.
 REQUESTS_TOP_LEVEL = {
     "ConnectionError", "ConnectTimeout", "FileModeWarning", "HTTPError", "JSONDecodeError", "ReadTimeout",
-    "RequestException", "Timeout", "TooManyRedirects", "URLRequired", "PreparedRequest", "Request", "Response",
-    "Session", "session", "codes", "delete", "get", "head", "options", "patch", "post", "put", "request",
-    "exceptions", "status_codes", "__version__",
+    "RequestException", "Timeout", "TooManyRedirects", "URLRequired", "PreparedRequest", "Request",
+    "Response", "Session", "session", "codes", "delete", "get", "head", "options", "patch", "post", "put",
+    "request", "exceptions", "status_codes", "__version__",
 }  # fmt: skip
 
 

@@ -265,7 +265,7 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
             response: Response = yield Send(request, s.options)
         except StaleConnection as stale:
             # A kept-alive connection died under us before any response byte: send again on a new one.
-            if not stale_retried and method in IDEMPOTENT and _replayable(request):
+            if not stale_retried and (method in IDEMPOTENT or stale.unprocessed) and _replayable(request):
                 stale_retried = True
                 continue
             raise stale.error from None

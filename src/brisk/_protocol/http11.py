@@ -48,6 +48,9 @@ from ..exceptions import (
 
 __all__ = [
     "LAST_CHUNK",
+    "check_header",
+    "check_method",
+    "check_target",
     "ResponseHead",
     "ResponseParser",
     "chunk_header",
@@ -107,6 +110,28 @@ def _header_line(name: str, value: str) -> str:
     return line
 
 
+def check_method(method: str) -> None:
+    """Raise InvalidMethod unless ``method`` is a token (shared with HTTP/2)."""
+    if method not in _method_cache:
+        if not _TOKEN.fullmatch(method):
+            raise InvalidMethod(
+                f"invalid HTTP method {method!r}: a method is a token without spaces or control characters"
+            )
+        if len(_method_cache) < 64:
+            _method_cache.add(method)
+
+
+def check_target(target: str) -> None:
+    bad = _BAD_TARGET_CHAR.search(target)
+    if bad is not None:
+        raise InvalidURL(f"invalid character {bad.group()!r} in request target {target!r}")
+
+
+def check_header(name: str, value: str) -> str:
+    """Validate one header field (shared with HTTP/2); returns the value without surrounding whitespace."""
+    return _header_line(name, value)[len(name) + 2 : -2]
+
+
 def encode_request_head(method: str, target: str, headers: Iterable[tuple[str, str | bytes]]) -> bytes:
     """Serialise the request line and headers, validating every part first.
 
@@ -115,16 +140,8 @@ def encode_request_head(method: str, target: str, headers: Iterable[tuple[str, s
     the same validation). Raises InvalidMethod, InvalidURL or InvalidHeader; nothing is returned (and so
     nothing can be written) for an invalid request.
     """
-    if method not in _method_cache:
-        if not _TOKEN.fullmatch(method):
-            raise InvalidMethod(
-                f"invalid HTTP method {method!r}: a method is a token without spaces or control characters"
-            )
-        if len(_method_cache) < 64:
-            _method_cache.add(method)
-    bad = _BAD_TARGET_CHAR.search(target)
-    if bad is not None:
-        raise InvalidURL(f"invalid character {bad.group()!r} in request target {target!r}")
+    check_method(method)
+    check_target(target)
     parts = [f"{method} {target} HTTP/1.1\r\n"]
     for name, value in headers:
         parts.append(_header_line(name, value.decode("latin-1") if isinstance(value, bytes) else value))

@@ -14,6 +14,7 @@ from ._proxy import ProxyInfo, connect_request, parse_proxy, proxy_failure, read
 if TYPE_CHECKING:
     from .._url import URL
     from .aio import Connection
+    from .aio_h2 import H2Conn
     from .base import SendOptions, Timings
 
 __all__ = ["open_through_proxy"]
@@ -21,9 +22,9 @@ __all__ = ["open_through_proxy"]
 
 async def open_through_proxy(
     url: URL, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
-) -> Connection:
+) -> Connection | H2Conn:
     from .._tls import ssl_context
-    from .aio import connect_tcp, start_connection
+    from .aio import connect_tcp, start_connection, upgrade_if_h2
 
     config = options.config
     assert config.proxy is not None
@@ -52,7 +53,7 @@ async def open_through_proxy(
     except BaseException:
         conn.close()
         raise
-    return conn
+    return upgrade_if_h2(conn, options, loop) if secure else conn
 
 
 async def _tunnel(conn: Connection, info: ProxyInfo, url: URL, options: SendOptions) -> None:

@@ -48,6 +48,7 @@ from .pool import PoolState
 
 if TYPE_CHECKING:
     from .._body import RequestBody
+    from .aio_h2 import H2Conn
     from .._url import URL
     from ..models import PreparedRequest, Response
 
@@ -186,11 +187,14 @@ def _expire(waiter: asyncio.Future[None]) -> None:
         waiter.set_exception(_TimedOut())
 
 
+AnyConnection = "Connection | H2Conn"
+
+
 class AsyncioTransport:
     """A pool of HTTP/1.1 connections for one event loop."""
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
-        self._state: PoolState[Connection] = PoolState(limits)
+        self._state: PoolState[Connection | H2Conn] = PoolState(limits)
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._closed = False
 
@@ -204,16 +208,21 @@ class AsyncioTransport:
             add_url_context(exc, url, request)
             raise
         try:
-            return await self._exchange(key, conn, request, options, timings)
+            if isinstance(conn, Connection):
+                return await self._exchange(key, conn, request, options, timings)
+            from . import aio_h2
+
+            body = request_body(request)
+            return await aio_h2.exchange(self, key, conn, request, body, url, options, timings)
         except StaleConnection:
-            self._finish(key, conn, False)
+            self._finish(key, conn, conn.multiplexed and conn.looks_alive())
             raise
         except RequestException as exc:
-            self._finish(key, conn, False)
+            self._finish(key, conn, conn.multiplexed and conn.looks_alive())
             add_url_context(exc, url, request)
             raise
         except BaseException:
-            self._finish(key, conn, False)
+            self._finish(key, conn, conn.multiplexed and conn.looks_alive())
             raise
 
     async def aclose(self) -> None:
@@ -230,14 +239,17 @@ class AsyncioTransport:
 
     # -- pool ---------------------------------------------------------------------------------------------
 
-    async def _acquire(self, key: Hashable, url: URL, options: SendOptions, timings: Timings) -> Connection:
+    async def _acquire(
+        self, key: Hashable, url: URL, options: SendOptions, timings: Timings
+    ) -> Connection | H2Conn:
         give_up: float | None = None
+        multiplex = options.config.http2 and url.scheme == "https"
         loop = asyncio.get_running_loop()
         while True:
             if self._closed:
                 raise RuntimeError("this session is closed; create a new one to send requests")
             now = time.monotonic()
-            conn, may_open, to_close = self._state.acquire(key, now)
+            conn, may_open, to_close = self._state.acquire(key, now, multiplex)
             for old in to_close:
                 old.close()
             if conn is not None:
@@ -249,10 +261,14 @@ class AsyncioTransport:
                 continue
             if may_open:
                 try:
-                    return await self._open(url, options, timings, loop)
+                    opened = await self._open(url, options, timings, loop)
                 except BaseException:
                     self._give_back(key, None)
                     raise
+                self._state.opened(key, opened)
+                if opened.multiplexed:
+                    self._wake_waiters()  # everyone waiting for this origin can share it
+                return opened
             if give_up is None:
                 wait = budget(
                     options.timeout.pool,
@@ -302,13 +318,14 @@ class AsyncioTransport:
             if not waiter.done():
                 waiter.set_result(None)
 
-    def _give_back(self, key: Hashable, conn: Connection | None) -> None:
+    def _give_back(self, key: Hashable, conn: Connection | H2Conn | None) -> None:
         if not self._closed:
             self._state.discard(key, conn)
         self._wake_one()
 
-    def _finish(self, key: Hashable, conn: Connection, reusable: bool) -> None:
-        conn.parser = None
+    def _finish(self, key: Hashable, conn: Connection | H2Conn, reusable: bool) -> None:
+        if not conn.multiplexed:
+            conn.parser = None  # type: ignore[union-attr]
         if conn.closed or not conn.looks_alive():
             reusable = False
         must_close = True if self._closed else self._state.release(key, conn, reusable, time.monotonic())
@@ -323,7 +340,7 @@ class AsyncioTransport:
 
     async def _open(
         self, url: URL, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
-    ) -> Connection:
+    ) -> Connection | H2Conn:
         config = options.config
         if config.proxy is not None:
             from . import _proxy_async
@@ -335,7 +352,9 @@ class AsyncioTransport:
             from .._tls import ssl_context as make_context
 
             ssl_context = make_context(config)
-        conn = await start_connection(sock, ssl_context, url.host, options, timings, loop)
+        conn = upgrade_if_h2(
+            await start_connection(sock, ssl_context, url.host, options, timings, loop), options, loop
+        )
         log = debug_logger()
         if log is not None:
             log.debug(
@@ -525,7 +544,8 @@ async def start_connection(
     timings: Timings,
     loop: asyncio.AbstractEventLoop,
 ) -> Connection:
-    """Wrap a connected socket in a Connection protocol, running the TLS handshake when asked."""
+    """Wrap a connected socket in a Connection protocol, running the TLS handshake when asked (see
+    ``upgrade_if_h2`` for what follows when the server chose HTTP/2)."""
     start = time.monotonic()
     try:
         if ssl_context is None:
@@ -559,6 +579,22 @@ async def start_connection(
         sock.close()
         raise
     return conn
+
+
+def upgrade_if_h2(
+    conn: Connection, options: SendOptions, loop: asyncio.AbstractEventLoop
+) -> Connection | H2Conn:
+    """Swap the protocol of a fresh TLS connection for HTTP/2 when ALPN chose h2."""
+    transport = conn.transport
+    assert transport is not None
+    ssl_object = transport.get_extra_info("ssl_object")
+    if ssl_object is None or ssl_object.selected_alpn_protocol() != "h2":
+        return conn
+    from .aio_h2 import H2Conn
+
+    h2conn = H2Conn(loop, transport, options.limits)
+    transport.set_protocol(h2conn)
+    return h2conn
 
 
 def _literal_address(host: str, port: int) -> list[tuple[Any, ...]] | None:

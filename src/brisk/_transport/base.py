@@ -104,9 +104,11 @@ class StaleConnection(Exception):
     ``error``. Never reaches users.
     """
 
-    def __init__(self, error: BaseException) -> None:
+    def __init__(self, error: BaseException, unprocessed: bool = False) -> None:
         super().__init__(str(error))
         self.error = error
+        # The server said it never processed the request (HTTP/2 GOAWAY): safe to resend for any method.
+        self.unprocessed = unprocessed
 
 
 @runtime_checkable

@@ -12,6 +12,10 @@ Rules:
 - At most ``max_connections_per_host`` connections per key and ``max_connections`` in all, counting
   connections being opened. At the total limit an idle connection of another key is closed to make room.
 - Multiplexed (HTTP/2) connections stay available to other requests while they have free streams.
+- While the first connection to an origin that may speak HTTP/2 is being opened, other requests to it wait
+  for that connection instead of opening their own (a burst of 100 requests must not mean 100 TLS
+  handshakes). What ALPN chose is remembered per origin: once an origin is known to speak HTTP/1.1,
+  requests open connections in parallel as usual.
 - Every slot taken with ``acquire`` is given back exactly once: ``release`` (the connection may be kept)
   or ``discard`` (it is closed or never opened).
 """
@@ -39,13 +43,15 @@ C = TypeVar("C", bound=PoolConnection)
 
 
 class PoolState(Generic[C]):
-    __slots__ = ("_count", "_idle", "_limits", "_shared", "_total")
+    __slots__ = ("_count", "_idle", "_limits", "_multiplexed", "_opening", "_shared", "_total")
 
     def __init__(self, limits: Limits) -> None:
         self._limits = limits
         self._idle: dict[Hashable, list[C]] = {}  # HTTP/1.1 connections waiting for a request
         self._shared: dict[Hashable, list[C]] = {}  # multiplexed connections (busy or not)
         self._count: dict[Hashable, int] = {}  # open or opening connections per key
+        self._opening: dict[Hashable, int] = {}  # connections being opened per key
+        self._multiplexed: dict[Hashable, bool] = {}  # did the last connection to the key speak HTTP/2?
         self._total = 0
 
     @property
@@ -61,7 +67,9 @@ class PoolState(Generic[C]):
             return len(self._idle.get(key, ()))
         return sum(len(conns) for conns in self._idle.values())
 
-    def acquire(self, key: Hashable, now: float) -> tuple[C | None, bool, list[C]]:
+    def acquire(
+        self, key: Hashable, now: float, may_multiplex: bool = False
+    ) -> tuple[C | None, bool, list[C]]:
         """Find a connection for a request to ``key``.
 
         Returns ``(connection, may_open, to_close)``: a connection to use (its slot now belongs to the
@@ -84,6 +92,8 @@ class PoolState(Generic[C]):
             for conn in shared:
                 if conn.has_capacity():
                     return conn, False, to_close
+        if may_multiplex and self._opening.get(key) and self._multiplexed.get(key, True):
+            return None, False, to_close  # wait: the connection being opened may be shared
         limits = self._limits
         if self._count.get(key, 0) >= limits.max_connections_per_host:
             return None, False, to_close
@@ -93,12 +103,23 @@ class PoolState(Generic[C]):
                 return None, False, to_close
             to_close.append(victim)
         self._count[key] = self._count.get(key, 0) + 1
+        self._opening[key] = self._opening.get(key, 0) + 1
         self._total += 1
         return None, True, to_close
 
-    def add_shared(self, key: Hashable, conn: C) -> None:
-        """A newly opened connection turned out to be multiplexed: let other requests use it too."""
-        self._shared.setdefault(key, []).append(conn)
+    def opened(self, key: Hashable, conn: C) -> None:
+        """The connection reserved by ``acquire`` is open; a multiplexed one is shared from now on."""
+        self._done_opening(key)
+        self._multiplexed[key] = conn.multiplexed
+        if conn.multiplexed:
+            self._shared.setdefault(key, []).append(conn)
+
+    def _done_opening(self, key: Hashable) -> None:
+        opening = self._opening.get(key, 0) - 1
+        if opening > 0:
+            self._opening[key] = opening
+        else:
+            self._opening.pop(key, None)
 
     def release(self, key: Hashable, conn: C, reusable: bool, now: float) -> bool:
         """A request finished with ``conn``. Returns True if the caller must close the connection."""
@@ -116,8 +137,10 @@ class PoolState(Generic[C]):
         return False
 
     def discard(self, key: Hashable, conn: C | None = None) -> None:
-        """Give back a slot whose connection is closed, broken, or was never opened."""
-        if conn is not None and conn.multiplexed:
+        """Give back a slot whose connection is closed, broken, or (``conn`` None) failed to open."""
+        if conn is None:
+            self._done_opening(key)
+        elif conn.multiplexed:
             self._remove_shared(key, conn)
         self._forget(key)
 
@@ -137,6 +160,7 @@ class PoolState(Generic[C]):
         self._idle.clear()
         self._shared.clear()
         self._count.clear()
+        self._opening.clear()
         self._total = 0
         return conns
 

@@ -39,6 +39,7 @@ from .pool import PoolState
 
 if TYPE_CHECKING:
     from .._body import RequestBody
+    from .sync_h2 import SyncH2Connection
     from .._url import URL
     from ..models import PreparedRequest, Response
 
@@ -48,6 +49,11 @@ _RECV_HEAD = 65536
 _RECV_BODY = 262144
 _SMALL_BODY = 65536
 _CONTINUE_WAIT = 1.0  # longest wait for "100 Continue" before sending the body anyway
+
+
+def _still_usable(conn: SyncConnection | SyncH2Connection) -> bool:
+    """After a failed exchange: an HTTP/2 connection outlives one failed stream; HTTP/1.1 never does."""
+    return conn.multiplexed and conn.looks_alive()
 
 
 class _SendError(Exception):
@@ -103,7 +109,7 @@ class SyncTransport:
     """A pool of HTTP/1.1 connections shared by threads."""
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
-        self._state: PoolState[SyncConnection] = PoolState(limits)
+        self._state: PoolState[SyncConnection | SyncH2Connection] = PoolState(limits)
         self._lock = threading.Lock()
         self._freed = threading.Condition(self._lock)
         self._orphans: deque[tuple[Hashable, SyncConnection]] = deque()  # from abandoned responses (GC)
@@ -122,16 +128,20 @@ class SyncTransport:
             add_url_context(exc, url, request)
             raise
         try:
-            return self._exchange(key, conn, request, options, timings)
+            if isinstance(conn, SyncConnection):
+                return self._exchange(key, conn, request, options, timings)
+            from . import sync_h2
+
+            return sync_h2.exchange(self, key, conn, request, request_body(request), url, options, timings)
         except StaleConnection:
-            self._finish(key, conn, False)
+            self._finish(key, conn, _still_usable(conn))
             raise
         except RequestException as exc:
-            self._finish(key, conn, False)
+            self._finish(key, conn, _still_usable(conn))
             add_url_context(exc, url, request)
             raise
         except BaseException:
-            self._finish(key, conn, False)
+            self._finish(key, conn, _still_usable(conn))
             raise
 
     def close(self) -> None:
@@ -144,15 +154,18 @@ class SyncTransport:
 
     # -- pool ---------------------------------------------------------------------------------------
 
-    def _acquire(self, key: Hashable, url: URL, options: SendOptions, timings: Timings) -> SyncConnection:
+    def _acquire(
+        self, key: Hashable, url: URL, options: SendOptions, timings: Timings
+    ) -> SyncConnection | SyncH2Connection:
         give_up: float | None = None
+        multiplex = options.config.http2 and url.scheme == "https"
         while True:
             now = time.monotonic()
             with self._lock:
                 if self._closed:
                     raise RuntimeError("this session is closed; create a new one to send requests")
                 self._collect_orphans()
-                conn, may_open, to_close = self._state.acquire(key, now)
+                conn, may_open, to_close = self._state.acquire(key, now, multiplex)
                 if conn is None and not may_open:
                     if give_up is None:
                         wait = budget(
@@ -180,13 +193,22 @@ class SyncTransport:
                 self._give_back(key, conn)
                 continue
             try:
-                return self._open(url, options, timings)
+                conn = self._open(url, options, timings)
             except BaseException:
                 self._give_back(key, None)
                 raise
+            with self._lock:
+                self._state.opened(key, conn)
+                self._freed.notify_all()
+            return conn
 
-    def _open(self, url: URL, options: SendOptions, timings: Timings) -> SyncConnection:
+    def _open(self, url: URL, options: SendOptions, timings: Timings) -> SyncConnection | SyncH2Connection:
         sock = _connect.open_socket(url, options, timings)
+        alpn = getattr(sock, "selected_alpn_protocol", None)
+        if alpn is not None and alpn() == "h2":
+            from .sync_h2 import SyncH2Connection
+
+            return SyncH2Connection(sock, options.limits)
         log = debug_logger()
         if log is not None:
             log.debug(
@@ -199,13 +221,13 @@ class SyncTransport:
             )
         return SyncConnection(sock)
 
-    def _give_back(self, key: Hashable, conn: SyncConnection | None) -> None:
+    def _give_back(self, key: Hashable, conn: SyncConnection | SyncH2Connection | None) -> None:
         with self._lock:
             if not self._closed:
                 self._state.discard(key, conn)
             self._freed.notify_all()
 
-    def _finish(self, key: Hashable, conn: SyncConnection, reusable: bool) -> None:
+    def _finish(self, key: Hashable, conn: SyncConnection | SyncH2Connection, reusable: bool) -> None:
         """A response is done with ``conn``: keep it for the next request or close it."""
         if conn.closed:
             reusable = False

@@ -1,0 +1,251 @@
+"""HTTP/2 for a client, sans-IO, on ``h2`` (imported only when a server picks h2 in ALPN).
+
+``H2Connection`` keeps the state of one connection: requests become streams, bytes in become per-stream
+state (head, body pieces, end, error), and ``data_to_send()`` says what to write. The transports do the
+I/O and the waiting.
+
+Rules:
+- Flow control follows the reader: received DATA is acknowledged (opening the window again) only when the
+  application takes it, so a slow reader holds at most one stream window (``STREAM_WINDOW``) in memory.
+- GOAWAY: streams above the server's last processed id never reached the application there, so they fail
+  with ``unprocessed`` set and the request flow may send them again on a new connection; streams at or
+  below it finish normally; no new stream starts on the connection.
+- RST_STREAM fails its own stream only (``StreamReset``).
+- A connection error (bad frames, HPACK failure, a header list over ``Limits.max_head_size``, a CONTINUATION
+  flood — h2 stops at 64 frames) fails every open stream and ends the connection.
+- Requests carry the same validation as HTTP/1.1 (no CR/LF/NUL anywhere); connection-specific headers
+  (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade, Host) are not sent: Host becomes
+  ``:authority``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import RemoteProtocolError
+from .http11 import check_header, check_method, check_target
+
+if TYPE_CHECKING:
+    from .._config import Limits
+
+__all__ = ["H2Connection", "H2Stream", "StreamReset"]
+
+STREAM_WINDOW = 16 * 1024 * 1024      # per-stream receive window we advertise
+CONNECTION_WINDOW = 64 * 1024 * 1024  # connection-level receive window
+_SKIP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"})
+
+
+class StreamReset(RemoteProtocolError):
+    """The server reset this stream (RST_STREAM); other streams of the connection are unaffected."""
+
+
+class H2Stream:
+    """One request/response exchange on an HTTP/2 connection."""
+
+    __slots__ = ("body", "complete", "error", "headers", "id", "informational", "status", "unacked",
+                 "unprocessed")
+
+    def __init__(self, stream_id: int) -> None:
+        self.id = stream_id
+        self.status: int | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.informational: list[int] = []
+        self.body: list[bytes] = []
+        self.unacked = 0                  # flow-controlled bytes received, not yet handed to the reader
+        self.complete = False
+        self.error: Exception | None = None
+        self.unprocessed = False          # GOAWAY said the server never processed this stream
+
+    def has_body_data(self) -> bool:
+        return bool(self.body)
+
+
+class H2Connection:
+    """Client state of one HTTP/2 connection."""
+
+    def __init__(self, limits: Limits) -> None:
+        import h2.config
+        import h2.connection
+        import h2.settings
+
+        config = h2.config.H2Configuration(client_side=True, header_encoding=None,
+                                           validate_inbound_headers=True, normalize_inbound_headers=True)
+        self._h2 = h2.connection.H2Connection(config)
+        self._h2.local_settings = h2.settings.Settings(client=True, initial_values={
+            h2.settings.SettingCodes.ENABLE_PUSH: 0,
+            h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1000,
+            h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
+            h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: limits.max_head_size,
+        })
+        self._h2.decoder.max_header_list_size = limits.max_head_size
+        self._h2.initiate_connection()
+        self._h2.increment_flow_control_window(CONNECTION_WINDOW - 65535)
+        self.streams: dict[int, H2Stream] = {}
+        self.goaway = False
+        self.error: Exception | None = None   # the connection is dead: why
+
+    # -- sending ----------------------------------------------------------------------------------------
+
+    def data_to_send(self) -> bytes:
+        return self._h2.data_to_send()
+
+    def can_open_stream(self) -> bool:
+        if self.goaway or self.error is not None:
+            return False
+        return len(self.streams) < self._h2.remote_settings.max_concurrent_streams
+
+    @property
+    def open_streams(self) -> int:
+        return len(self.streams)
+
+    def send_request(self, method: str, scheme: str, authority: str, target: str,
+                     headers: list[tuple[str, str]], end_stream: bool) -> H2Stream:
+        """Start a stream for a request (validated like HTTP/1.1) and return it."""
+        check_method(method)
+        check_target(target)
+        block = [(b":method", method.encode()), (b":scheme", scheme.encode()),
+                 (b":authority", authority.encode("latin-1")), (b":path", target.encode("latin-1"))]
+        for name, value in headers:
+            lower = name.lower()
+            if lower in _SKIP:
+                continue
+            if lower == "te" and value.strip().lower() != "trailers":
+                continue
+            value = check_header(name, value)
+            block.append((lower.encode("latin-1"), value.encode("latin-1")))
+        stream_id = self._h2.get_next_available_stream_id()
+        self._h2.send_headers(stream_id, block, end_stream=end_stream)
+        stream = self.streams[stream_id] = H2Stream(stream_id)
+        return stream
+
+    def send_window(self, stream: H2Stream) -> int:
+        """How many body bytes may be sent on ``stream`` now (0: wait for a WINDOW_UPDATE)."""
+        try:
+            return min(self._h2.local_flow_control_window(stream.id), self._h2.max_outbound_frame_size)
+        except Exception:  # the stream is closed (reset): nothing more may be sent
+            return 0
+
+    def send_data(self, stream: H2Stream, data: bytes, end_stream: bool = False) -> None:
+        """Queue ``data`` (no longer than ``send_window``) on ``stream``."""
+        self._h2.send_data(stream.id, data, end_stream=end_stream)
+
+    def end_stream(self, stream: H2Stream) -> None:
+        self._h2.end_stream(stream.id)
+
+    # -- receiving --------------------------------------------------------------------------------------
+
+    def receive(self, data: bytes) -> None:
+        """Feed bytes from the socket; stream states change; ``data_to_send()`` may have new bytes."""
+        import h2.events
+        import h2.exceptions
+
+        try:
+            events = self._h2.receive_data(data)
+        except h2.exceptions.ProtocolError as exc:
+            self.fail(RemoteProtocolError(f"HTTP/2 protocol error from the server: {exc}"))
+            return
+        for event in events:
+            stream_id = getattr(event, "stream_id", 0)
+            stream = self.streams.get(stream_id) if stream_id else None
+            if isinstance(event, h2.events.DataReceived):
+                if stream is not None:
+                    stream.body.append(event.data)
+                    stream.unacked += event.flow_controlled_length
+                else:  # data for a stream we gave up on: give the window back at once
+                    self._h2.acknowledge_received_data(event.flow_controlled_length, stream_id)
+            elif isinstance(event, h2.events.ResponseReceived):
+                if stream is not None:
+                    self._set_head(stream, event.headers)
+            elif isinstance(event, h2.events.InformationalResponseReceived):
+                if stream is not None:
+                    stream.informational.append(_status(event.headers))
+            elif isinstance(event, h2.events.StreamEnded):
+                if stream is not None:
+                    stream.complete = True
+            elif isinstance(event, h2.events.StreamReset):
+                if stream is not None and not stream.complete:
+                    stream.error = StreamReset(f"the server reset the HTTP/2 stream (error code "
+                                               f"{event.error_code!s})")
+            elif isinstance(event, h2.events.ConnectionTerminated):
+                self._goaway(event.last_stream_id or 0, event.error_code)
+
+    def _set_head(self, stream: H2Stream, raw: Any) -> None:
+        headers = []
+        status = None
+        for name, value in raw:
+            if name == b":status":
+                status = int(value)
+            elif not name.startswith(b":"):
+                headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        if status is None or not 100 <= status <= 999:
+            stream.error = RemoteProtocolError(f"invalid HTTP/2 response: status {status!r}")
+            return
+        stream.status = status
+        stream.headers = headers
+
+    def _goaway(self, last_stream_id: int, error_code: object) -> None:
+        self.goaway = True
+        for stream in self.streams.values():
+            if stream.id > last_stream_id and not stream.complete and stream.error is None:
+                stream.unprocessed = True
+                stream.error = RemoteProtocolError(
+                    f"the server closed the HTTP/2 connection (GOAWAY, {error_code!s}) before processing "
+                    "this request")
+
+    def fail(self, error: Exception) -> None:
+        """The connection is broken: every open stream fails with ``error``."""
+        if self.error is None:
+            self.error = error
+        for stream in self.streams.values():
+            if not stream.complete and stream.error is None:
+                stream.error = error
+
+    def connection_lost(self) -> None:
+        self.fail(RemoteProtocolError("the server closed the HTTP/2 connection"))
+
+    # -- the reader's side ------------------------------------------------------------------------------
+
+    def take_body(self, stream: H2Stream) -> bytes:
+        """Body bytes received on ``stream`` and not yet taken; opens the flow-control window for them."""
+        body = stream.body
+        if not body:
+            return b""
+        data = body[0] if len(body) == 1 else b"".join(body)
+        body.clear()
+        if stream.unacked and self.error is None:
+            self._h2.acknowledge_received_data(stream.unacked, stream.id)
+            stream.unacked = 0
+        return data
+
+    def release(self, stream: H2Stream) -> None:
+        """The application is done with ``stream``: reset it if it is still open, forget it."""
+        self.streams.pop(stream.id, None)
+        if not stream.complete and stream.error is None and self.error is None:
+            import h2.errors
+
+            try:
+                self._h2.reset_stream(stream.id, h2.errors.ErrorCodes.CANCEL)
+            except Exception:  # already closed on the h2 side
+                pass
+        if stream.unacked and self.error is None:
+            try:
+                self._h2.acknowledge_received_data(stream.unacked, stream.id)
+            except Exception:
+                pass
+            stream.unacked = 0
+
+    def close(self) -> bytes:
+        """A GOAWAY to send before closing the socket."""
+        if self.error is None:
+            try:
+                self._h2.close_connection()
+            except Exception:
+                return b""
+        return self._h2.data_to_send()
+
+
+def _status(headers: Any) -> int:
+    for name, value in headers:
+        if name == b":status":
+            return int(value)
+    return 0

@@ -1,0 +1,316 @@
+"""HTTP/2 with blocking sockets: one connection shared by threads, each thread running its own stream.
+
+Socket I/O and the h2 state are guarded by one lock (an SSL object must not be read and written from two
+threads at once). Waiting for the socket happens outside the lock and by one thread at a time (the
+"reader"); the others wait on a condition. When data arrives the reader feeds it to the sans-IO state under
+the lock and wakes everyone, so each thread finds its own stream's news.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Iterator
+from typing import TYPE_CHECKING
+
+from .._protocol.http2 import H2Connection, H2Stream
+from ..exceptions import ConnectionError, ReadTimeout, WriteTimeout
+from ._common import budget, timeout_message
+from .base import StaleConnection
+
+if TYPE_CHECKING:
+    from .._body import RequestBody
+    from .._config import Limits
+    from .._url import URL
+    from ..models import PreparedRequest, Response
+    from .base import SendOptions, Timings
+    from .sync import SyncTransport
+
+__all__ = ["SyncH2Connection", "exchange"]
+
+
+class SyncH2Connection:
+    """An HTTP/2 connection shared by threads."""
+
+    multiplexed = True
+    http_version = "HTTP/2"
+
+    def __init__(self, sock: socket.socket, limits: Limits) -> None:
+        self.sock = sock
+        self.h2 = H2Connection(limits)
+        self.idle_since = 0.0
+        self.served = 0
+        self.closed = False
+        self._lock = threading.Lock()
+        self._news = threading.Condition(self._lock)
+        self._reading = False
+        self._abandoned: deque[H2Stream] = deque()  # streams of responses dropped unread (garbage collected)
+        self._poll = select.poll()
+        self._poll.register(sock.fileno(), select.POLLIN)
+        sock.settimeout(None)
+        with self._lock:
+            self._flush()
+
+    # -- pool protocol -------------------------------------------------------------------------------------
+
+    def has_capacity(self) -> bool:
+        return not self.closed and self.h2.can_open_stream()
+
+    def looks_alive(self) -> bool:
+        return not self.closed and self.h2.error is None and not self.h2.goaway
+
+    def close(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            try:
+                goodbye = self.h2.close()
+                if goodbye:
+                    self.sock.settimeout(1.0)
+                    self.sock.sendall(goodbye)
+            except OSError:
+                pass
+            finally:
+                self.sock.close()
+                self._news.notify_all()
+
+    # -- used by exchange and the body (all under the lock) -------------------------------------------------
+
+    def _flush(self) -> None:
+        while self._abandoned:
+            self.h2.release(self._abandoned.popleft())
+        data = self.h2.data_to_send()
+        if data and not self.closed:
+            self.sock.sendall(data)
+
+    def start(
+        self,
+        method: str,
+        url: URL,
+        authority: str,
+        headers: list[tuple[str, str]],
+        end: bool,
+        options: SendOptions,
+    ) -> H2Stream:
+        with self._lock:
+            if self.closed or self.h2.error is not None:
+                raise StaleConnection(ConnectionError("the HTTP/2 connection was closed"), unprocessed=True)
+            stream = self.h2.send_request(method, url.scheme, authority, url.target, headers, end_stream=end)
+            self._send_pending(options)
+            return stream
+
+    def send_body(self, stream: H2Stream, body: bytes | RequestBody, options: SendOptions) -> None:
+        chunks: Iterator[bytes] = iter((body,)) if isinstance(body, bytes) else iter(body)
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                with self._lock:
+                    if stream.error is not None or stream.status is not None:
+                        return  # reset, or answered early: stop sending
+                    window = self.h2.send_window(stream)
+                    if window > 0:
+                        self.h2.send_data(stream, bytes(view[:window]))
+                        self._send_pending(options)
+                        view = view[window:]
+                        continue
+                self.wait(
+                    lambda: self.h2.send_window(stream) > 0 or stream.error is not None, options, writing=True
+                )
+        with self._lock:
+            if stream.error is None and not self.closed:
+                self.h2.end_stream(stream)
+                self._send_pending(options)
+
+    def _send_pending(self, options: SendOptions) -> None:
+        self.sock.settimeout(
+            budget(options.timeout.write, options.deadline, WriteTimeout, "sending the request")
+        )
+        try:
+            self._flush()
+        except TimeoutError:
+            raise WriteTimeout(
+                timeout_message("sending the request", options.timeout.write, options)
+            ) from None
+        except OSError as exc:
+            self.h2.fail(ConnectionError(f"the HTTP/2 connection broke while sending: {exc}"))
+            raise ConnectionError(f"the HTTP/2 connection broke while sending: {exc}") from exc
+
+    def take(self, stream: H2Stream) -> bytes:
+        with self._lock:
+            data = self.h2.take_body(stream)
+            if data:
+                self._flush()  # window updates
+            return data
+
+    def release(self, stream: H2Stream) -> None:
+        with self._lock:
+            self.h2.release(stream)
+            try:
+                self._flush()
+            except OSError:
+                pass
+
+    def abandon(self, stream: H2Stream) -> None:
+        self._abandoned.append(stream)  # from __del__: no locking here; released by the next flush
+
+    def wait(self, ready: Callable[[], bool], options: SendOptions, writing: bool = False) -> None:
+        """Block until ``ready()`` (checked under the lock), reading from the socket when it is our turn."""
+        phase = options.timeout.write if writing else options.timeout.read
+        error = WriteTimeout if writing else ReadTimeout
+        doing = (
+            "sending the request (HTTP/2 flow control)" if writing else "waiting for the server's response"
+        )
+        limit = budget(phase, options.deadline, error, doing)
+        give_up = None if limit is None else time.monotonic() + limit
+        with self._lock:
+            while not ready():
+                if self.h2.error is not None:
+                    return  # the caller finds the error on its stream
+                remaining = None if give_up is None else give_up - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise error(timeout_message(doing, phase, options))
+                if self._reading:
+                    self._news.wait(remaining)
+                    continue
+                self._read(remaining)
+
+    def _read(self, remaining: float | None) -> None:
+        """Wait (lock released) until the socket is readable, then read and feed it (lock held)."""
+        self._reading = True
+        try:
+            pending = getattr(self.sock, "pending", None)
+            if not (pending is not None and pending()):
+                self._lock.release()
+                try:
+                    ready = self._poll.poll(None if remaining is None else max(0, remaining) * 1000)
+                finally:
+                    self._lock.acquire()
+                if not ready:
+                    return
+            if self.closed:
+                return
+            try:
+                self.sock.settimeout(remaining)
+                data = self.sock.recv(262144)
+            except TimeoutError:
+                return
+            except OSError as exc:
+                self.h2.fail(ConnectionError(f"the HTTP/2 connection broke: {exc}"))
+                return
+            if data:
+                self.h2.receive(data)
+                try:
+                    self._flush()
+                except OSError:
+                    pass
+            else:
+                self.h2.connection_lost()
+        finally:
+            self._reading = False
+            self._news.notify_all()
+
+
+def exchange(
+    transport: SyncTransport,
+    key: Hashable,
+    conn: SyncH2Connection,
+    request: PreparedRequest,
+    body: bytes | RequestBody | None,
+    url: URL,
+    options: SendOptions,
+    timings: Timings,
+) -> Response:
+    """Run ``request`` as a stream on ``conn``; return the response once its head has arrived."""
+    from ..models import Response
+
+    headers = list(request.headers.multi_items())
+    authority = request.headers.get("host") or url.host_header
+    stream = conn.start(request.method or "GET", url, authority, headers, body is None, options)
+    try:
+        if body is not None:
+            conn.send_body(stream, body, options)
+        timings.request_sent = time.monotonic() - timings.start
+        conn.wait(lambda: stream.status is not None or stream.error is not None, options)
+        if stream.error is not None and stream.status is None:
+            if stream.unprocessed:
+                raise StaleConnection(stream.error, unprocessed=True)
+            raise stream.error
+    except BaseException:
+        conn.release(stream)
+        raise
+    assert stream.status is not None
+    timings.first_byte = time.monotonic() - timings.start
+    return Response._from_transport(
+        stream.status,
+        "",
+        "HTTP/2",
+        stream.headers,
+        _SyncH2Body(transport, key, conn, stream, options, timings),
+        request,
+        timings,
+    )
+
+
+class _SyncH2Body:
+    __slots__ = ("_conn", "_done", "_key", "_options", "_stream", "_timings", "_transport", "__weakref__")
+
+    def __init__(
+        self,
+        transport: SyncTransport,
+        key: Hashable,
+        conn: SyncH2Connection,
+        stream: H2Stream,
+        options: SendOptions,
+        timings: Timings,
+    ) -> None:
+        self._transport = transport
+        self._key = key
+        self._conn = conn
+        self._stream = stream
+        self._options = options
+        self._timings = timings
+        self._done = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        stream, conn = self._stream, self._conn
+        try:
+            while True:
+                data = conn.take(stream)
+                if data:
+                    yield data
+                    continue
+                if stream.complete:
+                    break
+                if stream.error is not None:
+                    raise stream.error
+                conn.wait(
+                    lambda: bool(stream.body) or stream.complete or stream.error is not None, self._options
+                )
+        except BaseException:
+            self.close()
+            raise
+        self._finish()
+
+    def read_all(self) -> bytes:
+        return b"".join(self)
+
+    def close(self) -> None:
+        if not self._done:
+            self._finish()
+
+    def _finish(self) -> None:
+        if not self._done:
+            self._done = True
+            self._conn.release(self._stream)
+            self._conn.served += 1
+            self._timings.total = time.monotonic() - self._timings.start
+            self._transport._finish(self._key, self._conn, self._conn.looks_alive())
+
+    def __del__(self) -> None:
+        if not self._done:
+            self._done = True
+            self._conn.abandon(self._stream)

@@ -1,0 +1,483 @@
+"""Response framing and mid-response faults through a scripted raw-socket server, sync and async.
+
+Each hostile response is sent verbatim on the first connection; later connections answer ``200 ok``. After
+every fault the test checks that the client closed the bad connection (the server sees it go), that no pool
+slot is held, and that the next request succeeds on a new connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import brisk
+from brisk.exceptions import ChunkedEncodingError, IncompleteBody, RemoteProtocolError, ResponseHeadersTooLarge
+from brisk.exceptions import ConnectionError as BriskConnectionError
+from servers.clients import AsyncClient, SyncClient
+from servers.raw import RawConnection, RawServer, RawServerFactory, http_response, respond_ok
+
+Client = SyncClient | AsyncClient
+Handler = Callable[[RawConnection], object]
+
+
+# -- helpers -----------------------------------------------------------------------------------------------------
+
+
+class Scripted:
+    """A raw server whose first connection runs ``first``; ``closed`` is set when the client closes it."""
+
+    def __init__(self, raw_server: RawServerFactory, first: Callable[[RawConnection, threading.Event], object]):
+        self.closed = threading.Event()
+
+        def handler(conn: RawConnection) -> None:
+            if conn.index == 0:
+                first(conn, self.closed)
+            else:
+                respond_ok(conn)
+
+        self.server: RawServer = raw_server(handler)
+
+    @property
+    def url(self) -> str:
+        return self.server.url + "/"
+
+
+def send_then_wait(*parts: bytes, pause: float = 0.0, then: str = "wait") -> Callable[[RawConnection, Any], None]:
+    """Read a request, send ``parts`` (``pause`` seconds apart), then wait for the client to close (or close,
+    or reset)."""
+
+    def first(conn: RawConnection, closed: threading.Event) -> None:
+        conn.recv_request()
+        for index, part in enumerate(parts):
+            if index and pause:
+                conn.sleep(pause)
+            conn.send(part)
+        if then == "close":
+            conn.close()
+        elif then == "reset":
+            conn.sleep(0.1)
+            conn.reset()
+        else:
+            with contextlib.suppress(TimeoutError):
+                conn.wait_closed(timeout=8)
+                closed.set()
+
+    return first
+
+
+def assert_pool_settled(client: Client, *, total: int | None = None) -> None:
+    state = client.pool()
+    assert state is not None
+    assert state.total == state.idle_count(), f"slots held: total={state.total}, idle={state.idle_count()}"
+    if total is not None:
+        assert state.total == total
+
+
+def assert_recovers(client: Client, scripted: Scripted, *, closed_by_client: bool = True) -> None:
+    """The bad connection is gone, no slot is held, and the next request works on a new connection."""
+    if closed_by_client:
+        assert scripted.closed.wait(5), "the client did not close the bad connection"
+    assert_pool_settled(client, total=0)
+    response = client.get(scripted.url)
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert scripted.server.connection_count == 2
+    assert_pool_settled(client, total=1)
+
+
+# -- status line and head ---------------------------------------------------------------------------------------
+
+TLS_SERVER_HELLO = (
+    b"\x16\x03\x03\x00\x31\x02\x00\x00\x2d\x03\x03" + bytes(range(32)) + b"\x00\xc0\x2f\x00\x00\x05\xff\x01\x00\x01\x00"
+)
+
+BAD_HEADS = {
+    "bad_status_line": b"HTTP/1.1 OK\r\nContent-Length: 0\r\n\r\n",
+    "garbage_status_line": b"HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n",
+    "not_http": b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+    "status_099": b"HTTP/1.1 099 Too Low\r\nContent-Length: 0\r\n\r\n",
+    "status_1000": b"HTTP/1.1 1000 Too High\r\nContent-Length: 0\r\n\r\n",
+    "status_000": b"HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n",
+    "conflicting_content_lengths": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+    "content_length_list": b"HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello!",
+    "negative_content_length": b"HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nhello",
+    "plus_content_length": b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello",
+    "hex_content_length": b"HTTP/1.1 200 OK\r\nContent-Length: 0x5\r\n\r\nhello",
+    "content_length_and_chunked": (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    ),
+    "chunked_and_content_length": (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    ),
+    "unknown_transfer_encoding": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhello",
+    "unknown_then_chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "chunked_twice": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "nul_in_header_value": b"HTTP/1.1 200 OK\r\nX-Bad: a\x00b\r\nContent-Length: 2\r\n\r\nok",
+    "control_char_in_header_value": b"HTTP/1.1 200 OK\r\nX-Bad: a\x01b\r\nContent-Length: 2\r\n\r\nok",
+    "space_before_colon": b"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok",
+    "lf_in_header_value": b"HTTP/1.1 200 OK\r\nX-Bad: a\rb\r\nContent-Length: 2\r\n\r\nok",
+    "switching_protocols_unasked": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("payload", list(BAD_HEADS.values()), ids=list(BAD_HEADS))
+def test_bad_response_head_is_a_protocol_error(client: Client, raw_server: RawServerFactory, payload: bytes) -> None:
+    scripted = Scripted(raw_server, send_then_wait(payload))
+    with pytest.raises(RemoteProtocolError) as caught:
+        client.get(scripted.url)
+    assert isinstance(caught.value, BriskConnectionError)
+    assert scripted.server.url in str(caught.value)
+    assert_recovers(client, scripted)
+
+
+def test_tls_server_hello_on_plain_http_port(client: Client, raw_server: RawServerFactory) -> None:
+    scripted = Scripted(raw_server, send_then_wait(TLS_SERVER_HELLO))
+    with pytest.raises(RemoteProtocolError) as caught:
+        client.get(scripted.url)
+    message = str(caught.value)
+    assert "TLS" in message
+    assert "https://" in message
+    assert_recovers(client, scripted)
+
+
+def test_server_closes_without_response(client: Client, raw_server: RawServerFactory) -> None:
+    scripted = Scripted(raw_server, send_then_wait(then="close"))
+    with pytest.raises(RemoteProtocolError):
+        client.get(scripted.url)
+    assert_recovers(client, scripted, closed_by_client=False)
+
+
+def test_server_closes_mid_head(client: Client, raw_server: RawServerFactory) -> None:
+    scripted = Scripted(raw_server, send_then_wait(b"HTTP/1.1 200 OK\r\nContent-Le", then="close"))
+    with pytest.raises(RemoteProtocolError) as caught:
+        client.get(scripted.url)
+    assert "head" in str(caught.value)
+    assert_recovers(client, scripted, closed_by_client=False)
+
+
+# -- header limits -----------------------------------------------------------------------------------------------
+
+SMALL_LIMITS = brisk.Limits(max_header_line=1024, max_header_count=10, max_head_size=4096)
+
+OVER_SMALL_LIMITS = {
+    "header_line_too_long": http_response(200, b"ok", [("X-Long", "v" * 2000)]),
+    "status_line_too_long": b"HTTP/1.1 200 " + b"O" * 2000 + b"\r\nContent-Length: 2\r\n\r\nok",
+    "too_many_headers": http_response(200, b"ok", [(f"X-H{i}", "v") for i in range(11)]),
+    "head_too_large": http_response(200, b"ok", [(f"X-H{i}", "v" * 900) for i in range(5)]),
+}
+
+
+@pytest.mark.parametrize("payload", list(OVER_SMALL_LIMITS.values()), ids=list(OVER_SMALL_LIMITS))
+def test_header_limits_are_configurable(
+    client_factory: Callable[..., Client], raw_server: RawServerFactory, payload: bytes
+) -> None:
+    # Within the default limits the response is fine ...
+    relaxed = Scripted(raw_server, send_then_wait(payload))
+    assert client_factory().get(relaxed.url).content == b"ok"
+    # ... and over the configured ones it is refused.
+    client = client_factory(limits=SMALL_LIMITS)
+    scripted = Scripted(raw_server, send_then_wait(payload))
+    with pytest.raises(ResponseHeadersTooLarge) as caught:
+        client.get(scripted.url)
+    assert "Limits." in str(caught.value)
+    assert_recovers(client, scripted)
+
+
+def test_endless_header_block_hits_the_limit_without_waiting(client: Client, raw_server: RawServerFactory) -> None:
+    """A head that never ends: the default 64 KiB limit stops it, long before the read timeout."""
+    endless = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Filler-%06d: %s\r\n" % (i, b"v" * 80) for i in range(2000))
+    scripted = Scripted(raw_server, send_then_wait(endless))
+    started = time.monotonic()
+    with pytest.raises(ResponseHeadersTooLarge):
+        client.get(scripted.url, timeout=brisk.Timeout(5, read=5))
+    assert time.monotonic() - started < 2.5
+    assert_recovers(client, scripted)
+
+
+# -- chunked bodies ----------------------------------------------------------------------------------------------
+
+CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+BAD_CHUNKED = {
+    "bad_chunk_size": b"zz\r\nhello\r\n0\r\n\r\n",
+    "overlong_chunk_size": b"1" + b"0" * 20 + b"\r\nhello\r\n0\r\n\r\n",
+    "negative_chunk_size": b"-5\r\nhello\r\n0\r\n\r\n",
+    "missing_crlf_after_chunk": b"5\r\nhelloXX0\r\n\r\n",
+    "lf_in_chunk_extension": b'5;ext="a\nb"\r\nhello\r\n0\r\n\r\n',
+    "bare_lf_after_chunk_size": b"5\nhello\r\n0\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("body", list(BAD_CHUNKED.values()), ids=list(BAD_CHUNKED))
+def test_bad_chunked_body(client: Client, raw_server: RawServerFactory, body: bytes) -> None:
+    scripted = Scripted(raw_server, send_then_wait(CHUNKED_HEAD + body))
+    started = time.monotonic()
+    with pytest.raises(ChunkedEncodingError):
+        client.get(scripted.url, timeout=brisk.Timeout(5, read=5))
+    assert time.monotonic() - started < 2.5  # an error, not a wait for the read timeout
+    assert_recovers(client, scripted)
+
+
+def test_huge_trailer_section(client: Client, raw_server: RawServerFactory) -> None:
+    trailers = b"".join(b"X-Trailer-%06d: %s\r\n" % (i, b"t" * 60) for i in range(3000))
+    scripted = Scripted(raw_server, send_then_wait(CHUNKED_HEAD + b"5\r\nhello\r\n0\r\n" + trailers + b"\r\n"))
+    with pytest.raises((ChunkedEncodingError, RemoteProtocolError)):
+        client.get(scripted.url, timeout=brisk.Timeout(5, read=5))
+    assert_recovers(client, scripted)
+
+
+def test_endless_trailer_line_does_not_wait_for_the_read_timeout(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    """One trailer line that never ends (a megabyte and counting) must hit a limit, not buffer until the
+    read timeout."""
+    endless = CHUNKED_HEAD + b"5\r\nhello\r\n0\r\nX-Trailer: " + b"t" * (1024 * 1024)
+    scripted = Scripted(raw_server, send_then_wait(endless))
+    started = time.monotonic()
+    with pytest.raises((ChunkedEncodingError, RemoteProtocolError)):
+        client.get(scripted.url, timeout=brisk.Timeout(5, read=5))
+    assert time.monotonic() - started < 2.5
+    assert_recovers(client, scripted)
+
+
+def test_valid_chunked_body_with_trailer(client: Client, raw_server: RawServerFactory) -> None:
+    """Control for the chunked cases: a correct body (extensions, a trailer) is read and the connection kept."""
+    body = CHUNKED_HEAD + b"5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 1\r\n\r\n"
+
+    def first(conn: RawConnection) -> None:
+        conn.recv_request()
+        conn.send(body)
+        respond_ok(conn)
+
+    server = raw_server(first)
+    assert client.get(server.url + "/").content == b"hello world"
+    assert client.get(server.url + "/").content == b"ok"
+    assert server.connection_count == 1
+
+
+# -- bodies that end early -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["read-whole", "streamed"])
+def test_fewer_bytes_than_content_length(client: Client, raw_server: RawServerFactory, stream: bool) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+    scripted = Scripted(raw_server, send_then_wait(head, b"only 13 bytes", pause=0.05, then="close"))
+    got: list[bytes] = []
+    with pytest.raises(IncompleteBody) as caught:
+        response = client.get(scripted.url, stream=stream)
+        for chunk in client.iterate(response, 4):
+            got.append(chunk)
+    assert isinstance(caught.value, ChunkedEncodingError)  # requests' name for a broken-off body
+    assert "Content-Length" in str(caught.value) or "87" in str(caught.value)
+    assert len(b"".join(got)) <= 13
+    assert_recovers(client, scripted, closed_by_client=False)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["read-whole", "streamed"])
+def test_chunked_body_cut_off(client: Client, raw_server: RawServerFactory, stream: bool) -> None:
+    scripted = Scripted(raw_server, send_then_wait(CHUNKED_HEAD, b"5\r\nhello\r\n", pause=0.05, then="close"))
+    with pytest.raises(IncompleteBody):
+        response = client.get(scripted.url, stream=stream)
+        client.chunks(response, 4)
+    assert_recovers(client, scripted, closed_by_client=False)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["read-whole", "streamed"])
+def test_reset_mid_body(client: Client, raw_server: RawServerFactory, stream: bool) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+    scripted = Scripted(raw_server, send_then_wait(head, b"x" * 10, pause=0.05, then="reset"))
+    with pytest.raises(ChunkedEncodingError) as caught:
+        response = client.get(scripted.url, stream=stream)
+        client.chunks(response, 4)
+    assert scripted.server.url in str(caught.value)
+    assert_recovers(client, scripted, closed_by_client=False)
+
+
+def test_close_delimited_body_is_complete_and_not_reused(client: Client, raw_server: RawServerFactory) -> None:
+    scripted = Scripted(raw_server, send_then_wait(b"HTTP/1.1 200 OK\r\n\r\nuntil the end", pause=0.05,
+                                                   then="close"))
+    assert client.get(scripted.url).content == b"until the end"
+    assert_recovers(client, scripted, closed_by_client=False)
+
+
+# -- bodies that are not there -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"],
+    ids=["content-length", "chunked"],
+)
+def test_head_response_has_no_body_and_keeps_the_connection(
+    client: Client, raw_server: RawServerFactory, head: bytes
+) -> None:
+    def handler(conn: RawConnection) -> None:
+        request = conn.recv_request()
+        assert request is not None
+        assert request.method == "HEAD"
+        conn.send(head)
+        respond_ok(conn)
+
+    server = raw_server(handler)
+    response = client.head(server.url + "/")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert client.get(server.url + "/").content == b"ok"
+    assert server.connection_count == 1  # the HEAD response left the connection clean
+    assert_pool_settled(client, total=1)
+
+
+SMUGGLED = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!"
+
+
+@pytest.mark.parametrize("status", [204, 304])
+@pytest.mark.parametrize("timing", ["same-packet", "later"])
+def test_no_body_status_with_body_bytes(client: Client, raw_server: RawServerFactory, status: int,
+                                        timing: str) -> None:
+    """Bytes after a 204/304 head (here: a whole fake response) must never become the next response."""
+    head = http_response(status, content_length=False)
+
+    def first(conn: RawConnection, closed: threading.Event) -> None:
+        conn.recv_request()
+        if timing == "same-packet":
+            conn.send(head + SMUGGLED)
+        else:
+            conn.send(head)
+            conn.sleep(0.15)
+            conn.send(SMUGGLED)
+        while conn.recv_request() is not None:  # should the client come back, it gets more poison
+            conn.send(SMUGGLED)
+        closed.set()
+
+    scripted = Scripted(raw_server, first)
+    response = client.get(scripted.url)
+    assert response.status_code == status
+    assert response.content == b""
+    time.sleep(0.3)
+    assert_recovers(client, scripted)
+    assert len(scripted.server.requests) == 2
+
+
+def test_bytes_after_complete_response_close_the_connection(client: Client, raw_server: RawServerFactory) -> None:
+    def first(conn: RawConnection, closed: threading.Event) -> None:
+        conn.recv_request()
+        conn.send(http_response(200, b"ok") + b"EXTRA BYTES")
+        while conn.recv_request() is not None:
+            conn.send(http_response(200, b"reused!"))
+        closed.set()
+
+    scripted = Scripted(raw_server, first)
+    assert client.get(scripted.url).content == b"ok"
+    assert_recovers(client, scripted)
+    assert len(scripted.server.requests) == 2
+
+
+# -- 1xx and Expect: 100-continue ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "interim",
+    [
+        [b"HTTP/1.1 100 Continue\r\n\r\n"],
+        [b"HTTP/1.1 100 Continue\r\n\r\n", b"HTTP/1.1 102 Processing\r\n\r\n",
+         b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"],
+    ],
+    ids=["100", "100-102-103"],
+)
+@pytest.mark.parametrize("split", [False, True], ids=["one-packet", "split"])
+def test_informational_responses_are_skipped(
+    client: Client, raw_server: RawServerFactory, interim: list[bytes], split: bool
+) -> None:
+    final = http_response(200, b"final", [("X-Final", "yes")])
+
+    def handler(conn: RawConnection) -> None:
+        conn.recv_request()
+        if split:
+            for part in interim:
+                conn.send(part)
+                conn.sleep(0.05)
+            conn.send(final)
+        else:
+            conn.send(b"".join(interim) + final)
+        respond_ok(conn)
+
+    server = raw_server(handler)
+    response = client.get(server.url + "/")
+    assert response.status_code == 200
+    assert response.content == b"final"
+    assert response.headers["X-Final"] == "yes"
+    assert "link" not in response.headers
+    assert client.get(server.url + "/").content == b"ok"
+    assert server.connection_count == 1
+
+
+def recv_head(conn: RawConnection) -> dict[str, str]:
+    head = conn.recv_until(b"\r\n\r\n").decode("latin-1")
+    lines = head.split("\r\n")[1:]
+    return {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines if line)}
+
+
+UPLOAD = b"u" * 200_000
+
+
+def test_expect_100_continue_then_200(client: Client, raw_server: RawServerFactory) -> None:
+    received: list[int] = []
+
+    def handler(conn: RawConnection) -> None:
+        headers = recv_head(conn)
+        assert headers.get("expect", "").lower() == "100-continue"
+        conn.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body = conn.recv_exactly(int(headers["content-length"]))
+        received.append(len(body))
+        conn.send(http_response(200, b"stored"))
+        conn.wait_closed()
+
+    server = raw_server(handler)
+    started = time.monotonic()
+    response = client.post(server.url + "/upload", data=UPLOAD, headers={"Expect": "100-continue"})
+    assert response.status_code == 200
+    assert response.content == b"stored"
+    assert received == [len(UPLOAD)]
+    assert time.monotonic() - started < 0.9  # sent on the 100, not after the client's own wait ran out
+
+
+def test_expect_100_continue_early_final_response(client: Client, raw_server: RawServerFactory) -> None:
+    """The server refuses the upload from its head: the client reports the 413, never sends the body, and
+    does not reuse the connection (the server cannot know where the next request would start)."""
+    leftovers: list[bytes] = []
+
+    def first(conn: RawConnection, closed: threading.Event) -> None:
+        recv_head(conn)
+        conn.send(http_response(413, b"too big"))
+        leftovers.append(conn.wait_closed(timeout=5))
+        closed.set()
+
+    scripted = Scripted(raw_server, first)
+    response = client.post(scripted.url, data=UPLOAD, headers={"Expect": "100-continue"})
+    assert response.status_code == 413
+    assert response.content == b"too big"
+    assert_recovers(client, scripted)
+    assert leftovers == [b""], f"{len(leftovers[0])} body bytes were sent after the final response"
+
+
+def test_early_413_during_large_upload(client: Client, raw_server: RawServerFactory) -> None:
+    """The server answers 413 after the head and closes while the client is still sending 32 MB: the client
+    reports the 413 response, not a broken pipe."""
+
+    def first(conn: RawConnection, closed: threading.Event) -> None:
+        recv_head(conn)
+        conn.send(http_response(413, b"too big", [("Connection", "close")]))
+        conn.sleep(0.2)
+        conn.close()  # unread upload bytes are pending: the kernel answers with a reset
+        closed.set()
+
+    scripted = Scripted(raw_server, first)
+    response = client.post(scripted.url, data=b"u" * (32 * 1024 * 1024))
+    assert response.status_code == 413
+    assert response.content == b"too big"
+    assert_recovers(client, scripted)
