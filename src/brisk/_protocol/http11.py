@@ -48,11 +48,11 @@ from ..exceptions import (
 
 __all__ = [
     "LAST_CHUNK",
+    "ResponseHead",
+    "ResponseParser",
     "check_header",
     "check_method",
     "check_target",
-    "ResponseHead",
-    "ResponseParser",
     "chunk_header",
     "encode_request_head",
 ]

@@ -111,8 +111,7 @@ class H2Connection:
                 continue
             if lower == "te" and value.strip().lower() != "trailers":
                 continue
-            value = check_header(name, value)
-            block.append((lower.encode("latin-1"), value.encode("latin-1")))
+            block.append((lower.encode("latin-1"), check_header(name, value).encode("latin-1")))
         stream_id = self._h2.get_next_available_stream_id()
         self._h2.send_headers(stream_id, block, end_stream=end_stream)
         stream = self.streams[stream_id] = H2Stream(stream_id)

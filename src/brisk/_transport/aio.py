@@ -48,9 +48,9 @@ from .pool import PoolState
 
 if TYPE_CHECKING:
     from .._body import RequestBody
-    from .aio_h2 import H2Conn
     from .._url import URL
     from ..models import PreparedRequest, Response
+    from .aio_h2 import H2Conn
 
 __all__ = ["AsyncioTransport"]
 

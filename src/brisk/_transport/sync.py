@@ -39,9 +39,9 @@ from .pool import PoolState
 
 if TYPE_CHECKING:
     from .._body import RequestBody
-    from .sync_h2 import SyncH2Connection
     from .._url import URL
     from ..models import PreparedRequest, Response
+    from .sync_h2 import SyncH2Connection
 
 __all__ = ["SyncTransport"]
 

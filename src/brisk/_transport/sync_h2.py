@@ -256,7 +256,7 @@ def exchange(
 
 
 class _SyncH2Body:
-    __slots__ = ("_conn", "_done", "_key", "_options", "_stream", "_timings", "_transport", "__weakref__")
+    __slots__ = ("__weakref__", "_conn", "_done", "_key", "_options", "_stream", "_timings", "_transport")
 
     def __init__(
         self,
