@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["H2Connection", "H2Stream", "StreamReset"]
 
-STREAM_WINDOW = 16 * 1024 * 1024      # per-stream receive window we advertise
+STREAM_WINDOW = 16 * 1024 * 1024  # per-stream receive window we advertise
 CONNECTION_WINDOW = 64 * 1024 * 1024  # connection-level receive window
 _SKIP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"})
 
@@ -42,8 +42,17 @@ class StreamReset(RemoteProtocolError):
 class H2Stream:
     """One request/response exchange on an HTTP/2 connection."""
 
-    __slots__ = ("body", "complete", "error", "headers", "id", "informational", "status", "unacked",
-                 "unprocessed")
+    __slots__ = (
+        "body",
+        "complete",
+        "error",
+        "headers",
+        "id",
+        "informational",
+        "status",
+        "unacked",
+        "unprocessed",
+    )
 
     def __init__(self, stream_id: int) -> None:
         self.id = stream_id
@@ -51,10 +60,10 @@ class H2Stream:
         self.headers: list[tuple[str, str]] = []
         self.informational: list[int] = []
         self.body: list[bytes] = []
-        self.unacked = 0                  # flow-controlled bytes received, not yet handed to the reader
+        self.unacked = 0  # flow-controlled bytes received, not yet handed to the reader
         self.complete = False
         self.error: Exception | None = None
-        self.unprocessed = False          # GOAWAY said the server never processed this stream
+        self.unprocessed = False  # GOAWAY said the server never processed this stream
 
     def has_body_data(self) -> bool:
         return bool(self.body)
@@ -68,21 +77,28 @@ class H2Connection:
         import h2.connection
         import h2.settings
 
-        config = h2.config.H2Configuration(client_side=True, header_encoding=None,
-                                           validate_inbound_headers=True, normalize_inbound_headers=True)
+        config = h2.config.H2Configuration(
+            client_side=True,
+            header_encoding=None,
+            validate_inbound_headers=True,
+            normalize_inbound_headers=True,
+        )
         self._h2 = h2.connection.H2Connection(config)
-        self._h2.local_settings = h2.settings.Settings(client=True, initial_values={
-            h2.settings.SettingCodes.ENABLE_PUSH: 0,
-            h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1000,
-            h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
-            h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: limits.max_head_size,
-        })
+        self._h2.local_settings = h2.settings.Settings(
+            client=True,
+            initial_values={
+                h2.settings.SettingCodes.ENABLE_PUSH: 0,
+                h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1000,
+                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
+                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: limits.max_head_size,
+            },
+        )
         self._h2.decoder.max_header_list_size = limits.max_head_size
         self._h2.initiate_connection()
         self._h2.increment_flow_control_window(CONNECTION_WINDOW - 65535)
         self.streams: dict[int, H2Stream] = {}
         self.goaway = False
-        self.error: Exception | None = None   # the connection is dead: why
+        self.error: Exception | None = None  # the connection is dead: why
 
     # -- sending ----------------------------------------------------------------------------------------
 
@@ -98,13 +114,24 @@ class H2Connection:
     def open_streams(self) -> int:
         return len(self.streams)
 
-    def send_request(self, method: str, scheme: str, authority: str, target: str,
-                     headers: list[tuple[str, str]], end_stream: bool) -> H2Stream:
+    def send_request(
+        self,
+        method: str,
+        scheme: str,
+        authority: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        end_stream: bool,
+    ) -> H2Stream:
         """Start a stream for a request (validated like HTTP/1.1) and return it."""
         check_method(method)
         check_target(target)
-        block = [(b":method", method.encode()), (b":scheme", scheme.encode()),
-                 (b":authority", authority.encode("latin-1")), (b":path", target.encode("latin-1"))]
+        block = [
+            (b":method", method.encode()),
+            (b":scheme", scheme.encode()),
+            (b":authority", authority.encode("latin-1")),
+            (b":path", target.encode("latin-1")),
+        ]
         for name, value in headers:
             lower = name.lower()
             if lower in _SKIP:
@@ -163,8 +190,9 @@ class H2Connection:
                     stream.complete = True
             elif isinstance(event, h2.events.StreamReset):
                 if stream is not None and not stream.complete:
-                    stream.error = StreamReset(f"the server reset the HTTP/2 stream (error code "
-                                               f"{event.error_code!s})")
+                    stream.error = StreamReset(
+                        f"the server reset the HTTP/2 stream (error code {event.error_code!s})"
+                    )
             elif isinstance(event, h2.events.ConnectionTerminated):
                 self._goaway(event.last_stream_id or 0, event.error_code)
 
@@ -189,7 +217,8 @@ class H2Connection:
                 stream.unprocessed = True
                 stream.error = RemoteProtocolError(
                     f"the server closed the HTTP/2 connection (GOAWAY, {error_code!s}) before processing "
-                    "this request")
+                    "this request"
+                )
 
     def fail(self, error: Exception) -> None:
         """The connection is broken: every open stream fails with ``error``."""
