@@ -6,7 +6,7 @@ connection state. Any other exception is a failure. Valid generated responses pa
 generated. Request side: whatever the method, target and headers, ``encode_request_head`` raises a
 documented exception or returns bytes in which CR and LF only end lines and NUL never appears.
 
-``KNOWN_BUGS`` tolerates the divergences documented by the strict xfail tests in
+The places marked KNOWN BUG tolerate the divergences documented by the strict xfail tests in
 ``test_protocol_http11.py``; remove each tolerance with the fix that turns its xfail test into an XPASS.
 """
 
@@ -70,11 +70,11 @@ def observe(pieces: list[bytes], method: str, limits: Limits) -> tuple[object, .
         phase = "eof"
         parser.feed_eof()
         body += parser.take_body()
-    except httptools.HttpParserUpgrade:  # KNOWN_BUGS: a 101 with Upgrade headers escapes from httptools
+    except httptools.HttpParserUpgrade:  # KNOWN BUG: a 101 with Upgrade headers escapes from httptools
         return ("error", phase, "HttpParserUpgrade", "")
     except DOCUMENTED as exc:
         message = str(exc)
-        if "expected 'HTTP/', got" in message:  # KNOWN_BUGS: the quoted bytes depend on the first feed
+        if "expected 'HTTP/', got" in message:  # KNOWN BUG: the quoted bytes depend on the first feed
             message = message.partition(", got")[0]
         return ("error", phase, type(exc).__name__, message)
     head = parser.head
@@ -92,7 +92,7 @@ def observe(pieces: list[bytes], method: str, limits: Limits) -> tuple[object, .
 
 
 def known_bug(data: bytes, limits: Limits, a: tuple[object, ...], b: tuple[object, ...]) -> bool:
-    """True for the divergences documented by xfail tests in test_protocol_http11.py (KNOWN_BUGS)."""
+    """True for the divergences documented by xfail tests in test_protocol_http11.py (KNOWN BUG)."""
     for first, second in ((a, b), (b, a)):
         # A chunked body's end followed by bytes on a closing connection: llhttp's "Data after
         # `Connection: close`" when they arrive together, leftover when apart.

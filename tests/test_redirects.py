@@ -259,21 +259,55 @@ def test_redirect_disabled_per_session_max_redirects_zero(
     assert target.connection_count == 0
 
 
+@pytest.mark.parametrize("where", ["session", "adapter", "request"])
 @pytest.mark.parametrize("redirect", [0, False])
-def test_redirect_disabled_per_session_retry_redirect_budget(
-    client_factory: ClientFactory, raw_server: RawServerFactory, redirect: int | bool
+def test_redirect_disabled_by_retry_redirect_budget(
+    client_factory: ClientFactory, raw_server: RawServerFactory, redirect: int | bool, where: str
 ) -> None:
-    """urllib3 CVE-2025-50181: redirects disabled through the retry policy must be honoured too."""
+    """urllib3 CVE-2025-50181: redirects disabled through the retry policy are honoured wherever it is set."""
     target = raw_server()
     origin = redirector(raw_server, target.url + "/landed")
-    client = client_factory(retries=brisk.Retry(redirect=redirect))
-    try:
-        r = client.get(origin.url)
-    except TooManyRedirects:
-        pass
-    else:
-        assert r.status_code == 302
+    policy = brisk.Retry(redirect=redirect)
+    client = client_factory(retries=policy) if where == "session" else client_factory()
+    if where == "adapter":
+        client.session.mount("http://", brisk.adapters.HTTPAdapter(max_retries=policy))
+    with pytest.raises(TooManyRedirects):
+        client.get(origin.url, retries=policy if where == "request" else None)
     assert target.connection_count == 0
+
+
+def test_redirect_disabled_by_retry_without_raising(
+    client_factory: ClientFactory, raw_server: RawServerFactory
+) -> None:
+    target = raw_server()
+    origin = redirector(raw_server, target.url + "/landed")
+    client = client_factory(retries=brisk.Retry(redirect=0, raise_on_redirect=False))
+    r = client.get(origin.url)
+    assert r.status_code == 302
+    assert r.next is not None
+    assert r.next.url == target.url + "/landed"
+    assert target.connection_count == 0
+
+
+def test_redirect_retry_redirect_budget_limits_hops(
+    client_factory: ClientFactory, app_server: ServerThread
+) -> None:
+    client = client_factory(retries=brisk.Retry(redirect=2))
+    assert len(client.get(app_server.url + "/redirect/2").history) == 2
+    with pytest.raises(TooManyRedirects, match="2 redirects"):
+        client.get(app_server.url + "/redirect/3")
+
+
+def test_redirect_disabled_on_send(client: Client, raw_server: RawServerFactory) -> None:
+    target = raw_server()
+    origin = redirector(raw_server, target.url + "/landed")
+    prepared = client.session.prepare_request(brisk.Request("GET", origin.url))
+    r = client.send(prepared, allow_redirects=False)
+    assert r.status_code == 302
+    assert r.next is not None
+    assert target.connection_count == 0
+    followed = client.send(client.session.prepare_request(brisk.Request("GET", origin.url)))
+    assert followed.status_code == 200
 
 
 # -- Location forms ------------------------------------------------------------------------------------------
@@ -421,6 +455,51 @@ def test_redirect_to_refused_location_without_following_returns_response(
     assert r.next is None
 
 
+class AnsweringAdapter(BaseAdapter):
+    """A mounted adapter that answers every request itself."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, request: brisk.PreparedRequest, *args: Any, **kwargs: Any) -> brisk.Response:
+        self.sent.append(str(request.url))
+        response = brisk.Response(200, content=b"from the adapter", request=request)
+        response.url = str(request.url)
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def test_redirect_mounted_adapter_serves_its_prefix_directly(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    target = raw_server()
+    adapter = AnsweringAdapter()
+    client.session.mount(target.url + "/", adapter)
+    assert client.read(client.get(target.url + "/direct")) == b"from the adapter"
+    assert target.connection_count == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the transport is chosen once per call from the first URL (Session._transport_for(p._url)): a "
+    "redirect to a URL whose prefix is mounted to a custom adapter is sent by the session's own pool, "
+    "bypassing the adapter (requests picks the adapter again for every hop)",
+)
+def test_redirect_to_mounted_adapter_prefix_uses_adapter(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    target = raw_server()
+    adapter = AnsweringAdapter()
+    client.session.mount(target.url + "/", adapter)
+    origin = redirector(raw_server, target.url + "/landed")
+    r = client.get(origin.url)
+    assert target.connection_count == 0
+    assert adapter.sent == [target.url + "/landed"]
+    assert client.read(r) == b"from the adapter"
+
+
 # -- bodies that cannot be replayed --------------------------------------------------------------------------
 
 
@@ -491,39 +570,57 @@ def test_redirect_chain_releases_every_connection(
     client_factory: ClientFactory, app_server: ServerThread
 ) -> None:
     client = small_pool_client(client_factory)
+    kept = []  # responses (and their history) stay referenced: garbage collection cannot free a slot
     for _ in range(50):
         r = client.get(app_server.url + "/redirect/3")
         assert r.status_code == 200
         assert len(r.history) == 3
+        kept.append(r)
     assert_pool_idle(client)
     assert client.pool().total == 1  # one connection served all 200 exchanges
 
 
+@pytest.mark.parametrize("body_size", [0, 256 * 1024], ids=["empty-body", "large-body"])
 def test_redirect_too_many_releases_every_connection(
-    client_factory: ClientFactory, app_server: ServerThread
+    client_factory: ClientFactory, raw_server: RawServerFactory, body_size: int
 ) -> None:
-    client = small_pool_client(client_factory)
-    client.session.max_redirects = 2
-    for _ in range(10):
-        with pytest.raises(TooManyRedirects):
-            client.get(app_server.url + "/redirect/5")
-    assert client.get(app_server.url + "/redirect/2").status_code == 200
-    assert_pool_idle(client)
+    body = b"r" * body_size  # a large body is still arriving when the limit is hit
 
-
-def test_redirect_refused_releases_every_connection(
-    client_factory: ClientFactory, raw_server: RawServerFactory
-) -> None:
     def respond(request: RawRequest) -> bytes:
         if request.target == "/ok":
             return http_response(200, b"ok")
-        return http_response(302, b"x" * 1000, [("Location", "file:///etc/passwd")])
+        return http_response(302, body, [("Location", "/loop")])
 
     server = raw_server(scripted(respond))
     client = small_pool_client(client_factory)
+    client.session.max_redirects = 2
+    kept = []  # the exceptions hold the last redirect response: it must not hold its connection
     for _ in range(10):
-        with pytest.raises(InvalidRedirect):
+        with pytest.raises(TooManyRedirects) as caught:
+            client.get(server.url + "/loop")
+        kept.append(caught.value)
+    assert client.read(client.get(server.url + "/ok")) == b"ok"
+    assert_pool_idle(client)
+
+
+@pytest.mark.parametrize("body_size", [0, 256 * 1024], ids=["empty-body", "large-body"])
+def test_redirect_refused_releases_every_connection(
+    client_factory: ClientFactory, raw_server: RawServerFactory, body_size: int
+) -> None:
+    body = b"x" * body_size
+
+    def respond(request: RawRequest) -> bytes:
+        if request.target == "/ok":
+            return http_response(200, b"ok")
+        return http_response(302, body, [("Location", "file:///etc/passwd")])
+
+    server = raw_server(scripted(respond))
+    client = small_pool_client(client_factory)
+    kept = []  # the exceptions hold the redirect response: it must not hold its connection
+    for _ in range(10):
+        with pytest.raises(InvalidRedirect) as caught:
             client.get(server.url + "/bad")
+        kept.append(caught.value)
     assert client.read(client.get(server.url + "/ok")) == b"ok"
     assert_pool_idle(client)
 
@@ -540,9 +637,11 @@ def test_redirect_with_large_body_releases_connection(
 
     server = raw_server(scripted(respond))
     client = small_pool_client(client_factory)
+    kept = []
     for _ in range(5):
         r = client.get(server.url + "/start")
         assert client.read(r) == b"done"
+        kept.append(r)
     assert_pool_idle(client)
     assert server.connection_count >= 5  # the redirect connections were closed, not reused mid-body
 
@@ -646,6 +745,22 @@ def test_redirect_cross_origin_other_host_same_port_strips_credentials(
     assert_had_credentials(first)
     assert landed.header("host") == f"localhost:{server.port}"
     assert_no_credentials(landed)
+
+
+def test_redirect_cross_origin_chain_never_regains_credentials(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    """A -> B -> C: once a hop left the origin, no later hop gets the credentials back (B may be an open
+    redirect that forwards to an attacker's C)."""
+    third = raw_server()
+    second = redirector(raw_server, third.url + "/c", 307)
+    first = redirector(raw_server, second.url + "/b", 308)
+    r = client.post(first.url + "/a", data=b"x", headers=ODD_CASE_CREDENTIALS, auth=("user", "pa55"))
+    assert r.status_code == 200
+    assert [h.status_code for h in r.history] == [308, 307]
+    assert first.requests[0].header_values("authorization") == ["Basic dXNlcjpwYTU1"]  # auth= wins
+    assert_no_credentials(second.requests[0])
+    assert_no_credentials(third.requests[0])
 
 
 def test_redirect_same_origin_keeps_authorization(client: Client, raw_server: RawServerFactory) -> None:

@@ -473,11 +473,6 @@ def test_with_session_closes_its_connections(mode: str, raw_server: Any, loop_th
     assert server.connection_count == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="requests lets a session be used again after close() (its pools are simply recreated); brisk's "
-    "transports raise RuntimeError('this session is closed; create a new one to send requests')",
-)
 def test_close_then_use_again(client: Client, app_server: ServerThread) -> None:
     assert client.get(app_server.url + "/get").ok
     client.close()

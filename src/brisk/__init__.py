@@ -78,7 +78,7 @@ __all__ = [
 def __getattr__(name: str) -> object:
     """requests' submodules that brisk imports lazily (``requests.cookies.RequestsCookieJar`` after a plain
     ``import requests``) load on first attribute access, keeping ``import brisk`` fast."""
-    if name == "cookies":
+    if name in ("cookies", "utils", "adapters", "auth", "structures", "hooks", "models", "sessions", "api"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

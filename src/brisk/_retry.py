@@ -36,6 +36,14 @@ if TYPE_CHECKING:
 __all__ = ["RequestHistory", "Retry"]
 
 
+def _float(*candidates: Any) -> float:
+    """The first candidate that is a number, as a float."""
+    for value in candidates:
+        if isinstance(value, int | float):
+            return float(value)
+    return Retry.DEFAULT_BACKOFF_MAX
+
+
 class RequestHistory(NamedTuple):
     """One failed attempt: what was tried and why it failed (an exception or a status code)."""
 
@@ -151,11 +159,36 @@ class Retry:
         """Accept what requests and urllib3 accept: a Retry, an int (total), False/0 (never) or None."""
         if isinstance(retries, Retry):
             return retries
+        if hasattr(retries, "status_forcelist") and hasattr(retries, "backoff_factor"):
+            return cls._from_urllib3(retries)
         if retries is None:
             return default if default is not None else DEFAULT_RETRY
         if retries is False or retries == 0:
             return NO_RETRY
         return cls(int(retries))
+
+    @classmethod
+    def _from_urllib3(cls, other: Any) -> Retry:
+        """Convert urllib3's ``Retry`` (the one cheat-sheets mount on an HTTPAdapter) to brisk's."""
+        allowed = getattr(other, "allowed_methods", None) or getattr(other, "method_whitelist", None)
+        return cls(
+            total=other.total,
+            connect=other.connect,
+            read=other.read,
+            redirect=other.redirect,
+            status=other.status,
+            other=getattr(other, "other", None),
+            allowed_methods=None if allowed is False else allowed or cls.DEFAULT_ALLOWED_METHODS,
+            status_forcelist=other.status_forcelist,
+            backoff_factor=other.backoff_factor,
+            backoff_max=_float(
+                getattr(other, "backoff_max", None), getattr(other, "DEFAULT_BACKOFF_MAX", None)
+            ),
+            backoff_jitter=getattr(other, "backoff_jitter", 0.0),
+            raise_on_redirect=other.raise_on_redirect,
+            raise_on_status=other.raise_on_status,
+            respect_retry_after_header=getattr(other, "respect_retry_after_header", True),
+        )
 
     def new(self, **changes: Any) -> Retry:
         """A copy with some settings changed."""

@@ -395,7 +395,7 @@ class _SessionBase(Generic[R]):
                 "verify": config.verify,
                 "cert": config.cert,
                 "proxies": proxies or {},
-                "stream": stream,
+                "stream": self.stream if stream is None else stream,
             },
             netrc=netrc,
             proxy_resolver=self._proxy_resolver(proxies, verify, cert),
@@ -470,6 +470,7 @@ class Session(_SessionBase[Response]):
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         self._transport: Transport | None = settings.get("transport")
+        self._given_transport = self._transport
 
     def request(
         self,
@@ -565,9 +566,11 @@ class Session(_SessionBase[Response]):
         return transport
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection. The session stays usable: later requests open new connections."""
         if self._transport is not None:
             self._transport.close()
+            if self._transport is not self._given_transport:
+                self._transport = None
         for adapter in self.adapters.values():
             adapter.close()
 
@@ -590,6 +593,7 @@ class AsyncSession(_SessionBase[Any]):
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         self._transport: AsyncTransport | None = settings.get("transport")
+        self._given_transport = self._transport
 
     async def request(
         self,
@@ -680,8 +684,11 @@ class AsyncSession(_SessionBase[Any]):
         return transport
 
     async def close(self) -> None:
+        """Close every pooled connection. The session stays usable: later requests open new connections."""
         if self._transport is not None:
             await self._transport.aclose()
+            if self._transport is not self._given_transport:
+                self._transport = None
         for adapter in self.adapters.values():
             adapter.close()
 

@@ -203,13 +203,16 @@ class AsyncioTransport:
         key = (url.scheme, url.host, url.effective_port, options.config)
         timings = Timings(time.monotonic())
         try:
+            # Serialising validates the request (no CR/LF/NUL anywhere): fail before any connection is made.
+            target, headers = request_line_and_headers(request, url, options)
+            head = encode_request_head(request.method or "GET", target, headers)
             conn = await self._acquire(key, url, options, timings)
         except RequestException as exc:
             add_url_context(exc, url, request)
             raise
         try:
             if isinstance(conn, Connection):
-                return await self._exchange(key, conn, request, options, timings)
+                return await self._exchange(key, conn, request, head, options, timings)
             from . import aio_h2
 
             body = request_body(request)
@@ -373,17 +376,15 @@ class AsyncioTransport:
         key: Hashable,
         conn: Connection,
         request: PreparedRequest,
+        head: bytes,
         options: SendOptions,
         timings: Timings,
     ) -> Response:
         from ..models import Response
 
-        url: URL = request._url  # type: ignore[assignment]
         reused = timings.reused
         parser = conn.parser = ResponseParser(request.method or "GET", options.limits)
         conn.error = None
-        target, headers = request_line_and_headers(request, url, options)
-        head = encode_request_head(request.method or "GET", target, headers)
         body = request_body(request)
         transport = conn.transport
         assert transport is not None

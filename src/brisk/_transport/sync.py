@@ -123,13 +123,16 @@ class SyncTransport:
         key = (url.scheme, url.host, url.effective_port, options.config)
         timings = Timings(time.monotonic())
         try:
+            # Serialising validates the request (no CR/LF/NUL anywhere): fail before any connection is made.
+            target, headers = request_line_and_headers(request, url, options)
+            head = encode_request_head(request.method or "GET", target, headers)
             conn = self._acquire(key, url, options, timings)
         except RequestException as exc:
             add_url_context(exc, url, request)
             raise
         try:
             if isinstance(conn, SyncConnection):
-                return self._exchange(key, conn, request, options, timings)
+                return self._exchange(key, conn, request, head, options, timings)
             from . import sync_h2
 
             return sync_h2.exchange(self, key, conn, request, request_body(request), url, options, timings)
@@ -260,6 +263,7 @@ class SyncTransport:
         key: Hashable,
         conn: SyncConnection,
         request: PreparedRequest,
+        head: bytes,
         options: SendOptions,
         timings: Timings,
     ) -> Response:
@@ -269,8 +273,6 @@ class SyncTransport:
         assert url is not None
         reused = timings.reused
         parser = ResponseParser(request.method or "GET", options.limits)
-        target, headers = request_line_and_headers(request, url, options)
-        head = encode_request_head(request.method or "GET", target, headers)
         body = request_body(request)
         must_close = False
         try:
