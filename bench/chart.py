@@ -27,7 +27,7 @@ def bars(results: dict[str, Any]) -> list[tuple[str, str, float, float | None]]:
     for w in results["workloads"]:
         wanted = {t.peer: t.ratio for t in TARGETS.get(w["name"], ()) if t.peer}
         for peer in w["rows"]:
-            r = report.ratio(w, peer) if peer != report.BRISK else None
+            r = report.ratio(w, peer)
             if r is not None:
                 out.append((w["name"], peer, r, wanted.get(peer)))
     return out
@@ -59,6 +59,10 @@ def draw(results: dict[str, Any], out: Path) -> None:
             ax.scatter(tv, ty, marker="|", s=200, color="black", zorder=3, label="target")
             ax.legend(loc="lower right", fontsize=8)
         ax.axvline(1.0, color="grey", linewidth=1)
+        for i in range(1, len(data)):  # a thin line between workloads
+            if data[i][0] != data[i - 1][0]:
+                ax.axhline(y[i] + 0.5, color="lightgrey", linewidth=0.8)
+        ax.set_ylim(-0.6, len(data) - 0.4)
         ax.set_xscale("log")
         shown = ratios + [t for _, _, _, t in data if t]
         low, high = min(*shown, 1.0) / 1.6, max(*shown, 1.0) * 1.6

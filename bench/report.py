@@ -23,9 +23,12 @@ def stats(row: dict[str, Any]) -> tuple[float, float, float] | None:
 
 
 def ratio(workload: dict[str, Any], peer: str) -> float | None:
-    """brisk vs `peer` in this workload (> 1: brisk is better), None when either has no figure."""
+    """brisk vs `peer` in this workload (> 1: brisk is better), None when either has no figure.
+
+    brisk's other rows (brisk-async) are not peers: they have no ratio.
+    """
     rows = workload["rows"]
-    if BRISK not in rows or peer not in rows:
+    if BRISK not in rows or peer not in rows or peer.startswith(BRISK):
         return None
     mine, theirs = stats(rows[BRISK]), stats(rows[peer])
     if mine is None or theirs is None or mine[0] <= 0 or theirs[0] <= 0:
@@ -57,7 +60,7 @@ def table(workload: dict[str, Any]) -> str:
             lines.append(f"  {name:<13}{failure(name, row)}"[:200])
             continue
         median, low, high = (fmt_value(v, unit) for v in figures)
-        r = ratio(workload, name) if name != BRISK else None
+        r = ratio(workload, name)
         notes = [f"{k}={v}" for k, v in row.get("extra", {}).items()]
         if row["errors"]:
             notes.append(f"{len(row['errors'])} failed runs: {row['errors'][0][:80]}")
@@ -77,7 +80,7 @@ def summary(results: dict[str, Any]) -> str:
             continue
         parts = []
         for peer in w["rows"]:
-            r = ratio(w, peer) if peer != BRISK else None
+            r = ratio(w, peer)
             if r is not None:
                 parts.append(f"{peer} {r:.2f}x")
         lines.append(f"  {w['name']:<24}{'  '.join(parts)}")

@@ -138,8 +138,10 @@ def run_worker(w: Workload, client: Client, ctx: Context) -> dict[str, Any]:
     lines = proc.stdout.strip().splitlines()
     try:
         result = dict(json.loads(lines[-1]))
-        if before is not None and ctx.server:  # new connections the client opened (the count's own is 1)
-            result["conns"] = (ctx.server.accepted() or 0) - before - 1
+        if before is not None and ctx.server and "error" not in result:
+            conns = (ctx.server.accepted() or 0) - before - 1  # connections the client opened (ours is 1)
+            requests = result["count"] + spec["warmup"]
+            result["conns"] = f"{conns / requests:.2f}/request" if w.loop == "cold" else conns
         return result
     except (IndexError, ValueError):
         err = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}, no output"])[-1]

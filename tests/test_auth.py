@@ -284,11 +284,6 @@ def test_auth_digest_auth_int_post_body(client: Client, app_server: ServerThread
     assert r.status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="qop=auth-int over a streamed body (a file object) is not answered: "
-    "_digest.HTTPDigestAuth._authorization only hashes bytes bodies and leaves the 401 to the caller",
-)
 def test_auth_digest_auth_int_file_body(client: Client, app_server: ServerThread, tmp_path: Path) -> None:
     path = tmp_path / "body.bin"
     path.write_bytes(b"file body hashed into HA2")

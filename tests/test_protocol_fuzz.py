@@ -179,13 +179,13 @@ def chunked_encoding(draw: st.DrawFn, body: bytes) -> bytes:
 
 @st.composite
 def valid_responses(draw: st.DrawFn) -> Generated:
-    method = draw(st.sampled_from(["GET", "GET", "POST", "HEAD"]))
+    method = draw(st.sampled_from(["GET", "GET", "POST", "HEAD", "CONNECT"]))
     version = draw(st.sampled_from(["HTTP/1.1", "HTTP/1.1", "HTTP/1.0"]))
     status = draw(st.sampled_from([200, 200, 201, 206, 301, 404, 500, 599, 999, 204, 304]))
     reason = draw(reasons)
     headers = draw(field_lists)
     body = draw(st.binary(max_size=300))
-    no_body = method == "HEAD" or status in (204, 304)
+    no_body = method == "HEAD" or status in (204, 304) or (method == "CONNECT" and status < 300)
     framing = draw(st.sampled_from(["length", "chunked", "close"]))
     connection = draw(st.sampled_from([None, "close", "keep-alive", "Keep-Alive"]))
 
@@ -321,6 +321,9 @@ def mutations(draw: st.DrawFn) -> bytes:
     return bytes(data)
 
 
+response_methods = st.sampled_from(["GET", "HEAD", "CONNECT"])
+
+
 def split_points(data: bytes) -> st.SearchStrategy[list[int]]:
     return st.lists(st.integers(0, len(data)), max_size=10)
 
@@ -330,13 +333,13 @@ def split_points(data: bytes) -> st.SearchStrategy[list[int]]:
 
 
 @FUZZ
-@given(st.data(), arbitrary, st.sampled_from(["GET", "HEAD"]))
+@given(st.data(), arbitrary, response_methods)
 def test_arbitrary_bytes_one_outcome_however_split(data: st.DataObject, raw: bytes, method: str) -> None:
     check_invariant(raw, data.draw(split_points(raw)), method, DEFAULT_LIMITS)
 
 
 @FUZZ
-@given(st.data(), mutations(), st.sampled_from(["GET", "HEAD"]), st.sampled_from([DEFAULT_LIMITS, SMALL]))
+@given(st.data(), mutations(), response_methods, st.sampled_from([DEFAULT_LIMITS, SMALL]))
 def test_mutated_responses_one_outcome_however_split(
     data: st.DataObject, raw: bytes, method: str, limits: Limits
 ) -> None:

@@ -14,7 +14,15 @@ import httptools
 import pytest
 
 from brisk._config import DEFAULT_LIMITS, Limits
-from brisk._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header, encode_request_head
+from brisk._protocol.http11 import (
+    LAST_CHUNK,
+    ResponseParser,
+    check_header,
+    check_method,
+    check_target,
+    chunk_header,
+    encode_request_head,
+)
 from brisk.exceptions import (
     ChunkedEncodingError,
     IncompleteBody,
@@ -123,6 +131,23 @@ def test_request_line_forms(method: str, target: str) -> None:
 def test_methods_are_case_sensitive_tokens() -> None:
     assert encode_request_head("get", "/", []).startswith(b"get / ")
     assert encode_request_head("M-SEARCH", "*", []).startswith(b"M-SEARCH * ")
+
+
+def test_shared_validators_agree_with_the_serialiser() -> None:
+    # check_* are the same rules, exported for HTTP/2: same verdicts, same stripped value.
+    check_method("PATCH")
+    check_target("/a?b=c")
+    assert check_header("X-Value", " \tv w\t ") == "v w"
+    assert check_header("X-Value", "") == ""
+    with pytest.raises(InvalidMethod):
+        check_method("GET ")
+    with pytest.raises(InvalidURL):
+        check_target("/a\r\nb")
+    for name, value in [("X-Value", "v\r\nX-Injected: 1"), ("X Value", "v"), ("", "v"), ("X", "\u65e5")]:
+        with pytest.raises(InvalidHeader):
+            check_header(name, value)
+        with pytest.raises(InvalidHeader):  # and the serialiser still refuses it afterwards
+            encode_request_head("GET", "/", [(name, value)])
 
 
 def test_chunk_framing_helpers() -> None:
@@ -654,6 +679,40 @@ def test_body_bytes_after_204_and_304_are_leftover_never_the_next_response(statu
         assert parser.complete
         assert parser.leftover
         assert not parser.reusable
+
+
+@pytest.mark.parametrize("status", [200, 201, 299])
+@pytest.mark.parametrize("framing", ["", "\nContent-Length: 5", "\nTransfer-Encoding: chunked"])
+def test_2xx_answer_to_connect_has_no_body(status: int, framing: str) -> None:
+    # The tunnel starts right after the head: framing headers are ignored, tunnel bytes never read as body.
+    data = response(f"HTTP/1.1 {status} Connection established{framing}")
+    for pieces in segmentations(data):
+        parser, body = feed(pieces, method="CONNECT")
+        assert parser.complete
+        assert body == b""
+        assert not parser.leftover
+    parser, body = feed([data, b"\x16\x03\x03tunnel bytes"], method="CONNECT")
+    assert body == b""
+    assert parser.leftover
+
+
+def test_refusal_of_connect_has_a_body() -> None:
+    data = response("HTTP/1.1 407 Proxy Authentication Required\nContent-Length: 6", b"denied")
+    parser, body = feed([data], method="CONNECT")
+    assert parser.complete
+    assert body == b"denied"
+
+
+def test_received_any() -> None:
+    parser = ResponseParser()
+    assert not parser.received_any
+    parser.feed(b"\r\n")  # tolerated empty lines are not a response yet
+    assert not parser.received_any
+    parser.feed(b"HTTP/1.1 1")
+    assert parser.received_any
+    parser = ResponseParser()
+    parser.feed(b"HTTP/1.1 100 Continue\r\n\r\n")
+    assert parser.received_any
 
 
 # Response side: interim responses

@@ -481,12 +481,6 @@ def test_redirect_mounted_adapter_serves_its_prefix_directly(
     assert target.connection_count == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the transport is chosen once per call from the first URL (Session._transport_for(p._url)): a "
-    "redirect to a URL whose prefix is mounted to a custom adapter is sent by the session's own pool, "
-    "bypassing the adapter (requests picks the adapter again for every hop)",
-)
 def test_redirect_to_mounted_adapter_prefix_uses_adapter(
     client: Client, raw_server: RawServerFactory
 ) -> None:

@@ -121,7 +121,7 @@ class RequestsLike(_Base):
         return seen
 
     async def version(self, url: str) -> str:
-        version = getattr(await self.s.get(url), "http_version", "?")  # niquests: 11, 20, 30
+        version: Any = getattr(await self.s.get(url), "http_version", "?")  # niquests: 11, 20, 30
         return {11: "HTTP/1.1", 20: "HTTP/2", 30: "HTTP/3"}.get(version, str(version))
 
 

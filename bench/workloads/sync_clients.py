@@ -87,14 +87,9 @@ class Niquests(RequestsLike):
 class Brisk(RequestsLike):
     module = "brisk"
 
-    def __init__(self, cfg: Config) -> None:
-        if cfg.pool > 10 and hasattr(importlib.import_module("brisk").Session, "map"):
-            cfg = Config(cfg.ca)  # Session.map manages its own concurrency: no adapter to mount
-        super().__init__(cfg)
-
-    def map_get(self, urls: list[str]) -> int:
-        """Concurrent GETs through brisk's own Session.map (AttributeError when it does not exist yet)."""
-        return sum(len(r.content) for r in self.s.map(urls))
+    def map_get(self, urls: list[str], concurrency: int) -> int:
+        """Concurrent GETs through brisk's own `Session.map(urls, concurrency=...)`."""
+        return sum(len(r.content) for r in self.s.map(urls, concurrency=concurrency))
 
 
 class Httpx:

@@ -13,13 +13,13 @@ import io
 import json as _json
 import os
 import stat
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ._form import encode_form
 from .exceptions import InvalidJSONError, RequestException, UnrewindableBodyError
 
-__all__ = ["CHUNK_SIZE", "FileBody", "IterBody", "RequestBody", "encode_body"]
+__all__ = ["CHUNK_SIZE", "FileBody", "IterBody", "ProgressBody", "RequestBody", "encode_body", "with_progress"]
 
 #: Size of the pieces read from files.
 CHUNK_SIZE = 64 * 1024
@@ -270,3 +270,86 @@ def encode_body(
         f"data= must be bytes, str, a mapping, a list of pairs, a file object or an iterable of bytes, "
         f"not {type(data).__name__}"
     )
+
+
+#: ``progress(done, total)``: bytes sent so far and the body's size (None when unknown).
+ProgressCallback = Callable[[int, "int | None"], object]
+
+
+class ProgressBody(RequestBody):
+    """A request body (bytes or a ``RequestBody``) that reports the bytes sent to ``callback(done, total)``.
+
+    The length and replayability are those of the wrapped body, so the request goes out exactly as it
+    would without progress. ``callback(0, total)`` comes first, then one call after each piece the transport
+    has written, the last with ``done`` equal to the body size; a rewind (retry, redirect, authentication
+    challenge) starts the count again from 0. In-memory bodies are cut into ``CHUNK_SIZE`` pieces so the
+    progress moves.
+    """
+
+    def __init__(self, body: bytes | RequestBody, callback: ProgressCallback) -> None:
+        self._body = body
+        self._callback = callback
+        if isinstance(body, bytes):
+            self.content_length = len(body)
+            self.replayable = True
+        else:
+            self.content_length = body.content_length
+            self.replayable = body.replayable
+
+    def rewind(self) -> None:
+        """Rewind the wrapped body; the next iteration reports from 0 again."""
+        if not self._started:
+            return
+        if isinstance(self._body, RequestBody):
+            self._body.rewind()
+        self._started = False
+
+    def _why_unrewindable(self) -> str:
+        body = self._body
+        return body._why_unrewindable() if isinstance(body, RequestBody) else super()._why_unrewindable()
+
+    def _chunks(self) -> Iterator[bytes]:
+        body = self._body
+        if isinstance(body, bytes):
+            return self._counted(body[i : i + CHUNK_SIZE] for i in range(0, len(body), CHUNK_SIZE))
+        return self._counted(iter(body))
+
+    def _counted(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        callback, total = self._callback, self.content_length
+        done = 0
+        callback(done, total)
+        for chunk in chunks:
+            yield chunk  # the transport comes back for the next piece once this one is written
+            done += len(chunk)
+            callback(done, total)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        """The same pieces and reports for the async client (async iterables included)."""
+        body = self._body
+        if isinstance(body, bytes) or not getattr(body, "_is_async", False):
+            for chunk in self:
+                yield chunk
+            return
+        if self._started:
+            self.rewind()
+        self._started = True
+        callback, total = self._callback, self.content_length
+        done = 0
+        callback(done, total)
+        async for chunk in body:
+            yield chunk
+            done += len(chunk)
+            callback(done, total)
+
+
+def with_progress(body: bytes | RequestBody | None, callback: ProgressCallback | None) -> Any:
+    """``body`` wrapped to report its progress to ``callback``; unchanged without a callback or a body."""
+    if callback is None or body is None or isinstance(body, ProgressBody):
+        return body
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    elif isinstance(body, bytearray | memoryview):
+        body = bytes(body)
+    if not isinstance(body, bytes | RequestBody):
+        return body  # something a custom adapter understands: leave it alone
+    return ProgressBody(body, callback)

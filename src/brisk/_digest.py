@@ -76,6 +76,27 @@ def parse_challenge(header: str) -> dict[str, str] | None:
     return params if "nonce" in params else None
 
 
+def _body_bytes_for_hash(body: object) -> bytes | None:
+    """The body as bytes for ``qop=auth-int``; a replayable stream is read for the hash and rewound.
+    None when the body cannot be hashed without consuming it (then auth-int is not offered)."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    from ._body import RequestBody
+
+    if isinstance(body, RequestBody) and body.replayable:
+        try:
+            data = b"".join(body)
+        except TypeError:  # an async-only body
+            return None
+        body.rewind()
+        return data
+    return None
+
+
 class HTTPDigestAuth(AuthBase):
     """HTTP Digest authentication: ``auth=HTTPDigestAuth("user", "pass")``."""
 
@@ -149,7 +170,7 @@ class HTTPDigestAuth(AuthBase):
             return None
         realm, nonce = challenge.get("realm", ""), challenge["nonce"]
         offered = [q.strip().lower() for q in challenge.get("qop", "").split(",") if q.strip()]
-        body = request.body if isinstance(request.body, bytes) else b"" if request.body is None else None
+        body = _body_bytes_for_hash(request.body)
         if not offered:
             qop = None
         elif "auth" in offered:

@@ -25,7 +25,10 @@ Code written for requests keeps catching what it caught before::
     ├── ContentDecodingError ── DecompressionBombError, TooManyContentEncodings (brisk)
     ├── StreamConsumedError (also TypeError)
     ├── RetryError
-    └── UnrewindableBodyError
+    ├── UnrewindableBodyError
+    └── DownloadError                  brisk: download() could not complete or verify the file
+        ├── SizeMismatch               the file's size is not the size the server announced
+        └── ChecksumMismatch           the file's digest is not the expected checksum
 
 Every message names what went wrong and, where there is one, the URL.
 """
@@ -42,12 +45,14 @@ if TYPE_CHECKING:
     from .models import PreparedRequest, Response
 
 __all__ = [
+    "ChecksumMismatch",
     "ChunkedEncodingError",
     "ConnectTimeout",
     "ConnectionError",
     "ConnectionRefused",
     "ContentDecodingError",
     "DecompressionBombError",
+    "DownloadError",
     "FileModeWarning",
     "HTTPError",
     "IncompleteBody",
@@ -71,6 +76,7 @@ __all__ = [
     "ResponseHeadersTooLarge",
     "RetryError",
     "SSLError",
+    "SizeMismatch",
     "StreamConsumedError",
     "Timeout",
     "TooManyContentEncodings",
@@ -305,6 +311,30 @@ class RetryError(RequestException):
 
 class UnrewindableBodyError(RequestException):
     """The request body cannot be sent again (for a retry, redirect or auth challenge)."""
+
+
+class DownloadError(RequestException):
+    """``download()`` could not complete or verify the file; ``path`` is the target it was for."""
+
+    def __init__(self, *args: Any, path: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.path = path
+
+
+class SizeMismatch(DownloadError):
+    """The downloaded file's size differs from what the server announced; the bad file was deleted."""
+
+
+class ChecksumMismatch(DownloadError):
+    """The downloaded file's digest differs from ``checksum=``; the bad file was deleted.
+
+    ``expected`` and ``actual`` are the two hex digests.
+    """
+
+    def __init__(self, *args: Any, expected: str = "", actual: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+        self.actual = actual
 
 
 class MissingDependencyError(RequestException):

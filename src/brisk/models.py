@@ -17,6 +17,7 @@ from .exceptions import (
     ContentDecodingError,
     HTTPError,
     JSONDecodeError,
+    RequestException,
     StreamConsumedError,
 )
 from .hooks import default_hooks
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
     from ._config import Limits
     from ._decoders import ContentDecoder
+    from ._sse import ServerSentEvent
     from ._transport.base import AsyncByteStream, SyncByteStream, Timings
     from .cookies import RequestsCookieJar
 
@@ -504,7 +506,11 @@ class Response:
             if stream is None:
                 content = b""
             else:
-                raw = stream.read_all()
+                try:
+                    raw = stream.read_all()
+                except RequestException as exc:
+                    self._with_url(exc)
+                    raise
                 self._consumed = True
                 content = self._decode_whole(raw)
             self._content = content
@@ -533,6 +539,20 @@ class Response:
         for piece in self.iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode):
             yield from splitter.push(piece)
         yield from splitter.finish()
+
+    def iter_events(self) -> Iterator[ServerSentEvent]:
+        """The body as server-sent events (``text/event-stream``), each with event, data, id and retry.
+
+        >>> with session.get(url, stream=True) as r:
+        ...     for event in r.iter_events():
+        ...         print(event.event, event.data)
+        """
+        from ._sse import SSEDecoder
+
+        decoder = SSEDecoder()
+        for chunk in self.iter_content(None):
+            yield from decoder.feed(chunk)
+        decoder.close()
 
     def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The body as received, without content decoding."""
@@ -587,7 +607,11 @@ class Response:
                 return
             self._consumed = True
             self._chunks = iter(stream)
-        yield from self._chunks
+        try:
+            yield from self._chunks
+        except RequestException as exc:
+            self._with_url(exc)
+            raise
         self._chunks = None  # fully read: reading again raises StreamConsumedError, as in requests
 
     def _drain(self, limit: int) -> None:
@@ -644,7 +668,11 @@ class Response:
             if stream is None:
                 self._content = b""
             elif hasattr(stream, "aread_all"):
-                raw = await stream.aread_all()
+                try:
+                    raw = await stream.aread_all()
+                except RequestException as exc:
+                    self._with_url(exc)
+                    raise
                 self._consumed = True
                 self._content = self._decode_whole(raw)
             else:
@@ -677,6 +705,16 @@ class Response:
                 yield line
         for line in splitter.finish():
             yield line
+
+    async def aiter_events(self) -> AsyncIterator[ServerSentEvent]:
+        """``iter_events`` for the async client: ``async for event in r.aiter_events(): ...``"""
+        from ._sse import SSEDecoder
+
+        decoder = SSEDecoder()
+        async for chunk in self.aiter_content(None):
+            for event in decoder.feed(chunk):
+                yield event
+        decoder.close()
 
     async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         pipeline = BodyPipeline(None, chunk_size)
@@ -711,9 +749,23 @@ class Response:
                 raise RuntimeError("this response came from a sync Session: use iter_content()")
             self._consumed = True
             self._chunks = stream.__aiter__()  # type: ignore[union-attr]
-        async for raw in self._chunks:
-            yield raw
+        try:
+            async for raw in self._chunks:
+                yield raw
+        except RequestException as exc:
+            self._with_url(exc)
+            raise
         self._chunks = None  # fully read: reading again raises StreamConsumedError, as in requests
+
+    def _with_url(self, exc: RequestException) -> RequestException:
+        """Name the method and URL in an error met while reading the body, as errors of sending do."""
+        request = self.request
+        url = request._url if request is not None else None
+        if url is not None:
+            from ._transport._common import add_url_context
+
+            add_url_context(exc, url, request)
+        return exc
 
     # -- decoding, shared by both worlds ---------------------------------------------------------------
 

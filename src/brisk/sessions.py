@@ -425,10 +425,9 @@ class _SessionBase(Generic[R]):
             return None
         return lambda url: self._connection_config(url, proxies, verify, cert)
 
-    def _transport_kind(self, url: URL) -> BaseAdapter | None:
-        """A user adapter that sends requests itself, or None for the session's own transport."""
-        adapter = self.get_adapter(str(url))
-        return None if isinstance(adapter, HTTPAdapter) else adapter
+    def _has_custom_adapters(self) -> bool:
+        """Is a user adapter (one that sends requests itself) mounted? Then each request is routed."""
+        return any(not isinstance(adapter, HTTPAdapter) for adapter in self.adapters.values())
 
 
 def _map_call(item: Any, common: dict[str, Any]) -> dict[str, Any]:
@@ -553,16 +552,15 @@ class Session(_SessionBase[Response]):
             return list(pool.map(one, calls))
 
     def _transport_for(self, url: URL) -> Transport:
-        adapter = self._transport_kind(url)
-        if adapter is not None:
-            from ._transport.adapter import AdapterTransport
-
-            return AdapterTransport(adapter)
         transport = self._transport
         if transport is None:
             from ._transport.sync import SyncTransport
 
             transport = self._transport = SyncTransport(self.limits)
+        if self._has_custom_adapters():
+            from ._transport.adapter import AdapterRouter
+
+            return AdapterRouter(self, transport)
         return transport
 
     def close(self) -> None:
@@ -671,16 +669,15 @@ class AsyncSession(_SessionBase[Any]):
         return await asyncio.gather(*(one(call) for call in calls), return_exceptions=return_exceptions)
 
     def _transport_for(self, url: URL) -> AsyncTransport:
-        adapter = self._transport_kind(url)
-        if adapter is not None:
-            from ._transport.adapter import AdapterTransport
-
-            return AdapterTransport(adapter)
         transport = self._transport
         if transport is None:
             from ._transport.aio import AsyncioTransport
 
             transport = self._transport = AsyncioTransport(self.limits)
+        if self._has_custom_adapters():
+            from ._transport.adapter import AdapterRouter
+
+            return AdapterRouter(self, transport)
         return transport
 
     async def close(self) -> None:

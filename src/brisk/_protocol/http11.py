@@ -202,6 +202,7 @@ class ResponseParser:
         "_buffer",
         "_connect",
         "_framing",
+        "_framing_run",
         "_header_bytes",
         "_headers",
         "_limits",
@@ -225,6 +226,7 @@ class ResponseParser:
         self._scan_from = 0  # where the CRLFCRLF search resumes
         self._body: list[bytes] = []  # body bytes parsed, not yet taken
         self._framing = _NONE
+        self._framing_run = 0  # chunked: bytes of framing (sizes, extensions, trailers) since body data
         self._remaining = 0  # bytes left of a Content-Length body
         self._llhttp: httptools.HttpResponseParser | None = None
         self._headers: list[tuple[str, str]] = []
@@ -444,6 +446,7 @@ class ResponseParser:
             self.complete = True
         elif framing == _CHUNKED:
             assert self._llhttp is not None
+            pieces = len(self._body)
             try:
                 self._llhttp.feed_data(data)
             except httptools.HttpParserCallbackError as exc:
@@ -454,6 +457,18 @@ class ResponseParser:
                 raise ChunkedEncodingError(f"invalid chunked body from the server: {exc}") from exc
             except httptools.HttpParserError as exc:
                 raise ChunkedEncodingError(f"invalid chunked body from the server: {exc}") from None
+            # llhttp buffers nothing of a chunk extension and httptools buffers a whole trailer line: bound
+            # the framing between two pieces of body data, so an endless extension or trailer line is an
+            # error now rather than memory spent until the read timeout.
+            if len(self._body) > pieces:
+                self._framing_run = 0
+            elif not self.complete:
+                self._framing_run += len(data)
+                if self._framing_run > 2 * self._limits.max_head_size:
+                    raise ChunkedEncodingError(
+                        f"more than {2 * self._limits.max_head_size} bytes of chunk sizes, extensions or "
+                        "trailers without body data (2 x Limits.max_head_size)"
+                    )
         else:  # _CLOSE
             self._body.append(data)
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..adapters import BaseAdapter
     from ..models import PreparedRequest, Response
     from .base import SendOptions
 
-__all__ = ["AdapterTransport"]
+__all__ = ["AdapterRouter", "AdapterTransport"]
 
 
 class AdapterTransport:
@@ -38,3 +38,39 @@ class AdapterTransport:
 
     async def aclose(self) -> None:
         self.adapter.close()
+
+
+class AdapterRouter:
+    """Picks, for every request (redirect hops included), the adapter mounted for its URL: a user's
+    ``BaseAdapter`` sends it itself, anything else goes to the session's own transport. Used only when a
+    session has such an adapter mounted; otherwise the session talks to its transport directly."""
+
+    def __init__(self, session: Any, own: Any) -> None:
+        self._session = session
+        self._own = own
+
+    def _adapter(self, request: PreparedRequest) -> BaseAdapter | None:
+        from ..adapters import HTTPAdapter
+
+        adapter = self._session.get_adapter(str(request._url))
+        return None if isinstance(adapter, HTTPAdapter) else adapter
+
+    def handle_request(self, request: PreparedRequest, options: SendOptions) -> Response:
+        adapter = self._adapter(request)
+        if adapter is None:
+            response: Response = self._own.handle_request(request, options)
+            return response
+        return AdapterTransport(adapter).handle_request(request, options)
+
+    async def handle_async_request(self, request: PreparedRequest, options: SendOptions) -> Response:
+        adapter = self._adapter(request)
+        if adapter is None:
+            response: Response = await self._own.handle_async_request(request, options)
+            return response
+        return AdapterTransport(adapter).handle_request(request, options)
+
+    def close(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass

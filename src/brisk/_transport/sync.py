@@ -19,6 +19,7 @@ from .._log import debug_logger
 from .._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header, encode_request_head
 from ..exceptions import (
     ConnectionError,
+    IncompleteBody,
     PoolTimeout,
     ReadTimeout,
     RemoteProtocolError,
@@ -473,7 +474,12 @@ class _SyncBody:
         parser = self._parser
         remaining = parser.body_remaining
         size = _RECV_BODY if remaining is None else min(remaining, _RECV_BODY)
-        data = self._transport._recv(self._conn, size, self._options)
+        try:
+            data = self._transport._recv(self._conn, size, self._options)
+        except ConnectionError as exc:
+            # A reset mid-body is a broken-off body, as in the async transport and in requests.
+            message = f"the connection broke in the middle of the response body: {exc.__cause__}"
+            raise IncompleteBody(message) from exc
         if data:
             parser.feed(data)
         else:
