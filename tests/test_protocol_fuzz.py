@@ -5,9 +5,6 @@ the same documented exception (type and message) at the same phase, or the same 
 connection state. Any other exception is a failure. Valid generated responses parse to exactly what was
 generated. Request side: whatever the method, target and headers, ``encode_request_head`` raises a
 documented exception or returns bytes in which CR and LF only end lines and NUL never appears.
-
-The places marked KNOWN BUG tolerate the divergences documented by the strict xfail tests in
-``test_protocol_http11.py``; remove each tolerance with the fix that turns its xfail test into an XPASS.
 """
 
 from __future__ import annotations
@@ -16,7 +13,6 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-import httptools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,13 +66,8 @@ def observe(pieces: list[bytes], method: str, limits: Limits) -> tuple[object, .
         phase = "eof"
         parser.feed_eof()
         body += parser.take_body()
-    except httptools.HttpParserUpgrade:  # KNOWN BUG: a 101 with Upgrade headers escapes from httptools
-        return ("error", phase, "HttpParserUpgrade", "")
     except DOCUMENTED as exc:
-        message = str(exc)
-        if "expected 'HTTP/', got" in message:  # KNOWN BUG: the quoted bytes depend on the first feed
-            message = message.partition(", got")[0]
-        return ("error", phase, type(exc).__name__, message)
+        return ("error", phase, type(exc).__name__, str(exc))
     head = parser.head
     assert head is not None
     assert parser.complete
@@ -91,36 +82,11 @@ def observe(pieces: list[bytes], method: str, limits: Limits) -> tuple[object, .
     )
 
 
-def known_bug(data: bytes, limits: Limits, a: tuple[object, ...], b: tuple[object, ...]) -> bool:
-    """True for the divergences documented by xfail tests in test_protocol_http11.py (KNOWN BUG)."""
-    for first, second in ((a, b), (b, a)):
-        # A chunked body's end followed by bytes on a closing connection: llhttp's "Data after
-        # `Connection: close`" when they arrive together, leftover when apart.
-        if first[0] == "error" and "Data after `Connection: close`" in str(first[3]):
-            return True
-        # CR/LF after the last chunk: swallowed by llhttp when they arrive together, leftover when apart.
-        if (
-            first[0] == second[0] == "response"
-            and first[1:4] == second[1:4]
-            and first[4][0] == second[4][0]  # type: ignore[index]
-            and any(name.lower() == "transfer-encoding" for name, _ in first[1][3])  # type: ignore[index]
-        ):
-            return True
-        # A status line of exactly max_header_line bytes, refused when its CR arrives without the LF.
-        if (
-            first[0] == "error"
-            and "status line is longer" in str(first[3])
-            and any(len(line) == limits.max_header_line for line in re.split(rb"\r\n|\n", data))
-        ):
-            return True
-    return False
-
-
 def check_invariant(data: bytes, points: list[int], method: str, limits: Limits) -> None:
     whole = observe([data], method, limits)
     for pieces in (bytewise(data), cut(data, points)):
         split = observe(pieces, method, limits)
-        if split != whole and not known_bug(data, limits, whole, split):
+        if split != whole:
             raise AssertionError(f"{data!r} cut as {pieces!r}:\n whole: {whole!r}\n split: {split!r}")
 
 
@@ -387,11 +353,7 @@ TRICKY = [
 ]
 tricky_text = st.lists(st.sampled_from(TRICKY) | st.sampled_from(list(TOKEN_CHARS)), max_size=12).map("".join)
 methods = st.one_of(st.sampled_from(["GET", "POST", "HEAD"]), tricky_text, st.text(max_size=10))
-# Request targets are latin-1 here: a non-latin-1 target is a known bug (see the xfail test).
-tricky_latin1 = st.lists(st.sampled_from([c for c in TRICKY if max(map(ord, c)) < 256]), max_size=12).map(
-    "".join
-)
-targets = st.one_of(st.just("/"), tricky_latin1, st.text(value_chars, max_size=20))
+targets = st.one_of(st.just("/"), tricky_text, st.text(value_chars, max_size=20), st.text(max_size=20))
 header_values: st.SearchStrategy[str | bytes] = st.one_of(
     tricky_text, st.text(max_size=20), st.binary(max_size=20)
 )

@@ -8,16 +8,19 @@
 Code written for requests runs unchanged after ``import brisk as requests``.
 """
 
+from typing import TYPE_CHECKING
+
 from . import exceptions, status_codes
 from .__version__ import __version__
 from ._config import Limits
 from ._ratelimit import RateLimit
 from ._retry import Retry
-from .api import delete, get, head, options, patch, post, put, request
+from .api import delete, download, get, head, options, patch, post, put, request
 from .auth import AuthBase, HTTPBasicAuth, HTTPBearerAuth, HTTPDigestAuth, HTTPProxyAuth
 from .exceptions import (
     ConnectionError,
     ConnectTimeout,
+    DownloadError,
     FileModeWarning,
     HTTPError,
     JSONDecodeError,
@@ -33,11 +36,20 @@ from .models import PreparedRequest, Request, Response
 from .sessions import AsyncSession, Session, session
 from .status_codes import codes
 
+if TYPE_CHECKING:
+    from ._download import DownloadResult
+    from ._sse import ServerSentEvent
+
+#: Public names defined in modules loaded on first use (``import brisk`` stays fast).
+_LAZY = {"DownloadResult": "_download", "ServerSentEvent": "_sse"}
+
 __all__ = [
     "AsyncSession",
     "AuthBase",
     "ConnectTimeout",
     "ConnectionError",
+    "DownloadError",
+    "DownloadResult",
     "FileModeWarning",
     "HTTPBasicAuth",
     "HTTPBearerAuth",
@@ -54,6 +66,7 @@ __all__ = [
     "RequestException",
     "Response",
     "Retry",
+    "ServerSentEvent",
     "Session",
     "Timeout",
     "TooManyRedirects",
@@ -62,6 +75,7 @@ __all__ = [
     "__version__",
     "codes",
     "delete",
+    "download",
     "exceptions",
     "get",
     "head",
@@ -82,4 +96,8 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

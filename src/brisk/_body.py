@@ -19,7 +19,15 @@ from typing import Any
 from ._form import encode_form
 from .exceptions import InvalidJSONError, RequestException, UnrewindableBodyError
 
-__all__ = ["CHUNK_SIZE", "FileBody", "IterBody", "ProgressBody", "RequestBody", "encode_body", "with_progress"]
+__all__ = [
+    "CHUNK_SIZE",
+    "FileBody",
+    "IterBody",
+    "ProgressBody",
+    "RequestBody",
+    "encode_body",
+    "with_progress",
+]
 
 #: Size of the pieces read from files.
 CHUNK_SIZE = 64 * 1024

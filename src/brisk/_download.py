@@ -311,7 +311,9 @@ class DownloadPlan:
                 return _COMPLETE
             return self._start_over()
         response.raise_for_status()
-        raise DownloadError(f"{self.url} answered {status} {response.reason}: nothing to download", response=response)
+        raise DownloadError(
+            f"{self.url} answered {status} {response.reason}: nothing to download", response=response
+        )
 
     def _changed(self, headers: Any, total: int | None) -> bool:
         """True if the response describes another version of the resource than the part file holds."""
@@ -448,7 +450,9 @@ class DownloadPlan:
 
     def _mismatch(self, kind: type[DownloadError], detail: str) -> DownloadError:
         self._discard()
-        return kind(f"download of {self.url} to {self.target} failed verification: {detail}", path=self.target)
+        return kind(
+            f"download of {self.url} to {self.target} failed verification: {detail}", path=self.target
+        )
 
     def close_file(self, sync: bool = False) -> None:
         """Close the part file (after an fsync when ``sync``)."""

@@ -121,9 +121,8 @@ class SSEDecoder:
         elif name == "id":
             if "\0" not in value:
                 self._last_id = value
-        elif name == "retry":
-            if value and value.isascii() and value.isdigit():
-                self.retry = int(value)
+        elif name == "retry" and value.isascii() and value.isdigit():  # isdigit() is False for ""
+            self.retry = int(value)
         return None
 
     def _dispatch(self) -> ServerSentEvent | None:

@@ -8,12 +8,16 @@ For many requests to the same host, use a ``Session``: it keeps connections aliv
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 from .models import Response
 from .sessions import Session
 
-__all__ = ["delete", "get", "head", "options", "patch", "post", "put", "request"]
+if TYPE_CHECKING:
+    from ._download import DownloadResult
+
+__all__ = ["delete", "download", "get", "head", "options", "patch", "post", "put", "request"]
 
 
 def request(method: str, url: str | bytes, **kwargs: Any) -> Response:
@@ -56,3 +60,23 @@ def patch(url: str | bytes, data: Any = None, **kwargs: Any) -> Response:
 def delete(url: str | bytes, **kwargs: Any) -> Response:
     """Send a DELETE request."""
     return request("DELETE", url, **kwargs)
+
+
+def download(url: str, path: str | os.PathLike[str], **kwargs: Any) -> DownloadResult:
+    """Download ``url`` to the file ``path`` (or into the directory ``path``), safely and resumably.
+
+    The body goes to ``<path>.part`` and is renamed to ``path`` once complete, verified and on disk (fsync).
+    If an earlier attempt was interrupted, the transfer resumes with ``Range`` + ``If-Range`` and starts
+    over when the server ignores the range or the file changed meanwhile. Options: ``resume=True``,
+    ``progress=callback(done, total)`` (e.g. ``brisk.progress.ProgressBar()``), ``chunk_size=None``,
+    ``checksum="sha256:<hex>"`` (any hashlib algorithm), ``max_resumes=3`` (resumes within this call
+    after the connection broke off), and any argument of ``request()`` (``headers``, ``auth``,
+    ``timeout``, ...). Returns a ``DownloadResult``; a bad size or checksum raises a ``DownloadError``
+    and deletes the file.
+
+    >>> result = brisk.download("https://example.org/big.iso", "big.iso", checksum="sha256:9f86d0...")
+    >>> result.total, result.resumed
+    (734003200, False)
+    """
+    with Session() as session:
+        return session.download(url, path, **kwargs)

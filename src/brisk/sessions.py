@@ -30,6 +30,7 @@ from .hooks import HOOKS, default_hooks
 from .models import PreparedRequest, Request, Response, _header_value
 
 if TYPE_CHECKING:
+    from ._download import DownloadResult, ProgressCallback
     from ._transport.base import AsyncTransport, Transport
     from .cookies import RequestsCookieJar
 
@@ -198,6 +199,7 @@ class _SessionBase(Generic[R]):
         cert: Any = None,
         json: Any = None,
         retries: Any = None,
+        progress: Any = None,
     ) -> R:
         raise NotImplementedError
 
@@ -265,6 +267,7 @@ class _SessionBase(Generic[R]):
         auth: Any,
         json: Any,
         hooks: Any,
+        progress: Any = None,
     ) -> PreparedRequest:
         p = PreparedRequest.__new__(PreparedRequest)
         p.method = (
@@ -303,6 +306,10 @@ class _SessionBase(Generic[R]):
 
             auth = netrc_auth(parsed.host)
         p.prepare_auth(auth)
+        if progress is not None:  # after auth, which may need to see the body as it is
+            from ._body import with_progress
+
+            p.body = with_progress(p.body, progress)
         return p
 
     def _request_cookie_jar(self, p: PreparedRequest, cookies: Any) -> RequestsCookieJar | None:
@@ -490,9 +497,13 @@ class Session(_SessionBase[Response]):
         cert: Any = None,
         json: Any = None,
         retries: Any = None,
+        progress: Any = None,
     ) -> Response:
-        """Send a request and return its Response (body read unless ``stream=True``)."""
-        p = self._prepare(method, url, params, data, headers, files, auth, json, None)
+        """Send a request and return its Response (body read unless ``stream=True``).
+
+        ``progress(done, total)`` is called as the request body goes out (``total`` None when unknown).
+        """
+        p = self._prepare(method, url, params, data, headers, files, auth, json, None, progress)
         settings = self._settings(
             p,
             timeout=timeout,
@@ -534,6 +545,31 @@ class Session(_SessionBase[Response]):
             retries=retries,
         )
         return run_sync(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
+
+    def download(
+        self,
+        url: str,
+        path: str | os.PathLike[str],
+        *,
+        resume: bool = True,
+        progress: ProgressCallback | None = None,
+        chunk_size: int | None = None,
+        checksum: str | None = None,
+        max_resumes: int = 3,
+        **kwargs: Any,
+    ) -> DownloadResult:
+        """Download ``url`` to the file ``path`` (or into the directory ``path``), resuming where an earlier
+        attempt stopped; see ``brisk.download``.
+
+        >>> result = session.download(url, "big.iso", checksum="sha256:9f86d0...", progress=ProgressBar())
+        """
+        from ._download import DownloadPlan, run_download_sync
+
+        plan = DownloadPlan(
+            url, path, resume=resume, progress=progress, chunk_size=chunk_size, checksum=checksum,
+            max_resumes=max_resumes, headers=kwargs.pop("headers", None),
+        )  # fmt: skip
+        return run_download_sync(plan, self, kwargs)
 
     def _run_map(self, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool) -> list[Any]:
         from concurrent.futures import ThreadPoolExecutor
@@ -612,8 +648,9 @@ class AsyncSession(_SessionBase[Any]):
         cert: Any = None,
         json: Any = None,
         retries: Any = None,
+        progress: Any = None,
     ) -> Response:
-        p = self._prepare(method, url, params, data, headers, files, auth, json, None)
+        p = self._prepare(method, url, params, data, headers, files, auth, json, None, progress)
         settings = self._settings(
             p,
             timeout=timeout,
@@ -654,6 +691,27 @@ class AsyncSession(_SessionBase[Any]):
             retries=retries,
         )
         return await run_async(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
+
+    async def download(
+        self,
+        url: str,
+        path: str | os.PathLike[str],
+        *,
+        resume: bool = True,
+        progress: ProgressCallback | None = None,
+        chunk_size: int | None = None,
+        checksum: str | None = None,
+        max_resumes: int = 3,
+        **kwargs: Any,
+    ) -> DownloadResult:
+        """``Session.download`` for asyncio: ``result = await session.download(url, path)``."""
+        from ._download import DownloadPlan, run_download_async
+
+        plan = DownloadPlan(
+            url, path, resume=resume, progress=progress, chunk_size=chunk_size, checksum=checksum,
+            max_resumes=max_resumes, headers=kwargs.pop("headers", None),
+        )  # fmt: skip
+        return await run_download_async(plan, self, kwargs)
 
     async def _run_map(
         self, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool

@@ -296,6 +296,7 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
                 yield Sleep(delay)
             retry = spent
             continue
+        response._limits = s.options.limits  # the decoder's limits (ratio, codings) are the session's
         log = debug_logger()
         if log is not None:
             log.debug(

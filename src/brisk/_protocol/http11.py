@@ -24,7 +24,13 @@ runs until the server closes the connection (and the connection is not reused).
 
 A connection is reusable after a response only if the response was complete, both sides agreed to keep
 it alive, and the server sent nothing beyond the end of the response: stray bytes after a response
-(for example a body on a 204) are never taken as the start of the next response.
+(for example a body on a 204) are never taken as the start of the next response. Empty lines (CR, LF) are
+the one exception: RFC 9112 section 2.2 lets them precede a message, and llhttp swallows them when they
+arrive in the same read as a chunked end, so tolerating them everywhere gives one outcome whatever the
+segmentation (h11's invariant, checked by the fuzz tests).
+
+A chunked body's framing (sizes, extensions, trailers) between two pieces of body data is bounded, so an
+endless extension or trailer line fails early instead of growing memory.
 """
 
 from __future__ import annotations
@@ -65,6 +71,8 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # or another control character (RFC 9110 section 5.5).
 _BAD_VALUE_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _BAD_TARGET_CHAR = re.compile(r"[\x00-\x20\x7f]")
+_BAD_REASON_CHAR = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_MAX_INTERIM = 32  # 1xx responses accepted before the final one
 
 # Validated "name: value\r\n" lines. Session headers repeat on every request, so validating each distinct
 # pair once keeps the per-request cost to a dict lookup.
@@ -122,6 +130,11 @@ def check_method(method: str) -> None:
 
 
 def check_target(target: str) -> None:
+    """Raise InvalidURL unless ``target`` is a non-empty, printable-ASCII request-target."""
+    if not target:
+        raise InvalidURL("empty request target")
+    if not target.isascii():
+        raise InvalidURL(f"non-ASCII characters in request target {target!r}: percent-encode them")
     bad = _BAD_TARGET_CHAR.search(target)
     if bad is not None:
         raise InvalidURL(f"invalid character {bad.group()!r} in request target {target!r}")
@@ -259,9 +272,6 @@ class ResponseParser:
         """Parse ``data``. After this, check ``head``, ``take_body()`` and ``complete``."""
         if not data:
             return
-        if self.complete:
-            self.leftover = True
-            return
         if self.head is None:
             self._buffer += data
             self._parse_heads()
@@ -313,10 +323,11 @@ class ResponseParser:
                 self._scan_from = 0
             if not buffer.startswith(b"HTTP/"[: len(buffer)]):
                 # Not an HTTP response at all (a TLS record, an HTML page, ...): fail now rather than
-                # wait for a CRLFCRLF that may never come.
-                raise RemoteProtocolError(
-                    f"invalid response from the server: expected 'HTTP/', got {_describe_start(buffer)}"
-                )
+                # wait for a CRLFCRLF that may never come. Quote up to the first wrong byte, so the message
+                # is the same however the bytes were split.
+                wrong = next(i for i, byte in enumerate(buffer[:5]) if byte != b"HTTP/"[i])
+                got = _describe_start(buffer[: wrong + 1])
+                raise RemoteProtocolError(f"invalid response from the server: expected 'HTTP/', got {got}")
             end = buffer.find(b"\r\n\r\n", self._scan_from)
             if end < 0:
                 if len(buffer) > limits.max_head_size:
@@ -325,9 +336,8 @@ class ResponseParser:
                         "(Limits.max_head_size)"
                     )
                 line_end = buffer.find(b"\r\n")
-                if (
-                    line_end < 0 and len(buffer) > limits.max_header_line
-                ) or line_end > limits.max_header_line:
+                pending = len(buffer) - buffer.endswith(b"\r")  # a CR may be the start of the line end
+                if (line_end < 0 and pending > limits.max_header_line) or line_end > limits.max_header_line:
                     raise ResponseHeadersTooLarge(
                         f"the status line is longer than {limits.max_header_line} bytes "
                         "(Limits.max_header_line)"
@@ -368,7 +378,15 @@ class ResponseParser:
             if isinstance(exc.__context__, RemoteProtocolError):
                 raise exc.__context__ from None
             raise RemoteProtocolError(f"invalid response from the server: {exc}") from exc
+        except httptools.HttpParserUpgrade:
+            raise RemoteProtocolError(
+                "the server switched protocols (101) although no upgrade was requested"
+            ) from None
         except httptools.HttpParserError as exc:
+            if parser.get_status_code() == 101:
+                raise RemoteProtocolError(
+                    "the server switched protocols (101) although no upgrade was requested"
+                ) from None
             raise RemoteProtocolError(
                 f"invalid response from the server: {_describe(exc, head_bytes)}"
             ) from None
@@ -377,9 +395,15 @@ class ResponseParser:
             raise RemoteProtocolError(f"invalid status code {status} in the response (must be 100-999)")
         if status == 101:
             raise RemoteProtocolError("the server switched protocols (101) although no upgrade was requested")
+        if _BAD_REASON_CHAR.search(self._status):
+            raise RemoteProtocolError(
+                "invalid response from the server: control characters in the reason phrase"
+            )
         version = "HTTP/" + parser.get_http_version()
         head = ResponseHead(status, self._status.decode("latin-1"), version, self._headers, False)
         if status < 200:
+            if len(self.informational) >= _MAX_INTERIM:
+                raise RemoteProtocolError(f"the server sent more than {_MAX_INTERIM} interim (1xx) responses")
             self.informational.append(head)
             return
         self._start_body(head, parser)
@@ -397,10 +421,11 @@ class ResponseParser:
                 transfer_encoding = value if transfer_encoding is None else transfer_encoding + "," + value
             elif size == 10 and name.lower() == "connection":
                 connection = connection + "," + value.lower() if connection else value.lower()
+        tokens = {token.strip() for token in connection.split(",")} if connection else set()
         if head.http_version == "HTTP/1.1":
-            head.keep_alive = "close" not in connection
+            head.keep_alive = "close" not in tokens
         else:
-            head.keep_alive = "keep-alive" in connection and "close" not in connection
+            head.keep_alive = "keep-alive" in tokens and "close" not in tokens
         status = head.status_code
         if self._no_body or status in (204, 304) or (self._connect and status < 300):
             self._framing = _NONE
@@ -429,7 +454,10 @@ class ResponseParser:
     def _feed_body(self, data: bytes) -> None:
         framing = self._framing
         if self.complete:
-            self.leftover = True
+            # Empty lines between responses are tolerated (RFC 9112 section 2.2), as llhttp does when they
+            # arrive in the same piece; anything else after the end of the response is a leftover.
+            if data.strip(b"\r\n"):
+                self.leftover = True
         elif framing == _LENGTH:
             remaining = self._remaining
             size = len(data)
@@ -438,7 +466,8 @@ class ResponseParser:
                 self._body.append(data)
                 return
             if size > remaining:
-                self.leftover = True
+                if data[remaining:].strip(b"\r\n"):  # empty lines after a response are tolerated
+                    self.leftover = True
                 data = data[:remaining]
             self._remaining = 0
             if data:
@@ -456,6 +485,9 @@ class ResponseParser:
                     raise exc.__context__ from None
                 raise ChunkedEncodingError(f"invalid chunked body from the server: {exc}") from exc
             except httptools.HttpParserError as exc:
+                if self.complete:  # llhttp refuses bytes after a closing response: they are a leftover
+                    self.leftover = True
+                    return
                 raise ChunkedEncodingError(f"invalid chunked body from the server: {exc}") from None
             # llhttp buffers nothing of a chunk extension and httptools buffers a whole trailer line: bound
             # the framing between two pieces of body data, so an endless extension or trailer line is an
@@ -502,7 +534,7 @@ class ResponseParser:
                 f"the response has more than {limits.max_header_count} header fields "
                 "(Limits.max_header_count)"
             )
-        self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        self._headers.append((name.decode("latin-1"), value.decode("latin-1").rstrip(" \t")))
 
     def on_headers_complete(self) -> None:
         if self.head is not None:

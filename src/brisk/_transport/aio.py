@@ -349,12 +349,12 @@ class AsyncioTransport:
             from . import _proxy_async
 
             return await _proxy_async.open_through_proxy(url, options, timings, loop)
-        sock = await connect_tcp(url.host, url.effective_port, options, timings, loop)
         ssl_context = None
-        if url.scheme in ("https", "wss"):
+        if url.scheme in ("https", "wss"):  # before connecting: a bad CA path must not leave a socket open
             from .._tls import ssl_context as make_context
 
             ssl_context = make_context(config)
+        sock = await connect_tcp(url.host, url.effective_port, options, timings, loop)
         conn = upgrade_if_h2(
             await start_connection(sock, ssl_context, url.host, options, timings, loop), options, loop
         )
@@ -569,11 +569,11 @@ async def start_connection(
                 from .._tls import describe_ssl_error
 
                 raise SSLError(describe_ssl_error(exc, host)) from exc
-            except TimeoutError:
+            except (TimeoutError, ConnectionAbortedError):  # asyncio aborts a handshake that takes too long
                 raise ConnectTimeout(
                     timeout_message(f"the TLS handshake with {host}", options.timeout.connect, options)
                 ) from None
-            except ConnectionResetError as exc:
+            except OSError as exc:  # reset, broken pipe, ...: as the sync transport does
                 raise SSLError(f"the connection broke during the TLS handshake with {host!r}: {exc}") from exc
             timings.tls = time.monotonic() - start
     except BaseException:

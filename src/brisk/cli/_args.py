@@ -1,14 +1,13 @@
-"""The command line of ``brisk [METHOD] URL [ITEM ...]``: argparse, and the checks argparse cannot make."""
+"""The command line of ``brisk [METHOD] URL [ITEM ...]``: the option table, a small parser, the checks."""
 
 from __future__ import annotations
 
-import argparse
 import os
-from typing import NoReturn
+from typing import Any
 
 from ._items import looks_like_item
 
-__all__ = ["EXIT_CODES", "Options", "UsageError", "parse_command_line"]
+__all__ = ["EXIT_CODES", "DownloadError", "Options", "UsageError", "help_text", "parse_command_line"]
 
 USAGE = """brisk [METHOD] URL [ITEM ...] [options]
        brisk serve [--port N] [--host ADDR] [--tls] [--http2]"""
@@ -39,7 +38,7 @@ exit status:
   6  timed out                               7  more redirects than --max-redirects
   130  interrupted (Ctrl-C)"""
 
-#: What each kind of outcome exits with (httpie's 3/4/5 for --check-status; 2 stays argparse's usage code).
+#: What each kind of outcome exits with (httpie's 3/4/5 for --check-status; 2 is the usual usage status).
 EXIT_CODES = {"ok": 0, "error": 1, "usage": 2, "timeout": 6, "redirects": 7, "interrupted": 130}
 
 KNOWN_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"))
@@ -50,56 +49,171 @@ class UsageError(Exception):
     """The command line cannot be used as given (exit status 2)."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+class DownloadError(Exception):
+    """The response cannot be saved (or appended) as asked. ``status`` is the exit status to use."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+class Opt:
+    """One option: its flags, where it goes, what value it takes, and its help line.
+
+    ``takes`` is None for a flag (``const`` is stored), ``str``/``int``/``float`` for a value, ``list`` for a
+    repeatable value, or a tuple of the allowed values.
+    """
+
+    __slots__ = ("const", "dest", "flags", "help", "metavar", "takes")
+
+    def __init__(
+        self,
+        flags: tuple[str, ...],
+        dest: str,
+        help: str,
+        takes: Any = None,
+        metavar: str | None = None,
+        const: Any = True,
+    ) -> None:
+        self.flags = flags
+        self.dest = dest
+        self.help = help
+        self.takes = takes
+        self.metavar = metavar
+        self.const = const
+
+
+OPTIONS = (
+    Opt(("-f", "--form"), "form", "send data fields as a form (multipart when there are files)"),
+    Opt(("-a", "--auth"), "auth", "credentials; asks for the password if only USER", str, "USER[:PASS]"),
+    Opt(("-A", "--auth-type"), "auth_type", "the scheme of --auth (basic)", ("basic", "digest")),
+    Opt(("--bearer",), "bearer", "send 'Authorization: Bearer TOKEN'", str, "TOKEN"),
+    Opt(("--timeout",), "timeout", "limit for connecting and for each read (10 s, 30 s)", float, "SECONDS"),
+    Opt(("--verify",), "verify", "CA bundle (file or directory) to verify TLS with", str, "PATH|yes|no"),
+    Opt(("-k", "--insecure"), "insecure", "do not verify TLS certificates"),
+    Opt(("--cert",), "cert", "client certificate (PEM), with its key unless --cert-key", str, "FILE"),
+    Opt(("--cert-key",), "cert_key", "private key of --cert", str, "FILE"),
+    Opt(
+        ("--proxy",),
+        "proxy",
+        "proxy for one scheme (http:http://p:3128) or all (socks5://p:1080); repeatable",
+        list,
+        "[SCHEME:]URL",
+    ),
+    Opt(("--http1",), "http2", "HTTP/1.1 only (the default)", const=False),
+    Opt(("--http2",), "http2", "offer HTTP/2 over TLS (ALPN)", const=True),
+    Opt(("-F", "--follow"), "follow", "follow redirects (off by default)"),
+    Opt(("--max-redirects",), "max_redirects", "how many redirects --follow follows (30)", int, "N"),
+    Opt(("--retries",), "retries", "retries of failed connections (2; 0 for none)", int, "N"),
+    Opt(("-o", "--output"), "output", "save the body to FILE (a progress bar on a terminal)", str, "FILE"),
+    Opt(("-c", "--continue"), "resume", "with -o: resume a partial download"),
+    Opt(("--timing",), "timing", "show where the time went (DNS, connect, TLS, ...) as bars"),
+    Opt(("-v", "--verbose"), "verbose", "print the request too (the same as --print HBhb)"),
+    Opt(("-p", "--print"), "what", "H, B: request head, body; h, b: response head, body", str, "WHAT"),
+    Opt(("--headers",), "what", "print the response head only", const="h"),
+    Opt(("-b", "--body"), "what", "print the response body only", const="b"),
+    Opt(("-q", "--quiet"), "quiet", "no progress bar, summary or warnings on stderr"),
+    Opt(("--check-status",), "check_status", "exit 3/4/5 on a 3xx (not followed), 4xx, 5xx status"),
+    Opt(("--pretty",), "pretty", "colour and indent, even when piped", const=True),
+    Opt(("--no-pretty",), "pretty", "print everything as received", const=False),
+    Opt(("--version",), "version", "print brisk's version and exit"),
+    Opt(("-h", "--help"), "help", "show this help and exit"),
+)
+DEFAULTS: dict[str, Any] = {opt.dest: None for opt in OPTIONS}
+DEFAULTS.update(
+    form=False, auth_type="basic", insecure=False, proxy=[], follow=False, max_redirects=30, resume=False,
+    timing=False, verbose=False, quiet=False, check_status=False, version=False, help=False,
+)  # fmt: skip
+_BY_FLAG = {flag: opt for opt in OPTIONS for flag in opt.flags}
+
+
+def _convert(opt: Opt, flag: str, value: str) -> Any:
+    takes = opt.takes
+    if takes is int or takes is float:
+        try:
+            return takes(value)
+        except ValueError:
+            kind = "a whole number" if takes is int else "a number"
+            raise UsageError(f"{flag}: {value!r} is not {kind}") from None
+    if isinstance(takes, tuple) and value not in takes:
+        raise UsageError(f"{flag}: {value!r} is not one of {', '.join(takes)}")
+    return value
+
+
+def _store(values: dict[str, Any], opt: Opt, flag: str, value: str | None) -> None:
+    if opt.takes is None:
+        values[opt.dest] = opt.const
+    elif opt.takes is list:
+        values[opt.dest] = [*values[opt.dest], value]
+    else:
+        assert value is not None
+        values[opt.dest] = _convert(opt, flag, value)
+
+
+def split_command_line(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """``(options, positionals)``. Options may come anywhere; ``--opt=value``, ``--opt value``, ``-ovalue``
+    and ``-vF`` are understood, and ``--`` ends the options. (Hand-written rather than argparse, which with
+    its helpers costs several milliseconds of start-up.)"""
+    values = dict(DEFAULTS)
+    positionals: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            positionals.extend(args)
+            break
+        if not arg.startswith("-") or arg == "-":
+            positionals.append(arg)
+        elif arg.startswith("--"):
+            flag, eq, inline = arg.partition("=")
+            opt = _BY_FLAG.get(flag)
+            if opt is None:
+                raise UsageError(f"unknown option {flag}")
+            if opt.takes is None:
+                if eq:
+                    raise UsageError(f"{flag} takes no value")
+                _store(values, opt, flag, None)
+            else:
+                value = inline if eq else next(args, None)
+                if value is None:
+                    raise UsageError(f"{flag} needs a value ({opt.metavar})")
+                _store(values, opt, flag, value)
+        else:
+            for index in range(1, len(arg)):
+                flag = "-" + arg[index]
+                opt = _BY_FLAG.get(flag)
+                if opt is None:
+                    raise UsageError(f"unknown option {flag}" + (f" in {arg}" if len(arg) > 2 else ""))
+                if opt.takes is None:
+                    _store(values, opt, flag, None)
+                    continue
+                value = arg[index + 1 :] or next(args, None)
+                if value is None:
+                    raise UsageError(f"{flag} needs a value ({opt.metavar})")
+                _store(values, opt, flag, value)
+                break
+    return values, positionals
+
+
+def help_text() -> str:
+    """The ``--help`` text, laid out by argparse from the option table (argparse loads only here)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
         prog="brisk",
         usage=USAGE,
         description=DESCRIPTION,
         epilog=EXIT_STATUSES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
+        add_help=False,
+        formatter_class=lambda prog: argparse.RawDescriptionHelpFormatter(prog, max_help_position=30),
     )
-    add = p.add_argument
-    add("parts", nargs="*", metavar="[METHOD] URL [ITEM ...]", help=argparse.SUPPRESS)
-    add("-f", "--form", action="store_true", help="send data fields as a form (multipart when files)")
-    add("-a", "--auth", metavar="USER[:PASS]", help="credentials; asks for the password if only USER")
-    add("-A", "--auth-type", choices=("basic", "digest"), default="basic", help="for --auth (basic)")
-    add("--bearer", metavar="TOKEN", help="send 'Authorization: Bearer TOKEN'")
-    add("--timeout", type=float, metavar="SECONDS", help="for connecting and for each read (10 s / 30 s)")
-    add("--verify", metavar="PATH|yes|no", help="CA bundle (file or directory) to verify TLS with")
-    add("-k", "--insecure", action="store_true", help="do not verify TLS certificates")
-    add("--cert", metavar="FILE", help="client certificate (PEM), with its key unless --cert-key")
-    add("--cert-key", metavar="FILE", help="private key of --cert")
-    add(
-        "--proxy",
-        action="append",
-        default=[],
-        metavar="[SCHEME:]URL",
-        help="proxy for one scheme (http:http://p:3128) or for all (socks5://p:1080); repeatable",
-    )
-    add("--http1", dest="http2", action="store_const", const=False, help="HTTP/1.1 only (the default)")
-    add("--http2", dest="http2", action="store_const", const=True, help="offer HTTP/2 (ALPN, over TLS)")
-    add("-F", "--follow", action="store_true", help="follow redirects (off by default)")
-    add("--max-redirects", type=int, default=30, metavar="N", help="with --follow (30)")
-    add("--retries", type=int, metavar="N", help="retries of failed connections (default 2, 0 = none)")
-    add("-o", "--output", metavar="FILE", help="save the body to FILE, with a progress bar on a terminal")
-    add("-c", "--continue", dest="resume", action="store_true", help="with -o: resume a partial download")
-    add("--timing", action="store_true", help="show where the time went (DNS, connect, TLS, ...) as bars")
-    add("-v", "--verbose", action="store_true", help="also print the request (same as --print HBhb)")
-    add("-p", "--print", dest="what", metavar="WHAT", help="H/B: request head/body, h/b: response's")
-    add("--headers", dest="what", action="store_const", const="h", help="print the response head only")
-    add("-b", "--body", dest="what", action="store_const", const="b", help="print the response body only")
-    add("-q", "--quiet", action="store_true", help="no progress, summary or warnings on stderr")
-    add("--check-status", action="store_true", help="exit 3/4/5 on a 3xx (not followed)/4xx/5xx status")
-    add("--pretty", dest="pretty", action="store_const", const=True, help="colour and format, even piped")
-    add("--no-pretty", dest="pretty", action="store_const", const=False, help="print everything as is")
-    add("--version", action="store_true", help="print brisk's version and exit")
-    return p
+    for opt in OPTIONS:
+        if opt.takes is None:
+            parser.add_argument(*opt.flags, dest=opt.dest, action="store_const", const=opt.const, help=opt.help)
+        elif isinstance(opt.takes, tuple):
+            parser.add_argument(*opt.flags, dest=opt.dest, choices=opt.takes, help=opt.help)
+        else:
+            parser.add_argument(*opt.flags, dest=opt.dest, metavar=opt.metavar, help=opt.help)
+    return parser.format_help()
 
 
 class Options:
@@ -128,12 +242,16 @@ class Options:
     check_status: bool
     pretty: bool | None
     version: bool
+    verbose: bool
+    insecure: bool
+    cert_key: str | None
+    proxy: list[str]
+    help: bool
 
-    def __init__(self, ns: argparse.Namespace, stdout_tty: bool) -> None:
-        for name, value in vars(ns).items():
+    def __init__(self, values: dict[str, Any], parts: list[str], stdout_tty: bool) -> None:
+        for name, value in values.items():
             setattr(self, name, value)
-        parts: list[str] = ns.parts
-        if ns.version:
+        if self.version or self.help:
             return
         if not parts:
             raise UsageError("the URL is missing")
@@ -143,23 +261,24 @@ class Options:
         self.url = normalise_url(parts[0])
         self.items = parts[1:]
         self.method = method or ""  # decided from the items
-        self.verify = _verify(ns.verify, ns.insecure)
-        self.cert = (ns.cert, ns.cert_key) if ns.cert and ns.cert_key else ns.cert
-        if ns.cert_key and not ns.cert:
+        self.verify = _verify(values["verify"], self.insecure)
+        if self.cert_key and not self.cert:
             raise UsageError("--cert-key needs --cert")
-        self.proxies = _proxies(ns.proxy)
-        self.http2 = bool(ns.http2)
-        if ns.timeout is not None and not ns.timeout > 0:
+        if self.cert and self.cert_key:
+            self.cert = (str(self.cert), self.cert_key)
+        self.proxies = _proxies(self.proxy)
+        self.http2 = bool(self.http2)
+        if self.timeout is not None and not self.timeout > 0:
             raise UsageError("--timeout must be a positive number of seconds")
-        if ns.max_redirects < 0:
+        if self.max_redirects < 0:
             raise UsageError("--max-redirects cannot be negative")
-        if ns.retries is not None and ns.retries < 0:
+        if self.retries is not None and self.retries < 0:
             raise UsageError("--retries cannot be negative")
-        if ns.resume and not ns.output:
+        if self.resume and not self.output:
             raise UsageError("--continue needs -o FILE")
-        if ns.auth and ns.bearer:
+        if self.auth and self.bearer:
             raise UsageError("use --auth or --bearer, not both")
-        self.what = _what(ns.what, ns.verbose, stdout_tty)
+        self.what = _what(values["what"], self.verbose, stdout_tty)
 
 
 def _is_method(word: str) -> bool:
@@ -221,10 +340,5 @@ def _what(value: str | None, verbose: bool, tty: bool) -> str:
 
 def parse_command_line(argv: list[str], stdout_tty: bool) -> Options:
     """Parse ``argv`` (without the program name); raises UsageError for what cannot be used."""
-    parser = build_parser()
-    ns = parser.parse_intermixed_args(argv)
-    return Options(ns, stdout_tty)
-
-
-def help_text() -> str:
-    return build_parser().format_help()
+    values, parts = split_command_line(argv)
+    return Options(values, parts, stdout_tty)

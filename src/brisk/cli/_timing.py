@@ -1,0 +1,60 @@
+"""``--timing``: where the time of the request went, as a waterfall of bars (like a browser's network tab).
+
+``response.timings`` holds durations for ``dns``, ``connect`` and ``tls`` (0 on a reused connection) and
+offsets from the start of the attempt for ``request_sent``, ``first_byte`` and ``total``; each phase below
+is drawn from where the previous one ended.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .._transport.base import Timings
+
+__all__ = ["render_timings"]
+
+BAR_WIDTH = 40
+
+
+def _phases(t: Timings) -> list[tuple[str, float, float]]:
+    """``(name, start, duration)`` of each phase, in seconds from the start of the attempt."""
+    connected = t.dns + t.connect + t.tls
+    sent = max(t.request_sent, connected)
+    first = max(t.first_byte, sent)
+    total = max(t.total, first)
+    return [
+        ("dns", 0.0, t.dns),
+        ("connect", t.dns, t.connect),
+        ("tls", t.dns + t.connect, t.tls),
+        ("send", connected, sent - connected),
+        ("first byte", sent, first - sent),
+        ("download", first, total - first),
+    ]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:9.1f} ms"
+
+
+def render_timings(timings: Timings | None, http_version: str, hops: int = 1) -> str:
+    """The breakdown as text: one line per phase with its duration and a bar placed on a common time axis,
+    then the total."""
+    if timings is None:
+        return "timing: not available for this response (it did not come from a network transport)\n"
+    phases = _phases(timings)
+    total = max(timings.total, phases[-1][1] + phases[-1][2])
+    scale = BAR_WIDTH / total if total > 0 else 0.0
+    connection = "reused connection" if timings.reused else "new connection"
+    after = f", last of {hops} responses" if hops > 1 else ""
+    lines = [f"timing ({http_version}, {connection}{after})"]
+    for name, start, duration in phases:
+        offset = min(BAR_WIDTH - 1, int(start * scale))
+        length = round(duration * scale)
+        if duration > 0 and length == 0:
+            length = 1
+        length = min(length, BAR_WIDTH - offset)
+        bar = " " * offset + "█" * length
+        lines.append(f"  {name:<11}{_ms(duration)}  ▕{bar:<{BAR_WIDTH}}▏")
+    lines.append(f"  {'total':<11}{_ms(total)}")
+    return "\n".join(lines) + "\n"
