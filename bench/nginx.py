@@ -1,6 +1,7 @@
 """The local server: nginx on 127.0.0.1 with plain HTTP, HTTPS HTTP/1.1-only and HTTPS HTTP/2 listeners.
 
-Everything it needs lives in bench/.run/ (config, certificates, pid, logs, the static files). The TLS
+Everything it needs lives in bench/.run/: the static files (shared, written once) and, per run, a directory
+of its own with the config, certificates, pid and logs, so that two runs at once do not clash. The TLS
 certificate is issued by a throwaway CA made with trustme for 127.0.0.1 and localhost; every client is given
 that CA and verifies the server, so no client pays less for TLS than another by skipping verification.
 Uploads go to bench/sink.py instead: nginx answers a POST before it has read the body.
@@ -17,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -143,30 +145,38 @@ def free_port() -> int:
 
 
 def make_files() -> None:
-    """The static files, written once: /small.json and /100mb.bin (kept between runs)."""
+    """The static files, written once: /small.json and /100mb.bin (kept between runs; replaced atomically
+    so that a run going on at the same time never serves a half-written file)."""
     WWW.mkdir(parents=True, exist_ok=True)
-    (WWW / "small.json").write_text(json.dumps(SMALL_DOC, separators=(",", ":")))
+    small = WWW / "small.json"
+    doc = json.dumps(SMALL_DOC, separators=(",", ":"))
+    if not small.exists() or small.read_text() != doc:
+        tmp = WWW / f".small.{os.getpid()}"
+        tmp.write_text(doc)
+        os.replace(tmp, small)
     big = WWW / "100mb.bin"
     if not big.exists() or big.stat().st_size != BIG_SIZE:
         log("writing 100mb.bin (first run only)")
+        tmp = WWW / f".100mb.{os.getpid()}"
         block = os.urandom(1024 * 1024)
-        with open(big, "wb") as f:
+        with open(tmp, "wb") as f:
             for _ in range(BIG_SIZE // len(block)):
                 f.write(block)
+        os.replace(tmp, big)
 
 
-def make_certs() -> Path:
-    """A CA and a server certificate for 127.0.0.1/localhost; returns the CA's PEM path."""
+def make_certs(where: Path) -> Path:
+    """A CA and a server certificate for 127.0.0.1/localhost in `where`; returns the CA's PEM path."""
     import trustme
 
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert.private_key_pem.write_to_path(str(RUN / "server.key"))
-    cert.cert_chain_pems[0].write_to_path(str(RUN / "server.pem"))
+    cert.private_key_pem.write_to_path(str(where / "server.key"))
+    cert.cert_chain_pems[0].write_to_path(str(where / "server.pem"))
     for pem in cert.cert_chain_pems[1:]:
-        pem.write_to_path(str(RUN / "server.pem"), append=True)
-    ca.cert_pem.write_to_path(str(RUN / "ca.pem"))
-    return RUN / "ca.pem"
+        pem.write_to_path(str(where / "server.pem"), append=True)
+    ca.cert_pem.write_to_path(str(where / "ca.pem"))
+    return where / "ca.pem"
 
 
 def _h2_listen(version: str, port: int) -> str:
@@ -210,9 +220,29 @@ def running() -> Iterator[Server | None]:
         return
     version, has_status = nginx_build(binary)
     RUN.mkdir(parents=True, exist_ok=True)
-    (RUN / "tmp").mkdir(exist_ok=True)
     make_files()
-    ca = make_certs()
+    _remove_stale_runs()
+    run = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=RUN))
+    try:
+        yield from _start(binary, version, has_status, run)
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def _remove_stale_runs() -> None:
+    """Per-run directories left by runs that were killed outright (their pid is gone)."""
+    for old in RUN.glob("run-*-*"):
+        try:
+            os.kill(int(old.name.split("-")[1]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except (ValueError, PermissionError):
+            pass
+
+
+def _start(binary: str, version: str, has_status: bool, run: Path) -> Iterator[Server]:
+    (run / "tmp").mkdir()
+    ca = make_certs(run)
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read bench/.run; local-only server
     for attempt in range(5):
         ports = [free_port(), free_port(), free_port()]
@@ -222,27 +252,24 @@ def running() -> Iterator[Server | None]:
         locations = LOCATIONS.format(www=WWW, status=status)
         config = CONFIG.format(
             user=user,
-            run=RUN,
+            run=run,
             http=ports[0],
             https1=ports[1],
             h2_listen=_h2_listen(version, ports[2]),
             locations=locations,
         )
-        (RUN / "nginx.conf").write_text(config)
-        errlog = RUN / "error.log"
+        (run / "nginx.conf").write_text(config)
+        errlog, stderr = run / "error.log", run / "stderr.log"
         errlog.unlink(missing_ok=True)
-        cmd = [binary, "-p", str(RUN), "-c", str(RUN / "nginx.conf")]
-        proc = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-        )
+        cmd = [binary, "-p", str(run), "-c", str(run / "nginx.conf")]
+        with open(stderr, "wb") as err_file:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err_file, start_new_session=True)
         try:
             if _wait_listening(proc, ports):
                 yield Server(ports[0], ports[1], ports[2], ca, version, has_status)
                 return
             _stop(proc)
-            err = (proc.stderr.read().decode() if proc.stderr else "") + (
-                errlog.read_text() if errlog.exists() else ""
-            )
+            err = stderr.read_text() + (errlog.read_text() if errlog.exists() else "")
             if "Address already in use" not in err:
                 raise RuntimeError(f"nginx failed to start:\n{err[-2000:]}")
             log(f"port taken, retrying (attempt {attempt + 1})")

@@ -25,6 +25,9 @@ class ProcError(Exception):
 
 def _run(cmd: list[str], env: dict[str, str]) -> float:
     """Run `cmd` once; return its wall time in seconds (raises ProcError on a non-zero exit)."""
+    # Python processes keep their .pyc files, as on users' machines: without this, an environment that sets
+    # PYTHONDONTWRITEBYTECODE=1 would make every run compile the modules changed since the last .pyc.
+    env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     start = time.perf_counter()
     out = subprocess.DEVNULL
     proc = subprocess.run(cmd, stdin=out, stdout=out, stderr=subprocess.PIPE, env=env, check=False)

@@ -373,12 +373,12 @@ def test_timeout_as_setting(app_server: ServerThread) -> None:
 # -------------------------------------------------------------------------------------- exported names
 
 EXPECTED_ALL = {
-    "AsyncSession", "AuthBase", "ConnectTimeout", "ConnectionError", "FileModeWarning", "HTTPBasicAuth",
-    "HTTPBearerAuth", "HTTPDigestAuth", "HTTPError", "HTTPProxyAuth", "JSONDecodeError", "Limits",
-    "PoolTimeout", "PreparedRequest", "RateLimit", "ReadTimeout", "Request", "RequestException", "Response",
-    "Retry", "Session", "Timeout", "TooManyRedirects", "URLRequired", "WriteTimeout", "__version__", "codes",
-    "delete", "exceptions", "get", "head", "options", "patch", "post", "put", "request", "session",
-    "status_codes",
+    "AsyncSession", "AuthBase", "ConnectTimeout", "ConnectionError", "DownloadError", "DownloadResult",
+    "FileModeWarning", "HTTPBasicAuth", "HTTPBearerAuth", "HTTPDigestAuth", "HTTPError", "HTTPProxyAuth",
+    "JSONDecodeError", "Limits", "PoolTimeout", "PreparedRequest", "RateLimit", "ReadTimeout", "Request",
+    "RequestException", "Response", "Retry", "ServerSentEvent", "Session", "Timeout", "TooManyRedirects",
+    "URLRequired", "WriteTimeout", "__version__", "codes", "delete", "download", "exceptions", "get",
+    "head", "options", "patch", "post", "put", "request", "session", "status_codes",
 }  # fmt: skip
 
 #: What ``import requests`` offers at top level that code written for requests uses.

@@ -16,7 +16,12 @@ from typing import Any
 import pytest
 
 import brisk
-from brisk.exceptions import ChunkedEncodingError, IncompleteBody, RemoteProtocolError, ResponseHeadersTooLarge
+from brisk.exceptions import (
+    ChunkedEncodingError,
+    IncompleteBody,
+    RemoteProtocolError,
+    ResponseHeadersTooLarge,
+)
 from brisk.exceptions import ConnectionError as BriskConnectionError
 from servers.clients import AsyncClient, SyncClient
 from servers.raw import RawConnection, RawServer, RawServerFactory, http_response, respond_ok
@@ -25,13 +30,15 @@ Client = SyncClient | AsyncClient
 Handler = Callable[[RawConnection], object]
 
 
-# -- helpers -----------------------------------------------------------------------------------------------------
+# -- helpers -------------------------------------------------------------------------------------------------
 
 
 class Scripted:
     """A raw server whose first connection runs ``first``; ``closed`` is set when the client closes it."""
 
-    def __init__(self, raw_server: RawServerFactory, first: Callable[[RawConnection, threading.Event], object]):
+    def __init__(
+        self, raw_server: RawServerFactory, first: Callable[[RawConnection, threading.Event], object]
+    ):
         self.closed = threading.Event()
 
         def handler(conn: RawConnection) -> None:
@@ -47,7 +54,9 @@ class Scripted:
         return self.server.url + "/"
 
 
-def send_then_wait(*parts: bytes, pause: float = 0.0, then: str = "wait") -> Callable[[RawConnection, Any], None]:
+def send_then_wait(
+    *parts: bytes, pause: float = 0.0, then: str = "wait"
+) -> Callable[[RawConnection, Any], None]:
     """Read a request, send ``parts`` (``pause`` seconds apart), then wait for the client to close (or close,
     or reset)."""
 
@@ -68,6 +77,25 @@ def send_then_wait(*parts: bytes, pause: float = 0.0, then: str = "wait") -> Cal
                 closed.set()
 
     return first
+
+
+def body_of(
+    client: Client,
+    url: str,
+    *,
+    stream: bool,
+    chunk_size: int = 4,
+    into: list[bytes] | None = None,
+    **kwargs: Any,
+) -> bytes:
+    """GET ``url`` and return its body, read whole or (``stream``) pulled in ``chunk_size`` pieces, each also
+    appended to ``into`` as it arrives."""
+    if not stream:
+        return client.get(url, **kwargs).content  # type: ignore[no-any-return]
+    got = [] if into is None else into
+    for chunk in client.iterate(client.get(url, stream=True, **kwargs), chunk_size):
+        got.append(chunk)
+    return b"".join(got)
 
 
 def assert_pool_settled(client: Client, *, total: int | None = None) -> None:
@@ -93,10 +121,12 @@ def assert_recovers(
     assert_pool_settled(client, total=1)
 
 
-# -- status line and head ---------------------------------------------------------------------------------------
+# -- status line and head ------------------------------------------------------------------------------------
 
 TLS_SERVER_HELLO = (
-    b"\x16\x03\x03\x00\x31\x02\x00\x00\x2d\x03\x03" + bytes(range(32)) + b"\x00\xc0\x2f\x00\x00\x05\xff\x01\x00\x01\x00"
+    b"\x16\x03\x03\x00\x31\x02\x00\x00\x2d\x03\x03"
+    + bytes(range(32))
+    + b"\x00\xc0\x2f\x00\x00\x05\xff\x01\x00\x01\x00"
 )
 
 BAD_HEADS = {
@@ -118,7 +148,9 @@ BAD_HEADS = {
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
     ),
     "unknown_transfer_encoding": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhello",
-    "unknown_then_chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "unknown_then_chunked": (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    ),
     "chunked_twice": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
     "nul_in_header_value": b"HTTP/1.1 200 OK\r\nX-Bad: a\x00b\r\nContent-Length: 2\r\n\r\nok",
     "control_char_in_header_value": b"HTTP/1.1 200 OK\r\nX-Bad: a\x01b\r\nContent-Length: 2\r\n\r\nok",
@@ -129,7 +161,9 @@ BAD_HEADS = {
 
 
 @pytest.mark.parametrize("payload", list(BAD_HEADS.values()), ids=list(BAD_HEADS))
-def test_bad_response_head_is_a_protocol_error(client: Client, raw_server: RawServerFactory, payload: bytes) -> None:
+def test_bad_response_head_is_a_protocol_error(
+    client: Client, raw_server: RawServerFactory, payload: bytes
+) -> None:
     scripted = Scripted(raw_server, send_then_wait(payload))
     with pytest.raises(RemoteProtocolError) as caught:
         client.get(scripted.url)
@@ -163,7 +197,7 @@ def test_server_closes_mid_head(client: Client, raw_server: RawServerFactory) ->
     assert_recovers(client, scripted, closed_by_client=False)
 
 
-# -- header limits -----------------------------------------------------------------------------------------------
+# -- header limits -------------------------------------------------------------------------------------------
 
 SMALL_LIMITS = brisk.Limits(max_header_line=1024, max_header_count=10, max_head_size=4096)
 
@@ -191,9 +225,13 @@ def test_header_limits_are_configurable(
     assert_recovers(client, scripted)
 
 
-def test_endless_header_block_hits_the_limit_without_waiting(client: Client, raw_server: RawServerFactory) -> None:
+def test_endless_header_block_hits_the_limit_without_waiting(
+    client: Client, raw_server: RawServerFactory
+) -> None:
     """A head that never ends: the default 64 KiB limit stops it, long before the read timeout."""
-    endless = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Filler-%06d: %s\r\n" % (i, b"v" * 80) for i in range(2000))
+    endless = b"HTTP/1.1 200 OK\r\n" + b"".join(
+        b"X-Filler-%06d: %s\r\n" % (i, b"v" * 80) for i in range(2000)
+    )
     scripted = Scripted(raw_server, send_then_wait(endless))
     started = time.monotonic()
     with pytest.raises(ResponseHeadersTooLarge):
@@ -202,7 +240,7 @@ def test_endless_header_block_hits_the_limit_without_waiting(client: Client, raw
     assert_recovers(client, scripted)
 
 
-# -- chunked bodies ----------------------------------------------------------------------------------------------
+# -- chunked bodies ------------------------------------------------------------------------------------------
 
 CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 
@@ -228,7 +266,9 @@ def test_bad_chunked_body(client: Client, raw_server: RawServerFactory, body: by
 
 def test_huge_trailer_section(client: Client, raw_server: RawServerFactory) -> None:
     trailers = b"".join(b"X-Trailer-%06d: %s\r\n" % (i, b"t" * 60) for i in range(3000))
-    scripted = Scripted(raw_server, send_then_wait(CHUNKED_HEAD + b"5\r\nhello\r\n0\r\n" + trailers + b"\r\n"))
+    scripted = Scripted(
+        raw_server, send_then_wait(CHUNKED_HEAD + b"5\r\nhello\r\n0\r\n" + trailers + b"\r\n")
+    )
     with pytest.raises((ChunkedEncodingError, RemoteProtocolError)):
         client.get(scripted.url, timeout=brisk.Timeout(5, read=5))
     assert_recovers(client, scripted)
@@ -261,7 +301,7 @@ def test_endless_chunk_extension_does_not_wait_for_the_read_timeout(
 
 
 def test_valid_chunked_body_with_trailer(client: Client, raw_server: RawServerFactory) -> None:
-    """Control for the chunked cases: a correct body (extensions, a trailer) is read and the connection kept."""
+    """Control for the chunked cases: a valid body (extensions, a trailer) is read, the connection kept."""
     body = CHUNKED_HEAD + b"5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 1\r\n\r\n"
 
     def first(conn: RawConnection) -> None:
@@ -275,7 +315,7 @@ def test_valid_chunked_body_with_trailer(client: Client, raw_server: RawServerFa
     assert server.connection_count == 1
 
 
-# -- bodies that end early -----------------------------------------------------------------------------------------
+# -- bodies that end early -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["read-whole", "streamed"])
@@ -284,9 +324,7 @@ def test_fewer_bytes_than_content_length(client: Client, raw_server: RawServerFa
     scripted = Scripted(raw_server, send_then_wait(head, b"only 13 bytes", pause=0.05, then="close"))
     got: list[bytes] = []
     with pytest.raises(IncompleteBody) as caught:
-        response = client.get(scripted.url, stream=stream)
-        for chunk in client.iterate(response, 4):
-            got.append(chunk)
+        body_of(client, scripted.url, stream=stream, into=got)
     assert isinstance(caught.value, ChunkedEncodingError)  # requests' name for a broken-off body
     assert "Content-Length" in str(caught.value)
     assert scripted.server.url in str(caught.value)
@@ -298,8 +336,7 @@ def test_fewer_bytes_than_content_length(client: Client, raw_server: RawServerFa
 def test_chunked_body_cut_off(client: Client, raw_server: RawServerFactory, stream: bool) -> None:
     scripted = Scripted(raw_server, send_then_wait(CHUNKED_HEAD, b"5\r\nhello\r\n", pause=0.05, then="close"))
     with pytest.raises(IncompleteBody):
-        response = client.get(scripted.url, stream=stream)
-        client.chunks(response, 4)
+        body_of(client, scripted.url, stream=stream)
     assert_recovers(client, scripted, closed_by_client=False)
 
 
@@ -308,25 +345,30 @@ def test_reset_mid_body(client: Client, raw_server: RawServerFactory, stream: bo
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
     scripted = Scripted(raw_server, send_then_wait(head, b"x" * 10, pause=0.05, then="reset"))
     with pytest.raises(ChunkedEncodingError) as caught:
-        response = client.get(scripted.url, stream=stream)
-        client.chunks(response, 4)
+        body_of(client, scripted.url, stream=stream)
     assert scripted.server.url in str(caught.value)
     assert_recovers(client, scripted, closed_by_client=False)
 
 
-def test_close_delimited_body_is_complete_and_not_reused(client: Client, raw_server: RawServerFactory) -> None:
-    scripted = Scripted(raw_server, send_then_wait(b"HTTP/1.1 200 OK\r\n\r\nuntil the end", pause=0.05,
-                                                   then="close"))
+def test_close_delimited_body_is_complete_and_not_reused(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    scripted = Scripted(
+        raw_server, send_then_wait(b"HTTP/1.1 200 OK\r\n\r\nuntil the end", pause=0.05, then="close")
+    )
     assert client.get(scripted.url).content == b"until the end"
     assert_recovers(client, scripted, closed_by_client=False)
 
 
-# -- bodies that are not there -------------------------------------------------------------------------------------
+# -- bodies that are not there -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "head",
-    [b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"],
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ],
     ids=["content-length", "chunked"],
 )
 def test_head_response_has_no_body_and_keeps_the_connection(
@@ -353,8 +395,9 @@ SMUGGLED = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!"
 
 @pytest.mark.parametrize("status", [204, 304])
 @pytest.mark.parametrize("timing", ["same-packet", "later"])
-def test_no_body_status_with_body_bytes(client: Client, raw_server: RawServerFactory, status: int,
-                                        timing: str) -> None:
+def test_no_body_status_with_body_bytes(
+    client: Client, raw_server: RawServerFactory, status: int, timing: str
+) -> None:
     """Bytes after a 204/304 head (here: a whole fake response) must never become the next response."""
     head = http_response(status, content_length=False)
 
@@ -381,7 +424,9 @@ def test_no_body_status_with_body_bytes(client: Client, raw_server: RawServerFac
     assert len(scripted.server.requests) == 2
 
 
-def test_bytes_after_complete_response_close_the_connection(client: Client, raw_server: RawServerFactory) -> None:
+def test_bytes_after_complete_response_close_the_connection(
+    client: Client, raw_server: RawServerFactory
+) -> None:
     def first(conn: RawConnection, closed: threading.Event) -> None:
         conn.recv_request()
         conn.send(http_response(200, b"ok") + b"EXTRA BYTES")
@@ -396,15 +441,18 @@ def test_bytes_after_complete_response_close_the_connection(client: Client, raw_
     assert len(scripted.server.requests) == 2
 
 
-# -- 1xx and Expect: 100-continue ---------------------------------------------------------------------------------
+# -- 1xx and Expect: 100-continue ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "interim",
     [
         [b"HTTP/1.1 100 Continue\r\n\r\n"],
-        [b"HTTP/1.1 100 Continue\r\n\r\n", b"HTTP/1.1 102 Processing\r\n\r\n",
-         b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"],
+        [
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+            b"HTTP/1.1 102 Processing\r\n\r\n",
+            b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
+        ],
     ],
     ids=["100", "100-102-103"],
 )
@@ -438,7 +486,10 @@ def test_informational_responses_are_skipped(
 def recv_head(conn: RawConnection) -> dict[str, str]:
     head = conn.recv_until(b"\r\n\r\n").decode("latin-1")
     lines = head.split("\r\n")[1:]
-    return {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines if line)}
+    return {
+        name.strip().lower(): value.strip()
+        for name, _, value in (line.partition(":") for line in lines if line)
+    }
 
 
 UPLOAD = b"u" * 200_000

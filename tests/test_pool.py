@@ -68,7 +68,7 @@ def served_ok(client: Client, url: str) -> None:
     assert response.content == b"ok"
 
 
-# -- keep-alive ------------------------------------------------------------------------------------------------
+# -- keep-alive ----------------------------------------------------------------------------------------------
 
 
 def test_keep_alive_reuses_one_connection(client: Client, raw_server: RawServerFactory) -> None:
@@ -80,13 +80,17 @@ def test_keep_alive_reuses_one_connection(client: Client, raw_server: RawServerF
     assert_pool_settled(client, total=1)
 
 
-# -- limits ------------------------------------------------------------------------------------------------------
+# -- limits --------------------------------------------------------------------------------------------------
 
 
-def test_per_host_limit_pool_timeout(client_factory: Callable[..., Client], raw_server: RawServerFactory) -> None:
+def test_per_host_limit_pool_timeout(
+    client_factory: Callable[..., Client], raw_server: RawServerFactory
+) -> None:
     closed = threading.Event()
     server = raw_server(per_connection(hold_half_body(closed)))
-    client = client_factory(limits=brisk.Limits(max_connections_per_host=1), timeout=brisk.Timeout(5, pool=0.3))
+    client = client_factory(
+        limits=brisk.Limits(max_connections_per_host=1), timeout=brisk.Timeout(5, pool=0.3)
+    )
     held = client.get(server.url + "/held", stream=True)
     started = time.monotonic()
     with pytest.raises(PoolTimeout) as caught:
@@ -105,7 +109,9 @@ def test_per_host_limit_pool_timeout(client_factory: Callable[..., Client], raw_
     assert_pool_settled(client, total=1)
 
 
-def test_total_limit_pool_timeout(client_factory: Callable[..., Client], raw_server: RawServerFactory) -> None:
+def test_total_limit_pool_timeout(
+    client_factory: Callable[..., Client], raw_server: RawServerFactory
+) -> None:
     closed = threading.Event()
     first = raw_server(per_connection(hold_half_body(closed)))
     second = raw_server()
@@ -120,7 +126,9 @@ def test_total_limit_pool_timeout(client_factory: Callable[..., Client], raw_ser
     assert_pool_settled(client, total=1)
 
 
-def test_pool_waiter_gets_the_freed_slot(client_factory: Callable[..., Client], raw_server: RawServerFactory) -> None:
+def test_pool_waiter_gets_the_freed_slot(
+    client_factory: Callable[..., Client], raw_server: RawServerFactory
+) -> None:
     closed = threading.Event()
     server = raw_server(per_connection(hold_half_body(closed)))
     client = client_factory(limits=brisk.Limits(max_connections_per_host=1), timeout=brisk.Timeout(5, pool=5))
@@ -173,7 +181,7 @@ def test_idle_expiry(client_factory: Callable[..., Client], raw_server: RawServe
     assert_pool_settled(client, total=1)
 
 
-# -- dead connections ----------------------------------------------------------------------------------------------
+# -- dead connections ----------------------------------------------------------------------------------------
 
 
 def test_idle_connection_closed_by_server_is_detected_before_reuse(
@@ -254,7 +262,9 @@ def test_reset_after_send_on_reused_connection_post_not_retried(
 
 
 @pytest.mark.parametrize("reused", [True, False], ids=["reused-connection", "new-connection"])
-def test_non_replayable_body_never_retried(client: Client, raw_server: RawServerFactory, reused: bool) -> None:
+def test_non_replayable_body_never_retried(
+    client: Client, raw_server: RawServerFactory, reused: bool
+) -> None:
     """A generator body cannot be sent twice: no retry, even for PUT with a generous read-retry budget."""
     server = raw_server(per_connection(reset_after_request(2 if reused else 1)))
     if reused:
@@ -273,7 +283,7 @@ def test_non_replayable_body_never_retried(client: Client, raw_server: RawServer
     assert_pool_settled(client, total=0)
 
 
-# -- threads --------------------------------------------------------------------------------------------------------
+# -- threads -------------------------------------------------------------------------------------------------
 
 
 def test_thread_safety_20_threads_50_requests(
@@ -310,7 +320,7 @@ def test_thread_safety_20_threads_50_requests(
     assert_pool_settled(client)
 
 
-# -- pools keyed by TLS settings (requests CVE-2024-35195) ---------------------------------------------------------
+# -- pools keyed by TLS settings (requests CVE-2024-35195) ---------------------------------------------------
 
 
 @pytest.fixture
@@ -344,8 +354,9 @@ def test_pool_keyed_by_verify_false_then_default(
     assert_pool_settled(client, total=1)
 
 
-def test_pool_keyed_by_ca_bundle(client: Client, tls_raw_server: TLSServerFactory, good_cert: CertBundle,
-                                 tmp_path: Path) -> None:
+def test_pool_keyed_by_ca_bundle(
+    client: Client, tls_raw_server: TLSServerFactory, good_cert: CertBundle, tmp_path: Path
+) -> None:
     server = tls_raw_server(good_cert)
     url = server.url + "/"
     other_ca = tmp_path / "other-ca.pem"
@@ -385,8 +396,9 @@ def client_cert_files(tmp_path_factory: pytest.TempPathFactory, ca: trustme.CA) 
     return str(cert_file), str(key_file)
 
 
-def test_pool_keyed_by_client_cert(client: Client, raw_server: RawServerFactory, good_cert: CertBundle,
-                                   client_cert_files: tuple[str, str]) -> None:
+def test_pool_keyed_by_client_cert(
+    client: Client, raw_server: RawServerFactory, good_cert: CertBundle, client_cert_files: tuple[str, str]
+) -> None:
     seen: list[Any] = []
     server = client_cert_server(raw_server, good_cert, seen)
     url = server.url + "/"

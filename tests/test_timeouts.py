@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ Client = SyncClient | AsyncClient
 Handler = Callable[[RawConnection], object]
 
 
-# -- helpers ----------------------------------------------------------------------------------------------------
+# -- helpers -------------------------------------------------------------------------------------------------
 
 
 def per_connection(*handlers: Handler, default: Handler = respond_ok) -> Handler:
@@ -76,6 +77,25 @@ def drip(length: int, interval: float) -> Handler:
         conn.wait_closed()
 
     return handler
+
+
+def body_of(
+    client: Client,
+    url: str,
+    *,
+    stream: bool,
+    chunk_size: int = 4,
+    into: list[bytes] | None = None,
+    **kwargs: Any,
+) -> bytes:
+    """GET ``url`` and return its body, read whole or (``stream``) pulled in ``chunk_size`` pieces, each also
+    appended to ``into`` as it arrives."""
+    if not stream:
+        return client.get(url, **kwargs).content  # type: ignore[no-any-return]
+    got = [] if into is None else into
+    for chunk in client.iterate(client.get(url, stream=True, **kwargs), chunk_size):
+        got.append(chunk)
+    return b"".join(got)
 
 
 def assert_pool_settled(client: Client, *, total: int | None = None) -> None:
@@ -118,7 +138,7 @@ def blackhole() -> Iterator[int]:
         listener.close()
 
 
-# -- connect -----------------------------------------------------------------------------------------------------
+# -- connect -------------------------------------------------------------------------------------------------
 
 
 def test_connect_timeout(client: Client, blackhole: int) -> None:
@@ -143,7 +163,7 @@ def test_connect_timeout_tuple_form(client: Client, blackhole: int) -> None:
     assert_pool_settled(client, total=0)
 
 
-# -- read --------------------------------------------------------------------------------------------------------
+# -- read ----------------------------------------------------------------------------------------------------
 
 
 def test_read_timeout_silent_server(client: Client, raw_server: RawServerFactory) -> None:
@@ -184,14 +204,13 @@ def test_read_timeout_mid_body(client: Client, raw_server: RawServerFactory, str
     server = raw_server(per_connection(half_then_silence))
     timeout = brisk.Timeout(5, read=0.3)
     with pytest.raises(ReadTimeout):
-        response = client.get(server.url + "/", timeout=timeout, stream=stream)
-        client.chunks(response, 4)
+        body_of(client, server.url + "/", stream=stream, timeout=timeout)
     assert closed.wait(5)
     assert_pool_settled(client, total=0)
     served_ok(client, server.url + "/")
 
 
-# -- write --------------------------------------------------------------------------------------------------------
+# -- write ---------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["bytes", "generator"])
@@ -213,7 +232,7 @@ def test_write_timeout_server_never_reads(client: Client, raw_server: RawServerF
     assert_pool_settled(client, total=0)
 
 
-# -- total deadline --------------------------------------------------------------------------------------------------
+# -- total deadline ------------------------------------------------------------------------------------------
 
 
 def test_drip_under_read_timeout_is_not_a_read_timeout(client: Client, raw_server: RawServerFactory) -> None:
@@ -233,8 +252,13 @@ def test_total_deadline_fires_on_drip_under_read_timeout(
     server = raw_server(per_connection(drip(100, 0.1)))
     started = time.monotonic()
     with pytest.raises(brisk.Timeout) as caught:
-        response = client.get(server.url + "/", timeout=brisk.Timeout(5, read=0.5, total=1.0), stream=stream)
-        client.chunks(response, 1)
+        body_of(
+            client,
+            server.url + "/",
+            stream=stream,
+            chunk_size=1,
+            timeout=brisk.Timeout(5, read=0.5, total=1.0),
+        )
     elapsed = time.monotonic() - started
     assert 0.9 <= elapsed < 2.0
     message = str(caught.value)
@@ -248,8 +272,11 @@ def test_total_deadline_spans_retries(client: Client, raw_server: RawServerFacto
     server = raw_server(silent())
     started = time.monotonic()
     with pytest.raises(brisk.Timeout) as caught:
-        client.get(server.url + "/", timeout=brisk.Timeout(5, read=0.4, total=1.0),
-                   retries=brisk.Retry(total=10, read=10, backoff_factor=0.05))
+        client.get(
+            server.url + "/",
+            timeout=brisk.Timeout(5, read=0.4, total=1.0),
+            retries=brisk.Retry(total=10, read=10, backoff_factor=0.05),
+        )
     elapsed = time.monotonic() - started
     assert 0.9 <= elapsed < 1.6
     assert server.connection_count >= 2, "the request was not retried at all"
@@ -266,8 +293,11 @@ def test_total_deadline_spans_backoff(client: Client, raw_server: RawServerFacto
 
     server = raw_server(always_503)
     started = time.monotonic()
-    response = client.get(server.url + "/", timeout=brisk.Timeout(5, total=1.0),
-                          retries=brisk.Retry(total=10, status_forcelist=[503], backoff_factor=0.3))
+    response = client.get(
+        server.url + "/",
+        timeout=brisk.Timeout(5, total=1.0),
+        retries=brisk.Retry(total=10, status_forcelist=[503], backoff_factor=0.3),
+    )
     elapsed = time.monotonic() - started
     assert elapsed < 1.1
     assert response.status_code == 503
@@ -275,7 +305,7 @@ def test_total_deadline_spans_backoff(client: Client, raw_server: RawServerFacto
     assert_pool_settled(client)
 
 
-# -- accepted forms and defaults ----------------------------------------------------------------------------------
+# -- accepted forms and defaults -----------------------------------------------------------------------------
 
 
 def test_timeout_none_is_allowed(client_factory: Callable[..., Client], raw_server: RawServerFactory) -> None:
@@ -290,7 +320,13 @@ def test_timeout_forms() -> None:
     pair = brisk.Timeout.coerce((3, 7))
     assert (pair.connect, pair.read) == (3.0, 7.0)
     number = brisk.Timeout.coerce(2)
-    assert (number.connect, number.read, number.write, number.pool, number.total) == (2.0, 2.0, 2.0, 2.0, None)
+    assert (number.connect, number.read, number.write, number.pool, number.total) == (
+        2.0,
+        2.0,
+        2.0,
+        2.0,
+        None,
+    )
     with pytest.raises(ValueError):
         brisk.Timeout.coerce((1, 2, 3))
     with pytest.raises(ValueError):
@@ -307,7 +343,7 @@ def test_default_timeouts_are_finite() -> None:
             assert value > 0
 
 
-# -- connection faults ------------------------------------------------------------------------------------------
+# -- connection faults ---------------------------------------------------------------------------------------
 
 
 def test_unresolvable_name_raises_name_resolution_error(client: Client) -> None:
@@ -363,8 +399,9 @@ def test_refused_then_listening_with_retries_succeeds(client: Client) -> None:
     thread = threading.Thread(target=serve_later, daemon=True)
     thread.start()
     try:
-        response = client.get(f"http://127.0.0.1:{port}/", retries=brisk.Retry(total=10, connect=6,
-                                                                                backoff_factor=0.1))
+        response = client.get(
+            f"http://127.0.0.1:{port}/", retries=brisk.Retry(total=10, connect=6, backoff_factor=0.1)
+        )
         assert response.content == b"ok"
     finally:
         thread.join(10)

@@ -32,7 +32,7 @@ from servers.tls import CertBundle, TLSServerFactory
 Client = SyncClient | AsyncClient
 
 
-# -- helpers ----------------------------------------------------------------------------------------------------
+# -- helpers -------------------------------------------------------------------------------------------------
 
 
 def client_sockets_to(port: int) -> int:
@@ -87,7 +87,7 @@ def ipv6_available() -> bool:
     return True
 
 
-# -- verification failures ----------------------------------------------------------------------------------------
+# -- verification failures -----------------------------------------------------------------------------------
 
 FAILING = ["expired", "not_yet_valid", "wrong_host", "self_signed", "unknown_ca", "cn_only"]
 
@@ -116,7 +116,9 @@ def test_certificate_verification_failure(
     assert_pool_settled(client, total=0)
 
 
-def test_cn_only_certificate_is_otherwise_valid(cn_only_cert: CertBundle, tls_raw_server: TLSServerFactory) -> None:
+def test_cn_only_certificate_is_otherwise_valid(
+    cn_only_cert: CertBundle, tls_raw_server: TLSServerFactory
+) -> None:
     """Control for the CN-only case: the certificate chains to the trusted CA, and only the missing
     subjectAltName makes it fail (Python's own CN fallback would accept it)."""
     server = tls_raw_server(cn_only_cert)
@@ -126,7 +128,7 @@ def test_cn_only_certificate_is_otherwise_valid(cn_only_cert: CertBundle, tls_ra
             assert tls.version() is not None
 
 
-# -- what verifies ---------------------------------------------------------------------------------------------------
+# -- what verifies -------------------------------------------------------------------------------------------
 
 
 def test_good_certificate_with_verify_path(
@@ -141,14 +143,18 @@ def test_good_certificate_with_verify_path(
     assert_pool_settled(client, total=1)
 
 
-def test_ip_san_v4_verifies(client: Client, tls_raw_server: TLSServerFactory, ip_san_cert: CertBundle) -> None:
+def test_ip_san_v4_verifies(
+    client: Client, tls_raw_server: TLSServerFactory, ip_san_cert: CertBundle
+) -> None:
     server = tls_raw_server(ip_san_cert)
     response = client.get(f"https://127.0.0.1:{server.port}/", verify=str(ip_san_cert.ca_bundle))
     assert response.content == b"ok"
 
 
 @pytest.mark.skipif(not ipv6_available(), reason="no IPv6 loopback on this machine")
-def test_ip_san_v6_verifies(client: Client, tls_raw_server: TLSServerFactory, ip_san_v6_cert: CertBundle) -> None:
+def test_ip_san_v6_verifies(
+    client: Client, tls_raw_server: TLSServerFactory, ip_san_v6_cert: CertBundle
+) -> None:
     server = tls_raw_server(ip_san_v6_cert)
     response = client.get(f"https://[::1]:{server.port}/", verify=str(ip_san_v6_cert.ca_bundle))
     assert response.content == b"ok"
@@ -163,8 +169,9 @@ def test_verify_false_accepts_any_certificate(
     assert client.get(url_for(bundle, server), verify=False).content == b"ok"
 
 
-def test_verify_missing_path_is_an_error(client: Client, tls_raw_server: TLSServerFactory, good_cert: CertBundle,
-                                         tmp_path: Path) -> None:
+def test_verify_missing_path_is_an_error(
+    client: Client, tls_raw_server: TLSServerFactory, good_cert: CertBundle, tmp_path: Path
+) -> None:
     server = tls_raw_server(good_cert)
     with pytest.raises(OSError, match="CA certificate bundle"):
         client.get(url_for(good_cert, server), verify=str(tmp_path / "missing.pem"))
@@ -176,7 +183,7 @@ def test_sni_names_the_host_and_never_an_address(
 ) -> None:
     names: list[str | None] = []
     context = good_cert.server_context()
-    context.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment,misc]
+    context.sni_callback = lambda _sock, name, _ctx: names.append(name)
     server = raw_server(tls=context)
     verify = str(good_cert.ca_bundle)
     assert client.get(f"https://localhost:{server.port}/", verify=verify).content == b"ok"
@@ -184,7 +191,7 @@ def test_sni_names_the_host_and_never_an_address(
     assert names == ["localhost", None]
 
 
-# -- client certificates ------------------------------------------------------------------------------------------
+# -- client certificates -------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -215,8 +222,13 @@ def client_cert_server(
 
 
 @pytest.mark.parametrize("tls13", [False, True], ids=["tls1.2", "tls1.3"])
-def test_client_certificate(client: Client, raw_server: RawServerFactory, good_cert: CertBundle,
-                            client_cert_files: tuple[str, str], tls13: bool) -> None:
+def test_client_certificate(
+    client: Client,
+    raw_server: RawServerFactory,
+    good_cert: CertBundle,
+    client_cert_files: tuple[str, str],
+    tls13: bool,
+) -> None:
     seen: list[str | None] = []
     server = client_cert_server(raw_server, good_cert, seen, tls13=tls13)
     response = client.get(server.url + "/", verify=str(good_cert.ca_bundle), cert=client_cert_files)
@@ -225,8 +237,9 @@ def test_client_certificate(client: Client, raw_server: RawServerFactory, good_c
 
 
 @pytest.mark.parametrize("tls13", [False, True], ids=["tls1.2", "tls1.3"])
-def test_client_certificate_missing_is_refused(client: Client, raw_server: RawServerFactory,
-                                               good_cert: CertBundle, tls13: bool) -> None:
+def test_client_certificate_missing_is_refused(
+    client: Client, raw_server: RawServerFactory, good_cert: CertBundle, tls13: bool
+) -> None:
     """In TLS 1.2 the server refuses the handshake itself: an SSLError. In TLS 1.3 the client's handshake is
     over before the server checks its certificate, and the refusal (an alert, then a close that may reach
     the client first as a reset) comes while the request goes out: a ConnectionError either way."""
@@ -241,7 +254,7 @@ def test_client_certificate_missing_is_refused(client: Client, raw_server: RawSe
     assert_pool_settled(client, total=0)
 
 
-# -- protocol versions and ALPN --------------------------------------------------------------------------------------
+# -- protocol versions and ALPN ------------------------------------------------------------------------------
 
 
 def legacy_tls_context(bundle: CertBundle, *, server: bool) -> ssl.SSLContext:
@@ -259,12 +272,16 @@ def legacy_tls_context(bundle: CertBundle, *, server: bool) -> ssl.SSLContext:
     return context
 
 
-def test_tls_below_1_2_is_refused(client: Client, raw_server: RawServerFactory, good_cert: CertBundle) -> None:
+def test_tls_below_1_2_is_refused(
+    client: Client, raw_server: RawServerFactory, good_cert: CertBundle
+) -> None:
     server = raw_server(tls=legacy_tls_context(good_cert, server=True))
     # Control: a client that allows TLS 1.1 gets through, so the server really speaks it.
     try:
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
-            with legacy_tls_context(good_cert, server=False).wrap_socket(raw, server_hostname="localhost") as tls:
+            with legacy_tls_context(good_cert, server=False).wrap_socket(
+                raw, server_hostname="localhost"
+            ) as tls:
                 assert tls.version() in ("TLSv1", "TLSv1.1")
     except ssl.SSLError as exc:
         pytest.skip(f"this OpenSSL cannot speak TLS 1.1 at all ({exc}): nothing to refuse")
@@ -287,8 +304,9 @@ def test_contexts_have_tls_1_2_floor(verify: bool | str, good_cert: CertBundle) 
             assert context.check_hostname
 
 
-def alpn_server(raw_server: RawServerFactory, bundle: CertBundle, offer: tuple[str, ...],
-                selected: list[str | None]) -> RawServer:
+def alpn_server(
+    raw_server: RawServerFactory, bundle: CertBundle, offer: tuple[str, ...], selected: list[str | None]
+) -> RawServer:
     """A TLS server that offers only ``offer`` and records what was negotiated, then closes."""
 
     def handler(conn: RawConnection) -> None:
@@ -298,8 +316,9 @@ def alpn_server(raw_server: RawServerFactory, bundle: CertBundle, offer: tuple[s
 
 
 @pytest.mark.parametrize("http2", [False, True], ids=["http1-session", "http2-session"])
-def test_alpn_offers(client_factory: Callable[..., Client], raw_server: RawServerFactory, good_cert: CertBundle,
-                     http2: bool) -> None:
+def test_alpn_offers(
+    client_factory: Callable[..., Client], raw_server: RawServerFactory, good_cert: CertBundle, http2: bool
+) -> None:
     """A server offering only one protocol tells whether the client offered it."""
     client = client_factory(http2=http2, verify=str(good_cert.ca_bundle), retries=0)
     offered: dict[str, list[str | None]] = {}
@@ -313,7 +332,7 @@ def test_alpn_offers(client_factory: Callable[..., Client], raw_server: RawServe
     assert offered["h2"][:1] == (["h2"] if http2 else [None])
 
 
-# -- handshakes that never finish --------------------------------------------------------------------------------
+# -- handshakes that never finish ----------------------------------------------------------------------------
 
 
 def test_tls_handshake_timeout(client: Client, raw_server: RawServerFactory, good_cert: CertBundle) -> None:
@@ -325,8 +344,12 @@ def test_tls_handshake_timeout(client: Client, raw_server: RawServerFactory, goo
     server = raw_server(mute)
     started = time.monotonic()
     with pytest.raises(ConnectTimeout) as caught:
-        client.get(f"https://127.0.0.1:{server.port}/", verify=str(good_cert.ca_bundle),
-                   timeout=brisk.Timeout(5, connect=0.4), retries=0)
+        client.get(
+            f"https://127.0.0.1:{server.port}/",
+            verify=str(good_cert.ca_bundle),
+            timeout=brisk.Timeout(5, connect=0.4),
+            retries=0,
+        )
     assert time.monotonic() - started < 2
     assert "TLS" in str(caught.value)
     assert_no_socket_left(server.port)

@@ -299,7 +299,9 @@ class DownloadPlan:
             if span is None or span[0] != self.offset or span[1] is None or self._changed(headers, span[2]):
                 return self._start_over()
             self.resumed = True
-            self._remember(headers, span[2])
+            self.etag = headers.get("etag") or self.etag  # a 206 may leave the validators out
+            self.last_modified = headers.get("last-modified") or self.last_modified
+            self.total = span[2] if span[2] is not None else self.total
             self._expected_end = span[1] + 1
             return _WRITE
         if status == 416 and self._sent_range:
@@ -542,8 +544,14 @@ def download_flow(plan: DownloadPlan) -> Generator[Effect, Any, DownloadResult]:
 # -- the drivers: the only code that exists twice ----------------------------------------------------------
 
 
+def _request_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The caller's ``request()`` arguments, minus those the download decides itself."""
+    return {name: value for name, value in kwargs.items() if name not in ("stream", "method", "url")}
+
+
 def run_download_sync(plan: DownloadPlan, session: Session, kwargs: dict[str, Any]) -> DownloadResult:
     """Run a download with blocking I/O."""
+    kwargs = _request_options(kwargs)
     flow = download_flow(plan)
     try:
         effect = next(flow)
@@ -577,6 +585,7 @@ async def run_download_async(
     """Run a download on the running event loop (blocking file work in a thread)."""
     import asyncio
 
+    kwargs = _request_options(kwargs)
     flow = download_flow(plan)
     try:
         effect = next(flow)

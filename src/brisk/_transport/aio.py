@@ -14,6 +14,7 @@ half-read connection.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 from collections import deque
@@ -111,6 +112,8 @@ class Connection(asyncio.Protocol):
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None and self.parser is not None and self.parser.head is None:
+            self._salvage()
         self.closed = True
         self.eof = True
         self.lost = exc
@@ -118,6 +121,27 @@ class Connection(asyncio.Protocol):
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def _salvage(self) -> None:
+        """After a write error asyncio closes the socket without reading what the server had already sent
+        — usually the answer that explains the close (413, 401, a redirect before the upload was read).
+        The socket is still open during connection_lost: read what is there (plain TCP only; TLS bytes
+        would need the SSL object) so the response reaches the caller, as it does in the sync client."""
+        transport = self.transport
+        if transport is None or transport.get_extra_info("sslcontext") is not None:
+            return
+        sock = transport.get_extra_info("socket")
+        fd = sock.fileno() if sock is not None else -1
+        for _ in range(64):  # bounded: at most 4 MiB
+            if fd < 0:
+                return
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.data_received(data)
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -617,8 +641,12 @@ async def _bounded(awaitable: Any, deadline: float | None) -> Any:
     if remaining <= 0:
         awaitable.close() if hasattr(awaitable, "close") else None
         raise _TimedOut
+    # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the result when the awaitable finishes
+    # just as the task is cancelled, and the cancellation is lost (a cancelled connect went on to a TLS
+    # handshake and a ConnectTimeout seconds later). asyncio.timeout keeps the task's cancellation.
     try:
-        return await asyncio.wait_for(awaitable, remaining)
+        async with asyncio.timeout(remaining):
+            return await awaitable
     except TimeoutError:
         raise _TimedOut from None
 

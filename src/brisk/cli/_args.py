@@ -208,7 +208,9 @@ def help_text() -> str:
     )
     for opt in OPTIONS:
         if opt.takes is None:
-            parser.add_argument(*opt.flags, dest=opt.dest, action="store_const", const=opt.const, help=opt.help)
+            parser.add_argument(
+                *opt.flags, dest=opt.dest, action="store_const", const=opt.const, help=opt.help
+            )
         elif isinstance(opt.takes, tuple):
             parser.add_argument(*opt.flags, dest=opt.dest, choices=opt.takes, help=opt.help)
         else:
@@ -328,10 +330,10 @@ def _proxies(values: list[str]) -> dict[str, str]:
 
 
 def _what(value: str | None, verbose: bool, tty: bool) -> str:
-    if verbose:
-        return "HBhb" if value is None else value
+    """The parts to print: ``--print`` as given, else everything with -v, else the response (its body
+    only when piped)."""
     if value is None:
-        return "hb" if tty else "b"
+        return "HBhb" if verbose else "hb" if tty else "b"
     unknown = set(value) - PRINT_LETTERS
     if unknown or not value:
         raise UsageError(f"--print {value!r}: use the letters H, B, h and b")

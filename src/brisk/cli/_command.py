@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import (
     InvalidHeader,
@@ -21,6 +21,11 @@ from ..exceptions import (
 from ._args import EXIT_CODES, DownloadError, Options, UsageError, parse_command_line
 from ._items import ItemError, parse_items
 from ._output import Printer, colour_wanted
+
+if TYPE_CHECKING:
+    from ..models import Response
+    from ..sessions import Session
+    from ._items import RequestItems
 
 __all__ = ["error_line", "run"]
 
@@ -54,6 +59,12 @@ def run(argv: list[str]) -> int:
     except RequestException as exc:
         error_line(str(exc) or type(exc).__name__)
         return EXIT_CODES["error"]
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # local files: uploads, downloads
+        where = f": {exc.filename}" if exc.filename else ""
+        error_line(f"{exc.strerror or exc}{where}")
+        return EXIT_CODES["error"]
 
 
 def _auth(opts: Options) -> Any:
@@ -83,7 +94,7 @@ def _ask_password(user: str, url: str) -> str:
         raise UsageError(f"--auth {user}: no password given") from None
 
 
-def _session(opts: Options) -> Any:
+def _session(opts: Options) -> Session:
     from ..sessions import Session
 
     settings: dict[str, Any] = {
@@ -118,16 +129,30 @@ def _run(argv: list[str]) -> int:
     items = parse_items(opts.items)
     method = opts.method or ("POST" if items.has_body else "GET")
     headers: dict[str, str | None] = dict(items.headers)
-    offset = 0
-    if opts.output:
-        from ._save import prepare_download
-
-        offset = prepare_download(opts.output, opts.resume, headers)
     auth = _auth(opts)
+    try:
+        return _send(opts, items, method, headers, auth, tty)
+    finally:
+        items.close()
+
+
+def _send(
+    opts: Options,
+    items: RequestItems,
+    method: str,
+    headers: dict[str, str | None],
+    auth: Any,
+    tty: bool,
+) -> int:
     body = items.body_arguments(opts.form)
     colour, format_json = colour_wanted(opts.pretty, tty, os.environ)
     printer = Printer(colour=colour, format_json=format_json, tty=tty)
+    what = opts.what.replace("b", "") if opts.output else opts.what
     with _session(opts) as session:
+        if opts.output and method == "GET" and not body:
+            return _download(session, opts, items, headers, auth, printer, what)
+        if opts.resume:
+            raise UsageError("--continue resumes GET downloads only")
         response = session.request(
             method,
             opts.url,
@@ -139,53 +164,91 @@ def _run(argv: list[str]) -> int:
             **body,
         )
         try:
-            return _show(response, opts, printer, offset)
+            for hop in [*response.history, response] if ("H" in what or "B" in what) else [response]:
+                _print_exchange(printer, hop, what)
+            if opts.output:
+                from ._save import save_response
+
+                printer.flush()
+                _summary(opts, save_response(response, opts.output))
+            elif "b" in what:
+                printer.section_break()
+                printer.response_body(response)
+            elif opts.timing:
+                for _ in response.iter_content(None):  # the timings end when the body does
+                    pass
+            printer.flush()
+            _timing(opts, response)
+            return _check_status(response, opts, "h" in what)
         finally:
             response.close()
             printer.flush()
 
 
-def _show(response: Any, opts: Options, printer: Printer, offset: int) -> int:
-    what = opts.what.replace("b", "") if opts.output else opts.what
-    hops = [*response.history, response] if ("H" in what or "B" in what) else [response]
-    for hop in hops:
-        if "H" in what:
-            printer.section_break()
-            printer.request_head(hop.request, hop.http_version)
-        if "B" in what:
-            printer.section_break()
-            printer.request_body(hop.request)
-        if "h" in what:
-            printer.section_break()
-            printer.response_head(hop)
-    if opts.output:
-        printer.flush()
-        _download(response, opts, offset)
-    elif "b" in what:
+def _print_exchange(printer: Printer, response: Response, what: str) -> None:
+    """The request (H, B) and response (h) heads of one exchange, as ``what`` asks."""
+    request = response.request
+    if "H" in what and request is not None:
         printer.section_break()
-        printer.response_body(response)
-    elif opts.timing:
-        for _ in response.iter_content(None):  # the timings end when the body does
-            pass
-    printer.flush()
+        printer.request_head(request, response.http_version)
+    if "B" in what and request is not None and request.body:
+        printer.section_break()
+        printer.request_body(request)
+    if "h" in what:
+        printer.section_break()
+        printer.response_head(response)
+
+
+def _download(
+    session: Session,
+    opts: Options,
+    items: RequestItems,
+    headers: dict[str, str | None],
+    auth: Any,
+    printer: Printer,
+    what: str,
+) -> int:
+    """``-o FILE`` for a GET: ``Session.download`` does the work; heads are printed as responses arrive."""
+    from ._save import download
+
+    assert opts.output is not None
+    seen: list[Response] = []
+
+    def on_response(response: Response, **kwargs: Any) -> None:
+        seen.append(response)
+        _print_exchange(printer, response, what)
+        printer.flush()
+
+    request_args: dict[str, Any] = {
+        "headers": headers or None,
+        "params": items.params or None,
+        "auth": auth,
+        "allow_redirects": opts.follow,
+        "hooks": {"response": [on_response]},
+    }
+    summary = download(
+        session, opts.url, opts.output, resume=opts.resume, quiet=opts.quiet, request_args=request_args
+    )
+    _summary(opts, summary)
+    if seen:
+        _timing(opts, seen[-1])
+    return 0
+
+
+def _summary(opts: Options, line: str) -> None:
+    if not opts.quiet:
+        sys.stderr.write(line + "\n")
+
+
+def _timing(opts: Options, response: Response) -> None:
     if opts.timing:
         from ._timing import render_timings
 
-        sys.stderr.write(render_timings(response.timings, response.http_version, len(response.history) + 1))
-    return _check_status(response, opts, "h" in what)
+        hops = len(response.history) + 1
+        sys.stderr.write(render_timings(response.timings, response.http_version, hops))
 
 
-def _download(response: Any, opts: Options, offset: int) -> None:
-    from ._save import save_body
-
-    assert opts.output is not None
-    show_progress = not opts.quiet and sys.stderr.isatty()
-    summary = save_body(response, opts.output, offset, sys.stderr if show_progress else None)
-    if not opts.quiet:
-        sys.stderr.write(summary + "\n")
-
-
-def _check_status(response: Any, opts: Options, head_shown: bool) -> int:
+def _check_status(response: Response, opts: Options, head_shown: bool) -> int:
     status = response.status_code
     code = 0
     if opts.check_status:
@@ -194,6 +257,7 @@ def _check_status(response: Any, opts: Options, head_shown: bool) -> int:
         elif 400 <= status < 600:
             code = status // 100
     if code and not head_shown and not opts.quiet:
-        reason = f" {response.reason}" if response.reason else ""
-        error_line(f"HTTP {status}{reason} ({response.url})", kind="warning")
+        from ._output import reason_phrase
+
+        error_line(f"HTTP {status} {reason_phrase(response)} ({response.url})", kind="warning")
     return code

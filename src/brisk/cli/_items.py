@@ -33,7 +33,7 @@ class ItemError(ValueError):
 class RequestItems:
     """Everything the items of one command line ask for, in the order given."""
 
-    __slots__ = ("fields", "files", "headers", "params", "raw_json")
+    __slots__ = ("fields", "files", "headers", "opened", "params", "raw_json")
 
     def __init__(self) -> None:
         self.headers: list[tuple[str, str | None]] = []
@@ -41,6 +41,13 @@ class RequestItems:
         self.fields: list[tuple[str, Any]] = []  # str values, or any JSON value for := items
         self.files: list[tuple[str, str, str | None]] = []  # (field, path, content type or None)
         self.raw_json = False  # a := item was given: the body must be JSON
+        self.opened: list[Any] = []  # the upload files, closed by close()
+
+    def close(self) -> None:
+        """Close the files opened for uploads."""
+        for handle in self.opened:
+            handle.close()
+        self.opened.clear()
 
     @property
     def has_body(self) -> bool:
@@ -58,6 +65,7 @@ class RequestItems:
             files = []
             for field, path, content_type in self.files:
                 handle = _open(path)
+                self.opened.append(handle)
                 name = path.replace("\\", "/").rsplit("/", 1)[-1]
                 files.append((field, (name, handle, content_type) if content_type else (name, handle)))
             return {"data": [(k, _form_value(k, v)) for k, v in self.fields] or None, "files": files}
@@ -78,7 +86,7 @@ def _form_value(key: str, value: Any) -> str:
 
 def _open(path: str) -> Any:
     try:
-        return open(path, "rb")  # noqa: SIM115 - closed with the session's request body
+        return open(path, "rb")  # RequestItems.close() closes it
     except OSError as exc:
         raise ItemError(f"cannot read {path!r}: {exc.strerror or exc}") from None
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 if TYPE_CHECKING:
     from ..models import PreparedRequest, Response
 
-__all__ = ["Printer", "colour_wanted"]
+__all__ = ["Printer", "colour_wanted", "reason_phrase"]
 
 BINARY_NOTE = "[binary data not shown on a terminal: use -o FILE or a pipe]"
 
@@ -35,7 +35,8 @@ def _netloc(url: str) -> str:
     return rest.rsplit("@", 1)[-1]
 
 
-def _reason(response: Response) -> str:
+def reason_phrase(response: Response) -> str:
+    """The reason phrase sent, or the standard one for the status (HTTP/2 and many servers send none)."""
     if response.reason:
         return response.reason
     from http import HTTPStatus
@@ -53,6 +54,25 @@ def _format_json(data: bytes) -> str | None:
         return json.dumps(json.loads(data), indent=4, ensure_ascii=False) + "\n"
     except (ValueError, RecursionError):
         return None
+
+
+_BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/octet-stream", "application/zip",
+                 "application/gzip", "application/pdf")  # fmt: skip
+
+
+def looks_binary(data: bytes, content_type: str | None) -> bool:
+    """True for bodies a terminal should not print: a binary media type, a NUL byte, or (without another
+    declared charset) bytes that are not UTF-8."""
+    value = (content_type or "").lower()
+    if value.startswith(_BINARY_TYPES) or b"\0" in data:
+        return True
+    if "charset=" in value and "utf-8" not in value and "utf8" not in value:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(data) - 3  # a character cut at the end of a piece is not evidence
+    return False
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -108,24 +128,23 @@ class Printer:
     def response_head(self, response: Response) -> None:
         raw = response._raw_headers
         headers = list(raw) if raw is not None else list(response.headers.multi_items())
-        start = f"{response.http_version} {response.status_code} {_reason(response)}".rstrip()
+        start = f"{response.http_version} {response.status_code} {reason_phrase(response)}".rstrip()
         self._head(start, headers, response.status_code)
 
     # -- bodies ------------------------------------------------------------------------------------------
 
-    def request_body(self, request: PreparedRequest) -> bool:
+    def request_body(self, request: PreparedRequest) -> None:
         """Print the request body if it is in memory; a streamed one (file upload) is described instead."""
         body = request.body
-        if body is None or body == b"":
-            return False
+        if not body:
+            return
         if isinstance(body, str):
             body = body.encode("utf-8")
         if not isinstance(body, bytes):
             size = request.headers.get("content-length")
             self.note(f"[streamed body{f' of {size} bytes' if size else ''}, not shown]")
-            return True
+            return
         self._body_bytes(body, request.headers.get("content-type"))
-        return True
 
     def note(self, message: str) -> None:
         if self.colour:
@@ -149,7 +168,7 @@ class Printer:
             if formatted is not None:
                 self._json(formatted)
                 return
-        if self.tty and b"\0" in data:
+        if self.tty and looks_binary(data, content_type):
             self.note(BINARY_NOTE)
             return
         self.write(data)
@@ -165,7 +184,7 @@ class Printer:
         else:
             first = True
             for chunk in response.iter_content(None):
-                if first and self.tty and b"\0" in chunk:
+                if first and self.tty and looks_binary(chunk, content_type):
                     self.note(BINARY_NOTE)
                     response.close()
                     return

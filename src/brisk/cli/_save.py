@@ -1,156 +1,101 @@
-"""``-o FILE``: save the body to a file, with a progress bar on a terminal; ``--continue`` resumes.
+"""``-o FILE``: save the body to a file, through brisk's download API (``Session.download``).
 
-Resuming asks for the rest with ``Range: bytes=<size of the file>-`` and appends only when the server
-answers 206 from exactly that offset. A 200 means the server ignored the range: the file is written from the
-start. A 416 whose ``Content-Range`` total equals the file's size means the file is complete already.
-Downloads ask for ``Accept-Encoding: identity``: ranges count bytes of the encoded body, which would not
-match a file saved decoded.
+A GET goes through ``Session.download``: the body is written to ``FILE.part`` and renamed to ``FILE`` once
+complete (with an fsync), a transfer broken off mid-body is resumed within the same run, and with
+``--continue`` a part file left by an interrupted run is resumed with ``Range`` + ``If-Range`` (started over
+when the server ignores the range or the file changed). ``brisk.progress.ProgressBar`` draws the bar on
+a terminal. Other methods (``brisk POST url ... -o out.json``) write the body as it arrives, without resume.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import time
-from typing import TYPE_CHECKING, TextIO
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ..exceptions import RequestException
+from ..exceptions import DownloadError as BriskDownloadError
+from ..exceptions import HTTPError, RequestException
+from ..progress import format_bytes
 from ._args import DownloadError
 
 if TYPE_CHECKING:
     from ..models import Response
+    from ..sessions import Session
 
-__all__ = ["Progress", "human_size", "prepare_download", "save_body"]
-
-_CONTENT_RANGE = re.compile(r"\s*bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)\s*", re.IGNORECASE)
-
-
-def human_size(size: float) -> str:
-    """``532 B``, ``1.4 kB``, ``12.0 MB``: decimal units, as download tools show them."""
-    if size < 1000:
-        return f"{size:.0f} B"
-    for unit in ("kB", "MB"):
-        size /= 1000
-        if size < 1000:
-            return f"{size:.1f} {unit}"
-    return f"{size / 1000:.1f} GB"
+__all__ = ["download", "save_response"]
 
 
-def prepare_download(path: str, resume: bool, headers: dict[str, str | None]) -> int:
-    """Add the download's request headers to ``headers``; return the offset to resume from (0: start)."""
-    lowered = {name.lower() for name in headers}
-    if "accept-encoding" not in lowered:
-        headers["Accept-Encoding"] = "identity"
-    if not resume:
-        return 0
-    try:
-        offset = os.path.getsize(path)
-    except FileNotFoundError:
-        return 0
-    except OSError as exc:
-        raise DownloadError(f"cannot resume {path!r}: {exc.strerror or exc}") from None
-    if offset and "range" not in lowered:
-        headers["Range"] = f"bytes={offset}-"
-    return offset
+def _status_error(response: Response | None, path: str) -> DownloadError | None:
+    """The CLI's error for a download answered with a status that carries no file (3xx, 4xx, 5xx)."""
+    if response is None or response.status_code < 300:
+        return None
+    from ._output import reason_phrase
 
-
-class Progress:
-    """A one-line progress bar redrawn in place on a terminal (at most ten times a second)."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO, total: int | None, done: int = 0) -> None:
-        self.stream = stream
-        self.total = total
-        self.done = done
-        self.start_done = done
-        self.started = time.monotonic()
-        self._drawn = 0.0
-
-    def advance(self, size: int) -> None:
-        self.done += size
-        now = time.monotonic()
-        if now - self._drawn >= 0.1:
-            self._drawn = now
-            self._draw(now)
-
-    def finish(self) -> None:
-        self._draw(time.monotonic())
-        self.stream.write("\n")
-        self.stream.flush()
-
-    def line(self, now: float) -> str:
-        elapsed = max(now - self.started, 1e-6)
-        rate = (self.done - self.start_done) / elapsed
-        speed = f"{human_size(rate)}/s"
-        if self.total:
-            fraction = min(1.0, self.done / self.total)
-            filled = int(fraction * self.WIDTH)
-            bar = "█" * filled + "░" * (self.WIDTH - filled)
-            left = (self.total - self.done) / rate if rate > 0 else 0.0
-            eta = f"{int(left // 60)}:{int(left % 60):02d} left" if self.done < self.total else "done"
-            size = f"{human_size(self.done)} / {human_size(self.total)}"
-            return f"{fraction:4.0%} ▕{bar}▏ {size}  {speed}  {eta}"
-        return f"{human_size(self.done)}  {speed}"
-
-    def _draw(self, now: float) -> None:
-        self.stream.write("\r" + self.line(now) + "\x1b[K")
-        self.stream.flush()
-
-
-def _content_range(response: Response) -> tuple[int | None, int | None]:
-    """``(first byte, total size)`` of a Content-Range header; None for what it does not say."""
-    found = _CONTENT_RANGE.fullmatch(response.headers.get("content-range") or "")
-    if found is None:
-        return None, None
-    first = int(found.group(1)) if found.group(1) else None
-    total = int(found.group(3)) if found.group(3) != "*" else None
-    return first, total
-
-
-def save_body(response: Response, path: str, offset: int, progress: TextIO | None) -> str:
-    """Write the body of ``response`` to ``path`` (appending from ``offset`` on a matching 206); return
-    the summary line. ``progress`` is the terminal to draw the bar on, or None."""
     status = response.status_code
-    mode = "wb"
-    resumed = 0
-    if status == 416 and offset:
-        _, total = _content_range(response)
+    message = f"HTTP {status} {reason_phrase(response)}: nothing saved to {path}"
+    return DownloadError(message, status=min(status // 100, 5))
+
+
+def download(
+    session: Session,
+    url: str,
+    path: str,
+    *,
+    resume: bool,
+    quiet: bool,
+    request_args: dict[str, Any],
+) -> str:
+    """GET ``url`` into ``path`` with ``Session.download``; return the summary line for stderr."""
+    progress = None
+    if not quiet and sys.stderr.isatty():
+        from ..progress import ProgressBar
+
+        progress = ProgressBar(Path(path).name, file=sys.stderr)
+    try:
+        result = session.download(url, path, resume=resume, progress=progress, **request_args)
+    except (HTTPError, BriskDownloadError) as exc:
+        error = _status_error(exc.response, path)
+        if error is None:
+            raise
+        raise error from None
+    except KeyboardInterrupt:
+        part = Path(path + ".part") if not Path(path).is_dir() else None
+        if part is not None and part.is_file() and part.stat().st_size:
+            sys.stderr.write(
+                f"\nbrisk: interrupted: {format_bytes(part.stat().st_size)} kept in {part}; "
+                "run the same command with --continue to resume\n"
+            )
+        raise
+    finally:
+        if progress is not None:
+            progress.close()
+    target = result.path
+    if result.status == 416:
+        return f"{target} was complete already ({format_bytes(result.total)})"
+    saved = f"saved {format_bytes(result.downloaded)} to {target}"
+    if result.resumed:
+        kept = result.total - result.downloaded
+        return f"{saved} (resumed after {format_bytes(kept)}: {format_bytes(result.total)} in all)"
+    if result.restarted:
+        return f"{saved} (the partial file could not be resumed: downloaded from the start)"
+    return saved
+
+
+def save_response(response: Response, path: str) -> str:
+    """Write the (decoded) body of a response to another method than GET into ``path``."""
+    error = _status_error(response, path)
+    if error is not None:
         response.close()
-        if total == offset:
-            return f"{path} is complete already ({human_size(offset)})"
-        raise DownloadError(f"cannot resume {path!r}: the server has no bytes after offset {offset}")
-    if not 200 <= status < 300:
-        response.close()
-        reason = f" {response.reason}" if response.reason else ""
-        raise DownloadError(f"HTTP {status}{reason}: nothing saved to {path}", status=min(status // 100, 5))
-    length = response.headers.get("content-length")
-    total = int(length) if length and length.isdigit() else None
-    note = ""
-    if status == 206 and offset:
-        first, full = _content_range(response)
-        if first != offset:
-            response.close()
-            raise DownloadError(f"cannot resume {path!r}: the server answered a different range")
-        mode, resumed, total = "ab", offset, full
-    elif offset:
-        note = " (the server ignored the range: downloaded from the start)"
-    bar = Progress(progress, total, resumed) if progress is not None else None
+        raise error
     written = 0
     try:
-        with open(path, mode) as f:
+        with open(path, "wb") as f:
             for chunk in response.iter_content(None):
                 f.write(chunk)
                 written += len(chunk)
-                if bar is not None:
-                    bar.advance(len(chunk))
     except RequestException:
         raise
     except OSError as exc:  # the file, not the network (brisk's errors are OSErrors too)
         response.close()
         raise DownloadError(f"cannot write {path!r}: {exc.strerror or exc}") from None
-    finally:
-        if bar is not None:
-            bar.finish()
-    how = f"resumed at {human_size(resumed)}, " if resumed else ""
-    return f"saved {human_size(written)} to {path} ({how}{human_size(resumed + written)} in all){note}"
+    return f"saved {format_bytes(written)} to {path}"

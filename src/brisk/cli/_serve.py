@@ -95,14 +95,13 @@ def serve_command(argv: list[str]) -> int:
         return EXIT_CODES["usage"]
     tls = args.tls or args.http2
     try:
-        server_class = _server_class()
         from ..testing.app import App
+
+        server = _server_class()(App(), tls=tls, http2=args.http2, host=args.host, port=args.port)
+        server.start()  # hypercorn and trustme are imported here
     except ImportError as exc:
         error_line(f"brisk serve needs the 'server' extra (pip install 'brisk[server]'): {exc}")
         return EXIT_CODES["error"]
-    server = server_class(App(), tls=tls, http2=args.http2, host=args.host, port=args.port)
-    try:
-        server.start()
     except (OSError, RuntimeError) as exc:
         cause = exc.__cause__ or exc
         error_line(f"cannot serve on {args.host}:{args.port}: {getattr(cause, 'strerror', None) or cause}")

@@ -104,23 +104,25 @@ class MockTransport:
 
 
 def _response(answer: Any, request: PreparedRequest) -> Response:
+    """The handler's answer as a Response tied to ``request``."""
+    response: Response
     if isinstance(answer, Response):
-        pass
+        response = answer
     elif isinstance(answer, bool) or answer is None:
         raise TypeError(f"a MockTransport handler must return a Response, not {answer!r}")
     elif isinstance(answer, int):
-        answer = Response(answer)
+        response = Response(answer)
     elif isinstance(answer, dict | list):
-        answer = Response(200, json=answer)
+        response = Response(200, json=answer)
     elif isinstance(answer, str):
-        answer = Response(200, text=answer)
+        response = Response(200, text=answer)
     elif isinstance(answer, bytes):
-        answer = Response(200, content=answer)
+        response = Response(200, content=answer)
     else:
         raise TypeError(f"a MockTransport handler must return a Response, not {answer!r}")
-    answer.request = request
-    answer.url = request.url or ""
-    return answer
+    response.request = request
+    response.url = request.url or ""
+    return response
 
 
 def _copy(template: Response) -> Response:
