@@ -118,11 +118,11 @@ def served_ok(client: Client, url: str) -> dict[str, Any]:
     return info
 
 
-def assert_recovers(client: Client, peer: H2Peer, *, first: PeerConnection | None = None) -> None:
-    """The bad connection is gone from the pool and closed by the client; the next request works on a new
-    connection."""
-    conn = first or peer.connections[0]
-    assert conn.closed_by_client.wait(5), "the client did not close the bad connection"
+def assert_recovers(client: Client, peer: H2Peer, *, server_closed: bool = False) -> None:
+    """The bad connection is gone from the pool and (unless the server closed it) closed by the client; the
+    next request works on a new connection."""
+    if not server_closed:
+        assert peer.connections[0].closed_by_client.wait(5), "the client did not close the bad connection"
     assert_h2_settled(client, total=0)
     before = peer.connection_count
     info = served_ok(client, peer.url + "/after")
@@ -423,32 +423,42 @@ def test_threads_share_one_connection(client_factory: Factory, h2peer: H2PeerFac
 def test_beyond_max_concurrent_streams_opens_more_connections(
     client_factory: Factory, h2peer: H2PeerFactory
 ) -> None:
-    """The pool lends a connection while it has free streams; beyond the server's limit (5) it opens another
-    connection (up to Limits.max_connections_per_host) rather than waiting."""
+    """The pool lends a connection while it has free streams; beyond the server's limit (5) the next request
+    opens a second connection (up to Limits.max_connections_per_host) and the others wait for that one.
+    With threads, a thread lent the connection just as its streams ran out waits for a free stream on it."""
     peer = h2peer(then=lambda conn: conn.serve(hold=0.3), max_concurrent_streams=5)
     client = peer_client(client_factory, peer)
     served_ok(client, peer.url + "/warm")  # the limit is known before the burst
-    results = concurrently(client, [("GET", f"{peer.url}/{n}", {}) for n in range(20)])
-    assert [r.json()["path"] for r in results] == [f"/{n}" for n in range(20)]
-    assert 2 <= peer.connection_count <= 4, peer.connection_count
+    results = concurrently(client, [("GET", f"{peer.url}/{n}", {}) for n in range(9)])
+    assert [r.json()["path"] for r in results] == [f"/{n}" for n in range(9)]
+    if client.mode == "async":
+        assert peer.connection_count == 2
+    else:
+        assert peer.connection_count in (1, 2)
     for conn in peer.connections:
         assert conn.max_open <= 5
         assert conn.refused == []
     assert_h2_settled(client, total=peer.connection_count)
 
 
-@pytest.mark.xfail(strict=True, reason="see the docstring")
+@pytest.mark.xfail(
+    strict=True,
+    reason="async: requests waiting for a new connection all open their streams on it before the server's "
+    "SETTINGS arrive (h2 assumes no MAX_CONCURRENT_STREAMS limit until then); the server refuses the excess "
+    "with REFUSED_STREAM, brisk retries a refused request only once, and the retry meets the same race on "
+    "the next new connection, so some requests fail with StreamReset",
+)
 def test_burst_on_a_fresh_connection_before_the_server_settings(
     client_factory: Factory, h2peer: H2PeerFactory
 ) -> None:
     """A new connection's first requests leave before the server's SETTINGS can arrive (one round trip later;
-    simulated by a peer that sends them 0.3 s late). A server then refuses the excess streams with
-    RST_STREAM(REFUSED_STREAM) (nginx does); RFC 9113 section 8.7 says such requests were not processed and
-    may be retried. brisk opens every waiting request on the fresh connection at once and fails the refused
-    ones with StreamReset."""
-
+    simulated by a peer that sends them 0.3 s late). A server then refuses the streams beyond its limit with
+    RST_STREAM(REFUSED_STREAM), as nginx does; RFC 9113 section 8.7 says such requests were not processed and
+    may be retried. Every request must succeed, and no stream may exceed a limit the client had seen."""
     peer = h2peer(then=lambda conn: conn.serve(hold=0.1), max_concurrent_streams=5, settings_delay=0.3)
     client = peer_client(client_factory, peer)
+    if client.mode != "async":
+        pytest.skip("threads reach the pool one by one: whether they meet the race depends on scheduling")
     results = concurrently(client, [("GET", f"{peer.url}/{n}", {}) for n in range(20)])
     failures = [r for r in results if isinstance(r, BaseException)]
     assert not failures, f"{len(failures)} of 20 failed: {failures[0]!r}"
@@ -595,15 +605,18 @@ def test_continuation_flood_closes_the_connection(client_factory: Factory, h2pee
     assert_recovers(client, peer)
 
 
-def header_block_script(headers: list[tuple[bytes, bytes]]) -> Callable[[PeerConnection], None]:
-    """Answer the first request with ``headers`` (one HEADERS frame, CONTINUATIONs when it is large)."""
+def header_block_script(
+    headers: list[tuple[bytes, bytes]], serve_after: bool = False, end_stream: bool = True
+) -> Callable[[PeerConnection], None]:
+    """Answer the first request with ``headers`` (one HEADERS frame, CONTINUATIONs when it is large), then
+    wait for the client to close (or, ``serve_after``, answer further requests)."""
 
     def script(conn: PeerConnection) -> None:
         request = conn.next_request()
         block = conn.encode_headers([(b":status", b"200"), *headers])
         size = conn.h2.max_outbound_frame_size
         pieces = [block[start : start + size] for start in range(0, len(block), size)]
-        frames = [conn.headers_frame(request.stream_id, pieces[0], end_headers=len(pieces) == 1, end_stream=True)]
+        frames = [conn.headers_frame(request.stream_id, pieces[0], end_headers=len(pieces) == 1, end_stream=end_stream)]
         frames += [
             conn.continuation_frame(request.stream_id, piece, end_headers=index == len(pieces) - 1)
             for index, piece in enumerate(pieces[1:], 1)
@@ -612,7 +625,10 @@ def header_block_script(headers: list[tuple[bytes, bytes]]) -> Callable[[PeerCon
             conn.send_frame(*frames)
         except OSError:
             pass
-        conn.wait_closed()
+        if serve_after:
+            conn.serve()
+        else:
+            conn.wait_closed()
 
     return script
 
@@ -638,13 +654,16 @@ def test_oversized_header_list_is_rejected(client_factory: Factory, h2peer: H2Pe
 
 
 def test_header_count_limit_applies(client_factory: Factory, h2peer: H2PeerFactory) -> None:
-    """150 small fields: within max_head_size, beyond Limits.max_header_count (100), as over HTTP/1.1."""
-    peer = h2peer(header_block_script([(f"x-n{n}".encode(), b"1") for n in range(150)]))
+    """150 small fields: within max_head_size, beyond Limits.max_header_count (100), as over HTTP/1.1. The
+    header block decoded fine, so only the stream fails (it is reset) and the connection carries on."""
+    fields = [(f"x-n{n}".encode(), b"1") for n in range(150)]
+    peer = h2peer(header_block_script(fields, serve_after=True, end_stream=False))
     client = peer_client(client_factory, peer)
     with pytest.raises(ResponseHeadersTooLarge, match="max_header_count"):
         client.get(peer.url + "/many")
-    assert_h2_settled(client, total=len(shared_connections(client)))
-    assert served_ok(client, peer.url + "/after")
+    assert_h2_settled(client, total=1)
+    assert served_ok(client, peer.url + "/after")["connection"] == 0
+    assert peer.connections[0].resets_received == {1: h2.errors.ErrorCodes.PROTOCOL_ERROR}
 
 
 def test_zero_length_header_name_is_rejected(client_factory: Factory, h2peer: H2PeerFactory) -> None:
@@ -672,9 +691,11 @@ def test_ping_is_answered(client_factory: Factory, h2peer: H2PeerFactory) -> Non
 
 
 def test_garbage_fails_every_stream_and_closes(client_factory: Factory, h2peer: H2PeerFactory) -> None:
+    """A HEADERS frame whose block is not HPACK: a connection error that fails both streams in flight."""
+
     def garbage(conn: PeerConnection) -> None:
-        conn.requests(2)
-        conn.send_raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" * 10)
+        first, _ = conn.requests(2)
+        conn.send_raw(b"\x00\x00\x04\x01\x05" + first.stream_id.to_bytes(4, "big") + b"\xff\xff\xff\xff")
         conn.wait_closed()
 
     peer = h2peer(garbage)
@@ -682,7 +703,27 @@ def test_garbage_fails_every_stream_and_closes(client_factory: Factory, h2peer: 
     results = concurrently(client, [("GET", peer.url + "/one", {}), ("GET", peer.url + "/two", {})])
     for result in results:
         assert isinstance(result, RemoteProtocolError), result
-        assert "HTTP/2" in str(result)
+        assert "HTTP/2 protocol error" in str(result)
+    assert_recovers(client, peer)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ReadTimeout,
+    reason="h2 (4.4.1) checks a frame's length against MAX_FRAME_SIZE only once the whole declared frame is "
+    "buffered (h2/frame_buffer.py FrameBuffer.__next__): an HTTP/1.1 answer read as a frame header declares "
+    "4.7 MB, so brisk buffers and waits until the read timeout instead of failing at once",
+)
+def test_http11_bytes_on_an_h2_connection_fail_at_once(client_factory: Factory, h2peer: H2PeerFactory) -> None:
+    def http11_answer(conn: PeerConnection) -> None:
+        conn.next_request()
+        conn.send_raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        conn.wait_closed(5)
+
+    peer = h2peer(http11_answer)
+    client = peer_client(client_factory, peer)
+    with pytest.raises(RemoteProtocolError, match="HTTP/2 protocol error"):
+        client.get(peer.url + "/confused", timeout=(5, 1.5))
     assert_recovers(client, peer)
 
 
@@ -695,9 +736,9 @@ def test_server_closes_the_connection_mid_stream(client_factory: Factory, h2peer
 
     peer = h2peer(half_then_close)
     client = peer_client(client_factory, peer)
-    with pytest.raises(BriskConnectionError, match="closed"):
+    with pytest.raises(RemoteProtocolError, match="closed the HTTP/2 connection"):
         client.get(peer.url + "/cut")
-    assert_recovers(client, peer)
+    assert_recovers(client, peer, server_closed=True)
 
 
 def test_server_closes_the_connection_before_the_response(
@@ -711,7 +752,7 @@ def test_server_closes_the_connection_before_the_response(
     client = peer_client(client_factory, peer)
     with pytest.raises(BriskConnectionError):
         client.post(peer.url + "/gone", data=b"payload")
-    assert_recovers(client, peer)
+    assert_recovers(client, peer, server_closed=True)
 
 
 def test_idle_connection_closed_by_the_server(client_factory: Factory, h2peer: H2PeerFactory) -> None:

@@ -237,6 +237,7 @@ class PeerConnection:
         self.send_frame(frame)
 
     def send_head(self, stream_id: int, status: int, headers: Sequence[tuple[str, str]] = (), end: bool = False) -> None:
+        self._check_open()
         block = [(b":status", str(status).encode())]
         block += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
         self.h2.send_headers(stream_id, block, end_stream=end)
@@ -250,6 +251,7 @@ class PeerConnection:
         while True:
             if stream_id not in self.open:
                 return  # the client reset the stream (or it was refused): nothing more may be sent
+            self._check_open()
             window = min(self.h2.local_flow_control_window(stream_id), self.h2.max_outbound_frame_size)
             if window <= 0 and view:
                 if not self.pump(0.5) and self.eof:
@@ -419,6 +421,10 @@ class PeerConnection:
             self.ping_acks.append(bytes(event.ping_data or b""))
         elif isinstance(event, h2.events.ConnectionTerminated):
             self.goaway_received = int(event.error_code or 0)
+
+    def _check_open(self) -> None:
+        if self.goaway_received is not None or self.eof:
+            raise EOFError(f"connection {self.index}: the client closed the connection")
 
     def _current_limit(self) -> int:
         return self._advertised[-1] if self._advertised else self._acked_limit

@@ -10,9 +10,12 @@ Rules:
 - GOAWAY: streams above the server's last processed id never reached the application there, so they fail
   with ``unprocessed`` set and the request flow may send them again on a new connection; streams at or
   below it finish normally; no new stream starts on the connection.
-- RST_STREAM fails its own stream only (``StreamReset``).
-- A connection error (bad frames, HPACK failure, a header list over ``Limits.max_head_size``, a CONTINUATION
-  flood — h2 stops at 64 frames) fails every open stream and ends the connection.
+- RST_STREAM fails its own stream only (``StreamReset``); with REFUSED_STREAM before any response the server
+  did not process the request (RFC 9113 section 8.7), so it is ``unprocessed`` as above.
+- A connection error (bad frames, HPACK failure, a header list over ``Limits.max_head_size`` —
+  ``ResponseHeadersTooLarge`` —, a CONTINUATION flood — h2 stops at 64 frames) fails every open stream and
+  ends the connection. A head with more fields than ``Limits.max_header_count`` or a field longer than
+  ``Limits.max_header_line`` fails its stream only, as over HTTP/1.1.
 - Requests carry the same validation as HTTP/1.1 (no CR/LF/NUL anywhere); connection-specific headers
   (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade, Host) are not sent: Host becomes
   ``:authority``.
@@ -22,10 +25,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import RemoteProtocolError
+from ..exceptions import RemoteProtocolError, ResponseHeadersTooLarge
 from .http11 import check_header, check_method, check_target
 
 if TYPE_CHECKING:
+    import h2.connection
+
     from .._config import Limits
 
 __all__ = ["H2Connection", "H2Stream", "StreamReset"]
@@ -74,7 +79,6 @@ class H2Connection:
 
     def __init__(self, limits: Limits) -> None:
         import h2.config
-        import h2.connection
         import h2.settings
 
         config = h2.config.H2Configuration(
@@ -83,7 +87,8 @@ class H2Connection:
             validate_inbound_headers=True,
             normalize_inbound_headers=True,
         )
-        self._h2 = h2.connection.H2Connection(config)
+        self._h2 = _client_class()(config)
+        self._limits = limits
         self._h2.local_settings = h2.settings.Settings(
             client=True,
             initial_values={
@@ -162,11 +167,20 @@ class H2Connection:
 
     def receive(self, data: bytes) -> None:
         """Feed bytes from the socket; stream states change; ``data_to_send()`` may have new bytes."""
+        import h2.errors
         import h2.events
         import h2.exceptions
 
         try:
             events = self._h2.receive_data(data)
+        except h2.exceptions.DenialOfServiceError as exc:  # the HPACK decoder's header-list limit
+            self.fail(
+                ResponseHeadersTooLarge(
+                    f"the response's header list is larger than {self._limits.max_head_size} bytes "
+                    f"(Limits.max_head_size): {exc}"
+                )
+            )
+            return
         except h2.exceptions.ProtocolError as exc:
             self.fail(RemoteProtocolError(f"HTTP/2 protocol error from the server: {exc}"))
             return
@@ -190,6 +204,8 @@ class H2Connection:
                     stream.complete = True
             elif isinstance(event, h2.events.StreamReset):
                 if stream is not None and not stream.complete:
+                    refused = event.error_code == h2.errors.ErrorCodes.REFUSED_STREAM
+                    stream.unprocessed = refused and stream.status is None
                     stream.error = StreamReset(
                         f"the server reset the HTTP/2 stream (error code {event.error_code!s})"
                     )
@@ -199,16 +215,45 @@ class H2Connection:
     def _set_head(self, stream: H2Stream, raw: Any) -> None:
         headers = []
         status = None
+        limits = self._limits
         for name, value in raw:
             if name == b":status":
                 status = int(value)
             elif not name.startswith(b":"):
+                if len(name) + len(value) + 4 > limits.max_header_line:
+                    self._reject(
+                        stream,
+                        ResponseHeadersTooLarge(
+                            f"a response header ({name[:40]!r}...) is longer than {limits.max_header_line} "
+                            "bytes (Limits.max_header_line)"
+                        ),
+                    )
+                    return
                 headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        if len(headers) > limits.max_header_count:
+            self._reject(
+                stream,
+                ResponseHeadersTooLarge(
+                    f"the response has more than {limits.max_header_count} header fields "
+                    "(Limits.max_header_count)"
+                ),
+            )
+            return
         if status is None or not 100 <= status <= 999:
-            stream.error = RemoteProtocolError(f"invalid HTTP/2 response: status {status!r}")
+            self._reject(stream, RemoteProtocolError(f"invalid HTTP/2 response: status {status!r}"))
             return
         stream.status = status
         stream.headers = headers
+
+    def _reject(self, stream: H2Stream, error: Exception) -> None:
+        """The response on ``stream`` is unacceptable: fail it and reset it (the connection stays usable)."""
+        import h2.errors
+
+        stream.error = error
+        try:
+            self._h2.reset_stream(stream.id, h2.errors.ErrorCodes.PROTOCOL_ERROR)
+        except Exception:  # already closed on the h2 side
+            pass
 
     def _goaway(self, last_stream_id: int, error_code: object) -> None:
         self.goaway = True
@@ -270,6 +315,30 @@ class H2Connection:
             except Exception:
                 return b""
         return self._h2.data_to_send()
+
+
+_CLIENT_CLASS: type[h2.connection.H2Connection] | None = None
+
+
+def _client_class() -> type[h2.connection.H2Connection]:
+    """h2's client connection, except that receiving GOAWAY does not stop the streams the server still
+    processes: h2 moves the whole connection to CLOSED on GOAWAY (python-hyper/h2#1181) and then refuses
+    their DATA frames and our WINDOW_UPDATEs, while RFC 9113 section 6.8 lets streams up to the last id
+    complete. No new stream starts after GOAWAY: ``H2Connection.can_open_stream`` checks ``goaway``."""
+    global _CLIENT_CLASS
+    if _CLIENT_CLASS is None:
+        import h2.connection
+
+        class _Client(h2.connection.H2Connection):
+            def _receive_goaway_frame(self, frame: Any) -> Any:
+                result = super()._receive_goaway_frame(frame)
+                machine = self.state_machine
+                if machine.state is h2.connection.ConnectionState.CLOSED:
+                    machine.state = h2.connection.ConnectionState.CLIENT_OPEN
+                return result
+
+        _CLIENT_CLASS = _Client
+    return _CLIENT_CLASS
 
 
 def _status(headers: Any) -> int:

@@ -85,6 +85,10 @@ class H2Conn(asyncio.Protocol):
     def looks_alive(self) -> bool:
         return not self.closed and self.h2.error is None and not self.h2.goaway
 
+    @property
+    def open_streams(self) -> int:
+        return self.h2.open_streams
+
     def close(self) -> None:
         if not self.closed:
             self.closed = True

@@ -11,7 +11,9 @@ Rules:
 - An idle connection older than ``Limits.idle_timeout`` is closed instead of reused.
 - At most ``max_connections_per_host`` connections per key and ``max_connections`` in all, counting
   connections being opened. At the total limit an idle connection of another key is closed to make room.
-- Multiplexed (HTTP/2) connections stay available to other requests while they have free streams.
+- Multiplexed (HTTP/2) connections stay available to other requests while they have free streams. Their slot
+  belongs to the connection, not to a request: it is given back once, when the connection leaves the pool
+  (broken, closed by the server, GOAWAY), and the connection is closed once its last open stream is done.
 - While the first connection to an origin that may speak HTTP/2 is being opened, other requests to it wait
   for that connection instead of opening their own (a burst of 100 requests must not mean 100 TLS
   handshakes). What ALPN chose is remembered per origin: once an origin is known to speak HTTP/1.1,
@@ -37,6 +39,8 @@ class PoolConnection(Protocol):
     multiplexed: bool  # True for HTTP/2: several requests at once
 
     def has_capacity(self) -> bool: ...  # a multiplexed connection can take one more stream
+
+    def looks_alive(self) -> bool: ...
 
 
 C = TypeVar("C", bound=PoolConnection)
@@ -89,9 +93,14 @@ class PoolState(Generic[C]):
                 self._forget(key)
         shared = self._shared.get(key)
         if shared:
-            for conn in shared:
+            for conn in list(shared):
                 if conn.has_capacity():
                     return conn, False, to_close
+                if not conn.looks_alive():  # lost, broken or going away while idle: nobody would release it
+                    self._remove_shared(key, conn)
+                    self._forget(key)
+                    if not _open_streams(conn):
+                        to_close.append(conn)
         if may_multiplex and self._opening.get(key) and self._multiplexed.get(key, True):
             return None, False, to_close  # wait: the connection being opened may be shared
         limits = self._limits
@@ -126,9 +135,9 @@ class PoolState(Generic[C]):
         if conn.multiplexed:
             if reusable:
                 return False
-            self._remove_shared(key, conn)
-            self._forget(key)
-            return True
+            if self._remove_shared(key, conn):  # the first stream to find it unusable gives the slot back
+                self._forget(key)
+            return not _open_streams(conn)  # the last stream done closes it
         if not reusable:
             self._forget(key)
             return True
@@ -140,8 +149,8 @@ class PoolState(Generic[C]):
         """Give back a slot whose connection is closed, broken, or (``conn`` None) failed to open."""
         if conn is None:
             self._done_opening(key)
-        elif conn.multiplexed:
-            self._remove_shared(key, conn)
+        elif conn.multiplexed and not self._remove_shared(key, conn):
+            return  # its slot was given back already
         self._forget(key)
 
     def remove_idle(self, key: Hashable, conn: C) -> bool:
@@ -175,12 +184,14 @@ class PoolState(Generic[C]):
             self._idle.pop(key, None)
         self._total -= 1
 
-    def _remove_shared(self, key: Hashable, conn: C) -> None:
+    def _remove_shared(self, key: Hashable, conn: C) -> bool:
         shared = self._shared.get(key)
         if shared and conn in shared:
             shared.remove(conn)
             if not shared:
                 del self._shared[key]
+            return True
+        return False
 
     def _oldest_idle_elsewhere(self, key: Hashable) -> C | None:
         best_key: Hashable | None = None
@@ -193,3 +204,8 @@ class PoolState(Generic[C]):
         self._idle[best_key].pop(0)
         self._forget(best_key)
         return best
+
+
+def _open_streams(conn: PoolConnection) -> int:
+    """Streams still in flight on a multiplexed connection (``open_streams``; none on HTTP/1.1)."""
+    return int(getattr(conn, "open_streams", 0))

@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING
 
 from .._protocol.http2 import H2Connection, H2Stream
-from ..exceptions import ConnectionError, ReadTimeout, WriteTimeout
+from ..exceptions import ConnectionError, PoolTimeout, ReadTimeout, WriteTimeout
 from ._common import budget, timeout_message
 from .base import StaleConnection
 
@@ -60,7 +60,21 @@ class SyncH2Connection:
         return not self.closed and self.h2.can_open_stream()
 
     def looks_alive(self) -> bool:
+        """Usable for a new stream. An idle connection first takes in what the server sent while it was idle
+        (a GOAWAY, the end of the connection), so a connection the server dropped is not handed out."""
+        if self.closed or self.h2.error is not None or self.h2.goaway:
+            return False
+        if not self.h2.open_streams and self._lock.acquire(blocking=False):
+            try:
+                if not self._reading and self._poll.poll(0):
+                    self._read(0.001)
+            finally:
+                self._lock.release()
         return not self.closed and self.h2.error is None and not self.h2.goaway
+
+    @property
+    def open_streams(self) -> int:
+        return self.h2.open_streams
 
     def close(self) -> None:
         with self._lock:
@@ -96,9 +110,24 @@ class SyncH2Connection:
         end: bool,
         options: SendOptions,
     ) -> H2Stream:
+        give_up: float | None = None
         with self._lock:
-            if self.closed or self.h2.error is not None:
-                raise StaleConnection(ConnectionError("the HTTP/2 connection was closed"), unprocessed=True)
+            while not self.h2.can_open_stream():
+                if self.closed or self.h2.error is not None or self.h2.goaway:
+                    raise StaleConnection(
+                        ConnectionError("the HTTP/2 connection was closed"), unprocessed=True
+                    )
+                # Threads may be lent the connection faster than they open streams on it: wait for one.
+                if give_up is None:
+                    wait = budget(options.timeout.pool, options.deadline, PoolTimeout, "waiting for a stream")
+                    give_up = None if wait is None else time.monotonic() + wait
+                remaining = None if give_up is None else give_up - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise PoolTimeout(
+                        f"no HTTP/2 stream to {authority} became free within {options.timeout.pool}s "
+                        "(the server's MAX_CONCURRENT_STREAMS)"
+                    )
+                self._news.wait(remaining)
             stream = self.h2.send_request(method, url.scheme, authority, url.target, headers, end_stream=end)
             self._send_pending(options)
             return stream
@@ -149,6 +178,7 @@ class SyncH2Connection:
     def release(self, stream: H2Stream) -> None:
         with self._lock:
             self.h2.release(stream)
+            self._news.notify_all()  # a thread may wait for a free stream
             try:
                 self._flush()
             except OSError:
