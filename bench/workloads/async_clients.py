@@ -136,6 +136,11 @@ class Niquests(RequestsLike):
 class Brisk(RequestsLike):
     module = "brisk"
 
+    def _session(self, mod: Any) -> Any:
+        # HTTP/2 is a public session setting (off by default for now), like httpx's http2=True: h2_concurrent
+        # asks for it, every other workload runs with it off, as before.
+        return mod.AsyncSession(http2=self.cfg.http2)
+
 
 ASYNC_CLIENTS: dict[str, type[AsyncClient]] = {
     "aiohttp": Aiohttp,

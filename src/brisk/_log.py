@@ -12,10 +12,16 @@ from typing import Any
 __all__ = ["debug_logger"]
 
 
+_logger: Any = None
+
+
 def debug_logger() -> Any:
     """The ``brisk`` logger if it would emit DEBUG records, else None."""
-    logging = sys.modules.get("logging")
-    if logging is None:
-        return None
-    log = logging.getLogger("brisk")
-    return log if log.isEnabledFor(logging.DEBUG) else None
+    global _logger
+    log = _logger
+    if log is None:
+        logging = sys.modules.get("logging")
+        if logging is None:
+            return None
+        log = _logger = logging.getLogger("brisk")
+    return log if log.isEnabledFor(10) else None  # 10: logging.DEBUG

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
-__all__ = ["netrc_auth"]
+__all__ = ["netrc_auth", "netrc_path"]
 
-_cache: dict[str, tuple[float, dict[str, tuple[str, str]]]] = {}
+_cache: dict[str, tuple[float, float, dict[str, tuple[str, str]]]] = {}  # path -> (mtime, checked, entries)
+_RECHECK = 1.0
 _lock = threading.Lock()
 
 
-def _netrc_path() -> str | None:
+def netrc_path() -> str | None:
+    """Where the netrc file is ($NETRC, else ~/.netrc or ~/_netrc), or None."""
     explicit = os.environ.get("NETRC")
     if explicit:
         return os.path.expanduser(explicit)
@@ -28,20 +31,30 @@ def _netrc_path() -> str | None:
     return None
 
 
-def netrc_auth(host: str) -> tuple[str, str] | None:
-    """(login, password) for ``host``, or None."""
-    path = _netrc_path()
+def netrc_auth(host: str, path: str | None = None) -> tuple[str, str] | None:
+    """(login, password) for ``host`` from the netrc file at ``path`` (found when not given), or None.
+
+    The parsed file is cached; whether it changed is checked at most once a second.
+    """
     if path is None:
-        return None
-    try:
-        mtime = os.stat(path).st_mtime
-    except OSError:
-        return None
+        path = netrc_path()
+        if path is None:
+            return None
+    now = time.monotonic()
     with _lock:
         cached = _cache.get(path)
-        if cached is None or cached[0] != mtime:
-            cached = _cache[path] = (mtime, _parse(path))
-    entries = cached[1]
+        if cached is None or now - cached[1] > _RECHECK:
+            try:
+                mtime = os.stat(path).st_mtime
+            except OSError:
+                _cache.pop(path, None)
+                return None
+            if cached is None or cached[0] != mtime:
+                cached = (mtime, now, _parse(path))
+            else:
+                cached = (mtime, now, cached[2])
+            _cache[path] = cached
+    entries = cached[2]
     return entries.get(host.lower().rstrip(".")) or entries.get("")
 
 

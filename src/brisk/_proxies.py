@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ._environment import Environment
     from ._url import URL
 
 __all__ = ["environment_proxies", "proxy_for", "should_bypass"]
@@ -49,45 +50,26 @@ def proxy_for(
     url: URL,
     request_proxies: Mapping[str, str | None] | None,
     session_proxies: Mapping[str, str | None] | None,
-    trust_env: bool,
+    env: Environment | None,
 ) -> str | None:
-    """The proxy URL to use for ``url``, or None for a direct connection."""
+    """The proxy URL to use for ``url``, or None for a direct connection. ``env`` is the session's
+    snapshot of the environment (None when ``trust_env`` is off)."""
     for proxies in (request_proxies, session_proxies):
         if proxies:
             found = _lookup(url, proxies)
             if found is not _UNSET:
                 return found or None  # type: ignore[return-value]
-    if not trust_env:
+    if env is None or not env.proxies:
         return None
-    env = os.environ
-    if not any(name in env for name in _ENV_NAMES):
-        return None
-    found = _lookup(url, environment_proxies())
+    found = _lookup(url, env.proxies)
     if found is _UNSET or not found:
         return None
     no_proxy = (
-        (request_proxies or {}).get("no_proxy")
-        or (session_proxies or {}).get("no_proxy")
-        or env.get("no_proxy")
-        or env.get("NO_PROXY")
+        (request_proxies or {}).get("no_proxy") or (session_proxies or {}).get("no_proxy") or env.no_proxy
     )
     if no_proxy and should_bypass(url, no_proxy):
         return None
     return found  # type: ignore[return-value]
-
-
-_ENV_NAMES = (
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "ws_proxy",
-    "wss_proxy",
-    "WS_PROXY",
-    "WSS_PROXY",
-)
 
 
 def should_bypass(url: URL, no_proxy: str) -> bool:

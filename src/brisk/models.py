@@ -25,6 +25,10 @@ from .hooks import default_hooks
 if TYPE_CHECKING:
     from datetime import timedelta
 
+    from ._protocol.http11 import ResponseHead
+
+    RawHeaders = list[tuple[str, str]] | ResponseHead
+
     from ._config import Limits
     from ._decoders import ContentDecoder
     from ._sse import ServerSentEvent
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["PreparedRequest", "Request", "Response"]
 
 REDIRECT_STATI = frozenset((301, 302, 303, 307, 308))
+_UNKNOWN: Any = object()
 ITER_CHUNK_SIZE = 512
 
 
@@ -320,10 +325,10 @@ class Response:
         self.url: str = url or ""
         self.history: list[Response] = []
         self.request: PreparedRequest = request  # type: ignore[assignment]
-        self.encoding: str | None = None
+        self._encoding: Any = _UNKNOWN
         self.timings: Timings | None = None
         self.retries: Any = None
-        self._raw_headers: list[tuple[str, str]] | None = None
+        self._raw_headers: RawHeaders | None = None
         self._headers: Headers | None = Headers(headers) if headers is not None else None
         self._content: bytes | None = None
         self._consumed = False
@@ -347,8 +352,6 @@ class Response:
 
             self._stream = ByteStream(content)
             self.headers.setdefault("Content-Length", str(len(content)))
-        if status_code is not None:
-            self.encoding = encoding_from_content_type(self.headers.get("content-type"))
 
     @classmethod
     def _from_transport(
@@ -356,7 +359,7 @@ class Response:
         status_code: int,
         reason: str,
         http_version: str,
-        raw_headers: list[tuple[str, str]],
+        raw_headers: RawHeaders,
         stream: SyncByteStream | AsyncByteStream,
         request: PreparedRequest,
         timings: Timings | None,
@@ -373,10 +376,6 @@ class Response:
         self.url = request.url or ""
         self.timings = timings
         self.history = []
-        for name, value in raw_headers:
-            if len(name) == 12 and name.lower() == "content-type":
-                self.encoding = encoding_from_content_type(value)
-                break
         return self
 
     # -- head ------------------------------------------------------------------------------------------
@@ -385,23 +384,41 @@ class Response:
         """Every value of one header, without building ``headers`` when it was not built yet."""
         if self._headers is not None:
             return self._headers.get_list(lower_name)
+        raw = self._raw_headers
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            return raw.values(lower_name)
         size = len(lower_name)
-        return [
-            value
-            for name, value in self._raw_headers or ()
-            if len(name) == size and name.lower() == lower_name
-        ]
+        return [value for name, value in raw if len(name) == size and name.lower() == lower_name]
 
     @property
     def headers(self) -> Headers:
         headers = self._headers
         if headers is None:
-            headers = self._headers = Headers.from_raw(self._raw_headers or ())
+            raw = self._raw_headers
+            pairs = () if raw is None else raw if isinstance(raw, list) else raw.headers
+            headers = self._headers = Headers.from_raw(pairs)
         return headers
 
     @headers.setter
     def headers(self, value: Any) -> None:
         self._headers = value if isinstance(value, Headers) else Headers(value)
+
+    @property
+    def encoding(self) -> str | None:
+        """The body's text encoding: set it to override; by default taken from Content-Type (requests' rules:
+        the charset parameter; else ISO-8859-1 for text/*; else UTF-8 for JSON; else None)."""
+        encoding = self._encoding
+        if encoding is _UNKNOWN:
+            values = self._header_values("content-type")
+            encoding = self._encoding = encoding_from_content_type(values[0] if values else None)
+        result: str | None = encoding
+        return result
+
+    @encoding.setter
+    def encoding(self, value: str | None) -> None:
+        self._encoding = value
 
     @property
     def ok(self) -> bool:
@@ -770,9 +787,10 @@ class Response:
     # -- decoding, shared by both worlds ---------------------------------------------------------------
 
     def _decoder(self) -> ContentDecoder | None:
-        encoding = self.headers.get("content-encoding")
-        if not encoding:
+        values = self._header_values("content-encoding")
+        if not values:
             return None
+        encoding = ", ".join(values)
         from ._config import DEFAULT_LIMITS
         from ._decoders import make_decoder
 

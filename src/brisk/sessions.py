@@ -6,7 +6,8 @@ settings of its flow; the verb methods (``get``, ``post``, ...) are written once
 in ``brisk._flows`` (shared), the I/O in a transport (one per world).
 
 Precedence of every setting: the argument of the call > the session's attribute > the environment
-(``trust_env``: proxies, ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, netrc).
+(``trust_env``: proxies, ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, netrc), which a session reads once,
+at its first request.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ._config import DEFAULT_LIMITS, Limits
 from ._flows import run_async, run_sync
 from ._flows.request import FlowSettings, request_flow
 from ._headers import Headers
+from ._proxies import proxy_for
 from ._ratelimit import RateLimit
 from ._retry import DEFAULT_RETRY, Retry
 from ._transport.base import ConnectionConfig, SendOptions
@@ -31,6 +33,7 @@ from .models import PreparedRequest, Request, Response, _header_value
 
 if TYPE_CHECKING:
     from ._download import DownloadResult, ProgressCallback
+    from ._environment import Environment
     from ._transport.base import AsyncTransport, Transport
     from .cookies import RequestsCookieJar
 
@@ -120,6 +123,7 @@ class _SessionBase(Generic[R]):
         )
         self.adapters: dict[str, BaseAdapter] = {"https://": HTTPAdapter(), "http://": HTTPAdapter()}
         self._config_cache: tuple[tuple[Any, ...], ConnectionConfig] | None = None
+        self._env: Environment | None = None
 
     # -- requests' public helpers ---------------------------------------------------------------------------
 
@@ -167,10 +171,8 @@ class _SessionBase(Generic[R]):
         self, url: str, proxies: Mapping[str, Any] | None, stream: Any, verify: Any, cert: Any
     ) -> dict[str, Any]:
         """requests' helper: the effective proxies, stream, verify and cert for ``url``."""
-        from ._proxies import proxy_for
-
         parsed = URL.parse(url)
-        proxy = proxy_for(parsed, proxies, self.proxies, self.trust_env)
+        proxy = proxy_for(parsed, proxies, self.proxies, self._environment())
         return {
             "proxies": {parsed.scheme: proxy} if proxy else {},
             "stream": self.stream if stream is None else stream,
@@ -301,10 +303,12 @@ class _SessionBase(Generic[R]):
         p._explicit_cookie = "cookie" in p.headers  # type: ignore[attr-defined]
         if auth is None:
             auth = self.auth
-        if auth is None and self.trust_env and "authorization" not in p.headers and not parsed.auth:
-            from ._netrc import netrc_auth
+        if auth is None and "authorization" not in p.headers and not parsed.auth:
+            env = self._environment()
+            if env is not None and env.netrc_path is not None:
+                from ._netrc import netrc_auth
 
-            auth = netrc_auth(parsed.host)
+                auth = netrc_auth(parsed.host, env.netrc_path)
         p.prepare_auth(auth)
         if progress is not None:  # after auth, which may need to see the body as it is
             from ._body import with_progress
@@ -328,13 +332,23 @@ class _SessionBase(Generic[R]):
         return jar
 
     def _verify(self, verify: Any) -> bool | str:
-        value = self.verify if verify is None else verify
-        if value is True and self.trust_env:
-            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-            if bundle:
-                return bundle
-        result: bool | str = value
-        return result
+        value: bool | str = self.verify if verify is None else verify
+        if value is True:
+            env = self._environment()
+            if env is not None and env.ca_bundle:
+                return env.ca_bundle
+        return value
+
+    def _environment(self) -> Environment | None:
+        """The environment as this session sees it (read once, at first use), or None without trust_env."""
+        if not self.trust_env:
+            return None
+        env = self._env
+        if env is None:
+            from ._environment import Environment
+
+            env = self._env = Environment()
+        return env
 
     def _settings(
         self,
@@ -383,10 +397,13 @@ class _SessionBase(Generic[R]):
                             if hook not in target:
                                 target.append(hook)
         netrc = None
-        if self.trust_env and p._auth is None and self.auth is None:
+        env = self._environment()
+        if env is not None and env.netrc_path is not None and p._auth is None and self.auth is None:
+            from functools import partial
+
             from ._netrc import netrc_auth
 
-            netrc = netrc_auth
+            netrc = partial(netrc_auth, path=env.netrc_path)
         return FlowSettings(
             options,
             retry=retry,
@@ -410,11 +427,10 @@ class _SessionBase(Generic[R]):
         )
 
     def _connection_config(self, url: URL, proxies: Any, verify: Any, cert: Any) -> ConnectionConfig:
-        from ._proxies import proxy_for
-
+        env = self._environment()
         proxy = (
-            proxy_for(url, proxies, self.proxies, self.trust_env)
-            if (proxies or self.proxies or self.trust_env)
+            proxy_for(url, proxies, self.proxies, env)
+            if (proxies or self.proxies or env is not None)
             else None
         )
         key = (self.verify, verify, self.cert, cert, proxy, self.http2, self.trust_env)
@@ -428,7 +444,8 @@ class _SessionBase(Generic[R]):
         return config
 
     def _proxy_resolver(self, proxies: Any, verify: Any, cert: Any) -> Any:
-        if not (proxies or self.proxies or self.trust_env):
+        env = self._environment()
+        if not (proxies or self.proxies or (env is not None and env.proxies)):
             return None
         return lambda url: self._connection_config(url, proxies, verify, cert)
 

@@ -105,7 +105,7 @@ def prepend_scheme_if_needed(url: str, new_scheme: str) -> str:
 
 
 def select_proxy(url: str, proxies: Mapping[str, str | None] | None) -> str | None:
-    return proxy_for(URL.parse(url), proxies, None, trust_env=False)
+    return proxy_for(URL.parse(url), proxies, None, None)
 
 
 def should_bypass_proxies(url: str, no_proxy: str | None) -> bool:

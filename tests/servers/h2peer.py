@@ -48,7 +48,6 @@ import h2.config
 import h2.connection
 import h2.errors
 import h2.events
-import h2.exceptions
 import h2.settings
 import pytest
 from hyperframe.frame import ContinuationFrame, Frame, GoAwayFrame, HeadersFrame, SettingsFrame
@@ -74,7 +73,7 @@ UNLIMITED = 1 << 31
 SettingCodes = h2.settings.SettingCodes
 
 
-# -- the ClientHello ---------------------------------------------------------------------------------------------
+# -- the ClientHello -----------------------------------------------------------------------------------------
 
 
 def client_hello_alpn(hello: bytes) -> tuple[str, ...] | None:
@@ -127,7 +126,7 @@ def _peek_client_hello(sock: socket.socket, timeout: float) -> tuple[str, ...] |
     return None
 
 
-# -- requests and the default answer ---------------------------------------------------------------------------
+# -- requests and the default answer -------------------------------------------------------------------------
 
 
 @dataclass
@@ -166,13 +165,15 @@ def echo(request: PeerRequest) -> Answer:
     return 200, [("content-type", "application/json")], json.dumps(info).encode()
 
 
-# -- one connection ------------------------------------------------------------------------------------------------
+# -- one connection ------------------------------------------------------------------------------------------
 
 
 class PeerConnection:
     """One accepted connection, as a script sees it. ``h2`` is the server-side ``h2`` state."""
 
-    def __init__(self, sock: ssl.SSLSocket, peer: H2Peer, index: int, offered: tuple[str, ...] | None) -> None:
+    def __init__(
+        self, sock: ssl.SSLSocket, peer: H2Peer, index: int, offered: tuple[str, ...] | None
+    ) -> None:
         self.sock = sock
         self.peer = peer
         self.index = index
@@ -182,10 +183,13 @@ class PeerConnection:
         self.h2 = h2.connection.H2Connection(
             h2.config.H2Configuration(client_side=False, header_encoding=None, validate_inbound_headers=True)
         )
-        # h2 itself accepts any number of streams; the peer enforces what it advertises (see refuse()).
+        # h2 itself accepts any number of streams; the peer enforces what it advertises (see _event).
         self.h2.local_settings = h2.settings.Settings(
             client=False,
-            initial_values={SettingCodes.MAX_CONCURRENT_STREAMS: UNLIMITED, SettingCodes.MAX_HEADER_LIST_SIZE: 1 << 20},
+            initial_values={
+                SettingCodes.MAX_CONCURRENT_STREAMS: UNLIMITED,
+                SettingCodes.MAX_HEADER_LIST_SIZE: 1 << 20,
+            },
         )
         self.streams: dict[int, PeerRequest] = {}
         self.pending: deque[PeerRequest] = deque()  # complete requests not yet taken by next_request()
@@ -203,15 +207,15 @@ class PeerConnection:
         self._advertised: deque[int] = deque()  # limits sent, not yet acknowledged, oldest first
         self._acked_limit = UNLIMITED  # before the first SETTINGS ACK the client may assume no limit
 
-    # -- setup ------------------------------------------------------------------------------------------------
+    # -- setup -----------------------------------------------------------------------------------------------
 
     def start_h2(self, max_concurrent_streams: int, extra: dict[int, int] | None = None) -> None:
-        """Read the client preface and send our SETTINGS (which the peer writes itself)."""
+        """Start the server side of HTTP/2: our SETTINGS, written by the peer itself rather than by h2."""
         self.h2.initiate_connection()
         self.h2.data_to_send()  # h2's own SETTINGS frame is replaced by ours
         self.send_settings({SettingCodes.MAX_CONCURRENT_STREAMS: max_concurrent_streams, **(extra or {})})
 
-    # -- writing --------------------------------------------------------------------------------------------------
+    # -- writing ---------------------------------------------------------------------------------------------
 
     def send_raw(self, data: bytes) -> None:
         self.sock.sendall(data)
@@ -236,7 +240,9 @@ class PeerConnection:
             self._advertised.append(self._advertised[-1] if self._advertised else self._acked_limit)
         self.send_frame(frame)
 
-    def send_head(self, stream_id: int, status: int, headers: Sequence[tuple[str, str]] = (), end: bool = False) -> None:
+    def send_head(
+        self, stream_id: int, status: int, headers: Sequence[tuple[str, str]] = (), end: bool = False
+    ) -> None:
         self._check_open()
         block = [(b":status", str(status).encode())]
         block += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
@@ -266,7 +272,9 @@ class PeerConnection:
         if end:
             self._closed_locally(stream_id)
 
-    def respond(self, stream_id: int, status: int = 200, headers: Sequence[tuple[str, str]] = (), body: bytes = b"") -> None:
+    def respond(
+        self, stream_id: int, status: int = 200, headers: Sequence[tuple[str, str]] = (), body: bytes = b""
+    ) -> None:
         """A whole response: head (with content-length) and body."""
         headers = [*headers, ("content-length", str(len(body)))]
         if body:
@@ -284,7 +292,9 @@ class PeerConnection:
         """A GOAWAY written raw: h2 does not know, so streams up to *last_stream_id* can still be answered."""
         self.send_frame(GoAwayFrame(0, last_stream_id=last_stream_id, error_code=code))
 
-    def headers_frame(self, stream_id: int, block: bytes, end_headers: bool = True, end_stream: bool = False) -> Frame:
+    def headers_frame(
+        self, stream_id: int, block: bytes, end_headers: bool = True, end_stream: bool = False
+    ) -> Frame:
         frame = HeadersFrame(stream_id, data=block)
         if end_headers:
             frame.flags.add("END_HEADERS")
@@ -299,7 +309,8 @@ class PeerConnection:
         return frame
 
     def encode_headers(self, headers: Sequence[tuple[bytes, bytes]], huffman: bool = False) -> bytes:
-        """An HPACK block from the connection's own encoder (its dynamic table stays in step with the client)."""
+        """An HPACK block from the connection's own encoder (its dynamic table stays in step with the
+        client's decoder)."""
         return bytes(self.h2.encoder.encode(list(headers), huffman=huffman))
 
     def ping(self, data: bytes = b"brisk-h2", timeout: float | None = None) -> bool:
@@ -317,7 +328,7 @@ class PeerConnection:
         with contextlib.suppress(OSError):
             self.sock.close()
 
-    # -- reading --------------------------------------------------------------------------------------------------
+    # -- reading ---------------------------------------------------------------------------------------------
 
     def pump(self, timeout: float) -> bool:
         """Read once (at most *timeout* seconds) and process what arrived; False on timeout or EOF."""
@@ -368,7 +379,8 @@ class PeerConnection:
         return self.eof
 
     def serve(self, handler: Handler = echo, hold: float = 0.0) -> None:
-        """Answer every request with *handler*, *hold* seconds after it is complete, until the client leaves."""
+        """Answer every request with *handler*, *hold* seconds after it is complete, until the client
+        leaves."""
         due: deque[tuple[float, PeerRequest]] = deque()
         while not self.peer.stopping.is_set():
             while self.pending:
@@ -384,7 +396,7 @@ class PeerConnection:
             wait = 0.1 if not due else max(0.001, min(0.1, due[0][0] - time.monotonic()))
             self.pump(wait)
 
-    # -- events ---------------------------------------------------------------------------------------------------
+    # -- events ----------------------------------------------------------------------------------------------
 
     def _event(self, event: h2.events.Event) -> None:
         if isinstance(event, h2.events.RequestReceived):
@@ -438,7 +450,7 @@ class PeerConnection:
     def _closed_locally(self, stream_id: int) -> None:
         self.open.discard(stream_id)
 
-    # -- HTTP/1.1 fallback -------------------------------------------------------------------------------------
+    # -- HTTP/1.1 fallback -----------------------------------------------------------------------------------
 
     def serve_http11(self) -> None:
         """Answer ``200 ok`` to each HTTP/1.1 request until the client closes (ALPN did not pick h2)."""
@@ -462,7 +474,7 @@ class PeerConnection:
             buffer += data
 
 
-# -- the server ----------------------------------------------------------------------------------------------------
+# -- the server ----------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -473,7 +485,7 @@ class _Accepted:
 
 
 class H2Peer:
-    """Accepts TLS connections on 127.0.0.1 and runs ``scripts[i]`` for connection *i* (``then`` for the rest).
+    """Accepts TLS connections on 127.0.0.1; connection *i* runs ``scripts[i]`` (later ones ``then``).
 
     :param bundle: the certificate to present (clients verify it with ``bundle.ca_bundle``).
     :param scripts: one script per connection, in accept order; connections beyond them run ``then``.
@@ -580,7 +592,7 @@ class H2Peer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    # -- internals ----------------------------------------------------------------------------------------------
+    # -- internals -------------------------------------------------------------------------------------------
 
     def _record(self, request: PeerRequest) -> None:
         with self._lock:

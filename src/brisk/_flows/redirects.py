@@ -28,7 +28,7 @@ _CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
 
 def same_origin_for_credentials(old: URL, new: URL) -> bool:
     """May credentials meant for ``old`` go to ``new``?"""
-    if old.origin == new.origin:
+    if old is new or old.origin == new.origin:
         return True
     return (
         old.scheme == "http"

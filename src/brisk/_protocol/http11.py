@@ -73,6 +73,14 @@ _BAD_VALUE_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _BAD_TARGET_CHAR = re.compile(r"[\x00-\x20\x7f]")
 _BAD_REASON_CHAR = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _MAX_INTERIM = 32  # 1xx responses accepted before the final one
+# The three header fields that decide framing, in a lower-cased header block (values keep their case
+# only where it does not matter: lengths are digits, codings and connection tokens are compared lower-cased).
+_FRAMING_FIELD = re.compile(
+    rb"\r\n(content-length|transfer-encoding|connection):[ \t]*([^\r]*?)[ \t]*(?=\r\n)"
+)
+_NO_TOKENS: list[bytes] = []
+_CR_LF = (13, 10)
+_VERSIONS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0"}
 
 # Validated "name: value\r\n" lines. Session headers repeat on every request, so validating each distinct
 # pair once keeps the per-request cost to a dict lookup.
@@ -167,23 +175,56 @@ def encode_request_head(method: str, target: str, headers: Iterable[tuple[str, s
 
 
 class ResponseHead:
-    """The status line and headers of the final response."""
+    """The status line and headers of the final response.
 
-    __slots__ = ("headers", "http_version", "keep_alive", "reason", "status_code")
+    ``headers`` (name, value pairs in wire order, values without surrounding whitespace) is built from the
+    raw header block the first time it is read; ``values(name)`` finds one header without building it.
+    """
+
+    __slots__ = ("_block", "_lower", "_pairs", "http_version", "keep_alive", "reason", "status_code")
 
     def __init__(
-        self,
-        status_code: int,
-        reason: str,
-        http_version: str,
-        headers: list[tuple[str, str]],
-        keep_alive: bool,
+        self, status_code: int, reason: str, http_version: str, block: bytes, keep_alive: bool
     ) -> None:
         self.status_code = status_code
         self.reason = reason
         self.http_version = http_version
-        self.headers = headers
         self.keep_alive = keep_alive
+        self._block = block  # b"\r\nName: value\r\n...\r\n": every line has a CRLF before and after it
+        self._lower: bytes | None = None
+        self._pairs: list[tuple[str, str]] | None = None
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        pairs = self._pairs
+        if pairs is None:
+            pairs = self._pairs = [
+                (name.decode("latin-1"), value.strip(b" \t").decode("latin-1"))
+                for name, _, value in (line.partition(b":") for line in self._block.split(b"\r\n") if line)
+            ]
+        return pairs
+
+    def values(self, lower_name: str) -> list[str]:
+        """Every value of the header ``lower_name`` (lower case), in order."""
+        return [v.strip(b" \t").decode("latin-1") for v in self._raw_values(lower_name.encode("latin-1"))]
+
+    def _lower_block(self) -> bytes:
+        lower = self._lower
+        if lower is None:
+            lower = self._lower = self._block.lower()
+        return lower
+
+    def _raw_values(self, lower_name: bytes) -> list[bytes]:
+        lower = self._lower_block()
+        key = b"\r\n" + lower_name + b":"
+        found = []
+        start = lower.find(key)
+        while start >= 0:
+            value_start = start + len(key)
+            end = lower.find(b"\r\n", value_start)
+            found.append(self._block[value_start:end])
+            start = lower.find(key, end)
+        return found
 
     def __repr__(self) -> str:
         return f"<ResponseHead {self.http_version} {self.status_code} {self.reason!r}>"
@@ -194,6 +235,28 @@ _NONE: Final = 0  # no body (HEAD, 1xx, 204, 304)
 _LENGTH: Final = 1  # Content-Length
 _CHUNKED: Final = 2  # Transfer-Encoding: chunked, parsed by llhttp
 _CLOSE: Final = 3  # until the server closes the connection
+
+
+def _field_values(lower_block: bytes, key: bytes) -> list[bytes]:
+    """Values of one header field (``key`` is ``b"\\r\\nname:"``) in a lower-cased header block."""
+    start = lower_block.find(key)
+    if start < 0:
+        return _NO_TOKENS
+    values = []
+    while start >= 0:
+        start += len(key)
+        end = lower_block.find(b"\r\n", start)
+        values.append(lower_block[start:end].strip(b" \t"))
+        start = lower_block.find(key, end)
+    return values
+
+
+class _NoCallbacks:
+    """llhttp calls back only for the methods an object has: this one has none."""
+
+
+_NO_CALLBACKS = _NoCallbacks()
+_CHUNKED_PRIMER = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
 class _Stop(Exception):
@@ -216,14 +279,12 @@ class ResponseParser:
         "_connect",
         "_framing",
         "_framing_run",
-        "_header_bytes",
-        "_headers",
         "_limits",
         "_llhttp",
         "_no_body",
         "_remaining",
         "_scan_from",
-        "_status",
+        "_trailer_bytes",
         "_trailer_count",
         "complete",
         "head",
@@ -239,17 +300,12 @@ class ResponseParser:
         self._scan_from = 0  # where the CRLFCRLF search resumes
         self._body: list[bytes] = []  # body bytes parsed, not yet taken
         self._framing = _NONE
-        self._framing_run = 0  # chunked: bytes of framing (sizes, extensions, trailers) since body data
         self._remaining = 0  # bytes left of a Content-Length body
-        self._llhttp: httptools.HttpResponseParser | None = None
-        self._headers: list[tuple[str, str]] = []
-        self._header_bytes = 0
-        self._trailer_count = 0
-        self._status = b""
         self.head: ResponseHead | None = None
-        self.informational: list[ResponseHead] = []
+        self.informational: tuple[ResponseHead, ...] = ()
         self.complete = False
         self.leftover = False  # the server sent bytes beyond the end of this response
+        # Set when a chunked body starts: _llhttp, _framing_run, _trailer_bytes, _trailer_count.
 
     # -- public API ------------------------------------------------------------------------------------
 
@@ -317,11 +373,11 @@ class ResponseParser:
         limits = self._limits
         while self.head is None:
             buffer = self._buffer
-            if buffer[:1] in (b"\r", b"\n"):
+            if buffer and buffer[0] in _CR_LF:
                 # Empty lines before a status line are tolerated (RFC 9112 section 2.2).
                 buffer = self._buffer = buffer.lstrip(b"\r\n")
                 self._scan_from = 0
-            if not buffer.startswith(b"HTTP/"[: len(buffer)]):
+            if not (buffer.startswith(b"HTTP/") if len(buffer) >= 5 else b"HTTP/".startswith(buffer)):
                 # Not an HTTP response at all (a TLS record, an HTML page, ...): fail now rather than
                 # wait for a CRLFCRLF that may never come. Quote up to the first wrong byte, so the message
                 # is the same however the bytes were split.
@@ -362,16 +418,29 @@ class ResponseParser:
                 self._feed_body(rest)
 
     def _parse_one_head(self, head_bytes: bytes) -> None:
+        limits = self._limits
         line_end = head_bytes.find(b"\r\n")
-        if line_end > self._limits.max_header_line:
+        if line_end > limits.max_header_line:
             raise ResponseHeadersTooLarge(
-                f"the status line is longer than {self._limits.max_header_line} bytes "
+                f"the status line is longer than {limits.max_header_line} bytes (Limits.max_header_line)"
+            )
+        block = head_bytes[line_end:-2]  # the header lines, each between CRLFs
+        if block.count(b"\r\n") - 1 > limits.max_header_count:
+            raise ResponseHeadersTooLarge(
+                f"the response has more than {limits.max_header_count} header fields "
+                "(Limits.max_header_count)"
+            )
+        if (
+            len(block) > limits.max_header_line
+            and max(map(len, block.split(b"\r\n"))) + 2 > limits.max_header_line
+        ):
+            raise ResponseHeadersTooLarge(
+                f"a response header line is longer than {limits.max_header_line} bytes "
                 "(Limits.max_header_line)"
             )
-        self._headers = []
-        self._header_bytes = 0
-        self._status = b""
-        parser = httptools.HttpResponseParser(self)
+        # llhttp validates the whole head in C with no callbacks into Python (the header list is built
+        # only if someone reads it).
+        parser = httptools.HttpResponseParser(_NO_CALLBACKS)
         try:
             parser.feed_data(head_bytes)
         except httptools.HttpParserCallbackError as exc:
@@ -395,53 +464,60 @@ class ResponseParser:
             raise RemoteProtocolError(f"invalid status code {status} in the response (must be 100-999)")
         if status == 101:
             raise RemoteProtocolError("the server switched protocols (101) although no upgrade was requested")
-        if _BAD_REASON_CHAR.search(self._status):
+        parts = head_bytes[:line_end].split(b" ", 2)
+        reason = parts[2] if len(parts) == 3 else b""
+        if reason and reason != b"OK" and _BAD_REASON_CHAR.search(reason):
             raise RemoteProtocolError(
                 "invalid response from the server: control characters in the reason phrase"
             )
-        version = "HTTP/" + parser.get_http_version()
-        head = ResponseHead(status, self._status.decode("latin-1"), version, self._headers, False)
+        raw_version = parser.get_http_version()
+        version = _VERSIONS.get(raw_version) or "HTTP/" + raw_version
+        head = ResponseHead(
+            status, "OK" if reason == b"OK" else reason.decode("latin-1"), version, block, False
+        )
         if status < 200:
             if len(self.informational) >= _MAX_INTERIM:
                 raise RemoteProtocolError(f"the server sent more than {_MAX_INTERIM} interim (1xx) responses")
-            self.informational.append(head)
+            self.informational = (*self.informational, head)
             return
         self._start_body(head, parser)
 
     def _start_body(self, head: ResponseHead, parser: httptools.HttpResponseParser) -> None:
-        content_length: str | None = None
-        transfer_encoding: str | None = None
-        connection = ""
-        for name, value in head.headers:
-            # Only three names matter for framing; compare lengths first to skip the rest cheaply.
-            size = len(name)
-            if size == 14 and name.lower() == "content-length":
-                content_length = value
-            elif size == 17 and name.lower() == "transfer-encoding":
-                transfer_encoding = value if transfer_encoding is None else transfer_encoding + "," + value
-            elif size == 10 and name.lower() == "connection":
-                connection = connection + "," + value.lower() if connection else value.lower()
-        tokens = {token.strip() for token in connection.split(",")} if connection else set()
+        lower = head._lower_block()
+        lengths = _field_values(lower, b"\r\ncontent-length:")
+        codings = _field_values(lower, b"\r\ntransfer-encoding:")
+        connection = _field_values(lower, b"\r\nconnection:")
+        tokens = (
+            b",".join(connection).replace(b" ", b"").replace(b"\t", b"").split(b",")
+            if connection
+            else _NO_TOKENS
+        )
         if head.http_version == "HTTP/1.1":
-            head.keep_alive = "close" not in tokens
+            head.keep_alive = b"close" not in tokens
         else:
-            head.keep_alive = "keep-alive" in tokens and "close" not in tokens
+            head.keep_alive = b"keep-alive" in tokens and b"close" not in tokens
         status = head.status_code
         if self._no_body or status in (204, 304) or (self._connect and status < 300):
             self._framing = _NONE
-        elif transfer_encoding is not None:
-            codings = [c.strip().lower() for c in transfer_encoding.split(",")]
-            if codings != ["chunked"]:
+        elif codings:
+            transfer_encoding = b",".join(codings).decode("latin-1")
+            if [c.strip().lower() for c in transfer_encoding.split(",")] != ["chunked"]:
                 raise RemoteProtocolError(
-                    f"unsupported Transfer-Encoding {transfer_encoding!r} in the response "
+                    f"unsupported Transfer-Encoding {transfer_encoding.strip()!r} in the response "
                     "(only 'chunked' is accepted)"
                 )
             self._framing = _CHUNKED
-            self._llhttp = parser  # positioned at the start of the chunked body
-        elif content_length is not None:
-            # llhttp already refused non-digits and duplicates.
+            # A second llhttp, with callbacks, reads the body: primed with a fixed chunked head it is at
+            # the start of the chunked body, and its trailers come back through on_header.
+            self._llhttp = httptools.HttpResponseParser(self)
+            self._framing_run = 0  # bytes of framing (sizes, extensions, trailers) since body data
+            self._trailer_count = 0
+            self._trailer_bytes = -1  # on_header of the priming head is not a trailer
+            self._llhttp.feed_data(_CHUNKED_PRIMER)
+        elif lengths:
+            # llhttp already refused non-digits, duplicates, and Content-Length together with chunked.
             self._framing = _LENGTH
-            self._remaining = int(content_length)
+            self._remaining = int(lengths[0])
         else:
             self._framing = _CLOSE
             head.keep_alive = False
@@ -511,35 +587,24 @@ class ResponseParser:
             self.leftover = True
             raise _Stop
 
-    def on_status(self, status: bytes) -> None:
-        self._status += status
-
     def on_header(self, name: bytes, value: bytes) -> None:
+        """Trailers of a chunked body: checked against the header limits, not kept."""
+        if self._trailer_bytes < 0:  # the priming head's own header
+            self._trailer_bytes = 0
+            self._trailer_count = 0
+            return
         limits = self._limits
         size = len(name) + len(value) + 4
-        if size > limits.max_header_line:
+        self._trailer_bytes += size
+        self._trailer_count += 1
+        if (
+            size > limits.max_header_line
+            or self._trailer_bytes > limits.max_head_size
+            or self._trailer_count > limits.max_header_count
+        ):
             raise ResponseHeadersTooLarge(
-                f"a response header line ({name[:40]!r}...) is longer than {limits.max_header_line} bytes "
-                "(Limits.max_header_line)"
+                "the chunked body's trailer section exceeds the header limits (Limits)"
             )
-        self._header_bytes += size
-        if self.head is not None:
-            # Trailers of a chunked body: same limits as the head, but the values are not kept.
-            self._trailer_count += 1
-            if self._header_bytes > limits.max_head_size or self._trailer_count > limits.max_header_count:
-                raise ResponseHeadersTooLarge("the chunked body's trailer section exceeds the header limits")
-            return
-        if len(self._headers) >= limits.max_header_count:
-            raise ResponseHeadersTooLarge(
-                f"the response has more than {limits.max_header_count} header fields "
-                "(Limits.max_header_count)"
-            )
-        self._headers.append((name.decode("latin-1"), value.decode("latin-1").rstrip(" \t")))
-
-    def on_headers_complete(self) -> None:
-        if self.head is not None:
-            return
-        self._header_bytes = 0
 
     def on_body(self, data: bytes) -> None:
         self._body.append(data)

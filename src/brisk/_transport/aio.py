@@ -436,7 +436,7 @@ class AsyncioTransport:
             head_.keep_alive = False
         stream = _AsyncBody(self, key, conn, parser, options, timings)
         return Response._from_transport(
-            head_.status_code, head_.reason, head_.http_version, head_.headers, stream, request, timings
+            head_.status_code, head_.reason, head_.http_version, head_, stream, request, timings
         )
 
     async def _write_body(

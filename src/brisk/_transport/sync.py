@@ -26,6 +26,7 @@ from ..exceptions import (
     RequestException,
     WriteTimeout,
 )
+from ..models import Response
 from . import _connect
 from ._common import (
     add_url_context,
@@ -41,7 +42,7 @@ from .pool import PoolState
 if TYPE_CHECKING:
     from .._body import RequestBody
     from .._url import URL
-    from ..models import PreparedRequest, Response
+    from ..models import PreparedRequest
     from .sync_h2 import SyncH2Connection
 
 __all__ = ["SyncTransport"]
@@ -115,6 +116,7 @@ class SyncTransport:
         self._freed = threading.Condition(self._lock)
         self._orphans: deque[tuple[Hashable, SyncConnection]] = deque()  # from abandoned responses (GC)
         self._closed = False
+        self._waiting = 0  # threads waiting in _acquire for a free connection (guarded by the lock)
 
     # -- the one public method ----------------------------------------------------------------------
 
@@ -168,7 +170,8 @@ class SyncTransport:
             with self._lock:
                 if self._closed:
                     raise RuntimeError("this session is closed; create a new one to send requests")
-                self._collect_orphans()
+                if self._orphans:
+                    self._collect_orphans()
                 conn, may_open, to_close = self._state.acquire(key, now, multiplex)
                 if conn is None and not may_open:
                     if give_up is None:
@@ -185,7 +188,11 @@ class SyncTransport:
                             f"no connection to {url.host_header} became free in the pool "
                             f"within {options.timeout.pool}s (Limits.max_connections*)"
                         )
-                    self._freed.wait(remaining)
+                    self._waiting += 1
+                    try:
+                        self._freed.wait(remaining)
+                    finally:
+                        self._waiting -= 1
                     continue
             for old in to_close:
                 old.close()
@@ -203,7 +210,8 @@ class SyncTransport:
                 raise
             with self._lock:
                 self._state.opened(key, conn)
-                self._freed.notify_all()
+                if self._waiting:
+                    self._freed.notify_all()
             return conn
 
     def _open(self, url: URL, options: SendOptions, timings: Timings) -> SyncConnection | SyncH2Connection:
@@ -229,7 +237,8 @@ class SyncTransport:
         with self._lock:
             if not self._closed:
                 self._state.discard(key, conn)
-            self._freed.notify_all()
+            if self._waiting:
+                self._freed.notify_all()
 
     def _finish(self, key: Hashable, conn: SyncConnection | SyncH2Connection, reusable: bool) -> None:
         """A response is done with ``conn``: keep it for the next request or close it."""
@@ -237,7 +246,8 @@ class SyncTransport:
             reusable = False
         with self._lock:
             must_close = True if self._closed else self._state.release(key, conn, reusable, time.monotonic())
-            self._freed.notify_all()
+            if self._waiting:  # notify_all costs a microsecond or two even with nobody waiting
+                self._freed.notify_all()
         if must_close:
             conn.close()
             log = debug_logger()
@@ -268,8 +278,6 @@ class SyncTransport:
         options: SendOptions,
         timings: Timings,
     ) -> Response:
-        from ..models import Response
-
         url = request._url
         assert url is not None
         reused = timings.reused
@@ -304,7 +312,7 @@ class SyncTransport:
             head_.keep_alive = False
         stream = _SyncBody(self, key, conn, parser, options, timings)
         return Response._from_transport(
-            head_.status_code, head_.reason, head_.http_version, head_.headers, stream, request, timings
+            head_.status_code, head_.reason, head_.http_version, head_, stream, request, timings
         )
 
     def _write_request(
@@ -341,7 +349,10 @@ class SyncTransport:
             self._write(conn, LAST_CHUNK, options)
 
     def _write(self, conn: SyncConnection, data: bytes, options: SendOptions) -> None:
-        conn.set_timeout(budget(options.timeout.write, options.deadline, WriteTimeout, "sending the request"))
+        if options.deadline is None:
+            conn.set_timeout(options.timeout.write)
+        else:
+            conn.set_timeout(budget(options.timeout.write, options.deadline, WriteTimeout, "sending the request"))
         try:
             conn.sock.sendall(data)
         except TimeoutError:
@@ -394,7 +405,10 @@ class SyncTransport:
             parser.feed(data)
 
     def _recv(self, conn: SyncConnection, size: int, options: SendOptions) -> bytes:
-        conn.set_timeout(budget(options.timeout.read, options.deadline, ReadTimeout, "reading the response"))
+        if options.deadline is None:
+            conn.set_timeout(options.timeout.read)
+        else:
+            conn.set_timeout(budget(options.timeout.read, options.deadline, ReadTimeout, "reading the response"))
         try:
             return conn.sock.recv(size)
         except TimeoutError:

@@ -127,7 +127,10 @@ class Printer:
 
     def response_head(self, response: Response) -> None:
         raw = response._raw_headers
-        headers = list(raw) if raw is not None else list(response.headers.multi_items())
+        if raw is None:
+            headers = list(response.headers.multi_items())
+        else:  # in wire order
+            headers = list(raw) if isinstance(raw, list) else list(raw.headers)
         start = f"{response.http_version} {response.status_code} {reason_phrase(response)}".rstrip()
         self._head(start, headers, response.status_code)
 
