@@ -445,13 +445,6 @@ def test_beyond_max_concurrent_streams_opens_more_connections(
     assert_h2_settled(client, total=peer.connection_count)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="async: requests waiting for a new connection all open their streams on it before the server's "
-    "SETTINGS arrive (h2 assumes no MAX_CONCURRENT_STREAMS limit until then); the server refuses the excess "
-    "with REFUSED_STREAM, brisk retries a refused request only once, and the retry meets the same race on "
-    "the next new connection, so some requests fail with StreamReset",
-)
 def test_burst_on_a_fresh_connection_before_the_server_settings(
     client_factory: Factory, h2peer: H2PeerFactory
 ) -> None:
@@ -719,13 +712,6 @@ def test_garbage_fails_every_stream_and_closes(client_factory: Factory, h2peer: 
     assert_recovers(client, peer)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ReadTimeout,
-    reason="h2 (4.4.1) checks a frame's length against MAX_FRAME_SIZE only once the whole declared frame is "
-    "buffered (h2/frame_buffer.py FrameBuffer.__next__): an HTTP/1.1 answer read as a frame header declares "
-    "4.7 MB, so brisk buffers and waits until the read timeout instead of failing at once",
-)
 def test_http11_bytes_on_an_h2_connection_fail_at_once(
     client_factory: Factory, h2peer: H2PeerFactory
 ) -> None:

@@ -104,6 +104,12 @@ class H2Connection:
         self.streams: dict[int, H2Stream] = {}
         self.goaway = False
         self.error: Exception | None = None  # the connection is dead: why
+        # The server's first frame must be SETTINGS (RFC 9113 section 3.4). Until it arrives we do not know
+        # how many streams it allows, so the transports share a new connection only after it.
+        self.settings_received = False
+        self._frame_header = b""  # a frame header split across reads
+        self._frame_skip = 0  # payload bytes of the current frame still to come
+        self._frames_seen = 0
 
     # -- sending ----------------------------------------------------------------------------------------
 
@@ -171,6 +177,8 @@ class H2Connection:
         import h2.events
         import h2.exceptions
 
+        if not self._check_frames(data):
+            return
         try:
             events = self._h2.receive_data(data)
         except h2.exceptions.DenialOfServiceError as exc:  # the HPACK decoder's header-list limit
@@ -209,8 +217,44 @@ class H2Connection:
                     stream.error = StreamReset(
                         f"the server reset the HTTP/2 stream (error code {event.error_code!s})"
                     )
+            elif isinstance(event, h2.events.RemoteSettingsChanged):
+                self.settings_received = True
             elif isinstance(event, h2.events.ConnectionTerminated):
                 self._goaway(event.last_stream_id or 0, event.error_code)
+
+    def _check_frames(self, data: bytes) -> bool:
+        """Walk the frame boundaries ahead of h2, which checks a frame's size only after buffering all of it:
+        a frame declaring more than our maximum (an HTTP/1.1 answer read as a frame header declares megabytes)
+        and a first frame that is not SETTINGS (RFC 9113 section 3.4) end the connection at once."""
+        header = self._frame_header
+        i = self._frame_skip
+        size = len(data)
+        limit = self._h2.max_inbound_frame_size
+        while i < size:
+            take = data[i : i + 9 - len(header)]
+            header += take
+            i += len(take)
+            if len(header) < 9:
+                break
+            length = int.from_bytes(header[:3], "big")
+            first = not self.settings_received and self._frames_seen == 0
+            self._frames_seen += 1
+            if length > limit or (first and (header[3] != 0x4 or length % 6)):
+                what = (
+                    f"a {length}-byte frame (limit {limit})" if length > limit else "no SETTINGS frame first"
+                )
+                self.fail(
+                    RemoteProtocolError(
+                        f"HTTP/2 protocol error from the server: {what}, starting {header!r} "
+                        "(is it really speaking HTTP/2?)"
+                    )
+                )
+                return False
+            i += length
+            header = b""
+        self._frame_header = header
+        self._frame_skip = i - size
+        return True
 
     def _set_head(self, stream: H2Stream, raw: Any) -> None:
         headers = []

@@ -372,7 +372,10 @@ class AsyncioTransport:
         if config.proxy is not None:
             from . import _proxy_async
 
-            return await _proxy_async.open_through_proxy(url, options, timings, loop)
+            opened = await _proxy_async.open_through_proxy(url, options, timings, loop)
+            if not isinstance(opened, Connection):
+                await opened.ready(options)
+            return opened
         ssl_context = None
         if url.scheme in ("https", "wss"):  # before connecting: a bad CA path must not leave a socket open
             from .._tls import ssl_context as make_context
@@ -382,6 +385,8 @@ class AsyncioTransport:
         conn = upgrade_if_h2(
             await start_connection(sock, ssl_context, url.host, options, timings, loop), options, loop
         )
+        if not isinstance(conn, Connection):
+            await conn.ready(options)
         log = debug_logger()
         if log is not None:
             log.debug(

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Hashable, Iterator
 from typing import TYPE_CHECKING
 
 from .._protocol.http2 import H2Connection, H2Stream
-from ..exceptions import ReadTimeout, WriteTimeout
+from ..exceptions import ConnectionError, ReadTimeout, WriteTimeout
 from ._common import budget, timeout_message
 from .base import StaleConnection
 
@@ -116,6 +116,32 @@ class H2Conn(asyncio.Protocol):
         for waiter in waiters.values():
             if not waiter.done():
                 waiter.set_result(None)
+
+    async def ready(self, options: SendOptions) -> None:
+        """Wait for the server's first SETTINGS, so the pool never lends out more streams than it allows."""
+        from ..exceptions import ConnectTimeout
+
+        try:
+            while not self.h2.settings_received:
+                if self.h2.error is not None or self.closed:
+                    raise self.h2.error or ConnectionError("the server closed the HTTP/2 connection")
+                await self.wait(
+                    -1,
+                    budget(
+                        options.timeout.connect,
+                        options.deadline,
+                        ConnectTimeout,
+                        "waiting for the server's HTTP/2 settings",
+                    ),
+                )
+        except _TimedOut:
+            self.close()
+            raise ConnectTimeout(
+                timeout_message("waiting for the server's HTTP/2 settings", options.timeout.connect, options)
+            ) from None
+        except BaseException:
+            self.close()
+            raise
 
     async def wait(self, key: int, timeout: float | None) -> None:
         """Wait for news on stream ``key`` (0: for the send window to open)."""

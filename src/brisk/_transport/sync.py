@@ -220,7 +220,9 @@ class SyncTransport:
         if alpn is not None and alpn() == "h2":
             from .sync_h2 import SyncH2Connection
 
-            return SyncH2Connection(sock, options.limits)
+            h2conn = SyncH2Connection(sock, options.limits)
+            h2conn.ready(options)
+            return h2conn
         log = debug_logger()
         if log is not None:
             log.debug(
@@ -352,7 +354,8 @@ class SyncTransport:
         if options.deadline is None:
             conn.set_timeout(options.timeout.write)
         else:
-            conn.set_timeout(budget(options.timeout.write, options.deadline, WriteTimeout, "sending the request"))
+            phase = options.timeout.write
+            conn.set_timeout(budget(phase, options.deadline, WriteTimeout, "sending the request"))
         try:
             conn.sock.sendall(data)
         except TimeoutError:
@@ -408,7 +411,8 @@ class SyncTransport:
         if options.deadline is None:
             conn.set_timeout(options.timeout.read)
         else:
-            conn.set_timeout(budget(options.timeout.read, options.deadline, ReadTimeout, "reading the response"))
+            phase = options.timeout.read
+            conn.set_timeout(budget(phase, options.deadline, ReadTimeout, "reading the response"))
         try:
             return conn.sock.recv(size)
         except TimeoutError:

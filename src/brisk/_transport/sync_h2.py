@@ -17,7 +17,14 @@ from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING
 
 from .._protocol.http2 import H2Connection, H2Stream
-from ..exceptions import ConnectionError, PoolTimeout, ReadTimeout, WriteTimeout
+from ..exceptions import (
+    ConnectionError,
+    ConnectTimeout,
+    PoolTimeout,
+    ReadTimeout,
+    RequestException,
+    WriteTimeout,
+)
 from ._common import budget, timeout_message
 from .base import StaleConnection
 
@@ -187,14 +194,38 @@ class SyncH2Connection:
     def abandon(self, stream: H2Stream) -> None:
         self._abandoned.append(stream)  # from __del__: no locking here; released by the next flush
 
-    def wait(self, ready: Callable[[], bool], options: SendOptions, writing: bool = False) -> None:
+    def ready(self, options: SendOptions) -> None:
+        """Wait for the server's first SETTINGS (within the connect timeout), so the pool never lends out
+        more streams than the server allows; close the connection and raise if it fails."""
+        try:
+            self.wait(lambda: self.h2.settings_received, options, phase="connect")
+            if self.h2.error is not None:
+                raise self.h2.error
+        except BaseException:
+            self.close()
+            raise
+
+    def wait(
+        self, ready: Callable[[], bool], options: SendOptions, writing: bool = False, phase: str | None = None
+    ) -> None:
         """Block until ``ready()`` (checked under the lock), reading from the socket when it is our turn."""
-        phase = options.timeout.write if writing else options.timeout.read
-        error = WriteTimeout if writing else ReadTimeout
-        doing = (
-            "sending the request (HTTP/2 flow control)" if writing else "waiting for the server's response"
-        )
-        limit = budget(phase, options.deadline, error, doing)
+        error: type[RequestException]
+        if phase == "connect":
+            seconds, error, doing = (
+                options.timeout.connect,
+                ConnectTimeout,
+                "waiting for the server's HTTP/2 settings",
+            )
+        elif writing:
+            seconds, error, doing = (
+                options.timeout.write,
+                WriteTimeout,
+                "sending the request (HTTP/2 flow control)",
+            )
+        else:
+            seconds, error, doing = options.timeout.read, ReadTimeout, "waiting for the server's response"
+        phase_seconds = seconds
+        limit = budget(phase_seconds, options.deadline, error, doing)
         give_up = None if limit is None else time.monotonic() + limit
         with self._lock:
             while not ready():
@@ -202,7 +233,7 @@ class SyncH2Connection:
                     return  # the caller finds the error on its stream
                 remaining = None if give_up is None else give_up - time.monotonic()
                 if remaining is not None and remaining <= 0:
-                    raise error(timeout_message(doing, phase, options))
+                    raise error(timeout_message(doing, phase_seconds, options))
                 if self._reading:
                     self._news.wait(remaining)
                     continue
