@@ -52,7 +52,10 @@ def _build(verify: bool | str, cert: str | tuple[str, str] | None, alpn: tuple[s
         elif os.path.isfile(verify):
             ctx.load_verify_locations(cafile=verify)
         else:
-            raise OSError(f"Could not find a suitable TLS CA certificate bundle, invalid path: {verify}")
+            from .exceptions import SSLError
+
+            # requests raises a bare OSError here; SSLError is one too, and also a RequestException.
+            raise SSLError(f"Could not find a suitable TLS CA certificate bundle, invalid path: {verify}")
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     # A certificate must name the host in subjectAltName; the deprecated Common Name fallback is off, as in
     # browsers and curl (a CN-only certificate fails verification).

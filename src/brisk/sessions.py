@@ -89,7 +89,7 @@ class _SessionBase(Generic[R]):
         retries: Retry | int | None = None,
         max_redirects: int = 30,
         trust_env: bool = True,
-        http2: bool = False,
+        http2: bool = True,
         limits: Limits = DEFAULT_LIMITS,
         stream: bool = False,
         rate_limit: RateLimit | float | None = None,

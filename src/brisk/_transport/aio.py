@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Hashable, Iterator
@@ -503,6 +504,11 @@ class AsyncioTransport:
                 except RemoteProtocolError as exc:
                     if reused and not parser.received_any:
                         raise StaleConnection(exc) from exc
+                    ssl = sys.modules.get("ssl")
+                    if conn.lost is not None and ssl is not None and isinstance(conn.lost, ssl.SSLError):
+                        raise SSLError(
+                            f"TLS error while waiting for the response: {conn.lost}"
+                        ) from conn.lost
                     if conn.lost is not None:
                         raise ConnectionError(
                             f"the connection broke while waiting for the response: {conn.lost}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import select
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -24,6 +25,7 @@ from ..exceptions import (
     ReadTimeout,
     RemoteProtocolError,
     RequestException,
+    SSLError,
     WriteTimeout,
 )
 from ..models import Response
@@ -51,6 +53,15 @@ _RECV_HEAD = 65536
 _RECV_BODY = 262144
 _SMALL_BODY = 65536
 _CONTINUE_WAIT = 1.0  # longest wait for "100 Continue" before sending the body anyway
+
+
+def _broken(exc: OSError, doing: str) -> ConnectionError:
+    """A failed read or write as a brisk exception: a TLS alert (a rejected client certificate, say) is an
+    SSLError, anything else a ConnectionError."""
+    ssl = sys.modules.get("ssl")
+    if ssl is not None and isinstance(exc, ssl.SSLError):
+        return SSLError(f"TLS error while {doing}: {exc.reason or exc}")
+    return ConnectionError(f"the connection broke while {doing}: {exc}")
 
 
 def _still_usable(conn: SyncConnection | SyncH2Connection) -> bool:
@@ -407,7 +418,13 @@ class SyncTransport:
             got_bytes = True
             parser.feed(data)
 
-    def _recv(self, conn: SyncConnection, size: int, options: SendOptions) -> bytes:
+    def _recv(
+        self,
+        conn: SyncConnection,
+        size: int,
+        options: SendOptions,
+        doing: str = "waiting for the server's response",
+    ) -> bytes:
         if options.deadline is None:
             conn.set_timeout(options.timeout.read)
         else:
@@ -416,11 +433,9 @@ class SyncTransport:
         try:
             return conn.sock.recv(size)
         except TimeoutError:
-            raise ReadTimeout(
-                timeout_message("waiting for the server's response", options.timeout.read, options)
-            ) from None
+            raise ReadTimeout(timeout_message(doing, options.timeout.read, options)) from None
         except OSError as exc:
-            raise ConnectionError(f"the connection broke while reading the response: {exc}") from exc
+            raise _broken(exc, doing) from exc
 
 
 class _SyncBody:
@@ -493,7 +508,7 @@ class _SyncBody:
         remaining = parser.body_remaining
         size = _RECV_BODY if remaining is None else min(remaining, _RECV_BODY)
         try:
-            data = self._transport._recv(self._conn, size, self._options)
+            data = self._transport._recv(self._conn, size, self._options, "reading the response body")
         except ConnectionError as exc:
             # A reset mid-body is a broken-off body, as in the async transport and in requests.
             message = f"the connection broke in the middle of the response body: {exc.__cause__}"
