@@ -26,12 +26,11 @@ from servers.tls import (
 
 __all__ = [
     "app_server",
-    "client",
-    "client_factory",
-    "loop_thread",
     "ca",
     "ca_bundle",
     "cert_bundles",
+    "client",
+    "client_factory",
     "cn_only_cert",
     "expired_cert",
     "good_cert",
@@ -39,6 +38,7 @@ __all__ = [
     "httpbin_secure",
     "ip_san_cert",
     "ip_san_v6_cert",
+    "loop_thread",
     "nginx",
     "not_yet_valid_cert",
     "raw_server",

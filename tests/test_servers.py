@@ -1091,7 +1091,7 @@ def test_raw_stop_wakes_waiting_handlers_and_reraises_failures() -> None:
 
 
 def test_raw_tls_server_with_alpn(tls_raw_server: TLSServerFactory, good_cert: CertBundle) -> None:
-    server = tls_raw_server(good_cert)
+    server = tls_raw_server(good_cert, alpn=("h2", "http/1.1"))
     assert server.url.startswith("https://127.0.0.1:")
     context = good_cert.client_context()
     context.set_alpn_protocols(["h2", "http/1.1"])

@@ -52,7 +52,9 @@ class SyncClient:
     def read(self, response: brisk.Response) -> bytes:
         return response.content
 
-    def chunks(self, response: brisk.Response, chunk_size: int | None = None, decode_unicode: bool = False) -> list[Any]:
+    def chunks(
+        self, response: brisk.Response, chunk_size: int | None = None, decode_unicode: bool = False
+    ) -> list[Any]:
         return list(response.iter_content(chunk_size, decode_unicode=decode_unicode))
 
     def raw_chunks(self, response: brisk.Response, chunk_size: int | None = None) -> list[bytes]:
@@ -99,7 +101,9 @@ class AsyncClient:
     def read(self, response: brisk.Response) -> bytes:
         return self._loop.run(response.aread())  # type: ignore[no-any-return]
 
-    def chunks(self, response: brisk.Response, chunk_size: int | None = None, decode_unicode: bool = False) -> list[Any]:
+    def chunks(
+        self, response: brisk.Response, chunk_size: int | None = None, decode_unicode: bool = False
+    ) -> list[Any]:
         return self._loop.run(_collect(response.aiter_content(chunk_size, decode_unicode=decode_unicode)))  # type: ignore[no-any-return]
 
     def raw_chunks(self, response: brisk.Response, chunk_size: int | None = None) -> list[bytes]:
@@ -141,12 +145,16 @@ def loop_thread() -> Iterator[LoopThread]:
 
 
 @pytest.fixture(params=["sync", "async"])
-def client_factory(request: pytest.FixtureRequest, loop_thread: LoopThread) -> Iterator[Callable[..., Client]]:
+def client_factory(
+    request: pytest.FixtureRequest, loop_thread: LoopThread
+) -> Iterator[Callable[..., Client]]:
     """``client_factory(**session_settings)``: a client of the current mode (sync or async)."""
     made: list[Client] = []
 
     def make(**settings: Any) -> Client:
-        made.append(SyncClient(**settings) if request.param == "sync" else AsyncClient(loop_thread, **settings))
+        made.append(
+            SyncClient(**settings) if request.param == "sync" else AsyncClient(loop_thread, **settings)
+        )
         return made[-1]
 
     yield make
