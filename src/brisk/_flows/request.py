@@ -123,7 +123,11 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
         hop_url = hop._url
         assert hop_url is not None
         home = same_origin_for_credentials(original, hop_url)
-        response: Response = yield from _send_hop(hop, s, auth if home else None, foreign=not home)
+        response: Response
+        if auth is None and not s.request_hooks:  # nothing to do around the send: skip a generator layer
+            response = yield from _send_with_retries(hop, s, not home)
+        else:
+            response = yield from _send_hop(hop, s, auth if home else None, foreign=not home)
         for hook in s.response_hooks:
             try:
                 result = yield CallHook(hook, response, s.hook_kwargs)
@@ -253,7 +257,9 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
     stale_retried = False
     deadline = s.options.deadline
     while True:
-        if s.jar is not None or s.request_cookies is not None:
+        if s.request_cookies is not None or (
+            s.jar is not None and (len(s.jar) or "cookie" in request.headers)
+        ):
             _apply_cookies(request, s, foreign)
         if s.rate_limit is not None:
             url = request._url

@@ -45,7 +45,7 @@ from ._common import (
     request_line_and_headers,
     timeout_message,
 )
-from .base import SendOptions, StaleConnection, Timings
+from .base import ByteStream, SendOptions, StaleConnection, Timings
 from .pool import PoolState
 
 if TYPE_CHECKING:
@@ -440,7 +440,14 @@ class AsyncioTransport:
         assert head_ is not None
         if must_close:
             head_.keep_alive = False
-        stream = _AsyncBody(self, key, conn, parser, options, timings)
+        if parser.complete:
+            # The whole body came with the head (small responses): give the connection back now.
+            conn.served += 1
+            timings.total = time.monotonic() - timings.start
+            self._finish(key, conn, parser.reusable)
+            stream: _AsyncBody | ByteStream = ByteStream(parser.take_body())
+        else:
+            stream = _AsyncBody(self, key, conn, parser, options, timings)
         return Response._from_transport(
             head_.status_code, head_.reason, head_.http_version, head_, stream, request, timings
         )
