@@ -124,6 +124,7 @@ class _SessionBase(Generic[R]):
         self.adapters: dict[str, BaseAdapter] = {"https://": HTTPAdapter(), "http://": HTTPAdapter()}
         self._config_cache: tuple[tuple[Any, ...], ConnectionConfig] | None = None
         self._env: Environment | None = None
+        self._settings_cache: tuple[tuple[Any, ...], FlowSettings] | None = None
 
     # -- requests' public helpers ---------------------------------------------------------------------------
 
@@ -366,6 +367,19 @@ class _SessionBase(Generic[R]):
     ) -> FlowSettings:
         url = p._url
         assert url is not None
+        cache_key = None
+        if (
+            timeout is _UNSET and allow_redirects and proxies is None and stream is None and verify is None
+            and cert is None and retries is None and cookies is None and hooks is None and p._auth is None
+            and not any(p.hooks.values()) and "proxy-authorization" not in p.headers._store
+        ):  # fmt: skip
+            # A call with nothing of its own: the settings depend only on the session and the origin.
+            fingerprint = self._fingerprint()
+            if fingerprint is not None:
+                cache_key = (url.scheme, url.host, url.port, *fingerprint)
+                cached = self._settings_cache
+                if cached is not None and cached[0] == cache_key:
+                    return cached[1]
         if url.scheme not in ("http", "https"):
             self.get_adapter(str(url))  # raises InvalidSchema unless an adapter is mounted for it
         timeout_value = Timeout.coerce(self.timeout if timeout is _UNSET else timeout)
@@ -404,7 +418,7 @@ class _SessionBase(Generic[R]):
             from ._netrc import netrc_auth
 
             netrc = partial(netrc_auth, path=env.netrc_path)
-        return FlowSettings(
+        settings = FlowSettings(
             options,
             retry=retry,
             allow_redirects=allow_redirects,
@@ -425,6 +439,33 @@ class _SessionBase(Generic[R]):
             proxy_resolver=self._proxy_resolver(proxies, verify, cert),
             rate_limit=self.rate_limit,
         )
+        if cache_key is not None and deadline is None:
+            self._settings_cache = (cache_key, settings)
+        return settings
+
+    def _fingerprint(self) -> tuple[Any, ...] | None:
+        """Everything the settings of a plain call are made from, cheap to compare; None when they cannot be
+        cached. Containers are taken by content (a user may change ``session.proxies`` or a hook list in
+        place); adapters by identity and retry policy, and only while they are mounted per scheme (a path
+        prefix would need the whole URL)."""
+        adapters = self.adapters
+        if len(adapters) != 2:
+            return None
+        (prefix1, adapter1), (prefix2, adapter2) = adapters.items()
+        if len(prefix1) > 8 or len(prefix2) > 8:
+            return None
+        hooks = self.hooks
+        request_hooks = hooks.get("request")
+        response_hooks = hooks.get("response")
+        return (
+            self.timeout, self.verify, self.cert, self.http2, self.trust_env, self.stream, self.max_redirects,
+            self.retries, self.rate_limit, self.limits, self.auth, self.cookies,
+            tuple(self.proxies.items()) if self.proxies else None,
+            tuple(request_hooks) if request_hooks else None,
+            tuple(response_hooks) if response_hooks else None,
+            prefix1, adapter1, getattr(adapter1, "_retry", None),
+            prefix2, adapter2, getattr(adapter2, "_retry", None),
+        )  # fmt: skip
 
     def _connection_config(self, url: URL, proxies: Any, verify: Any, cert: Any) -> ConnectionConfig:
         env = self._environment()

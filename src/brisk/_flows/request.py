@@ -314,6 +314,7 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
                 (response.timings.first_byte * 1000) if response.timings else 0.0,
                 ", reused connection" if response.timings and response.timings.reused else "",
             )
+        stale_retried = False  # each attempt may meet a dead kept-alive connection once
         if s.jar is not None:
             _extract_cookies(response, request, s.jar)
         if retry.status_forcelist or retry.total:
