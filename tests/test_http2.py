@@ -21,12 +21,18 @@ import asyncio
 import hashlib
 import json
 import random
+import socket
+import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import h2.config
+import h2.connection
 import h2.errors
+import h2.events
 import pytest
 import trustme
 from h2.settings import SettingCodes
@@ -41,6 +47,7 @@ from servers.clients import AsyncClient, SyncClient
 from servers.h2peer import H2Peer, H2PeerFactory, PeerConnection, PeerRequest, echo
 from servers.h2peer import h2peer as h2peer  # the fixture  # noqa: PLC0414
 from servers.nginx import NginxServer
+from servers.tls import CertBundle
 
 Client = SyncClient | AsyncClient
 Factory = Callable[..., Client]
@@ -771,3 +778,82 @@ def test_idle_connection_closed_by_the_server(client_factory: Factory, h2peer: H
     assert served_ok(client, peer.url + "/second")["connection"] == 1
     assert peer.connection_count == 2
     assert_h2_settled(client, total=1)
+
+
+def _early_settings_server(
+    bundle: CertBundle, stop: threading.Event
+) -> tuple[socket.socket, threading.Thread]:
+    """A one-request HTTP/2 server whose SETTINGS leave in the same write as its TLS Finished.
+
+    TLS runs on memory BIOs so nothing reaches the socket until the handshake's last flight and the first
+    HTTP/2 frames are both ready: the client reads them together, as it does from nginx.
+    """
+    context = bundle.server_context(("h2",))
+    context.maximum_version = ssl.TLSVersion.TLSv1_2  # the server's Finished is the handshake's last flight
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def run() -> None:
+        sock, _ = listener.accept()
+        with sock:
+            sock.settimeout(5)
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            tls = context.wrap_bio(incoming, outgoing, server_side=True)
+            while True:
+                try:
+                    tls.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    sock.sendall(outgoing.read())
+                    incoming.write(sock.recv(65536))
+            conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+            conn.initiate_connection()
+            tls.write(conn.data_to_send())
+            sock.sendall(outgoing.read())  # Finished + SETTINGS in one write
+            sock.settimeout(0.1)  # from here on, poll so that stop is noticed promptly
+            while not stop.is_set():
+                try:
+                    received = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                if not received:
+                    return
+                incoming.write(received)
+                data = b""
+                while True:  # every record decrypted so far
+                    try:
+                        data += tls.read(65536)
+                    except ssl.SSLWantReadError:
+                        break
+                    except ssl.SSLError:
+                        return
+                for event in conn.receive_data(data):
+                    if isinstance(event, h2.events.RequestReceived):
+                        conn.send_headers(event.stream_id, [(":status", "200"), ("content-length", "2")])
+                        conn.send_data(event.stream_id, b"ok", end_stream=True)
+                tls.write(conn.data_to_send())
+                sock.sendall(outgoing.read())
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+def test_settings_arriving_with_the_handshake_are_not_lost(
+    client_factory: Factory, good_cert: CertBundle
+) -> None:
+    # The SETTINGS reach the connection before brisk swaps in its HTTP/2 protocol; they must be handed
+    # over, or the new connection waits (until the connect timeout) for SETTINGS that already came.
+    stop = threading.Event()
+    listener, thread = _early_settings_server(good_cert, stop)
+    try:
+        client = client_factory(
+            verify=str(good_cert.ca_bundle), http2=True, timeout=brisk.Timeout(connect=2, read=5)
+        )
+        response = client.get(f"https://localhost:{listener.getsockname()[1]}/early")
+        assert (response.http_version, response.status_code, client.read(response)) == ("HTTP/2", 200, b"ok")
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)

@@ -80,6 +80,7 @@ class Connection(asyncio.Protocol):
         self.error: BaseException | None = None  # a parse error, raised to the reader
         self.lost: BaseException | None = None  # why the connection was lost, if it was
         self.dirty = False  # data arrived while idle: never reuse
+        self.early: list[bytes] = []  # bytes received before the first request (see data_received)
         self._waiter: asyncio.Future[None] | None = None
         self._unread = 0
         self._reading_paused = False
@@ -95,6 +96,10 @@ class Connection(asyncio.Protocol):
         parser = self.parser
         if parser is None:
             self.dirty = True  # bytes nobody asked for: this connection must not carry another request
+            if self.served == 0 and len(self.early) < 16:
+                # Before the first request: an HTTP/2 server's SETTINGS can arrive before we swap in the
+                # HTTP/2 protocol (it is sent right after the TLS handshake); keep it for the swap.
+                self.early.append(data)
             return
         if self.error is None:
             try:
@@ -637,6 +642,8 @@ def upgrade_if_h2(
 
     h2conn = H2Conn(loop, transport, options.limits)
     transport.set_protocol(h2conn)
+    for data in conn.early:  # what the server sent before the swap (its SETTINGS, usually)
+        h2conn.data_received(data)
     return h2conn
 
 
