@@ -541,6 +541,11 @@ class Response:
             yield from pipeline.finish()
             return
         pipeline = self._pipeline(chunk_size, decode_unicode)
+        if chunk_size is not None and chunk_size >= 16384 and pipeline._decoder is None and self._chunks is None:
+            # Read from the socket in the caller's chunk size: pieces come out whole, with no re-slicing.
+            stream: Any = self._stream
+            if hasattr(stream, "read_size"):
+                stream.read_size = chunk_size
         for raw in self._iter_raw_stream():
             yield from self._push(pipeline, raw)
         yield from self._finish(pipeline)

@@ -346,6 +346,15 @@ class ResponseParser:
     def has_body_data(self) -> bool:
         return bool(self._body)
 
+    def consume_length(self, size: int) -> None:
+        """The caller read ``size`` bytes of a Content-Length body itself (straight into its own buffer);
+        account for them. Only after ``take_body()`` emptied what was parsed, and never beyond the length."""
+        if self._framing != _LENGTH or self._body or not 0 <= size <= self._remaining:
+            raise ValueError("consume_length only applies to the rest of a Content-Length body")
+        self._remaining -= size
+        if not self._remaining:
+            self.complete = True
+
     def feed_eof(self) -> None:
         """The server closed the connection (or half-closed its side)."""
         if self.complete:

@@ -84,6 +84,10 @@ class H2Connection:
         config = h2.config.H2Configuration(
             client_side=True,
             header_encoding=None,
+            # Outbound fields are validated by send_request (the HTTP/1.1 rules: no CR/LF/NUL, token names)
+            # and sent lower-cased and stripped, so h2's own pass over them would only repeat the work.
+            validate_outbound_headers=False,
+            normalize_outbound_headers=False,
             validate_inbound_headers=True,
             normalize_inbound_headers=True,
         )

@@ -6,6 +6,7 @@ TLS handshakes, liveness checks and closing happen outside it.
 
 from __future__ import annotations
 
+import io
 import select
 import socket
 import struct
@@ -14,7 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Hashable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._config import DEFAULT_LIMITS, Limits
 from .._log import debug_logger
@@ -53,6 +54,7 @@ __all__ = ["SyncTransport"]
 _RECV_HEAD = 65536
 _RECV_BODY = 262144
 _SMALL_BODY = 65536
+_DIRECT_READ = 1024 * 1024  # Content-Length bodies at least this large are read in one piece (read_all)
 _CONTINUE_WAIT = 1.0  # longest wait for "100 Continue" before sending the body anyway
 _RECENTLY_RELEASED = 0.0005  # seconds: a connection idle for less is not checked for a close before reuse
 
@@ -484,10 +486,48 @@ class SyncTransport:
             raise _broken(exc, doing) from exc
 
 
+class _DirectReader(io.RawIOBase):
+    """The raw side of ``_SyncBody._read_direct``: the body bytes already parsed, then the socket."""
+
+    def __init__(self, body: _SyncBody, prefix: bytes) -> None:
+        self._body = body
+        self._prefix = memoryview(prefix)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        prefix = self._prefix
+        if prefix:
+            size = min(len(buffer), len(prefix))
+            buffer[:size] = prefix[:size]
+            self._prefix = prefix[size:]
+            return size
+        body = self._body
+        options = body._options
+        conn = body._conn
+        if options.deadline is None:
+            conn.set_read_timeout(options.timeout.read)
+        else:
+            conn.set_read_timeout(
+                budget(options.timeout.read, options.deadline, ReadTimeout, "reading the response")
+            )
+        try:
+            return conn.sock.recv_into(buffer)
+        except (TimeoutError, BlockingIOError):
+            raise ReadTimeout(
+                timeout_message("reading the response body", options.timeout.read, options)
+            ) from None
+        except OSError as exc:
+            raise IncompleteBody(f"the connection broke in the middle of the response body: {exc}") from exc
+
+
 class _SyncBody:
     """The body of one response, read from its connection; gives the connection back when done."""
 
-    __slots__ = ("__weakref__", "_conn", "_done", "_key", "_options", "_parser", "_timings", "_transport")
+    __slots__ = (
+        "__weakref__", "_conn", "_done", "_key", "_options", "_parser", "_timings", "_transport", "read_size",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -505,6 +545,7 @@ class _SyncBody:
         self._options = options
         self._timings = timings
         self._done = False
+        self.read_size = _RECV_BODY  # the reader's chunk size, when it has one: reading it saves re-slicing
         if parser.complete:
             self._finish()
 
@@ -526,6 +567,9 @@ class _SyncBody:
 
     def read_all(self) -> bytes:
         parser = self._parser
+        remaining = parser.body_remaining
+        if remaining is not None and remaining >= _DIRECT_READ and not self._done:
+            return self._read_direct(remaining)
         chunks: list[bytes] = []
         try:
             data = parser.take_body()
@@ -549,10 +593,30 @@ class _SyncBody:
             else:
                 self._abort()
 
+    def _read_direct(self, remaining: int) -> bytes:
+        """A large Content-Length body read straight into its final bytes object: io.BufferedReader.read(n)
+        allocates the result once and has the raw reader fill it in place, so each byte is copied once
+        (from the kernel), not received into pieces and joined."""
+        parser = self._parser
+        prefix = parser.take_body()
+        try:
+            reader = _DirectReader(self, prefix)
+            data = io.BufferedReader(reader, buffer_size=65536).read(len(prefix) + remaining)
+            if len(data) < len(prefix) + remaining:
+                parser.feed_eof()  # raises IncompleteBody: fewer bytes than announced
+            parser.consume_length(remaining)
+            if self._conn._poll.poll(0):  # bytes after the body were not read: never reuse this connection
+                parser.leftover = True
+        except BaseException:
+            self._abort()
+            raise
+        self._finish()
+        return data
+
     def _fill(self) -> None:
         parser = self._parser
         remaining = parser.body_remaining
-        size = _RECV_BODY if remaining is None else min(remaining, _RECV_BODY)
+        size = self.read_size if remaining is None else min(remaining, self.read_size)
         try:
             data = self._transport._recv(self._conn, size, self._options, "reading the response body")
         except ConnectionError as exc:
