@@ -541,7 +541,8 @@ class Response:
             yield from pipeline.finish()
             return
         pipeline = self._pipeline(chunk_size, decode_unicode)
-        if chunk_size is not None and chunk_size >= 16384 and pipeline._decoder is None and self._chunks is None:
+        large = chunk_size is not None and chunk_size >= 16384
+        if large and pipeline._decoder is None and self._chunks is None:
             # Read from the socket in the caller's chunk size: pieces come out whole, with no re-slicing.
             stream: Any = self._stream
             if hasattr(stream, "read_size"):
