@@ -17,11 +17,18 @@ if TYPE_CHECKING:
 __all__ = [
     "add_url_context",
     "budget",
+    "method_of",
     "origin_of",
     "request_body",
     "request_line_and_headers",
     "timeout_message",
 ]
+
+
+def method_of(request: PreparedRequest) -> str:
+    """The request's method; None means GET (requests' default), an empty string stays invalid."""
+    method = request.method
+    return "GET" if method is None else method
 
 
 def origin_of(key: object) -> str:

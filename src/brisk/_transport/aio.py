@@ -40,6 +40,7 @@ from ..exceptions import (
 from ._common import (
     add_url_context,
     budget,
+    method_of,
     origin_of,
     request_body,
     request_line_and_headers,
@@ -235,7 +236,7 @@ class AsyncioTransport:
         try:
             # Serialising validates the request (no CR/LF/NUL anywhere): fail before any connection is made.
             target, headers = request_line_and_headers(request, url, options)
-            head = encode_request_head(request.method or "GET", target, headers)
+            head = encode_request_head(method_of(request), target, headers)
             conn = await self._acquire(key, url, options, timings)
         except RequestException as exc:
             add_url_context(exc, url, request)
@@ -418,7 +419,7 @@ class AsyncioTransport:
         from ..models import Response
 
         reused = timings.reused
-        parser = conn.parser = ResponseParser(request.method or "GET", options.limits)
+        parser = conn.parser = ResponseParser(method_of(request), options.limits)
         conn.error = None
         body = request_body(request)
         transport = conn.transport

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from .._protocol.http2 import H2Connection, H2Stream
 from ..exceptions import ConnectionError, ReadTimeout, WriteTimeout
-from ._common import budget, timeout_message
+from ._common import budget, method_of, timeout_message
 from .base import StaleConnection
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ async def exchange(
     headers = list(request.headers.multi_items())
     authority = request.headers.get("host") or url.host_header
     stream = conn.h2.send_request(
-        request.method or "GET", url.scheme, authority, url.target, headers, end_stream=body is None
+        method_of(request), url.scheme, authority, url.target, headers, end_stream=body is None
     )
     conn.flush()
     try:

@@ -35,6 +35,7 @@ from . import _connect
 from ._common import (
     add_url_context,
     budget,
+    method_of,
     origin_of,
     request_body,
     request_line_and_headers,
@@ -176,7 +177,7 @@ class SyncTransport:
         try:
             # Serialising validates the request (no CR/LF/NUL anywhere): fail before any connection is made.
             target, headers = request_line_and_headers(request, url, options)
-            head = encode_request_head(request.method or "GET", target, headers)
+            head = encode_request_head(method_of(request), target, headers)
             conn = self._acquire(key, url, options, timings)
         except RequestException as exc:
             add_url_context(exc, url, request)
@@ -335,7 +336,7 @@ class SyncTransport:
         url = request._url
         assert url is not None
         reused = timings.reused
-        parser = ResponseParser(request.method or "GET", options.limits)
+        parser = ResponseParser(method_of(request), options.limits)
         body = request_body(request)
         must_close = False
         try:

@@ -25,7 +25,7 @@ from ..exceptions import (
     RequestException,
     WriteTimeout,
 )
-from ._common import budget, timeout_message
+from ._common import budget, method_of, timeout_message
 from .base import StaleConnection
 
 if TYPE_CHECKING:
@@ -290,7 +290,7 @@ def exchange(
 
     headers = list(request.headers.multi_items())
     authority = request.headers.get("host") or url.host_header
-    stream = conn.start(request.method or "GET", url, authority, headers, body is None, options)
+    stream = conn.start(method_of(request), url, authority, headers, body is None, options)
     try:
         if body is not None:
             conn.send_body(stream, body, options)

@@ -1,0 +1,145 @@
+"""Building the request: hostile methods, headers and URLs against a real socket, sync and async.
+
+A refused request must fail before any byte is written — here, before a connection is even opened (the
+raw server counts connections). Unsafe characters that URLs may carry are percent-encoded, never sent raw.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+
+from brisk.exceptions import InvalidHeader, InvalidMethod, InvalidURL, MissingSchema
+from servers.clients import Client
+from servers.raw import RawConnection, http_response
+
+
+def _ok_server(raw_server: Any) -> Any:
+    def handler(conn: RawConnection) -> None:
+        while conn.recv_request() is not None:
+            conn.send(http_response(200, b"ok"))
+
+    return raw_server(handler)
+
+
+@pytest.mark.parametrize(
+    "method",
+    ["GET\r\nX: y", "GET\n", "GE\x00T", "GET X", "GET\t", "G\x01T", "", "GET /evil HTTP/1.1\r\n\r\nGET"],
+)
+def test_injection_bad_method_refused_before_connecting(client: Client, raw_server: Any, method: str) -> None:
+    srv = _ok_server(raw_server)
+    with pytest.raises(InvalidMethod):
+        client.request(method, srv.url + "/")
+    assert srv.connection_count == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("X-A", "v\r\nInjected: 1"),
+        ("X-A", "v\nInjected: 1"),
+        ("X-A", "v\rInjected: 1"),
+        ("X-A", "v\x00"),
+        ("X-A", "v\x07"),
+        ("X-A", b"v\r\nInjected: 1"),
+        ("X-A\r\nInjected", "v"),
+        ("X A", "v"),
+        ("X:A", "v"),
+        ("", "v"),
+        ("X-\x00", "v"),
+    ],
+)
+def test_injection_bad_header_refused_before_connecting(
+    client: Client, raw_server: Any, name: str, value: str | bytes
+) -> None:
+    srv = _ok_server(raw_server)
+    with pytest.raises(InvalidHeader):
+        client.get(srv.url + "/", headers={name: value})
+    assert srv.connection_count == 0
+
+
+def test_injection_session_header_refused_too(client: Client, raw_server: Any) -> None:
+    srv = _ok_server(raw_server)
+    client.session.headers["X-Evil"] = "a\r\nHost: evil.example"
+    with pytest.raises(InvalidHeader):
+        client.get(srv.url + "/")
+    assert srv.connection_count == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "sent"),
+    [
+        ("/a b", "/a%20b"),
+        ("/a\r\nX-Injected: 1", "/a%0D%0AX-Injected:%201"),
+        ("/q?x=a b&y=\r\nz", "/q?x=a%20b&y=%0D%0Az"),
+        ("/a\x00b", "/a%00b"),
+        ("/caf\u00e9", "/caf%C3%A9"),
+    ],
+)
+def test_injection_crlf_space_in_path_and_query_are_encoded(
+    client: Client, raw_server: Any, path: str, sent: str
+) -> None:
+    srv = _ok_server(raw_server)
+    client.get(srv.url + path)
+    (request,) = srv.requests
+    assert request.target == sent
+    assert b"\r\nX-Injected" not in request.raw
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://exa\x00mple.com/",
+        "http://exa\rmple.com/",
+        "http://exa mple.com/",
+        "http://evil.com\\@good.com/",
+        "http://good.com\\evil.com/",
+        "http:////host/",
+        "http:///path",
+        "http://xn--a/",
+        "http://host:99999/",
+        "http://host:-1/",
+        "http://host:8x/",
+        "http://host:0/",
+    ],
+)
+def test_injection_hostile_urls_refused(client: Client, url: str) -> None:
+    with pytest.raises(InvalidURL) as caught:
+        client.get(url)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_injection_ten_thousand_at_signs_split_at_the_last_one(client: Client, raw_server: Any) -> None:
+    srv = _ok_server(raw_server)
+    client.get("http://" + "@" * 10_000 + f"127.0.0.1:{srv.port}/at")
+    (request,) = srv.requests
+    assert request.header("Host") == f"127.0.0.1:{srv.port}"
+    assert request.target == "/at"
+
+
+def test_injection_leading_zero_port_is_the_same_port(client: Client, raw_server: Any) -> None:
+    srv = _ok_server(raw_server)
+    response = client.get(f"http://127.0.0.1:000{srv.port}/zero")
+    assert response.status_code == 200
+    assert srv.requests[0].header("Host") == f"127.0.0.1:{srv.port}"
+
+
+def test_injection_trailing_dot_host_is_kept(
+    client: Client, raw_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    srv = _ok_server(raw_server)
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        return real("127.0.0.1" if host == "localhost." else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    client.get(f"http://localhost.:{srv.port}/dot")
+    assert srv.requests[0].header("Host") == f"localhost.:{srv.port}"
+
+
+def test_injection_missing_scheme_is_missing_schema(client: Client) -> None:
+    with pytest.raises(MissingSchema):
+        client.get("example.com/path")
