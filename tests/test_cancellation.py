@@ -22,11 +22,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import h2.errors
 import pytest
 
 import brisk
 from brisk.testing.server import ServerThread
+from servers.h2peer import H2PeerFactory, PeerConnection, echo
+from servers.h2peer import h2peer as h2peer  # the fixture  # noqa: PLC0414
 from servers.raw import RawConnection, RawServer, RawServerFactory, http_response, respond_ok
+from servers.tls import CertBundle
 
 # -- helpers -------------------------------------------------------------------------------------------------
 
@@ -447,3 +451,78 @@ def test_keyboard_interrupt_in_hook_after_complete_body_keeps_connection(
         assert_no_slot_held(session)
         assert session.get(server.url + "/").content == b"ok"
         assert server.connection_count <= 2
+
+
+# -- HTTP/2: one stream cancelled, the connection shared by others ------------------------------------------
+
+
+def answer_all_but_hold(conn: PeerConnection) -> None:
+    """Answer every request at once except ``/hold``, which never gets a response."""
+    while not conn.peer.stopping.is_set() and not conn.eof:
+        while conn.pending:
+            request = conn.pending.popleft()
+            if request.path != "/hold":
+                conn.respond(request.stream_id, *echo(request))
+        conn.pump(0.05)
+
+
+def wait_for_reset(conn: PeerConnection, path: str, timeout: float = 3.0) -> int | None:
+    """The error code of the client's RST_STREAM for the stream that asked for ``path`` (None if none)."""
+    (stream_id,) = [r.stream_id for r in conn.peer.requests if r.path == path]
+    deadline = time.monotonic() + timeout
+    while stream_id not in conn.resets_received and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return conn.resets_received.get(stream_id)
+
+
+def test_cancelled_http2_stream_is_reset_and_the_connection_keeps_serving(
+    h2peer: H2PeerFactory, good_cert: CertBundle
+) -> None:
+    peer = h2peer(then=answer_all_but_hold)
+
+    async def scenario() -> None:
+        session = brisk.AsyncSession(verify=str(good_cert.ca_bundle), trust_env=False, retries=0)
+        try:
+            assert (await session.get(peer.url + "/warm")).http_version == "HTTP/2"
+            held = asyncio.create_task(session.get(peer.url + "/hold"))
+            await asyncio.sleep(0.3)
+            assert not held.done(), "the request should still be waiting for its response"
+            assert (await session.get(peer.url + "/beside")).status_code == 200  # shares the connection
+            held.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await held
+            code = await asyncio.to_thread(wait_for_reset, peer.connections[0], "/hold")
+            assert code == h2.errors.ErrorCodes.CANCEL, "the cancelled stream was not reset"
+            assert (await session.get(peer.url + "/after")).status_code == 200
+            assert peer.connection_count == 1  # one connection served all four
+            state = pool_of(session)
+            assert state.total == 1
+            (shared,) = [conn for conns in state._shared.values() for conn in conns]
+            assert shared.h2.open_streams == 0
+        finally:
+            await session.close()
+
+    asyncio.run(scenario())
+
+
+def test_keyboard_interrupt_on_http2_stream_leaves_the_pool_consistent(
+    h2peer: H2PeerFactory, good_cert: CertBundle
+) -> None:
+    peer = h2peer(then=answer_all_but_hold)
+    with brisk.Session(verify=str(good_cert.ca_bundle), trust_env=False, retries=0) as session:
+        assert session.get(peer.url + "/warm").http_version == "HTTP/2"
+        with interrupt_after(0.3), pytest.raises(KeyboardInterrupt):
+            session.get(peer.url + "/hold")
+        # The interrupted stream must not stay open on a pooled connection: either it was reset and the
+        # connection kept, or the connection was closed.
+        state = pool_of(session)
+        shared = [conn for conns in state._shared.values() for conn in conns]
+        assert all(conn.h2.open_streams == 0 for conn in shared)
+        assert state.total == len(shared) + state.idle_count()
+        response = session.get(peer.url + "/after")
+        assert response.status_code == 200
+        assert response.http_version == "HTTP/2"
+        if peer.connection_count == 1:
+            assert wait_for_reset(peer.connections[0], "/hold") == h2.errors.ErrorCodes.CANCEL
+        else:
+            assert peer.connections[0].closed_by_client.wait(3)

@@ -22,6 +22,7 @@ from brisk.exceptions import ConnectionError as BriskConnectionError
 from brisk.exceptions import PoolTimeout, SSLError
 from brisk.testing.server import ServerThread
 from servers.clients import AsyncClient, SyncClient
+from servers.h2peer import H2Peer
 from servers.raw import RawConnection, RawServerFactory, http_response, respond_ok
 from servers.tls import CertBundle, TLSServerFactory
 
@@ -184,11 +185,17 @@ def test_idle_expiry(client_factory: Callable[..., Client], raw_server: RawServe
 # -- dead connections ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
 def test_idle_connection_closed_by_server_is_detected_before_reuse(
-    client: Client, raw_server: RawServerFactory
+    client: Client,
+    raw_server: RawServerFactory,
+    tls_raw_server: TLSServerFactory,
+    good_cert: CertBundle,
+    tls: bool,
 ) -> None:
     """A POST is never retried silently, so it only succeeds if the dead connection is noticed before the
-    request is written to it."""
+    request is written to it. Over TLS the close arrives as a close_notify alert and a FIN, which look
+    different from a bare FIN to the liveness check."""
     closed = threading.Event()
 
     def close_after_one(conn: RawConnection) -> None:
@@ -197,7 +204,11 @@ def test_idle_connection_closed_by_server_is_detected_before_reuse(
         conn.close()
         closed.set()
 
-    server = raw_server(per_connection(close_after_one))
+    if tls:
+        server = tls_raw_server(good_cert, per_connection(close_after_one))
+        client.session.verify = str(good_cert.ca_bundle)
+    else:
+        server = raw_server(per_connection(close_after_one))
     served_ok(client, server.url + "/one")
     assert closed.wait(5)
     time.sleep(0.1)  # let the FIN arrive
@@ -259,6 +270,42 @@ def test_reset_after_send_on_reused_connection_post_not_retried(
     assert_pool_settled(client, total=0)
     served_ok(client, server.url + "/three")  # the pool recovers on a new connection
     assert server.connection_count == 2
+
+
+@pytest.mark.parametrize("body_kind", ["bytes", "file"])
+def test_reset_after_send_on_reused_connection_put_resent_with_the_same_body(
+    client: Client, raw_server: RawServerFactory, tmp_path: Path, body_kind: str
+) -> None:
+    """PUT is idempotent and bytes or a file can be sent again: the silent retry replays the whole body."""
+    payload = b"replayable payload " * 1000
+    server = raw_server(per_connection(reset_after_request(2)))
+    served_ok(client, server.url + "/one")
+    if body_kind == "file":
+        path = tmp_path / "upload.bin"
+        path.write_bytes(payload)
+        with path.open("rb") as file:
+            response = client.put(server.url + "/two", data=file)
+    else:
+        response = client.put(server.url + "/two", data=payload)
+    assert response.status_code == 200
+    puts = [r for r in server.requests if r.method == "PUT"]
+    assert [r.body for r in puts] == [payload, payload]
+    assert server.connection_count == 2
+    assert_pool_settled(client, total=1)
+
+
+def test_reset_after_send_post_retried_when_the_caller_allows_it(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    """Listing POST in ``allowed_methods`` with a read budget opts it into the retry, body and all."""
+    server = raw_server(per_connection(reset_after_request(2)))
+    served_ok(client, server.url + "/one")
+    retry = brisk.Retry(read=1, allowed_methods=["GET", "POST"])
+    response = client.post(server.url + "/two", data=b"twice is fine", retries=retry)
+    assert response.status_code == 200
+    posts = [r for r in server.requests if r.method == "POST"]
+    assert [r.body for r in posts] == [b"twice is fine", b"twice is fine"]
+    assert_pool_settled(client, total=1)
 
 
 @pytest.mark.parametrize("reused", [True, False], ids=["reused-connection", "new-connection"])
@@ -414,3 +461,33 @@ def test_pool_keyed_by_client_cert(
     assert client.get(url, verify=verify, cert=client_cert_files).content == b"ok"
     assert server.connection_count == 2
     assert_pool_settled(client, total=1)
+
+
+def test_pool_keyed_by_client_cert_over_http2(
+    client: Client, good_cert: CertBundle, client_cert_files: tuple[str, str]
+) -> None:
+    """The same over HTTP/2, where one connection carries many requests: an authenticated h2 connection
+    is never shared with a request that has no client certificate."""
+    import ssl
+
+    peer = H2Peer(good_cert)
+    peer.context.verify_mode = ssl.CERT_REQUIRED
+    peer.context.load_verify_locations(cafile=str(good_cert.ca_bundle))
+    with peer:
+        url = peer.url + "/"
+        verify = str(good_cert.ca_bundle)
+        first = client.get(url, verify=verify, cert=client_cert_files)
+        assert first.status_code == 200
+        assert first.http_version == "HTTP/2"
+        with pytest.raises(BriskConnectionError):
+            client.get(url, verify=verify)
+        assert peer.connection_count == 2
+        assert len(peer.requests) == 1
+        assert client.get(url, verify=verify, cert=client_cert_files).http_version == "HTTP/2"
+        assert peer.connection_count == 2
+        assert len(peer.requests) == 2
+        state = client.pool()
+        assert state.total == 1  # the refused handshake left nothing behind
+        (shared,) = [conn for conns in state._shared.values() for conn in conns]
+        assert shared.h2.open_streams == 0
+        client.close()

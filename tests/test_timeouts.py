@@ -267,6 +267,27 @@ def test_total_deadline_fires_on_drip_under_read_timeout(
     assert_pool_settled(client, total=0)
 
 
+def test_total_deadline_fires_on_drip_of_the_response_head(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    """Slowloris before the body: the head arrives one byte per 0.1 s, always under the read timeout."""
+
+    def drip_head(conn: RawConnection) -> None:
+        conn.recv_request()
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"z" * 200:
+            conn.send(bytes([byte]))
+            conn.sleep(0.1)
+        conn.wait_closed()
+
+    server = raw_server(per_connection(drip_head))
+    with pytest.raises(brisk.Timeout) as caught:
+        client.get(server.url + "/", timeout=brisk.Timeout(5, read=0.5, total=1.0))
+    assert isinstance(caught.value, brisk.exceptions.ReadTimeout)
+    assert "deadline" in str(caught.value)
+    assert server.connection_count == 1  # a read timeout is not retried by default
+    assert_pool_settled(client, total=0)
+
+
 def test_total_deadline_spans_retries(client: Client, raw_server: RawServerFactory) -> None:
     """Every attempt times out after 0.4 s and the policy would retry ten times: the 1 s deadline ends it."""
     server = raw_server(silent())

@@ -268,13 +268,15 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
             if wait > 0:
                 yield Sleep(wait)
         try:
-            response: Response = yield Send(request, s.options)
-        except StaleConnection as stale:
-            # A kept-alive connection died under us before any response byte: send again on a new one.
-            if not stale_retried and (method in IDEMPOTENT or stale.unprocessed) and _replayable(request):
-                stale_retried = True
-                continue
-            raise stale.error from None
+            try:
+                response: Response = yield Send(request, s.options)
+            except StaleConnection as stale:
+                # A kept-alive connection died under us before any response byte: send again on a new
+                # one, once. Otherwise it is an ordinary failure, which the caller's Retry may still allow.
+                if not stale_retried and (method in IDEMPOTENT or stale.unprocessed) and _replayable(request):
+                    stale_retried = True
+                    continue
+                raise stale.error from None
         except RequestException as exc:
             kind = Retry.classify(exc)
             if kind is None or (kind == "read" and not retry.method_allowed(method)):

@@ -273,7 +273,11 @@ class SyncTransport:
         if alpn is not None and alpn() == "h2":
             from .sync_h2 import SyncH2Connection
 
-            h2conn = SyncH2Connection(sock, options.limits)
+            try:
+                h2conn = SyncH2Connection(sock, options.limits)
+            except OSError as exc:  # writing the preface: with TLS 1.3 a refused client certificate shows here
+                sock.close()
+                raise _broken(exc, "starting HTTP/2") from exc
             h2conn.ready(options)
             return h2conn
         log = debug_logger()
