@@ -7,6 +7,7 @@ from servers.clients import client, client_factory, loop_thread
 from servers.httpbin_server import httpbin, httpbin_secure
 from servers.nginx import nginx
 from servers.ports import unused_port
+from servers.proxies import pproxy, relay_proxy, socks_relay, tinyproxy, tinyproxy_auth
 from servers.raw import raw_server
 from servers.tls import (
     ca,
@@ -41,8 +42,13 @@ __all__ = [
     "loop_thread",
     "nginx",
     "not_yet_valid_cert",
+    "pproxy",
     "raw_server",
+    "relay_proxy",
     "self_signed_cert",
+    "socks_relay",
+    "tinyproxy",
+    "tinyproxy_auth",
     "tls_app_server",
     "tls_raw_server",
     "unknown_ca_cert",

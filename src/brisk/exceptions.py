@@ -6,6 +6,7 @@ Code written for requests keeps catching what it caught before::
     ├── HTTPError                      raise_for_status() on 4xx/5xx
     ├── ConnectionError
     │   ├── ProxyError
+    │   │   └── ProxySSLError (also SSLError)  brisk: TLS to an https:// proxy failed
     │   ├── SSLError
     │   ├── ConnectTimeout (also Timeout)
     │   ├── NameResolutionError        brisk: the host name did not resolve
@@ -69,6 +70,7 @@ __all__ = [
     "NameResolutionError",
     "PoolTimeout",
     "ProxyError",
+    "ProxySSLError",
     "ReadTimeout",
     "RemoteProtocolError",
     "RequestException",
@@ -117,6 +119,11 @@ class ProxyError(ConnectionError):
 
 class SSLError(ConnectionError):
     """TLS failed: certificate not trusted, expired, for another host, or a handshake error."""
+
+
+class ProxySSLError(ProxyError, SSLError):
+    """TLS to an ``https://`` proxy failed (its certificate is not trusted, expired, for another host...):
+    a ProxyError, as requests raises, and an SSLError, since that is what failed."""
 
 
 class NameResolutionError(ConnectionError):

@@ -436,7 +436,7 @@ class _SessionBase(Generic[R]):
                 "stream": self.stream if stream is None else stream,
             },
             netrc=netrc,
-            proxy_resolver=self._proxy_resolver(proxies, verify, cert),
+            proxy_resolver=self._proxy_resolver(proxies, verify, cert, config),
             rate_limit=self.rate_limit,
         )
         if cache_key is not None and deadline is None:
@@ -484,11 +484,23 @@ class _SessionBase(Generic[R]):
         self._config_cache = (key, config)
         return config
 
-    def _proxy_resolver(self, proxies: Any, verify: Any, cert: Any) -> Any:
+    def _proxy_resolver(self, proxies: Any, verify: Any, cert: Any, first: ConnectionConfig) -> Any:
         env = self._environment()
         if not (proxies or self.proxies or (env is not None and env.proxies)):
             return None
-        return lambda url: self._connection_config(url, proxies, verify, cert)
+        if not first.proxy_headers:
+            return lambda url: self._connection_config(url, proxies, verify, cert)
+
+        def resolve(url: URL) -> ConnectionConfig:
+            # HTTPProxyAuth's (or a Proxy-Authorization header's) credentials stay with the proxy they were
+            # given for: every redirect hop through that same proxy opens its tunnel with them; another
+            # proxy, or a direct connection, never gets them.
+            config = self._connection_config(url, proxies, verify, cert)
+            if config.proxy == first.proxy:
+                return config._replace(proxy_headers=first.proxy_headers)
+            return config
+
+        return resolve
 
     def _has_custom_adapters(self) -> bool:
         """Is a user adapter (one that sends requests itself) mounted? Then each request is routed."""

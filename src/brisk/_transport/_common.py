@@ -82,6 +82,16 @@ def request_line_and_headers(
     return url.target, _headers(request, url, None, tunnel=True)
 
 
+def h2_headers(request: PreparedRequest, options: SendOptions) -> list[tuple[str, str]]:
+    """The request's headers for an HTTP/2 stream. Through a proxy, HTTP/2 only ever runs inside a tunnel
+    (CONNECT or SOCKS: plain-http forwarding is HTTP/1.1), so Proxy-Authorization, which is for the proxy
+    alone, is left out (requests CVE-2023-32681)."""
+    headers = list(request.headers.multi_items())
+    if options.config.proxy is None:
+        return headers
+    return [(name, value) for name, value in headers if name.lower() != "proxy-authorization"]
+
+
 def _headers(
     request: PreparedRequest, url: URL, extra: list[tuple[str, str]] | None, tunnel: bool
 ) -> Iterator[tuple[str, str]]:

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote
 
 from .._protocol.http11 import ResponseParser, encode_request_head
-from ..exceptions import InvalidProxyURL, MissingDependencyError, ProxyError, RequestException
+from ..exceptions import (
+    InvalidProxyURL,
+    MissingDependencyError,
+    ProxyError,
+    ProxySSLError,
+    RequestException,
+    SSLError,
+)
 
 if TYPE_CHECKING:
     from .._url import URL
@@ -127,7 +134,8 @@ def read_connect_response(parser: ResponseParser, info: ProxyInfo, target: str) 
 def proxy_failure(exc: BaseException, info: ProxyInfo, target: str) -> ProxyError:
     """Wrap a failure talking to the proxy (refused, closed, garbage, endless headers) as ProxyError."""
     reason = str(exc) if isinstance(exc, RequestException) else f"{type(exc).__name__}: {exc}"
-    error = ProxyError(f"could not reach {target} through the proxy {info.describe()}: {reason}")
+    kind = ProxySSLError if isinstance(exc, SSLError) else ProxyError  # TLS to an https:// proxy
+    error = kind(f"could not reach {target} through the proxy {info.describe()}: {reason}")
     error.__cause__ = exc
     return error
 

@@ -33,9 +33,10 @@ async def open_through_proxy(
     secure = url.scheme in ("https", "wss")
     if info.is_socks:
         sock = await _socks_connect(info, url, options)
-        return await start_connection(
+        tunnelled = await start_connection(
             sock, ssl_context(config) if secure else None, url.host, options, timings, loop
         )
+        return upgrade_if_h2(tunnelled, options, loop) if secure else tunnelled
     try:
         sock = await connect_tcp(info.host, info.port, options, timings, loop)
         proxy_tls = ssl_context(config, alpn=("http/1.1",)) if info.scheme == "https" else None

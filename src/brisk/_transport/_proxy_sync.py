@@ -172,7 +172,9 @@ class TunnelTLS:
         return self._outer.fileno()
 
     def pending(self) -> int:
-        return self._inner.pending() + self._outer.pending()
+        """Bytes readable without waiting on the socket: decrypted ones, and received ones not yet decrypted
+        (the outer connection may have delivered several inner records at once)."""
+        return self._inner.pending() + self._incoming.pending + self._outer.pending()
 
     def selected_alpn_protocol(self) -> str | None:
         return self._inner.selected_alpn_protocol()

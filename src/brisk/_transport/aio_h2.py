@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from .._protocol.http2 import H2Connection, H2Stream
 from ..exceptions import ConnectionError, ReadTimeout, WriteTimeout
-from ._common import budget, method_of, timeout_message
+from ._common import budget, h2_headers, method_of, timeout_message
 from .base import StaleConnection
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ async def exchange(
     """Send ``request`` as a new stream on ``conn`` and return its response once the head arrives."""
     from ..models import Response
 
-    headers = list(request.headers.multi_items())
+    headers = h2_headers(request, options)
     authority = request.headers.get("host") or url.host_header
     stream = conn.h2.send_request(
         method_of(request), url.scheme, authority, url.target, headers, end_stream=body is None

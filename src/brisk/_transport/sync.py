@@ -275,7 +275,7 @@ class SyncTransport:
 
             try:
                 h2conn = SyncH2Connection(sock, options.limits)
-            except OSError as exc:  # writing the preface: with TLS 1.3 a refused client certificate shows here
+            except OSError as exc:  # writing the preface; with TLS 1.3 a refused client cert shows here
                 sock.close()
                 raise _broken(exc, "starting HTTP/2") from exc
             h2conn.ready(options)

@@ -25,7 +25,7 @@ from ..exceptions import (
     RequestException,
     WriteTimeout,
 )
-from ._common import budget, method_of, timeout_message
+from ._common import budget, h2_headers, method_of, timeout_message
 from .base import StaleConnection
 
 if TYPE_CHECKING:
@@ -288,7 +288,7 @@ def exchange(
     """Run ``request`` as a stream on ``conn``; return the response once its head has arrived."""
     from ..models import Response
 
-    headers = list(request.headers.multi_items())
+    headers = h2_headers(request, options)
     authority = request.headers.get("host") or url.host_header
     stream = conn.start(method_of(request), url, authority, headers, body is None, options)
     try:
