@@ -55,3 +55,28 @@ __all__ = [
     "unused_port",
     "wrong_host_cert",
 ]
+
+
+def _import_every_brisk_module() -> None:
+    """Import (and so compile) all of brisk now, in the main thread.
+
+    brisk imports much of itself lazily, at first use. In these tests the first use is often in the asyncio
+    loop thread of ``servers.clients`` while the main thread parses source (pytest's assertion rewriting, or
+    rendering a traceback); on CPython before 3.11.8 two threads building ASTs at once can fail with
+    "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905).
+    """
+    import importlib
+    import pkgutil
+
+    import brisk
+
+    for module in pkgutil.walk_packages(brisk.__path__, "brisk."):
+        if module.name.endswith("__main__") or module.name == "brisk.testing.pytest_plugin":
+            continue  # the command line's entry point runs when imported; pytest loads the plugin itself
+        try:
+            importlib.import_module(module.name)
+        except ImportError:  # an optional dependency (its own tests say so when they skip)
+            pass
+
+
+_import_every_brisk_module()

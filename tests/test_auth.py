@@ -484,6 +484,59 @@ def test_auth_netrc_not_sent_after_cross_host_redirect(
     assert target.requests[0].header("authorization") is None
 
 
+NETRC_A_FOR_IP = "machine 127.0.0.1 login a password p\n"
+
+
+@pytest.mark.parametrize(
+    ("own_entry", "expected"),
+    [
+        ("machine localhost login b\n", b"b:"),
+        ("machine localhost\n", None),
+        ("default login b\n", b"b:"),
+        ("machine localhost login b password q\n", b"b:q"),
+    ],
+    ids=["login-only", "empty", "default-login-only", "login-and-password"],
+)
+@pytest.mark.parametrize("status", [302, 307])
+def test_auth_netrc_redirect_target_gets_exactly_its_own_entry(
+    client: Client,
+    raw_server: RawServerFactory,
+    netrc_file: Callable[[str], Path],
+    status: int,
+    own_entry: str,
+    expected: bytes | None,
+) -> None:
+    """curl CVE-2024-11053: the redirect target's netrc entry lacks a password, and curl filled in the first
+    host's. In brisk each host gets exactly its own entry, as written (no password means an empty one; an
+    entry with neither login nor password means none), never a password from another entry."""
+    netrc_file(NETRC_A_FOR_IP + own_entry)
+    target = raw_server()
+    location = f"http://localhost:{target.port}/landed"
+    origin = raw_server(scripted(lambda request: http_response(status, headers=[("Location", location)])))
+    r = client.get(origin.url)
+    assert r.status_code == 200
+    assert basic_credentials(origin.requests[0]) == b"a:p"
+    (landed,) = target.requests
+    assert landed.header("host") == f"localhost:{target.port}"
+    assert basic_credentials(landed) == expected
+    assert len(landed.header_values("authorization")) == (expected is not None)
+    assert base64.b64encode(b"a:p") not in landed.raw
+
+
+def test_auth_netrc_redirect_target_entry_also_without_first_entry(
+    client: Client, raw_server: RawServerFactory, netrc_file: Callable[[str], Path]
+) -> None:
+    """A first request with no netrc entry of its own: the hop's host still gets its own entry."""
+    netrc_file("machine localhost login b password q\n")
+    target = raw_server()
+    location = f"http://localhost:{target.port}/landed"
+    origin = raw_server(scripted(lambda request: http_response(302, headers=[("Location", location)])))
+    assert client.get(origin.url).status_code == 200
+    assert basic_credentials(origin.requests[0]) is None
+    (landed,) = target.requests
+    assert basic_credentials(landed) == b"b:q"
+
+
 def test_auth_netrc_not_sent_after_redirect_to_other_port(
     client: Client, raw_server: RawServerFactory, netrc_file: Callable[[str], Path]
 ) -> None:

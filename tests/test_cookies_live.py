@@ -1,6 +1,7 @@
 """Cookies against real servers: Set-Cookie stored and sent back, path, Secure, Domain and host-only rules,
-refusal of public suffixes, foreign domains and IPs, deletion, ``response.cookies``, the dict-like
-``session.cookies`` API, and saving and loading a session's cookies (cookies.txt and JSON).
+refusal of public suffixes, foreign domains and IPs, deletion, the size and count caps as the server sees
+them, ``response.cookies``, the dict-like ``session.cookies`` API, and saving and loading a session's
+cookies (cookies.txt and JSON).
 
 Host names: 127.0.0.1 and localhost are two hosts to the cookie rules. Domain cookies need names with a
 shared parent, so ``named_hosts`` makes names under ``brisk.test`` and ``shop.co.uk`` resolve to 127.0.0.1
@@ -24,9 +25,10 @@ from typing import Any
 import pytest
 
 import brisk
+from brisk.cookies import MAX_COOKIE_BYTES, MAX_COOKIE_HEADER_BYTES, MAX_COOKIES_PER_DOMAIN
 from brisk.testing.server import ServerThread
 from servers.clients import Client
-from servers.raw import RawConnection, RawServerFactory, http_response
+from servers.raw import RawConnection, RawRequest, RawServer, RawServerFactory, http_response
 
 ClientFactory = Callable[..., Client]
 
@@ -267,6 +269,108 @@ def test_cookies_max_age_wins_over_expires(client: Client, app_server: ServerThr
     (cookie,) = client.session.cookies
     assert cookie.expires is not None
     assert cookies_seen(client, app_server.url) == {"both": "1"}
+
+
+# -- caps: what the server receives -------------------------------------------------------------------------
+
+
+def set_cookie_server(raw_server: RawServerFactory, lines_by_target: dict[str, list[str]]) -> RawServer:
+    """A raw server answering ``200 ok`` with the Set-Cookie lines listed for the request's target."""
+
+    def handler(conn: RawConnection) -> None:
+        while (request := conn.recv_request()) is not None:
+            lines = lines_by_target.get(request.target, [])
+            conn.send(http_response(200, b"ok", [("Set-Cookie", line) for line in lines]))
+
+    return raw_server(handler)
+
+
+def sent_pairs(request: RawRequest) -> list[str]:
+    """The name=value pairs of the Cookie header the server received, in order."""
+    value = request.header("cookie")
+    return value.split("; ") if value else []
+
+
+def sized_pair(name: str, size: int, fill: str = "v") -> str:
+    """``name=value`` with ``len(name) + len(value) == size`` (the quantity MAX_COOKIE_BYTES caps)."""
+    return f"{name}={fill * (size - len(name))}"
+
+
+def test_cookies_cap_per_domain_keeps_the_latest(client: Client, raw_server: RawServerFactory) -> None:
+    """60 cookies in one response: 50 are kept (all equally recently used, so the first set go first)."""
+    assert MAX_COOKIES_PER_DOMAIN == 50
+    pairs = [f"c{i:02}={i}" for i in range(60)]
+    server = set_cookie_server(raw_server, {"/set": [pair + "; Path=/" for pair in pairs]})
+    client.get(server.url + "/set")
+    client.get(server.url + "/check")
+    set_request, check = server.requests
+    assert sent_pairs(set_request) == []
+    assert sent_pairs(check) == pairs[10:]
+    assert len(client.session.cookies) == 50
+
+
+def test_cookies_cap_per_domain_evicts_least_recently_used(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    """Over the cap, the cookies not sent for the longest time go: not simply the oldest ones."""
+    a_pairs = [f"a{i:02}={i}" for i in range(25)]
+    b_pairs = [f"b{i:02}={i}" for i in range(25)]
+    n_pairs = [f"n{i}={i}" for i in range(10)]
+    server = set_cookie_server(
+        raw_server,
+        {
+            "/set-a": [pair + "; Path=/a" for pair in a_pairs],  # created first
+            "/set-b": [pair + "; Path=/b" for pair in b_pairs],
+            "/set-n": [pair + "; Path=/" for pair in n_pairs],
+        },
+    )
+    client.get(server.url + "/set-a")
+    client.get(server.url + "/set-b")
+    client.get(server.url + "/a/use")  # sends (and so uses) every a cookie, none of the b ones
+    client.get(server.url + "/set-n")  # 60 cookies for 127.0.0.1: the 10 least recently used go
+    client.get(server.url + "/a/check")
+    client.get(server.url + "/b/check")
+    sent = {request.target: sent_pairs(request) for request in server.requests}
+    assert sent["/a/use"] == a_pairs
+    assert sent["/set-n"] == []
+    assert sent["/a/check"] == a_pairs + n_pairs  # longer path first
+    assert sent["/b/check"] == b_pairs[10:] + n_pairs
+    assert len(client.session.cookies) == 50
+
+
+def test_cookies_cap_on_one_cookie_size(client: Client, raw_server: RawServerFactory) -> None:
+    """Name and value of 4096 bytes are stored and sent; 4097 are neither."""
+    largest = sized_pair("largest", MAX_COOKIE_BYTES)
+    too_big = sized_pair("too_big", MAX_COOKIE_BYTES + 1)
+    server = set_cookie_server(raw_server, {"/set": [largest + "; Path=/", too_big + "; Path=/"]})
+    r = client.get(server.url + "/set")
+    assert r.cookies.keys() == ["largest"]
+    client.get(server.url + "/check")
+    assert sent_pairs(server.requests[1]) == [largest]
+    assert client.session.cookies.keys() == ["largest"]
+
+
+def test_cookies_cap_on_cookie_header_size(client: Client, raw_server: RawServerFactory) -> None:
+    """Cookies that would push the Cookie header past 8190 bytes are left out (and kept in the jar); a later
+    cookie that still fits is sent: the header can end exactly at the cap."""
+    assert MAX_COOKIE_HEADER_BYTES == 8190
+    fits = [sized_pair(f"b{i}", 2045) for i in range(3)]  # 3 x 2046 bytes and 2 "; " = 6142
+    overflows = sized_pair("over", 2100, "o")
+    last = sized_pair("last", MAX_COOKIE_HEADER_BYTES - 6142 - 2 - 1, "l")  # ends the header at 8190
+    stored = [*fits, overflows, last]
+    server = set_cookie_server(raw_server, {"/set": [pair + "; Path=/" for pair in stored]})
+    client.get(server.url + "/set")
+    client.get(server.url + "/check")
+    check = server.requests[1]
+    header = check.header("cookie")
+    assert header is not None
+    assert len(header) == MAX_COOKIE_HEADER_BYTES
+    assert sent_pairs(check) == [*fits, last]
+    assert len(client.session.cookies) == len(stored)
+    # With room again the cookie left out is sent, and now "last" no longer fits.
+    client.session.cookies.set("b0", None)
+    client.get(server.url + "/again")
+    assert sent_pairs(server.requests[2]) == [fits[1], fits[2], overflows]
 
 
 # -- response.cookies ----------------------------------------------------------------------------------------

@@ -155,7 +155,13 @@ BAD_HEADS = {
     "nul_in_header_value": b"HTTP/1.1 200 OK\r\nX-Bad: a\x00b\r\nContent-Length: 2\r\n\r\nok",
     "control_char_in_header_value": b"HTTP/1.1 200 OK\r\nX-Bad: a\x01b\r\nContent-Length: 2\r\n\r\nok",
     "space_before_colon": b"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok",
-    "lf_in_header_value": b"HTTP/1.1 200 OK\r\nX-Bad: a\rb\r\nContent-Length: 2\r\n\r\nok",
+    "cr_in_header_value": b"HTTP/1.1 200 OK\r\nX-Bad: a\rb\r\nContent-Length: 2\r\n\r\nok",
+    # A bare LF ends a line for lenient parsers, which would read a header line "b" (or, below, a header the
+    # server never sent): brisk finds the head's end at CRLFCRLF and llhttp wants CR before every LF.
+    "lf_in_header_value": b"HTTP/1.1 200 OK\r\nX-Bad: a\nb\r\nContent-Length: 2\r\n\r\nok",
+    "lf_smuggles_a_header": (
+        b"HTTP/1.1 200 OK\r\nX-Bad: a\nSet-Cookie: smuggled=1\r\nContent-Length: 2\r\n\r\nok"
+    ),
     "switching_protocols_unasked": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
 }
 
@@ -169,6 +175,7 @@ def test_bad_response_head_is_a_protocol_error(
         client.get(scripted.url)
     assert isinstance(caught.value, BriskConnectionError)
     assert scripted.server.url in str(caught.value)
+    assert len(client.session.cookies) == 0
     assert_recovers(client, scripted)
 
 

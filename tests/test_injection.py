@@ -6,14 +6,44 @@ raw server counts connections). Unsafe characters that URLs may carry are percen
 
 from __future__ import annotations
 
+import errno
 import socket
 from typing import Any
 
 import pytest
 
+from brisk.exceptions import ConnectionError as BriskConnectionError
 from brisk.exceptions import InvalidHeader, InvalidMethod, InvalidURL, MissingSchema
 from servers.clients import Client
 from servers.raw import RawConnection, http_response
+
+
+@pytest.fixture
+def network_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every name lookup and outgoing connect, sync or async (the async client resolves through
+    ``socket.getaddrinfo`` in the loop's executor, and ``loop.sock_connect`` calls ``sock.connect``). Nothing
+    leaves the process: names fail to resolve (IP literals resolve to themselves) and connects are refused."""
+    calls: list[str] = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(
+        host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+    ) -> Any:
+        calls.append("getaddrinfo")
+        return real_getaddrinfo(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
+
+    def refuse(name: str) -> Any:
+        def connect(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            raise ConnectionRefusedError(errno.ECONNREFUSED, "refused by the test")
+
+        return connect
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", refuse("create_connection"))
+    monkeypatch.setattr(socket.socket, "connect", refuse("connect"))
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse("connect_ex"))
+    return calls
 
 
 def _ok_server(raw_server: Any) -> Any:
@@ -105,10 +135,24 @@ def test_injection_crlf_space_in_path_and_query_are_encoded(
         "http://host:0/",
     ],
 )
-def test_injection_hostile_urls_refused(client: Client, url: str) -> None:
+def test_injection_hostile_urls_refused(client: Client, network_calls: list[str], url: str) -> None:
     with pytest.raises(InvalidURL) as caught:
         client.get(url)
     assert isinstance(caught.value, ValueError)
+    assert network_calls == []  # not even a name lookup
+
+
+@pytest.mark.parametrize("host", ["brisk-recorder.test", "127.0.0.1"])
+def test_injection_network_calls_are_recorded(client: Client, network_calls: list[str], host: str) -> None:
+    """The recorder sees both clients' lookups and connects, or "no calls" above would prove nothing (the
+    async client skips the lookup for an IP literal)."""
+    with pytest.raises(BriskConnectionError):
+        client.get(f"http://{host}:9/")
+    if host == "127.0.0.1":
+        expected = {"getaddrinfo", "connect"} if client.mode == "sync" else {"connect"}
+    else:
+        expected = {"getaddrinfo"}
+    assert set(network_calls) == expected
 
 
 def test_injection_ten_thousand_at_signs_split_at_the_last_one(client: Client, raw_server: Any) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import os
+import socket
+import ssl
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
 import brisk
 from brisk._flows.redirects import same_origin_for_credentials
@@ -808,6 +811,146 @@ def test_redirect_http_to_https_non_default_ports_strips_credentials(
     assert r.status_code == 200
     assert r.url.startswith("https://")
     assert not set(CREDENTIAL_HEADERS) & set(echoed_headers(r))
+
+
+# -- the same host on default ports: brisk.test:80 and brisk.test:443 ---------------------------------------
+
+NAMED_HOST = "brisk.test"
+CREDENTIAL_WAYS = ["headers", "auth"]
+
+
+@pytest.fixture(scope="module")
+def named_host_cert(ca: trustme.CA) -> trustme.LeafCert:
+    return ca.issue_cert(NAMED_HOST)
+
+
+def named_host_tls(leaf: trustme.LeafCert) -> ssl.SSLContext:
+    """A server context presenting a certificate for brisk.test (HTTP/1.1 only: raw servers script it)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    leaf.configure_cert(context)
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+def route_default_ports(
+    monkeypatch: pytest.MonkeyPatch, plain: RawServer, tls: RawServer
+) -> list[tuple[str, int]]:
+    """Make brisk.test port 80 reach ``plain`` and port 443 reach ``tls`` (both on 127.0.0.1); other ports of
+    brisk.test are 127.0.0.1's. Both clients resolve through ``socket.getaddrinfo`` (the async one in the
+    loop's executor). Returns the (host, port) lookups of brisk.test, in order."""
+    real = socket.getaddrinfo
+    ports = {80: plain.port, 443: tls.port}
+    lookups: list[tuple[str, int]] = []
+
+    def resolve(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == NAMED_HOST:
+            lookups.append((host, int(port)))
+            return real("127.0.0.1", ports.get(int(port), port), *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return lookups
+
+
+def post_with_credentials(client: Client, url: str, how: str) -> brisk.Response:
+    if how == "auth":
+        return client.post(url, data=b"x", auth=("user", "pa55"))
+    return client.post(url, data=b"x", headers=ODD_CASE_CREDENTIALS)
+
+
+@pytest.mark.parametrize("how", CREDENTIAL_WAYS)
+@pytest.mark.parametrize("status", ALL_REDIRECTS)
+def test_redirect_https_to_http_same_host_default_ports_strips_credentials(
+    client_factory: ClientFactory,
+    raw_server: RawServerFactory,
+    named_host_cert: trustme.LeafCert,
+    ca_bundle: str,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    how: str,
+) -> None:
+    """requests CVE-2018-18074: https://brisk.test/ -> http://brisk.test/ keeps the host but not the
+    origin, so nothing secret crosses to plain text (nor a Secure cookie the https origin just set)."""
+    plain = raw_server()
+    secure = raw_server(
+        scripted(
+            redirect_to(
+                f"http://{NAMED_HOST}/landed",
+                status,
+                headers=(("Set-Cookie", "sid=secret-cookie; Secure; Path=/"),),
+            )
+        ),
+        tls=named_host_tls(named_host_cert),
+    )
+    lookups = route_default_ports(monkeypatch, plain, secure)
+    client = client_factory(verify=ca_bundle)
+    r = post_with_credentials(client, f"https://{NAMED_HOST}/start", how)
+    assert r.status_code == 200
+    assert r.url == f"http://{NAMED_HOST}/landed"
+    assert lookups == [(NAMED_HOST, 443), (NAMED_HOST, 80)]
+    (first,) = secure.requests
+    assert first.header("authorization") is not None
+    assert client.session.cookies.get("sid", domain=NAMED_HOST) == "secret-cookie"
+    (landed,) = plain.requests
+    assert landed.header("host") == NAMED_HOST
+    assert_no_credentials(landed)
+
+
+@pytest.mark.parametrize("how", CREDENTIAL_WAYS)
+@pytest.mark.parametrize("status", ALL_REDIRECTS)
+def test_redirect_http_to_https_same_host_default_ports_keeps_authorization(
+    client_factory: ClientFactory,
+    raw_server: RawServerFactory,
+    named_host_cert: trustme.LeafCert,
+    ca_bundle: str,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    how: str,
+) -> None:
+    """http://brisk.test/ -> https://brisk.test/ is the one change of origin credentials survive."""
+    secure = raw_server(tls=named_host_tls(named_host_cert))
+    plain = redirector(raw_server, f"https://{NAMED_HOST}/landed", status)
+    lookups = route_default_ports(monkeypatch, plain, secure)
+    client = client_factory(verify=ca_bundle)
+    r = post_with_credentials(client, f"http://{NAMED_HOST}/start", how)
+    assert r.status_code == 200
+    assert r.url == f"https://{NAMED_HOST}/landed"
+    assert lookups == [(NAMED_HOST, 80), (NAMED_HOST, 443)]
+    (first,) = plain.requests
+    (landed,) = secure.requests
+    assert landed.header("host") == NAMED_HOST
+    if how == "auth":
+        assert landed.header_values("authorization") == ["Basic dXNlcjpwYTU1"]
+    else:
+        assert landed.header_values("authorization") == [ODD_CASE_CREDENTIALS["aUtHoRiZaTiOn"]]
+        assert landed.header_values("proxy-authorization") == [ODD_CASE_CREDENTIALS["PROXY-AUTHORIZATION"]]
+    assert landed.header("authorization") == first.header("authorization")
+
+
+@pytest.mark.parametrize("how", CREDENTIAL_WAYS)
+@pytest.mark.parametrize("status", ALL_REDIRECTS)
+def test_redirect_http_to_https_same_host_other_port_strips_credentials(
+    client_factory: ClientFactory,
+    raw_server: RawServerFactory,
+    named_host_cert: trustme.LeafCert,
+    ca_bundle: str,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    how: str,
+) -> None:
+    """http://brisk.test/ -> https://brisk.test:<port>/: an upgrade, but not to the default port."""
+    secure = raw_server(tls=named_host_tls(named_host_cert))
+    plain = redirector(raw_server, f"https://{NAMED_HOST}:{secure.port}/landed", status)
+    lookups = route_default_ports(monkeypatch, plain, secure)
+    client = client_factory(verify=ca_bundle)
+    r = post_with_credentials(client, f"http://{NAMED_HOST}/start", how)
+    assert r.status_code == 200
+    assert lookups == [(NAMED_HOST, 80), (NAMED_HOST, secure.port)]
+    (first,) = plain.requests
+    assert first.header("authorization") is not None
+    (landed,) = secure.requests
+    assert landed.header("host") == f"{NAMED_HOST}:{secure.port}"
+    assert_no_credentials(landed)
 
 
 @pytest.mark.parametrize(

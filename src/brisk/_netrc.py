@@ -65,8 +65,10 @@ def _parse(path: str) -> dict[str, tuple[str, str]]:
         parsed = netrc.netrc(path)
     except (netrc.NetrcParseError, OSError):
         return {}
-    entries = {
-        host.lower(): (login or "", password or "") for host, (login, _, password) in parsed.hosts.items()
+    entries = {  # an entry with neither login nor password means "no credentials here"
+        host.lower(): (login or "", password or "")
+        for host, (login, _, password) in parsed.hosts.items()
+        if login or password
     }
     if "default" in entries:
         entries[""] = entries.pop("default")

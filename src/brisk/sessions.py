@@ -310,6 +310,7 @@ class _SessionBase(Generic[R]):
                 from ._netrc import netrc_auth
 
                 auth = netrc_auth(parsed.host, env.netrc_path)
+                p._auth_from_netrc = auth is not None  # type: ignore[attr-defined]
         p.prepare_auth(auth)
         if progress is not None:  # after auth, which may need to see the body as it is
             from ._body import with_progress
@@ -412,7 +413,12 @@ class _SessionBase(Generic[R]):
                                 target.append(hook)
         netrc = None
         env = self._environment()
-        if env is not None and env.netrc_path is not None and p._auth is None and self.auth is None:
+        if (
+            env is not None
+            and env.netrc_path is not None
+            and (p._auth is None or getattr(p, "_auth_from_netrc", False))
+            and self.auth is None
+        ):  # netrc answers for each redirect hop's own host (the first host's entry stays with it)
             from functools import partial
 
             from ._netrc import netrc_auth

@@ -5,7 +5,7 @@ Layers, outermost first (each is a generator that yields effects, see ``brisk._f
 1. redirects   follow the chain (``redirects.py`` decides each hop), drain and keep each redirect response,
                stop at ``max_redirects``; run response hooks on every response
 2. auth        static credentials and challenge flows, only for the origin they were given for;
-               netrc looked up per hop, by host name
+               netrc looked up per hop, for each new host, by host name
 3. retries     the ``Retry`` budgets, backoff and Retry-After, all inside the total deadline; plus one
                silent retry when a reused keep-alive connection turns out to be dead
 4. send        cookies from the jar onto the request, the request itself, Set-Cookie into the jar
@@ -194,13 +194,14 @@ def next_url(request: PreparedRequest) -> URL:
 
 
 def _auth_for_hop(hop: PreparedRequest, original: Any, auth: Any, s: FlowSettings) -> None:
-    """Credentials for a redirect hop: the request's own auth on its own origin, else netrc for the new
-    host (looked up by host name only), else none."""
+    """Credentials for a redirect hop: the request's own auth on its own origin, else the netrc entry of
+    the new host (looked up by host name only), else none. Another port or scheme of the first host gets
+    nothing: its credentials, netrc's included, stay with the origin they were used on."""
     url = hop._url
     assert url is not None
     if auth is not None and same_origin_for_credentials(original, url):
         auth(hop)
-    elif s.netrc is not None and "authorization" not in hop.headers:
+    elif s.netrc is not None and url.host != original.host and "authorization" not in hop.headers:
         found = s.netrc(url.host)
         if found is not None:
             from ..auth import _basic_auth_str
