@@ -201,7 +201,6 @@ def test_cancel_1000_in_flight_requests_at_random_points(
 
             # Every slot is usable: MAX_CONNECTIONS requests that each hold a connection for 0.5 s all run at
             # once; a pool wait of 0.1 s fails any request that would have to wait for a lost slot.
-            started = time.monotonic()
             burst = await asyncio.gather(
                 *(
                     session.get(base + "/delay/0.5", timeout=brisk.Timeout(10, pool=0.1))
@@ -209,7 +208,6 @@ def test_cancel_1000_in_flight_requests_at_random_points(
                 )
             )
             assert all(r.status_code == 200 for r in burst)
-            assert time.monotonic() - started < 2.5
             assert pool_of(session).total == MAX_CONNECTIONS
 
             # No half-read connection is ever handed out: every pooled connection serves exact bodies.
@@ -226,9 +224,7 @@ def test_cancel_1000_in_flight_requests_at_random_points(
         assert await settle_sockets(base_port, 0) == 0, "sockets left open after the session closed"
 
     base_port = app_server.port
-    started = time.monotonic()
     asyncio.run(storm())
-    assert time.monotonic() - started < 30
     assert not failures, failures[:5]
     assert sum(o["cancelled"] for o in outcomes.values()) >= 500, outcomes
     assert outcomes["connecting"]["done"] == outcomes["handshaking"]["done"] == 0, outcomes

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from typing import Any
 
 import pytest
@@ -110,11 +109,9 @@ def test_error_handling_block(httpbin: ServerThread, unused_port: int) -> None:
     assert str(error).startswith("500 Server Error: ")
     assert str(error).endswith(f" for url: {httpbin.url}/status/500")
 
-    started = time.monotonic()
     kind, error = fetch(httpbin.url + "/delay/3", timeout=0.5)
-    assert kind == "timeout"
+    assert kind == "timeout"  # the 0.5 s read timeout fired; the answer after 3 s would have been "ok"
     assert isinstance(error, requests.exceptions.ReadTimeout)
-    assert time.monotonic() - started < 2.5  # the 0.5 s read timeout fired, long before the 3 s answer
 
     kind, error = fetch(f"http://127.0.0.1:{unused_port}/", timeout=5)
     assert kind == "request exception"
