@@ -31,5 +31,12 @@ check: lint typecheck test
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
 
+# Coverage-guided fuzzing (atheris), each target in turn for FUZZ_SECONDS; not part of `make test`.
+# `make fuzz FUZZ_SECONDS=300 FUZZ_TARGETS="h2 url"`; see fuzz/README.md.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	@sh fuzz/install_atheris.sh $(PY)
+	$(PY) fuzz/run.py --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -159,6 +159,8 @@ class _ZlibStage(_Stage):
                 raise self._error(exc) from exc
             rest = obj.unused_data if obj.eof else obj.unconsumed_tail
             if not out and len(rest) == len(buf):  # no progress at all: never loop on it
+                if not buf:  # the full step before had drained zlib exactly: nothing was pending
+                    return
                 raise self._error(ValueError("the decompressor made no progress"))
             self._account(len(buf) - len(rest), out)
             if out:

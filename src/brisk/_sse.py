@@ -78,6 +78,8 @@ class SSEDecoder:
 
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Parse the next piece of the stream; returns the events it completed, in order."""
+        if not data:  # an empty piece must not end a pending CR's wait for its LF
+            return []
         if self._skip_lf:
             self._skip_lf = False
             if data[:1] == b"\n":

@@ -560,7 +560,7 @@ class URL(_Fields):
 
         A mapping or list of pairs is form-encoded (``None`` values dropped, list values repeated); a str or
         bytes is appended as written after requoting (bytes outside ASCII are encoded byte by byte).
-        Empty params return ``self``.
+        Empty params return ``self``. A lone surrogate anywhere in ``params`` raises ``InvalidURL``.
         """
         if not params:
             return self
@@ -571,7 +571,10 @@ class URL(_Fields):
         else:
             from ._form import encode_form
 
-            extra = encode_form(params)
+            try:
+                extra = encode_form(params)
+            except UnicodeEncodeError:  # a lone surrogate in a key or value, as for a str query above
+                raise InvalidURL(f"Invalid query parameters {repr(params)[:200]}: a lone surrogate") from None
         if not extra:
             return self
         query = f"{self.query}&{extra}" if self.query else extra

@@ -286,6 +286,7 @@ class ResponseParser:
         "_scan_from",
         "_trailer_bytes",
         "_trailer_count",
+        "_trailers_too_large",
         "complete",
         "head",
         "informational",
@@ -305,7 +306,8 @@ class ResponseParser:
         self.informational: tuple[ResponseHead, ...] = ()
         self.complete = False
         self.leftover = False  # the server sent bytes beyond the end of this response
-        # Set when a chunked body starts: _llhttp, _framing_run, _trailer_bytes, _trailer_count.
+        # Set when a chunked body starts: _llhttp, _framing_run, _trailer_bytes, _trailer_count,
+        # _trailers_too_large.
 
     # -- public API ------------------------------------------------------------------------------------
 
@@ -394,26 +396,11 @@ class ResponseParser:
                 got = _describe_start(buffer[: wrong + 1])
                 raise RemoteProtocolError(f"invalid response from the server: expected 'HTTP/', got {got}")
             end = buffer.find(b"\r\n\r\n", self._scan_from)
-            if end < 0:
-                if len(buffer) > limits.max_head_size:
-                    raise ResponseHeadersTooLarge(
-                        f"the response head is larger than {limits.max_head_size} bytes "
-                        "(Limits.max_head_size)"
-                    )
-                line_end = buffer.find(b"\r\n")
-                pending = len(buffer) - buffer.endswith(b"\r")  # a CR may be the start of the line end
-                if (line_end < 0 and pending > limits.max_header_line) or line_end > limits.max_header_line:
-                    raise ResponseHeadersTooLarge(
-                        f"the status line is longer than {limits.max_header_line} bytes "
-                        "(Limits.max_header_line)"
-                    )
+            if end < 0 or end + 4 > limits.max_head_size:
+                self._check_head_limits(buffer)  # raises if the head ends past max_head_size
                 self._scan_from = max(0, len(buffer) - 3)
                 return
             end += 4
-            if end > limits.max_head_size:
-                raise ResponseHeadersTooLarge(
-                    f"the response head is larger than {limits.max_head_size} bytes (Limits.max_head_size)"
-                )
             head_bytes, rest = buffer[:end], buffer[end:]
             self._buffer = b""
             self._scan_from = 0
@@ -425,6 +412,23 @@ class ResponseParser:
                 continue
             if rest:
                 self._feed_body(rest)
+
+    def _check_head_limits(self, buffer: bytes) -> None:
+        """Limits of a head whose end has not arrived: the status line, as far as it lies within the first
+        ``max_head_size`` bytes, then the head size. That is the order in which a reader fed byte by byte
+        meets them, so the error does not depend on how the bytes were split."""
+        limits = self._limits
+        size = min(len(buffer), limits.max_head_size)
+        line_end = buffer.find(b"\r\n", 0, size)
+        pending = size - (buffer[size - 1 : size] == b"\r")  # a CR may be the start of the line end
+        if (line_end < 0 and pending > limits.max_header_line) or line_end > limits.max_header_line:
+            raise ResponseHeadersTooLarge(
+                f"the status line is longer than {limits.max_header_line} bytes (Limits.max_header_line)"
+            )
+        if len(buffer) > limits.max_head_size:
+            raise ResponseHeadersTooLarge(
+                f"the response head is larger than {limits.max_head_size} bytes (Limits.max_head_size)"
+            )
 
     def _parse_one_head(self, head_bytes: bytes) -> None:
         limits = self._limits
@@ -522,6 +526,7 @@ class ResponseParser:
             self._framing_run = 0  # bytes of framing (sizes, extensions, trailers) since body data
             self._trailer_count = 0
             self._trailer_bytes = -1  # on_header of the priming head is not a trailer
+            self._trailers_too_large = False
             self._llhttp.feed_data(_CHUNKED_PRIMER)
         elif lengths:
             # llhttp already refused non-digits, duplicates, and Content-Length together with chunked.
@@ -597,7 +602,13 @@ class ResponseParser:
             raise _Stop
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        """Trailers of a chunked body: checked against the header limits, not kept."""
+        """Trailers of a chunked body: measured against the header limits, not kept.
+
+        The verdict waits for the end of the trailer section (``on_message_complete``): httptools reports a
+        field only once the next one starts, which for a malformed next line depends on how the bytes were
+        split, so raising here would make the error depend on the segmentation. Memory stays bounded
+        meanwhile by the framing limit in ``_feed_body``.
+        """
         if self._trailer_bytes < 0:  # the priming head's own header
             self._trailer_bytes = 0
             self._trailer_count = 0
@@ -611,15 +622,17 @@ class ResponseParser:
             or self._trailer_bytes > limits.max_head_size
             or self._trailer_count > limits.max_header_count
         ):
-            raise ResponseHeadersTooLarge(
-                "the chunked body's trailer section exceeds the header limits (Limits)"
-            )
+            self._trailers_too_large = True
 
     def on_body(self, data: bytes) -> None:
         self._body.append(data)
 
     def on_message_complete(self) -> None:
         if self.head is not None and self._framing == _CHUNKED:
+            if self._trailers_too_large:
+                raise ResponseHeadersTooLarge(
+                    "the chunked body's trailer section exceeds the header limits (Limits)"
+                )
             self.complete = True
 
 

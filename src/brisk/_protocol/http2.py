@@ -210,7 +210,13 @@ class H2Connection:
                     self._set_head(stream, event.headers)
             elif isinstance(event, h2.events.InformationalResponseReceived):
                 if stream is not None:
-                    stream.informational.append(_status(event.headers))
+                    code = _status(event.headers)
+                    if code is None:
+                        self._reject(stream, RemoteProtocolError(_bad_status(event.headers)))
+                    elif code == 101:  # RFC 9113 section 8.6: HTTP/2 has no 101 (Switching Protocols)
+                        self._reject(stream, RemoteProtocolError("invalid HTTP/2 response: status 101"))
+                    else:
+                        stream.informational.append(code)
             elif isinstance(event, h2.events.StreamEnded):
                 if stream is not None:
                     stream.complete = True
@@ -262,12 +268,9 @@ class H2Connection:
 
     def _set_head(self, stream: H2Stream, raw: Any) -> None:
         headers = []
-        status = None
         limits = self._limits
         for name, value in raw:
-            if name == b":status":
-                status = int(value)
-            elif not name.startswith(b":"):
+            if not name.startswith(b":"):
                 if len(name) + len(value) + 4 > limits.max_header_line:
                     self._reject(
                         stream,
@@ -287,8 +290,9 @@ class H2Connection:
                 ),
             )
             return
-        if status is None or not 100 <= status <= 999:
-            self._reject(stream, RemoteProtocolError(f"invalid HTTP/2 response: status {status!r}"))
+        status = _status(raw)
+        if status is None or status < 100:
+            self._reject(stream, RemoteProtocolError(_bad_status(raw)))
             return
         stream.status = status
         stream.headers = headers
@@ -389,8 +393,16 @@ def _client_class() -> type[h2.connection.H2Connection]:
     return _CLIENT_CLASS
 
 
-def _status(headers: Any) -> int:
+def _status(headers: Any) -> int | None:
+    """The ``:status`` of a response head if it is three ASCII digits (RFC 9113 section 8.3.2), else None.
+    (``int()`` alone would take ``+200``, ``2_00`` or `` 200`` and raise ValueError on anything else.)"""
     for name, value in headers:
         if name == b":status":
-            return int(value)
-    return 0
+            return int(value) if len(value) == 3 and value.isdigit() else None
+    return None
+
+
+def _bad_status(headers: Any) -> str:
+    value = next((value for name, value in headers if name == b":status"), None)
+    shown = "missing" if value is None else repr(value[:20])
+    return f"invalid HTTP/2 response: status {shown} (expected three digits, 100-999)"
