@@ -20,8 +20,8 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench fuzz
+	$(VENV)/bin/ruff format --check src tests bench fuzz
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
