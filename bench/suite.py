@@ -86,6 +86,10 @@ WORKLOADS: tuple[Workload, ...] = (
         "seq", "post_json", "http", "/post", SEQ_CLIENTS, 50_000, 5_000,
     ),
     Workload(
+        "seq_get_async", "sequential keep-alive GETs of /small.json, asyncio, one request in flight", "req/s",
+        "async", "get", "http", "/small.json", ASYNC_CLIENTS, 50_000, 5_000,
+    ),
+    Workload(
         "async_concurrent", "100 concurrent GETs in flight (asyncio, one session), plain HTTP", "req/s",
         "async", "get", "http", "/small.json", ASYNC_CLIENTS, 50_000, 5_000, concurrency=100, warmup=2,
     ),
