@@ -8,7 +8,7 @@ crashing input is saved as ``fuzz/crashes/<target>/crash-<sha1>`` (libFuzzer sto
 crash); rerun it with ``python fuzz/fuzz_<target>.py fuzz/crashes/<target>/crash-<sha1>``.
 
 The summary gives per target the wall time, the executions, the coverage reached (libFuzzer's ``cov``: edges
-of instrumented Python code, brisk's and for h2 also h2/hpack/hyperframe; ``ft``: finer features), the corpus
+of instrumented Python code (brisk's); ``ft``: finer features), the corpus
 size, the peak memory and the crashes. The exit status is 1 if any target crashed or failed to run.
 """
 

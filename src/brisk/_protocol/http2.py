@@ -1,21 +1,26 @@
-"""HTTP/2 for a client, sans-IO, on ``h2`` (imported only when a server picks h2 in ALPN).
+"""HTTP/2 for a client, sans-IO: framing (RFC 9113), flow control, and HPACK (``hpack.py``).
 
 ``H2Connection`` keeps the state of one connection: requests become streams, bytes in become per-stream
 state (head, body pieces, end, error), and ``data_to_send()`` says what to write. The transports do the
-I/O and the waiting.
+I/O and the waiting. brisk implements the client side itself rather than through ``h2``: a client needs a
+small part of the protocol (no server push, no priorities, never a peer-initiated stream), and the general
+state machine cost about three quarters of the time of a small request (README, "Design").
 
 Rules:
 - Flow control follows the reader: received DATA is acknowledged (opening the window again) only when the
   application takes it, so a slow reader holds at most one stream window (``STREAM_WINDOW``) in memory.
+  Window updates are sent once half a window is used, and never for a stream the server has finished.
 - GOAWAY: streams above the server's last processed id never reached the application there, so they fail
   with ``unprocessed`` set and the request flow may send them again on a new connection; streams at or
   below it finish normally; no new stream starts on the connection.
 - RST_STREAM fails its own stream only (``StreamReset``); with REFUSED_STREAM before any response the server
   did not process the request (RFC 9113 section 8.7), so it is ``unprocessed`` as above.
-- A connection error (bad frames, HPACK failure, a header list over ``Limits.max_head_size`` —
-  ``ResponseHeadersTooLarge`` —, a CONTINUATION flood — h2 stops at 64 frames) fails every open stream and
-  ends the connection. A head with more fields than ``Limits.max_header_count`` or a field longer than
-  ``Limits.max_header_line`` fails its stream only, as over HTTP/1.1.
+- Connection errors (bad frames, HPACK failure, a header list over ``Limits.max_head_size`` —
+  ``ResponseHeadersTooLarge`` —, more than ``MAX_CONTINUATIONS`` CONTINUATION frames) send GOAWAY, fail every
+  open stream and end the connection. A malformed response (bad pseudo-headers, a field with a zero-length
+  or upper-case name, CR/LF/NUL in a value, a Content-Length that the DATA does not match), a head with more
+  fields than ``Limits.max_header_count`` or a field longer than ``Limits.max_header_line`` fail their
+  stream only (RST_STREAM), as over HTTP/1.1.
 - Requests carry the same validation as HTTP/1.1 (no CR/LF/NUL anywhere); connection-specific headers
   (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade, Host) are not sent: Host becomes
   ``:authority``.
@@ -23,52 +28,90 @@ Rules:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import re
+from typing import TYPE_CHECKING
 
 from ..exceptions import RemoteProtocolError, ResponseHeadersTooLarge
+from .hpack import Decoder, Encoder, HeaderListTooLarge, HPACKError
 from .http11 import check_header, check_method, check_target
 
 if TYPE_CHECKING:
-    import h2.connection
-
     from .._config import Limits
 
 __all__ = ["H2Connection", "H2Stream", "StreamReset"]
 
 STREAM_WINDOW = 16 * 1024 * 1024  # per-stream receive window we advertise
 CONNECTION_WINDOW = 64 * 1024 * 1024  # connection-level receive window
+MAX_CONTINUATIONS = 64  # CONTINUATION frames after one HEADERS before it is a flood
+MAX_FRAME_SIZE = 16384  # what we accept (the default: we never announce another)
+_MAX_WINDOW = 2**31 - 1
+_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _SKIP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"})
+_CONNECTION_SPECIFIC = frozenset(
+    {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade"}
+)
+
+# Frame types and flags (RFC 9113 section 6).
+DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE = range(9)
+CONTINUATION = 9
+END_STREAM, ACK, END_HEADERS, PADDED, PRIORITY_FLAG = 0x1, 0x1, 0x4, 0x8, 0x20
+
+# Error codes (RFC 9113 section 7).
+ERROR_NAMES = (
+    "NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED",
+    "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM",
+    "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED",
+)  # fmt: skip
+NO_ERROR, PROTOCOL_ERROR, FLOW_CONTROL_ERROR, FRAME_SIZE_ERROR, REFUSED_STREAM, CANCEL = 0, 1, 3, 6, 7, 8
+COMPRESSION_ERROR, ENHANCE_YOUR_CALM = 9, 11
+
+
+def error_name(code: int) -> str:
+    return ERROR_NAMES[code] if code < len(ERROR_NAMES) else f"0x{code:x}"
+
+
+def _frame(kind: int, flags: int, stream_id: int, payload: bytes = b"") -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes((kind, flags)) + stream_id.to_bytes(4, "big") + payload
 
 
 class StreamReset(RemoteProtocolError):
     """The server reset this stream (RST_STREAM); other streams of the connection are unaffected."""
 
 
+class _ConnectionError(Exception):
+    """Raised inside ``receive`` to end the connection with a GOAWAY carrying ``code``."""
+
+    def __init__(self, code: int, error: Exception) -> None:
+        super().__init__(str(error))
+        self.code = code
+        self.error = error
+
+
 class H2Stream:
     """One request/response exchange on an HTTP/2 connection."""
 
     __slots__ = (
-        "body",
-        "complete",
-        "error",
-        "headers",
-        "id",
-        "informational",
-        "status",
-        "unacked",
-        "unprocessed",
-    )
+        "body", "complete", "consumed", "content_length", "error", "headers", "id", "informational",
+        "no_body", "received", "recv_window", "send_window", "sent_end", "status", "unacked", "unprocessed",
+    )  # fmt: skip
 
-    def __init__(self, stream_id: int) -> None:
+    def __init__(self, stream_id: int, send_window: int, no_body: bool) -> None:
         self.id = stream_id
         self.status: int | None = None
         self.headers: list[tuple[str, str]] = []
         self.informational: list[int] = []
         self.body: list[bytes] = []
         self.unacked = 0  # flow-controlled bytes received, not yet handed to the reader
-        self.complete = False
+        self.complete = False  # the server ended the stream (END_STREAM)
         self.error: Exception | None = None
-        self.unprocessed = False  # GOAWAY said the server never processed this stream
+        self.unprocessed = False  # GOAWAY or REFUSED_STREAM: the server never processed this stream
+        self.send_window = send_window
+        self.recv_window = STREAM_WINDOW  # what the server may still send before a WINDOW_UPDATE
+        self.consumed = 0  # taken by the reader, not yet given back with a WINDOW_UPDATE
+        self.sent_end = False  # we sent END_STREAM (or the stream is reset): nothing more to send
+        self.no_body = no_body  # a HEAD request: any Content-Length describes a body that is not sent
+        self.content_length: int | None = None
+        self.received = 0  # body bytes, to check against Content-Length
 
     def has_body_data(self) -> bool:
         return bool(self.body)
@@ -78,52 +121,53 @@ class H2Connection:
     """Client state of one HTTP/2 connection."""
 
     def __init__(self, limits: Limits) -> None:
-        import h2.config
-        import h2.settings
-
-        config = h2.config.H2Configuration(
-            client_side=True,
-            header_encoding=None,
-            # Outbound fields are validated by send_request (the HTTP/1.1 rules: no CR/LF/NUL, token names)
-            # and sent lower-cased and stripped, so h2's own pass over them would only repeat the work.
-            validate_outbound_headers=False,
-            normalize_outbound_headers=False,
-            validate_inbound_headers=True,
-            normalize_inbound_headers=True,
-        )
-        self._h2 = _client_class()(config)
         self._limits = limits
-        self._h2.local_settings = h2.settings.Settings(
-            client=True,
-            initial_values={
-                h2.settings.SettingCodes.ENABLE_PUSH: 0,
-                h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1000,
-                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
-                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: limits.max_head_size,
-            },
-        )
-        self._h2.decoder.max_header_list_size = limits.max_head_size
-        self._h2.initiate_connection()
-        self._h2.increment_flow_control_window(CONNECTION_WINDOW - 65535)
+        self._decoder = Decoder(limits.max_head_size)
+        self._encoder = Encoder()
         self.streams: dict[int, H2Stream] = {}
         self.goaway = False
         self.error: Exception | None = None  # the connection is dead: why
         # The server's first frame must be SETTINGS (RFC 9113 section 3.4). Until it arrives we do not know
         # how many streams it allows, so the transports share a new connection only after it.
         self.settings_received = False
-        self._frame_header = b""  # a frame header split across reads
-        self._frame_skip = 0  # payload bytes of the current frame still to come
+        self._next_id = 1
+        self._max_streams = _MAX_WINDOW  # unlimited until the server's SETTINGS says otherwise
+        self._initial_window = 65535  # the server's SETTINGS_INITIAL_WINDOW_SIZE: our send window per stream
+        self._max_send_frame = 16384  # the server's SETTINGS_MAX_FRAME_SIZE
+        self._send_window = 65535  # connection-level window for what we send
+        self._recv_window = CONNECTION_WINDOW  # what the server may still send on the connection
+        self._conn_unacked = 0  # taken by readers, not yet given back with a WINDOW_UPDATE
+        self._buffer = b""  # an incomplete frame
         self._frames_seen = 0
+        self._block_stream = 0  # a header block awaits CONTINUATION frames on this stream
+        self._block_flags = 0
+        self._block: list[bytes] = []
+        self._block_size = 0
+        self._continuations = 0
+        settings = b"".join(
+            code.to_bytes(2, "big") + value.to_bytes(4, "big")
+            for code, value in (
+                (0x2, 0),  # ENABLE_PUSH
+                (0x3, 1000),  # MAX_CONCURRENT_STREAMS (of pushed streams: none)
+                (0x4, STREAM_WINDOW),  # INITIAL_WINDOW_SIZE
+                (0x6, limits.max_head_size),  # MAX_HEADER_LIST_SIZE
+            )
+        )
+        self._out = bytearray(_PREFACE)
+        self._out += _frame(SETTINGS, 0, 0, settings)
+        self._out += _frame(WINDOW_UPDATE, 0, 0, (CONNECTION_WINDOW - 65535).to_bytes(4, "big"))
 
     # -- sending ----------------------------------------------------------------------------------------
 
     def data_to_send(self) -> bytes:
-        return self._h2.data_to_send()
+        out = bytes(self._out)
+        self._out.clear()
+        return out
 
     def can_open_stream(self) -> bool:
-        if self.goaway or self.error is not None:
+        if self.goaway or self.error is not None or self._next_id > _MAX_WINDOW:
             return False
-        return len(self.streams) < self._h2.remote_settings.max_concurrent_streams
+        return len(self.streams) < self._max_streams
 
     @property
     def open_streams(self) -> int:
@@ -141,7 +185,7 @@ class H2Connection:
         """Start a stream for a request (validated like HTTP/1.1) and return it."""
         check_method(method)
         check_target(target)
-        block = [
+        fields = [
             (b":method", method.encode()),
             (b":scheme", scheme.encode()),
             (b":authority", authority.encode("latin-1")),
@@ -153,134 +197,288 @@ class H2Connection:
                 continue
             if lower == "te" and value.strip().lower() != "trailers":
                 continue
-            block.append((lower.encode("latin-1"), check_header(name, value).encode("latin-1")))
-        stream_id = self._h2.get_next_available_stream_id()
-        self._h2.send_headers(stream_id, block, end_stream=end_stream)
-        stream = self.streams[stream_id] = H2Stream(stream_id)
+            fields.append((lower.encode("latin-1"), check_header(name, value).encode("latin-1")))
+        block = self._encoder.encode(fields)
+        stream_id = self._next_id
+        self._next_id += 2
+        flags = END_STREAM if end_stream else 0
+        size = self._max_send_frame
+        if len(block) <= size:
+            self._out += _frame(HEADERS, flags | END_HEADERS, stream_id, block)
+        else:
+            pieces = [block[start : start + size] for start in range(0, len(block), size)]
+            self._out += _frame(HEADERS, flags, stream_id, pieces[0])
+            for index, piece in enumerate(pieces[1:], 2):
+                self._out += _frame(
+                    CONTINUATION, END_HEADERS if index == len(pieces) else 0, stream_id, piece
+                )
+        stream = self.streams[stream_id] = H2Stream(stream_id, self._initial_window, method == "HEAD")
+        stream.sent_end = end_stream
         return stream
 
     def send_window(self, stream: H2Stream) -> int:
         """How many body bytes may be sent on ``stream`` now (0: wait for a WINDOW_UPDATE)."""
-        try:
-            return min(self._h2.local_flow_control_window(stream.id), self._h2.max_outbound_frame_size)
-        except Exception:  # the stream is closed (reset): nothing more may be sent
+        if stream.sent_end or stream.error is not None or self.error is not None:
             return 0
+        return max(0, min(stream.send_window, self._send_window, self._max_send_frame))
 
     def send_data(self, stream: H2Stream, data: bytes, end_stream: bool = False) -> None:
         """Queue ``data`` (no longer than ``send_window``) on ``stream``."""
-        self._h2.send_data(stream.id, data, end_stream=end_stream)
+        size = len(data)
+        stream.send_window -= size
+        self._send_window -= size
+        stream.sent_end = end_stream
+        self._out += _frame(DATA, END_STREAM if end_stream else 0, stream.id, data)
 
     def end_stream(self, stream: H2Stream) -> None:
-        self._h2.end_stream(stream.id)
+        if not stream.sent_end:
+            stream.sent_end = True
+            self._out += _frame(DATA, END_STREAM, stream.id)
 
     # -- receiving --------------------------------------------------------------------------------------
 
     def receive(self, data: bytes) -> None:
         """Feed bytes from the socket; stream states change; ``data_to_send()`` may have new bytes."""
-        import h2.errors
-        import h2.events
-        import h2.exceptions
-
-        if not self._check_frames(data):
+        if self.error is not None:
             return
+        buffer = self._buffer + data if self._buffer else data
+        size = len(buffer)
+        i = 0
         try:
-            events = self._h2.receive_data(data)
-        except h2.exceptions.DenialOfServiceError as exc:  # the HPACK decoder's header-list limit
-            self.fail(
+            while size - i >= 9:
+                length = int.from_bytes(buffer[i : i + 3], "big")
+                kind = buffer[i + 3]
+                if self._frames_seen == 0 and (kind != SETTINGS or buffer[i + 4] & ACK or length % 6):
+                    # Also the first check against a server that does not speak HTTP/2 at all.
+                    start = buffer[i : i + 9]
+                    raise self._protocol_error(
+                        f"no SETTINGS frame first, starting {start!r} (is it really speaking HTTP/2?)"
+                    )
+                if length > MAX_FRAME_SIZE:
+                    start = buffer[i : i + 9]
+                    raise self._protocol_error(
+                        f"a {length}-byte frame (limit {MAX_FRAME_SIZE}), starting {start!r} "
+                        "(is it really speaking HTTP/2?)",
+                        FRAME_SIZE_ERROR,
+                    )
+                end = i + 9 + length
+                if end > size:
+                    break
+                self._frames_seen += 1
+                flags = buffer[i + 4]
+                stream_id = int.from_bytes(buffer[i + 5 : i + 9], "big") & 0x7FFFFFFF
+                payload = buffer[i + 9 : end]
+                i = end
+                if self._block_stream and (kind != CONTINUATION or stream_id != self._block_stream):
+                    raise self._protocol_error("a header block was interrupted (CONTINUATION expected)")
+                if kind == DATA:
+                    self._on_data(flags, stream_id, payload)
+                elif kind == HEADERS:
+                    self._on_headers(flags, stream_id, payload)
+                elif kind == CONTINUATION:
+                    self._on_continuation(flags, stream_id, payload)
+                elif kind == SETTINGS:
+                    self._on_settings(flags, stream_id, payload)
+                elif kind == WINDOW_UPDATE:
+                    self._on_window_update(stream_id, payload)
+                elif kind == RST_STREAM:
+                    self._on_rst_stream(stream_id, payload)
+                elif kind == PING:
+                    if len(payload) != 8 or stream_id:
+                        raise self._protocol_error("malformed PING frame", FRAME_SIZE_ERROR)
+                    if not flags & ACK:
+                        self._out += _frame(PING, ACK, 0, payload)
+                elif kind == GOAWAY:
+                    if len(payload) < 8 or stream_id:
+                        raise self._protocol_error("malformed GOAWAY frame", FRAME_SIZE_ERROR)
+                    last = int.from_bytes(payload[:4], "big") & 0x7FFFFFFF
+                    self._goaway(last, int.from_bytes(payload[4:8], "big"))
+                elif kind == PUSH_PROMISE:
+                    raise self._protocol_error("PUSH_PROMISE although push is disabled")
+                elif kind == PRIORITY and (len(payload) != 5 or not stream_id):
+                    raise self._protocol_error("malformed PRIORITY frame", FRAME_SIZE_ERROR)
+                # Other frame types are extensions: ignored (RFC 9113 section 4.1).
+        except _ConnectionError as exc:
+            self._out += _frame(GOAWAY, 0, 0, b"\0\0\0\0" + exc.code.to_bytes(4, "big"))
+            self.fail(exc.error)
+            self._buffer = b""
+            return
+        self._buffer = buffer[i:] if i < size else b""
+
+    @staticmethod
+    def _protocol_error(what: str, code: int = PROTOCOL_ERROR) -> _ConnectionError:
+        return _ConnectionError(code, RemoteProtocolError(f"HTTP/2 protocol error from the server: {what}"))
+
+    def _stream(self, stream_id: int, what: str) -> H2Stream | None:
+        """Our stream ``stream_id``, or None for one we released; a stream we never opened is an error."""
+        stream = self.streams.get(stream_id)
+        if stream is None and (not stream_id or stream_id >= self._next_id or not stream_id & 1):
+            raise self._protocol_error(f"{what} on stream {stream_id}, which the client never opened")
+        return stream
+
+    @staticmethod
+    def _unpad(flags: int, payload: bytes) -> bytes:
+        if not flags & PADDED:
+            return payload
+        if not payload or payload[0] >= len(payload):
+            raise H2Connection._protocol_error("padding longer than the frame")
+        return payload[1 : len(payload) - payload[0]]
+
+    def _on_data(self, flags: int, stream_id: int, payload: bytes) -> None:
+        size = len(payload)
+        self._recv_window -= size
+        if self._recv_window < 0:
+            raise self._protocol_error("DATA beyond the connection's flow-control window", FLOW_CONTROL_ERROR)
+        stream = self._stream(stream_id, "DATA")
+        data = self._unpad(flags, payload)
+        if stream is None or stream.error is not None or stream.complete:
+            self._acknowledge(size, None)  # nobody reads it: give the window back now
+            return
+        stream.recv_window -= size
+        if stream.status is None or stream.recv_window < 0:
+            self._acknowledge(size, None)
+            why = "before the response head" if stream.status is None else "beyond the stream's window"
+            self._reject(stream, RemoteProtocolError(f"HTTP/2 protocol error from the server: DATA {why}"))
+            return
+        stream.unacked += size
+        if data and not stream.no_body:
+            stream.body.append(data)
+            stream.received += len(data)
+        if stream.content_length is not None and (
+            stream.received > stream.content_length
+            or (flags & END_STREAM and stream.received != stream.content_length)
+        ):
+            self._reject(
+                stream,
+                RemoteProtocolError(
+                    f"invalid HTTP/2 response: {stream.received} bytes of body for a Content-Length of "
+                    f"{stream.content_length}"
+                ),
+            )
+            return
+        if flags & END_STREAM:
+            stream.complete = True
+
+    def _on_headers(self, flags: int, stream_id: int, payload: bytes) -> None:
+        if not stream_id:
+            raise self._protocol_error("HEADERS on stream 0")
+        block = self._unpad(flags, payload)
+        if flags & PRIORITY_FLAG:
+            if len(block) < 5:
+                raise self._protocol_error("HEADERS too short for its priority fields", FRAME_SIZE_ERROR)
+            block = block[5:]
+        if flags & END_HEADERS:
+            self._on_block(flags, stream_id, block)
+            return
+        self._block_stream, self._block_flags = stream_id, flags
+        self._block, self._block_size, self._continuations = [block], len(block), 0
+
+    def _on_continuation(self, flags: int, stream_id: int, payload: bytes) -> None:
+        if not self._block_stream:
+            raise self._protocol_error("CONTINUATION without a HEADERS frame before it")
+        self._continuations += 1
+        self._block.append(payload)
+        self._block_size += len(payload)
+        if self._block_size > 2 * self._limits.max_head_size:
+            raise _ConnectionError(
+                COMPRESSION_ERROR,
+                ResponseHeadersTooLarge(
+                    f"the response's header block is larger than twice {self._limits.max_head_size} bytes "
+                    "(Limits.max_head_size)"
+                ),
+            )
+        if flags & END_HEADERS:
+            block = b"".join(self._block)
+            self._block_stream, self._block = 0, []
+            self._on_block(self._block_flags, stream_id, block)
+        elif self._continuations >= MAX_CONTINUATIONS:
+            raise self._protocol_error(
+                f"more than {MAX_CONTINUATIONS} CONTINUATION frames in one header block "
+                "(a CONTINUATION flood)",
+                ENHANCE_YOUR_CALM,
+            )
+
+    def _on_block(self, flags: int, stream_id: int, block: bytes) -> None:
+        # Decode even for a stream we no longer want: the decoder's table must follow the server's.
+        try:
+            fields = self._decoder.decode(block)
+        except HeaderListTooLarge as exc:
+            raise _ConnectionError(
+                COMPRESSION_ERROR,
                 ResponseHeadersTooLarge(
                     f"the response's header list is larger than {self._limits.max_head_size} bytes "
                     f"(Limits.max_head_size): {exc}"
-                )
+                ),
+            ) from None
+        except HPACKError as exc:
+            raise self._protocol_error(
+                f"header block could not be decoded ({exc})", COMPRESSION_ERROR
+            ) from None
+        if any(not name for name, _ in fields):  # HPACK allows it, no HTTP does: a hostile peer
+            raise self._protocol_error("a header field with a zero length name")
+        stream = self._stream(stream_id, "HEADERS")
+        if stream is None or stream.error is not None:
+            return
+        if stream.complete:
+            self._malformed(stream, "HEADERS after the end of the stream")
+            return
+        if stream.status is not None:  # trailers: checked, not kept
+            problem = _check_fields(fields, trailers=True) or (
+                None if flags & END_STREAM else "trailers without END_STREAM"
             )
+            if problem:
+                self._malformed(stream, problem)
+            else:
+                self._end(stream)
             return
-        except h2.exceptions.ProtocolError as exc:
-            self.fail(RemoteProtocolError(f"HTTP/2 protocol error from the server: {exc}"))
+        problem = _check_fields(fields, trailers=False)
+        if problem:
+            self._malformed(stream, problem)
             return
-        for event in events:
-            stream_id = getattr(event, "stream_id", 0)
-            stream = self.streams.get(stream_id) if stream_id else None
-            if isinstance(event, h2.events.DataReceived):
-                if stream is not None:
-                    stream.body.append(event.data)
-                    stream.unacked += event.flow_controlled_length
-                else:  # data for a stream we gave up on: give the window back at once
-                    self._h2.acknowledge_received_data(event.flow_controlled_length, stream_id)
-            elif isinstance(event, h2.events.ResponseReceived):
-                if stream is not None:
-                    self._set_head(stream, event.headers)
-            elif isinstance(event, h2.events.InformationalResponseReceived):
-                if stream is not None:
-                    code = _status(event.headers)
-                    if code is None:
-                        self._reject(stream, RemoteProtocolError(_bad_status(event.headers)))
-                    elif code == 101:  # RFC 9113 section 8.6: HTTP/2 has no 101 (Switching Protocols)
-                        self._reject(stream, RemoteProtocolError("invalid HTTP/2 response: status 101"))
-                    else:
-                        stream.informational.append(code)
-            elif isinstance(event, h2.events.StreamEnded):
-                if stream is not None:
-                    stream.complete = True
-            elif isinstance(event, h2.events.StreamReset):
-                if stream is not None and not stream.complete:
-                    refused = event.error_code == h2.errors.ErrorCodes.REFUSED_STREAM
-                    stream.unprocessed = refused and stream.status is None
-                    stream.error = StreamReset(
-                        f"the server reset the HTTP/2 stream (error code {event.error_code!s})"
-                    )
-            elif isinstance(event, h2.events.RemoteSettingsChanged):
-                self.settings_received = True
-            elif isinstance(event, h2.events.ConnectionTerminated):
-                self._goaway(event.last_stream_id or 0, event.error_code)
+        status = _status(fields)
+        if status is None or status < 100:
+            self._reject(stream, RemoteProtocolError(_bad_status(fields)))
+        elif status < 200:
+            if status == 101:  # RFC 9113 section 8.6: HTTP/2 has no 101 (Switching Protocols)
+                self._malformed(stream, "status 101")
+            elif flags & END_STREAM:
+                self._malformed(stream, "an interim head ends the stream")
+            else:
+                stream.informational.append(status)
+        elif self._set_head(stream, status, fields) and flags & END_STREAM:
+            self._end(stream)
 
-    def _check_frames(self, data: bytes) -> bool:
-        """Walk the frame boundaries ahead of h2, which checks a frame's size only after buffering all of it:
-        a frame declaring more than our maximum (an HTTP/1.1 answer read as a frame header declares megabytes)
-        and a first frame that is not SETTINGS (RFC 9113 section 3.4) end the connection at once."""
-        header = self._frame_header
-        i = self._frame_skip
-        size = len(data)
-        limit = self._h2.max_inbound_frame_size
-        while i < size:
-            take = data[i : i + 9 - len(header)]
-            header += take
-            i += len(take)
-            if len(header) < 9:
-                break
-            length = int.from_bytes(header[:3], "big")
-            first = not self.settings_received and self._frames_seen == 0
-            self._frames_seen += 1
-            if length > limit or (first and (header[3] != 0x4 or length % 6)):
-                what = (
-                    f"a {length}-byte frame (limit {limit})" if length > limit else "no SETTINGS frame first"
-                )
-                self.fail(
-                    RemoteProtocolError(
-                        f"HTTP/2 protocol error from the server: {what}, starting {header!r} "
-                        "(is it really speaking HTTP/2?)"
-                    )
+    def _end(self, stream: H2Stream) -> None:
+        if stream.content_length is not None and stream.received != stream.content_length:
+            self._reject(
+                stream,
+                RemoteProtocolError(
+                    f"invalid HTTP/2 response: {stream.received} bytes of body for a Content-Length of "
+                    f"{stream.content_length}"
+                ),
+            )
+        else:
+            stream.complete = True
+
+    def _set_head(self, stream: H2Stream, status: int, fields: list[tuple[bytes, bytes]]) -> bool:
+        limits = self._limits
+        headers = []
+        lengths: set[bytes] = set()
+        for name, value in fields:
+            if name[0] == 0x3A:  # ":"
+                continue
+            if len(name) + len(value) + 4 > limits.max_header_line:
+                self._reject(
+                    stream,
+                    ResponseHeadersTooLarge(
+                        f"a response header ({name[:40]!r}...) is longer than {limits.max_header_line} "
+                        "bytes (Limits.max_header_line)"
+                    ),
                 )
                 return False
-            i += length
-            header = b""
-        self._frame_header = header
-        self._frame_skip = i - size
-        return True
-
-    def _set_head(self, stream: H2Stream, raw: Any) -> None:
-        headers = []
-        limits = self._limits
-        for name, value in raw:
-            if not name.startswith(b":"):
-                if len(name) + len(value) + 4 > limits.max_header_line:
-                    self._reject(
-                        stream,
-                        ResponseHeadersTooLarge(
-                            f"a response header ({name[:40]!r}...) is longer than {limits.max_header_line} "
-                            "bytes (Limits.max_header_line)"
-                        ),
-                    )
-                    return
-                headers.append((name.decode("latin-1"), value.decode("latin-1")))
+            if name == b"content-length":
+                lengths.update(part.strip() for part in value.split(b","))
+            headers.append((name.decode("latin-1"), value.decode("latin-1")))
         if len(headers) > limits.max_header_count:
             self._reject(
                 stream,
@@ -289,32 +487,102 @@ class H2Connection:
                     "(Limits.max_header_count)"
                 ),
             )
-            return
-        status = _status(raw)
-        if status is None or status < 100:
-            self._reject(stream, RemoteProtocolError(_bad_status(raw)))
-            return
+            return False
+        if lengths and not (stream.no_body or status in (204, 304)):
+            length = lengths.pop()
+            if lengths or not length.isdigit():
+                self._malformed(stream, "bad Content-Length")
+                return False
+            stream.content_length = int(length)
+        elif status in (204, 304):
+            stream.no_body = True
         stream.status = status
         stream.headers = headers
+        return True
+
+    def _on_settings(self, flags: int, stream_id: int, payload: bytes) -> None:
+        if stream_id:
+            raise self._protocol_error("SETTINGS on a stream")
+        if flags & ACK:
+            if payload:
+                raise self._protocol_error("SETTINGS acknowledgement with a payload", FRAME_SIZE_ERROR)
+            return
+        if len(payload) % 6:
+            raise self._protocol_error("SETTINGS of a size that is not a multiple of 6", FRAME_SIZE_ERROR)
+        for start in range(0, len(payload), 6):
+            code = int.from_bytes(payload[start : start + 2], "big")
+            value = int.from_bytes(payload[start + 2 : start + 6], "big")
+            if code == 0x2 and value > 1:
+                raise self._protocol_error(f"SETTINGS_ENABLE_PUSH {value}")
+            if code == 0x3:
+                self._max_streams = value
+            elif code == 0x4:
+                if value > _MAX_WINDOW:
+                    raise self._protocol_error(f"SETTINGS_INITIAL_WINDOW_SIZE {value}", FLOW_CONTROL_ERROR)
+                delta = value - self._initial_window
+                self._initial_window = value
+                for stream in self.streams.values():  # RFC 9113 section 6.9.2: applies to open streams
+                    stream.send_window += delta
+                    if stream.send_window > _MAX_WINDOW:
+                        raise self._protocol_error("a stream's window grew too large", FLOW_CONTROL_ERROR)
+            elif code == 0x5:
+                if not 16384 <= value <= 16777215:
+                    raise self._protocol_error(f"SETTINGS_MAX_FRAME_SIZE {value}")
+                self._max_send_frame = value
+        self._out += _frame(SETTINGS, ACK, 0)
+        self.settings_received = True
+
+    def _on_window_update(self, stream_id: int, payload: bytes) -> None:
+        if len(payload) != 4:
+            raise self._protocol_error("malformed WINDOW_UPDATE frame", FRAME_SIZE_ERROR)
+        increment = int.from_bytes(payload, "big") & 0x7FFFFFFF
+        if not stream_id:
+            if not increment:
+                raise self._protocol_error("WINDOW_UPDATE of 0 for the connection")
+            self._send_window += increment
+            if self._send_window > _MAX_WINDOW:
+                raise self._protocol_error("the connection's window grew too large", FLOW_CONTROL_ERROR)
+            return
+        stream = self._stream(stream_id, "WINDOW_UPDATE")
+        if stream is None or stream.error is not None:
+            return
+        stream.send_window += increment
+        if not increment or stream.send_window > _MAX_WINDOW:
+            self._malformed(stream, "bad WINDOW_UPDATE for the stream")
+
+    def _on_rst_stream(self, stream_id: int, payload: bytes) -> None:
+        if len(payload) != 4:
+            raise self._protocol_error("malformed RST_STREAM frame", FRAME_SIZE_ERROR)
+        stream = self._stream(stream_id, "RST_STREAM")
+        if stream is None:
+            return
+        stream.sent_end = True  # nothing more may be sent on it
+        if not stream.complete and stream.error is None:
+            code = int.from_bytes(payload, "big")
+            stream.unprocessed = code == REFUSED_STREAM and stream.status is None
+            stream.error = StreamReset(f"the server reset the HTTP/2 stream (error code {error_name(code)})")
 
     def _reject(self, stream: H2Stream, error: Exception) -> None:
         """The response on ``stream`` is unacceptable: fail it and reset it (the connection stays usable)."""
-        import h2.errors
-
         stream.error = error
-        try:
-            self._h2.reset_stream(stream.id, h2.errors.ErrorCodes.PROTOCOL_ERROR)
-        except Exception:  # already closed on the h2 side
-            pass
+        if not stream.complete or not stream.sent_end:
+            self._out += _frame(RST_STREAM, 0, stream.id, PROTOCOL_ERROR.to_bytes(4, "big"))
+        stream.sent_end = True
+        stream.body.clear()
+        self._acknowledge(stream.unacked, None)
+        stream.unacked = 0
 
-    def _goaway(self, last_stream_id: int, error_code: object) -> None:
+    def _malformed(self, stream: H2Stream, what: str) -> None:
+        self._reject(stream, RemoteProtocolError(f"invalid HTTP/2 response: {what}"))
+
+    def _goaway(self, last_stream_id: int, error_code: int) -> None:
         self.goaway = True
         for stream in self.streams.values():
             if stream.id > last_stream_id and not stream.complete and stream.error is None:
                 stream.unprocessed = True
                 stream.error = RemoteProtocolError(
-                    f"the server closed the HTTP/2 connection (GOAWAY, {error_code!s}) before processing "
-                    "this request"
+                    f"the server closed the HTTP/2 connection (GOAWAY, {error_name(error_code)}) before "
+                    "processing this request"
                 )
 
     def fail(self, error: Exception) -> None:
@@ -330,79 +598,89 @@ class H2Connection:
 
     # -- the reader's side ------------------------------------------------------------------------------
 
+    def _acknowledge(self, size: int, stream: H2Stream | None) -> None:
+        """``size`` received bytes are consumed: open the windows again, in batches of half a window."""
+        if not size or self.error is not None:
+            return
+        self._conn_unacked += size
+        if self._conn_unacked >= CONNECTION_WINDOW // 2:
+            self._out += _frame(WINDOW_UPDATE, 0, 0, self._conn_unacked.to_bytes(4, "big"))
+            self._recv_window += self._conn_unacked
+            self._conn_unacked = 0
+        if stream is not None and not stream.complete:
+            stream.consumed += size
+            if stream.consumed >= STREAM_WINDOW // 2:
+                self._out += _frame(WINDOW_UPDATE, 0, stream.id, stream.consumed.to_bytes(4, "big"))
+                stream.recv_window += stream.consumed
+                stream.consumed = 0
+
     def take_body(self, stream: H2Stream) -> bytes:
-        """Body bytes received on ``stream`` and not yet taken; opens the flow-control window for them."""
+        """Body bytes received on ``stream`` and not yet taken; opens the flow-control windows for them."""
         body = stream.body
         if not body:
             return b""
         data = body[0] if len(body) == 1 else b"".join(body)
         body.clear()
-        if stream.unacked and self.error is None:
-            self._h2.acknowledge_received_data(stream.unacked, stream.id)
-            stream.unacked = 0
+        if stream.unacked:
+            unacked, stream.unacked = stream.unacked, 0
+            self._acknowledge(unacked, stream)
         return data
 
     def release(self, stream: H2Stream) -> None:
         """The application is done with ``stream``: reset it if it is still open, forget it."""
         self.streams.pop(stream.id, None)
-        if not stream.complete and stream.error is None and self.error is None:
-            import h2.errors
-
-            try:
-                self._h2.reset_stream(stream.id, h2.errors.ErrorCodes.CANCEL)
-            except Exception:  # already closed on the h2 side
-                pass
-        if stream.unacked and self.error is None:
-            try:
-                self._h2.acknowledge_received_data(stream.unacked, stream.id)
-            except Exception:
-                pass
-            stream.unacked = 0
+        if self.error is not None:
+            return
+        if not stream.complete and stream.error is None:
+            self._out += _frame(RST_STREAM, 0, stream.id, CANCEL.to_bytes(4, "big"))
+            stream.sent_end = True
+        if stream.unacked:
+            unacked, stream.unacked = stream.unacked, 0
+            self._acknowledge(unacked, None)
 
     def close(self) -> bytes:
         """A GOAWAY to send before closing the socket."""
         if self.error is None:
-            try:
-                self._h2.close_connection()
-            except Exception:
-                return b""
-        return self._h2.data_to_send()
+            self._out += _frame(GOAWAY, 0, 0, b"\0\0\0\0" + NO_ERROR.to_bytes(4, "big"))
+        return self.data_to_send()
 
 
-_CLIENT_CLASS: type[h2.connection.H2Connection] | None = None
+def _check_fields(fields: list[tuple[bytes, bytes]], trailers: bool) -> str | None:
+    """What makes a response head (or trailer section) malformed (RFC 9113 section 8.2-8.3), or None."""
+    regular = False
+    statuses = 0
+    for name, value in fields:
+        if name[0] == 0x3A:  # a pseudo-header: only :status, once, before the regular fields
+            if name != b":status" or trailers or regular:
+                return f"pseudo-header {name[:40]!r} not allowed here"
+            statuses += 1
+            continue
+        regular = True
+        if _BAD_NAME.search(name):
+            return f"invalid header name {name[:40]!r}"
+        if name in _CONNECTION_SPECIFIC or (name == b"te" and value != b"trailers"):
+            return f"connection-specific header {name.decode('latin-1')!r}"
+        if _BAD_VALUE.search(value):
+            return f"invalid value for header {name[:40]!r}"
+    if statuses > 1:
+        return "more than one :status"
+    return None
 
 
-def _client_class() -> type[h2.connection.H2Connection]:
-    """h2's client connection, except that receiving GOAWAY does not stop the streams the server still
-    processes: h2 moves the whole connection to CLOSED on GOAWAY (python-hyper/h2#1181) and then refuses
-    their DATA frames and our WINDOW_UPDATEs, while RFC 9113 section 6.8 lets streams up to the last id
-    complete. No new stream starts after GOAWAY: ``H2Connection.can_open_stream`` checks ``goaway``."""
-    global _CLIENT_CLASS
-    if _CLIENT_CLASS is None:
-        import h2.connection
-
-        class _Client(h2.connection.H2Connection):
-            def _receive_goaway_frame(self, frame: Any) -> Any:
-                result = super()._receive_goaway_frame(frame)
-                machine = self.state_machine
-                if machine.state is h2.connection.ConnectionState.CLOSED:
-                    machine.state = h2.connection.ConnectionState.CLIENT_OPEN
-                return result
-
-        _CLIENT_CLASS = _Client
-    return _CLIENT_CLASS
+_BAD_NAME = re.compile(rb"[^!#$%&'*+\-.^_`|~0-9a-z]")  # a token, lower-case (RFC 9113 section 8.2.1)
+_BAD_VALUE = re.compile(rb"[\0\r\n]|\A[ \t]|[ \t]\Z")  # no CR, LF, NUL; no space at either end
 
 
-def _status(headers: Any) -> int | None:
+def _status(fields: list[tuple[bytes, bytes]]) -> int | None:
     """The ``:status`` of a response head if it is three ASCII digits (RFC 9113 section 8.3.2), else None.
     (``int()`` alone would take ``+200``, ``2_00`` or `` 200`` and raise ValueError on anything else.)"""
-    for name, value in headers:
+    for name, value in fields:
         if name == b":status":
             return int(value) if len(value) == 3 and value.isdigit() else None
     return None
 
 
-def _bad_status(headers: Any) -> str:
-    value = next((value for name, value in headers if name == b":status"), None)
+def _bad_status(fields: list[tuple[bytes, bytes]]) -> str:
+    value = next((value for name, value in fields if name == b":status"), None)
     shown = "missing" if value is None else repr(value[:20])
     return f"invalid HTTP/2 response: status {shown} (expected three digits, 100-999)"
