@@ -191,13 +191,17 @@ class H2Connection:
             (b":authority", authority.encode("latin-1")),
             (b":path", target.encode("latin-1")),
         ]
-        for name, value in headers:
-            lower = name.lower()
-            if lower in _SKIP:
-                continue
-            if lower == "te" and value.strip().lower() != "trailers":
-                continue
-            fields.append((lower.encode("latin-1"), check_header(name, value).encode("latin-1")))
+        known = _REQUEST_FIELDS
+        for header in headers:
+            field = known.get(header)
+            if field is None:
+                field = _request_field(*header)
+                if not field or field[0] not in _UNCACHED:
+                    if len(known) >= 1024:
+                        known.clear()
+                    known[header] = field
+            if field:
+                fields.append(field)
         block = self._encoder.encode(fields)
         stream_id = self._next_id
         self._next_id += 2
@@ -643,6 +647,18 @@ class H2Connection:
         if self.error is None:
             self._out += _frame(GOAWAY, 0, 0, b"\0\0\0\0" + NO_ERROR.to_bytes(4, "big"))
         return self.data_to_send()
+
+
+_REQUEST_FIELDS: dict[tuple[str, str], tuple[bytes, bytes] | tuple[()]] = {}  # validated request fields
+_UNCACHED = frozenset((b"authorization", b"proxy-authorization", b"cookie"))  # secrets are not kept past the request
+
+
+def _request_field(name: str, value: str) -> tuple[bytes, bytes] | tuple[()]:
+    """A request header as an HTTP/2 field (validated, name lower-cased), or () when HTTP/2 leaves it out."""
+    lower = name.lower()
+    if lower in _SKIP or (lower == "te" and value.strip().lower() != "trailers"):
+        return ()
+    return lower.encode("latin-1"), check_header(name, value).encode("latin-1")
 
 
 def _check_fields(fields: list[tuple[bytes, bytes]], trailers: bool) -> str | None:
