@@ -857,3 +857,110 @@ def test_settings_arriving_with_the_handshake_are_not_lost(
         stop.set()
         listener.close()
         thread.join(5)
+
+
+# -- malformed heads, and what brisk caches between heads ----------------------------------------------------
+
+STATUS = (b":status", b"200")
+REGULAR = (b"x-kind", b"plain")
+
+MALFORMED_HEADS = {
+    "upper-case name": [STATUS, (b"X-Kind", b"plain")],
+    "space in a name": [STATUS, (b"x kind", b"plain")],
+    "Connection": [STATUS, REGULAR, (b"connection", b"keep-alive")],
+    "Transfer-Encoding": [STATUS, (b"transfer-encoding", b"chunked")],
+    "TE other than trailers": [STATUS, (b"te", b"gzip")],
+    "NUL in a value": [STATUS, (b"x-kind", b"pl\0ain")],
+    "CR LF in a value": [STATUS, (b"x-kind", b"plain\r\nx-evil: 1")],
+    "space before a value": [STATUS, (b"x-kind", b" plain")],
+    "status after a regular field": [REGULAR, STATUS],
+    "request pseudo-header": [STATUS, (b":path", b"/")],
+    "two statuses": [STATUS, (b":status", b"204"), REGULAR],
+}
+
+
+def test_malformed_heads_fail_their_stream_even_after_valid_ones(
+    client_factory: Factory, h2peer: H2PeerFactory
+) -> None:
+    # One connection answers a valid head, then each malformed head in turn, then the valid head again.
+    # brisk remembers the fields it has found valid (REGULAR among them): a remembered field must not let
+    # the head around it through, and each malformed head fails only its own stream (RFC 9113 8.1.1).
+    heads = [[STATUS, REGULAR], *MALFORMED_HEADS.values(), [STATUS, REGULAR]]
+
+    def script(conn: PeerConnection) -> None:
+        for head in heads:
+            request = conn.next_request()
+            block = conn.encode_headers(head)
+            conn.send_frame(conn.headers_frame(request.stream_id, block, end_stream=True))
+            conn._closed_locally(request.stream_id)
+        conn.serve()
+
+    peer = h2peer(script)
+    client = peer_client(client_factory, peer)
+    assert client.get(peer.url + "/valid").headers["x-kind"] == "plain"
+    for case in MALFORMED_HEADS:
+        with pytest.raises(RemoteProtocolError, match=r"malformed|not allowed|more than one"):
+            client.get(peer.url + "/malformed", headers={"x-case": case})
+    again = client.get(peer.url + "/valid")
+    assert (again.status_code, again.headers["x-kind"]) == (200, "plain")
+    assert peer.connection_count == 1, "a malformed head is a stream error: the connection stays"
+    assert_h2_settled(client, total=1)
+
+
+def test_secrets_are_not_remembered_between_requests(tls_app_server: ServerThread) -> None:
+    # brisk keeps validated header fields across requests to save work; never credentials or cookies.
+    from brisk._protocol import http2
+
+    with brisk.Session(http2=True, verify=tls_app_server.ca_bundle) as session:
+        response = session.get(
+            tls_app_server.url + "/cookies/set",
+            params={"session": "s3cr3t-cookie"},
+            headers={"Authorization": "Bearer s3cr3t-token", "X-Plain": "kept"},
+            cookies={"jar": "s3cr3t-jar"},
+            allow_redirects=False,
+        )
+        assert response.http_version == "HTTP/2"
+        assert "s3cr3t-cookie" in response.headers["set-cookie"]
+    sent = {value for _, value in http2._REQUEST_FIELDS}
+    received = {value for value, _ in http2._VALID_FIELDS.values()} | {
+        value for _, value in http2._VALID_FIELDS.values()
+    }
+    assert "kept" in sent, "the cache is in use (else this test proves nothing)"
+    assert not [value for value in sent | received if "s3cr3t" in value]
+
+
+def test_receive_names_the_streams_it_changed() -> None:
+    # The async transport wakes only the requests whose streams changed; 0 means "look, all of you".
+    from brisk._config import DEFAULT_LIMITS
+    from brisk._protocol.http2 import H2Connection
+
+    conn = H2Connection(DEFAULT_LIMITS)
+    first = conn.send_request("GET", "https", "example.com", "/", [], True)
+    second = conn.send_request("GET", "https", "example.com", "/", [], True)
+    settings = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+    assert 0 in conn.receive(settings)
+    block = b"\x88"  # :status 200, from the static table
+    head = len(block).to_bytes(3, "big") + b"\x01\x05" + second.id.to_bytes(4, "big") + block
+    assert set(conn.receive(head)) == {second.id}
+    assert (first.status, second.status) == (None, 200)
+    window = b"\x00\x00\x04\x08\x00" + first.id.to_bytes(4, "big") + b"\x00\x00\x10\x00"
+    assert 0 in conn.receive(window), "a window opening concerns whoever waits to send"
+    assert 0 in conn.receive(b"\x00\x00\x01\xff\x00\x00\x00\x00\x01garbage-frames"), "errors concern all"
+    assert first.error is not None
+
+
+@pytest.mark.parametrize(
+    ("method", "headers"),
+    [("GET", {"X-A": "v\r\nInjected: 1"}), ("GET", {"X-A\r\nInjected": "v"}), ("GE T", {})],
+)
+def test_injection_refused_on_a_pooled_connection(
+    h2c: Client, tls_app_server: ServerThread, method: str, headers: dict[str, str]
+) -> None:
+    # With an HTTP/2 connection pooled, the request is validated by the stream, not by an HTTP/1.1 head.
+    assert h2c.get(tls_app_server.url + "/get").http_version == "HTTP/2"
+    (conn,) = shared_connections(h2c)
+    with pytest.raises((brisk.exceptions.InvalidHeader, brisk.exceptions.InvalidMethod)):
+        h2c.request(method, tls_app_server.url + "/get", headers=headers)
+    assert_h2_settled(h2c, total=1)
+    assert h2c.get(tls_app_server.url + "/get").status_code == 200
+    assert shared_connections(h2c) == [conn]

@@ -29,7 +29,8 @@ Rules:
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Set
+from typing import TYPE_CHECKING, Final
 
 from ..exceptions import RemoteProtocolError, ResponseHeadersTooLarge
 from .hpack import Decoder, Encoder, HeaderListTooLarge, HPACKError
@@ -241,10 +242,14 @@ class H2Connection:
 
     # -- receiving --------------------------------------------------------------------------------------
 
-    def receive(self, data: bytes) -> None:
-        """Feed bytes from the socket; stream states change; ``data_to_send()`` may have new bytes."""
+    def receive(self, data: bytes) -> Set[int]:
+        """Feed bytes from the socket; stream states change; ``data_to_send()`` may have new bytes.
+
+        Returns the ids of the streams whose state may have changed; 0 among them means any stream may
+        have (a connection-level frame, a window opening, an error), so every waiter should look."""
         if self.error is not None:
-            return
+            return _EVERY_STREAM
+        touched: set[int] = set()
         buffer = self._buffer + data if self._buffer else data
         size = len(buffer)
         i = 0
@@ -273,6 +278,7 @@ class H2Connection:
                 stream_id = int.from_bytes(buffer[i + 5 : i + 9], "big") & 0x7FFFFFFF
                 payload = buffer[i + 9 : end]
                 i = end
+                touched.add(0 if kind == WINDOW_UPDATE else stream_id)
                 if self._block_stream and (kind != CONTINUATION or stream_id != self._block_stream):
                     raise self._protocol_error("a header block was interrupted (CONTINUATION expected)")
                 if kind == DATA:
@@ -306,8 +312,9 @@ class H2Connection:
             self._out += _frame(GOAWAY, 0, 0, b"\0\0\0\0" + exc.code.to_bytes(4, "big"))
             self.fail(exc.error)
             self._buffer = b""
-            return
+            return _EVERY_STREAM
         self._buffer = buffer[i:] if i < size else b""
+        return touched
 
     @staticmethod
     def _protocol_error(what: str, code: int = PROTOCOL_ERROR) -> _ConnectionError:
@@ -468,7 +475,9 @@ class H2Connection:
         limits = self._limits
         headers = []
         lengths: set[bytes] = set()
-        for name, value in fields:
+        valid = _VALID_FIELDS
+        for field in fields:
+            name, value = field
             if name[0] == 0x3A:  # ":"
                 continue
             if len(name) + len(value) + 4 > limits.max_header_line:
@@ -482,7 +491,8 @@ class H2Connection:
                 return False
             if name == b"content-length":
                 lengths.update(part.strip() for part in value.split(b","))
-            headers.append((name.decode("latin-1"), value.decode("latin-1")))
+            pair = valid.get(field)
+            headers.append(pair if pair is not None else (name.decode("latin-1"), value.decode("latin-1")))
         if len(headers) > limits.max_header_count:
             self._reject(
                 stream,
@@ -649,8 +659,10 @@ class H2Connection:
         return self.data_to_send()
 
 
+_EVERY_STREAM: Final = frozenset((0,))  # what receive() returns when any stream may have changed
 _REQUEST_FIELDS: dict[tuple[str, str], tuple[bytes, bytes] | tuple[()]] = {}  # validated request fields
-_UNCACHED = frozenset((b"authorization", b"proxy-authorization", b"cookie"))  # secrets are not kept past the request
+# Fields that may carry secrets are not kept past their request.
+_UNCACHED = frozenset((b"authorization", b"proxy-authorization", b"cookie"))
 
 
 def _request_field(name: str, value: str) -> tuple[bytes, bytes] | tuple[()]:
@@ -665,7 +677,12 @@ def _check_fields(fields: list[tuple[bytes, bytes]], trailers: bool) -> str | No
     """What makes a response head (or trailer section) malformed (RFC 9113 section 8.2-8.3), or None."""
     regular = False
     statuses = 0
-    for name, value in fields:
+    valid = _VALID_FIELDS
+    for field in fields:
+        if field in valid:
+            regular = True
+            continue
+        name, value = field
         if name[0] == 0x3A:  # a pseudo-header: only :status, once, before the regular fields
             if name != b":status" or trailers or regular:
                 return f"pseudo-header {name[:40]!r} not allowed here"
@@ -678,11 +695,17 @@ def _check_fields(fields: list[tuple[bytes, bytes]], trailers: bool) -> str | No
             return f"connection-specific header {name.decode('latin-1')!r}"
         if _BAD_VALUE.search(value):
             return f"invalid value for header {name[:40]!r}"
+        if name != b"set-cookie":  # values that may be secrets are not kept past the response
+            if len(valid) >= 1024:
+                valid.clear()
+            valid[field] = (name.decode("latin-1"), value.decode("latin-1"))
     if statuses > 1:
         return "more than one :status"
     return None
 
 
+# Regular response fields already found valid, with their str form: most heads repeat the last one's.
+_VALID_FIELDS: dict[tuple[bytes, bytes], tuple[str, str]] = {}
 _BAD_NAME = re.compile(rb"[^!#$%&'*+\-.^_`|~0-9a-z]")  # a token, lower-case (RFC 9113 section 8.2.1)
 _BAD_VALUE = re.compile(rb"[\0\r\n]|\A[ \t]|[ \t]\Z")  # no CR, LF, NUL; no space at either end
 

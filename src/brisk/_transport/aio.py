@@ -235,14 +235,17 @@ class AsyncioTransport:
         timings = Timings(time.monotonic())
         try:
             # Serialising validates the request (no CR/LF/NUL anywhere): fail before any connection is made.
-            target, headers = request_line_and_headers(request, url, options)
-            head = encode_request_head(method_of(request), target, headers)
+            # Not needed when an HTTP/2 connection is pooled: its stream validates the same way before a
+            # byte goes out, and an HTTP/1.1 head would be thrown away.
+            head = None if self._state.speaks_multiplexed(key) else self._head(request, url, options)
             conn = await self._acquire(key, url, options, timings)
         except RequestException as exc:
             add_url_context(exc, url, request)
             raise
         try:
             if isinstance(conn, Connection):
+                if head is None:  # the HTTP/2 connection went away meanwhile
+                    head = self._head(request, url, options)
                 return await self._exchange(key, conn, request, head, options, timings)
             from . import aio_h2
 
@@ -258,6 +261,11 @@ class AsyncioTransport:
         except BaseException:
             self._finish(key, conn, conn.multiplexed and conn.looks_alive())
             raise
+
+    @staticmethod
+    def _head(request: PreparedRequest, url: URL, options: SendOptions) -> bytes:
+        target, headers = request_line_and_headers(request, url, options)
+        return encode_request_head(method_of(request), target, headers)
 
     async def aclose(self) -> None:
         self._closed = True

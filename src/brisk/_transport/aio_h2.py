@@ -58,9 +58,13 @@ class H2Conn(asyncio.Protocol):
     # -- asyncio.Protocol ---------------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        self.h2.receive(data)
+        touched = self.h2.receive(data)
         self.flush()
-        self._wake_all()  # stream changes are cheap to re-check; waiters are one per in-flight request
+        if 0 in touched:
+            self._wake_all()
+        else:
+            for stream_id in touched:
+                self._wake(stream_id)
 
     def eof_received(self) -> bool:
         self.h2.connection_lost()

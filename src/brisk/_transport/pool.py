@@ -116,6 +116,10 @@ class PoolState(Generic[C]):
         self._total += 1
         return None, True, to_close
 
+    def speaks_multiplexed(self, key: Hashable) -> bool:
+        """Does the pool hold a multiplexed (HTTP/2) connection to ``key``? A hint: it may die meanwhile."""
+        return key in self._shared
+
     def opened(self, key: Hashable, conn: C) -> None:
         """The connection reserved by ``acquire`` is open; a multiplexed one is shared from now on."""
         self._done_opening(key)
