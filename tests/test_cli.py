@@ -457,6 +457,13 @@ def test_http2_and_http1(tls_app_server: ServerThread) -> None:
     assert h1.startswith("HTTP/1.1 200 OK\n")
 
 
+def test_http2_prior_knowledge(app_server: ServerThread) -> None:
+    plain = f"{app_server.url}/get"
+    assert run("-p", "h", plain).stdout.decode().startswith("HTTP/1.1 200 OK\n")
+    h2c = run("--http2-prior-knowledge", "-p", "h", plain).stdout.decode()
+    assert h2c.startswith("HTTP/2 200 OK\n")
+
+
 def test_proxy(raw_server: RawServerFactory) -> None:
     def proxy(conn: RawConnection) -> None:
         request = conn.recv_request()

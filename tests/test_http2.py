@@ -964,3 +964,45 @@ def test_injection_refused_on_a_pooled_connection(
     assert_h2_settled(h2c, total=1)
     assert h2c.get(tls_app_server.url + "/get").status_code == 200
     assert shared_connections(h2c) == [conn]
+
+
+# -- HTTP/2 over plain http, by prior knowledge -------------------------------------------------------------
+
+
+def test_prior_knowledge_speaks_h2_over_plain_http(client_factory: Factory, app_server: ServerThread) -> None:
+    url = app_server.url
+    assert client_factory().get(url + "/get").http_version == "HTTP/1.1", "plain http defaults to HTTP/1.1"
+    client = client_factory(http2="prior-knowledge")
+    response = client.get(url + "/get", params={"q": "1"})
+    assert (response.status_code, response.http_version) == (200, "HTTP/2")
+    assert response.json()["args"] == {"q": "1"}
+    posted = client.post(url + "/post", json={"a": [1, 2]})
+    assert (posted.http_version, posted.json()["json"]) == ("HTTP/2", {"a": [1, 2]})
+    results = concurrently(client, [("GET", f"{url}/anything/{n}", {}) for n in range(10)])
+    assert [r.json()["url"] for r in results] == [f"{url}/anything/{n}" for n in range(10)]
+    assert {r.http_version for r in results} == {"HTTP/2"}
+    if client.mode == "async":
+        assert len(shared_connections(client)) == 1, "concurrent requests share the one h2c connection"
+    assert_h2_settled(client, total=len(shared_connections(client)))
+
+
+def test_prior_knowledge_to_a_server_without_http2_fails_clearly(
+    client_factory: Factory, raw_server: Any
+) -> None:
+    def http11_only(conn: Any) -> None:
+        conn.recv(65536)  # the HTTP/2 preface, which an HTTP/1.1 server takes for a bad request
+        conn.send(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        conn.close()
+
+    server = raw_server(http11_only)
+    client = client_factory(http2="prior-knowledge", retries=0)
+    with pytest.raises(RemoteProtocolError, match="really speaking HTTP/2") as caught:
+        client.get(server.url + "/")
+    assert server.url in str(caught.value)
+    assert h2_state(client).total == 0, "the failed connection is not kept"
+
+
+def test_http2_setting_is_checked(client_factory: Factory, app_server: ServerThread) -> None:
+    client = client_factory(http2="prior_knowledge")
+    with pytest.raises(ValueError, match="http2 must be True, False or 'prior-knowledge'"):
+        client.get(app_server.url + "/get")

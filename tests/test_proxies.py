@@ -1141,3 +1141,17 @@ def test_pool_keyed_by_proxy_real(client: Client, pproxy: PproxyServer, raw_serv
             assert client.read(client.get(url, proxies=proxies)) == b"ok"
     assert origin.connection_count == 4
     assert client.pool().total == 4
+
+
+def test_http2_prior_knowledge_through_proxies(
+    client_factory: ClientFactory, pproxy: PproxyServer, app_server: ServerThread
+) -> None:
+    # A SOCKS tunnel is a plain TCP stream to the origin: h2c goes through it. A forwarding HTTP proxy takes
+    # absolute-form HTTP/1.1 requests, so through one the request stays HTTP/1.1.
+    url = f"http://localhost:{app_server.port}/get"
+    client = client_factory(http2="prior-knowledge")
+    through_socks = client.get(url, proxies={"http": pproxy.url("socks5")})
+    assert (through_socks.status_code, through_socks.http_version) == (200, "HTTP/2")
+    forwarded = client.get(url, proxies={"http": pproxy.url("http")})
+    assert (forwarded.status_code, forwarded.http_version) == (200, "HTTP/1.1")
+    assert forwarded.json()["url"] == url

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from ._config import DEFAULT_LIMITS, Limits
 from ._flows import run_async, run_sync
@@ -24,7 +24,7 @@ from ._headers import Headers
 from ._proxies import proxy_for
 from ._ratelimit import RateLimit
 from ._retry import DEFAULT_RETRY, Retry
-from ._transport.base import ConnectionConfig, SendOptions
+from ._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
 from ._url import URL
 from .adapters import BaseAdapter, HTTPAdapter
 from .exceptions import DEFAULT_TIMEOUT, InvalidSchema, Timeout
@@ -89,7 +89,7 @@ class _SessionBase(Generic[R]):
         retries: Retry | int | None = None,
         max_redirects: int = 30,
         trust_env: bool = True,
-        http2: bool = True,
+        http2: bool | Literal["prior-knowledge"] = True,
         limits: Limits = DEFAULT_LIMITS,
         stream: bool = False,
         rate_limit: RateLimit | float | None = None,
@@ -484,6 +484,8 @@ class _SessionBase(Generic[R]):
         cached = self._config_cache
         if cached is not None and cached[0] == key:
             return cached[1]
+        if self.http2 not in (True, False, PRIOR_KNOWLEDGE):
+            raise ValueError(f"http2 must be True, False or {PRIOR_KNOWLEDGE!r}, not {self.http2!r}")
         config = ConnectionConfig(
             self._verify(verify), self.cert if cert is None else cert, proxy, self.http2
         )

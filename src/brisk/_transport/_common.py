@@ -7,16 +7,19 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..exceptions import RequestException
+from .base import PRIOR_KNOWLEDGE
 
 if TYPE_CHECKING:
     from .._body import RequestBody
     from .._url import URL
     from ..models import PreparedRequest
-    from .base import SendOptions
+    from .base import ConnectionConfig, SendOptions
 
 __all__ = [
     "add_url_context",
     "budget",
+    "cleartext_h2",
+    "may_multiplex",
     "method_of",
     "origin_of",
     "request_body",
@@ -59,6 +62,23 @@ def timeout_message(doing: str, phase: float | None, options: SendOptions) -> st
     if deadline is not None and time.monotonic() >= deadline - 0.001:
         return f"the total deadline of {options.timeout.total}s passed while {doing} (Timeout.total)"
     return f"{doing} timed out after {phase}s"
+
+
+def may_multiplex(config: ConnectionConfig, url: URL) -> bool:
+    """Can a connection for this request be HTTP/2 (so other requests could share it)?"""
+    return bool(config.http2) and (url.scheme == "https" or cleartext_h2(config, url))
+
+
+def cleartext_h2(config: ConnectionConfig, url: URL) -> bool:
+    """Speak HTTP/2 over plain http from the first byte? Only when asked for (``http2="prior-knowledge"``)
+    and never to a forwarding proxy, which takes absolute-form HTTP/1.1 requests."""
+    if config.http2 != PRIOR_KNOWLEDGE or url.scheme != "http":
+        return False
+    if config.proxy is None:
+        return True
+    from ._proxy import is_forwarding
+
+    return not is_forwarding(config, url)
 
 
 def request_line_and_headers(

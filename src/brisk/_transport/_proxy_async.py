@@ -24,6 +24,7 @@ async def open_through_proxy(
     url: URL, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
 ) -> Connection | H2Conn:
     from .._tls import ssl_context
+    from ._common import cleartext_h2
     from .aio import connect_tcp, start_connection, upgrade_if_h2
 
     config = options.config
@@ -36,7 +37,7 @@ async def open_through_proxy(
         tunnelled = await start_connection(
             sock, ssl_context(config) if secure else None, url.host, options, timings, loop
         )
-        return upgrade_if_h2(tunnelled, options, loop) if secure else tunnelled
+        return upgrade_if_h2(tunnelled, options, loop, cleartext_h2(config, url))
     try:
         sock = await connect_tcp(info.host, info.port, options, timings, loop)
         proxy_tls = ssl_context(config, alpn=("http/1.1",)) if info.scheme == "https" else None

@@ -40,6 +40,8 @@ from ..exceptions import (
 from ._common import (
     add_url_context,
     budget,
+    cleartext_h2,
+    may_multiplex,
     method_of,
     origin_of,
     request_body,
@@ -285,7 +287,7 @@ class AsyncioTransport:
         self, key: Hashable, url: URL, options: SendOptions, timings: Timings
     ) -> Connection | H2Conn:
         give_up: float | None = None
-        multiplex = options.config.http2 and url.scheme == "https"
+        multiplex = may_multiplex(options.config, url)
         loop = asyncio.get_running_loop()
         while True:
             if self._closed:
@@ -398,7 +400,10 @@ class AsyncioTransport:
             ssl_context = make_context(config)
         sock = await connect_tcp(url.host, url.effective_port, options, timings, loop)
         conn = upgrade_if_h2(
-            await start_connection(sock, ssl_context, url.host, options, timings, loop), options, loop
+            await start_connection(sock, ssl_context, url.host, options, timings, loop),
+            options,
+            loop,
+            cleartext_h2(config, url),
         )
         if not isinstance(conn, Connection):
             await conn.ready(options)
@@ -639,13 +644,17 @@ async def start_connection(
 
 
 def upgrade_if_h2(
-    conn: Connection, options: SendOptions, loop: asyncio.AbstractEventLoop
+    conn: Connection, options: SendOptions, loop: asyncio.AbstractEventLoop, cleartext: bool = False
 ) -> Connection | H2Conn:
-    """Swap the protocol of a fresh TLS connection for HTTP/2 when ALPN chose h2."""
+    """Swap the protocol of a fresh connection for HTTP/2: over TLS when ALPN chose h2, over plain TCP when
+    ``cleartext`` (HTTP/2 by prior knowledge)."""
     transport = conn.transport
     assert transport is not None
     ssl_object = transport.get_extra_info("ssl_object")
-    if ssl_object is None or ssl_object.selected_alpn_protocol() != "h2":
+    if ssl_object is not None:
+        if ssl_object.selected_alpn_protocol() != "h2":
+            return conn
+    elif not cleartext:
         return conn
     from .aio_h2 import H2Conn
 

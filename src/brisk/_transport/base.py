@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..models import PreparedRequest, Response
 
 __all__ = [
+    "PRIOR_KNOWLEDGE",
     "AsyncByteStream",
     "AsyncTransport",
     "ByteStream",
@@ -39,11 +40,15 @@ class ConnectionConfig(NamedTuple):
     verify: bool | str = True  # False, True (system store), or a CA bundle/dir path
     cert: str | tuple[str, str] | None = None  # client certificate (and key)
     proxy: str | None = None  # proxy URL, credentials included (they open the tunnel)
-    http2: bool = True  # offer h2 in ALPN over TLS
+    http2: bool | str = True  # offer h2 in ALPN over TLS; PRIOR_KNOWLEDGE: also speak it over plain http
     proxy_headers: tuple[tuple[str, str], ...] = ()
 
 
 DEFAULT_CONFIG = ConnectionConfig()
+
+#: ``Session(http2=PRIOR_KNOWLEDGE)``: plain-http connections speak HTTP/2 from their first byte (RFC 9113
+#: section 3.3), with no upgrade dance; https still negotiates by ALPN.
+PRIOR_KNOWLEDGE = "prior-knowledge"
 
 
 class SendOptions:

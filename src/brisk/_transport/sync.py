@@ -35,6 +35,8 @@ from . import _connect
 from ._common import (
     add_url_context,
     budget,
+    cleartext_h2,
+    may_multiplex,
     method_of,
     origin_of,
     request_body,
@@ -213,7 +215,7 @@ class SyncTransport:
         self, key: Hashable, url: URL, options: SendOptions, timings: Timings
     ) -> SyncConnection | SyncH2Connection:
         give_up: float | None = None
-        multiplex = options.config.http2 and url.scheme == "https"
+        multiplex = may_multiplex(options.config, url)
         while True:
             now = time.monotonic()
             with self._lock:
@@ -270,7 +272,7 @@ class SyncTransport:
     def _open(self, url: URL, options: SendOptions, timings: Timings) -> SyncConnection | SyncH2Connection:
         sock = _connect.open_socket(url, options, timings)
         alpn = getattr(sock, "selected_alpn_protocol", None)
-        if alpn is not None and alpn() == "h2":
+        if (alpn() == "h2") if alpn is not None else cleartext_h2(options.config, url):
             from .sync_h2 import SyncH2Connection
 
             try:

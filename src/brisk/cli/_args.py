@@ -102,6 +102,12 @@ OPTIONS = (
     ),
     Opt(("--http1",), "http2", "HTTP/1.1 only (the default)", const=False),
     Opt(("--http2",), "http2", "offer HTTP/2 over TLS (ALPN)", const=True),
+    Opt(
+        ("--http2-prior-knowledge",),
+        "http2",
+        "HTTP/2 over plain http too, from the first byte (h2c)",
+        const="prior-knowledge",
+    ),
     Opt(("-F", "--follow"), "follow", "follow redirects (off by default)"),
     Opt(("--max-redirects",), "max_redirects", "how many redirects --follow follows (30)", int, "N"),
     Opt(("--retries",), "retries", "retries of failed connections (2; 0 for none)", int, "N"),
@@ -232,7 +238,7 @@ class Options:
     verify: bool | str
     cert: str | tuple[str, str] | None
     proxies: dict[str, str]
-    http2: bool
+    http2: bool | str
     follow: bool
     max_redirects: int
     retries: int | None
@@ -269,7 +275,7 @@ class Options:
         if self.cert and self.cert_key:
             self.cert = (str(self.cert), self.cert_key)
         self.proxies = _proxies(self.proxy)
-        self.http2 = bool(self.http2)
+        self.http2 = self.http2 or False
         if self.timeout is not None and not self.timeout > 0:
             raise UsageError("--timeout must be a positive number of seconds")
         if self.max_redirects < 0:
