@@ -1006,3 +1006,53 @@ def test_http2_setting_is_checked(client_factory: Factory, app_server: ServerThr
     client = client_factory(http2="prior_knowledge")
     with pytest.raises(ValueError, match="http2 must be True, False or 'prior-knowledge'"):
         client.get(app_server.url + "/get")
+
+
+# -- flow control as the server sets it ------------------------------------------------------------------------
+
+INITIAL_WINDOW = SettingCodes.INITIAL_WINDOW_SIZE
+
+
+def test_upload_follows_the_server_windows_and_their_changes(
+    client_factory: Factory, h2peer: H2PeerFactory
+) -> None:
+    """The server opens with 1,000-byte stream windows, raises them to 5,000 mid-upload, then lowers them to
+    0 while the client is blocked. A SETTINGS change moves the window of open streams too (RFC 9113 section
+    6.9.2), so after the lowering a grant of 5,000 only brings the window back to 0: the client must stay
+    silent until the next grant, then finish."""
+    size = 30_000  # within the connection's window: only the stream's window holds the client back
+    seen: dict[str, int] = {}
+
+    def script(conn: PeerConnection) -> None:
+        def received() -> int:
+            return sum(len(request.body) for request in conn.streams.values())
+
+        def settle(label: str) -> None:
+            conn.wait_for(lambda: False, 0.3)  # read whatever a wrong client would send meanwhile
+            seen[label] = received()
+
+        assert conn.wait_for(lambda: received() >= 1000, 5)
+        settle("initial window")
+        (stream_id,) = conn.streams
+        conn.send_settings({INITIAL_WINDOW: 5000})
+        assert conn.wait_for(lambda: received() >= 5000, 5)
+        settle("raised")
+        conn.send_settings({INITIAL_WINDOW: 0})
+        assert conn.wait_for(lambda: conn.settings_acks >= 3, 5)  # the first SETTINGS and these two
+        conn.h2.increment_flow_control_window(5000, stream_id=stream_id)
+        conn.flush()
+        settle("lowered, then 5,000 granted")
+        conn.h2.increment_flow_control_window(size, stream_id=stream_id)
+        conn.flush()
+        request = conn.next_request()
+        conn.respond(request.stream_id, *echo(request))
+        conn.serve()
+
+    peer = h2peer(script, settings={INITIAL_WINDOW: 1000})
+    client = peer_client(client_factory, peer)
+    body = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    response = client.post(peer.url + "/upload", data=body)
+    assert response.status_code == 200
+    assert response.json()["sha256"] == sha(body)
+    assert seen == {"initial window": 1000, "raised": 5000, "lowered, then 5,000 granted": 5000}
+    assert_h2_settled(client, total=1)
