@@ -1008,7 +1008,7 @@ def test_http2_setting_is_checked(client_factory: Factory, app_server: ServerThr
         client.get(app_server.url + "/get")
 
 
-# -- flow control as the server sets it ------------------------------------------------------------------------
+# -- flow control as the server sets it ----------------------------------------------------------------------
 
 INITIAL_WINDOW = SettingCodes.INITIAL_WINDOW_SIZE
 
