@@ -54,6 +54,7 @@ from ..exceptions import (
 
 __all__ = [
     "LAST_CHUNK",
+    "SECRET_FIELDS",
     "ResponseHead",
     "ResponseParser",
     "check_header",
@@ -83,9 +84,11 @@ _CR_LF = (13, 10)
 _VERSIONS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0"}
 
 # Validated "name: value\r\n" lines. Session headers repeat on every request, so validating each distinct
-# pair once keeps the per-request cost to a dict lookup.
+# pair once keeps the per-request cost to a dict lookup. Fields that carry secrets are validated every time
+# instead: a module-wide cache would keep credentials alive after their session is gone.
 _line_cache: dict[tuple[str, str], str] = {}
 _LINE_CACHE_MAX: Final = 1024
+SECRET_FIELDS: Final = frozenset(("authorization", "proxy-authorization", "cookie"))
 _method_cache: set[str] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
 LAST_CHUNK: Final = b"0\r\n\r\n"
@@ -120,9 +123,10 @@ def _header_line(name: str, value: str) -> str:
             f"the value of header {name!r} has characters outside latin-1; encode it yourself and pass bytes"
         ) from None
     line = f"{name}: {stripped}\r\n"
-    if len(_line_cache) >= _LINE_CACHE_MAX:
-        _line_cache.clear()
-    _line_cache[key] = line
+    if name.lower() not in SECRET_FIELDS:
+        if len(_line_cache) >= _LINE_CACHE_MAX:
+            _line_cache.clear()
+        _line_cache[key] = line
     return line
 
 

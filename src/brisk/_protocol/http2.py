@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Final
 
 from ..exceptions import RemoteProtocolError, ResponseHeadersTooLarge
 from .hpack import Decoder, Encoder, HeaderListTooLarge, HPACKError
-from .http11 import check_header, check_method, check_target
+from .http11 import SECRET_FIELDS, check_header, check_method, check_target
 
 if TYPE_CHECKING:
     from .._config import Limits
@@ -661,8 +661,8 @@ class H2Connection:
 
 _EVERY_STREAM: Final = frozenset((0,))  # what receive() returns when any stream may have changed
 _REQUEST_FIELDS: dict[tuple[str, str], tuple[bytes, bytes] | tuple[()]] = {}  # validated request fields
-# Fields that may carry secrets are not kept past their request.
-_UNCACHED = frozenset((b"authorization", b"proxy-authorization", b"cookie"))
+# Fields that may carry secrets are not kept past their request (as in http11's line cache).
+_UNCACHED = frozenset(name.encode() for name in SECRET_FIELDS)
 
 
 def _request_field(name: str, value: str) -> tuple[bytes, bytes] | tuple[()]:
