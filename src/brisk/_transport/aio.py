@@ -19,7 +19,7 @@ import socket
 import sys
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Hashable, Iterator
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 from .._config import DEFAULT_LIMITS, Limits
@@ -48,7 +48,7 @@ from ._common import (
     request_line_and_headers,
     timeout_message,
 )
-from .base import ByteStream, SendOptions, StaleConnection, Timings
+from .base import AsyncPulledBody, ByteStream, SendOptions, StaleConnection, Timings
 from .pool import PoolState
 
 if TYPE_CHECKING:
@@ -694,8 +694,8 @@ async def _bounded(awaitable: Any, deadline: float | None) -> Any:
         raise _TimedOut from None
 
 
-class _AsyncBody:
-    """The body of one response; gives its connection back to the pool when done (or closes it)."""
+class _AsyncBody(AsyncPulledBody):
+    """The body of one HTTP/1.1 response; gives its connection back to the pool when done (or closes it)."""
 
     __slots__ = ("_conn", "_done", "_key", "_options", "_parser", "_timings", "_transport")
 
@@ -718,56 +718,20 @@ class _AsyncBody:
         if parser.complete:  # the body is all in the parser: the connection is free already
             self._finish()
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            while True:
-                data = self._take()
-                if data:
-                    yield data
-                    continue
-                if self._parser.complete:
-                    break
-                await self._fill()
-        except BaseException:
-            self._abort()
-            raise
-        self._finish()
-
-    async def aread_all(self) -> bytes:
-        chunks: list[bytes] = []
-        try:
-            while True:
-                data = self._take()
-                if data:
-                    chunks.append(data)
-                if self._parser.complete:
-                    break
-                await self._fill()
-        except BaseException:
-            self._abort()
-            raise
-        self._finish()
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-    def __iter__(self) -> Iterator[bytes]:
-        raise RuntimeError(
-            "this response came from an AsyncSession: use 'async for' / 'await response.aread()'"
-        )
-
-    async def aclose(self) -> None:
-        self.close()
-
     def close(self) -> None:
         if not self._done:
             if self._parser.complete:
                 self._finish()
             else:
-                self._abort()
+                self._drop()
 
     def _take(self) -> bytes:
         if not self._done:
             self._conn.taken()
         return self._parser.take_body()
+
+    def _ended(self) -> bool:
+        return self._parser.complete
 
     async def _fill(self) -> None:
         conn, parser, options = self._conn, self._parser, self._options
@@ -792,7 +756,7 @@ class _AsyncBody:
             self._timings.total = time.monotonic() - self._timings.start
             self._transport._finish(self._key, self._conn, self._parser.reusable)
 
-    def _abort(self) -> None:
+    def _drop(self) -> None:
         if not self._done:
             self._done = True
             self._conn.close()

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Hashable, Iterator
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from .._protocol.http2 import H2Connection, H2Stream
 from ..exceptions import ConnectionError, ReadTimeout, WriteTimeout
 from ._common import budget, h2_headers, method_of, timeout_message
-from .base import StaleConnection
+from .base import AsyncPulledBody, StaleConnection
 
 if TYPE_CHECKING:
     from .._body import RequestBody
@@ -262,7 +262,7 @@ async def _send_bytes(conn: H2Conn, stream: H2Stream, data: bytes, options: Send
         view = view[window:]
 
 
-class _H2Body:
+class _H2Body(AsyncPulledBody):
     """The body of one HTTP/2 response, read from its stream."""
 
     __slots__ = ("_conn", "_done", "_key", "_options", "_stream", "_timings", "_transport")
@@ -284,50 +284,21 @@ class _H2Body:
         self._timings = timings
         self._done = False
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            while True:
-                data = self._conn.h2.take_body(self._stream)
-                if data:
-                    self._conn.flush()
-                    yield data
-                    continue
-                if self._stream.complete:
-                    break
-                await self._fill()
-        except BaseException:
-            self.close()
-            raise
-        self._finish()
-
-    async def aread_all(self) -> bytes:
-        chunks: list[bytes] = []
-        try:
-            while True:
-                data = self._conn.h2.take_body(self._stream)
-                if data:
-                    chunks.append(data)
-                    self._conn.flush()
-                if self._stream.complete:
-                    break
-                await self._fill()
-        except BaseException:
-            self.close()
-            raise
-        self._finish()
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-    def __iter__(self) -> Iterator[bytes]:
-        raise RuntimeError(
-            "this response came from an AsyncSession: use 'async for' / 'await response.aread()'"
-        )
-
-    async def aclose(self) -> None:
-        self.close()
-
     def close(self) -> None:
         if not self._done:
             self._finish()
+
+    def _take(self) -> bytes:
+        data = self._conn.h2.take_body(self._stream)
+        if data:
+            self._conn.flush()  # taking it opens the flow-control window again
+        return data
+
+    def _ended(self) -> bool:
+        return self._stream.complete
+
+    def _drop(self) -> None:
+        self.close()  # releasing an unfinished stream resets it; the connection serves on
 
     async def _fill(self) -> None:
         stream, options = self._stream, self._options

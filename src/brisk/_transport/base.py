@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PRIOR_KNOWLEDGE",
     "AsyncByteStream",
+    "AsyncPulledBody",
     "AsyncTransport",
     "ByteStream",
     "ConnectionConfig",
@@ -130,6 +131,73 @@ class AsyncByteStream(Protocol):
     def __aiter__(self) -> AsyncIterator[bytes]: ...
     async def aread_all(self) -> bytes: ...
     async def aclose(self) -> None: ...
+
+
+class AsyncPulledBody:
+    """The loop every async response body of a connection shares (HTTP/1.1 and HTTP/2): take what has
+    arrived, else wait for more, until the body ends; the connection goes back to the pool at the end, or
+    is given up (``_drop``) when reading fails or stops half-way."""
+
+    __slots__ = ()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                data = self._take()
+                if data:
+                    yield data
+                    continue
+                if self._ended():
+                    break
+                await self._fill()
+        except BaseException:
+            self._drop()
+            raise
+        self._finish()
+
+    async def aread_all(self) -> bytes:
+        chunks: list[bytes] = []
+        try:
+            while True:
+                data = self._take()
+                if data:
+                    chunks.append(data)
+                if self._ended():
+                    break
+                await self._fill()
+        except BaseException:
+            self._drop()
+            raise
+        self._finish()
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def __iter__(self) -> Iterator[bytes]:
+        raise RuntimeError(
+            "this response came from an AsyncSession: use 'async for' / 'await response.aread()'"
+        )
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _take(self) -> bytes:
+        """The body bytes that have arrived and not been taken yet (b"" if none)."""
+        raise NotImplementedError
+
+    def _ended(self) -> bool:
+        raise NotImplementedError
+
+    async def _fill(self) -> None:
+        """Wait until more of the body, its end or an error arrives (raising the error)."""
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        raise NotImplementedError
+
+    def _drop(self) -> None:
+        raise NotImplementedError
 
 
 class ByteStream:
