@@ -104,6 +104,12 @@ class Headers(CaseInsensitiveDict[str]):
                 for item in values:
                     yield name, item
 
+    def pairs(self) -> list[tuple[str, str]]:
+        """``multi_items()`` as a new list (built in C when no name repeats: the hot path of a request)."""
+        if not self._multi:
+            return list(self._store.values())
+        return list(self.multi_items())
+
     def copy(self) -> Headers:
         new = Headers.__new__(Headers)
         new._store = dict(self._store)

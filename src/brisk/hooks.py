@@ -16,7 +16,7 @@ HOOKS = ["request", "response"]
 
 
 def default_hooks() -> dict[str, list[Callable[..., Any]]]:
-    return {event: [] for event in HOOKS}
+    return {"request": [], "response": []}  # one empty list per event of HOOKS
 
 
 def dispatch_hook(key: str, hooks: dict[str, Any] | None, hook_data: Any, **kwargs: Any) -> Any:

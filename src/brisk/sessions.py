@@ -299,19 +299,22 @@ class _SessionBase(Generic[R]):
         p.body = None
         if data or files or json is not None:
             p.prepare_body(data, files, json)
-        elif p.method not in ("GET", "HEAD", "OPTIONS") and "content-length" not in p.headers:
+        elif p.method not in ("GET", "HEAD", "OPTIONS") and "content-length" not in p.headers._store:
             p.headers["Content-Length"] = "0"
-        p._explicit_cookie = "cookie" in p.headers  # type: ignore[attr-defined]
+        store = p.headers._store  # lower-case names
+        p._explicit_cookie = "cookie" in store  # type: ignore[attr-defined]
         if auth is None:
             auth = self.auth
-        if auth is None and "authorization" not in p.headers and not parsed.auth:
+        url_auth = parsed.auth
+        if auth is None and url_auth is None and "authorization" not in store:
             env = self._environment()
             if env is not None and env.netrc_path is not None:
                 from ._netrc import netrc_auth
 
                 auth = netrc_auth(parsed.host, env.netrc_path)
                 p._auth_from_netrc = auth is not None  # type: ignore[attr-defined]
-        p.prepare_auth(auth)
+        if auth is not None or url_auth is not None:
+            p.prepare_auth(auth)
         if progress is not None:  # after auth, which may need to see the body as it is
             from ._body import with_progress
 

@@ -74,14 +74,11 @@ _BAD_VALUE_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _BAD_TARGET_CHAR = re.compile(r"[\x00-\x20\x7f]")
 _BAD_REASON_CHAR = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _MAX_INTERIM = 32  # 1xx responses accepted before the final one
-# The three header fields that decide framing, in a lower-cased header block (values keep their case
-# only where it does not matter: lengths are digits, codings and connection tokens are compared lower-cased).
-_FRAMING_FIELD = re.compile(
-    rb"\r\n(content-length|transfer-encoding|connection):[ \t]*([^\r]*?)[ \t]*(?=\r\n)"
-)
 _NO_TOKENS: list[bytes] = []
+_TE_KEY: Final = b"\r\ntransfer-encoding:"
 _CR_LF = (13, 10)
-_VERSIONS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0"}
+# The start of a status line that llhttp accepted, to the version it names (anything else asks llhttp).
+_VERSIONS = {b"HTTP/1.1 ": "HTTP/1.1", b"HTTP/1.0 ": "HTTP/1.0"}
 
 # Validated "name: value\r\n" lines. Session headers repeat on every request, so validating each distinct
 # pair once keeps the per-request cost to a dict lookup. Fields that carry secrets are validated every time
@@ -168,8 +165,13 @@ def encode_request_head(method: str, target: str, headers: Iterable[tuple[str, s
     check_method(method)
     check_target(target)
     parts = [f"{method} {target} HTTP/1.1\r\n"]
-    for name, value in headers:
-        parts.append(_header_line(name, value.decode("latin-1") if isinstance(value, bytes) else value))
+    cached = _line_cache.get
+    for pair in headers:
+        line = cached(pair)  # type: ignore[arg-type]
+        if line is None:
+            name, value = pair
+            line = _header_line(name, value.decode("latin-1") if isinstance(value, bytes) else value)
+        parts.append(line)
     parts.append("\r\n")
     return "".join(parts).encode("latin-1")
 
@@ -210,7 +212,13 @@ class ResponseHead:
 
     def values(self, lower_name: str) -> list[str]:
         """Every value of the header ``lower_name`` (lower case), in order."""
-        return [v.strip(b" \t").decode("latin-1") for v in self._raw_values(lower_name.encode("latin-1"))]
+        lower = self._lower
+        if lower is None:
+            lower = self._lower = self._block.lower()
+        key = b"\r\n" + lower_name.encode("latin-1") + b":"
+        if key not in lower:  # most lookups (Set-Cookie, Content-Encoding) find nothing
+            return []
+        return [v.strip(b" \t").decode("latin-1") for v in self._raw_values(key)]
 
     def _lower_block(self) -> bytes:
         lower = self._lower
@@ -218,9 +226,9 @@ class ResponseHead:
             lower = self._lower = self._block.lower()
         return lower
 
-    def _raw_values(self, lower_name: bytes) -> list[bytes]:
+    def _raw_values(self, key: bytes) -> list[bytes]:
+        """Raw values of the field ``key`` (``b"\\r\\nname:"``, lower case)."""
         lower = self._lower_block()
-        key = b"\r\n" + lower_name + b":"
         found = []
         start = lower.find(key)
         while start >= 0:
@@ -487,8 +495,7 @@ class ResponseParser:
             raise RemoteProtocolError(
                 "invalid response from the server: control characters in the reason phrase"
             )
-        raw_version = parser.get_http_version()
-        version = _VERSIONS.get(raw_version) or "HTTP/" + raw_version
+        version = _VERSIONS.get(head_bytes[:9]) or "HTTP/" + parser.get_http_version()
         head = ResponseHead(
             status, "OK" if reason == b"OK" else reason.decode("latin-1"), version, block, False
         )
@@ -502,7 +509,7 @@ class ResponseParser:
     def _start_body(self, head: ResponseHead, parser: httptools.HttpResponseParser) -> None:
         lower = head._lower_block()
         lengths = _field_values(lower, b"\r\ncontent-length:")
-        codings = _field_values(lower, b"\r\ntransfer-encoding:")
+        codings = _field_values(lower, _TE_KEY) if _TE_KEY in lower else _NO_TOKENS
         connection = _field_values(lower, b"\r\nconnection:")
         tokens = (
             b",".join(connection).replace(b" ", b"").replace(b"\t", b"").split(b",")

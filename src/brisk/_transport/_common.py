@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..exceptions import RequestException
@@ -66,7 +65,10 @@ def timeout_message(doing: str, phase: float | None, options: SendOptions) -> st
 
 def may_multiplex(config: ConnectionConfig, url: URL) -> bool:
     """Can a connection for this request be HTTP/2 (so other requests could share it)?"""
-    return bool(config.http2) and (url.scheme == "https" or cleartext_h2(config, url))
+    http2 = config.http2
+    if not http2:
+        return False
+    return url.scheme == "https" or (http2 == PRIOR_KNOWLEDGE and cleartext_h2(config, url))
 
 
 def cleartext_h2(config: ConnectionConfig, url: URL) -> bool:
@@ -83,7 +85,7 @@ def cleartext_h2(config: ConnectionConfig, url: URL) -> bool:
 
 def request_line_and_headers(
     request: PreparedRequest, url: URL, options: SendOptions
-) -> tuple[str, Iterator[tuple[str, str]]]:
+) -> tuple[str, list[tuple[str, str]]]:
     """The request-target and the headers as sent.
 
     Host comes first (unless the caller set one), then the request's headers in order. Through a proxy:
@@ -91,44 +93,34 @@ def request_line_and_headers(
     inside a tunnel (CONNECT or SOCKS) never carries Proxy-Authorization, which is for the proxy alone.
     """
     config = options.config
+    headers = request.headers
+    pairs = headers.pairs()
+    if "host" not in headers._store:
+        pairs.insert(0, ("Host", url.host_header))
     if config.proxy is None:
-        return url.target, _headers(request, url, None, tunnel=False)
+        return url.target, pairs
     from ._proxy import forward_headers, is_forwarding
 
-    if is_forwarding(config, url):
-        return str(url.without_auth().without_fragment()), _headers(
-            request, url, forward_headers(config), False
-        )
-    return url.target, _headers(request, url, None, tunnel=True)
+    if not is_forwarding(config, url):  # in a tunnel: Proxy-Authorization is for the proxy alone
+        return url.target, _without_proxy_authorization(pairs)
+    extra = forward_headers(config)
+    if "proxy-authorization" in headers._store:  # the request's own credentials for the proxy win
+        extra = _without_proxy_authorization(extra)
+    return str(url.without_auth().without_fragment()), pairs + extra
 
 
 def h2_headers(request: PreparedRequest, options: SendOptions) -> list[tuple[str, str]]:
     """The request's headers for an HTTP/2 stream. Through a proxy, HTTP/2 only ever runs inside a tunnel
     (CONNECT or SOCKS: plain-http forwarding is HTTP/1.1), so Proxy-Authorization, which is for the proxy
     alone, is left out (requests CVE-2023-32681)."""
-    headers = list(request.headers.multi_items())
+    pairs = request.headers.pairs()
     if options.config.proxy is None:
-        return headers
-    return [(name, value) for name, value in headers if name.lower() != "proxy-authorization"]
+        return pairs
+    return _without_proxy_authorization(pairs)
 
 
-def _headers(
-    request: PreparedRequest, url: URL, extra: list[tuple[str, str]] | None, tunnel: bool
-) -> Iterator[tuple[str, str]]:
-    headers = request.headers
-    if "host" not in headers._store:
-        yield "Host", url.host_header
-    if not tunnel and extra is None:
-        yield from headers.multi_items()
-        return
-    for name, value in headers.multi_items():
-        if len(name) == 19 and name.lower() == "proxy-authorization":
-            if tunnel:
-                continue
-            extra = [pair for pair in extra or () if pair[0].lower() != "proxy-authorization"]
-        yield name, value
-    if extra:
-        yield from extra
+def _without_proxy_authorization(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [pair for pair in pairs if pair[0].lower() != "proxy-authorization"]
 
 
 def request_body(request: PreparedRequest) -> bytes | RequestBody | None:
