@@ -515,7 +515,11 @@ class _SessionBase(Generic[R]):
 
     def _has_custom_adapters(self) -> bool:
         """Is a user adapter (one that sends requests itself) mounted? Then each request is routed."""
-        return any(not isinstance(adapter, HTTPAdapter) for adapter in self.adapters.values())
+        # A loop rather than any(<generator>): this runs on every request and a generator costs a frame.
+        for adapter in self.adapters.values():  # noqa: SIM110
+            if not isinstance(adapter, HTTPAdapter):
+                return True
+        return False
 
 
 def _map_call(item: Any, common: dict[str, Any]) -> dict[str, Any]:
