@@ -1058,3 +1058,22 @@ def test_upload_follows_the_server_windows_and_their_changes(
     assert response.json()["sha256"] == sha(body)
     assert seen == {"initial window": 1000, "raised": 5000, "lowered, then 5,000 granted": 5000}
     assert_h2_settled(client, total=1)
+
+
+@pytest.mark.parametrize("value", [5, ["a"]])
+def test_session_header_of_another_type_is_refused_on_a_pooled_connection(
+    h2c: Client, tls_app_server: ServerThread, value: object
+) -> None:
+    assert h2c.get(tls_app_server.url + "/get").http_version == "HTTP/2"
+    h2c.session.headers["X-Count"] = value
+    with pytest.raises(brisk.exceptions.InvalidHeader, match="X-Count"):
+        h2c.get(tls_app_server.url + "/get")
+    del h2c.session.headers["X-Count"]
+    assert_h2_settled(h2c, total=1)
+    assert h2c.get(tls_app_server.url + "/get").status_code == 200
+
+
+def test_bytes_header_value_is_sent_as_latin_1(h2c: Client, tls_app_server: ServerThread) -> None:
+    r = h2c.get(tls_app_server.url + "/headers", headers={"X-Raw": b"caf\xe9"})
+    assert r.http_version == "HTTP/2"
+    assert r.json()["headers"]["X-Raw"] == "caf\u00e9"

@@ -187,3 +187,16 @@ def test_injection_trailing_dot_host_is_kept(
 def test_injection_missing_scheme_is_missing_schema(client: Client) -> None:
     with pytest.raises(MissingSchema):
         client.get("example.com/path")
+
+
+@pytest.mark.parametrize("value", [5, ["a", "b"], 1.5])
+def test_injection_session_header_of_another_type_is_a_clear_error(
+    client: Client, raw_server: Any, value: object
+) -> None:
+    # Per-request headers are converted with str(); a session header is sent as it is, so a number or a
+    # list there must be refused by name, before connecting, not fail deep inside as AttributeError.
+    srv = _ok_server(raw_server)
+    client.session.headers["X-Count"] = value
+    with pytest.raises(InvalidHeader, match="X-Count"):
+        client.get(srv.url + "/")
+    assert srv.connection_count == 0

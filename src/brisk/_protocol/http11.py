@@ -62,6 +62,7 @@ __all__ = [
     "check_target",
     "chunk_header",
     "encode_request_head",
+    "header_text",
 ]
 
 # ---------------------------------------------------------------------------------------------------------
@@ -127,6 +128,20 @@ def _header_line(name: str, value: str) -> str:
     return line
 
 
+def header_text(pair: tuple[object, object]) -> tuple[str, str]:
+    """A header pair as text: bytes are taken as latin-1; any other type is refused (a session header set
+    to a number, a list, ...) with InvalidHeader, as requests does."""
+    name, value = pair
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise InvalidHeader(
+            f"header {name!r}: names and values must be str or bytes, not "
+            f"{type(name).__name__} and {type(value).__name__} ({value!r})"
+        )
+    return name, value
+
+
 def check_method(method: str) -> None:
     """Raise InvalidMethod unless ``method`` is a token (shared with HTTP/2)."""
     if method not in _method_cache:
@@ -167,10 +182,12 @@ def encode_request_head(method: str, target: str, headers: Iterable[tuple[str, s
     parts = [f"{method} {target} HTTP/1.1\r\n"]
     cached = _line_cache.get
     for pair in headers:
-        line = cached(pair)  # type: ignore[arg-type]
+        try:
+            line = cached(pair)  # type: ignore[arg-type]
+        except TypeError:  # an unhashable value (a list, ...): refused by header_text()
+            line = None
         if line is None:
-            name, value = pair
-            line = _header_line(name, value.decode("latin-1") if isinstance(value, bytes) else value)
+            line = _header_line(*header_text(pair))
         parts.append(line)
     parts.append("\r\n")
     return "".join(parts).encode("latin-1")

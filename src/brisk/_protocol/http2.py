@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Final
 
 from ..exceptions import RemoteProtocolError, ResponseHeadersTooLarge
 from .hpack import Decoder, Encoder, HeaderListTooLarge, HPACKError
-from .http11 import SECRET_FIELDS, check_header, check_method, check_target
+from .http11 import SECRET_FIELDS, check_header, check_method, check_target, header_text
 
 if TYPE_CHECKING:
     from .._config import Limits
@@ -194,13 +194,17 @@ class H2Connection:
         ]
         known = _REQUEST_FIELDS
         for header in headers:
-            field = known.get(header)
+            try:
+                field = known.get(header)
+            except TypeError:  # an unhashable value (a list, ...): refused by header_text()
+                field = None
             if field is None:
-                field = _request_field(*header)
+                text = header_text(header)
+                field = _request_field(*text)
                 if not field or field[0] not in _UNCACHED:
                     if len(known) >= 1024:
                         known.clear()
-                    known[header] = field
+                    known[text] = field
             if field:
                 fields.append(field)
         block = self._encoder.encode(fields)
