@@ -137,7 +137,7 @@ def header_text(pair: tuple[object, object]) -> tuple[str, str]:
     if not isinstance(name, str) or not isinstance(value, str):
         raise InvalidHeader(
             f"header {name!r}: names and values must be str or bytes, not "
-            f"{type(name).__name__} and {type(value).__name__} ({value!r})"
+            f"{type(name).__name__} and {type(value).__name__}"  # never the value: it may be a credential
         )
     return name, value
 
