@@ -80,6 +80,28 @@ def test_session_keeps_headers_params_and_auth(client: Client, app_server: Serve
     assert echo(client.get(app_server.url + "/anything"))["args"] == {"api": "1"}
 
 
+def test_session_header_set_to_none_is_left_out(client: Client, app_server: ServerThread) -> None:
+    """requests' idiom for "send no User-Agent": a session header whose value is None is not sent, is not
+    in the prepared request's headers, and a per-request value still wins."""
+    session = client.session
+    session.headers["User-Agent"] = None
+    session.headers.update({"X-Off": None, "X-On": "on"})
+    response = client.get(app_server.url + "/anything")
+    sent = echo(response)["headers"]
+    assert "User-Agent" not in sent
+    assert "X-Off" not in sent
+    assert sent["X-On"] == "on"
+    assert "user-agent" not in response.request.headers
+    assert "x-off" not in response.request.headers
+    assert session.headers["X-Off"] is None  # the session keeps the setting itself, as requests does
+    sent = echo(client.get(app_server.url + "/anything", headers={"X-Off": "given"}))["headers"]
+    assert sent["X-Off"] == "given"
+    session.headers = {"Accept": None, "X-Plain": "dict"}  # a plain dict assigned by the user
+    sent = echo(client.get(app_server.url + "/anything"))["headers"]
+    assert "Accept" not in sent
+    assert sent["X-Plain"] == "dict"
+
+
 def test_session_cookies_across_requests(client: Client, app_server: ServerThread) -> None:
     client.session.cookies.set("preset", "p")
     response = client.get(app_server.url + "/cookies/set", params={"flavour": "oat"})

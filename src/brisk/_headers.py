@@ -29,11 +29,14 @@ class Headers(CaseInsensitiveDict[str]):
     """
 
     # _store maps lower name -> (name as first set, joined value); _multi holds the separate values
-    # only for names that occur more than once (rare), so the common case costs one dict.
-    __slots__ = ("_multi",)
+    # only for names that occur more than once (rare), so the common case costs one dict. _unset is True
+    # once a value was set to None: requests' way of saying "leave this session header out", which
+    # ``without_unset()`` does when a request is prepared.
+    __slots__ = ("_multi", "_unset")
 
     def __init__(self, data: HeadersInput = None, **kwargs: str) -> None:
         self._multi: dict[str, list[str]] = {}
+        self._unset = False
         super().__init__(data, **kwargs)
 
     @classmethod
@@ -55,6 +58,7 @@ class Headers(CaseInsensitiveDict[str]):
                 store[lower] = (existing[0], existing[1] + ", " + value)
         self._store = store
         self._multi = multi
+        self._unset = False
         return self
 
     def __setitem__(self, key: str, value: str) -> None:
@@ -62,6 +66,8 @@ class Headers(CaseInsensitiveDict[str]):
         self._store[lower] = (key, value)
         if self._multi:
             self._multi.pop(lower, None)
+        if value is None:
+            self._unset = True
 
     def __delitem__(self, key: str) -> None:
         lower = key.lower()
@@ -114,7 +120,17 @@ class Headers(CaseInsensitiveDict[str]):
         new = Headers.__new__(Headers)
         new._store = dict(self._store)
         new._multi = {k: list(v) for k, v in self._multi.items()} if self._multi else {}
+        new._unset = self._unset
         return new
+
+    def without_unset(self) -> None:
+        """Remove the names whose value is None (``session.headers["User-Agent"] = None`` means: send no
+        User-Agent, as in requests)."""
+        for lower, (_, value) in list(self._store.items()):
+            if value is None:
+                del self._store[lower]
+                self._multi.pop(lower, None)
+        self._unset = False
 
     def __repr__(self) -> str:
         return f"Headers({list(self.multi_items())!r})"

@@ -286,6 +286,8 @@ class _SessionBase(Generic[R]):
         p._url = parsed
         base = self.headers
         p.headers = base.copy() if isinstance(base, Headers) else Headers(base)
+        if p.headers._unset:
+            p.headers.without_unset()
         if headers:
             for raw_name, value in headers.items() if isinstance(headers, Mapping) else headers:
                 name = raw_name.decode("latin-1") if isinstance(raw_name, bytes) else raw_name
