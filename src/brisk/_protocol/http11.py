@@ -75,8 +75,9 @@ _BAD_VALUE_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _BAD_TARGET_CHAR = re.compile(r"[\x00-\x20\x7f]")
 _BAD_REASON_CHAR = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _MAX_INTERIM = 32  # 1xx responses accepted before the final one
-_NO_TOKENS: list[bytes] = []
-_TE_KEY: Final = b"\r\ntransfer-encoding:"
+# A field that frames the body: the name and the value after leading whitespace, in a lower-cased header
+# block where every line has a CRLF before it. llhttp has already refused CR, LF and NUL inside values.
+_FRAMING_FIELDS: Final = re.compile(rb"\r\n(content-length|transfer-encoding|connection):[ \t]*([^\r]*)")
 _CR_LF = (13, 10)
 # The start of a status line that llhttp accepted, to the version it names (anything else asks llhttp).
 _VERSIONS = {b"HTTP/1.1 ": "HTTP/1.1", b"HTTP/1.0 ": "HTTP/1.0"}
@@ -264,20 +265,6 @@ _NONE: Final = 0  # no body (HEAD, 1xx, 204, 304)
 _LENGTH: Final = 1  # Content-Length
 _CHUNKED: Final = 2  # Transfer-Encoding: chunked, parsed by llhttp
 _CLOSE: Final = 3  # until the server closes the connection
-
-
-def _field_values(lower_block: bytes, key: bytes) -> list[bytes]:
-    """Values of one header field (``key`` is ``b"\\r\\nname:"``) in a lower-cased header block."""
-    start = lower_block.find(key)
-    if start < 0:
-        return _NO_TOKENS
-    values = []
-    while start >= 0:
-        start += len(key)
-        end = lower_block.find(b"\r\n", start)
-        values.append(lower_block[start:end].strip(b" \t"))
-        start = lower_block.find(key, end)
-    return values
 
 
 class _NoCallbacks:
@@ -524,15 +511,18 @@ class ResponseParser:
         self._start_body(head, parser)
 
     def _start_body(self, head: ResponseHead, parser: httptools.HttpResponseParser) -> None:
-        lower = head._lower_block()
-        lengths = _field_values(lower, b"\r\ncontent-length:")
-        codings = _field_values(lower, _TE_KEY) if _TE_KEY in lower else _NO_TOKENS
-        connection = _field_values(lower, b"\r\nconnection:")
-        tokens = (
-            b",".join(connection).replace(b" ", b"").replace(b"\t", b"").split(b",")
-            if connection
-            else _NO_TOKENS
-        )
+        # The three fields that frame the body, found in one pass over the lower-cased header block.
+        length: bytes | None = None
+        codings: list[bytes] = []
+        tokens: list[bytes] = []
+        for name, value in _FRAMING_FIELDS.findall(head._lower_block()):
+            if name == b"content-length":
+                if length is None:  # llhttp already refused a second, different Content-Length
+                    length = value
+            elif name == b"connection":
+                tokens += value.replace(b" ", b"").replace(b"\t", b"").split(b",")
+            else:
+                codings.append(value.rstrip(b" \t"))
         if head.http_version == "HTTP/1.1":
             head.keep_alive = b"close" not in tokens
         else:
@@ -556,10 +546,10 @@ class ResponseParser:
             self._trailer_bytes = -1  # on_header of the priming head is not a trailer
             self._trailers_too_large = False
             self._llhttp.feed_data(_CHUNKED_PRIMER)
-        elif lengths:
+        elif length is not None:
             # llhttp already refused non-digits, duplicates, and Content-Length together with chunked.
             self._framing = _LENGTH
-            self._remaining = int(lengths[0])
+            self._remaining = int(length)  # int() ignores the trailing whitespace the pattern keeps
         else:
             self._framing = _CLOSE
             head.keep_alive = False
