@@ -166,12 +166,60 @@ def test_text_mode_file(tmp_path: Path) -> None:
     with open(path, encoding="utf-8") as f:
         body, _ = encode_body(data=f)
         assert isinstance(body, FileBody)
-        assert body.content_length is None  # characters are not bytes: sent chunked
+        # characters are not bytes: a seekable text file is measured as UTF-8 first, then sent
+        assert body.content_length == len(text.encode("utf-8"))
         assert body.replayable
         chunks = list(body)
         assert all(0 < len(c) <= CHUNK_SIZE for c in chunks)
         assert b"".join(chunks) == text.encode("utf-8")
         assert collect(body) == text.encode("utf-8")
+    stream = io.StringIO("naïve")
+    stream.read(2)  # sent from the current position, as binary files are
+    body, _ = encode_body(data=stream)
+    assert isinstance(body, FileBody)
+    assert body.content_length == len("ïve".encode())
+    assert collect(body) == "ïve".encode()
+
+
+def test_text_stream_that_cannot_seek_is_sent_chunked() -> None:
+    class Pipe(io.TextIOBase):
+        def __init__(self) -> None:
+            self.parts = ["héllo", ""]
+
+        def read(self, size: int | None = -1) -> str:
+            return self.parts.pop(0)
+
+    body, _ = encode_body(data=Pipe())
+    assert isinstance(body, FileBody)
+    assert body.content_length is None
+    assert collect(body) == "héllo".encode()
+
+
+def test_file_object_whose_seek_returns_nothing_gets_a_length() -> None:
+    """A hand-written file object (requests' own test suite has one) whose seek() returns None: its size
+    is read with tell(), so it is sent with Content-Length rather than chunked."""
+
+    class Stream:
+        def __init__(self, data: bytes) -> None:
+            self.data, self.index = data, 0
+
+        def read(self, size: int = -1) -> bytes:
+            end = len(self.data) if size is None or size < 0 else self.index + size
+            chunk, self.index = self.data[self.index : end], min(end, len(self.data))
+            return chunk
+
+        def tell(self) -> int:
+            return self.index
+
+        def seek(self, offset: int, whence: int = 0) -> None:
+            self.index = {0: 0, 1: self.index, 2: len(self.data)}[whence] + offset
+
+    stream = Stream(b"0123456789")
+    stream.seek(3)
+    body, _ = encode_body(data=stream)
+    assert isinstance(body, FileBody)
+    assert body.content_length == 7
+    assert collect(body) == b"3456789"
 
 
 def test_read_only_object() -> None:

@@ -107,10 +107,27 @@ def _remaining_size(fileobj: Any, position: int | None) -> int | None:
             return max(st.st_size - position, 0)
     try:
         end = fileobj.seek(0, io.SEEK_END)
+        if not isinstance(end, int):  # a hand-written file object whose seek() returns nothing
+            end = fileobj.tell()
         fileobj.seek(position)
     except (OSError, ValueError, AttributeError):
         return None
     return max(end - position, 0) if isinstance(end, int) else None
+
+
+def _encoded_text_size(fileobj: Any, position: int | None) -> int | None:
+    """Bytes a seekable text file will take as UTF-8 from ``position``: measured by reading it once and
+    seeking back (a server may refuse a chunked upload; requests sends text files with a length too)."""
+    if position is None:
+        return None
+    size = 0
+    try:
+        while chunk := fileobj.read(CHUNK_SIZE):
+            size += len(chunk.encode("utf-8")) if isinstance(chunk, str) else len(chunk)
+        fileobj.seek(position)
+    except (OSError, ValueError, UnicodeError):
+        return None  # sent chunked instead; the real read will raise a decoding error itself
+    return size
 
 
 def _file_name(fileobj: Any) -> str:
@@ -122,8 +139,9 @@ class FileBody(RequestBody):
     """A file object streamed in ``CHUNK_SIZE`` pieces from its current position.
 
     Binary files whose size can be learnt (``os.fstat`` for regular files, else seek/tell) get a
-    ``content_length`` and exactly that many bytes are sent; text files are encoded as UTF-8 and sent
-    chunked. Replayable when the file can seek: ``rewind()`` seeks back to where the body started.
+    ``content_length`` and exactly that many bytes are sent. Text files are encoded as UTF-8; a seekable
+    one is measured first (one extra read) and gets a ``content_length`` too, others are sent chunked.
+    Replayable when the file can seek: ``rewind()`` seeks back to where the body started.
     """
 
     def __init__(self, fileobj: Any) -> None:
@@ -131,7 +149,9 @@ class FileBody(RequestBody):
         self._text = isinstance(fileobj, io.TextIOBase)
         self._start = _seek_position(fileobj)
         self.replayable = self._start is not None
-        self.content_length = None if self._text else _remaining_size(fileobj, self._start)
+        self.content_length = (
+            _encoded_text_size(fileobj, self._start) if self._text else _remaining_size(fileobj, self._start)
+        )
 
     def rewind(self) -> None:
         """Seek the file back to the position the body started at."""
@@ -149,14 +169,14 @@ class FileBody(RequestBody):
     def _chunks(self) -> Iterator[bytes]:
         read = self._file.read
         remaining = self.content_length
+        # Text is read in characters: a quarter of the chunk keeps each encoded piece within CHUNK_SIZE.
+        size = CHUNK_SIZE // 4 if self._text else CHUNK_SIZE
         if remaining is None:
-            # Text is read in characters: a quarter of the chunk keeps each encoded piece within CHUNK_SIZE.
-            size = CHUNK_SIZE // 4 if self._text else CHUNK_SIZE
             while chunk := read(size):
                 yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
             return
         while remaining > 0:
-            chunk = read(min(CHUNK_SIZE, remaining))
+            chunk = read(min(size, remaining))
             if not chunk:
                 raise RequestException(
                     f"the file {_file_name(self._file)} shrank while it was being sent: "
