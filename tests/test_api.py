@@ -334,6 +334,24 @@ def test_multipart_exact_bytes(client: Client, raw_server: Any, tmp_path: Path) 
     assert sent.header("Transfer-Encoding") is None
 
 
+def test_text_mode_uploads_carry_a_content_length(client: Client, raw_server: Any, tmp_path: Path) -> None:
+    """A file opened in text mode (``open(path)``, the default) and a StringIO go out with Content-Length,
+    as requests sends them: some servers refuse a chunked upload (411 or 501)."""
+    text = "prix: 5 €\n" * 1000
+    path = tmp_path / "notes.txt"
+    path.write_text(text, encoding="utf-8")
+    server = serve(raw_server, http_response(200, b"ok"), http_response(200, b"ok"))
+    with open(path, encoding="utf-8") as handle:
+        client.post(server.url + "/upload", files={"notes": handle})
+    client.post(server.url + "/upload", data=io.StringIO(text))
+    multipart, plain = server.requests
+    for sent in (multipart, plain):
+        assert sent.header("Transfer-Encoding") is None
+        assert sent.header("Content-Length") == str(len(sent.body))
+    assert text.encode() in multipart.body
+    assert plain.body == text.encode()
+
+
 def test_multipart_seen_by_a_real_server(client: Client, app_server: ServerThread) -> None:
     body = echo(
         client.post(
