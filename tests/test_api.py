@@ -191,6 +191,24 @@ def test_form_data_dict_and_list(client: Client, raw_server: Any) -> None:
     assert second.body == b"k=1&k=2"
 
 
+def test_form_and_text_bodies_are_text_in_the_prepared_request(
+    client: Client, app_server: ServerThread
+) -> None:
+    """As in requests, ``request.body`` of a form or a text ``data=`` is str (an AuthBase that signs the
+    body calls ``r.body.encode()``); it goes out as UTF-8 with its byte length, also after a 307."""
+    form = client.post(app_server.url + "/post", data={"name": "brisk é"})
+    assert form.request.body == "name=brisk+%C3%A9"
+    assert echo(form)["form"] == {"name": "brisk é"}
+    text = client.post(
+        app_server.url + "/redirect-to", params={"url": "/post", "status_code": 307}, data="prix: 5 €"
+    )
+    assert text.request.body == "prix: 5 €"
+    assert [r.status_code for r in text.history] == [307]
+    echoed = echo(text)
+    assert echoed["data"] == "prix: 5 €"
+    assert echoed["headers"]["Content-Length"] == str(len("prix: 5 €".encode()))
+
+
 def test_form_data_echoed(client: Client, app_server: ServerThread) -> None:
     body = echo(client.post(app_server.url + "/post", data={"name": "brisk", "tags": ["a", "b"]}))
     assert body["form"] == {"name": "brisk", "tags": ["a", "b"]}

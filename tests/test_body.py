@@ -78,15 +78,15 @@ def test_json_errors(value: Any, cause: type[Exception]) -> None:
 
 def test_form_body() -> None:
     body, content_type = encode_body(data={"q": "a b&c=d", "n": [1, 2], "skip": None, "é": "ü/"})
-    assert body == b"q=a+b%26c%3Dd&n=1&n=2&%C3%A9=%C3%BC%2F"
+    assert body == "q=a+b%26c%3Dd&n=1&n=2&%C3%A9=%C3%BC%2F"  # text, as PreparedRequest.body is in requests
     assert content_type == "application/x-www-form-urlencoded"
-    assert encode_body(data=[("k", "v"), ("k", "w")]) == (b"k=v&k=w", "application/x-www-form-urlencoded")
-    assert encode_body(data=(("a", b"\xff"),)) == (b"a=%FF", "application/x-www-form-urlencoded")
+    assert encode_body(data=[("k", "v"), ("k", "w")]) == ("k=v&k=w", "application/x-www-form-urlencoded")
+    assert encode_body(data=(("a", b"\xff"),)) == ("a=%FF", "application/x-www-form-urlencoded")
 
 
 def test_bytes_and_str_bodies() -> None:
     assert encode_body(data=b"\x00raw") == (b"\x00raw", None)
-    assert encode_body(data="héllo") == ("héllo".encode(), None)
+    assert encode_body(data="héllo") == ("héllo", None)  # kept as text (requests does too), sent as UTF-8
     assert encode_body(data=bytearray(b"ba")) == (b"ba", None)
     assert encode_body(data=memoryview(b"mv")) == (b"mv", None)
 

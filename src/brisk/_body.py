@@ -1,7 +1,8 @@
 """Request bodies: turning requests' ``data=``, ``json=`` and ``files=`` into what goes on the wire.
 
-``encode_body`` returns ``bytes`` for anything already in memory (the fast path: one write, a Content-Length)
-and a ``RequestBody`` for streams: file objects, iterables, async iterables and multipart uploads with files.
+``encode_body`` returns ``bytes`` for what is already in memory (the fast path: one write, a Content-Length),
+``str`` for forms and text (as requests does; sent as UTF-8), and a ``RequestBody`` for streams: file objects,
+iterables, async iterables and multipart uploads with files.
 A ``RequestBody`` knows its length when it can be known without reading it (``None`` means the body is sent
 with ``Transfer-Encoding: chunked``) and whether it can be sent again for a retry, a 307/308 redirect or an
 authentication challenge (``replayable``; ``rewind()`` raises ``UnrewindableBodyError`` otherwise).
@@ -268,10 +269,11 @@ def _is_chunk_list(data: list[Any] | tuple[Any, ...]) -> bool:
 
 def encode_body(
     *, data: Any = None, files: Any = None, json: Any = None
-) -> tuple[bytes | RequestBody | None, str | None]:
+) -> tuple[bytes | str | RequestBody | None, str | None]:
     """Return ``(body, content_type)`` for requests' ``data=``/``files=``/``json=`` arguments.
 
-    ``body`` is ``bytes`` for in-memory bodies, a ``RequestBody`` for streams, or ``None`` for no body;
+    ``body`` is ``str`` for a form or a text ``data=`` (as ``PreparedRequest.body`` is in requests; it goes
+    out as UTF-8), ``bytes`` for other in-memory bodies, a ``RequestBody`` for streams, or ``None``;
     ``content_type`` is the Content-Type to send unless the caller set one (``None``: do not add one).
     """
     if files:
@@ -285,13 +287,13 @@ def encode_body(
     if isinstance(data, bytes):
         return data, None
     if isinstance(data, str):
-        return data.encode("utf-8"), None
+        return data, None  # kept as text, as requests does; sent as UTF-8
     if isinstance(data, _BYTES_LIKE):
         return bytes(data), None
     if hasattr(data, "read"):
         return FileBody(data), None
     if isinstance(data, Mapping) or (isinstance(data, list | tuple) and not _is_chunk_list(data)):
-        return encode_form(data).encode("ascii"), "application/x-www-form-urlencoded"
+        return encode_form(data), "application/x-www-form-urlencoded"  # text (all ASCII), as in requests
     if isinstance(data, Iterable | AsyncIterable):
         return IterBody(data), None
     raise TypeError(

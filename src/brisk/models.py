@@ -189,6 +189,8 @@ class PreparedRequest:
 
     def prepare_content_length(self, body: Any) -> None:
         headers = self.headers
+        if isinstance(body, str):  # a form or text data=: sent as UTF-8
+            body = body.encode("utf-8")
         if isinstance(body, bytes):
             if body:
                 headers["Content-Length"] = str(len(body))

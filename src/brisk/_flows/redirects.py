@@ -82,7 +82,7 @@ def redirect_request(request: PreparedRequest, response: Response) -> PreparedRe
         for name in _BODY_HEADERS:
             headers.pop(name, None)
         new.body = None
-    elif new.body is not None and not isinstance(new.body, bytes):
+    elif new.body is not None and not isinstance(new.body, bytes | str):
         rewind = getattr(new.body, "rewind", None)
         if rewind is None:
             raise UnrewindableBodyError(

@@ -137,7 +137,7 @@ def request_body(request: PreparedRequest) -> bytes | RequestBody | None:
     if isinstance(body, bytearray | memoryview):
         return bytes(body)
     encoded, _ = encode_body(data=body)
-    return encoded
+    return encoded.encode("utf-8") if isinstance(encoded, str) else encoded
 
 
 def add_url_context(exc: RequestException, url: URL, request: PreparedRequest | None) -> RequestException:
