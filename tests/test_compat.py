@@ -8,6 +8,7 @@ exception tree with requests' multiple inheritance, the module paths it imports 
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 import brisk
 import brisk as requests
 from brisk.testing.server import ServerThread
+from servers.raw import canned, http_response
 
 # ------------------------------------------------------------------------------------ cheat-sheet examples
 
@@ -284,6 +286,69 @@ def test_submodules_reachable_as_attributes_after_plain_import() -> None:
         "requests.sessions.Session\n"
         "requests.hooks.default_hooks\n"
         "requests.cookies.RequestsCookieJar\n"
+        "requests.compat.urljoin\n"
+        "requests.packages.urllib3.disable_warnings\n"
+        "import sys; assert 'brisk.compat' in sys.modules and 'urllib.request' in sys.modules\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_compat_module_of_old_requests_code() -> None:
+    """``from requests.compat import urljoin, urlparse, ...``: the standard-library names requests kept."""
+    from brisk import compat
+
+    assert compat.urljoin("http://h/a/", "b?c=1") == "http://h/a/b?c=1"
+    assert compat.urlparse("http://h:8/p").port == 8
+    assert compat.quote("a b/") == "a%20b/"
+    assert compat.JSONDecodeError is json.JSONDecodeError
+    assert compat.cookielib.CookieJar is http.cookiejar.CookieJar
+    assert compat.builtin_str is str
+    assert compat.basestring == (str, bytes)
+    assert compat.is_py3
+    assert not compat.is_py2
+    assert callable(compat.chardet.detect)
+    assert set(compat.__all__) <= set(vars(compat))
+
+
+def test_packages_urllib3_without_urllib3(client_factory: Any, raw_server: Any) -> None:
+    """``requests.packages.urllib3``: urllib3 is not installed here, so the stand-in answers the lines old
+    scripts contain; its Retry is brisk's and works when mounted as urllib3's would."""
+    import importlib.util
+
+    if importlib.util.find_spec("urllib3") is not None:
+        pytest.skip("urllib3 is installed here: the stand-in is for environments without it")
+    urllib3 = requests.packages.urllib3
+    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    urllib3.disable_warnings()
+    assert issubclass(urllib3.exceptions.InsecureRequestWarning, Warning)
+    from brisk.packages.urllib3.util.retry import Retry
+
+    assert Retry is brisk.Retry
+    server = raw_server(
+        canned(http_response(503, b"busy"), http_response(503, b"busy"), http_response(200, b"fine"))
+    )
+    client = client_factory()
+    retry = Retry(total=3, backoff_factor=0, status_forcelist=[503])
+    client.session.mount("http://", requests.adapters.HTTPAdapter(max_retries=retry))
+    response = client.get(server.url + "/x")
+    assert response.content == b"fine"
+    assert len(server.requests) == 3
+
+
+def test_packages_urllib3_is_the_installed_urllib3() -> None:
+    """Where urllib3 is installed, ``packages.urllib3`` is that package, submodules included (as in requests).
+    A stand-in package named urllib3 is put first on the path of a fresh interpreter."""
+    code = (
+        "import sys, types\n"
+        "for name in ('urllib3', 'urllib3.exceptions', 'urllib3.util', 'urllib3.util.retry'):\n"
+        "    sys.modules[name] = types.ModuleType(name)\n"
+        "import brisk\n"
+        "from brisk.packages.urllib3.util import retry\n"
+        "assert brisk.packages.urllib3 is sys.modules['urllib3']\n"
+        "assert retry is sys.modules['urllib3.util.retry']\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False

@@ -89,10 +89,27 @@ __all__ = [
 ]
 
 
+_SUBMODULES = frozenset(
+    (
+        "cookies",
+        "utils",
+        "adapters",
+        "auth",
+        "structures",
+        "hooks",
+        "models",
+        "sessions",
+        "api",
+        "compat",
+        "packages",
+    )
+)
+
+
 def __getattr__(name: str) -> object:
     """requests' submodules that brisk imports lazily (``requests.cookies.RequestsCookieJar`` after a plain
     ``import requests``) load on first attribute access, keeping ``import brisk`` fast."""
-    if name in ("cookies", "utils", "adapters", "auth", "structures", "hooks", "models", "sessions", "api"):
+    if name in _SUBMODULES:
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
