@@ -299,7 +299,13 @@ def test_environment_http_proxy_ignored_in_cgi_httpoxy(monkeypatch: pytest.Monke
 
 @pytest.mark.parametrize(
     "proxy",
-    ["ftp://proxy.test:21", "socks6://proxy.test:1", "http://proxy.test:99999", "http://[::1/"],
+    [
+        "ftp://proxy.test:21",
+        "socks6://proxy.test:1",
+        "http://proxy.test:99999",
+        "http://[::1/",
+        "http:/proxy.test:3128",
+    ],
 )
 def test_invalid_proxy_url_rejected(client: Client, proxy: str) -> None:
     with pytest.raises(InvalidProxyURL):

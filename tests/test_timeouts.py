@@ -354,6 +354,15 @@ def test_timeout_forms() -> None:
         brisk.Timeout(-1)
 
 
+@pytest.mark.parametrize("value", ["foo", (1, "x"), [1, 2], {"connect": 1}, True])
+def test_a_timeout_of_the_wrong_type_is_a_value_error(value: object) -> None:
+    """requests (and urllib3) raise ValueError for ``timeout="foo"``; code catching it keeps working. The
+    message names the value, also for unhashable ones (a list, a dict), and nothing is sent."""
+    with pytest.raises(ValueError, match="timeout") as caught:
+        brisk.get("http://127.0.0.1:9/", timeout=value)
+    assert repr(value if not isinstance(value, tuple) else value[1]) in str(caught.value)
+
+
 def test_default_timeouts_are_finite() -> None:
     for setting in (brisk.Timeout(), brisk.Timeout.coerce(brisk.Session().timeout)):
         assert (setting.connect, setting.read, setting.write, setting.pool) == (10.0, 30.0, 30.0, 30.0)

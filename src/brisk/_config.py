@@ -96,7 +96,8 @@ def _check(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"timeout values must be numbers or None, not {type(value).__name__}")
+        # ValueError, as requests and urllib3 raise for a timeout of the wrong type
+        raise ValueError(f"timeout values must be numbers or None, not {value!r}")
     if value < 0:
         raise ValueError(f"timeout values must be >= 0, got {value}")
     return float(value)

@@ -188,7 +188,10 @@ class Timeout(RequestException, TimeoutValues):
         """
         if isinstance(value, Timeout):
             return value
-        return _coerce_timeout(value)
+        try:
+            return _coerce_timeout(value)
+        except TypeError:  # unhashable (a list, a dict): not a timeout value either
+            raise ValueError(_TIMEOUT_TYPES + f", not {value!r}") from None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Timeout):
@@ -204,6 +207,9 @@ class Timeout(RequestException, TimeoutValues):
         return f"{type(self).__name__}({self._describe_phases()})"
 
 
+_TIMEOUT_TYPES = "timeout must be a number, a (connect, read) tuple, a Timeout or None"
+
+
 @lru_cache(maxsize=64)
 def _coerce_timeout(value: Any) -> Timeout:
     if isinstance(value, tuple):
@@ -212,9 +218,7 @@ def _coerce_timeout(value: Any) -> Timeout:
         connect, read = value
         return Timeout(connect=connect, read=read, write=read, pool=connect)
     if not is_timeout_value(value):
-        raise TypeError(
-            f"timeout must be a number, a (connect, read) tuple, a Timeout or None, not {value!r}"
-        )
+        raise ValueError(_TIMEOUT_TYPES + f", not {value!r}")  # ValueError, as in requests
     return Timeout(value)
 
 

@@ -11,6 +11,7 @@ CONNECT request for tunnels, never inside the tunnel (requests CVE-2023-32681).
 
 from __future__ import annotations
 
+import re
 from base64 import b64encode
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
@@ -66,10 +67,16 @@ class ProxyInfo(NamedTuple):
         return f"{self.scheme}://{self.url.host_header}"
 
 
+# "http:/proxy:3128": a scheme, then one slash. Without the check it would read as the host "http".
+_SCHEME_AND_ONE_SLASH = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/")
+
+
 @lru_cache(maxsize=64)
 def parse_proxy(proxy: str) -> ProxyInfo:
     from .._url import URL
 
+    if "://" not in proxy and _SCHEME_AND_ONE_SLASH.match(proxy):
+        raise InvalidProxyURL(f"invalid proxy URL {_redact(proxy)!r}: the scheme must be followed by '//'")
     text = proxy if "://" in proxy else "http://" + proxy  # requests accepts "host:port"
     try:
         url = URL.parse(text)
