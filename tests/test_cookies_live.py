@@ -1,7 +1,7 @@
 """Cookies against real servers: Set-Cookie stored and sent back, path, Secure, Domain and host-only rules,
 refusal of public suffixes, foreign domains and IPs, deletion, the size and count caps as the server sees
-them, ``response.cookies``, the dict-like ``session.cookies`` API, and saving and loading a session's
-cookies (cookies.txt and JSON).
+them, ``response.cookies``, the dict-like ``session.cookies`` API, saving and loading a session's
+cookies (cookies.txt and JSON), and an http.cookiejar jar (``MozillaCookieJar``) as ``session.cookies``.
 
 Host names: 127.0.0.1 and localhost are two hosts to the cookie rules. Domain cookies need names with a
 shared parent, so ``named_hosts`` makes names under ``brisk.test`` and ``shop.co.uk`` resolve to 127.0.0.1
@@ -13,6 +13,7 @@ Every behaviour test takes the ``client`` fixture and so runs with ``brisk.Sessi
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import shutil
 import socket
@@ -102,6 +103,23 @@ def test_cookies_per_request_cookies_sent_not_stored(client: Client, app_server:
     assert r.json() == {"cookies": {"once": "yes"}}
     assert "once" not in client.session.cookies
     assert cookies_seen(client, app_server.url) == {}
+
+
+def test_cookies_per_request_jar_keeps_each_cookie_domain(client: Client, app_server: ServerThread) -> None:
+    """``cookies=<jar>`` per request: a cookie with a domain goes only where its domain (and path) match, as
+    in requests; one for another site is never sent to this host. A cookie without a domain is this
+    request's host's."""
+    jar = brisk.cookies.RequestsCookieJar()
+    jar.set("elsewhere", "secret", domain="other.example", path="/")
+    jar.set("here", "1", domain="127.0.0.1", path="/")
+    jar.set("deep", "1", domain="127.0.0.1", path="/somewhere-else")
+    jar.set("anyhost", "1")  # no domain
+    r = client.get(app_server.url + "/cookies", cookies=jar)
+    assert r.json() == {"cookies": {"here": "1", "anyhost": "1"}}
+    stdlib_jar = http.cookiejar.CookieJar()
+    stdlib_jar.set_cookie(brisk.cookies.create_cookie("elsewhere", "secret", domain="other.example"))
+    r = client.get(app_server.url + "/cookies", cookies=stdlib_jar)
+    assert r.json() == {"cookies": {}}
 
 
 # -- path ----------------------------------------------------------------------------------------------------
@@ -541,3 +559,124 @@ def test_cookies_raw_set_cookie_lines_kept_separate(client: Client, raw_server: 
     client.get(server.url + "/set")
     client.get(server.url + "/check")
     assert server.requests[1].header("cookie") == "a=1; b=2"
+
+
+# -- an http.cookiejar jar as session.cookies ----------------------------------------------------------------
+
+#: Far in the future (2100), for cookies.txt lines.
+FAR = 4102444800
+
+
+def mozilla_jar(path: Path, *lines: str) -> http.cookiejar.MozillaCookieJar:
+    """A MozillaCookieJar loaded from a cookies.txt holding ``lines`` (tab-separated records)."""
+    path.write_text("# Netscape HTTP Cookie File\n" + "".join(line + "\n" for line in lines))
+    jar = http.cookiejar.MozillaCookieJar(str(path))
+    jar.load()
+    return jar
+
+
+def test_cookies_stdlib_jar_loaded_from_file_is_sent(
+    client: Client, app_server: ServerThread, tmp_path: Path
+) -> None:
+    jar = mozilla_jar(tmp_path / "cookies.txt", f"127.0.0.1\tFALSE\t/\tFALSE\t{FAR}\tsid\tabc")
+    client.session.cookies = jar
+    assert client.session.cookies is jar  # kept as it is, so jar.save() sees what the session stores
+    assert cookies_seen(client, app_server.url) == {"sid": "abc"}
+    prepared = client.session.prepare_request(brisk.Request("GET", app_server.url + "/cookies"))
+    assert prepared.headers["Cookie"] == "sid=abc"
+    # A Cookie header the caller sets is sent as set, as with brisk's jar
+    r = client.get(app_server.url + "/cookies", headers={"Cookie": "mine=1"})
+    assert r.json() == {"cookies": {"mine": "1"}}
+
+
+def test_cookies_stdlib_jar_stores_set_cookie_and_saves(
+    client: Client, app_server: ServerThread, tmp_path: Path
+) -> None:
+    path = tmp_path / "cookies.txt"
+    jar = http.cookiejar.MozillaCookieJar(str(path))
+    client.session.cookies = jar
+    r = client.get(app_server.url + "/cookies/set", params={"flavour": "oat"})
+    assert r.json() == {"cookies": {"flavour": "oat"}}  # stored by the jar, sent on the redirect hop
+    set_raw(client, app_server.url, "persistent=p1; Max-Age=3600; Path=/", "scoped=s; Path=/anything/in")
+    stored = {c.name: c for c in jar}
+    assert {name: c.value for name, c in stored.items()} == {
+        "flavour": "oat",
+        "persistent": "p1",
+        "scoped": "s",
+    }
+    assert all(isinstance(c, http.cookiejar.Cookie) for c in stored.values())
+    assert (stored["persistent"].domain, stored["scoped"].path) == ("127.0.0.1", "/anything/in")
+    assert cookies_seen(client, app_server.url) == {"flavour": "oat", "persistent": "p1"}
+    assert "scoped=s" in (cookie_header_at(client, app_server.url + "/anything/in") or "")
+    assert cookies_seen(client, at(app_server, "localhost")) == {}
+    jar.save()  # session cookies stay out of the file, as MozillaCookieJar does
+    again = http.cookiejar.MozillaCookieJar(str(path))
+    again.load()
+    assert {(c.name, c.value, c.domain) for c in again} == {("persistent", "p1", "127.0.0.1")}
+
+
+@pytest.mark.usefixtures("named_hosts")
+def test_cookies_stdlib_jar_rules_for_other_domains_and_secure(
+    client_factory: ClientFactory,
+    app_server: ServerThread,
+    tls_app_server: ServerThread,
+    ca_bundle: str,
+    tmp_path: Path,
+) -> None:
+    client = client_factory(verify=ca_bundle)
+    client.session.cookies = mozilla_jar(
+        tmp_path / "cookies.txt",
+        f"127.0.0.1\tFALSE\t/\tFALSE\t{FAR}\there\t1",
+        f"127.0.0.1\tFALSE\t/\tTRUE\t{FAR}\tsecure\t1",
+        f".other.test\tTRUE\t/\tFALSE\t{FAR}\telsewhere\t1",
+        f".brisk.test\tTRUE\t/\tFALSE\t{FAR}\tzone\t1",
+    )
+    assert cookies_seen(client, app_server.url) == {"here": "1"}
+    assert cookies_seen(client, tls_app_server.url) == {"here": "1", "secure": "1"}
+    assert cookies_seen(client, at(app_server, "www.brisk.test")) == {"zone": "1"}
+    assert cookies_seen(client, at(app_server, "a.other.test")) == {"elsewhere": "1"}
+
+
+def test_cookies_stdlib_jar_not_sent_across_origin_redirect(
+    client: Client, app_server: ServerThread, tmp_path: Path
+) -> None:
+    jar = mozilla_jar(tmp_path / "cookies.txt", f"127.0.0.1\tFALSE\t/\tFALSE\t{FAR}\there\t1")
+    brisk.cookies.cookiejar_from_dict({"anyhost": "1"}, jar)  # no domain: requests sends it everywhere
+    client.session.cookies = jar
+    away = at(app_server, "localhost") + "/cookies"
+    r = client.get(app_server.url + "/redirect-to", params={"url": away})
+    assert r.json() == {"cookies": {}}
+    assert r.history[0].request.headers["Cookie"] == "here=1; anyhost=1"
+    assert "cookie" not in r.request.headers
+    # Back on the first origin, its cookies are sent again: each hop is judged by its own URL
+    back = at(app_server, "localhost") + "/redirect-to?url=" + app_server.url + "/cookies"
+    r = client.get(app_server.url + "/redirect-to", params={"url": back})
+    assert r.json() == {"cookies": {"here": "1", "anyhost": "1"}}
+    assert "cookie" not in r.history[1].request.headers
+
+
+def test_cookies_stdlib_jar_from_dict_and_merge(client: Client, app_server: ServerThread) -> None:
+    jar = brisk.cookies.cookiejar_from_dict({"k": "v"}, http.cookiejar.CookieJar())
+    assert brisk.cookies.merge_cookies(jar, {"m": "1", "k": "kept"}) is jar
+    own = brisk.cookies.RequestsCookieJar()
+    own.set("wide", "w", domain="127.0.0.1", path="/")
+    brisk.cookies.merge_cookies(jar, own)
+    assert all(isinstance(c, http.cookiejar.Cookie) for c in jar)
+    assert {c.name: c.value for c in jar} == {"k": "v", "m": "1", "wide": "w"}
+    client.session.cookies = jar
+    assert cookies_seen(client, app_server.url) == {"k": "v", "m": "1", "wide": "w"}
+    set_raw(client, app_server.url, "server=s; Path=/")
+    assert {c.name for c in jar} == {"k", "m", "wide", "server"}
+    # requests' Request(cookies=<a jar>) takes an http.cookiejar jar too
+    prepared = brisk.Request("GET", app_server.url + "/cookies", cookies=jar).prepare()
+    assert sorted(prepared.headers["Cookie"].split("; ")) == ["k=v", "m=1", "server=s", "wide=w"]
+
+
+def test_cookies_session_jar_assigned_a_dict(client: Client, app_server: ServerThread) -> None:
+    client.session.cookies = {"given": "later"}
+    assert isinstance(client.session.cookies, brisk.cookies.RequestsCookieJar)
+    assert cookies_seen(client, app_server.url) == {"given": "later"}
+    set_raw(client, app_server.url, "server=s; Path=/")  # requests fails here: a dict cannot store it
+    assert client.session.cookies.get_dict() == {"given": "later", "server": "s"}
+    with pytest.raises(TypeError, match=r"Session\.cookies"):
+        client.session.cookies = 42

@@ -24,15 +24,20 @@ requests compatibility: ``jar.set("k", "v")`` without a domain stores a cookie w
 meaning "any host" (requests sends such a cookie everywhere).  brisk keeps that for code that builds jars by
 hand, but the session layer turns per-request ``cookies=`` into host-only cookies for the request's host, so
 they never follow a redirect to another origin.
+
+An :class:`http.cookiejar.CookieJar` (``MozillaCookieJar`` for a cookies.txt, say) can still be
+``Session.cookies``: it is then asked under its own policy (see :mod:`brisk._cookie_compat`), and
+:func:`cookiejar_from_dict` and :func:`merge_cookies` give it http.cookiejar cookies.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._cookie_model import (
     Cookie,
@@ -55,6 +60,9 @@ from ._cookie_parse import (
     path_match,
 )
 from ._cookie_store import dump_json, dump_netscape, parse_json, parse_netscape, write_private
+
+if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
 
 __all__ = [
     "MAX_COOKIES_PER_DOMAIN",
@@ -80,6 +88,9 @@ MAX_COOKIES_TOTAL = 3000
 MAX_COOKIE_HEADER_BYTES = 8190
 
 _SECURE_SCHEMES = frozenset({"https", "wss"})
+
+#: A jar the requests-style functions fill: brisk's, or an http.cookiejar one (given http.cookiejar cookies).
+_Jar = TypeVar("_Jar", bound="RequestsCookieJar | CookieJar")
 
 
 class CookieConflictError(RuntimeError):
@@ -600,38 +611,80 @@ def remove_cookie_by_name(
     cookiejar.clear(domain=domain, path=path, name=name)
 
 
+@overload
 def cookiejar_from_dict(
-    cookie_dict: Mapping[str, Any] | None,
-    cookiejar: RequestsCookieJar | None = None,
-    overwrite: bool = True,
-) -> RequestsCookieJar:
+    cookie_dict: Any, cookiejar: None = None, overwrite: bool = True
+) -> RequestsCookieJar: ...
+@overload
+def cookiejar_from_dict(cookie_dict: Any, cookiejar: _Jar, overwrite: bool = True) -> _Jar: ...
+def cookiejar_from_dict(
+    cookie_dict: Any, cookiejar: RequestsCookieJar | CookieJar | None = None, overwrite: bool = True
+) -> RequestsCookieJar | CookieJar:
     """A jar holding the (any-host) cookies of *cookie_dict*, added to *cookiejar* when given.
 
-    With ``overwrite=False`` names already in the jar keep their cookies.
+    *cookiejar* may be an :class:`http.cookiejar.CookieJar`: it then receives http.cookiejar cookies.
+    *cookie_dict* may also be an http.cookiejar jar, whose cookies are copied with their domain and path
+    (``Request(cookies=jar).prepare()`` comes here).  With ``overwrite=False`` names already in the jar keep
+    their cookies.
     """
     if cookiejar is None:
         cookiejar = RequestsCookieJar()
-    if cookie_dict is not None:
+    if cookie_dict is None:
+        return cookiejar
+    if isinstance(cookie_dict, Mapping):
+        cookies: list[Any] = [create_cookie(name, cookie_dict[name]) for name in cookie_dict]
+    else:
+        cookies = _cookie_list(cookie_dict)
+    if not overwrite:
         existing = {cookie.name for cookie in cookiejar}
-        for name in cookie_dict:
-            if overwrite or name not in existing:
-                cookiejar.set_cookie(create_cookie(name, cookie_dict[name]))
+        cookies = [cookie for cookie in cookies if cookie.name not in existing]
+    if isinstance(cookiejar, RequestsCookieJar):
+        for cookie in cookies:
+            cookiejar.set_cookie(cookie)
+    else:
+        _add_to_stdlib_jar(cookiejar, cookies)
     return cookiejar
 
 
-def merge_cookies(cookiejar: RequestsCookieJar, cookies: Any) -> RequestsCookieJar:
+def merge_cookies(cookiejar: _Jar, cookies: Any) -> _Jar:
     """Add *cookies* (a dict, a jar or an iterable of cookies) to *cookiejar* and return it.
 
     A dict does not overwrite names already in the jar; a jar's cookies replace their exact counterparts.
+    *cookiejar* is brisk's jar or an :class:`http.cookiejar.CookieJar` (which receives http.cookiejar
+    cookies).
     """
-    if not isinstance(cookiejar, RequestsCookieJar):
+    if not isinstance(cookiejar, RequestsCookieJar) and not _is_stdlib_jar(cookiejar):
         raise ValueError("You can only merge into CookieJar")
     if cookies is None:
         return cookiejar
     if isinstance(cookies, Mapping) and not isinstance(cookies, RequestsCookieJar):
         return cookiejar_from_dict(cookies, cookiejar=cookiejar, overwrite=False)
-    cookiejar.update(cookies)
+    if isinstance(cookiejar, RequestsCookieJar):
+        cookiejar.update(cookies)
+    else:
+        _add_to_stdlib_jar(cookiejar, _cookie_list(cookies))
     return cookiejar
+
+
+def _is_stdlib_jar(obj: object) -> bool:
+    # Without importing http.cookiejar (slow): nobody made a CookieJar if nobody imported the module.
+    module = sys.modules.get("http.cookiejar")
+    return module is not None and isinstance(obj, module.CookieJar)
+
+
+def _cookie_list(items: Iterable[Any]) -> list[Any]:
+    """Cookies (brisk's, http.cookiejar's) as they are; (name, value) pairs as any-host cookies."""
+    return [
+        item if hasattr(item, "name") and hasattr(item, "value") else create_cookie(*item) for item in items
+    ]
+
+
+def _add_to_stdlib_jar(jar: CookieJar, cookies: Iterable[Any]) -> None:
+    """Store cookies in an http.cookiejar jar, as its own Cookie type."""
+    from ._cookie_compat import stdlib_cookie
+
+    for cookie in cookies:
+        jar.set_cookie(stdlib_cookie(cookie))
 
 
 def dict_from_cookiejar(cj: Iterable[Any]) -> dict[str, str]:

@@ -42,6 +42,7 @@ __all__ = ["AsyncSession", "Session", "default_headers", "session"]
 R = TypeVar("R")
 _UNSET: Any = object()
 _METHODS: dict[str, str] = {m: m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
+_NOT_PICKLED = frozenset(("_transport", "_config_cache", "_env", "_settings_cache"))
 
 
 def default_headers() -> Headers:
@@ -95,16 +96,12 @@ class _SessionBase(Generic[R]):
         rate_limit: RateLimit | float | None = None,
         transport: Any = None,
     ) -> None:
-        from .cookies import RequestsCookieJar, cookiejar_from_dict
-
         self.headers: Headers = default_headers()
         if headers:
             self.headers.update(headers)
         self.auth = auth
         self.params: Any = params if params is not None else {}
-        self.cookies: RequestsCookieJar = (
-            cookies if isinstance(cookies, RequestsCookieJar) else cookiejar_from_dict(cookies or {})
-        )
+        self.cookies = cookies
         self.verify = verify
         self.cert = cert
         self.proxies: dict[str, str | None] = dict(proxies or {})
@@ -125,6 +122,60 @@ class _SessionBase(Generic[R]):
         self._config_cache: tuple[tuple[Any, ...], ConnectionConfig] | None = None
         self._env: Environment | None = None
         self._settings_cache: tuple[tuple[Any, ...], FlowSettings] | None = None
+
+    # -- pickling -------------------------------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The settings only, as requests pickles a session: the pool (connections, threads, locks), the
+        caches and the environment read at the first request stay behind and start afresh in the copy. A
+        transport passed to the constructor is the caller's own object and travels: dropping it would send
+        the copy's requests elsewhere (a mock's to the network)."""
+        state = {name: value for name, value in self.__dict__.items() if name not in _NOT_PICKLED}
+        state["_transport"] = state.get("_given_transport")
+        # Two settings do not pickle themselves: Limits is immutable (no way back in past its guard), and a
+        # RateLimit's buckets hold a lock. Both travel as their arguments; the copy's buckets start full.
+        state["limits"] = {name: getattr(self.limits, name) for name in Limits.__slots__}
+        limiter = self.rate_limit
+        if limiter is not None:
+            state["rate_limit"] = (type(limiter), limiter.requests_per_second, limiter.burst)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.limits = Limits(**state["limits"])
+        if self.rate_limit is not None:
+            kind, per_second, burst = state["rate_limit"]
+            self.rate_limit = kind(per_second, burst)
+        self._config_cache = self._env = self._settings_cache = None
+
+    @property
+    def cookies(self) -> RequestsCookieJar:
+        """The session's cookie jar: brisk's :class:`~brisk.cookies.RequestsCookieJar`, or the
+        :class:`http.cookiejar.CookieJar` assigned here, which is then asked under its own policy
+        (``s.cookies = MozillaCookieJar("cookies.txt")``: cookies load from and save to that file).
+
+        A dict (or None) assigned here becomes a brisk jar of "any host" cookies, as ``cookies=`` in the
+        constructor does; requests sends such a dict but then fails to store the response's cookies.
+        """
+        return self._cookie_jar
+
+    @cookies.setter
+    def cookies(self, value: Any) -> None:
+        from .cookies import RequestsCookieJar, cookiejar_from_dict
+
+        jar: RequestsCookieJar
+        if isinstance(value, RequestsCookieJar) or (
+            hasattr(value, "add_cookie_header") and hasattr(value, "extract_cookies")
+        ):
+            jar = value  # brisk's jar, or an http.cookiejar one (or one shaped like it)
+        elif value is None or isinstance(value, Mapping):
+            jar = cookiejar_from_dict(value)
+        else:
+            raise TypeError(
+                "Session.cookies must be a cookie jar (brisk.cookies.RequestsCookieJar or an "
+                f"http.cookiejar.CookieJar) or a dict, not {type(value).__name__}"
+            )
+        self._cookie_jar = jar
 
     # -- requests' public helpers ---------------------------------------------------------------------------
 
@@ -160,9 +211,19 @@ class _SessionBase(Generic[R]):
             request.json,
             request.hooks,
         )
+        from .cookies import RequestsCookieJar
+
+        url = prepared._url
+        assert url is not None
         jar = self._request_cookie_jar(prepared, request.cookies)
-        value = self.cookies.header_for(prepared._url.scheme, prepared._url.host, prepared._url.path)  # type: ignore[union-attr]
-        own = jar.header_for(prepared._url.scheme, prepared._url.host, prepared._url.path) if jar else None  # type: ignore[union-attr]
+        session_jar = self.cookies
+        if isinstance(session_jar, RequestsCookieJar):
+            value = session_jar.header_for(url.scheme, url.host, url.path)
+        else:  # an http.cookiejar jar, asked under its own policy
+            from ._cookie_compat import cookie_header
+
+            value = cookie_header(session_jar, url)
+        own = jar.header_for(url.scheme, url.host, url.path) if jar else None
         header = "; ".join(v for v in (own, value) if v)
         if header and "cookie" not in prepared.headers:
             prepared.headers["Cookie"] = header
@@ -324,18 +385,27 @@ class _SessionBase(Generic[R]):
         return p
 
     def _request_cookie_jar(self, p: PreparedRequest, cookies: Any) -> RequestsCookieJar | None:
-        """Per-request ``cookies=`` become host-only cookies of the request's host: after a redirect to
-        another host they are not sent (requests sends them everywhere)."""
+        """Per-request ``cookies=``: names and values (a dict, or cookies without a domain) become host-only
+        cookies of the request's host, so after a redirect to another host they are not sent (requests sends
+        them everywhere); a cookie with a domain (from a jar) keeps its domain, path and Secure flag and goes
+        only where they match, as in requests."""
         if not cookies:
             return None
+        from ._cookie_model import coerce_cookie
         from .cookies import RequestsCookieJar
 
         url = p._url
         assert url is not None
         jar = RequestsCookieJar()
-        items = cookies.items() if isinstance(cookies, Mapping) else ((c.name, c.value) for c in cookies)
-        for name, value in items:
-            jar.set(name, value, domain=url.host, path="/", host_only=True)
+        if isinstance(cookies, Mapping) and not isinstance(cookies, RequestsCookieJar):  # a plain dict
+            for name, value in cookies.items():
+                jar.set(name, value, domain=url.host, path="/", host_only=True)
+            return jar
+        for cookie in cookies:
+            if getattr(cookie, "domain", None):
+                jar.set_cookie(coerce_cookie(cookie))
+            else:
+                jar.set(cookie.name, cookie.value, domain=url.host, path="/", host_only=True)
         return jar
 
     def _verify(self, verify: Any) -> bool | str:

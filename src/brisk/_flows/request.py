@@ -366,15 +366,28 @@ def _with_attempts(exc: RequestException, retry: Retry) -> RequestException:
 
 def _apply_cookies(request: PreparedRequest, s: FlowSettings, foreign: bool) -> None:
     """The Cookie header from the jar (and per-request cookies, which are host-only). On a hop that a
-    redirect took to another origin, cookies set without a domain stay behind."""
+    redirect took to another origin, cookies set without a domain stay behind.
+
+    The session's jar is brisk's own, or an http.cookiejar jar the user assigned (``s.cookies =
+    MozillaCookieJar(path)``), which is asked under its own policy. The explicit Cookie header check
+    comes first for both: a header the user set is sent as set, on the hops it may go to, and no jar
+    is consulted."""
     if request.__dict__.get("_explicit_cookie"):
         return
     url = request._url
     assert url is not None
     value = None
     extra = s.request_cookies
-    if s.jar is not None:
-        value = s.jar.header_for(url.scheme, url.host, url.path, any_host=not foreign)
+    jar = s.jar
+    if jar is not None:
+        # brisk's jar is told apart by its engine method, a lookup the call needs anyway
+        header_for = getattr(jar, "header_for", None)
+        if header_for is not None:
+            value = header_for(url.scheme, url.host, url.path, any_host=not foreign)
+        else:
+            from .._cookie_compat import cookie_header
+
+            value = cookie_header(jar, url, any_host=not foreign)
     if extra is not None:
         own = extra.header_for(url.scheme, url.host, url.path)
         if own:
@@ -395,4 +408,10 @@ def _extract_cookies(response: Response, request: PreparedRequest, jar: Requests
     if values:
         url = request._url
         assert url is not None
-        jar.extract(values, url.scheme, url.host, url.path)
+        extract = getattr(jar, "extract", None)
+        if extract is not None:
+            extract(values, url.scheme, url.host, url.path)
+        else:  # an http.cookiejar jar: its policy decides what to keep
+            from .._cookie_compat import extract_cookies
+
+            extract_cookies(jar, values, url)
