@@ -788,6 +788,69 @@ def test_raw_read(app_server: ServerThread) -> None:
         assert sizes == [300, 300, 300, 100, 0]
 
 
+def test_raw_after_the_body_was_read(app_server: ServerThread) -> None:
+    # requests hands out urllib3's response, which is at its end (and closed) once the body was read
+    with brisk.Session() as session:
+        response = session.get(app_server.url + "/bytes/100", params={"seed": 2})
+        assert len(response.content) == 100
+        assert response.raw.read() == b""
+        assert response.raw.closed
+
+        with session.get(app_server.url + "/stream/2", stream=True) as streamed:
+            assert not streamed.raw.closed
+        assert streamed.raw.closed  # closed by `with`, unread
+
+        streamed = session.get(app_server.url + "/bytes/10", params={"seed": 2}, stream=True)
+        assert len(streamed.raw.read(4)) == 4
+        assert not streamed.raw.closed
+        assert len(streamed.raw.read()) == 6
+        assert streamed.raw.closed  # read to its end
+
+        streamed = session.get(app_server.url + "/bytes/10", params={"seed": 2}, stream=True)
+        assert len(b"".join(streamed.iter_content(3))) == 10
+        assert streamed.raw.read() == b""
+
+
+def test_a_raw_set_on_a_real_response_becomes_its_body(app_server: ServerThread) -> None:
+    class Counting:
+        """Wraps a raw to count what is read through it (a progress bar does this)."""
+
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+            self.seen = 0
+
+        def read(self, amt: int | None = None) -> bytes:
+            data: bytes = self.inner.read(amt)
+            self.seen += len(data)
+            return data
+
+    with brisk.Session() as session:
+        url = app_server.url + "/bytes/5000"
+        expected = session.get(url, params={"seed": 3}).content
+        response = session.get(url, params={"seed": 3}, stream=True)
+        counting = Counting(response.raw)
+        response.raw = counting  # wraps the response's own raw: that one still reads the network
+        assert response.content == expected
+        assert counting.seen == 5000
+
+        response = session.get(app_server.url + "/bytes/50", stream=True)
+        response.raw = io.BytesIO(b"replaced")
+        assert response.content == b"replaced"
+        assert session.get(app_server.url + "/get").ok
+
+
+def test_a_pickled_response_has_a_read_raw(app_server: ServerThread) -> None:
+    with brisk.Session() as session:
+        response = session.get(app_server.url + "/cookies/set", params={"k": "v"}, allow_redirects=False)
+        copied = pickle.loads(pickle.dumps(response))
+    assert copied.status_code == 302
+    assert copied.cookies["k"] == "v"
+    assert copied.headers["location"] == "/cookies"
+    assert copied.content == response.content
+    assert copied.raw.read() == b""
+    assert copied.raw.closed
+
+
 # --------------------------------------------------------------------------------------- raise_for_status
 
 

@@ -8,6 +8,7 @@ Every behaviour test takes ``client`` (or ``client_factory``), so it runs throug
 from __future__ import annotations
 
 import base64
+import pickle
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,7 @@ from brisk.exceptions import (
     SSLError,
     TooManyRedirects,
 )
+from brisk.testing.mock import MockTransport
 from brisk.testing.server import ServerThread
 from servers.clients import AsyncClient, LoopThread, SyncClient
 from servers.raw import RawConnection, RawServer, http_response
@@ -499,6 +501,56 @@ def test_close_then_use_again(client: Client, app_server: ServerThread) -> None:
     assert client.get(app_server.url + "/get").ok
     client.close()
     assert client.get(app_server.url + "/get").ok  # requests allows this: new connections are made
+
+
+# ------------------------------------------------------------------------------------------------- pickling
+
+
+def test_a_pickled_session_keeps_its_settings_with_a_fresh_pool(
+    client: Client, app_server: ServerThread
+) -> None:
+    # requests pickles a Session's settings (multiprocessing, caches of configured clients); the copy opens
+    # its own connections: the pool, its locks and the session's caches do not travel
+    session = client.session
+    session.headers["X-Kept"] = "yes"
+    session.auth = ("user", "pass")
+    session.retries = brisk.Retry(3, status_forcelist=[503])
+    session.rate_limit = brisk.RateLimit(1000, burst=50)
+    session.mount("http://", HTTPAdapter(pool_maxsize=20))
+    assert client.get(app_server.url + "/cookies/set", params={"flavour": "oat"}).ok  # a cookie, a pool
+    assert session._transport is not None
+    session.params = {"p": "q"}
+
+    copied = pickle.loads(pickle.dumps(session))
+    assert type(copied) is type(session)
+    assert copied._transport is None
+    assert copied.retries == session.retries
+    assert copied.rate_limit is not None
+    assert copied.rate_limit.burst == 50
+    assert copied.limits == session.limits
+    assert copied.adapters["http://"].pool_maxsize == 20  # type: ignore[attr-defined]
+
+    client.close()
+    client.session = copied  # the client now sends through the copy
+    body = echo(client.get(app_server.url + "/anything"))
+    assert body["headers"]["X-Kept"] == "yes"
+    assert body["headers"]["Authorization"] == basic("user", "pass")
+    assert body["headers"]["Cookie"] == "flavour=oat"
+    assert body["args"] == {"p": "q"}
+    assert copied._transport is not None
+    assert copied._transport is not session._transport
+
+
+def _answer_teapot(request: brisk.PreparedRequest) -> brisk.Response:
+    return brisk.Response(418, text="from the mock")
+
+
+def test_a_pickled_session_keeps_the_transport_it_was_given() -> None:
+    # a transport passed in is the caller's: the copy must not send to the network instead of a mock
+    copied = pickle.loads(pickle.dumps(brisk.Session(transport=MockTransport(_answer_teapot))))
+    response = copied.get("http://example.invalid/")
+    assert response.status_code == 418
+    assert response.text == "from the mock"
 
 
 # ---------------------------------------------------------------------------------- settings precedence

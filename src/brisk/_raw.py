@@ -1,15 +1,31 @@
-"""``response.raw``: a file-like view of the body, for code written against urllib3's response."""
+"""``response.raw``: a file-like view of the body, for code written against urllib3's response; and the
+other way round, a raw set by hand (``response.raw = io.BytesIO(...)``) read as the body of a Response.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from .exceptions import ChunkedEncodingError, ContentDecodingError, RequestException, SSLError
+from .exceptions import ConnectionError as BriskConnectionError
+
 if TYPE_CHECKING:
     from ._headers import Headers
     from .models import Response
 
-__all__ = ["RawResponse"]
+__all__ = ["HandSetRaw", "RawResponse"]
+
+CONTENT_CHUNK_SIZE = 10 * 1024  # what requests reads a raw by when it reads the whole body
+
+# The errors of urllib3's ``stream()`` that requests turns into its own, by urllib3's class names (urllib3 is
+# no dependency of brisk: a raw of its kind only comes from the caller's code).
+_FROM_URLLIB3: dict[str, type[RequestException]] = {
+    "ProtocolError": ChunkedEncodingError,
+    "DecodeError": ContentDecodingError,
+    "ReadTimeoutError": BriskConnectionError,
+    "SSLError": SSLError,
+}
 
 
 class RawResponse:
@@ -28,7 +44,10 @@ class RawResponse:
     def _pieces(self, decode: bool) -> Iterator[bytes]:
         if self._source is None:
             response = self._response
-            self._source = response.iter_content(None) if decode else response.iter_raw()
+            if response._consumed and response._chunks is None:
+                self._source = iter(())  # read already (content, iter_content...): at its end, as urllib3's
+            else:
+                self._source = response.iter_content(None) if decode else response.iter_raw()
         return self._source
 
     def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
@@ -88,7 +107,9 @@ class RawResponse:
 
     @property
     def closed(self) -> bool:
-        return self._response._consumed and self._source is None and self._response._content is not None
+        """True once the response was closed or its body read to the end (urllib3's meaning)."""
+        response = self._response
+        return response._closed or (response._consumed and response._chunks is None)
 
     def isclosed(self) -> bool:
         return self.closed
@@ -115,3 +136,58 @@ class RawResponse:
 
     def getheader(self, name: str, default: str | None = None) -> str | None:
         return self._response.headers.get(name, default)
+
+
+class HandSetRaw:
+    """A raw assigned by hand, as the body stream of its Response (``read_all``, iteration, ``close``).
+
+    Read the way requests reads ``response.raw``: ``raw.stream(n, decode_content=True)`` when it has one
+    (urllib3's response, which decodes itself), else ``raw.read(n)`` until it returns nothing. Either way
+    the bytes are taken as they come: the Response applies no Content-Encoding of its own to them.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.read_size: int | None = CONTENT_CHUNK_SIZE  # iter_content sets the caller's chunk size
+        self._ended = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        raw = self.raw
+        if hasattr(raw, "stream"):
+            try:
+                for chunk in raw.stream(self.read_size, decode_content=True):
+                    yield _as_bytes(chunk)
+            except Exception as exc:
+                translated = _translate(exc)
+                if translated is None:
+                    raise
+                raise translated from exc
+        else:
+            while chunk := raw.read(self.read_size):
+                yield _as_bytes(chunk)
+        self._ended = True
+
+    def read_all(self) -> bytes:
+        self.read_size = CONTENT_CHUNK_SIZE
+        return b"".join(self)
+
+    def close(self) -> None:
+        # As requests: close the raw only while its body is unread; let urllib3's give its connection back.
+        raw = self.raw
+        if not self._ended and hasattr(raw, "close"):
+            raw.close()
+        release_conn = getattr(raw, "release_conn", None)
+        if release_conn is not None:
+            release_conn()
+
+
+def _as_bytes(chunk: bytes | str) -> bytes:
+    """A text raw (``io.StringIO`` in a fake) still gives a body of bytes."""
+    return chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+
+
+def _translate(error: Exception) -> RequestException | None:
+    for kind in type(error).__mro__:
+        if kind.__module__.startswith("urllib3") and kind.__name__ in _FROM_URLLIB3:
+            return _FROM_URLLIB3[kind.__name__](error)
+    return None

@@ -154,6 +154,24 @@ class Retry:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Retry is immutable: use retry.new(...) to change a value")
 
+    # Pickling and copying restore the slots past the immutability guard; a Retry is equal to another with the
+    # same settings and history (so one survives a round trip through pickle, as a Session's policy does).
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Retry):
+            return NotImplemented
+        return self.__getstate__() == other.__getstate__()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.__getstate__().values()))
+
     @classmethod
     def from_int(cls, retries: Retry | int | bool | None, default: Retry | None = None) -> Retry:
         """Accept what requests and urllib3 accept: a Retry, an int (total), False/0 (never) or None."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._content import BodyPipeline, LineSplitter, encoding_from_content_type, guess_json_utf, parse_links
 from ._headers import Headers
+from ._raw import HandSetRaw as _HandSetRaw
 from ._url import URL
 from .exceptions import (
     ContentDecodingError,
@@ -278,6 +279,19 @@ def _redacted(url: str) -> str:
         return "<URL with credentials>"
 
 
+def _reason_text(reason: str | bytes) -> str:
+    """A reason phrase as text, for the message of ``raise_for_status``."""
+    if isinstance(reason, bytes):  # set by hand (a mock): UTF-8, else latin-1, as requests decodes it
+        try:
+            return reason.decode("utf-8")
+        except UnicodeDecodeError:
+            return reason.decode("iso-8859-1")
+    try:  # servers sometimes send UTF-8 reasons, which arrive decoded as latin-1
+        return reason.encode("latin-1").decode("utf-8")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return reason
+
+
 def _header_name(name: str | bytes) -> str:
     return name.decode("latin-1") if isinstance(name, bytes) else name
 
@@ -309,6 +323,8 @@ class Response:
         "elapsed",
         "request",
     ]
+
+    _closed = False  # set by close(): a class default, so building a response does not pay for it
 
     def __init__(
         self,
@@ -354,6 +370,10 @@ class Response:
 
             self._stream = ByteStream(content)
             self.headers.setdefault("Content-Length", str(len(content)))
+        elif status_code is not None:  # Response(204): an empty body. requests' bare Response() has none.
+            from ._transport.base import ByteStream
+
+            self._stream = ByteStream(b"")
 
     @classmethod
     def _from_transport(
@@ -495,11 +515,7 @@ class Response:
         status = self.status_code
         if status is None or status < 400:
             return
-        reason = self.reason
-        try:  # servers sometimes send UTF-8 reasons, which arrive decoded as latin-1
-            reason = reason.encode("latin-1").decode("utf-8")
-        except (UnicodeDecodeError, UnicodeEncodeError):
-            pass
+        reason = _reason_text(self.reason)
         if not reason:  # HTTP/2 and some servers send no reason phrase: name the status ourselves
             from http import HTTPStatus
 
@@ -516,23 +532,25 @@ class Response:
 
     @property
     def content(self) -> bytes:
-        """The whole body, decoded (gzip, br, ...), read on first access."""
+        """The whole body, decoded (gzip, br, ...), read on first access.
+
+        None for a response without a body source, as in requests: a bare ``Response()`` with no ``raw``
+        (or any response whose status_code is 0).
+        """
         content = self._content
         if content is None:
             if self._consumed:
                 raise RuntimeError("The content for this response was already consumed")
             stream = self._sync_stream()
-            if stream is None:
-                content = b""
-            else:
-                try:
-                    raw = stream.read_all()
-                except RequestException as exc:
-                    self._with_url(exc)
-                    raise
-                self._consumed = True
-                content = self._decode_whole(raw)
-            self._content = content
+            if stream is None or self.status_code == 0:
+                return None  # type: ignore[return-value]  # typed bytes for everyone else, as requests' stubs
+            try:
+                raw = stream.read_all()
+            except RequestException as exc:
+                self._with_url(exc)
+                raise
+            self._consumed = True
+            content = self._content = self._decode_whole(raw)
         return content
 
     def iter_content(self, chunk_size: int | None = 1, decode_unicode: bool = False) -> Iterator[Any]:
@@ -544,11 +562,12 @@ class Response:
             return
         pipeline = self._pipeline(chunk_size, decode_unicode)
         large = chunk_size is not None and chunk_size >= 16384
-        if large and pipeline._decoder is None and self._chunks is None:
+        stream: Any = self._stream
+        if isinstance(stream, _HandSetRaw):
+            stream.read_size = chunk_size  # read as requests reads such a raw: raw.read(chunk_size)
+        elif large and pipeline._decoder is None and self._chunks is None and hasattr(stream, "read_size"):
             # Read from the socket in the caller's chunk size: pieces come out whole, with no re-slicing.
-            stream: Any = self._stream
-            if hasattr(stream, "read_size"):
-                stream.read_size = chunk_size
+            stream.read_size = chunk_size
         for raw in self._iter_raw_stream():
             yield from self._push(pipeline, raw)
         yield from self._finish(pipeline)
@@ -600,10 +619,30 @@ class Response:
 
     @raw.setter
     def raw(self, value: Any) -> None:
-        self._raw = value
+        """A raw set by hand (``io.BytesIO`` in a test fake, urllib3's response in a mock) becomes the body's
+        source, as in requests. A body already read stays: requests keeps its content too."""
+        from ._raw import RawResponse
+
+        previous, self._raw = self._raw, value
+        if self._content is not None or (isinstance(value, RawResponse) and value._response is self):
+            return
+        stream = self._stream
+        if stream is not None and not isinstance(stream, _HandSetRaw):
+            if isinstance(previous, RawResponse):
+                # The new raw may wrap our own view (r.raw = Wrapper(r.raw)): that view goes on reading the
+                # original body through a twin of this response, or reading the new raw would read itself.
+                twin = type(self).__new__(type(self))
+                twin.__dict__.update(self.__dict__)
+                previous._response = twin
+            elif hasattr(stream, "close"):
+                stream.close()
+        self._stream = None if value is None else _HandSetRaw(value)
+        self._chunks = None
+        self._consumed = False
 
     def close(self) -> None:
         """Release the connection; an unread body closes it instead of returning it to the pool."""
+        self._closed = True
         stream = self._stream
         if stream is not None and hasattr(stream, "close"):
             stream.close()
@@ -690,18 +729,15 @@ class Response:
             if self._consumed:
                 raise RuntimeError("The content for this response was already consumed")
             stream = self._stream
-            if stream is None:
-                self._content = b""
-            elif hasattr(stream, "aread_all"):
-                try:
-                    raw = await stream.aread_all()
-                except RequestException as exc:
-                    self._with_url(exc)
-                    raise
-                self._consumed = True
-                self._content = self._decode_whole(raw)
-            else:
+            if stream is None or not hasattr(stream, "aread_all"):  # none, or a sync one (a raw set by hand)
                 return self.content
+            try:
+                raw = await stream.aread_all()
+            except RequestException as exc:
+                self._with_url(exc)
+                raise
+            self._consumed = True
+            self._content = self._decode_whole(raw)
         return self._content
 
     async def aiter_content(
@@ -750,6 +786,7 @@ class Response:
             yield piece  # type: ignore[misc]
 
     async def aclose(self) -> None:
+        self._closed = True
         stream = self._stream
         if stream is not None:
             if hasattr(stream, "aclose"):
@@ -797,6 +834,8 @@ class Response:
     def _decoder(self) -> ContentDecoder | None:
         values = self._header_values("content-encoding")
         if not values:
+            return None
+        if isinstance(self._stream, _HandSetRaw):  # it decodes itself, or is a plain file: read as is
             return None
         encoding = ", ".join(values)
         from ._config import DEFAULT_LIMITS
@@ -862,7 +901,7 @@ class Response:
         import json
 
         content = self.content
-        if self.encoding is None and len(content) > 3:
+        if self.encoding is None and content and len(content) > 3:  # content is None for a bare Response()
             encoding = guess_json_utf(content)
             if encoding is not None:
                 try:
@@ -890,7 +929,7 @@ class Response:
         self.history = []
         for name, value in state.items():
             setattr(self, name, value)
-        self._consumed = True
+        self._consumed = self._content is not None  # read: reading again replays it, raw.read() gives b""
 
 
 _BLANK: dict[str, Any] = {}
