@@ -273,6 +273,7 @@ def test_auth_digest_algorithms(client: Client, app_server: ServerThread, algori
     params = digest_params(r.request.headers["Authorization"])
     assert params["algorithm"] == algorithm
     assert params["qop"] == qop
+    assert [h.status_code for h in r.history] == [401]  # the challenge, as requests keeps it
 
 
 @pytest.mark.parametrize("algorithm", ["MD5", "SHA-256-sess"])
@@ -299,6 +300,7 @@ def test_auth_digest_wrong_password_is_401(client: Client, app_server: ServerThr
         auth=brisk.HTTPDigestAuth("mufasa", "wrong"),
     )
     assert r.status_code == 401
+    assert [h.status_code for h in r.history] == [401]  # challenged once, answered once, refused
 
 
 def test_auth_digest_nonce_counting(client: Client, app_server: ServerThread) -> None:

@@ -198,6 +198,7 @@ def test_redirect_too_many_redirects_says_how_many(
     assert isinstance(caught.value, RequestException)
     assert caught.value.response is not None
     assert caught.value.response.status_code == 302
+    assert [h.status_code for h in caught.value.response.history] == [302, 302, 302]  # as in requests
 
 
 def test_redirect_loop_raises_too_many_redirects(

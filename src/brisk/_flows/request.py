@@ -117,7 +117,8 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
     original = request._url
     assert original is not None
     auth = request._auth
-    history: list[Response] = []
+    history: list[Response] = []  # the responses before the final one: redirects and auth challenges
+    redirects = 0
     hop = request
     while True:
         hop_url = hop._url
@@ -127,7 +128,7 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
         if auth is None and not s.request_hooks:  # nothing to do around the send: skip a generator layer
             response = yield from _send_with_retries(hop, s, not home)
         else:
-            response = yield from _send_hop(hop, s, auth if home else None, foreign=not home)
+            response = yield from _send_hop(hop, s, auth if home else None, history, foreign=not home)
         for hook in s.response_hooks:
             try:
                 result = yield CallHook(hook, response, s.hook_kwargs)
@@ -155,10 +156,11 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
         budget = s.retry.redirect  # Retry(redirect=0 / False) disables redirects too (urllib3 CVE-2025-50181)
         if budget is not None and budget < limit:
             limit = budget
-            if len(history) >= limit and not s.retry.raise_on_redirect:
+            if redirects >= limit and not s.retry.raise_on_redirect:
                 response._next = next_hop
                 break
-        if len(history) >= limit:
+        if redirects >= limit:
+            response.history = history[:]  # as in requests: the responses that led here
             response.close()
             raise TooManyRedirects(
                 f"Exceeded {limit} redirects (the last one from {hop_url.without_auth()} "
@@ -167,11 +169,12 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
             )
         yield Drain(response)
         history.append(response)
+        redirects += 1
         log = debug_logger()
         if log is not None:
             log.debug(
                 "redirect %d: %s %s -> %s %s",
-                len(history),
+                redirects,
                 response.status_code,
                 response.url,
                 next_hop.method,
@@ -209,7 +212,11 @@ def _auth_for_hop(hop: PreparedRequest, original: Any, auth: Any, s: FlowSetting
             hop.headers["Authorization"] = _basic_auth_str(*found)
 
 
-def _send_hop(request: PreparedRequest, s: FlowSettings, auth: Any, foreign: bool = False) -> Step:
+def _send_hop(
+    request: PreparedRequest, s: FlowSettings, auth: Any, history: list[Response], foreign: bool = False
+) -> Step:
+    """One hop: request hooks, then the auth flow's exchanges (a challenged response joins ``history``,
+    as a 401 answered by Digest auth does in requests), each send with its retries."""
     for hook in s.request_hooks:
         result = yield CallHook(hook, request, {})
         if result is not None:
@@ -229,6 +236,7 @@ def _send_hop(request: PreparedRequest, s: FlowSettings, auth: Any, foreign: boo
             response.close()
             raise
         yield Drain(response)  # the challenged response is answered, not returned
+        history.append(response)
         _rewind(current, "answer the authentication challenge")
 
 
