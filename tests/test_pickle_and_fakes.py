@@ -184,3 +184,13 @@ def test_retry_pickles_and_copies_to_an_equal_retry() -> None:
             copied.total = 1  # type: ignore[misc]
     assert retry != brisk.Retry(5)
     assert retry.new(total=9) != retry
+
+
+def test_limits_pickle_and_copy_to_equal_limits() -> None:
+    limits = brisk.Limits(max_connections=7, max_connections_per_host=3, idle_timeout=1.5)
+    for copied in (pickle.loads(pickle.dumps(limits)), copy.copy(limits), copy.deepcopy(limits)):
+        assert copied == limits
+        assert copied.max_connections == 7
+        assert copied.idle_timeout == 1.5
+        with pytest.raises(AttributeError, match="immutable"):
+            copied.max_connections = 1  # type: ignore[misc]

@@ -169,6 +169,10 @@ class Limits:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Limits is immutable: use limits.replace(...) to change a value")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (and copied) as its constructor arguments, past the immutability guard."""
+        return (_limits_from, ({name: getattr(self, name) for name in self.__slots__},))
+
     def replace(self, **changes: float) -> Limits:
         """A copy with some limits changed: ``limits.replace(max_connections=20)``."""
         values = {name: getattr(self, name) for name in self.__slots__}
@@ -185,6 +189,10 @@ class Limits:
 
     def __repr__(self) -> str:
         return "Limits(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
+
+
+def _limits_from(values: dict[str, Any]) -> Limits:
+    return Limits(**values)
 
 
 DEFAULT_LIMITS = Limits()

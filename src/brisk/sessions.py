@@ -132,9 +132,7 @@ class _SessionBase(Generic[R]):
         the copy's requests elsewhere (a mock's to the network)."""
         state = {name: value for name, value in self.__dict__.items() if name not in _NOT_PICKLED}
         state["_transport"] = state.get("_given_transport")
-        # Two settings do not pickle themselves: Limits is immutable (no way back in past its guard), and a
-        # RateLimit's buckets hold a lock. Both travel as their arguments; the copy's buckets start full.
-        state["limits"] = {name: getattr(self.limits, name) for name in Limits.__slots__}
+        # A RateLimit's buckets hold a lock: it travels as its arguments, and the copy's buckets start full.
         limiter = self.rate_limit
         if limiter is not None:
             state["rate_limit"] = (type(limiter), limiter.requests_per_second, limiter.burst)
@@ -142,7 +140,6 @@ class _SessionBase(Generic[R]):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.limits = Limits(**state["limits"])
         if self.rate_limit is not None:
             kind, per_second, burst = state["rate_limit"]
             self.rate_limit = kind(per_second, burst)
