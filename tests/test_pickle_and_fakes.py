@@ -194,3 +194,11 @@ def test_limits_pickle_and_copy_to_equal_limits() -> None:
         assert copied.idle_timeout == 1.5
         with pytest.raises(AttributeError, match="immutable"):
             copied.max_connections = 1  # type: ignore[misc]
+
+
+def test_iter_content_refuses_a_chunk_size_that_is_not_an_int_at_the_call() -> None:
+    response = brisk.Response()
+    response.raw = io.BytesIO(b"the content")
+    with pytest.raises(TypeError, match="chunk_size must be an int or None, not str"):
+        response.iter_content("1024")  # type: ignore[arg-type]
+    assert list(response.iter_content(None)) == [b"the content"]

@@ -207,7 +207,7 @@ class Timeout(RequestException, TimeoutValues):
         return f"{type(self).__name__}({self._describe_phases()})"
 
 
-_TIMEOUT_TYPES = "timeout must be a number, a (connect, read) tuple, a Timeout or None"
+_TIMEOUT_TYPES = "timeout must be an int, float or None, a (connect, read) tuple or a Timeout"
 
 
 @lru_cache(maxsize=64)

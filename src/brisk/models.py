@@ -555,6 +555,12 @@ class Response:
 
     def iter_content(self, chunk_size: int | None = 1, decode_unicode: bool = False) -> Iterator[Any]:
         """The body in pieces of ``chunk_size`` bytes (decoded), as requests' ``iter_content``."""
+        if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)):
+            # at the call, as in requests, not at the first piece
+            raise TypeError(f"chunk_size must be an int or None, not {type(chunk_size).__name__}")
+        return self._iter_content(chunk_size, decode_unicode)
+
+    def _iter_content(self, chunk_size: int | None, decode_unicode: bool) -> Iterator[Any]:
         if self._content is not None:  # already in memory, already decoded
             pipeline = self._pipeline(chunk_size, decode_unicode, decode=False)
             yield from pipeline.push(self._content)
