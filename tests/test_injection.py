@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from brisk import Request
 from brisk.exceptions import ConnectionError as BriskConnectionError
 from brisk.exceptions import InvalidHeader, InvalidMethod, InvalidURL, MissingSchema
 from servers.clients import Client
@@ -193,10 +194,25 @@ def test_injection_missing_scheme_is_missing_schema(client: Client) -> None:
 def test_injection_session_header_of_another_type_is_a_clear_error(
     client: Client, raw_server: Any, value: object
 ) -> None:
-    # Per-request headers are converted with str(); a session header is sent as it is, so a number or a
-    # list there must be refused by name, before connecting, not fail deep inside as AttributeError.
+    # A session header is sent as it is, so a number or a list there must be refused by name, before
+    # connecting, not fail deep inside as AttributeError.
     srv = _ok_server(raw_server)
     client.session.headers["X-Count"] = value
     with pytest.raises(InvalidHeader, match="X-Count"):
         client.get(srv.url + "/")
+    assert srv.connection_count == 0
+
+
+@pytest.mark.parametrize("value", [5, {"token": "s3cret"}, 1.5])
+def test_injection_request_header_of_another_type_is_a_clear_error(
+    client: Client, raw_server: Any, value: object
+) -> None:
+    """As in requests, a per-request header value must be str or bytes: the error names the header and the
+    type, never the value (it may hold a credential), and nothing is sent."""
+    srv = _ok_server(raw_server)
+    with pytest.raises(InvalidHeader, match=r"X-Count.*not (int|dict|float)") as caught:
+        client.get(srv.url + "/", headers={"X-Count": value})
+    assert "s3cret" not in str(caught.value)
+    with pytest.raises(InvalidHeader, match="X-Count"):
+        Request("GET", srv.url + "/", headers={"X-Count": value}).prepare()
     assert srv.connection_count == 0

@@ -17,6 +17,7 @@ from ._url import URL
 from .exceptions import (
     ContentDecodingError,
     HTTPError,
+    InvalidHeader,
     JSONDecodeError,
     RequestException,
     StreamConsumedError,
@@ -177,7 +178,8 @@ class PreparedRequest:
             for name, value in headers.items() if isinstance(headers, Mapping) else headers:
                 if value is None:
                     continue
-                self.headers[_header_name(name)] = _header_value(value)
+                text_name = _header_name(name)
+                self.headers[text_name] = _header_value(text_name, value)
 
     def prepare_body(self, data: Any, files: Any, json: Any = None) -> None:
         from ._body import encode_body
@@ -296,11 +298,14 @@ def _header_name(name: str | bytes) -> str:
     return name.decode("latin-1") if isinstance(name, bytes) else name
 
 
-def _header_value(value: Any) -> str:
-    """Header values are kept as str; bytes are taken as latin-1, the wire's own encoding."""
+def _header_value(name: str, value: Any) -> str:
+    """Header values are kept as str; bytes are taken as latin-1, the wire's own encoding. Anything else (a
+    number, a dict) is refused as requests refuses it, naming the header and the type, never the value."""
+    if isinstance(value, str):
+        return value
     if isinstance(value, bytes):
         return value.decode("latin-1")
-    return value if isinstance(value, str) else str(value)
+    raise InvalidHeader(f"header {name!r}: a value must be str or bytes, not {type(value).__name__}")
 
 
 class Response:

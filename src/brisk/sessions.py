@@ -352,7 +352,7 @@ class _SessionBase(Generic[R]):
                 if value is None:
                     p.headers.pop(name, None)
                 else:
-                    p.headers[name] = _header_value(value)
+                    p.headers[name] = _header_value(name, value)
         p.hooks = hooks if hooks is not None else default_hooks()
         p._cookies = None
         p._auth = None
