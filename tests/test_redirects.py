@@ -1103,3 +1103,92 @@ def test_redirect_error_messages_hide_url_password(
     with pytest.raises(InvalidRedirect) as refused:
         client.get(base + "/redirect-to", params={"url": "file:///etc/passwd"})
     assert "hunter2" not in str(refused.value)
+
+
+# -- requests' SessionRedirectMixin: a Session subclass that overrides the redirect hooks --------------------
+
+
+class _KeepAuthorization:
+    """The recipe from requests' users: keep Authorization on every redirect."""
+
+    def rebuild_auth(self, prepared_request: brisk.PreparedRequest, response: brisk.Response) -> None:
+        pass
+
+
+class _NeverStrip:
+    def should_strip_auth(self, old_url: str, new_url: str) -> bool:
+        return False
+
+
+class _FollowAnyLocation:
+    """Follows a Location on any status (requests' own test of the hook), but never to /stop."""
+
+    def get_redirect_target(self, resp: brisk.Response) -> str | None:
+        location = resp.headers.get("location")
+        return None if location is None or location.endswith("/stop") else location
+
+
+def _session_of(client: Client, mixin: type) -> None:
+    """Give ``client`` a session of its own kind (sync or async) with ``mixin``'s override."""
+    base: type = brisk.Session
+    if client.mode == "sync":
+        client.session.close()
+    else:
+        base = brisk.AsyncSession
+        client.run(client.session.aclose())
+    client.session = type(mixin.__name__ + base.__name__, (mixin, base), {})()
+
+
+@pytest.mark.parametrize("mixin", [_KeepAuthorization, _NeverStrip])
+def test_session_subclass_overriding_rebuild_auth_or_should_strip_auth_keeps_authorization(
+    client: Client, app_server: ServerThread, mixin: type
+) -> None:
+    other_origin = f"http://localhost:{app_server.port}/echo-raw-headers"
+    start = app_server.url + "/redirect-to"
+    headers = {"Authorization": "Bearer kept", "Cookie": "c=stays-behind"}
+    plain = client.get(start, params={"url": other_origin}, headers=headers)
+    assert "authorization" not in echoed_headers(plain)  # brisk's rule without the override
+    _session_of(client, mixin)
+    r = client.get(start, params={"url": other_origin}, headers=headers)
+    sent = echoed_headers(r)
+    assert sent["authorization"] == "Bearer kept"  # the subclass chose to keep it, as in requests
+    assert "cookie" not in sent  # Cookie and Proxy-Authorization stay under brisk's rules
+
+
+def test_session_subclass_overriding_get_redirect_target(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    def respond(request: RawRequest) -> bytes:
+        if request.target == "/start":  # a 200 with a Location: only the override follows it
+            return http_response(200, b"start", headers=[("Location", "/next")])
+        if request.target == "/next":
+            return http_response(302, b"next", headers=[("Location", "/stop")])
+        return http_response(200, b"landed")
+
+    server = raw_server(scripted(respond))
+    assert client.get(server.url + "/start").content == b"start"
+    _session_of(client, _FollowAnyLocation)
+    r = client.get(server.url + "/start")
+    assert (r.status_code, r.url) == (302, server.url + "/next")  # the override declined /stop
+    assert [h.status_code for h in r.history] == [200]
+    assert [req.target for req in server.requests] == ["/start", "/start", "/next"]
+
+
+def test_redirect_mixin_methods_answer_with_brisks_rules(app_server: ServerThread) -> None:
+    session = brisk.Session()
+    assert isinstance(session, brisk.sessions.SessionRedirectMixin)
+    assert not session.should_strip_auth("http://h/a", "http://h/b")
+    assert not session.should_strip_auth("http://h/a", "https://h/b")  # the upgrade on default ports
+    assert not session.should_strip_auth("https://h:443/a", "https://h/b")
+    assert session.should_strip_auth("https://h/a", "http://h/b")
+    assert session.should_strip_auth("http://h/a", "http://h:8080/b")
+    assert session.should_strip_auth("http://h/a", "http://other/b")
+    redirect = session.get(app_server.url + "/redirect-to", params={"url": "/get"}, allow_redirects=False)
+    assert session.get_redirect_target(redirect) == "/get"
+    assert session.get_redirect_target(session.get(app_server.url + "/get")) is None
+    follow = redirect.next
+    assert follow is not None
+    follow.method = "POST"
+    session.rebuild_method(follow, redirect)  # a 302 turns POST into GET
+    assert follow.method == "GET"
+    session.close()

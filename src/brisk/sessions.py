@@ -23,6 +23,7 @@ from ._flows.request import FlowSettings, request_flow
 from ._headers import Headers
 from ._proxies import proxy_for
 from ._ratelimit import RateLimit
+from ._redirect_mixin import SessionRedirectMixin, redirect_overrides
 from ._retry import DEFAULT_RETRY, Retry
 from ._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
 from ._url import URL
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from ._transport.base import AsyncTransport, Transport
     from .cookies import RequestsCookieJar
 
-__all__ = ["AsyncSession", "Session", "default_headers", "session"]
+__all__ = ["AsyncSession", "Session", "SessionRedirectMixin", "default_headers", "session"]
 
 R = TypeVar("R")
 _UNSET: Any = object()
@@ -72,7 +73,7 @@ def _merge_mapping(request_value: Any, session_value: Any) -> Any:
     return {key: value for key, value in merged.items() if value is not None}
 
 
-class _SessionBase(Generic[R]):
+class _SessionBase(SessionRedirectMixin, Generic[R]):
     """Settings and request preparation shared by Session and AsyncSession."""
 
     def __init__(
@@ -516,6 +517,7 @@ class _SessionBase(Generic[R]):
             netrc=netrc,
             proxy_resolver=self._proxy_resolver(proxies, verify, cert, config),
             rate_limit=self.rate_limit,
+            redirect_hooks=redirect_overrides(self),
         )
         if cache_key is not None and deadline is None:
             self._settings_cache = (cache_key, settings)

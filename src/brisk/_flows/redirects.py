@@ -49,13 +49,17 @@ def redirect_method(method: str, status: int) -> str:
     return method
 
 
-def redirect_request(request: PreparedRequest, response: Response) -> PreparedRequest:
-    """The request that following ``response`` (a redirect) leads to."""
-    location = response.headers.get("location", "")
-    try:  # servers send UTF-8 in Location; it arrives decoded as latin-1
-        location = location.encode("latin-1").decode("utf-8")
-    except (UnicodeDecodeError, UnicodeEncodeError):
-        pass
+def redirect_request(
+    request: PreparedRequest, response: Response, location: str | None = None
+) -> PreparedRequest:
+    """The request that following ``response`` (a redirect) leads to: to its Location, or to ``location``
+    when a Session subclass's ``get_redirect_target`` chose it."""
+    if location is None:
+        location = response.headers.get("location", "")
+        try:  # servers send UTF-8 in Location; it arrives decoded as latin-1
+            location = location.encode("latin-1").decode("utf-8")
+        except (UnicodeDecodeError, UnicodeEncodeError):
+            pass
     old_url = request._url
     assert old_url is not None
     try:

@@ -59,6 +59,7 @@ class FlowSettings:
         "options",
         "proxy_resolver",
         "rate_limit",
+        "redirect_hooks",
         "request_cookies",
         "request_hooks",
         "response_hooks",
@@ -82,6 +83,7 @@ class FlowSettings:
         netrc: Callable[[str], tuple[str, str] | None] | None = None,
         proxy_resolver: Callable[[URL], ConnectionConfig] | None = None,
         rate_limit: RateLimit | None = None,
+        redirect_hooks: Any = None,
     ) -> None:
         self.options = options
         self.retry = retry
@@ -96,6 +98,7 @@ class FlowSettings:
         self.netrc = netrc
         self.proxy_resolver = proxy_resolver
         self.rate_limit = rate_limit
+        self.redirect_hooks = redirect_hooks  # a Session subclass overriding requests' redirect methods
 
     def for_hop(self, url: URL) -> FlowSettings:
         """Settings for a redirect hop: the same, except the proxy, which depends on the URL."""
@@ -139,16 +142,24 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
                 if result is not response:
                     yield Drain(response)  # release the replaced response's connection
                 response = result
-        if response.status_code not in REDIRECT_STATI or "location" not in response.headers:
+        hooks = s.redirect_hooks
+        target = None
+        if hooks is not None:
+            target = hooks.get_redirect_target(response)
+            if target is None:
+                break
+        elif response.status_code not in REDIRECT_STATI or "location" not in response.headers:
             break
         if not s.allow_redirects:
             try:
-                response._next = redirect_request(hop, response)
+                response._next = redirect_request(hop, response, target)
             except (InvalidRedirect, UnrewindableBodyError):
                 response._next = None
             break
         try:
-            next_hop = redirect_request(hop, response)
+            next_hop = redirect_request(hop, response, target)
+            if hooks is not None:
+                _session_rebuild_auth(hooks, hop, next_hop, response)
         except BaseException:
             response.close()
             raise
@@ -188,6 +199,17 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
     if not s.stream:
         yield ReadBody(response)
     return response
+
+
+def _session_rebuild_auth(
+    session: Any, hop: PreparedRequest, next_hop: PreparedRequest, response: Response
+) -> None:
+    """A Session subclass's ``rebuild_auth`` decides the next hop's Authorization, given it as requests
+    does: with the previous hop's header still there (brisk's own rule had taken it off)."""
+    value = hop.headers.get("Authorization")
+    if value is not None and "authorization" not in next_hop.headers:
+        next_hop.headers["Authorization"] = value
+    session.rebuild_auth(next_hop, response)
 
 
 def next_url(request: PreparedRequest) -> URL:
