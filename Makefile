@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench fuzz clean
+.PHONY: demo test lint typecheck check bench fuzz requests-suite clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,8 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench fuzz
-	$(VENV)/bin/ruff format --check src tests bench fuzz
+	$(VENV)/bin/ruff check src tests bench fuzz requests_suite
+	$(VENV)/bin/ruff format --check src tests bench fuzz requests_suite
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
@@ -30,6 +30,10 @@ check: lint typecheck test
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# requests' own test suite run against brisk (README, "Coming from requests"); its own environment.
+requests-suite:
+	sh requests_suite/run.sh
 
 # Coverage-guided fuzzing (atheris), each target in turn for FUZZ_SECONDS; not part of `make test`.
 # `make fuzz FUZZ_SECONDS=300 FUZZ_TARGETS="h2 url"`; see fuzz/README.md.
