@@ -98,6 +98,16 @@ def test_auth_basic_bytes_credentials(client: Client, raw_server: RawServerFacto
     assert basic_credentials(server.requests[0]) == b"raw\xffuser:pw"
 
 
+def test_auth_basic_credentials_of_other_types_are_converted_with_a_warning(
+    client: Client, app_server: ServerThread
+) -> None:
+    """requests turns ``auth=(42, 42)`` into "42:42" with a DeprecationWarning; so does brisk."""
+    with pytest.warns(DeprecationWarning, match="int and int"):
+        r = client.get(app_server.url + "/basic-auth/42/42", auth=(42, 42))
+    assert r.status_code == 200
+    assert r.request.headers["Authorization"] == "Basic NDI6NDI="
+
+
 # -- credentials in the URL ----------------------------------------------------------------------------------
 
 

@@ -28,7 +28,21 @@ __all__ = ["AuthBase", "HTTPBasicAuth", "HTTPBearerAuth", "HTTPDigestAuth", "HTT
 
 
 def _basic_auth_str(username: str | bytes, password: str | bytes) -> str:
-    """``Basic <base64(user:password)>``, with str credentials encoded as UTF-8 (RFC 7617)."""
+    """``Basic <base64(user:password)>``, with str credentials encoded as UTF-8 (RFC 7617).
+
+    Other types (``auth=(42, 42)``) are turned into text with a DeprecationWarning, as requests does.
+    """
+    if not isinstance(username, str | bytes) or not isinstance(password, str | bytes):
+        import warnings
+
+        warnings.warn(
+            "Basic auth credentials should be str or bytes, not "
+            f"{type(username).__name__} and {type(password).__name__}: they are converted with str()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        username = username if isinstance(username, str | bytes) else str(username)
+        password = password if isinstance(password, str | bytes) else str(password)
     if isinstance(username, str):
         username = username.encode("utf-8")
     if isinstance(password, str):
