@@ -539,7 +539,7 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         response_hooks = hooks.get("response")
         return (
             self.timeout, self.verify, self.cert, self.http2, self.trust_env, self.stream, self.max_redirects,
-            self.retries, self.rate_limit, self.limits, self.auth, self.cookies,
+            self.retries, self.rate_limit, self.limits, self.auth, self._cookie_jar,
             tuple(self.proxies.items()) if self.proxies else None,
             tuple(request_hooks) if request_hooks else None,
             tuple(response_hooks) if response_hooks else None,
