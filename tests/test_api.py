@@ -838,6 +838,17 @@ def test_a_raw_set_on_a_real_response_becomes_its_body(app_server: ServerThread)
         assert response.content == b"replaced"
         assert session.get(app_server.url + "/get").ok
 
+    # One connection in the pool: after the response whose view was taken (r.raw read before the new raw was
+    # set) is closed, that connection is free again for the next request.
+    with brisk.Session(limits=brisk.Limits(max_connections_per_host=1)) as session:
+        response = session.get(app_server.url + "/bytes/50000", stream=True)
+        view = response.raw
+        response.raw = io.BytesIO(b"fake")
+        assert response.content == b"fake"
+        response.close()
+        assert view is not None
+        assert session.get(app_server.url + "/get", timeout=brisk.Timeout(10, pool=2)).ok
+
 
 def test_a_pickled_response_has_a_read_raw(app_server: ServerThread) -> None:
     with brisk.Session() as session:

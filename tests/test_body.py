@@ -574,3 +574,20 @@ def test_body_modules_import_lazily() -> None:
         "assert not new & heavy, new & heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_text_file_that_cannot_be_decoded_fails_before_sending(tmp_path: Path) -> None:
+    """A bad byte far into a text file is found while measuring it: the upload fails at once with the
+    decoding error, the file back where it was, instead of going out chunked and empty."""
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"a" * 200_000 + b"\xff" + b"tail")
+    with open(path, encoding="utf-8") as f, pytest.raises(UnicodeDecodeError):
+        encode_body(data=f)
+    with open(path, encoding="utf-8") as f:
+        f.read(10)
+        start = f.tell()
+        with pytest.raises(UnicodeDecodeError):
+            encode_body(files={"doc": f})
+        assert f.tell() == start
+    with pytest.raises(UnicodeEncodeError):
+        encode_body(data=io.StringIO("a" * 70_000 + "\udc80" + "bb"))

@@ -630,9 +630,12 @@ def test_cookies_stdlib_jar_rules_for_other_domains_and_secure(
         f"127.0.0.1\tFALSE\t/\tTRUE\t{FAR}\tsecure\t1",
         f".other.test\tTRUE\t/\tFALSE\t{FAR}\telsewhere\t1",
         f".brisk.test\tTRUE\t/\tFALSE\t{FAR}\tzone\t1",
+        f"brisk.test\tFALSE\t/\tFALSE\t{FAR}\thost_only\t1",  # set without Domain: this host alone
     )
     assert cookies_seen(client, app_server.url) == {"here": "1"}
     assert cookies_seen(client, tls_app_server.url) == {"here": "1", "secure": "1"}
+    assert cookies_seen(client, at(app_server, "brisk.test")) == {"zone": "1", "host_only": "1"}
+    # DefaultCookiePolicy would send host_only to subdomains too; brisk keeps it on its host
     assert cookies_seen(client, at(app_server, "www.brisk.test")) == {"zone": "1"}
     assert cookies_seen(client, at(app_server, "a.other.test")) == {"elsewhere": "1"}
 

@@ -916,6 +916,13 @@ def test_cookiejar_from_dict_overwrite_flag() -> None:
     assert cookiejar_from_dict(None).get_dict() == {}
 
 
+def test_cookiejar_from_dict_given_a_jar_copies_its_cookies_with_their_domains() -> None:
+    source = RequestsCookieJar()
+    source.set("a", "1", domain="example.com", path="/p")
+    copied = cookiejar_from_dict(source)
+    assert [(c.name, c.value, c.domain, c.path) for c in copied] == [("a", "1", "example.com", "/p")]
+
+
 def test_update_from_stdlib_cookiejar() -> None:
     import http.cookiejar
 

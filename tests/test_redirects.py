@@ -1192,3 +1192,44 @@ def test_redirect_mixin_methods_answer_with_brisks_rules(app_server: ServerThrea
     session.rebuild_method(follow, redirect)  # a 302 turns POST into GET
     assert follow.method == "GET"
     session.close()
+
+
+class _TargetOnly:
+    def get_redirect_target(self, resp: brisk.Response) -> str | None:
+        return brisk.Session.get_redirect_target(self, resp)  # type: ignore[arg-type]
+
+
+class _AsyncRebuildAuth:
+    async def rebuild_auth(self, prepared_request: brisk.PreparedRequest, response: brisk.Response) -> None:
+        pass
+
+
+def test_session_subclass_overriding_only_get_redirect_target_never_relaxes_authorization(
+    client: Client, app_server: ServerThread
+) -> None:
+    """Only an override of rebuild_auth or should_strip_auth may keep Authorization on another origin; a
+    redirect built by a response hook (no request attached) is judged like any other."""
+    other_origin = f"http://localhost:{app_server.port}/echo-raw-headers"
+
+    def redirect_elsewhere(response: brisk.Response, **kwargs: Any) -> brisk.Response | None:
+        if response.url.endswith("/start"):
+            return brisk.Response(302, headers={"Location": other_origin})
+        return None
+
+    _session_of(client, _TargetOnly)
+    client.session.headers["Authorization"] = "Bearer stays-home"
+    r = client.get(app_server.url + "/anything/start", hooks={"response": redirect_elsewhere})
+    assert r.url == other_origin
+    assert "authorization" not in echoed_headers(r)
+
+
+def test_session_subclass_with_an_async_rebuild_auth_is_refused(
+    client: Client, app_server: ServerThread
+) -> None:
+    _session_of(client, _AsyncRebuildAuth)
+    with pytest.raises(TypeError, match="rebuild_auth must be a plain method"):
+        client.get(
+            app_server.url + "/redirect-to",
+            params={"url": f"http://localhost:{app_server.port}/get"},
+            headers={"Authorization": "Bearer t"},
+        )

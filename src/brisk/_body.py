@@ -125,9 +125,12 @@ def _encoded_text_size(fileobj: Any, position: int | None) -> int | None:
     try:
         while chunk := fileobj.read(CHUNK_SIZE):
             size += len(chunk.encode("utf-8")) if isinstance(chunk, str) else len(chunk)
-        fileobj.seek(position)
-    except (OSError, ValueError, UnicodeError):
-        return None  # sent chunked instead; the real read will raise a decoding error itself
+    except UnicodeError:
+        raise  # text that cannot be decoded or encoded fails now, not halfway through the upload
+    except (OSError, ValueError):
+        return None  # sent chunked instead
+    finally:
+        fileobj.seek(position)  # back to where the body starts, whatever happened
     return size
 
 

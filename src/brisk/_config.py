@@ -97,7 +97,7 @@ def _check(value: Any) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         # ValueError, as requests and urllib3 raise for a timeout of the wrong type
-        raise ValueError(f"timeout values must be numbers or None, not {value!r}")
+        raise ValueError(f"timeout values must be an int, float or None, not {value!r}")
     if value < 0:
         raise ValueError(f"timeout values must be >= 0, got {value}")
     return float(value)

@@ -6,9 +6,10 @@ engine (:mod:`brisk.cookies`); a stdlib jar is asked instead, with the two calls
 ``jar.add_cookie_header(request)`` before each attempt of each hop and ``jar.extract_cookies(response,
 request)`` after it.  The jar's policy (``DefaultCookiePolicy`` unless the user set another) then applies its
 domain, path, Secure, port and expiry rules to that hop's URL, so a cookie follows a redirect only where its
-own rules let it.  One rule of brisk's is added on top: on a hop that a redirect took to another origin,
-cookies without a domain (requests' "any host" cookies, from ``cookiejar_from_dict`` or ``create_cookie``)
-stay behind, as they do in brisk's jar.
+own rules let it.  Two rules of brisk's are added on top: a cookie set without a Domain attribute goes to
+its own host only (the stdlib policy also sends it to subdomains), and on a hop that a redirect took to
+another origin, cookies without a domain (requests' "any host" cookies, from ``cookiejar_from_dict`` or
+``create_cookie``) stay behind, as they do in brisk's jar.
 
 The two view classes carry the little of ``urllib.request.Request`` and ``http.client.HTTPResponse`` that
 http.cookiejar reads.  Only a session or a function given a stdlib jar imports this module, and
@@ -97,24 +98,33 @@ class ResponseView:
 def cookie_header(jar: Any, url: URL, any_host: bool = True) -> str | None:
     """The Cookie header that *jar*, an http.cookiejar jar, chooses for a request to *url*, or None.
 
-    ``any_host=False`` (a hop on another origin than the one the user asked for) leaves out the cookies
-    without a domain.
+    Two of brisk's rules hold on top of the jar's policy: a cookie stored without a Domain attribute goes
+    to its own host only (DefaultCookiePolicy also sends it to subdomains), and ``any_host=False`` (a hop
+    on another origin than the one the user asked for) leaves out the cookies without a domain.
     """
-    if not any_host and any(not cookie.domain for cookie in jar):
-        jar = _domain_cookies_only(jar)
+    hosts = (url.host, url.host + ".local")  # http.cookiejar stores a dotless host as "localhost.local"
+    if any(not _may_go(cookie, hosts, any_host) for cookie in jar):
+        jar = _only(jar, hosts, any_host)
     request = RequestView(url)
     jar.add_cookie_header(request)
     return request.added.get("Cookie")
 
 
-def _domain_cookies_only(jar: Any) -> Any:
-    """A throwaway jar with *jar*'s policy and its cookies that have a domain (the same Cookie objects)."""
+def _may_go(cookie: Any, hosts: tuple[str, str], any_host: bool) -> bool:
+    """Is ``cookie`` one the jar may consider for a request to a host in ``hosts``?"""
+    if not cookie.domain:
+        return any_host
+    return bool(cookie.domain_specified) or cookie.domain.lower() in hosts
+
+
+def _only(jar: Any, hosts: tuple[str, str], any_host: bool) -> Any:
+    """A throwaway jar with *jar*'s policy and those of its cookies (the same objects) that ``_may_go``."""
     from http.cookiejar import CookieJar
 
     # CookieJar has set_policy() but no getter; every CookieJar keeps its policy in _policy.
     kept = CookieJar(getattr(jar, "_policy", None))
     for cookie in jar:
-        if cookie.domain:
+        if _may_go(cookie, hosts, any_host):
             kept.set_cookie(cookie)
     return kept
 

@@ -146,8 +146,9 @@ class HandSetRaw:
     the bytes are taken as they come: the Response applies no Content-Encoding of its own to them.
     """
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, replaced: Any = None) -> None:
         self.raw = raw
+        self._replaced = replaced  # the stream this raw took the place of: released by close()
         self.read_size: int | None = CONTENT_CHUNK_SIZE  # iter_content sets the caller's chunk size
         self._ended = False
 
@@ -179,6 +180,9 @@ class HandSetRaw:
         release_conn = getattr(raw, "release_conn", None)
         if release_conn is not None:
             release_conn()
+        replaced = self._replaced
+        if replaced is not None and hasattr(replaced, "close"):
+            replaced.close()  # its connection goes back to the pool (or is closed, if unread)
 
 
 def _as_bytes(chunk: bytes | str) -> bytes:

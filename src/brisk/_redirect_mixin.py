@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._flows.redirects import redirect_method, same_origin_for_credentials
+from ._flows.redirects import location_text, redirect_method, same_origin_for_credentials
 from ._url import URL
 
 if TYPE_CHECKING:
     from .models import PreparedRequest, Response
 
-__all__ = ["SessionRedirectMixin", "redirect_overrides"]
+__all__ = ["SessionRedirectMixin", "rebuild_auth_for_hop", "redirect_overrides"]
 
 
 class SessionRedirectMixin:
@@ -33,11 +33,7 @@ class SessionRedirectMixin:
         """The URL a redirect response points to (its Location), or None when it is not a redirect."""
         if not resp.is_redirect:
             return None
-        location = resp.headers["location"]
-        try:  # servers send UTF-8 in Location; it arrives decoded as latin-1
-            return location.encode("latin-1").decode("utf-8")
-        except (UnicodeDecodeError, UnicodeEncodeError):
-            return location
+        return location_text(resp.headers["location"])
 
     def should_strip_auth(self, old_url: str, new_url: str) -> bool:
         """Must the Authorization header be dropped going from ``old_url`` to ``new_url``? Yes on any change
@@ -45,14 +41,12 @@ class SessionRedirectMixin:
         return not same_origin_for_credentials(URL.parse(old_url), URL.parse(new_url))
 
     def rebuild_auth(self, prepared_request: PreparedRequest, response: Response) -> None:
-        """Drop the Authorization header of the next hop when ``should_strip_auth`` says so."""
+        """Drop the Authorization header of the next hop when ``should_strip_auth`` says so, or when the
+        two URLs cannot be compared (a response built by a hook may have no request)."""
         previous = response.request
-        if (
-            previous is not None
-            and previous.url
-            and prepared_request.url
-            and self.should_strip_auth(previous.url, prepared_request.url)
-        ):
+        old_url = previous.url if previous is not None else None
+        new_url = prepared_request.url
+        if not old_url or not new_url or self.should_strip_auth(old_url, new_url):
             prepared_request.headers.pop("Authorization", None)
 
     def rebuild_method(self, prepared_request: PreparedRequest, response: Response) -> None:
@@ -60,14 +54,34 @@ class SessionRedirectMixin:
         prepared_request.method = redirect_method(prepared_request.method or "GET", response.status_code)
 
 
-_HOOKS = ("get_redirect_target", "should_strip_auth", "rebuild_auth")
+def _overrides(session: Any, name: str) -> bool:
+    return getattr(type(session), name) is not getattr(SessionRedirectMixin, name)
 
 
-def redirect_overrides(session: Any) -> Any:
+def redirect_overrides(session: Any) -> SessionRedirectMixin | None:
     """``session`` when its class overrides one of the hooks the flow asks, else None (the common case:
     the flow then never calls out)."""
-    kind = type(session)
-    for name in _HOOKS:
-        if getattr(kind, name) is not getattr(SessionRedirectMixin, name):
-            return session
-    return None
+    hooks = ("get_redirect_target", "should_strip_auth", "rebuild_auth")
+    return session if any(_overrides(session, name) for name in hooks) else None
+
+
+def rebuild_auth_for_hop(
+    session: SessionRedirectMixin, hop: PreparedRequest, next_hop: PreparedRequest, response: Response
+) -> None:
+    """Let a Session subclass's ``rebuild_auth`` (or ``should_strip_auth``) decide the next hop's
+    Authorization, given it as requests does: with the previous hop's header, which brisk's own rule took
+    off, put back. Only such an override can keep the header; otherwise brisk's rule stands."""
+    if not (_overrides(session, "rebuild_auth") or _overrides(session, "should_strip_auth")):
+        return
+    value = hop.headers.get("Authorization")
+    if value is not None and "authorization" not in next_hop.headers:
+        next_hop.headers["Authorization"] = value
+    if response.request is None:  # a response a hook built: compare against the hop that was sent
+        response.request = hop
+    result: Any = session.rebuild_auth(next_hop, response)  # type: ignore[func-returns-value]
+    if hasattr(result, "__await__"):
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        next_hop.headers.pop("Authorization", None)
+        raise TypeError("rebuild_auth must be a plain method: sync and async sessions call it alike")

@@ -631,7 +631,7 @@ def cookiejar_from_dict(
         cookiejar = RequestsCookieJar()
     if cookie_dict is None:
         return cookiejar
-    if isinstance(cookie_dict, Mapping):
+    if isinstance(cookie_dict, Mapping) and not isinstance(cookie_dict, RequestsCookieJar):
         cookies: list[Any] = [create_cookie(name, cookie_dict[name]) for name in cookie_dict]
     else:
         cookies = _cookie_list(cookie_dict)

@@ -638,16 +638,18 @@ class Response:
         if self._content is not None or (isinstance(value, RawResponse) and value._response is self):
             return
         stream = self._stream
+        replaced = None  # the transport's stream, still to be closed with the new raw
         if stream is not None and not isinstance(stream, _HandSetRaw):
-            if isinstance(previous, RawResponse):
+            if isinstance(previous, RawResponse) and value is not None:
                 # The new raw may wrap our own view (r.raw = Wrapper(r.raw)): that view goes on reading the
                 # original body through a twin of this response, or reading the new raw would read itself.
                 twin = type(self).__new__(type(self))
                 twin.__dict__.update(self.__dict__)
                 previous._response = twin
+                replaced = stream
             elif hasattr(stream, "close"):
                 stream.close()
-        self._stream = None if value is None else _HandSetRaw(value)
+        self._stream = None if value is None else _HandSetRaw(value, replaced)
         self._chunks = None
         self._consumed = False
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .._url import URL
     from ..models import PreparedRequest, Response
 
-__all__ = ["redirect_request", "same_origin_for_credentials"]
+__all__ = ["location_text", "redirect_method", "redirect_request", "same_origin_for_credentials"]
 
 _BODY_HEADERS = ("Content-Length", "Content-Type", "Transfer-Encoding")
 _CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
@@ -39,6 +39,14 @@ def same_origin_for_credentials(old: URL, new: URL) -> bool:
     )
 
 
+def location_text(location: str) -> str:
+    """A Location header as the server meant it: servers send UTF-8, which arrives decoded as latin-1."""
+    try:
+        return location.encode("latin-1").decode("utf-8")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return location
+
+
 def redirect_method(method: str, status: int) -> str:
     if status == 303 and method != "HEAD":
         return "GET"
@@ -55,11 +63,7 @@ def redirect_request(
     """The request that following ``response`` (a redirect) leads to: to its Location, or to ``location``
     when a Session subclass's ``get_redirect_target`` chose it."""
     if location is None:
-        location = response.headers.get("location", "")
-        try:  # servers send UTF-8 in Location; it arrives decoded as latin-1
-            location = location.encode("latin-1").decode("utf-8")
-        except (UnicodeDecodeError, UnicodeEncodeError):
-            pass
+        location = location_text(response.headers.get("location", ""))
     old_url = request._url
     assert old_url is not None
     try:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from .._log import debug_logger
+from .._redirect_mixin import rebuild_auth_for_hop
 from .._retry import Retry
 from .._transport.base import StaleConnection
 from ..exceptions import (
@@ -33,6 +34,7 @@ from .redirects import redirect_request, same_origin_for_credentials
 
 if TYPE_CHECKING:
     from .._ratelimit import RateLimit
+    from .._redirect_mixin import SessionRedirectMixin
     from .._transport.base import ConnectionConfig, SendOptions
     from .._url import URL
     from ..cookies import RequestsCookieJar
@@ -83,7 +85,7 @@ class FlowSettings:
         netrc: Callable[[str], tuple[str, str] | None] | None = None,
         proxy_resolver: Callable[[URL], ConnectionConfig] | None = None,
         rate_limit: RateLimit | None = None,
-        redirect_hooks: Any = None,
+        redirect_hooks: SessionRedirectMixin | None = None,
     ) -> None:
         self.options = options
         self.retry = retry
@@ -159,7 +161,7 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
         try:
             next_hop = redirect_request(hop, response, target)
             if hooks is not None:
-                _session_rebuild_auth(hooks, hop, next_hop, response)
+                rebuild_auth_for_hop(hooks, hop, next_hop, response)
         except BaseException:
             response.close()
             raise
@@ -199,17 +201,6 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
     if not s.stream:
         yield ReadBody(response)
     return response
-
-
-def _session_rebuild_auth(
-    session: Any, hop: PreparedRequest, next_hop: PreparedRequest, response: Response
-) -> None:
-    """A Session subclass's ``rebuild_auth`` decides the next hop's Authorization, given it as requests
-    does: with the previous hop's header still there (brisk's own rule had taken it off)."""
-    value = hop.headers.get("Authorization")
-    if value is not None and "authorization" not in next_hop.headers:
-        next_hop.headers["Authorization"] = value
-    session.rebuild_auth(next_hop, response)
 
 
 def next_url(request: PreparedRequest) -> URL:

@@ -517,8 +517,7 @@ class ResponseParser:
         tokens: list[bytes] = []
         for name, value in _FRAMING_FIELDS.findall(head._lower_block()):
             if name == b"content-length":
-                if length is None:  # llhttp already refused a second, different Content-Length
-                    length = value
+                length = value  # the only one: llhttp refuses a second Content-Length field
             elif name == b"connection":
                 tokens += value.replace(b" ", b"").replace(b"\t", b"").split(b",")
             else:
