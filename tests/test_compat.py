@@ -243,6 +243,14 @@ def test_json_decode_error_pickles() -> None:
 # ------------------------------------------------------------------------------------------ module paths
 
 
+def run_in_a_fresh_interpreter(code: str) -> None:
+    """Run ``code`` in a new Python process (no module imported by other tests) and require success."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_module_paths_requests_code_imports() -> None:
     from brisk import adapters, auth, exceptions, models, sessions, status_codes, structures
     from brisk.adapters import BaseAdapter, HTTPAdapter
@@ -290,10 +298,7 @@ def test_submodules_reachable_as_attributes_after_plain_import() -> None:
         "requests.packages.urllib3.disable_warnings\n"
         "import sys; assert 'brisk.compat' in sys.modules and 'urllib.request' in sys.modules\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    run_in_a_fresh_interpreter(code)
 
 
 def test_compat_module_of_old_requests_code() -> None:
@@ -340,7 +345,7 @@ def test_packages_urllib3_without_urllib3(client_factory: Any, raw_server: Any) 
 
 def test_packages_urllib3_is_the_installed_urllib3() -> None:
     """Where urllib3 is installed, ``packages.urllib3`` is that package, submodules included (as in requests).
-    A stand-in package named urllib3 is put first on the path of a fresh interpreter."""
+    Modules named urllib3 are put in sys.modules of a fresh interpreter before brisk is imported."""
     code = (
         "import sys, types\n"
         "for name in ('urllib3', 'urllib3.exceptions', 'urllib3.util', 'urllib3.util.retry'):\n"
@@ -350,10 +355,7 @@ def test_packages_urllib3_is_the_installed_urllib3() -> None:
         "assert brisk.packages.urllib3 is sys.modules['urllib3']\n"
         "assert retry is sys.modules['urllib3.util.retry']\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    run_in_a_fresh_interpreter(code)
 
 
 def test_case_insensitive_dict() -> None:

@@ -33,7 +33,8 @@ _T = TypeVar("_T")
 
 
 class RequestView:
-    """One attempt of one hop, as a ``urllib.request.Request`` looks to http.cookiejar.
+    """One attempt of one hop, as a ``urllib.request.Request`` looks to http.cookiejar (a stdlib jar, or
+    a cookie policy given to brisk's jar with ``set_policy``).
 
     Only the headers the jar adds are visible: a Cookie header left by an earlier attempt would make
     ``add_cookie_header`` add nothing, and a Cookie header the user set is honoured before the jar is asked.
@@ -41,13 +42,17 @@ class RequestView:
 
     unverifiable = False  # the user asked for this URL, or for one that redirected here
 
-    def __init__(self, url: URL) -> None:
-        self.type = url.scheme
-        self.host = url.host_header  # host[:port], as urllib's Request.host; the policy reads the port here
+    def __init__(self, scheme: str, host: str, host_header: str, target: str) -> None:
+        self.type = scheme
+        self.host = host_header  # host[:port], as urllib's Request.host; the policy reads the port here
         # urllib's origin_req_host is the bare request host; brackets keep an IPv6 host as urllib spells it
-        self.origin_req_host = f"[{url.host}]" if ":" in url.host else url.host
-        self._url = f"{url.scheme}://{url.host_header}{url.target}"  # no userinfo, no fragment
+        self.origin_req_host = f"[{host}]" if ":" in host else host
+        self._url = f"{scheme}://{host_header}{target}"  # no userinfo, no fragment
         self.added: dict[str, str] = {}  # names as urllib stores them ("Cookie")
+
+    @classmethod
+    def of(cls, url: URL) -> RequestView:
+        return cls(url.scheme, url.host, url.host_header, url.target)
 
     def get_full_url(self) -> str:
         return self._url
@@ -105,7 +110,7 @@ def cookie_header(jar: Any, url: URL, any_host: bool = True) -> str | None:
     hosts = (url.host, url.host + ".local")  # http.cookiejar stores a dotless host as "localhost.local"
     if any(not _may_go(cookie, hosts, any_host) for cookie in jar):
         jar = _only(jar, hosts, any_host)
-    request = RequestView(url)
+    request = RequestView.of(url)
     jar.add_cookie_header(request)
     return request.added.get("Cookie")
 
@@ -131,7 +136,7 @@ def _only(jar: Any, hosts: tuple[str, str], any_host: bool) -> Any:
 
 def extract_cookies(jar: Any, set_cookie: list[str], url: URL) -> None:
     """Let *jar*, an http.cookiejar jar, store what it accepts of *set_cookie*, received from *url*."""
-    jar.extract_cookies(ResponseView(set_cookie), RequestView(url))
+    jar.extract_cookies(ResponseView(set_cookie), RequestView.of(url))
 
 
 def stdlib_cookie(cookie: Any) -> http.cookiejar.Cookie:

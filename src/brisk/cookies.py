@@ -39,6 +39,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from ._cookie_compat import RequestView
 from ._cookie_model import (
     Cookie,
     check_name_value,
@@ -95,38 +96,6 @@ _Jar = TypeVar("_Jar", bound="RequestsCookieJar | CookieJar")
 
 class CookieConflictError(RuntimeError):
     """Several cookies match the name given; pass ``domain=`` and ``path=`` to ``get``/``set`` to pick one."""
-
-
-class _PolicyRequest:
-    """The little of urllib's Request that http.cookiejar policies look at (for ``set_policy``)."""
-
-    unverifiable = False
-
-    def __init__(self, scheme: str, host: str, path: str) -> None:
-        self.type = scheme
-        self.host = self.origin_req_host = host
-        self._url = f"{scheme}://{host}{path}"
-
-    def get_full_url(self) -> str:
-        return self._url
-
-    def get_host(self) -> str:
-        return self.host
-
-    def get_type(self) -> str:
-        return self.type
-
-    def get_origin_req_host(self) -> str:
-        return self.host
-
-    def is_unverifiable(self) -> bool:
-        return False
-
-    def has_header(self, name: str) -> bool:
-        return False
-
-    def get_header(self, name: str, default: str | None = None) -> str | None:
-        return default
 
 
 def _stamp_policy(policy: Any, now: float) -> None:
@@ -270,7 +239,7 @@ class RequestsCookieJar(MutableMapping[str, str]):
         )
         if self._policy is not None:
             _stamp_policy(self._policy, now)
-            if not self._policy.set_ok(cookie, _PolicyRequest(scheme, host, path)):
+            if not self._policy.set_ok(cookie, RequestView(scheme, host, host, path)):
                 return None
         old = self._buckets.get(domain, {}).get(_key(cookie))
         if old is not None:
@@ -344,7 +313,7 @@ class RequestsCookieJar(MutableMapping[str, str]):
             for cookie in expired:
                 self._remove(cookie)
             if self._policy is not None:
-                request = _PolicyRequest(scheme, host, path)
+                request = RequestView(scheme, host, host, path)
                 _stamp_policy(self._policy, t)
                 chosen = [c for c in chosen if self._policy.return_ok(c, request)]
             if not chosen:
