@@ -5,6 +5,7 @@ and test_api.py.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import gzip
 import io
@@ -202,3 +203,12 @@ def test_iter_content_refuses_a_chunk_size_that_is_not_an_int_at_the_call() -> N
     with pytest.raises(TypeError, match="chunk_size must be an int or None, not str"):
         response.iter_content("1024")  # type: ignore[arg-type]
     assert list(response.iter_content(None)) == [b"the content"]
+
+
+def test_aiter_content_refuses_a_chunk_size_that_is_not_an_int() -> None:
+    async def first_piece() -> object:
+        response = brisk.Response(200, content=b"body")
+        return await response.aiter_content(1.5).__anext__()  # type: ignore[arg-type]
+
+    with pytest.raises(TypeError, match="chunk_size must be an int or None, not float"):
+        asyncio.run(first_piece())

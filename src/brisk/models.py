@@ -294,6 +294,11 @@ def _reason_text(reason: str | bytes) -> str:
         return reason
 
 
+def _check_chunk_size(chunk_size: object) -> None:
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)):
+        raise TypeError(f"chunk_size must be an int or None, not {type(chunk_size).__name__}")
+
+
 def _header_name(name: str | bytes) -> str:
     return name.decode("latin-1") if isinstance(name, bytes) else name
 
@@ -560,9 +565,7 @@ class Response:
 
     def iter_content(self, chunk_size: int | None = 1, decode_unicode: bool = False) -> Iterator[Any]:
         """The body in pieces of ``chunk_size`` bytes (decoded), as requests' ``iter_content``."""
-        if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)):
-            # at the call, as in requests, not at the first piece
-            raise TypeError(f"chunk_size must be an int or None, not {type(chunk_size).__name__}")
+        _check_chunk_size(chunk_size)  # at the call, as in requests, not at the first piece
         return self._iter_content(chunk_size, decode_unicode)
 
     def _iter_content(self, chunk_size: int | None, decode_unicode: bool) -> Iterator[Any]:
@@ -756,6 +759,7 @@ class Response:
     async def aiter_content(
         self, chunk_size: int | None = 1, decode_unicode: bool = False
     ) -> AsyncIterator[Any]:
+        _check_chunk_size(chunk_size)
         if self._content is not None:
             for piece in self.iter_content(chunk_size, decode_unicode):
                 yield piece
