@@ -307,15 +307,7 @@ class Decoder:
             if byte & 0x80:  # indexed field
                 index, i = _integer(block, i, 7)
                 name, value = self._field(index)
-            elif byte & 0x40:  # literal, added to the dynamic table
-                index, i = _integer(block, i, 6)
-                if index:
-                    name = self._field(index)[0]
-                else:
-                    name, i = _string(block, i)
-                value, i = _string(block, i)
-                self._add(name, value)
-            elif byte & 0x20:  # dynamic table size update: only before the first field
+            elif byte & 0xE0 == 0x20:  # dynamic table size update (001): only before the first field
                 if fields:
                     raise HPACKError("table size update after a header field")
                 capacity, i = _integer(block, i, 5)
@@ -324,13 +316,16 @@ class Decoder:
                 self.capacity = capacity
                 self._evict(capacity)
                 continue
-            else:  # literal without indexing (0000) or never indexed (0001)
-                index, i = _integer(block, i, 4)
+            else:  # a literal: added to the dynamic table (01), or not (0000), or never indexed (0001)
+                indexed = byte & 0x40
+                index, i = _integer(block, i, 6 if indexed else 4)
                 if index:
                     name = self._field(index)[0]
                 else:
                     name, i = _string(block, i)
                 value, i = _string(block, i)
+                if indexed:
+                    self._add(name, value)
             total += len(name) + len(value) + _ENTRY_OVERHEAD
             if total > limit:
                 raise HeaderListTooLarge(f"the header list is larger than {limit} bytes")

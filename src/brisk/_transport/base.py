@@ -156,6 +156,8 @@ class AsyncPulledBody:
         self._finish()
 
     async def aread_all(self) -> bytes:
+        # The loop of __aiter__ again, without an async generator: most bodies arrive with their head,
+        # and driving a generator for one piece costs more than the rest of reading it.
         chunks: list[bytes] = []
         try:
             while True:
