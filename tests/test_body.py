@@ -581,8 +581,9 @@ def test_text_file_that_cannot_be_decoded_fails_before_sending(tmp_path: Path) -
     decoding error, the file back where it was, instead of going out chunked and empty."""
     path = tmp_path / "bad.txt"
     path.write_bytes(b"a" * 200_000 + b"\xff" + b"tail")
-    with open(path, encoding="utf-8") as f, pytest.raises(UnicodeDecodeError):
+    with open(path, encoding="utf-8") as f, pytest.raises(UnicodeDecodeError) as caught:
         encode_body(data=f)
+    assert str(path) in "".join(caught.value.__notes__)  # which file it was
     with open(path, encoding="utf-8") as f:
         f.read(10)
         start = f.tell()

@@ -213,6 +213,7 @@ def test_injection_request_header_of_another_type_is_a_clear_error(
     with pytest.raises(InvalidHeader, match=r"X-Count.*not (int|dict|float)") as caught:
         client.get(srv.url + "/", headers={"X-Count": value})
     assert "s3cret" not in str(caught.value)
+    assert f"(GET {srv.url}/)" in str(caught.value)  # which request it was
     with pytest.raises(InvalidHeader, match="X-Count"):
         Request("GET", srv.url + "/", headers={"X-Count": value}).prepare()
     assert srv.connection_count == 0

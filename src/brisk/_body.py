@@ -125,8 +125,9 @@ def _encoded_text_size(fileobj: Any, position: int | None) -> int | None:
     try:
         while chunk := fileobj.read(CHUNK_SIZE):
             size += len(chunk.encode("utf-8")) if isinstance(chunk, str) else len(chunk)
-    except UnicodeError:
-        raise  # text that cannot be decoded or encoded fails now, not halfway through the upload
+    except UnicodeError as exc:  # text that cannot be decoded or encoded fails now, not halfway through
+        exc.add_note(f"while measuring the text file {_file_name(fileobj)} to upload it")
+        raise
     except (OSError, ValueError):
         return None  # sent chunked instead
     finally:

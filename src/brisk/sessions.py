@@ -28,7 +28,7 @@ from ._retry import DEFAULT_RETRY, Retry
 from ._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
 from ._url import URL
 from .adapters import BaseAdapter, HTTPAdapter
-from .exceptions import DEFAULT_TIMEOUT, InvalidSchema, Timeout
+from .exceptions import DEFAULT_TIMEOUT, InvalidHeader, InvalidSchema, Timeout
 from .hooks import HOOKS, default_hooks
 from .models import PreparedRequest, Request, Response, _header_value
 
@@ -348,12 +348,17 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         if p.headers._unset:
             p.headers.without_unset()
         if headers:
-            for raw_name, value in headers.items() if isinstance(headers, Mapping) else headers:
-                name = raw_name.decode("latin-1") if isinstance(raw_name, bytes) else raw_name
-                if value is None:
-                    p.headers.pop(name, None)
-                else:
-                    p.headers[name] = _header_value(name, value)
+            try:
+                for raw_name, value in headers.items() if isinstance(headers, Mapping) else headers:
+                    name = raw_name.decode("latin-1") if isinstance(raw_name, bytes) else raw_name
+                    if value is None:
+                        p.headers.pop(name, None)
+                    else:
+                        p.headers[name] = _header_value(name, value)
+            except InvalidHeader as exc:
+                from ._transport._common import add_url_context
+
+                raise add_url_context(exc, parsed, p) from None
         p.hooks = hooks if hooks is not None else default_hooks()
         p._cookies = None
         p._auth = None
