@@ -62,6 +62,8 @@ def table(workload: dict[str, Any]) -> str:
         median, low, high = (fmt_value(v, unit) for v in figures)
         r = ratio(workload, name)
         notes = [f"{k}={v}" for k, v in row.get("extra", {}).items()]
+        if row.get("cpu_us"):  # older result files have no CPU figures
+            notes.insert(0, f"cpu {statistics.median(row['cpu_us']):,.0f} us/op")
         if row["errors"]:
             notes.append(f"{len(row['errors'])} failed runs: {row['errors'][0][:80]}")
         ratio_s = f"{r:.2f}x" if r is not None else "—"

@@ -165,7 +165,9 @@ def measure(w: Workload, client: Client, ctx: Context) -> dict[str, Any]:
 
 def run_workload(w: Workload, repeat: int, ctx: Context) -> dict[str, Any]:
     """Round-robin: every client once per repeat, in turn, so drift in the machine's load hits all alike."""
-    rows: dict[str, dict[str, Any]] = {c.row: {"samples": [], "errors": [], "extra": {}} for c in w.clients}
+    rows: dict[str, dict[str, Any]] = {
+        c.row: {"samples": [], "errors": [], "extra": {}, "cpu_us": []} for c in w.clients
+    }
     for i in range(repeat):
         for client in w.clients:
             row = rows[client.row]
@@ -177,6 +179,8 @@ def run_workload(w: Workload, repeat: int, ctx: Context) -> dict[str, Any]:
                 shown = f"failed: {result['error']}"
             else:
                 row["samples"].append(result["value"])
+                if "cpu_us" in result:  # the worker's own CPU time per operation (not the server's)
+                    row["cpu_us"].append(result["cpu_us"])
                 row["extra"].update({k: v for k, v in result.items() if k in NOTES})
                 shown = f"{report.fmt_value(result['value'], w.unit)} {w.unit}"
             line = f"  [{i + 1}/{repeat}] {w.name:<22} {client.row:<12} {shown}"

@@ -29,12 +29,13 @@ REQUESTS, HTTPX, URLLIB3, PYCURL, NIQUESTS = map(
     _sync, ("requests", "httpx", "urllib3", "pycurl", "niquests")
 )
 BARE = Client("bare socket", "project", "sync", "bare")
+BARE_POLL = Client("bare, polling", "project", "sync", "bare-poll")  # brisk's way of waiting (busy_poll)
 AIOHTTP = Client("aiohttp", "aiohttp", "async", "aiohttp")
 HTTPX_ASYNC = Client("httpx", "httpx", "async", "httpx")
 NIQUESTS_ASYNC = Client("niquests", "niquests", "async", "niquests")
 CURL = Client("curl", "project", "proc", "curl")
 
-SEQ_CLIENTS = (BRISK, REQUESTS, HTTPX, URLLIB3, PYCURL, NIQUESTS, BARE)
+SEQ_CLIENTS = (BRISK, REQUESTS, HTTPX, URLLIB3, PYCURL, NIQUESTS, BARE, BARE_POLL)
 ASYNC_CLIENTS = (BRISK_ASYNC, AIOHTTP, HTTPX_ASYNC, NIQUESTS_ASYNC)
 BIG_CLIENTS = (
     BRISK,

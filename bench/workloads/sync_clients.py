@@ -18,8 +18,10 @@ import importlib
 import io
 import json
 import os
+import select
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -253,12 +255,16 @@ class Bare:
         total, body = known
         got = 0
         while got < total:
+            self._before_recv(sock)
             view = into[got:] if into is not None else self.view
             n = sock.recv_into(view, min(total - got, len(view)))
             if not n:
                 raise ConnectionError("server closed the connection")
             got += n
         return body
+
+    def _before_recv(self, sock: socket.socket) -> None:
+        """Nothing: the floor sleeps in recv() like every peer."""
 
     def _learn_length(self, sock: socket.socket, request: bytes) -> int:
         data = bytearray()
@@ -307,6 +313,24 @@ class Bare:
             self.sock.close()
 
 
+class BarePoll(Bare):
+    """The bare loop with brisk's default busy poll: poll() the socket for up to 100 microseconds before
+    each recv(), so that the core does not sleep while the server answers. This is the floor for brisk's
+    own waiting strategy (Limits.busy_poll); the plain bare row sleeps like every peer."""
+
+    def _before_recv(self, sock: socket.socket) -> None:
+        if self._poller is None or self._poller[0] is not sock:
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            self._poller = (sock, poller)
+        poll = self._poller[1].poll
+        give_up = time.monotonic() + 0.0001
+        while not poll(0) and time.monotonic() < give_up:
+            pass
+
+    _poller: tuple[socket.socket, Any] | None = None
+
+
 CLIENTS: dict[str, type[SyncClient]] = {
     "requests": Requests,
     "niquests": Niquests,
@@ -315,4 +339,5 @@ CLIENTS: dict[str, type[SyncClient]] = {
     "urllib3": Urllib3,
     "pycurl": Pycurl,
     "bare": Bare,
+    "bare-poll": BarePoll,
 }

@@ -29,7 +29,8 @@ def _check(spec: dict[str, Any], got: int, ops: int = 1) -> None:
         raise AssertionError(f"expected {ops} x {spec['expect']} body bytes from {spec['url']}, got {got}")
 
 
-def _result(spec: dict[str, Any], count: int, elapsed: float, **extra: Any) -> dict[str, Any]:
+def _result(spec: dict[str, Any], count: int, elapsed: float, cpu: float, **extra: Any) -> dict[str, Any]:
+    """The figure of one measurement; ``cpu`` is this process's CPU time over the timed loop."""
     unit = spec["unit"]
     if unit == "req/s":
         value = count / elapsed
@@ -37,7 +38,7 @@ def _result(spec: dict[str, Any], count: int, elapsed: float, **extra: Any) -> d
         value = count * spec["bytes_per_op"] / elapsed / 1e6
     else:  # ms per operation
         value = elapsed / count * 1000
-    return {"value": value, "count": count, "elapsed": elapsed, **extra}
+    return {"value": value, "count": count, "elapsed": elapsed, "cpu_us": cpu / count * 1e6, **extra}
 
 
 def _sync_op(client: SyncClient, spec: dict[str, Any]) -> Callable[[], int]:
@@ -77,14 +78,14 @@ def run_sync(spec: dict[str, Any]) -> dict[str, Any]:
     try:
         for _ in range(spec["warmup"]):
             _check(spec, op())
-        count, start = 0, time.perf_counter()
+        count, start, cpu = 0, time.perf_counter(), time.process_time()
         deadline = start + deadline_s
         while count < n:
             _check(spec, op())
             count += 1
             if time.perf_counter() > deadline:
                 break
-        return _result(spec, count, time.perf_counter() - start)
+        return _result(spec, count, time.perf_counter() - start, time.process_time() - cpu)
     finally:
         if client is not None:
             client.close()
@@ -105,13 +106,13 @@ def _threads(client: SyncClient, spec: dict[str, Any]) -> dict[str, Any]:
         run, via = (lambda urls: mapper(urls, conc)), "Session.map"
     try:
         _check(spec, run([url] * conc * 2), conc * 2)  # warm-up: opens the connections
-        count, start = 0, time.perf_counter()
+        count, start, cpu = 0, time.perf_counter(), time.process_time()
         deadline = start + spec["max_s"]
         while count < spec["n"] and time.perf_counter() < deadline:
             batch = min(spec["n"] - count, conc * 2)  # small batches keep slow clients inside the time box
             _check(spec, run([url] * batch), batch)
             count += batch
-        return _result(spec, count, time.perf_counter() - start, via=via)
+        return _result(spec, count, time.perf_counter() - start, time.process_time() - cpu, via=via)
     finally:
         pool.shutdown()
         client.close()
@@ -136,7 +137,7 @@ async def run_async(spec: dict[str, Any]) -> dict[str, Any]:
         proto = await client.version(url) if spec["http2"] else None
         left = spec["n"]
         done = 0
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         deadline = start + spec["max_s"]
 
         async def task() -> None:
@@ -148,7 +149,7 @@ async def run_async(spec: dict[str, Any]) -> dict[str, Any]:
 
         await asyncio.gather(*(task() for _ in range(conc)))
         extra = {"proto": proto} if proto else {}
-        return _result(spec, done, time.perf_counter() - start, **extra)
+        return _result(spec, done, time.perf_counter() - start, time.process_time() - cpu, **extra)
     finally:
         await client.close()
 
