@@ -562,3 +562,74 @@ def test_early_413_during_large_upload(client: Client, raw_server: RawServerFact
     assert response.status_code == 413
     assert response.content == b"too big"
     assert_recovers(client, scripted)
+
+
+# -- large Content-Length bodies (the sync transport reads them straight into their final bytes) -------------
+
+LARGE = bytes(range(256)) * 5859 + b"tail"  # 1,499,908 bytes: past the whole-body direct read's 1 MiB
+LARGE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(LARGE)
+PIECE = 65536  # iter_content(65536): the sync transport fills each piece from the socket directly
+
+
+def large_body(client: Client, url: str, how: str) -> bytes:
+    if how == "whole":
+        return client.get(url).content  # type: ignore[no-any-return]
+    pieces = client.chunks(client.get(url, stream=True), PIECE)
+    assert [len(p) for p in pieces] == [PIECE] * (len(LARGE) // PIECE) + [len(LARGE) % PIECE]
+    return b"".join(pieces)
+
+
+@pytest.mark.parametrize("how", ["whole", "pieces"])
+def test_a_large_body_in_odd_packets_comes_out_whole_and_the_connection_is_reused(
+    client: Client, raw_server: RawServerFactory, how: str
+) -> None:
+    def handler(conn: RawConnection) -> None:
+        conn.recv_request()
+        conn.send(LARGE_HEAD + LARGE[:1000])
+        conn.sleep(0.02)
+        conn.send(LARGE[1000:700_001])
+        conn.sleep(0.02)
+        conn.send(LARGE[700_001:])
+        respond_ok(conn)
+
+    server = raw_server(handler)
+    assert large_body(client, server.url + "/", how) == LARGE
+    assert client.get(server.url + "/").content == b"ok"
+    assert server.connection_count == 1
+    assert_pool_settled(client, total=1)
+
+
+@pytest.mark.parametrize("how", ["whole", "pieces"])
+def test_bytes_after_a_large_body_are_not_body_and_close_the_connection(
+    client: Client, raw_server: RawServerFactory, how: str
+) -> None:
+    scripted = Scripted(raw_server, send_then_wait(LARGE_HEAD + LARGE[:5000], LARGE[5000:] + b"EXTRA"))
+    assert large_body(client, scripted.url, how) == LARGE
+    assert_recovers(client, scripted)
+
+
+@pytest.mark.parametrize("how", ["whole", "pieces"])
+def test_a_large_body_cut_short_is_an_incomplete_body(
+    client: Client, raw_server: RawServerFactory, how: str
+) -> None:
+    scripted = Scripted(raw_server, send_then_wait(LARGE_HEAD + LARGE[:800_000], then="close"))
+    with pytest.raises(IncompleteBody) as caught:
+        large_body(client, scripted.url, how)
+    assert scripted.server.url in str(caught.value)
+    assert_recovers(client, scripted, closed_by_client=False)
+
+
+def test_a_large_body_left_half_read_closes_its_connection(raw_server: RawServerFactory) -> None:
+    """Sync only: the asyncio transport receives as the data comes, so it may hold the whole body already
+    and rightly keep the connection."""
+    scripted = Scripted(raw_server, send_then_wait(LARGE_HEAD + LARGE))
+    client = SyncClient()
+    try:
+        response = client.get(scripted.url, stream=True)
+        pieces = response.iter_content(PIECE)
+        assert next(pieces) == LARGE[:PIECE]
+        assert next(pieces) == LARGE[PIECE : 2 * PIECE]
+        response.close()
+        assert_recovers(client, scripted)
+    finally:
+        client.close()

@@ -581,7 +581,7 @@ class Response:
             stream.read_size = chunk_size  # read as requests reads such a raw: raw.read(chunk_size)
         elif large and pipeline._decoder is None and self._chunks is None and hasattr(stream, "read_size"):
             # Read from the socket in the caller's chunk size: pieces come out whole, with no re-slicing.
-            stream.read_size = chunk_size
+            stream.read_size = stream.piece_size = chunk_size
         for raw in self._iter_raw_stream():
             yield from self._push(pipeline, raw)
         yield from self._finish(pipeline)

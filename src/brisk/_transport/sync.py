@@ -490,7 +490,11 @@ class SyncTransport:
         send_error: BaseException | None,
     ) -> None:
         got_bytes = False
+        busy_poll = options.limits.busy_poll
         while parser.head is None:
+            # Only the wait for the answer is busy-polled: there the server's reply time is what the caller
+            # waits for. Inside a long body the socket's buffer does the waiting, and polling would spin.
+            conn.busy_poll(busy_poll)
             try:
                 data = self._recv(conn, _RECV_HEAD, options)
                 if not data:
@@ -518,7 +522,6 @@ class SyncTransport:
         else:
             phase = options.timeout.read
             conn.set_read_timeout(budget(phase, options.deadline, ReadTimeout, "reading the response"))
-        conn.busy_poll(options.limits.busy_poll)
         try:
             return conn.sock.recv(size)
         except (TimeoutError, BlockingIOError):  # BlockingIOError: a kernel-timed call ran out (EAGAIN)
@@ -528,11 +531,13 @@ class SyncTransport:
 
 
 class _DirectReader(io.RawIOBase):
-    """The raw side of ``_SyncBody._read_direct``: the body bytes already parsed, then the socket."""
+    """The raw side of the direct reads of a Content-Length body: the body bytes already parsed, then at
+    most ``left`` bytes from the socket (never past the body's end, whatever the buffering above asks)."""
 
-    def __init__(self, body: _SyncBody, prefix: bytes) -> None:
+    def __init__(self, body: _SyncBody, prefix: bytes, left: int) -> None:
         self._body = body
         self._prefix = memoryview(prefix)
+        self._left = left
 
     def readable(self) -> bool:
         return True
@@ -544,6 +549,8 @@ class _DirectReader(io.RawIOBase):
             buffer[:size] = prefix[:size]
             self._prefix = prefix[size:]
             return size
+        if self._left <= 0:
+            return 0
         body = self._body
         options = body._options
         conn = body._conn
@@ -553,22 +560,24 @@ class _DirectReader(io.RawIOBase):
             conn.set_read_timeout(
                 budget(options.timeout.read, options.deadline, ReadTimeout, "reading the response")
             )
-        conn.busy_poll(options.limits.busy_poll)
         try:
-            return conn.sock.recv_into(buffer)
+            got: int = conn.sock.recv_into(buffer, min(len(buffer), self._left))
         except (TimeoutError, BlockingIOError):
             raise ReadTimeout(
                 timeout_message("reading the response body", options.timeout.read, options)
             ) from None
         except OSError as exc:
             raise IncompleteBody(f"the connection broke in the middle of the response body: {exc}") from exc
+        self._left -= got
+        return got
 
 
 class _SyncBody:
     """The body of one response, read from its connection; gives the connection back when done."""
 
     __slots__ = (
-        "__weakref__", "_conn", "_done", "_key", "_options", "_parser", "_timings", "_transport", "read_size",
+        "__weakref__", "_conn", "_done", "_key", "_options", "_parser", "_timings", "_transport",
+        "piece_size", "read_size",
     )  # fmt: skip
 
     def __init__(
@@ -588,11 +597,17 @@ class _SyncBody:
         self._timings = timings
         self._done = False
         self.read_size = _RECV_BODY  # the reader's chunk size, when it has one: reading it saves re-slicing
+        # Set when the reader takes the body in pieces of exactly this size (iter_content(65536)): a
+        # Content-Length body is then read from the socket straight into each piece.
+        self.piece_size: int | None = None
         if parser.complete:
             self._finish()
 
     def __iter__(self) -> Iterator[bytes]:
         parser = self._parser
+        if self.piece_size is not None and parser.body_remaining and not self._done:
+            yield from self._iter_direct(self.piece_size)
+            return
         try:
             data = parser.take_body()
             if data:
@@ -642,18 +657,45 @@ class _SyncBody:
         parser = self._parser
         prefix = parser.take_body()
         try:
-            reader = _DirectReader(self, prefix)
+            reader = _DirectReader(self, prefix, remaining)
             data = io.BufferedReader(reader, buffer_size=65536).read(len(prefix) + remaining)
             if len(data) < len(prefix) + remaining:
                 parser.feed_eof()  # raises IncompleteBody: fewer bytes than announced
-            parser.consume_length(remaining)
-            if self._conn._poll.poll(0):  # bytes after the body were not read: never reuse this connection
-                parser.leftover = True
+            self._end_direct(remaining)
         except BaseException:
             self._abort()
             raise
         self._finish()
         return data
+
+    def _iter_direct(self, size: int) -> Iterator[bytes]:
+        """A Content-Length body in pieces of ``size`` bytes (the last one shorter), each read straight into
+        its own bytes object: io.BufferedReader.read(n) with an n of the buffer's size fills the result in
+        place. Reading whatever recv() returns would hand out short pieces to be joined and re-sliced."""
+        parser = self._parser
+        remaining = parser.body_remaining
+        assert remaining is not None
+        prefix = parser.take_body()
+        try:
+            reader = io.BufferedReader(_DirectReader(self, prefix, remaining), buffer_size=size)
+            left = len(prefix) + remaining
+            while left:
+                piece = reader.read(min(size, left))
+                if not piece:
+                    parser.feed_eof()  # raises IncompleteBody: fewer bytes than announced
+                left -= len(piece)
+                yield piece
+            self._end_direct(remaining)
+        except BaseException:
+            self._abort()
+            raise
+        self._finish()
+
+    def _end_direct(self, remaining: int) -> None:
+        """The ``remaining`` bytes of the body were read past the parser: account for them."""
+        self._parser.consume_length(remaining)
+        if self._conn._poll.poll(0):  # bytes after the body were not read: never reuse this connection
+            self._parser.leftover = True
 
     def _fill(self) -> None:
         parser = self._parser
