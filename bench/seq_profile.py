@@ -6,11 +6,13 @@ It answers two questions the `seq_get` ratios raise, in one process and one run,
 
 1. **Layers, in wall time and CPU time per request** (rounds alternate, best of the rounds is shown):
    - `bare socket`: fixed request bytes, read the known response length (the bench's bare row);
+   - `bare, polling`: the same, waiting as brisk waits by default: poll the socket for up to 100 us before
+     sleeping in recv() (`Limits.busy_poll`);
    - `minimal client`: the least any HTTP client written in Python must do: build a request head from a
      header list, send, receive, let llhttp check the head, read Content-Length. No pool, no validation, no
      policy, no response object worth the name;
    - `brisk transport`: brisk's pool, serialisation with validation, parsing and Response, without sessions;
-   - `brisk Session.get`: everything, as a user calls it.
+   - `brisk Session.get`: everything, as a user calls it (then once more with busy polling off).
 2. **Why Python costs more here than a profile of a warm loop says.** brisk's Python work is timed with the
    socket replaced by an in-memory one: once back to back (warm caches), and once right after a round trip
    through a pipe to another process, which makes this core sleep the way it does while nginx answers. The
@@ -21,6 +23,7 @@ It answers two questions the `seq_get` ratios raise, in one process and one run,
 from __future__ import annotations
 
 import os
+import select
 import socket
 import sys
 import time
@@ -85,18 +88,34 @@ def layers(url: str, host: str, port: int) -> None:
         while got < size:
             got += len(sock.recv(65536))
 
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+
+    def bare_polling() -> None:  # brisk's way of waiting (Limits.busy_poll): poll up to 100 us, then sleep
+        sock.sendall(fixed)
+        got = 0
+        while got < size:
+            give_up = time.monotonic() + 0.0001
+            while not poller.poll(0) and time.monotonic() < give_up:
+                pass
+            got += len(sock.recv(65536))
+
     session = brisk.Session()
     headers = list(session.headers.items())
     session.get(url).content  # noqa: B018  (opens the pooled connection)
     prepared = session._prepare("GET", url, None, None, None, None, None, None, None)
     options = session._settings(prepared).options
     transport = session._transport_for(prepared._url)  # type: ignore[arg-type]
+    sleeper = brisk.Session(limits=brisk.Limits(busy_poll=0))
+    sleeper.get(url).content  # noqa: B018
 
     runs: dict[str, Callable[[], object]] = {
         "bare socket": bare,
+        "bare, polling": bare_polling,
         "minimal client": lambda: minimal_client(sock, f"{host}:{port}", path, headers),
         "brisk transport": lambda: transport.handle_request(prepared, options).content,
         "brisk Session.get": lambda: session.get(url).content,
+        "  without busy_poll": lambda: sleeper.get(url).content,
     }
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
     for _ in range(3):  # alternate, so that a change in the machine's load hits every row alike
@@ -109,12 +128,13 @@ def layers(url: str, host: str, port: int) -> None:
         cpu = min(c for _, c in found)
         print(f"{name:22s} {wall:8.1f} {cpu:8.1f} {1e6 / wall:8,.0f} {base_wall / wall:7.2f}x")
     session.close()
+    sleeper.close()
     sock.close()
 
 
 def cache_cost(url: str, port: int) -> None:
     """brisk's Python work on warm caches and after this core slept; a plain loop for comparison."""
-    session = brisk.Session()
+    session = brisk.Session(limits=brisk.Limits(busy_poll=0))  # nothing to wait for: the socket is in memory
     session.get(url).content  # noqa: B018
     response = socket.create_connection(("127.0.0.1", port))
     response.sendall(b"GET /small.json HTTP/1.1\r\nHost: bench\r\n\r\n")

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import pytest
 
 import brisk
+from brisk._transport import sync as brisk_sync
 from brisk._transport.sync import SyncConnection
 from servers.raw import RawConnection, http_response
 
@@ -34,7 +35,9 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
 
 @pytest.fixture
 def single_threaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process as a single-threaded one on a machine with more than one CPU."""
     monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(brisk_sync, "_MANY_CPUS", True)
 
 
 def backoff(conn: SyncConnection) -> tuple[int, int]:
@@ -137,6 +140,27 @@ def test_a_socket_type_that_cannot_tell_about_buffered_bytes_is_never_polled(pai
         opaque.close()
 
 
+@pytest.mark.usefixtures("single_threaded")
+def test_a_server_further_away_than_the_budget_is_never_polled(pair: tuple) -> None:
+    """The TCP handshake took one round trip (and some work of this process, hence ten budgets): a server
+    that far cannot answer within the polling."""
+    conn = SyncConnection(pair[0], connect_time=0.0011, busy_poll=0.0001)
+    conn.busy_poll(0.0001)
+    assert backoff(conn) == (-1, 0)
+    near = SyncConnection(pair[1], connect_time=0.0009, busy_poll=0.0001)  # the handshake has overhead
+    near.busy_poll(0.0001)
+    assert backoff(near) == (1, 1)
+
+
+@pytest.mark.usefixtures("single_threaded")
+def test_no_polling_with_a_single_cpu(pair: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On one CPU a local server could not run while this process polls."""
+    monkeypatch.setattr(brisk_sync, "_MANY_CPUS", False)
+    conn = SyncConnection(pair[0])
+    conn.busy_poll(0.001)
+    assert backoff(conn) == (-1, 0)
+
+
 def test_no_polling_while_other_threads_run(pair: tuple) -> None:
     """A polling thread would keep the GIL from the others: with a second thread alive, reads just sleep."""
     stop = threading.Event()
@@ -155,8 +179,10 @@ def test_no_polling_while_other_threads_run(pair: tuple) -> None:
 def test_limits_validate_busy_poll() -> None:
     assert brisk.Limits().busy_poll == 0.0001
     assert brisk.Limits(busy_poll=0).busy_poll == 0
-    with pytest.raises(ValueError, match="busy_poll"):
-        brisk.Limits(busy_poll=-1)
+    assert brisk.Limits(busy_poll=0.01).busy_poll == 0.01
+    for wrong in (-1, float("nan"), float("inf"), 0.02, "0.001", True):
+        with pytest.raises(ValueError, match="busy_poll"):
+            brisk.Limits(busy_poll=wrong)  # type: ignore[arg-type]
 
 
 # -- end to end: a single-threaded client process, real servers ---------------------------------------------
@@ -167,12 +193,23 @@ CHILD = textwrap.dedent(
 
     url, budget, count, read_timeout = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
     session = brisk.Session(limits=brisk.Limits(busy_poll=budget))
-    out = {"bodies": [], "states": []}
+    out = {"bodies": [], "states": [], "polls": 0}
+
+    class Counting:  # counts the polls of the connection's socket (busy polling calls poll(0) at least once)
+        def __init__(self, real):
+            self.real = real
+
+        def poll(self, timeout=None):
+            out["polls"] += 1
+            return self.real.poll(timeout)
+
     try:
         for _ in range(count):
             out["bodies"].append(session.get(url, timeout=(5, read_timeout)).text)
             (conn,) = [c for conns in session._transport._state._idle.values() for c in conns]
             out["states"].append([conn._busy_poll_skip, conn._busy_poll_backoff])
+            if not isinstance(conn._poll, Counting):
+                conn._poll = Counting(conn._poll)
     except brisk.RequestException as exc:
         out["error"] = [type(exc).__name__, str(exc)]
     print(json.dumps(out))
@@ -215,7 +252,8 @@ def test_without_busy_polling_nothing_changes(raw_server) -> None:  # type: igno
     server = raw_server(slow_server(0.05))
     result = run_child(server.url, 0, 2)
     assert result["bodies"] == ["late but whole"] * 2
-    assert result["states"] == [[0, 0], [0, 0]]
+    assert result["states"] == [[-1, 0], [-1, 0]]  # never polled
+    assert result["polls"] == 0
 
 
 def test_a_read_timeout_still_fires_after_polling(raw_server) -> None:  # type: ignore[no-untyped-def]
@@ -228,5 +266,31 @@ def test_a_read_timeout_still_fires_after_polling(raw_server) -> None:  # type: 
 def test_a_fast_server_is_read_with_busy_polling(nginx) -> None:  # type: ignore[no-untyped-def]
     url = nginx.http_url + "/data.json"
     expected = brisk.get(url).text
-    result = run_child(url, 0.0001, 200)
-    assert result["bodies"] == [expected] * 200
+    polling = run_child(url, 0.0001, 201)
+    assert polling["bodies"] == [expected] * 201
+    assert polling["polls"] >= 200  # every response after the first was waited for by polling
+    sleeping = run_child(url, 0, 201)
+    assert sleeping["bodies"] == [expected] * 201
+    assert sleeping["polls"] < 100  # only the pool's liveness check of a connection idle for a while
+
+
+def test_a_body_that_comes_late_is_waited_for_without_polling(raw_server) -> None:  # type: ignore[no-untyped-def]
+    """Only the head is busy-polled: a body that comes 0.2 s after its head is read by sleeping."""
+
+    def handler(conn: RawConnection) -> None:
+        while conn.recv_request() is not None:
+            conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n")
+            conn.sleep(0.2)
+            conn.send(b"body")
+
+    server = raw_server(handler)
+    result = run_child(server.url, 0.01, 2)
+    assert result["bodies"] == ["body", "body"]
+    assert result["states"] == [[0, 0], [0, 0]]  # no polling gave up (polling for the body would have)
+
+
+def test_a_server_further_than_the_budget_is_never_polled(nginx) -> None:  # type: ignore[no-untyped-def]
+    """A 1 microsecond budget: the TCP handshake, even on loopback, takes longer than ten of them."""
+    result = run_child(nginx.http_url + "/data.json", 0.000001, 3)
+    assert result["states"] == [[-1, 0]] * 3
+    assert result["polls"] < 2

@@ -633,3 +633,36 @@ def test_a_large_body_left_half_read_closes_its_connection(raw_server: RawServer
         assert_recovers(client, scripted)
     finally:
         client.close()
+
+
+def test_a_chunk_size_far_larger_than_the_body_reads_it_in_one_piece(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    scripted = Scripted(raw_server, send_then_wait(LARGE_HEAD + LARGE[:1000], LARGE[1000:], pause=0.02))
+    assert client.chunks(client.get(scripted.url, stream=True), 1 << 40) == [LARGE]  # no 1 TiB buffer
+
+
+def test_a_large_body_read_to_its_last_piece_frees_its_connection_at_once(
+    raw_server: RawServerFactory,
+) -> None:
+    """The caller may stop after the last piece without asking for more: the connection is pooled anyway.
+    (A body of whole pieces: a shorter last piece only comes out once the body has ended.)"""
+    body = LARGE[: 20 * PIECE]
+
+    def handler(conn: RawConnection) -> None:
+        while conn.recv_request() is not None:
+            conn.send(http_response(200, body))
+
+    server = raw_server(handler)
+    client = SyncClient()
+    try:
+        for _ in range(3):
+            response = client.get(server.url + "/", stream=True)
+            pieces = response.iter_content(PIECE)
+            got = [next(pieces) for _ in range(20)]
+            assert b"".join(got) == body
+            response.close()
+        assert server.connection_count == 1
+        assert_pool_settled(client, total=1)
+    finally:
+        client.close()

@@ -647,6 +647,16 @@ def test_https_proxy_tls_in_tls_for_https_url(
         assert response.http_version == ("HTTP/2" if http2 else "HTTP/1.1")
     big = client.get(tls_url(tls_app_server, "/bytes/300000?seed=7"), proxies={"https": https_proxy})
     assert len(client.read(big)) == 300_000
+    # Bodies the sync client reads straight into their final bytes (recv_into through the tunnel):
+    # whole past 1 MiB, and in pieces of 64 KiB.
+    large = client.get(tls_url(tls_app_server, "/bytes/1500000?seed=7"), proxies={"https": https_proxy})
+    assert client.read(large)[:300_000] == big.content
+    streamed = client.get(
+        tls_url(tls_app_server, "/bytes/300000?seed=7"), proxies={"https": https_proxy}, stream=True
+    )
+    pieces = client.chunks(streamed, 65536)
+    assert [len(p) for p in pieces] == [65536] * 4 + [37856]
+    assert b"".join(pieces) == big.content
     assert time.monotonic() - started < 4
     assert client.pool().total == 1
 

@@ -108,6 +108,9 @@ def is_timeout_value(value: Any) -> bool:
     return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
+MAX_BUSY_POLL = 0.01  # seconds: Limits.busy_poll is a latency trick, not a way of waiting
+
+
 class Limits:
     """Limits of the connection pool and of what brisk accepts from a server.
 
@@ -115,12 +118,14 @@ class Limits:
       - ``max_connections``: open connections across all hosts (requests waits for one to free up).
       - ``max_connections_per_host``: open connections to one origin (scheme, host, port, settings).
       - ``idle_timeout``: an idle kept-alive connection older than this is closed, not reused.
-      - ``busy_poll``: seconds a sync read polls the socket before it sleeps in the kernel (0 turns this
-        off). On a virtual machine a sleeping core takes tens of microseconds to wake, often longer than
-        a server on loopback or in the same rack takes to answer; polling first keeps the core awake for
-        such a reply. It is done only in a single-threaded process, and a connection whose server
-        answered later than this skips it for its next 1, 2, 4 ... 64 reads, so a slow server costs
-        almost nothing.
+      - ``busy_poll``: seconds (at most 0.01) the sync transport polls the socket for an HTTP/1.1
+        response head before it sleeps in the kernel; 0 turns this off. On a virtual machine a sleeping
+        core takes tens of microseconds to wake, often longer than a server on loopback or in the same
+        rack takes to answer; polling keeps the core awake for such a reply. It happens only when the
+        process has one thread (``threading.active_count() == 1``) and may run on more than one CPU;
+        never on a connection whose TCP handshake took more than ten times ``busy_poll`` (the server is
+        too far away to answer in time); and a connection whose server answered later than ``busy_poll``
+        skips it for its next 1, 2, 4 ... 64 responses. Body reads and HTTP/2 never poll.
 
     Protocol (a server exceeding one gets a clear exception, never unbounded memory use):
       - ``max_header_line``: bytes in the status line or in one header line.
@@ -171,9 +176,14 @@ class Limits:
         values = locals()
         for name in self.__slots__:
             value = values[name]
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:  # NaN too
                 raise ValueError(f"Limits.{name} must be a non-negative number, got {value!r}")
             object.__setattr__(self, name, value)
+        if busy_poll > MAX_BUSY_POLL:
+            raise ValueError(
+                f"Limits.busy_poll is at most {MAX_BUSY_POLL} s (it keeps a core busy while it lasts), "
+                f"got {busy_poll!r}"
+            )
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Limits is immutable: use limits.replace(...) to change a value")

@@ -165,6 +165,14 @@ class TunnelTLS:
             return b""
         return data
 
+    def recv_into(self, buffer: Any, nbytes: int = 0) -> int:
+        """Decrypt straight into ``buffer`` (the direct reads of large bodies use this)."""
+        try:
+            got: int = self._run(self._inner.read, nbytes or len(buffer), buffer)
+        except ssl.SSLZeroReturnError:
+            return 0
+        return got
+
     def settimeout(self, timeout: float | None) -> None:
         self._outer.settimeout(timeout)
 

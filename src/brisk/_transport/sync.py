@@ -7,6 +7,7 @@ TLS handshakes, liveness checks and closing happen outside it.
 from __future__ import annotations
 
 import io
+import os
 import select
 import socket
 import struct
@@ -60,6 +61,9 @@ _SMALL_BODY = 65536
 _DIRECT_READ = 1024 * 1024  # Content-Length bodies at least this large are read in one piece (read_all)
 _CONTINUE_WAIT = 1.0  # longest wait for "100 Continue" before sending the body anyway
 _RECENTLY_RELEASED = 0.0005  # seconds: a connection idle for less is not checked for a close before reuse
+_NEAR_ROUND_TRIPS = 10  # busy polling is for servers whose TCP handshake took at most this many budgets
+# Busy polling needs a second CPU: on one, the server (if local) could not run while this process polls.
+_MANY_CPUS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
 
 
 def _broken(exc: OSError, doing: str) -> ConnectionError:
@@ -92,7 +96,7 @@ class SyncConnection:
         "_timeout", "_write_timeout", "closed", "http_version", "idle_since", "multiplexed", "served", "sock",
     )  # fmt: skip
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, connect_time: float = 0.0, busy_poll: float = 0.0) -> None:
         self.sock = sock
         self.idle_since = 0.0
         self.multiplexed = False
@@ -113,9 +117,13 @@ class SyncConnection:
             sock.settimeout(None)
         # Busy polling (see ``busy_poll``) needs to know whether a read would sleep: on a plain socket
         # poll() tells; over TLS, bytes already received and buffered (``pending``) count too. A socket
-        # type that cannot say is never busy-polled.
+        # type that cannot say is never busy-polled, and neither is a far server: its answers take at least
+        # the round trip the TCP handshake took. (Ten times the budget, because the handshake as measured
+        # also holds this process's own work: 50 us on loopback here, 150 us for a process's first.)
         self._pending = getattr(sock, "pending", None)
-        self._busy_poll_skip = 0 if self._kernel_timeouts or self._pending is not None else -1
+        pollable = self._kernel_timeouts or self._pending is not None
+        near = connect_time <= _NEAR_ROUND_TRIPS * busy_poll
+        self._busy_poll_skip = 0 if pollable and near and _MANY_CPUS else -1
         self._busy_poll_backoff = 0
 
     def has_capacity(self) -> bool:
@@ -152,9 +160,9 @@ class SyncConnection:
 
         A core that sleeps in the kernel takes tens of microseconds to wake on a virtual machine, longer
         than a server on loopback takes to answer; polling keeps the core awake and the reply is read
-        at once. The cost is bounded: only in a single-threaded process (a polling thread would keep the
-        GIL from the others), and a server that answers later than ``seconds`` makes this connection skip
-        polling for its next 1, 2, 4 ... 64 reads.
+        at once. The cost is bounded: only in a single-threaded process (a polling thread would take a
+        core and compete for the GIL with the others' work), and a server that answers later than
+        ``seconds`` makes this connection skip polling for its next 1, 2, 4 ... 64 responses.
         """
         skip = self._busy_poll_skip
         if skip:  # waiting out a backoff, or -1: never
@@ -325,7 +333,7 @@ class SyncTransport:
                 timings.tls * 1000,
                 f", via {options.config.proxy.rsplit('@', 1)[-1]}" if options.config.proxy else "",
             )
-        return SyncConnection(sock)
+        return SyncConnection(sock, timings.connect, options.limits.busy_poll)
 
     def _give_back(self, key: Hashable, conn: SyncConnection | SyncH2Connection | None) -> None:
         with self._lock:
@@ -491,6 +499,8 @@ class SyncTransport:
     ) -> None:
         got_bytes = False
         busy_poll = options.limits.busy_poll
+        if options.timeout.read is not None:  # polling never outlasts a read timeout shorter than itself
+            busy_poll = min(busy_poll, options.timeout.read)
         while parser.head is None:
             # Only the wait for the answer is busy-polled: there the server's reply time is what the caller
             # waits for. Inside a long body the socket's buffer does the waiting, and polling would spin.
@@ -669,27 +679,29 @@ class _SyncBody:
         return data
 
     def _iter_direct(self, size: int) -> Iterator[bytes]:
-        """A Content-Length body in pieces of ``size`` bytes (the last one shorter), each read straight into
-        its own bytes object: io.BufferedReader.read(n) with an n of the buffer's size fills the result in
-        place. Reading whatever recv() returns would hand out short pieces to be joined and re-sliced."""
+        """A Content-Length body in pieces of ``size`` bytes (the last one shorter). io.BufferedReader.read(n)
+        allocates each piece once at its full size and has recv_into fill it in place where it can (the
+        tail after a short recv goes through the reader's buffer); taking whatever recv() returns would
+        hand out short pieces to be joined and re-sliced."""
         parser = self._parser
         remaining = parser.body_remaining
         assert remaining is not None
         prefix = parser.take_body()
+        left = len(prefix) + remaining
         try:
-            reader = io.BufferedReader(_DirectReader(self, prefix, remaining), buffer_size=size)
-            left = len(prefix) + remaining
+            reader = io.BufferedReader(_DirectReader(self, prefix, remaining), buffer_size=min(size, left))
             while left:
                 piece = reader.read(min(size, left))
                 if not piece:
                     parser.feed_eof()  # raises IncompleteBody: fewer bytes than announced
                 left -= len(piece)
+                if not left:  # done before the last piece is handed out: a caller may stop right there
+                    self._end_direct(remaining)
+                    self._finish()
                 yield piece
-            self._end_direct(remaining)
         except BaseException:
             self._abort()
             raise
-        self._finish()
 
     def _end_direct(self, remaining: int) -> None:
         """The ``remaining`` bytes of the body were read past the parser: account for them."""
