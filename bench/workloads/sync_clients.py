@@ -314,9 +314,10 @@ class Bare:
 
 
 class BarePoll(Bare):
-    """The bare loop with brisk's default busy poll: poll() the socket for up to 100 microseconds before
-    each recv(), so that the core does not sleep while the server answers. This is the floor for brisk's
-    own waiting strategy (Limits.busy_poll); the plain bare row sleeps like every peer."""
+    """The bare loop waiting as brisk does by default (Limits.busy_poll): poll() the socket for up to 100
+    microseconds before each recv(), so that the core does not sleep while the server answers. For the small
+    responses of the sequential workloads that is the one recv() that waits for the answer, the one brisk
+    polls for too (brisk adds a backoff and a thread check). The plain bare row sleeps like every peer."""
 
     def _before_recv(self, sock: socket.socket) -> None:
         if self._poller is None or self._poller[0] is not sock:
