@@ -580,7 +580,8 @@ class Response:
         if isinstance(stream, _HandSetRaw):
             stream.read_size = chunk_size  # read as requests reads such a raw: raw.read(chunk_size)
         elif large and pipeline._decoder is None and self._chunks is None and hasattr(stream, "read_size"):
-            # Read from the socket in the caller's chunk size: pieces come out whole, with no re-slicing.
+            # The transport cuts pieces of the caller's size itself (a Content-Length body, from large
+            # reads) or reads that much at a time: pieces come out whole, with no re-slicing here.
             stream.read_size = stream.piece_size = chunk_size
         for raw in self._iter_raw_stream():
             yield from self._push(pipeline, raw)
