@@ -26,7 +26,8 @@ from brisk.exceptions import (
 )
 from brisk.exceptions import ConnectionError as BriskConnectionError
 from servers.clients import AsyncClient, SyncClient
-from servers.raw import RawConnection, RawServer, RawServerFactory, http_response, respond_ok
+from servers.raw import NETWORK_ERRORS, RawConnection, RawServer, RawServerFactory, http_response, respond_ok
+from servers.tls import CertBundle, TLSServerFactory
 
 Client = SyncClient | AsyncClient
 Handler = Callable[[RawConnection], object]
@@ -622,7 +623,15 @@ def test_a_large_body_cut_short_is_an_incomplete_body(
 def test_a_large_body_left_half_read_closes_its_connection(raw_server: RawServerFactory) -> None:
     """Sync only: the asyncio transport receives as the data comes, so it may hold the whole body already
     and rightly keep the connection."""
-    scripted = Scripted(raw_server, send_then_wait(LARGE_HEAD + LARGE))
+
+    def first(conn: RawConnection, closed: threading.Event) -> None:
+        conn.recv_request()
+        with contextlib.suppress(*NETWORK_ERRORS):  # the send fails if the client closes before it ends
+            conn.send(LARGE_HEAD + LARGE)
+            conn.wait_closed(timeout=8)
+        closed.set()
+
+    scripted = Scripted(raw_server, first)
     client = SyncClient()
     try:
         response = client.get(scripted.url, stream=True)
@@ -666,3 +675,28 @@ def test_a_large_body_read_to_its_last_piece_frees_its_connection_at_once(
         assert_pool_settled(client, total=1)
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("how", ["whole", "pieces"])
+def test_bytes_after_a_large_body_over_tls_close_the_connection(
+    client: Client, tls_raw_server: TLSServerFactory, good_cert: CertBundle, how: str
+) -> None:
+    """Over TLS the extra bytes arrive in the same record as the body's last ones: after decryption they wait
+    in the TLS buffer, where poll() cannot see them."""
+
+    def handler(conn: RawConnection) -> None:
+        conn.recv_request()
+        if conn.index == 0:
+            conn.send(LARGE_HEAD + LARGE + b"EXTRA")
+            with contextlib.suppress(*NETWORK_ERRORS):
+                while conn.recv_request() is not None:
+                    conn.send(http_response(200, b"reused!"))
+        else:
+            conn.send(http_response(200, b"ok"))
+            respond_ok(conn)
+
+    server = tls_raw_server(good_cert, handler)
+    client.session.verify = str(good_cert.ca_bundle)
+    assert large_body(client, server.url + "/", how) == LARGE
+    assert client.get(server.url + "/").content == b"ok"
+    assert server.connection_count == 2

@@ -708,8 +708,9 @@ class _SyncBody:
     def _end_direct(self, remaining: int) -> None:
         """The ``remaining`` bytes of the body were read past the parser: account for them."""
         self._parser.consume_length(remaining)
-        if self._conn._poll.poll(0):  # bytes after the body were not read: never reuse this connection
-            self._parser.leftover = True
+        conn = self._conn
+        if conn._poll.poll(0) or (conn._pending is not None and conn._pending()):
+            self._parser.leftover = True  # bytes after the body were not read: never reuse this connection
 
     def _fill(self) -> None:
         parser = self._parser
