@@ -6,7 +6,7 @@ It answers two questions the `seq_get` ratios raise, in one process and one run,
 
 1. **Layers, in wall time and CPU time per request** (rounds alternate, best of the rounds is shown):
    - `bare socket`: fixed request bytes, read the known response length (the bench's bare row);
-   - `bare, polling`: the same, waiting as brisk waits by default: poll the socket for up to 100 us before
+   - `bare polling`: the same, waiting as brisk waits by default: poll the socket for up to 100 us before
      sleeping in recv() (`Limits.busy_poll`);
    - `minimal client`: the least any HTTP client written in Python must do: build a request head from a
      header list, send, receive, let llhttp check the head, read Content-Length. No pool, no validation, no
@@ -111,7 +111,7 @@ def layers(url: str, host: str, port: int) -> None:
 
     runs: dict[str, Callable[[], object]] = {
         "bare socket": bare,
-        "bare, polling": bare_polling,
+        "bare polling": bare_polling,
         "minimal client": lambda: minimal_client(sock, f"{host}:{port}", path, headers),
         "brisk transport": lambda: transport.handle_request(prepared, options).content,
         "brisk Session.get": lambda: session.get(url).content,

@@ -29,7 +29,7 @@ REQUESTS, HTTPX, URLLIB3, PYCURL, NIQUESTS = map(
     _sync, ("requests", "httpx", "urllib3", "pycurl", "niquests")
 )
 BARE = Client("bare socket", "project", "sync", "bare")
-BARE_POLL = Client("bare, polling", "project", "sync", "bare-poll")  # brisk's way of waiting (busy_poll)
+BARE_POLL = Client("bare polling", "project", "sync", "bare-poll")  # brisk's way of waiting (busy_poll)
 AIOHTTP = Client("aiohttp", "aiohttp", "async", "aiohttp")
 HTTPX_ASYNC = Client("httpx", "httpx", "async", "httpx")
 NIQUESTS_ASYNC = Client("niquests", "niquests", "async", "niquests")

@@ -319,6 +319,8 @@ class BarePoll(Bare):
     responses of the sequential workloads that is the one recv() that waits for the answer, the one brisk
     polls for too (brisk adds a backoff and a thread check). The plain bare row sleeps like every peer."""
 
+    _poller: tuple[socket.socket, Any] | None = None  # (the socket, a poll object watching it)
+
     def _before_recv(self, sock: socket.socket) -> None:
         if self._poller is None or self._poller[0] is not sock:
             poller = select.poll()
@@ -328,8 +330,6 @@ class BarePoll(Bare):
         give_up = time.monotonic() + 0.0001
         while not poll(0) and time.monotonic() < give_up:
             pass
-
-    _poller: tuple[socket.socket, Any] | None = None
 
 
 CLIENTS: dict[str, type[SyncClient]] = {
