@@ -565,11 +565,11 @@ def test_early_413_during_large_upload(client: Client, raw_server: RawServerFact
     assert_recovers(client, scripted)
 
 
-# -- large Content-Length bodies (the sync transport reads them straight into their final bytes) -------------
+# -- large Content-Length bodies (the sync transport reads them past its parser, capped at their length) ----
 
 LARGE = bytes(range(256)) * 5859 + b"tail"  # 1,499,908 bytes: past the whole-body direct read's 1 MiB
 LARGE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(LARGE)
-PIECE = 65536  # iter_content(65536): the sync transport fills each piece from the socket directly
+PIECE = 65536  # iter_content(65536): the sync transport cuts such pieces from reads of up to 1 MiB
 
 
 def large_body(client: Client, url: str, how: str) -> bytes:
