@@ -572,10 +572,10 @@ LARGE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(LARGE)
 PIECE = 65536  # iter_content(65536): the sync transport cuts such pieces from reads of up to 1 MiB
 
 
-def large_body(client: Client, url: str, how: str) -> bytes:
+def large_body(client: Client, url: str, how: str, **kwargs: Any) -> bytes:
     if how == "whole":
-        return client.get(url).content  # type: ignore[no-any-return]
-    pieces = client.chunks(client.get(url, stream=True), PIECE)
+        return client.get(url, **kwargs).content  # type: ignore[no-any-return]
+    pieces = client.chunks(client.get(url, stream=True, **kwargs), PIECE)
     assert [len(p) for p in pieces] == [PIECE] * (len(LARGE) // PIECE) + [len(LARGE) % PIECE]
     return b"".join(pieces)
 
@@ -700,3 +700,17 @@ def test_bytes_after_a_large_body_over_tls_close_the_connection(
     assert large_body(client, server.url + "/", how) == LARGE
     assert client.get(server.url + "/").content == b"ok"
     assert server.connection_count == 2
+
+
+@pytest.mark.parametrize("how", ["whole", "pieces"])
+def test_a_large_body_that_stalls_is_a_read_timeout_naming_the_url(
+    client: Client, raw_server: RawServerFactory, how: str
+) -> None:
+    """The reads past the parser (whole past 1 MiB, or in 64 KiB pieces) keep the read timeout."""
+    scripted = Scripted(raw_server, send_then_wait(LARGE_HEAD + LARGE[:700_000]))
+    timeout = brisk.Timeout(5, read=0.3)
+    with pytest.raises(brisk.ReadTimeout) as caught:
+        large_body(client, scripted.url, how, timeout=timeout)
+    assert "reading the response" in str(caught.value)
+    assert scripted.server.url in str(caught.value)
+    assert_recovers(client, scripted)
