@@ -567,6 +567,78 @@ def test_closed_pipe_is_quiet(app_server: ServerThread) -> None:
     assert err == b""
 
 
+def test_a_full_disk_is_one_error_line(app_server: ServerThread) -> None:
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [str(BRISK), f"{app_server.url}/get"],
+            stdin=subprocess.DEVNULL,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=brisk_env(),
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "No space left on device" in error_of(result)
+
+
+def test_python_m_brisk_cli_is_the_command(app_server: ServerThread) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "brisk.cli", f"{app_server.url}/get", "x==1"],
+        capture_output=True,
+        env=brisk_env(),
+        timeout=30,
+        check=False,
+    )
+    assert ok_json(result)["args"] == {"x": "1"}
+
+
+def test_the_quick_exit_runs_atexit_handlers_and_flushes(app_server: ServerThread) -> None:
+    """``console()`` leaves with ``os._exit``: handlers registered with atexit still run, and text still in
+    the stdout buffer (written without a flush) still arrives."""
+    code = (
+        "import atexit, sys\n"
+        "from brisk import cli\n"
+        "atexit.register(lambda: sys.stderr.write('atexit ran'))\n"
+        "main = cli.main\n"
+        "def noisy(argv=None):\n"
+        "    status = main(argv)\n"
+        "    sys.stdout.write('unflushed tail')\n"
+        "    return status\n"
+        "cli.main = noisy\n"
+        f"sys.argv = ['brisk', {app_server.url + '/status/418'!r}]\n"
+        "cli.console()\n"
+        "sys.stderr.write('not reached')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, env=brisk_env(), timeout=30, check=False
+    )
+    assert result.returncode == 0  # 418 without --check-status is not an error
+    assert result.stdout.decode().endswith("unflushed tail")
+    assert result.stderr.decode() == "atexit ran"
+
+
+def test_the_quick_exit_reports_output_it_cannot_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    from brisk.cli import _flush_output
+
+    class Full(io.StringIO):
+        def flush(self) -> None:
+            raise OSError(28, "No space left on device")
+
+    class Gone(io.StringIO):
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    errors = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", errors)
+    monkeypatch.setattr(sys, "stdout", Full())
+    assert _flush_output(0) == 1
+    assert _flush_output(4) == 4  # an earlier failure keeps its own status
+    assert errors.getvalue().startswith("brisk: error: could not write the output: [Errno 28]")
+    monkeypatch.setattr(sys, "stdout", Gone())
+    assert _flush_output(0) == 0  # the reader went away (`brisk URL | head`): not an error
+
+
 # -- downloads -----------------------------------------------------------------------------------------------
 
 

@@ -1,7 +1,5 @@
 """``python -m brisk.cli``: the same as the ``brisk`` command."""
 
-import sys
+from brisk.cli import console
 
-from brisk.cli import main
-
-sys.exit(main())
+console()
