@@ -145,15 +145,29 @@ def test_injection_hostile_urls_refused(client: Client, network_calls: list[str]
 
 @pytest.mark.parametrize("host", ["brisk-recorder.test", "127.0.0.1"])
 def test_injection_network_calls_are_recorded(client: Client, network_calls: list[str], host: str) -> None:
-    """The recorder sees both clients' lookups and connects, or "no calls" above would prove nothing (the
-    async client skips the lookup for an IP literal)."""
+    """The recorder sees both clients' lookups and connects, or "no calls" above would prove nothing (an IP
+    literal needs no lookup: both clients connect to it straight away)."""
     with pytest.raises(BriskConnectionError):
         client.get(f"http://{host}:9/")
-    if host == "127.0.0.1":
-        expected = {"getaddrinfo", "connect"} if client.mode == "sync" else {"connect"}
-    else:
-        expected = {"getaddrinfo"}
+    expected = {"connect"} if host == "127.0.0.1" else {"getaddrinfo"}
     assert set(network_calls) == expected
+
+
+def test_only_ip_literals_skip_the_lookup() -> None:
+    from brisk._transport._common import literal_address
+
+    assert literal_address("127.0.0.1", 80) == [
+        (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", 80))
+    ]
+    assert literal_address("::1", 443) == [
+        (socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("::1", 443, 0, 0))
+    ]
+    v6_zone = literal_address("fe80::1%lo", 8080)
+    assert v6_zone is not None
+    assert v6_zone[0][4] == ("fe80::1%lo", 8080, 0, 0)
+    # names, and the short forms inet_aton accepts but a URL's host should resolve like any name
+    for host in ("localhost", "example.com", "127.1", "0x7f.0.0.1", "1.2.3.4.5", ""):
+        assert literal_address(host, 80) is None, host
 
 
 def test_injection_ten_thousand_at_signs_split_at_the_last_one(client: Client, raw_server: Any) -> None:

@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..exceptions import ConnectionError, ConnectionRefused, ConnectTimeout, NameResolutionError, SSLError
-from ._common import budget, timeout_message
+from ._common import budget, literal_address, timeout_message
 
 if TYPE_CHECKING:
     from .._url import URL
@@ -37,10 +37,12 @@ def connect_tcp(host: str, port: int, options: SendOptions, timings: Timings) ->
     deadline = options.deadline
     if connect_deadline is not None and (deadline is None or connect_deadline < deadline):
         deadline = connect_deadline
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise NameResolutionError(f"could not resolve host {host!r}: {exc.strerror}") from None
+    infos = literal_address(host, port)
+    if infos is None:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise NameResolutionError(f"could not resolve host {host!r}: {exc.strerror}") from None
     resolved = time.monotonic()
     timings.dns = resolved - start
     last_error: OSError | None = None

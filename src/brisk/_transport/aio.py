@@ -41,6 +41,7 @@ from ._common import (
     add_url_context,
     budget,
     cleartext_h2,
+    literal_address,
     may_multiplex,
     method_of,
     origin_of,
@@ -564,7 +565,7 @@ async def connect_tcp(
     deadline = options.deadline
     if phase is not None and (deadline is None or start + phase < deadline):
         deadline = start + phase
-    infos = _literal_address(host, port)
+    infos = literal_address(host, port)
     if infos is None:
         try:
             infos = await _bounded(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), deadline)
@@ -663,18 +664,6 @@ def upgrade_if_h2(
     for data in conn.early:  # what the server sent before the swap (its SETTINGS, usually)
         h2conn.data_received(data)
     return h2conn
-
-
-def _literal_address(host: str, port: int) -> list[tuple[Any, ...]] | None:
-    """getaddrinfo's answer for an IP literal, without the executor round trip."""
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            socket.inet_pton(family, host.partition("%")[0])
-        except OSError:
-            continue
-        address: tuple[Any, ...] = (host, port) if family == socket.AF_INET else (host, port, 0, 0)
-        return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
-    return None
 
 
 async def _bounded(awaitable: Any, deadline: float | None) -> Any:
