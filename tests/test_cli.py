@@ -201,6 +201,29 @@ def test_piped_output_is_not_imported_rich_or_argparse(app_server: ServerThread)
     assert result.stderr.decode() == "(0, [])"
 
 
+def test_a_get_compiles_no_source_at_run_time(app_server: ServerThread) -> None:
+    """Start-up cost: the first compile() of a string in a process sets up the ast module's types (about
+    3 ms). typing calls it for every string annotation it evaluates (a class-syntax NamedTuple in a module
+    with ``from __future__ import annotations``, a TypeVar with a string bound), so nothing on the path of
+    ``import brisk`` and a GET may do that. (Module sources compiled by the import system are bytes.)"""
+    code = (
+        "import builtins, sys\n"
+        "real, seen = builtins.compile, []\n"
+        "def watch(source, *args, **kwargs):\n"
+        "    if isinstance(source, str):\n"
+        "        seen.append(source)\n"
+        "    return real(source, *args, **kwargs)\n"
+        "builtins.compile = watch\n"
+        "from brisk.cli import main\n"
+        f"status = main([{app_server.url + '/get'!r}])\n"
+        "sys.stderr.write(repr((status, seen)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, env=brisk_env(), timeout=30, check=False
+    )
+    assert result.stderr.decode() == "(0, [])"
+
+
 def on_terminal(
     *args: str, stream: str = "stdout", rows_cols: tuple[int, int] = (40, 120)
 ) -> tuple[int, str]:

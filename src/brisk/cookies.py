@@ -65,6 +65,11 @@ from ._cookie_store import dump_json, dump_netscape, parse_json, parse_netscape,
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar
 
+    # A jar the requests-style functions fill: brisk's, or an http.cookiejar one (given http.cookiejar
+    # cookies). Only for the type checker: at run time the string bound would cost a compile() (see
+    # brisk._retry.RequestHistory).
+    _Jar = TypeVar("_Jar", bound="RequestsCookieJar | CookieJar")
+
 __all__ = [
     "MAX_COOKIES_PER_DOMAIN",
     "MAX_COOKIES_TOTAL",
@@ -89,9 +94,6 @@ MAX_COOKIES_TOTAL = 3000
 MAX_COOKIE_HEADER_BYTES = 8190
 
 _SECURE_SCHEMES = frozenset({"https", "wss"})
-
-#: A jar the requests-style functions fill: brisk's, or an http.cookiejar one (given http.cookiejar cookies).
-_Jar = TypeVar("_Jar", bound="RequestsCookieJar | CookieJar")
 
 
 class CookieConflictError(RuntimeError):
