@@ -23,7 +23,6 @@ from .exceptions import (
     DownloadError,
     FileModeWarning,
     HTTPError,
-    JSONDecodeError,
     PoolTimeout,
     ReadTimeout,
     RequestException,
@@ -38,10 +37,11 @@ from .status_codes import codes
 
 if TYPE_CHECKING:
     from ._download import DownloadResult
+    from ._json_error import JSONDecodeError
     from ._sse import ServerSentEvent
 
 #: Public names defined in modules loaded on first use (``import brisk`` stays fast).
-_LAZY = {"DownloadResult": "_download", "ServerSentEvent": "_sse"}
+_LAZY = {"DownloadResult": "_download", "JSONDecodeError": "_json_error", "ServerSentEvent": "_sse"}
 
 __all__ = [
     "AsyncSession",

@@ -11,7 +11,6 @@ authentication challenge (``replayable``; ``rewind()`` raises ``UnrewindableBody
 from __future__ import annotations
 
 import io
-import json as _json
 import os
 import stat
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
@@ -259,8 +258,10 @@ class IterBody(RequestBody):
 
 
 def _encode_json(obj: Any) -> bytes:
+    import json  # not at import time: see brisk._json_error
+
     try:
-        text = _json.dumps(obj, allow_nan=False)
+        text = json.dumps(obj, allow_nan=False)
     except (ValueError, TypeError) as exc:
         raise InvalidJSONError(f"the json= body cannot be serialised as JSON: {exc}") from exc
     return text.encode("utf-8")

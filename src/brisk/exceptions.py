@@ -36,13 +36,13 @@ Every message names what went wrong and, where there is one, the URL.
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ._config import _UNSET, TimeoutValues, is_timeout_value
 
 if TYPE_CHECKING:
+    from ._json_error import JSONDecodeError
     from .models import PreparedRequest, Response
 
 __all__ = [
@@ -281,17 +281,6 @@ class InvalidJSONError(RequestException):
     """The ``json=`` body could not be serialised."""
 
 
-class JSONDecodeError(InvalidJSONError, json.JSONDecodeError):
-    """The response body is not valid JSON. Also a ``json.JSONDecodeError`` and so a ``ValueError``."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        json.JSONDecodeError.__init__(self, *args)
-        InvalidJSONError.__init__(self, *self.args, **kwargs)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.msg, self.doc, self.pos))  # unpickles as brisk's class, as in requests
-
-
 class ChunkedEncodingError(RequestException):
     """The response body was broken off or badly framed (requests' name for this family)."""
 
@@ -358,3 +347,12 @@ class RequestsWarning(Warning):
 
 class FileModeWarning(RequestsWarning, DeprecationWarning):
     """A file was opened in text mode; brisk sends bytes."""
+
+
+def __getattr__(name: str) -> Any:
+    # JSONDecodeError subclasses json.JSONDecodeError, and json is imported only when needed (_json_error).
+    if name == "JSONDecodeError":
+        from ._json_error import JSONDecodeError
+
+        return JSONDecodeError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,6 @@ from .exceptions import (
     ContentDecodingError,
     HTTPError,
     InvalidHeader,
-    JSONDecodeError,
     RequestException,
     StreamConsumedError,
 )
@@ -917,6 +916,8 @@ class Response:
     def json(self, **kwargs: Any) -> Any:
         """Parse the body as JSON; a bad body raises ``brisk.JSONDecodeError`` (a ValueError)."""
         import json
+
+        from ._json_error import JSONDecodeError
 
         content = self.content
         if self.encoding is None and content and len(content) > 3:  # content is None for a bare Response()
