@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import brisk
 from brisk import cookies as bc
 from brisk._cookie_parse import (
     MAX_COOKIE_AGE,
@@ -1331,3 +1332,18 @@ def test_brisk_reads_curl_file(tmp_path: Path, echo_server: int) -> None:
         "secret=s4",
         "wide=w2",
     ]
+
+
+def test_a_session_makes_its_jar_when_first_asked() -> None:
+    """No jar (and no cookie engine import) until someone asks for it or a response sets a cookie; an
+    assigned None is an empty jar again, as in requests."""
+    session = brisk.Session()
+    assert session._cookie_jar is None
+    jar = session.cookies
+    assert isinstance(jar, RequestsCookieJar)
+    assert session.cookies is jar
+    jar.set("kept", "1")
+    session.cookies = None
+    assert session.cookies is not jar
+    assert len(session.cookies) == 0
+    assert brisk.Session(cookies={"a": "1"}).cookies.get_dict() == {"a": "1"}

@@ -56,6 +56,7 @@ class FlowSettings:
         "allow_redirects",
         "hook_kwargs",
         "jar",
+        "make_jar",
         "max_redirects",
         "netrc",
         "options",
@@ -78,6 +79,7 @@ class FlowSettings:
         max_redirects: int = 30,
         stream: bool = False,
         jar: RequestsCookieJar | None = None,
+        make_jar: Callable[[], RequestsCookieJar] | None = None,
         request_cookies: RequestsCookieJar | None = None,
         request_hooks: list[Hook] | None = None,
         response_hooks: list[Hook] | None = None,
@@ -92,7 +94,8 @@ class FlowSettings:
         self.allow_redirects = allow_redirects
         self.max_redirects = max_redirects
         self.stream = stream
-        self.jar = jar
+        self.jar = jar  # the session's jar; None until the session makes one (then make_jar makes it)
+        self.make_jar = make_jar
         self.request_cookies = request_cookies
         self.request_hooks = request_hooks or ()
         self.response_hooks = response_hooks or ()
@@ -339,8 +342,8 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
                 ", reused connection" if response.timings and response.timings.reused else "",
             )
         stale_retried = False  # each attempt may meet a dead kept-alive connection once
-        if s.jar is not None:
-            _extract_cookies(response, request, s.jar)
+        if s.jar is not None or s.make_jar is not None:
+            _extract_cookies(response, request, s)
         if retry.status_forcelist or retry.total:
             status = response.status_code
             if retry.is_retry(method, status, "retry-after" in response.headers):
@@ -424,11 +427,15 @@ def _apply_cookies(request: PreparedRequest, s: FlowSettings, foreign: bool) -> 
         del request.headers["Cookie"]
 
 
-def _extract_cookies(response: Response, request: PreparedRequest, jar: RequestsCookieJar) -> None:
+def _extract_cookies(response: Response, request: PreparedRequest, s: FlowSettings) -> None:
     values = response._header_values("set-cookie")
     if values:
         url = request._url
         assert url is not None
+        jar = s.jar
+        if jar is None:  # the session's first cookie: its jar is made now (and kept for the later hops)
+            assert s.make_jar is not None
+            jar = s.jar = s.make_jar()
         extract = getattr(jar, "extract", None)
         if extract is not None:
             extract(values, url.scheme, url.host, url.path)
