@@ -34,7 +34,6 @@ the bomb is fed, whole or in pieces.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
@@ -120,8 +119,11 @@ class _ZlibStage(_Stage):
     """gzip (multi-member) and deflate (zlib-wrapped, or raw deflate as some servers send)."""
 
     def __init__(self, budget: _Budget, outer: bool, coding: str) -> None:
+        import zlib  # not at module level: every session imports this module; plain bodies need no zlib
+
         super().__init__(budget, outer)
         self.coding = coding
+        self._zlib = zlib
         self._obj: Any = zlib.decompressobj(zlib.MAX_WBITS | 16) if coding == "gzip" else None
         self._head = b""  # deflate: first bytes held until the wrapper can be recognised
         self._ignore_rest = False
@@ -129,6 +131,7 @@ class _ZlibStage(_Stage):
     def feed(self, data: bytes) -> Iterator[bytes]:
         if not data:
             return
+        zlib = self._zlib
         self._seen_input = True
         if self._ignore_rest:
             self._account(len(data), b"")
