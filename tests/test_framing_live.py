@@ -714,3 +714,35 @@ def test_a_large_body_that_stalls_is_a_read_timeout_naming_the_url(
     assert "reading the response" in str(caught.value)
     assert scripted.server.url in str(caught.value)
     assert_recovers(client, scripted)
+
+
+def test_async_connections_sharing_the_read_buffer_keep_their_own_bytes(raw_server: RawServerFactory) -> None:
+    """The asyncio connections of a thread receive into one buffer and copy out what arrived: 20 responses
+    in flight at once, each body unique to its connection and sent in pieces that interleave with the
+    others', arrive whole and unmixed (over plain TCP, where every read goes through that buffer)."""
+    import asyncio
+
+    def handler(conn: RawConnection) -> None:
+        request = conn.recv_request()
+        assert request is not None
+        tag = request.target.encode()
+        body = tag * (300_000 // len(tag))  # larger than the buffer: several reads per response
+        conn.send(f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+        for start in range(0, len(body), 70_001):
+            conn.send(body[start : start + 70_001])
+            time.sleep(0.001)
+        respond_ok(conn)
+
+    server = raw_server(handler)
+
+    async def fetch_all() -> list[tuple[str, bytes]]:
+        limits = brisk.Limits(max_connections=20, max_connections_per_host=20)
+        async with brisk.AsyncSession(limits=limits) as session:
+            paths = [f"/conn-{i:02d}/" for i in range(20)]
+            responses = await asyncio.gather(*(session.get(server.url + path) for path in paths))
+            return [(path, r.content) for path, r in zip(paths, responses, strict=True)]
+
+    for path, content in asyncio.run(fetch_all()):
+        tag = path.encode()
+        assert content == tag * (300_000 // len(tag))
+    assert server.connection_count == 20
