@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -1347,3 +1348,34 @@ def test_a_session_makes_its_jar_when_first_asked() -> None:
     assert session.cookies is not jar
     assert len(session.cookies) == 0
     assert brisk.Session(cookies={"a": "1"}).cookies.get_dict() == {"a": "1"}
+
+
+def test_threads_sharing_a_session_get_one_jar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Session.map's threads may meet their first Set-Cookie at once: they must all store into one jar."""
+    import threading
+
+    made = 0
+    real_init = RequestsCookieJar.__init__
+
+    def slow_init(self: RequestsCookieJar, *args: Any, **kwargs: Any) -> None:
+        nonlocal made
+        made += 1
+        time.sleep(0.01)  # widen the window between "no jar yet" and "jar stored"
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(RequestsCookieJar, "__init__", slow_init)
+    session = brisk.Session()
+    barrier = threading.Barrier(8)
+    jars: list[RequestsCookieJar] = []
+
+    def first_cookie() -> None:
+        barrier.wait()
+        jars.append(session._ensure_cookie_jar())
+
+    threads = [threading.Thread(target=first_cookie) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert made == 1
+    assert all(jar is session.cookies for jar in jars)

@@ -13,6 +13,7 @@ at its first request.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -71,6 +72,9 @@ def _merge_mapping(request_value: Any, session_value: Any) -> Any:
     merged = dict(session_value)
     merged.update(request_value)
     return {key: value for key, value in merged.items() if value is not None}
+
+
+_JAR_LOCK = threading.Lock()  # makes a session's cookie jar once (see _ensure_cookie_jar)
 
 
 class _SessionBase(SessionRedirectMixin, Generic[R]):
@@ -186,7 +190,10 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         if jar is None:
             from .cookies import RequestsCookieJar
 
-            jar = self._cookie_jar = RequestsCookieJar()
+            with _JAR_LOCK:  # threads sharing the session (Session.map) must all get the same jar
+                jar = self._cookie_jar
+                if jar is None:
+                    jar = self._cookie_jar = RequestsCookieJar()
         return jar
 
     # -- requests' public helpers ---------------------------------------------------------------------------
