@@ -1,5 +1,5 @@
-"""The asyncio transport: ``asyncio.Protocol`` connections, the shared pool rules, HTTP/1.1 through the
-same sans-IO parser as the sync side.
+"""The asyncio transport: asyncio protocol connections (buffered for HTTP/1.1), the shared pool rules,
+HTTP/1.1 through the same sans-IO parser as the sync side.
 
 Protocols (not streams) keep the per-request cost low: bytes go from the socket straight into the
 parser, and a request usually completes with a single await. Waiting uses one future at a time per
