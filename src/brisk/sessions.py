@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from ._config import DEFAULT_LIMITS, Limits
 from ._flows import run_async, run_sync
-from ._flows.request import FlowSettings, request_flow
+from ._flows.request import FlowSettings, jar_cookie_header, request_flow
 from ._headers import Headers
 from ._proxies import proxy_for
 from ._ratelimit import RateLimit
@@ -233,16 +233,8 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         url = prepared._url
         assert url is not None
         jar = self._request_cookie_jar(prepared, request.cookies)
-        session_jar = self._cookie_jar
-        value = None
-        if session_jar is None:  # no jar made yet: no cookies
-            pass
-        elif hasattr(session_jar, "header_for"):  # brisk's jar
-            value = session_jar.header_for(url.scheme, url.host, url.path)
-        else:  # an http.cookiejar jar, asked under its own policy
-            from ._cookie_compat import cookie_header
-
-            value = cookie_header(session_jar, url)
+        session_jar = self._cookie_jar  # None: no jar made yet, so no cookies
+        value = None if session_jar is None else jar_cookie_header(session_jar, url)
         own = jar.header_for(url.scheme, url.host, url.path) if jar else None
         header = "; ".join(v for v in (own, value) if v)
         if header and "cookie" not in prepared.headers:

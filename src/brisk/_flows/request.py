@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from ..models import PreparedRequest, Response
     from . import Effect
 
-__all__ = ["FlowSettings", "request_flow"]
+__all__ = ["FlowSettings", "jar_cookie_header", "request_flow"]
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
@@ -404,14 +404,7 @@ def _apply_cookies(request: PreparedRequest, s: FlowSettings, foreign: bool) -> 
     extra = s.request_cookies
     jar = s.jar
     if jar is not None:
-        # brisk's jar is told apart by its engine method, a lookup the call needs anyway
-        header_for = getattr(jar, "header_for", None)
-        if header_for is not None:
-            value = header_for(url.scheme, url.host, url.path, any_host=not foreign)
-        else:
-            from .._cookie_compat import cookie_header
-
-            value = cookie_header(jar, url, any_host=not foreign)
+        value = jar_cookie_header(jar, url, any_host=not foreign)
     if extra is not None:
         own = extra.header_for(url.scheme, url.host, url.path)
         if own:
@@ -425,6 +418,19 @@ def _apply_cookies(request: PreparedRequest, s: FlowSettings, foreign: bool) -> 
         request.headers["Cookie"] = value
     elif "cookie" in request.headers:
         del request.headers["Cookie"]
+
+
+def jar_cookie_header(jar: Any, url: URL, any_host: bool = True) -> str | None:
+    """The Cookie header a session's jar gives a request to ``url``, or None: brisk's jar (told apart by
+    its engine method, a lookup the call needs anyway), or an http.cookiejar jar, asked under its own
+    policy. ``any_host=False`` (a hop on another origin) leaves out the cookies set without a domain."""
+    header_for = getattr(jar, "header_for", None)
+    if header_for is not None:
+        value: str | None = header_for(url.scheme, url.host, url.path, any_host=any_host)
+        return value
+    from .._cookie_compat import cookie_header
+
+    return cookie_header(jar, url, any_host=any_host)
 
 
 def _extract_cookies(response: Response, request: PreparedRequest, s: FlowSettings) -> None:
