@@ -621,10 +621,15 @@ def test_python_m_brisk_cli_is_the_command(app_server: ServerThread) -> None:
 
 def test_the_quick_exit_runs_atexit_handlers_and_flushes(app_server: ServerThread) -> None:
     """``console()`` leaves with ``os._exit``: handlers registered with atexit still run, and text still in
-    the stdout buffer (written without a flush) still arrives."""
+    the stdout buffer (written without a flush) still arrives; the interpreter's teardown, which would
+    finalise the object left in ``__main__``, does not run."""
     code = (
         "import atexit, sys\n"
         "from brisk import cli\n"
+        "class Teardown:\n"
+        "    def __del__(self):\n"
+        "        sys.stderr.write(' and the teardown ran')\n"
+        "left_in_main = Teardown()\n"
         "atexit.register(lambda: sys.stderr.write('atexit ran'))\n"
         "main = cli.main\n"
         "def noisy(argv=None):\n"
@@ -642,6 +647,26 @@ def test_the_quick_exit_runs_atexit_handlers_and_flushes(app_server: ServerThrea
     assert result.returncode == 0  # 418 without --check-status is not an error
     assert result.stdout.decode().endswith("unflushed tail")
     assert result.stderr.decode() == "atexit ran"
+
+
+def test_the_quick_exit_waits_for_a_thread_still_running(app_server: ServerThread) -> None:
+    """With another thread alive, ``console()`` takes the normal exit, which lets that thread finish."""
+    code = (
+        "import sys, threading, time\n"
+        "from brisk import cli\n"
+        "def late():\n"
+        "    time.sleep(0.3)\n"
+        "    sys.stderr.write('thread finished')\n"
+        "    sys.stderr.flush()\n"
+        "threading.Thread(target=late).start()\n"
+        f"sys.argv = ['brisk', {app_server.url + '/status/418'!r}]\n"
+        "cli.console()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, env=brisk_env(), timeout=30, check=False
+    )
+    assert result.returncode == 0
+    assert result.stderr.decode() == "thread finished"
 
 
 def test_the_quick_exit_reports_output_it_cannot_write(monkeypatch: pytest.MonkeyPatch) -> None:
