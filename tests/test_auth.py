@@ -535,6 +535,22 @@ def test_auth_netrc_redirect_target_gets_exactly_its_own_entry(
     assert base64.b64encode(b"a:p") not in landed.raw
 
 
+@pytest.mark.parametrize("own_entry", ["machine 127.0.0.1\n", "machine 127.0.0.1 account only\n"])
+def test_auth_netrc_empty_machine_entry_is_not_filled_from_default(
+    client: Client, raw_server: RawServerFactory, netrc_file: Callable[[str], Path], own_entry: str
+) -> None:
+    """netrc(5), curl CVE-2025-0167: a machine entry with neither login nor password means no credentials
+    for that host; the ``default`` entry's are for hosts the file does not name."""
+    netrc_file(own_entry + "default login dflt password default-secret\n")
+    server = raw_server()
+    assert client.get(server.url).status_code == 200
+    assert server.requests[0].header("authorization") is None
+    assert b"default-secret" not in server.requests[0].raw
+    other = raw_server()  # the same file, a host it does not name: the default entry answers
+    assert client.get(f"http://localhost:{other.port}/").status_code == 200
+    assert basic_credentials(other.requests[0]) == b"dflt:default-secret"
+
+
 def test_auth_netrc_redirect_target_entry_also_without_first_entry(
     client: Client, raw_server: RawServerFactory, netrc_file: Callable[[str], Path]
 ) -> None:

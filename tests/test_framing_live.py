@@ -166,6 +166,11 @@ BAD_HEADS = {
         b"HTTP/1.1 200 OK\r\nX-Bad: a\nSet-Cookie: smuggled=1\r\nContent-Length: 2\r\n\r\nok"
     ),
     "switching_protocols_unasked": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+    # Only SP and HTAB surround a token: NBSP (0xA0) or NEL (0x85) next to "chunked" make it another coding,
+    # which llhttp would not frame as chunked (the tornado and aiohttp smuggling class).
+    "nbsp_after_chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\xa0\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "nbsp_before_chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: \xa0chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",  # noqa: E501
+    "nel_after_chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\x85\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
 }
 
 
@@ -205,6 +210,49 @@ def test_server_closes_mid_head(client: Client, raw_server: RawServerFactory) ->
         client.get(scripted.url)
     assert "head" in str(caught.value)
     assert_recovers(client, scripted, closed_by_client=False)
+
+
+def test_endless_empty_lines_before_the_status_line_hit_the_head_limit(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    """RFC 9112 section 2.2 lets empty lines precede a response; a server sending them forever fails on the
+    head limit instead of being read until the read timeout, which a steady trickle never reaches."""
+
+    def first(conn: RawConnection, closed: threading.Event) -> None:
+        conn.recv_request()
+        with contextlib.suppress(*NETWORK_ERRORS):
+            while True:  # until the client gives up and closes
+                conn.send(b"\r\n" * 512)
+        closed.set()
+
+    scripted = Scripted(raw_server, first)
+    with pytest.raises(ResponseHeadersTooLarge) as caught:
+        client.get(scripted.url, timeout=brisk.Timeout(5, read=5))
+    assert "empty lines" in str(caught.value)
+    assert_recovers(client, scripted)
+
+
+def test_a_few_empty_lines_before_the_status_line_are_tolerated(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    scripted = Scripted(
+        raw_server, send_then_wait(b"\r\n" * 100 + b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+    )
+    assert client.get(scripted.url).content == b"hi"
+
+
+def test_http10_response_with_transfer_encoding_is_not_reused(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    """RFC 9112 section 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing; the client closes
+    the connection after it, even when the server asked to keep it alive."""
+    chunked_10 = (
+        b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n0\r\n\r\n"
+    )
+    scripted = Scripted(raw_server, send_then_wait(chunked_10))
+    assert client.get(scripted.url).content == b"hello"
+    assert_recovers(client, scripted)
 
 
 # -- header limits -------------------------------------------------------------------------------------------

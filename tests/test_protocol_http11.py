@@ -1164,3 +1164,49 @@ def test_trailer_line_that_never_ends_fails_once_past_the_limit() -> None:
 def test_garbage_message_does_not_depend_on_segmentation() -> None:
     data = b"<html><body>Hello</body></html>"
     assert outcome([data]) == outcome(bytewise(data))
+
+
+# -- round 2 of the hostile catalogue (issue 18) -------------------------------------------------------------
+
+
+def test_empty_lines_before_the_status_line_count_against_the_head_limit() -> None:
+    blank = b"\r\n" * (SMALL.max_head_size // 2) + b"\n"  # one byte over the limit
+    for pieces in segmentations(blank + CL_RESPONSE):
+        with pytest.raises(ResponseHeadersTooLarge, match="empty lines"):
+            feed(pieces, limits=SMALL)
+    parser, body = parse(b"\r\n" * (SMALL.max_head_size // 2) + CL_RESPONSE, limits=SMALL)
+    assert body == b"hello world"
+    assert parser.reusable
+
+
+def test_empty_lines_count_across_interim_responses() -> None:
+    """The budget is for the whole response: empty lines before each 1xx head add up."""
+    interim = b"\r\n" * 50 + b"HTTP/1.1 100 Continue\r\n\r\n"
+    with pytest.raises(ResponseHeadersTooLarge, match="empty lines"):
+        parse(interim * 5 + CL_RESPONSE, limits=SMALL)
+    parser, _ = parse(interim * 3 + CL_RESPONSE, limits=SMALL)
+    assert parser.complete
+
+
+@pytest.mark.parametrize("keep_alive", [b"", b"Connection: keep-alive\r\n"])
+def test_http10_with_transfer_encoding_closes_the_connection(keep_alive: bytes) -> None:
+    data = b"HTTP/1.0 200 OK\r\n" + keep_alive + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    parser, body = parse(data)
+    assert body == b"hello"
+    assert parser.complete
+    assert not parser.reusable
+    parser, _ = parse(b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok")
+    assert parser.reusable  # Content-Length framing keeps an HTTP/1.0 keep-alive connection
+
+
+@pytest.mark.parametrize(
+    "coding",
+    [b"chunked\xa0", b"\xa0chunked", b"chunked\x85", b"\x85chunked", b"chunked\x0b", b"chunked\x0c"],
+    ids=["nbsp-after", "nbsp-before", "nel-after", "nel-before", "vt-after", "ff-after"],
+)
+def test_transfer_encoding_only_sp_and_htab_are_whitespace(coding: bytes) -> None:
+    data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: " + coding + b"\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    with pytest.raises(RemoteProtocolError):
+        parse(data)
+    _, body = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: \t chunked \t\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    assert body == b"hello"

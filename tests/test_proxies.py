@@ -1171,3 +1171,107 @@ def test_http2_prior_knowledge_through_proxies(
     forwarded = client.get(url, proxies={"http": pproxy.url("http")})
     assert (forwarded.status_code, forwarded.http_version) == (200, "HTTP/1.1")
     assert forwarded.json()["url"] == url
+
+
+# == Proxy-Authorization and redirects that leave the proxy (issue 18) =======================================
+
+
+class WireRecorder(brisk.testing.MockTransport):
+    """A MockTransport that also records, per hop, the proxy the hop goes through and the headers the real
+    transports would put on the wire for it (``request_line_and_headers``, the function they call)."""
+
+    def __init__(self, handler: Callable[[brisk.PreparedRequest], brisk.Response]) -> None:
+        super().__init__(handler)
+        self.wire: list[tuple[str | None, dict[str, str]]] = []
+
+    def _record(self, request: brisk.PreparedRequest, options: Any) -> None:
+        from brisk._transport._common import request_line_and_headers
+
+        assert request._url is not None
+        _, pairs = request_line_and_headers(request, request._url, options)
+        self.wire.append((options.config.proxy, {name.lower(): value for name, value in pairs}))
+
+    def handle_request(self, request: brisk.PreparedRequest, options: Any) -> brisk.Response:
+        self._record(request, options)
+        return super().handle_request(request, options)
+
+    async def handle_async_request(self, request: brisk.PreparedRequest, options: Any) -> brisk.Response:
+        self._record(request, options)
+        return await super().handle_async_request(request, options)
+
+
+def _upgrade_to_https(request: brisk.PreparedRequest) -> brisk.Response:
+    if request.url == "http://api.test/start":
+        return brisk.Response(302, headers={"Location": "https://api.test/landed"})
+    return brisk.Response(200, text="landed")
+
+
+@pytest.mark.parametrize("how", ["header", "proxy_auth"])
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_proxy_authorization_never_reaches_the_origin_after_an_upgrade_that_leaves_the_proxy(
+    how: str, kind: str
+) -> None:
+    """requests CVE-2023-32681 / urllib3 CVE-2024-37891: http://host/ through an http proxy redirects to
+    https://host/ (credentials may follow: same host, default ports), and https goes direct. The first hop
+    gives the proxy its credentials; the second, to the origin itself, carries no Proxy-Authorization, neither
+    a header the request set nor one HTTPProxyAuth would put back."""
+    kwargs: dict[str, Any] = (
+        {"headers": {"Proxy-Authorization": PROXY_AUTH}}
+        if how == "header"
+        else {"auth": brisk.HTTPProxyAuth(*CREDENTIALS)}
+    )
+    transport = WireRecorder(_upgrade_to_https)
+    proxies = {"http": "http://proxy.test:3128"}
+    if kind == "sync":
+        with brisk.Session(transport=transport) as session:
+            response = session.get("http://api.test/start", proxies=proxies, **kwargs)
+    else:
+        import asyncio
+
+        async def run() -> brisk.Response:
+            async with brisk.AsyncSession(transport=transport) as session:
+                return await session.get("http://api.test/start", proxies=proxies, **kwargs)
+
+        response = asyncio.run(run())
+    assert response.text == "landed"
+    (first_proxy, first), (second_proxy, second) = transport.wire
+    assert first_proxy == "http://proxy.test:3128"
+    assert first["proxy-authorization"] == PROXY_AUTH
+    assert second_proxy is None
+    assert "proxy-authorization" not in second
+
+
+def test_proxy_authorization_stays_behind_when_a_redirect_leaves_the_proxy(
+    client: Client, relay_proxy: RelayFactory, raw_server: RawServerFactory
+) -> None:
+    """Over real sockets: the first hop is forwarded by the proxy (which gets the credentials), the redirect
+    leads to a host the proxy is not used for (proxies are chosen by scheme and host), and that host never
+    sees Proxy-Authorization."""
+    relay = relay_proxy()
+    target = raw_server()
+    location = f"http://localhost:{target.port}/landed"
+    origin = raw_server(lambda conn: _redirect_once(conn, location))
+    proxies = {"http://127.0.0.1": relay.url()}
+    response = client.get(origin.url + "/start", proxies=proxies, headers={"Proxy-Authorization": PROXY_AUTH})
+    assert response.status_code == 200
+    assert [r.header("proxy-authorization") for r in relay.requests] == [PROXY_AUTH]
+    (landed,) = target.requests
+    assert landed.header("proxy-authorization") is None
+
+
+def _redirect_once(conn: RawConnection, location: str) -> None:
+    if conn.recv_request() is not None:
+        conn.send(http_response(302, headers=[("Location", location)]))
+
+
+def test_proxy_authorization_without_a_proxy_goes_to_the_origin_but_not_past_a_redirect(
+    client: Client, raw_server: RawServerFactory
+) -> None:
+    """With no proxy at all the header is the caller's message to the origin (some gateways read it), sent
+    as requests sends it; like requests, no redirect hop carries it on."""
+    target = raw_server()
+    origin = raw_server(lambda conn: _redirect_once(conn, target.url + "/landed"))
+    response = client.get(origin.url, headers={"Proxy-Authorization": "Bearer gateway-token"})
+    assert response.status_code == 200
+    assert origin.requests[0].header("proxy-authorization") == "Bearer gateway-token"
+    assert target.requests[0].header("proxy-authorization") is None

@@ -35,6 +35,7 @@ from brisk.exceptions import (
 )
 from brisk.testing.server import ServerThread
 from servers.clients import Client
+from servers.proxies import RelayProxy
 from servers.raw import RawConnection, RawRequest, RawServer, RawServerFactory, http_response
 
 ClientFactory = Callable[..., Client]
@@ -48,6 +49,7 @@ ODD_CASE_CREDENTIALS = {
     "cOOKIE": "session=secret-cookie",
 }
 ALL_REDIRECTS = (301, 302, 303, 307, 308)
+PROXY_CREDENTIALS = ODD_CASE_CREDENTIALS["PROXY-AUTHORIZATION"]  # "proxy:secret"
 
 
 # -- raw-server helpers --------------------------------------------------------------------------------------
@@ -924,8 +926,44 @@ def test_redirect_http_to_https_same_host_default_ports_keeps_authorization(
         assert landed.header_values("authorization") == ["Basic dXNlcjpwYTU1"]
     else:
         assert landed.header_values("authorization") == [ODD_CASE_CREDENTIALS["aUtHoRiZaTiOn"]]
-        assert landed.header_values("proxy-authorization") == [ODD_CASE_CREDENTIALS["PROXY-AUTHORIZATION"]]
+        # Proxy-Authorization belongs to the route, not the origin: no redirect carries it (as in requests).
+        assert first.header("proxy-authorization") == ODD_CASE_CREDENTIALS["PROXY-AUTHORIZATION"]
+        assert landed.header_values("proxy-authorization") == []
     assert landed.header("authorization") == first.header("authorization")
+
+
+@pytest.mark.parametrize("how", ["header", "proxy_auth"])
+def test_redirect_http_to_https_leaving_the_proxy_never_gives_the_origin_proxy_credentials(
+    client_factory: ClientFactory,
+    raw_server: RawServerFactory,
+    relay_proxy: Callable[..., RelayProxy],
+    named_host_cert: trustme.LeafCert,
+    ca_bundle: str,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    """requests CVE-2023-32681 / urllib3 CVE-2024-37891, the issue's case over real sockets: http://brisk.test/
+    goes through an http proxy, which gets the credentials; its redirect to https://brisk.test/ (same host,
+    default ports: Authorization may follow) goes direct, because only http is proxied. The origin must not
+    get Proxy-Authorization, neither the header nor one HTTPProxyAuth would add again."""
+    secure = raw_server(tls=named_host_tls(named_host_cert))
+    plain = redirector(raw_server, f"https://{NAMED_HOST}/landed", 302)
+    route_default_ports(monkeypatch, plain, secure)  # the relay resolves through the same patched lookup
+    relay = relay_proxy()
+    client = client_factory(verify=ca_bundle)
+    kwargs: dict[str, Any] = (
+        {"headers": {"Proxy-Authorization": PROXY_CREDENTIALS}}
+        if how == "header"
+        else {"auth": brisk.HTTPProxyAuth("proxy", "secret")}
+    )
+    r = client.get(f"http://{NAMED_HOST}/start", proxies={"http": relay.url()}, **kwargs)
+    assert r.status_code == 200
+    assert r.url == f"https://{NAMED_HOST}/landed"
+    assert [request.header("proxy-authorization") for request in relay.requests] == [PROXY_CREDENTIALS]
+    assert len(plain.requests) == 1  # the first hop reached the origin through the proxy
+    (landed,) = secure.requests
+    assert landed.header_values("proxy-authorization") == []
+    assert b"cHJveHk6c2VjcmV0" not in landed.raw
 
 
 @pytest.mark.parametrize("how", CREDENTIAL_WAYS)

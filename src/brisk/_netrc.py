@@ -2,7 +2,9 @@
 
 Only the parsed host name of the URL is used for the lookup (requests CVE-2024-47081: a crafted URL must not
 make another host's entry match), and the flow never carries an entry to a redirect on another host.
-The file is parsed once and re-read only when it changes.
+A ``machine`` entry without login or password means "no credentials for this host": it is not filled in from
+the ``default`` entry (netrc(5); curl CVE-2024-11053 and CVE-2025-0167). The file is parsed once and re-read
+only when it changes.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import time
 
 __all__ = ["netrc_auth", "netrc_path"]
 
-_cache: dict[str, tuple[float, float, dict[str, tuple[str, str]]]] = {}  # path -> (mtime, checked, entries)
+_Entries = dict[str, tuple[str, str] | None]  # host ("" for default) -> credentials, None: none for it
+_cache: dict[str, tuple[float, float, _Entries]] = {}  # path -> (mtime, checked, entries)
 _RECHECK = 1.0
 _lock = threading.Lock()
 
@@ -55,20 +58,20 @@ def netrc_auth(host: str, path: str | None = None) -> tuple[str, str] | None:
                 cached = (mtime, now, cached[2])
             _cache[path] = cached
     entries = cached[2]
-    return entries.get(host.lower().rstrip(".")) or entries.get("")
+    host = host.lower().rstrip(".")
+    return entries[host] if host in entries else entries.get("")
 
 
-def _parse(path: str) -> dict[str, tuple[str, str]]:
+def _parse(path: str) -> _Entries:
     import netrc
 
     try:
         parsed = netrc.netrc(path)
     except (netrc.NetrcParseError, OSError):
         return {}
-    entries = {  # an entry with neither login nor password means "no credentials here"
-        host.lower(): (login or "", password or "")
+    entries: _Entries = {
+        host.lower(): (login or "", password or "") if login or password else None
         for host, (login, _, password) in parsed.hosts.items()
-        if login or password
     }
     if "default" in entries:
         entries[""] = entries.pop("default")

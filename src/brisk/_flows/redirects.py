@@ -3,9 +3,13 @@
 - 303, and 301/302 for anything but HEAD, become GET (302 as browsers and requests do); every redirect
   except 307/308 drops the body and its Content-Length/Content-Type/Transfer-Encoding.
 - 307/308 resend the same method and body; a body that cannot be replayed is an error, never an empty body.
-- ``Authorization``, ``Proxy-Authorization`` and ``Cookie`` headers are removed whenever the new URL is a
-  different origin (scheme, host, port). The one exception is the upgrade from http to https on the same host
-  with default ports (requests CVE-2018-18074, curl CVE-2022-27776).
+- ``Authorization`` and ``Cookie`` headers are removed whenever the new URL is a different origin (scheme,
+  host, port). The one exception is the upgrade from http to https on the same host with default ports
+  (requests CVE-2018-18074, curl CVE-2022-27776).
+- ``Proxy-Authorization`` is removed on every redirect, as requests' ``rebuild_proxies`` does: it belongs to
+  the route, not the origin, and the http to https upgrade may leave the proxy behind (requests
+  CVE-2023-32681, urllib3 CVE-2024-37891). The session carries a proxy's credentials to the hops that go
+  through that same proxy itself (``ConnectionConfig.proxy_headers``).
 - ``Location`` must be a valid http(s) URL; file:, data:, custom schemes and invalid URLs raise
   ``InvalidRedirect`` and nothing is sent.
 """
@@ -23,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["location_text", "redirect_method", "redirect_request", "same_origin_for_credentials"]
 
 _BODY_HEADERS = ("Content-Length", "Content-Type", "Transfer-Encoding")
-_CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
+_CREDENTIAL_HEADERS = ("Authorization", "Cookie")
 
 
 def same_origin_for_credentials(old: URL, new: URL) -> bool:
@@ -98,6 +102,7 @@ def redirect_request(
             )
         rewind()
     headers.pop("Cookie", None)  # recomputed from the jar for the new URL
+    headers.pop("Proxy-Authorization", None)  # the route's, not the origin's: see the module docstring
     if not same_origin_for_credentials(old_url, new_url):
         for name in _CREDENTIAL_HEADERS:
             headers.pop(name, None)

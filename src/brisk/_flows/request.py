@@ -125,6 +125,7 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
     original = request._url
     assert original is not None
     auth = request._auth
+    first_proxy = s.options.config.proxy
     history: list[Response] = []  # the responses before the final one: redirects and auth challenges
     redirects = 0
     hop = request
@@ -199,6 +200,10 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
         _auth_for_hop(next_hop, original, auth, s)
         hop = next_hop
         s = s.for_hop(next_url(hop))
+        if s.options.config.proxy != first_proxy:
+            # The request's auth (HTTPProxyAuth) may have put Proxy-Authorization back: credentials for the
+            # first hop's proxy never go to another proxy, nor straight to an origin.
+            hop.headers.pop("Proxy-Authorization", None)
     if history:
         response.history = history
     if not s.stream:

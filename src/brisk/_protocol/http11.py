@@ -19,8 +19,10 @@ The split of work with llhttp (through ``httptools``) is deliberate:
 
 Framing rules (RFC 9112 section 6.3), in order: a response to HEAD, any 1xx, 204, 304 and a 2xx answer
 to CONNECT have no body;
-a Transfer-Encoding other than exactly ``chunked`` is refused; chunked; Content-Length; otherwise the body
-runs until the server closes the connection (and the connection is not reused).
+a Transfer-Encoding other than exactly ``chunked`` (SP and HTAB the only whitespace around it) is refused;
+chunked (never reused after an HTTP/1.0 response: RFC 9112 section 6.1); Content-Length; otherwise the body
+runs until the server closes the connection (and the connection is not reused). Empty lines before a status
+line count against ``Limits.max_head_size``.
 
 A connection is reusable after a response only if the response was complete, both sides agreed to keep
 it alive, and the server sent nothing beyond the end of the response: stray bytes after a response
@@ -290,6 +292,7 @@ class ResponseParser:
     """
 
     __slots__ = (
+        "_blank",
         "_body",
         "_buffer",
         "_connect",
@@ -314,6 +317,7 @@ class ResponseParser:
         self._no_body = method == "HEAD"
         self._connect = method == "CONNECT"  # a 2xx answer opens a tunnel: no body follows
         self._buffer = b""  # bytes of the head not yet parsed
+        self._blank = 0  # bytes of empty lines skipped before status lines, bounded by max_head_size
         self._scan_from = 0  # where the CRLFCRLF search resumes
         self._body: list[bytes] = []  # body bytes parsed, not yet taken
         self._framing = _NONE
@@ -401,8 +405,16 @@ class ResponseParser:
         while self.head is None:
             buffer = self._buffer
             if buffer and buffer[0] in _CR_LF:
-                # Empty lines before a status line are tolerated (RFC 9112 section 2.2).
-                buffer = self._buffer = buffer.lstrip(b"\r\n")
+                # Empty lines before a status line are tolerated (RFC 9112 section 2.2), but they count
+                # against the head limit: a server sending CRLF forever must fail, not be read forever.
+                stripped = buffer.lstrip(b"\r\n")
+                self._blank += len(buffer) - len(stripped)
+                if self._blank > limits.max_head_size:
+                    raise ResponseHeadersTooLarge(
+                        f"the server sent more than {limits.max_head_size} bytes of empty lines before "
+                        "the status line (Limits.max_head_size)"
+                    )
+                buffer = self._buffer = stripped
                 self._scan_from = 0
             if not (buffer.startswith(b"HTTP/") if len(buffer) >= 5 else b"HTTP/".startswith(buffer)):
                 # Not an HTTP response at all (a TLS record, an HTML page, ...): fail now rather than
@@ -525,16 +537,20 @@ class ResponseParser:
         if head.http_version == "HTTP/1.1":
             head.keep_alive = b"close" not in tokens
         else:
-            head.keep_alive = b"keep-alive" in tokens and b"close" not in tokens
+            # An HTTP/1.0 message with Transfer-Encoding has faulty framing: it is read as chunked, but the
+            # connection is closed afterwards whatever Connection says (RFC 9112 section 6.1).
+            head.keep_alive = not codings and b"keep-alive" in tokens and b"close" not in tokens
         status = head.status_code
         if self._no_body or status in (204, 304) or (self._connect and status < 300):
             self._framing = _NONE
         elif codings:
-            transfer_encoding = b",".join(codings).decode("latin-1")
-            if [c.strip().lower() for c in transfer_encoding.split(",")] != ["chunked"]:
+            # Only SP and HTAB are whitespace around a token (RFC 9110 section 5.6.1): str.strip() would
+            # also take NBSP or NEL away and read "chunked\xa0" as chunked, which llhttp does not.
+            transfer_encoding = b",".join(codings)
+            if [c.strip(b" \t").lower() for c in transfer_encoding.split(b",")] != [b"chunked"]:
                 raise RemoteProtocolError(
-                    f"unsupported Transfer-Encoding {transfer_encoding.strip()!r} in the response "
-                    "(only 'chunked' is accepted)"
+                    f"unsupported Transfer-Encoding {transfer_encoding.decode('latin-1')!r} in the "
+                    "response (only 'chunked' is accepted)"
                 )
             self._framing = _CHUNKED
             # A second llhttp, with callbacks, reads the body: primed with a fixed chunked head it is at
