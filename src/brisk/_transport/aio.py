@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import socket
 import sys
 import threading
@@ -108,6 +109,7 @@ class Connection(asyncio.BufferedProtocol):
         self.error: BaseException | None = None  # a parse error, raised to the reader
         self.lost: BaseException | None = None  # why the connection was lost, if it was
         self.dirty = False  # data arrived while idle: never reuse
+        self._poll: select.poll | None = None  # the socket, for looks_alive
         self.early: list[bytes] = []  # bytes received before the first request (see data_received)
         self._waiter: asyncio.Future[None] | None = None
         self._unread = 0
@@ -119,6 +121,11 @@ class Connection(asyncio.BufferedProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        fd = sock.fileno() if sock is not None else -1
+        if fd >= 0:
+            self._poll = select.poll()
+            self._poll.register(fd, select.POLLIN)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._buffer
@@ -198,7 +205,48 @@ class Connection(asyncio.BufferedProtocol):
         return False
 
     def looks_alive(self) -> bool:
-        return not (self.closed or self.eof or self.dirty)
+        """Before reuse: an idle connection must have nothing to read (see the sync ``looks_alive``).
+
+        What ``data_received`` and ``eof_received`` reported is not enough. The event loop delivers bytes
+        on its next turn, and a task that got its response and sends the next request at once (or that
+        kept the loop busy meanwhile) gives it none: a stray response or a FIN that came in after the
+        response would wait in the socket, and the next request would read it as its answer, or go to a
+        closed connection. So the socket itself is asked too (one poll() with no wait) and, over TLS, the
+        TLS layer for bytes it took from the socket but did not deliver: decrypted and unread, or part of a
+        record it cannot decrypt yet.
+        """
+        if self.closed or self.eof or self.dirty:
+            return False
+        poll = self._poll
+        if poll is not None and poll.poll(0):
+            return False
+        return not self._tls_holds_bytes()
+
+    def exchange_over(self, reusable: bool) -> bool:
+        """The response is done with this connection: True if it may wait in the pool. What the callbacks
+        reported decides here; the socket itself is asked before reuse (``looks_alive``)."""
+        self.parser = None
+        self._unread = 0  # what was received is the finished response's, in its body or dropped with it
+        if not reusable or self.closed or self.eof or self.dirty:
+            return False
+        if self._reading_paused and self.transport is not None:
+            # Paused at the high-water mark with the end of the body already in: an idle connection is
+            # read, so that a close or stray bytes show at once (over TLS, not held in the TLS buffer).
+            self._reading_paused = False
+            self.transport.resume_reading()
+        return True
+
+    def _tls_holds_bytes(self) -> bool:
+        transport = self.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        if ssl_object is None:
+            return False
+        if ssl_object.pending():
+            return True
+        # asyncio's TLS protocol feeds what it reads to a memory BIO; bytes wait there while the rest of
+        # their record is on its way, or while reading is paused. (Private: absent on other loops.)
+        incoming = getattr(getattr(transport, "_ssl_protocol", None), "_incoming", None)
+        return bool(getattr(incoming, "pending", 0))
 
     def close(self) -> None:
         if not self.closed:
@@ -399,9 +447,9 @@ class AsyncioTransport:
         self._wake_one()
 
     def _finish(self, key: Hashable, conn: Connection | H2Conn, reusable: bool) -> None:
-        if not conn.multiplexed:
-            conn.parser = None  # type: ignore[union-attr]
-        if conn.closed or not conn.looks_alive():
+        if isinstance(conn, Connection):
+            reusable = conn.exchange_over(reusable)
+        elif conn.closed or not conn.looks_alive():
             reusable = False
         must_close = True if self._closed else self._state.release(key, conn, reusable, time.monotonic())
         if must_close:

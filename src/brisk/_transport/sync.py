@@ -61,7 +61,6 @@ _SMALL_BODY = 65536
 _DIRECT_READ = 1024 * 1024  # Content-Length bodies at least this large are read in one piece (read_all)
 _PIECE_BUFFER = 1024 * 1024  # socket reads of a Content-Length body taken in fixed-size pieces (_iter_direct)
 _CONTINUE_WAIT = 1.0  # longest wait for "100 Continue" before sending the body anyway
-_RECENTLY_RELEASED = 0.0005  # seconds: a connection idle for less is not checked for a close before reuse
 _NEAR_ROUND_TRIPS = 10  # busy polling is for servers whose TCP handshake took at most this many budgets
 # Busy polling needs a second CPU: on one, the server (if local) could not run while this process polls.
 _MANY_CPUS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
@@ -185,10 +184,19 @@ class SyncConnection:
 
     def looks_alive(self) -> bool:
         """An idle connection must have nothing to read: data or EOF means the server closed it or broke
-        the protocol, so it must not carry the next request."""
+        the protocol, so it must not carry the next request.
+
+        Sent there, the request would get the bytes already waiting as its answer (a stray response, a
+        duplicate: another request's answer), or go to a server that has closed the connection. One poll()
+        sees bytes and EOF in the kernel; over TLS, ``pending`` counts bytes the TLS layer has already taken
+        from the socket (the rest of a record whose first part ended the body, say).
+
+        Stray bytes that arrive after this check cannot be told from the answer to the request sent next:
+        HTTP/1.1 responses carry nothing that ties them to their request. No check can close that window.
+        """
         if self._poll.poll(0):
             return False
-        pending = getattr(self.sock, "pending", None)
+        pending = self._pending
         return not (pending is not None and pending())
 
     def close(self) -> None:
@@ -290,11 +298,10 @@ class SyncTransport:
             for old in to_close:
                 old.close()
             if conn is not None:
-                # A connection released a moment ago (a tight loop of requests) cannot have timed out on
-                # the server's side yet: skip the readability check, a system call.
-                if (
-                    not conn.multiplexed and now - conn.idle_since < _RECENTLY_RELEASED
-                ) or conn.looks_alive():
+                # Checked before every reuse, however recently the connection was released: the server
+                # may have closed it, or sent bytes after its response, a moment after the response was
+                # read (see SyncConnection.looks_alive).
+                if conn.looks_alive():
                     timings.reused = True
                     return conn
                 conn.close()
