@@ -876,6 +876,8 @@ MALFORMED_HEADS = {
     "status after a regular field": [REGULAR, STATUS],
     "request pseudo-header": [STATUS, (b":path", b"/")],
     "two statuses": [STATUS, (b":status", b"204"), REGULAR],
+    # Only SP and HTAB may surround a list element: "0\x0b" is not the number 0 (bytes.strip() took VT off).
+    "VT after a Content-Length": [STATUS, (b"content-length", b"0\x0b")],
 }
 
 

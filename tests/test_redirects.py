@@ -1271,3 +1271,24 @@ def test_session_subclass_with_an_async_rebuild_auth_is_refused(
             params={"url": f"http://localhost:{app_server.port}/get"},
             headers={"Authorization": "Bearer t"},
         )
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u0085", "\u3000"], ids=["nbsp", "nel", "ideographic"])
+def test_location_is_trimmed_of_c0_and_space_only(
+    client: Client, raw_server: RawServerFactory, space: str
+) -> None:
+    """A URL parser trims C0 controls and spaces from a Location, nothing else (WHATWG URL). Trimming Unicode
+    whitespace too would make "<NBSP>//other.host/" (a path on this host) a redirect to another host."""
+    other = raw_server()
+
+    def respond(request: RawRequest) -> bytes:
+        if request.target == "/start":
+            location = f"{space}//localhost:{other.port}/landed".encode()  # UTF-8, as servers send it
+            return b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n\r\n"
+        return http_response(200, b"same host")
+
+    origin = raw_server(scripted(respond))
+    r = client.get(origin.url + "/start")
+    assert r.content == b"same host"
+    assert other.requests == []
+    assert origin.requests[1].target.startswith("/%")  # the space, percent-encoded, starts a relative path

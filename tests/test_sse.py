@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 import brisk
 from brisk._sse import ServerSentEvent, SSEDecoder
 from servers.clients import Client
-from servers.raw import RawConnection, http_response
+from servers.raw import NETWORK_ERRORS, RawConnection, http_response
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -233,3 +234,53 @@ def test_gzipped_event_stream_is_decoded(client: Client, raw_server: Any) -> Non
     server = raw_server(lambda conn: (conn.recv_request(), conn.send(http_response(200, body, headers))))
     response = client.get(server.url, stream=True)
     assert events_of(client, response) == [ServerSentEvent("z", "compressed")]
+
+
+# -- bounded memory (issue 18: every place that buffers bytes from the network) ------------------------------
+
+
+def test_an_endless_line_is_refused_past_the_limit() -> None:
+    decoder = SSEDecoder(max_event_size=1000)
+    assert decoder.feed(b"data: " + b"x" * 894) == []
+    assert decoder.feed(b"x" * 100) == []  # 1000 bytes: at the limit
+    with pytest.raises(brisk.exceptions.ContentDecodingError, match="larger than 1000 bytes"):
+        decoder.feed(b"x")
+
+
+def test_an_endless_event_is_refused_past_the_limit() -> None:
+    """Many short data lines and never a blank line: the event being built is what grows."""
+    decoder = SSEDecoder(max_event_size=1000)
+    line = b"data: 0123456789\n"
+    assert decoder.feed(line * (1000 // len(line))) == []
+    with pytest.raises(brisk.exceptions.ContentDecodingError, match="server-sent event"):
+        decoder.feed(line)
+
+
+def test_the_limit_is_per_event_not_per_stream_or_per_chunk() -> None:
+    """Events that each fit pass however many there are, also when one chunk holds many of them."""
+    event = b"data: " + b"y" * 500 + b"\n\n"
+    decoder = SSEDecoder(max_event_size=1000)
+    assert len(decoder.feed(event * 100)) == 100
+    assert len([e for _ in range(100) for e in decoder.feed(event)]) == 100
+
+
+def _endless_event(conn: RawConnection) -> None:
+    conn.recv_request()
+    conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+    piece = b"data: " + b"z" * 4000 + b"\n"
+    with contextlib.suppress(*NETWORK_ERRORS):
+        for _ in range(10_000):  # 40 MB at most; the client gives up long before
+            conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+
+
+def test_a_server_that_never_ends_an_event_gets_a_clear_error(client: Client, raw_server: Any) -> None:
+    server = raw_server(_endless_event)
+    response = client.get(server.url, stream=True)
+    read_all = (
+        (lambda: list(response.iter_events(max_event_size=100_000)))
+        if client.mode == "sync"
+        else (lambda: client.run(_collect(response.aiter_events(max_event_size=100_000))))
+    )
+    with pytest.raises(brisk.exceptions.ContentDecodingError, match="max_event_size"):
+        read_all()
+    client.close_response(response)

@@ -53,7 +53,7 @@ def parse_challenge(header: str) -> dict[str, str] | None:
         eq = text.find("=", i)
         if eq < 0:
             break
-        name = text[i:eq].strip().lower()
+        name = text[i:eq].strip(" \t").lower()
         if " " in name:  # the start of another scheme's challenge: stop
             break
         i = eq + 1
@@ -70,7 +70,7 @@ def parse_challenge(header: str) -> dict[str, str] | None:
         else:
             end = text.find(",", i)
             end = size if end < 0 else end
-            value = text[i:end].strip()
+            value = text[i:end].strip(" \t")
             i = end
         params[name] = value
     return params if "nonce" in params else None
@@ -169,7 +169,7 @@ class HTTPDigestAuth(AuthBase):
         if h is None:
             return None
         realm, nonce = challenge.get("realm", ""), challenge["nonce"]
-        offered = [q.strip().lower() for q in challenge.get("qop", "").split(",") if q.strip()]
+        offered = [q.strip(" \t").lower() for q in challenge.get("qop", "").split(",") if q.strip(" \t")]
         body = _body_bytes_for_hash(request.body)
         if not offered:
             qop = None

@@ -17,13 +17,21 @@ The rules, from "Interpreting an event stream" in the HTML standard:
   clears it); ``retry`` sets the reconnection time in milliseconds when the value is all ASCII digits;
   other fields are ignored.
 - An event still being built when the stream ends is discarded.
+
+The standard sets no size limit; brisk does, so that a server that never ends a line or an event cannot
+grow memory without bound: an unfinished line plus the data of the event being built may hold at most
+``max_event_size`` bytes (16 MiB by default), past which ``ContentDecodingError`` is raised.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["SSEDecoder", "ServerSentEvent"]
+from .exceptions import ContentDecodingError
+
+__all__ = ["MAX_EVENT_SIZE", "SSEDecoder", "ServerSentEvent"]
+
+MAX_EVENT_SIZE = 16 * 1024 * 1024
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -59,9 +67,13 @@ class SSEDecoder:
     [ServerSentEvent(event='greet', data='hello\\nworld', id='', retry=None)]
     """
 
-    __slots__ = ("_buffer", "_data", "_event", "_last_id", "_skip_lf", "_started", "retry")
+    __slots__ = (
+        "_buffer", "_data", "_event", "_last_id", "_max_size", "_size", "_skip_lf", "_started", "retry"
+    )  # fmt: skip
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_size: int | None = None) -> None:
+        self._max_size = MAX_EVENT_SIZE if max_event_size is None else max_event_size
+        self._size = 0  # bytes of data lines in the event being built
         self._buffer = bytearray()  # bytes of an unfinished line
         self._started = False  # past the place where a BOM may be
         self._skip_lf = False  # the last chunk ended with CR: an LF that starts the next one is its pair
@@ -93,11 +105,15 @@ class SSEDecoder:
             if buffer.startswith(_BOM):
                 del buffer[: len(_BOM)]
         elif b"\n" not in data and b"\r" not in data:
+            if len(buffer) + self._size > self._max_size:
+                self._too_large()
             return []  # the line goes on
         lines = bytes(buffer).splitlines(keepends=True)  # bytes split on CR, LF and CRLF only
         buffer.clear()
         if lines and not lines[-1].endswith((b"\n", b"\r")):
             buffer += lines.pop()  # an unfinished line waits for the next chunk
+            if len(buffer) > self._max_size:
+                self._too_large()
         elif lines and lines[-1].endswith(b"\r"):
             self._skip_lf = True
         events: list[ServerSentEvent] = []
@@ -117,6 +133,9 @@ class SSEDecoder:
         if colon and value[:1] == " ":
             value = value[1:]
         if name == "data":
+            self._size += len(raw)
+            if self._size > self._max_size:
+                self._too_large()
             self._data.append(value)
         elif name == "event":
             self._event = value
@@ -127,9 +146,17 @@ class SSEDecoder:
             self.retry = int(value)
         return None
 
+    def _too_large(self) -> None:
+        self.close()
+        raise ContentDecodingError(
+            f"a server-sent event is larger than {self._max_size} bytes (an unfinished line or event; "
+            "iter_events(max_event_size=...) raises the limit)"
+        )
+
     def _dispatch(self) -> ServerSentEvent | None:
         data, event = self._data, self._event
         self._data = []
+        self._size = 0
         self._event = ""
         if not data:
             return None
@@ -139,5 +166,6 @@ class SSEDecoder:
         """The stream ended: an event not yet closed by a blank line is discarded (no events returned)."""
         self._buffer.clear()
         self._data = []
+        self._size = 0
         self._event = ""
         return []

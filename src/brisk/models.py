@@ -598,8 +598,10 @@ class Response:
             yield from splitter.push(piece)
         yield from splitter.finish()
 
-    def iter_events(self) -> Iterator[ServerSentEvent]:
+    def iter_events(self, max_event_size: int | None = None) -> Iterator[ServerSentEvent]:
         """The body as server-sent events (``text/event-stream``), each with event, data, id and retry.
+        An unfinished line or event over ``max_event_size`` bytes (default 16 MiB) raises
+        ContentDecodingError.
 
         >>> with session.get(url, stream=True) as r:
         ...     for event in r.iter_events():
@@ -607,7 +609,7 @@ class Response:
         """
         from ._sse import SSEDecoder
 
-        decoder = SSEDecoder()
+        decoder = SSEDecoder(max_event_size)
         for chunk in self.iter_content(None):
             yield from decoder.feed(chunk)
         decoder.close()
@@ -784,11 +786,11 @@ class Response:
         for line in splitter.finish():
             yield line
 
-    async def aiter_events(self) -> AsyncIterator[ServerSentEvent]:
+    async def aiter_events(self, max_event_size: int | None = None) -> AsyncIterator[ServerSentEvent]:
         """``iter_events`` for the async client: ``async for event in r.aiter_events(): ...``"""
         from ._sse import SSEDecoder
 
-        decoder = SSEDecoder()
+        decoder = SSEDecoder(max_event_size)
         async for chunk in self.aiter_content(None):
             for event in decoder.feed(chunk):
                 yield event

@@ -28,6 +28,9 @@ __all__ = ["location_text", "redirect_method", "redirect_request", "same_origin_
 
 _BODY_HEADERS = ("Content-Length", "Content-Type", "Transfer-Encoding")
 _CREDENTIAL_HEADERS = ("Authorization", "Cookie")
+# What a URL parser trims from both ends of a URL (WHATWG URL: C0 controls and space). str.strip() would also
+# trim NBSP or NEL and turn "\xa0//other.example/" (a path on this host) into a URL of another host.
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
 
 
 def same_origin_for_credentials(old: URL, new: URL) -> bool:
@@ -71,7 +74,7 @@ def redirect_request(
     old_url = request._url
     assert old_url is not None
     try:
-        new_url = old_url.join(location.strip())
+        new_url = old_url.join(location.strip(_C0_AND_SPACE))
     except ValueError as exc:  # InvalidURL; InvalidSchema/MissingSchema for data:, javascript:, mailto:...
         raise InvalidRedirect(
             f"the server redirected to an invalid URL {location!r}: {exc}", response=response

@@ -494,7 +494,7 @@ class H2Connection:
                 )
                 return False
             if name == b"content-length":
-                lengths.update(part.strip() for part in value.split(b","))
+                lengths.update(part.strip(b" \t") for part in value.split(b","))  # only SP/HTAB, not VT or FF
             pair = valid.get(field)
             headers.append(pair if pair is not None else (name.decode("latin-1"), value.decode("latin-1")))
         if len(headers) > limits.max_header_count:
