@@ -24,6 +24,7 @@ no client can detect that case (see ``servers/faults.py``).
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Callable
@@ -33,7 +34,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import brisk
-from servers.clients import AsyncClient, SyncClient
+from brisk._transport.aio import AsyncioTransport, Connection
+from servers.clients import AsyncClient, LoopThread, SyncClient
 from servers.raw import RawConnection, RawRequest, RawServer, RawServerFactory, http_response
 from servers.tls import CertBundle, TLSServerFactory
 
@@ -215,3 +217,47 @@ def test_server_closing_right_after_its_answer_is_noticed_before_reuse(
     assert server.connection_count == 4
     assert [echo_id(r) for r in server.requests] == ids
     assert written_after_close == [b""] * 4
+
+
+def test_bytes_held_in_asyncios_tls_layer_count_as_unread(
+    tls_raw_server: TLSServerFactory, good_cert: CertBundle, loop_thread: LoopThread
+) -> None:
+    """While reading is paused (as at the high-water mark), asyncio's TLS layer keeps reading the socket
+    into its memory BIO but delivers nothing: the socket looks empty and no callback reported anything.
+    The bytes held there count as unread."""
+    stray_now = threading.Event()
+
+    def handler(conn: RawConnection) -> None:
+        first = conn.index == 0
+        while (request := conn.recv_request()) is not None:
+            conn.send(answer(request))
+            if first:
+                first = False
+                assert stray_now.wait(10)
+                conn.send(STRAY)
+
+    server = tls_raw_server(good_cert, handler)
+
+    async def run() -> list[brisk.Response]:
+        async with brisk.AsyncSession(verify=str(good_cert.ca_bundle)) as session:
+            first = await session.get(f"{server.url}/?id=1")
+            transport = session._transport
+            assert isinstance(transport, AsyncioTransport)
+            (conn,) = [c for conns in transport._state._idle.values() for c in conns]
+            assert isinstance(conn, Connection)
+            assert conn.transport is not None
+            conn.transport.pause_reading()
+            conn._reading_paused = True
+            stray_now.set()
+            for _ in range(1000):  # until the TLS layer has read the stray response from the socket
+                if conn._tls_holds_bytes():
+                    break
+                await asyncio.sleep(0.005)
+            assert conn._tls_holds_bytes()
+            assert not conn.dirty  # nothing was delivered
+            assert not conn.eof
+            return [first, await session.get(f"{server.url}/?id=2")]
+
+    responses = loop_thread.run(run())
+    assert_own_answers(responses, ["1", "2"])
+    assert server.connection_count == 2

@@ -243,10 +243,21 @@ class Connection(asyncio.BufferedProtocol):
             return False
         if ssl_object.pending():
             return True
-        # asyncio's TLS protocol feeds what it reads to a memory BIO; bytes wait there while the rest of
-        # their record is on its way, or while reading is paused. (Private: absent on other loops.)
-        incoming = getattr(getattr(transport, "_ssl_protocol", None), "_incoming", None)
-        return bool(getattr(incoming, "pending", 0))
+        # asyncio's TLS protocol feeds what it reads from below to a memory BIO: bytes wait there while
+        # reading is paused. With TLS inside TLS (an https URL through an https proxy) the outer layer
+        # has its BIO and its decrypted bytes too. These attributes are private (absent on other loops).
+        # A partial record that OpenSSL has taken from a BIO stays invisible: Python has no
+        # SSL_has_pending().
+        protocol = getattr(transport, "_ssl_protocol", None)
+        while protocol is not None:
+            incoming = getattr(protocol, "_incoming", None)
+            if incoming is not None and incoming.pending:
+                return True
+            outer = getattr(protocol, "_sslobj", None)
+            if outer is not None and outer is not ssl_object and outer.pending():
+                return True
+            protocol = getattr(getattr(protocol, "_transport", None), "_ssl_protocol", None)
+        return False
 
     def close(self) -> None:
         if not self.closed:
