@@ -212,8 +212,8 @@ class Connection(asyncio.BufferedProtocol):
         kept the loop busy meanwhile) gives it none: a stray response or a FIN that came in after the
         response would wait in the socket, and the next request would read it as its answer, or go to a
         closed connection. So the socket itself is asked too (one poll() with no wait) and, over TLS, the
-        TLS layer for bytes it took from the socket but did not deliver: decrypted and unread, or part of a
-        record it cannot decrypt yet.
+        TLS layer for bytes it took from the socket but did not deliver: decrypted and unread, or waiting
+        in its input buffer while reading is paused.
         """
         if self.closed or self.eof or self.dirty:
             return False
