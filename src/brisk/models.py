@@ -366,6 +366,8 @@ class Response:
         self._next: PreparedRequest | None = None
         self._elapsed: timedelta | None = None
         self._raw: Any = None
+        #: The adapter that sent this response (requests' name): ``r.connection.send(...)`` sends again.
+        self.connection: Any = None
         if json is not None:
             import json as json_module
 

@@ -28,7 +28,7 @@ from ._redirect_mixin import SessionRedirectMixin, redirect_overrides
 from ._retry import DEFAULT_RETRY, Retry
 from ._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
 from ._url import URL
-from .adapters import BaseAdapter, HTTPAdapter
+from .adapters import BaseAdapter, HTTPAdapter, any_sends_itself, sends_itself
 from .exceptions import DEFAULT_TIMEOUT, InvalidHeader, InvalidSchema, Timeout
 from .hooks import HOOKS, default_hooks
 from .models import PreparedRequest, Request, Response, _header_value
@@ -489,9 +489,13 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
             retry = Retry.from_int(retries)
         else:
             adapter = self.get_adapter(str(url)) if self.adapters else None
-            policy = adapter.retry_policy() if isinstance(adapter, HTTPAdapter) else None
-            if policy is not None:
-                retry = policy
+            if adapter is not None and sends_itself(adapter):
+                # requests' retries live in the adapter (urllib3's, from max_retries): none unless asked
+                retry = adapter.max_retries if isinstance(adapter, HTTPAdapter) else Retry.from_int(0)
+            else:
+                policy = adapter.retry_policy() if isinstance(adapter, HTTPAdapter) else None
+                if policy is not None:
+                    retry = policy
         request_hooks = list(self.hooks.get("request", ()))
         response_hooks = list(self.hooks.get("response", ()))
         for source in (p.hooks, hooks):
@@ -604,13 +608,39 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
 
         return resolve
 
-    def _has_custom_adapters(self) -> bool:
-        """Is a user adapter (one that sends requests itself) mounted? Then each request is routed."""
-        # A loop rather than any(<generator>): this runs on every request and a generator costs a frame.
-        for adapter in self.adapters.values():  # noqa: SIM110
-            if not isinstance(adapter, HTTPAdapter):
-                return True
-        return False
+    def _routes_through_adapters(self) -> bool:
+        """Must each request ask ``get_adapter`` for its adapter? Yes when ``get_adapter`` is overridden or
+        patched (requests-mock), or a mounted adapter sends requests itself (see ``adapters``)."""
+        if type(self).get_adapter is not _GET_ADAPTER or "get_adapter" in self.__dict__:
+            return True
+        return any_sends_itself(self.adapters.values())
+
+    def _follows_requests_chain(self) -> bool:
+        """Is ``send``, ``prepare_request`` or ``merge_environment_settings`` overridden or patched? Then
+        ``request()`` goes the way requests' does, through them."""
+        cls = type(self)
+        own = self.__dict__
+        return (
+            getattr(cls, "send", None) is not _SESSION_SEND
+            or cls.prepare_request is not _PREPARE_REQUEST
+            or cls.merge_environment_settings is not _MERGE_ENVIRONMENT
+            or "send" in own
+            or "prepare_request" in own
+            or "merge_environment_settings" in own
+        )
+
+    def _request_via_send(
+        self, method: str, url: Any, kwargs: dict[str, Any], send_kwargs: dict[str, Any]
+    ) -> Any:
+        """requests' ``Session.request``: prepare_request, merge_environment_settings, then ``self.send``."""
+        request = Request(method=method.upper(), url=url, **kwargs)
+        prepared = self.prepare_request(request)
+        merged = self.merge_environment_settings(
+            prepared.url or "", send_kwargs.pop("proxies") or {}, send_kwargs.pop("stream"),
+            send_kwargs.pop("verify"), send_kwargs.pop("cert"),
+        )  # fmt: skip
+        send_kwargs.update(merged)
+        return self.send(prepared, **send_kwargs)  # type: ignore[attr-defined]
 
 
 def _map_call(item: Any, common: dict[str, Any]) -> dict[str, Any]:
@@ -679,6 +709,18 @@ class Session(_SessionBase[Response]):
 
         ``progress(done, total)`` is called as the request body goes out (``total`` None when unknown).
         """
+        if progress is None and self._follows_requests_chain():
+            send_kwargs: dict[str, Any] = {
+                "timeout": self.timeout if timeout is _UNSET else timeout, "allow_redirects": allow_redirects,
+                "proxies": proxies, "stream": stream, "verify": verify, "cert": cert,
+            }  # fmt: skip
+            if retries is not None:
+                send_kwargs["retries"] = retries
+            own = {
+                "params": params or {}, "data": data or {}, "headers": headers, "cookies": cookies,
+                "files": files, "auth": auth, "hooks": hooks, "json": json,
+            }  # fmt: skip
+            return self._request_via_send(method, url, own, send_kwargs)  # type: ignore[no-any-return]
         p = self._prepare(method, url, params, data, headers, files, auth, json, None, progress)
         settings = self._settings(
             p,
@@ -769,7 +811,7 @@ class Session(_SessionBase[Response]):
             from ._transport.sync import SyncTransport
 
             transport = self._transport = SyncTransport(self.limits)
-        if self._has_custom_adapters():
+        if self._routes_through_adapters():
             from ._transport.adapter import AdapterRouter
 
             return AdapterRouter(self, transport)
@@ -908,7 +950,7 @@ class AsyncSession(_SessionBase[Any]):
             from ._transport.aio import AsyncioTransport
 
             transport = self._transport = AsyncioTransport(self.limits)
-        if self._has_custom_adapters():
+        if self._routes_through_adapters():
             from ._transport.adapter import AdapterRouter
 
             return AdapterRouter(self, transport)
@@ -931,6 +973,12 @@ class AsyncSession(_SessionBase[Any]):
 
     async def __aexit__(self, *args: object) -> None:
         await self.close()
+
+
+_SESSION_SEND = Session.send
+_GET_ADAPTER = _SessionBase.get_adapter
+_PREPARE_REQUEST = _SessionBase.prepare_request
+_MERGE_ENVIRONMENT = _SessionBase.merge_environment_settings
 
 
 def session() -> Session:

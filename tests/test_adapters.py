@@ -1,0 +1,254 @@
+"""requests' sending chain on brisk (issue 19): ``Session.request`` → ``send`` → ``get_adapter(url).send`` →
+``build_response``, and the overrides and patches code written for requests hooks into it.
+
+Every test sends over a real socket (the test app, or a scripted raw server) unless the point is that a
+patched link answers instead of the network; then the server proves it received nothing.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+from unittest import mock
+
+import pytest
+
+import brisk
+from brisk.adapters import BaseAdapter, HTTPAdapter, sends_itself
+from brisk.exceptions import ReadTimeout
+from brisk.testing.server import ServerThread
+from servers.raw import RawConnection, RawServerFactory
+
+pytestmark = pytest.mark.timeout(30)
+
+
+class Recorder(HTTPAdapter):
+    """Overrides every link of the chain and records the calls, then does what requests' adapter does."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.calls: list[str] = []
+        self.pool_kwargs: dict[str, Any] = {}
+        super().__init__(*args, **kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append("init_poolmanager")
+        kwargs["socket_options"] = [("marker", 1)]
+        super().init_poolmanager(*args, **kwargs)
+
+    def send(self, request: brisk.PreparedRequest, **kwargs: Any) -> brisk.Response:
+        self.calls.append(f"send {request.url}")
+        return super().send(request, **kwargs)
+
+    def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append("get_connection_with_tls_context")
+        return super().get_connection_with_tls_context(*args, **kwargs)
+
+    def cert_verify(self, *args: Any) -> None:
+        self.calls.append("cert_verify")
+        super().cert_verify(*args)
+
+    def request_url(self, *args: Any) -> str:
+        self.calls.append("request_url")
+        return super().request_url(*args)
+
+    def add_headers(self, request: brisk.PreparedRequest, **kwargs: Any) -> None:
+        self.calls.append("add_headers")
+        request.headers["X-Added-By-Adapter"] = "yes"
+
+    def build_response(self, req: brisk.PreparedRequest, resp: Any) -> brisk.Response:
+        self.calls.append("build_response")
+        response = super().build_response(req, resp)
+        response.built_by = self  # type: ignore[attr-defined]
+        return response
+
+
+def test_every_link_of_an_overriding_adapter_is_called_in_requests_order(app_server: ServerThread) -> None:
+    adapter = Recorder()
+    with brisk.Session() as session:
+        session.mount("http://", adapter)
+        r = session.get(app_server.url + "/redirect/1")
+    assert r.status_code == 200
+    assert r.json()["headers"]["X-Added-By-Adapter"] == "yes"
+    assert r.built_by is adapter  # type: ignore[attr-defined]
+    assert r.connection is adapter
+    assert adapter.poolmanager.connection_pool_kw == {"socket_options": [("marker", 1)]}
+    hop = [
+        "get_connection_with_tls_context", "cert_verify", "request_url", "add_headers", "build_response",
+    ]  # fmt: skip
+    assert adapter.calls == [
+        "init_poolmanager",
+        f"send {app_server.url}/redirect/1", *hop,
+        f"send {app_server.url}/get", *hop,
+    ]  # fmt: skip
+    assert len(r.history) == 1  # the session followed the redirect, as requests' does
+
+
+def test_a_plain_http_adapter_keeps_the_direct_path() -> None:
+    session = brisk.Session()
+    session.mount("https://", HTTPAdapter(max_retries=3, pool_maxsize=20))
+    assert not session._routes_through_adapters()
+    assert not sends_itself(HTTPAdapter())
+    assert sends_itself(Recorder())
+    session.mount("https://api.test/", Recorder())
+    assert session._routes_through_adapters()
+
+
+class TimeoutHTTPAdapter(HTTPAdapter):
+    """The tutorials' recipe: a default timeout for every request that names none."""
+
+    def __init__(self, *args: Any, timeout: float, **kwargs: Any) -> None:
+        self.timeout = timeout
+        self.seen: list[Any] = []
+        super().__init__(*args, **kwargs)
+
+    def send(self, request: brisk.PreparedRequest, **kwargs: Any) -> brisk.Response:
+        self.seen.append(kwargs.get("timeout"))
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+def _silent(conn: RawConnection) -> None:
+    conn.recv_request()
+    conn.sleep(10)
+
+
+def test_the_timeout_adapter_recipe_is_honoured(raw_server: RawServerFactory) -> None:
+    server = raw_server(_silent)
+    adapter = TimeoutHTTPAdapter(timeout=0.3)
+    with brisk.Session() as session:
+        session.mount("http://", adapter)
+        with pytest.raises(ReadTimeout):
+            session.get(server.url)
+        assert adapter.seen == [None]  # no timeout given: the adapter's default applies
+        with pytest.raises(ReadTimeout):
+            session.get(server.url, timeout=0.2)
+        assert adapter.seen[1].read == 0.2  # an explicit one reaches the adapter
+
+
+def test_patching_http_adapter_send_answers_without_the_network(raw_server: RawServerFactory) -> None:
+    """What ``responses`` does: ``mock.patch("requests.adapters.HTTPAdapter.send", autospec=True)``."""
+    server = raw_server()
+    calls: list[tuple[Any, ...]] = []
+
+    def fake_send(adapter: HTTPAdapter, request: brisk.PreparedRequest, **kwargs: Any) -> brisk.Response:
+        calls.append((adapter, request.url, kwargs["stream"]))
+        response = brisk.Response(200, content=b"mocked")
+        return adapter.build_response(request, response.raw)
+
+    with brisk.Session() as session:
+        session.get(server.url)  # a first request on the direct path, before the patch
+        with mock.patch("brisk.adapters.HTTPAdapter.send", side_effect=fake_send, autospec=True):
+            r = session.get(server.url + "/patched")
+        after = session.get(server.url + "/after")
+    assert r.content == b"mocked"
+    assert r.connection is session.get_adapter(server.url)
+    assert [url for _, url, _ in calls] == [server.url + "/patched"]
+    assert [request.target for request in server.requests] == ["/", "/after"]
+    assert after.status_code == 200
+
+
+class Canned(BaseAdapter):
+    """A user adapter that answers everything itself, counting calls."""
+
+    def __init__(self, status: int = 200, error: Exception | None = None) -> None:
+        super().__init__()
+        self.status = status
+        self.error = error
+        self.sent: list[str] = []
+
+    def send(self, request: brisk.PreparedRequest, **kwargs: Any) -> brisk.Response:
+        self.sent.append(request.url or "")
+        if self.error is not None:
+            raise self.error
+        response = brisk.Response(self.status, content=b"canned")
+        response.request = request
+        response.url = request.url or ""
+        return response
+
+
+def test_a_patched_get_adapter_routes_every_request(raw_server: RawServerFactory) -> None:
+    """What requests-mock does: ``session.get_adapter`` replaced on the instance (or the class)."""
+    server = raw_server()
+    canned = Canned()
+    with brisk.Session() as session:
+        with mock.patch.object(session, "get_adapter", return_value=canned):
+            r = session.get(server.url + "/x")
+        assert r.content == b"canned"
+        with mock.patch.object(brisk.Session, "get_adapter", return_value=canned):
+            assert session.get(server.url + "/y").content == b"canned"
+        assert session.get(server.url + "/z").status_code == 200
+    assert canned.sent == [server.url + "/x", server.url + "/y"]
+    assert [request.target for request in server.requests] == ["/z"]
+
+
+def test_a_user_adapter_failing_is_not_retried_by_the_session(raw_server: RawServerFactory) -> None:
+    """requests retries inside its adapter (``max_retries``, none by default), never around it: a test double
+    that raises ConnectionError is called once."""
+    canned = Canned(error=brisk.exceptions.ConnectionError("refused by the test double"))
+    with brisk.Session() as session:
+        session.mount("http://", canned)
+        with pytest.raises(brisk.exceptions.ConnectionError, match="test double"):
+            session.get("http://127.0.0.1:9/")
+    assert canned.sent == ["http://127.0.0.1:9/"]
+
+
+class CountingSession(brisk.Session):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def send(self, request: brisk.PreparedRequest, **kwargs: Any) -> brisk.Response:  # type: ignore[override]
+        self.sent.append((request.url or "", kwargs))
+        return super().send(request, **kwargs)
+
+
+def test_a_session_send_override_is_called_by_every_verb(app_server: ServerThread) -> None:
+    with CountingSession() as session:
+        r = session.post(app_server.url + "/post", json={"a": 1}, cookies={"c": "1"})
+        assert session.get(app_server.url + "/get", params={"q": "v"}).json()["args"] == {"q": "v"}
+    assert r.json()["json"] == {"a": 1}
+    assert r.json()["headers"]["Cookie"] == "c=1"
+    assert [url for url, _ in session.sent] == [app_server.url + "/post", app_server.url + "/get?q=v"]
+    kwargs = session.sent[0][1]
+    assert set(kwargs) >= {"timeout", "allow_redirects", "proxies", "stream", "verify", "cert"}
+    expected = session.merge_environment_settings(app_server.url, {}, None, None, None)
+    assert (kwargs["verify"], kwargs["stream"]) == (expected["verify"], False)
+
+
+def test_patching_session_send_intercepts_requests(raw_server: RawServerFactory) -> None:
+    server = raw_server()
+    with brisk.Session() as session, mock.patch.object(brisk.Session, "send") as send:
+        send.return_value = brisk.Response(204)
+        assert session.get(server.url).status_code == 204
+    assert send.call_count == 1
+    assert server.requests == []
+
+
+def test_cert_verify_refuses_a_missing_ca_bundle_before_sending(raw_server: RawServerFactory) -> None:
+    server = raw_server()
+    with brisk.Session() as session:
+        session.mount("http://", Recorder())
+        with pytest.raises(OSError, match=r"invalid path: /nonexistent/ca\.pem"):
+            HTTPAdapter().cert_verify(mock.Mock(), "https://x.test/", "/nonexistent/ca.pem", None)
+        with pytest.raises(OSError, match="TLS certificate file, invalid path"):
+            session.get(server.url, cert="/nonexistent/client.pem")
+    assert server.requests == []
+
+
+def test_the_adapter_pickles_by_its_attrs() -> None:
+    adapter = HTTPAdapter(pool_connections=3, pool_maxsize=7, max_retries=2)
+    copy = pickle.loads(pickle.dumps(adapter))
+    assert (copy.pool_connections, copy.pool_maxsize, copy.max_retries.total) == (3, 7, 2)
+    assert copy.poolmanager.maxsize == 7
+    assert set(adapter.__getstate__()) == set(HTTPAdapter.__attrs__)
+
+
+def test_adapter_send_on_its_own(app_server: ServerThread) -> None:
+    """``HTTPAdapter().send(prepared)`` works without a session (the body read unless ``stream``)."""
+    adapter = HTTPAdapter()
+    prepared = brisk.Request("GET", app_server.url + "/get", params={"k": "v"}).prepare()
+    r = adapter.send(prepared, timeout=5)
+    assert r.json()["args"] == {"k": "v"}
+    assert r.connection is adapter
+    adapter.close()
