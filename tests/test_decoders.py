@@ -388,3 +388,197 @@ def test_legitimate_large_body_over_the_floor() -> None:
     for coding in ("gzip", "zstd", "br"):
         encoded = ENCODERS[coding](data)
         assert decode_all(decoder_for(coding), list(pieces(encoded, 65536))) == data, coding
+
+
+# ------------------------------------------------------------------------- bounded steps, whatever the ratio
+
+
+STEP = 256 * 1024  # brisk._decoders._STEP
+
+
+def prefixed_zeros(coding: str, prefix: bytes, zero_mib: int) -> bytes:
+    """``prefix`` then ``zero_mib`` MiB of zeros as one stream: a body whose ratio overall is modest while
+    its tail expands about a thousandfold."""
+    if coding in ("gzip", "deflate"):
+        zc = zlib.compressobj(6, zlib.DEFLATED, 31 if coding == "gzip" else 15)
+        return b"".join([zc.compress(prefix), *(zc.compress(ZEROS) for _ in range(zero_mib)), zc.flush()])
+    if coding == "br":
+        bc = brotli.Compressor(quality=1)
+        return b"".join([bc.process(prefix), *(bc.process(ZEROS) for _ in range(zero_mib)), bc.finish()])
+    sc = zstandard.ZstdCompressor(level=3).compressobj()
+    return b"".join([sc.compress(prefix), *(sc.compress(ZEROS) for _ in range(zero_mib)), sc.flush()])
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd"])
+def test_one_network_read_is_decoded_a_bounded_step_at_a_time(coding: str) -> None:
+    """The whole body handed over at once (as one large network read would be) comes out in steps of about
+    256 KiB, decoded only as they are taken: memory holds one step, not what the read expands to."""
+    prefix = random.Random(4).randbytes(MiB)
+    encoded = prefixed_zeros(coding, prefix, 48)
+    decoder = decoder_for(coding)
+    total = largest = 0
+    tracemalloc.start()
+    try:
+        for piece in decoder.iter_decode(encoded):
+            if total == 0:
+                assert piece == prefix[: len(piece)]
+            total += len(piece)
+            largest = max(largest, len(piece))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert decoder.flush() == b""
+    assert total == MiB + 48 * MiB
+    # brotli's output_buffer_limit stops growing its buffer once past the limit: up to twice it
+    assert largest <= (2 * STEP if coding == "br" else STEP), largest
+    assert peak < 4 * MiB, f"{coding}: peak {peak / MiB:.1f} MiB"
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "zstd"])
+def test_the_ratio_rule_is_over_the_whole_body(coding: str) -> None:
+    """A random prefix then zeros is a legitimate body as a whole (about 50:1), read in full, even though its
+    tail alone expands far beyond 200:1; the zeros alone are a bomb. Streamed, neither costs more memory
+    than a step (above)."""
+    legit = prefixed_zeros(coding, random.Random(5).randbytes(MiB), 48)
+    assert len(decoder_for(coding).decode(legit) + decoder_for(coding).flush()) == 49 * MiB
+    with pytest.raises(DecompressionBombError):
+        decoder_for(coding).decode(prefixed_zeros(coding, b"", 48))
+
+
+def random_zstd_stream(rng: random.Random) -> tuple[bytes, bytes]:
+    """One to four frames of every kind the framing has: with and without content size and checksum, from
+    one-shot and streaming compressors, empty, raw, RLE and compressed blocks, and skippable frames; and
+    what they decode to."""
+    frames, decoded = [], []
+    for _ in range(rng.randint(1, 4)):
+        if rng.random() < 0.15:
+            size = rng.randint(0, 20)
+            magic = 0x184D2A50 + rng.randint(0, 15)
+            frames.append(magic.to_bytes(4, "little") + size.to_bytes(4, "little") + rng.randbytes(size))
+            continue
+        size = rng.choice([0, 1, 100, 5000, 200_000, 1_000_000])
+        kind = rng.randrange(3)
+        if kind == 0:
+            data = bytes(size)  # RLE blocks
+        elif kind == 1:
+            data = rng.randbytes(size)  # raw blocks
+        else:  # compressed blocks: short random runs, repeated with variations
+            text = bytes(rng.choices(b"ab \n", k=min(size, 3000)))
+            data = b"".join(text[rng.randrange(64) :] for _ in range(size // 2000 + 1))[:size]
+        compressor = zstandard.ZstdCompressor(
+            level=rng.choice([-5, 1, 3, 9]),
+            write_checksum=rng.random() < 0.5,
+            write_content_size=rng.random() < 0.5,
+        )
+        if rng.random() < 0.5:
+            frames.append(compressor.compress(data))
+        else:
+            streaming = compressor.compressobj()
+            frames.append(streaming.compress(data) + streaming.flush())
+        decoded.append(data)
+    return b"".join(frames), b"".join(decoded)
+
+
+def test_zstd_framing_agrees_with_the_decoder() -> None:
+    """brisk follows zstd's framing to feed the decoder a couple of blocks at a time. On random streams cut
+    at random places, the frame ends it finds are exactly where the decoder ends its frames, and no call
+    gives more than two blocks' worth of output."""
+    from brisk._decoders import _MAGIC, _ZSTD_BLOCKS_PER_STEP, _ZstdBlocks
+
+    rng = random.Random(9659)
+    for trial in range(150):
+        stream, _ = random_zstd_stream(rng)
+        blocks, dctx = _ZstdBlocks(), zstandard.ZstdDecompressor()
+        obj = dctx.decompressobj()
+        read = rng.choice([1, 7, 4096] if len(stream) < 50_000 else [997, 4096, 65536, len(stream)])
+        for start in range(0, len(stream), read):
+            view = memoryview(stream[start : start + read])
+            pos = 0
+            while pos < len(view):
+                end = blocks.cut(view, pos, _ZSTD_BLOCKS_PER_STEP)
+                assert end > pos
+                out = obj.decompress(view[pos:end])
+                assert len(out) <= STEP, (trial, len(out))
+                at_frame_start = blocks._state == _MAGIC and blocks._need == 4 and not blocks._field
+                assert obj.eof == at_frame_start, trial
+                if obj.eof:
+                    assert not obj.unused_data, trial
+                    obj = dctx.decompressobj()
+                pos = end
+
+
+def test_zstd_random_streams_decode_in_bounded_pieces() -> None:
+    rng = random.Random(8878)
+    for _ in range(40):
+        stream, expected = random_zstd_stream(rng)
+        decoder = decoder_for("zstd", Limits(max_decompression_ratio=10**9))
+        out = []
+        for piece in pieces(stream, rng.choice([1, 7] if len(stream) < 50_000 else [997, 1 << 20])):
+            for step in decoder.iter_decode(piece):
+                assert len(step) <= STEP
+                out.append(step)
+        assert decoder.flush() == b""
+        assert b"".join(out) == expected
+
+
+def test_unknown_zstd_magic_is_refused() -> None:
+    with pytest.raises(ContentDecodingError, match="invalid zstd data"):
+        decode_all(decoder_for("zstd"), [b"\x27\xb5\x2f\xfd" + bytes(1000)])
+
+
+# ------------------------------------------------------------------------------- the pipeline of iter_content
+
+
+@pytest.mark.parametrize("coding", [None, "gzip", "zstd"])
+def test_pipeline_pieces_are_exact_whatever_the_splits(coding: str | None) -> None:
+    from brisk._content import BodyPipeline
+
+    rng = random.Random(1)
+    data = sample(400_000)
+    encoded = data if coding is None else ENCODERS[coding](data)
+    for _ in range(30):
+        size = rng.choice([1, 3, 1000, 4096, 65536, 300_000, 1 << 20])
+        pipeline = BodyPipeline(None if coding is None else decoder_for(coding), size)
+        cuts = sorted(rng.sample(range(1, len(encoded)), rng.randint(0, 20)))
+        out: list[bytes] = []
+        for a, b in zip([0, *cuts], [*cuts, len(encoded)], strict=True):
+            out += pipeline.push(encoded[a:b])
+        out += pipeline.finish()
+        assert b"".join(out) == data
+        assert all(len(piece) == size for piece in out[:-1]), size
+        assert 0 < len(out[-1]) <= size
+
+
+def test_pipeline_text_across_pieces() -> None:
+    from brisk._content import BodyPipeline
+
+    text = "naïve café — 日本語 " * 5000
+    encoded = gzip_bytes(text.encode("utf-8"))
+    for size in (1, 7, 1000, None):
+        pipeline = BodyPipeline(decoder_for("gzip"), size, "utf-8")
+        out: list[str] = []
+        for piece in pieces(encoded, 333):
+            out += pipeline.push(piece)
+        out += pipeline.finish()
+        assert "".join(out) == text
+        assert all(out)
+
+
+def test_pipeline_takes_a_step_at_a_time() -> None:
+    """iter_content(1024) over one push of a body whose zeros expand a thousandfold: the pieces come from
+    one decoded step at a time, so memory holds about a step."""
+    from brisk._content import BodyPipeline
+
+    encoded = prefixed_zeros("gzip", random.Random(6).randbytes(MiB), 48)
+    pipeline = BodyPipeline(decoder_for("gzip"), 1024)
+    total = 0
+    tracemalloc.start()
+    try:
+        for piece in pipeline.push(encoded):
+            total += len(piece)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    total += sum(len(piece) for piece in pipeline.finish())
+    assert total == 49 * MiB
+    assert peak < 4 * MiB, f"peak {peak / MiB:.1f} MiB"

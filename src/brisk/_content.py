@@ -7,7 +7,9 @@ raw bytes and push them through it.
 from __future__ import annotations
 
 import codecs
-from typing import TYPE_CHECKING, AnyStr, Generic
+from collections.abc import Iterable
+from itertools import chain
+from typing import TYPE_CHECKING, Any, AnyStr, Generic
 
 if TYPE_CHECKING:
     from ._decoders import ContentDecoder
@@ -106,9 +108,13 @@ class BodyPipeline:
 
     ``chunk_size=None`` passes pieces through at whatever size they arrive; an int yields pieces of exactly
     that size (the last one may be shorter), as requests' ``iter_content`` does.
+
+    With a decoder, ``push`` returns its pieces as an iterator that decodes as it is advanced: one network
+    read of a highly compressed body may expand a thousandfold, so only one bounded decoding step (and the
+    pieces cut from it) is in memory at a time. Exhaust it before the next ``push`` or ``finish``.
     """
 
-    __slots__ = ("_buffer", "_chunk_size", "_decoder", "_text")
+    __slots__ = ("_chunk_size", "_decoder", "_held", "_held_size", "_text")
 
     def __init__(
         self, decoder: ContentDecoder | None, chunk_size: int | None, text_encoding: str | None = None
@@ -117,38 +123,61 @@ class BodyPipeline:
             raise TypeError(f"chunk_size must be a positive int or None, not {chunk_size!r}")
         self._decoder = decoder
         self._chunk_size = chunk_size
-        self._buffer = b""
+        self._held: list[bytes] = []  # the start of the next piece, shorter than chunk_size in all
+        self._held_size = 0
         self._text = codecs.getincrementaldecoder(text_encoding)(errors="replace") if text_encoding else None
 
-    def push(self, raw: bytes) -> list[bytes] | list[str]:
-        data = self._decoder.decode(raw) if self._decoder is not None else raw
-        return self._emit(data, final=False)
+    def push(self, raw: bytes) -> Iterable[Any]:
+        """The pieces ``raw`` completes: a list without a decoder, else an iterator that decodes lazily."""
+        decoder = self._decoder
+        if decoder is None:
+            return self._emit(raw)
+        # chain and map keep the per-piece work in C: pieces may be single bytes (iter_content's default).
+        return chain.from_iterable(map(self._emit, decoder.iter_decode(raw)))
 
-    def finish(self) -> list[bytes] | list[str]:
-        data = self._decoder.flush() if self._decoder is not None else b""
-        return self._emit(data, final=True)
-
-    def _emit(self, data: bytes, final: bool) -> list[bytes] | list[str]:
-        size = self._chunk_size
-        if size is None:
-            pieces = [data] if data else []
-        else:
-            buffer = self._buffer + data if self._buffer else data
-            end = len(buffer) - len(buffer) % size
-            pieces = [buffer[i : i + size] for i in range(0, end, size)]
-            self._buffer = buffer[end:]
-            if final and self._buffer:
-                pieces.append(self._buffer)
-                self._buffer = b""
-        text = self._text
-        if text is None:
-            return pieces
-        out = [s for s in (text.decode(p) for p in pieces) if s]
-        if final:
-            tail = text.decode(b"", final=True)
+    def finish(self) -> list[Any]:
+        """The last pieces; raises ``ContentDecodingError`` if the body ended inside a compressed stream."""
+        out = self._emit(self._decoder.flush()) if self._decoder is not None else []
+        held = self._held
+        if held:
+            rest = b"".join(held)
+            held.clear()
+            self._held_size = 0
+            out.append(rest if self._text is None else self._text.decode(rest))
+        if self._text is not None:
+            tail = self._text.decode(b"", final=True)
+            out = [s for s in out if s]
             if tail:
                 out.append(tail)
         return out
+
+    def _emit(self, data: bytes) -> list[Any]:
+        if not data:
+            return []
+        size = self._chunk_size
+        if size is None:
+            pieces = [data]
+        else:
+            held = self._held
+            if held:
+                # What was held is completed by this data: join them once, not once per push (pieces much
+                # smaller than chunk_size would otherwise be copied over and over).
+                self._held_size += len(data)
+                held.append(data)
+                if self._held_size < size:
+                    return []
+                data = b"".join(held)
+                held.clear()
+                self._held_size = 0
+            end = len(data) - len(data) % size
+            pieces = [data[i : i + size] for i in range(0, end, size)]
+            if end < len(data):
+                held.append(data[end:])
+                self._held_size = len(data) - end
+        text = self._text
+        if text is None:
+            return pieces
+        return [s for s in map(text.decode, pieces) if s]
 
 
 class LineSplitter(Generic[AnyStr]):

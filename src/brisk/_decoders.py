@@ -18,16 +18,25 @@ Rules
 - zstd frames may not ask for a window above 8 MiB (RFC 9659's limit for HTTP, also what browsers enforce), so
   a frame cannot make the decoder reserve more memory than that.
 
+Bounded steps
+-------------
+Every coding decodes in steps of bounded output, produced only when the caller takes them
+(``ContentDecoder.iter_decode``): zlib with ``max_length``, brotli with ``output_buffer_limit`` (brotli lets
+its buffer pass the limit once, so a step stays under twice ``_STEP``), and zstd by handing the decoder two
+blocks at a time (a zstd block decodes to at most 128 KiB; the frame and block headers say where each block
+ends). So reading a body in small pieces holds one step in memory however far one network read expands, and
+whatever ratio the body had so far. ``decode`` joins the steps, for callers that want the whole body anyway.
+
 Bomb protection
 ---------------
-Every coding decodes in bounded steps: zlib with ``max_length``, brotli with ``output_buffer_limit``, zstd by
-feeding slices of input no larger than what could legitimately expand into the remaining allowance (a zstd
-block of 4 bytes can expand to 128 KiB, so the worst case per input byte is known). After each step the total
-output is compared with the compressed bytes *consumed so far* from the network: once the output is above
-``Limits.decompression_floor`` and above ``Limits.max_decompression_ratio`` times that input,
-``DecompressionBombError`` is raised. For chained codings every stage is checked against the network input,
-so an intermediate stage cannot balloon either. Memory therefore stays near the floor (plus one step) however
-the bomb is fed, whole or in pieces.
+After each step the total output is compared with the compressed bytes *consumed so far* from the network:
+once the output is above ``Limits.decompression_floor`` and above ``Limits.max_decompression_ratio`` times
+that input, ``DecompressionBombError`` is raised. For chained codings every stage is checked against the
+network input, so an intermediate stage cannot balloon either. The rule is cumulative on purpose: a body
+that is legitimate as a whole (a random prefix, then a long run of zeros) is read in full, while a window
+rule would refuse it half way. Streamed, what the ratio allows never turns into memory, because output is
+produced one step at a time as it is taken; read whole (``content``), the body is held anyway, and a bomb
+stops one step past the point where it crosses the floor and the ratio.
 
 ``brotli`` and ``zstandard`` are imported only when a response uses them.
 """
@@ -45,12 +54,15 @@ __all__ = ["SUPPORTED_ENCODINGS", "ContentDecoder", "make_decoder", "supported_e
 
 #: Largest output produced by one bounded decompression step.
 _STEP = 256 * 1024
-#: Input handed to brotli per call, so consumption is known to this granularity.
-_BR_SLICE = 16 * 1024
-#: A zstd RLE block is 4 bytes and expands to at most 128 KiB: the worst case per input byte.
-_ZSTD_MAX_EXPANSION = 32 * 1024
-#: Smallest zstd input slice (worst case 4 MiB of output); larger slices are used when the allowance permits.
-_ZSTD_MIN_SLICE = 128
+#: Input handed to zlib and brotli per call: consumption is known to this granularity, and zlib's copy of the
+#: input it has not consumed yet (``unconsumed_tail``, made on every call) stays this small.
+_SLICE = 16 * 1024
+#: Largest output of one zstd block (RFC 8878: Block_Maximum_Size); a step feeds this many blocks at most.
+_ZSTD_BLOCK_OUTPUT = 128 * 1024
+_ZSTD_BLOCKS_PER_STEP = _STEP // _ZSTD_BLOCK_OUTPUT
+#: Input slice for data whose zstd framing is not understood (a 4-byte RLE block expands to 128 KiB, so 128
+#: bytes give at most 4 MiB); the decoder itself then decides whether it is valid.
+_ZSTD_OPAQUE_SLICE = 128
 #: RFC 9659: zstd as an HTTP content coding uses windows of at most 8 MiB.
 _ZSTD_MAX_WINDOW = 8 * 1024 * 1024
 
@@ -66,10 +78,6 @@ class _Budget:
         self.received = 0
         self.floor = limits.decompression_floor
         self.max_ratio = limits.max_decompression_ratio
-
-    def allowance(self) -> int:
-        """Output (per stage) allowed with what was received so far."""
-        return max(self.floor, self.max_ratio * self.received)
 
     def check(self, produced: int, coding: str) -> None:
         if produced > self.floor and produced > self.max_ratio * self.received:
@@ -145,7 +153,15 @@ class _ZlibStage(_Stage):
             cmf, flg = data[0], data[1]
             zlib_wrapped = cmf & 0x0F == 8 and cmf >> 4 <= 7 and (cmf << 8 | flg) % 31 == 0
             self._obj = zlib.decompressobj(zlib.MAX_WBITS if zlib_wrapped else -zlib.MAX_WBITS)
-        buf = data
+        view = memoryview(data)
+        for start in range(0, len(view), _SLICE):
+            yield from self._inflate(view[start : start + _SLICE])
+            if self._ignore_rest:
+                self._account(max(len(view) - start - _SLICE, 0), b"")
+                return
+
+    def _inflate(self, buf: memoryview | bytes) -> Iterator[bytes]:
+        zlib = self._zlib
         while True:
             obj = self._obj
             if obj.eof:
@@ -195,8 +211,8 @@ class _BrotliStage(_Stage):
         obj = self._obj
         view = memoryview(data)
         try:
-            for start in range(0, len(view), _BR_SLICE):
-                piece = view[start : start + _BR_SLICE]
+            for start in range(0, len(view), _SLICE):
+                piece = view[start : start + _SLICE]
                 out = obj.process(piece, output_buffer_limit=_STEP)
                 self._account(len(piece), out)
                 if out:
@@ -217,6 +233,100 @@ class _BrotliStage(_Stage):
             raise self._truncated()
 
 
+# What _ZstdBlocks is reading; the size of each part is known when it starts.
+_MAGIC, _FRAME_DESCRIPTOR, _FRAME_HEADER, _BLOCK_HEADER, _BLOCK, _CHECKSUM = range(6)
+_SKIP_SIZE, _SKIPPED, _OPAQUE = range(6, 9)
+_ZSTD_MAGIC = 0xFD2FB528
+_ZSTD_SKIPPABLE = 0x184D2A50  # the low four bits are free
+
+
+class _ZstdBlocks:
+    """Follows the framing of a zstd stream (RFC 8878: frames of blocks, skippable frames) to find where
+    blocks and frames end, so the decoder can be handed a few whole blocks at a time: output per call is then
+    bounded by the blocks' maximum size, however much they expand.
+
+    Only the framing is read; the decoder checks everything else, and where it says a frame ended, that is
+    where the next one starts (``reset``). Bytes that do not start a frame this class knows are handed over
+    in small slices (``_OPAQUE``) until the decoder ends its frame or refuses them.
+    """
+
+    __slots__ = ("_checksum", "_field", "_last", "_need", "_state")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Start of a frame."""
+        self._state = _MAGIC
+        self._need = 4  # bytes left in the current part
+        self._field = bytearray()  # the bytes of a header field, which may arrive split
+        self._checksum = False
+        self._last = False
+
+    def cut(self, view: memoryview, pos: int, blocks: int) -> int:
+        """Where to stop feeding ``view`` from ``pos``: after ``blocks`` whole blocks, at the end of a frame,
+        or at the end of ``view``."""
+        end = len(view)
+        while True:
+            state = self._state
+            if state == _OPAQUE:
+                return min(end, pos + _ZSTD_OPAQUE_SLICE)
+            if self._need:  # parts of no bytes (an empty block) are passed at once, never left pending
+                if pos == end:
+                    return pos
+                take = min(self._need, end - pos)
+                if state in (_MAGIC, _FRAME_DESCRIPTOR, _BLOCK_HEADER, _SKIP_SIZE):
+                    self._field += view[pos : pos + take]
+                pos += take
+                self._need -= take
+                if self._need:
+                    return pos
+            if state == _BLOCK:
+                blocks -= 1
+            if self._next(state) or blocks <= 0:
+                return pos
+
+    def _next(self, state: int) -> bool:
+        """Move past a finished part; True at the end of a frame."""
+        value = int.from_bytes(self._field, "little")
+        self._field.clear()
+        if state == _MAGIC:
+            if value == _ZSTD_MAGIC:
+                self._state, self._need = _FRAME_DESCRIPTOR, 1
+            elif value & ~0xF == _ZSTD_SKIPPABLE:
+                self._state, self._need = _SKIP_SIZE, 4
+            else:
+                self._state = _OPAQUE
+        elif state == _FRAME_DESCRIPTOR:
+            single_segment = bool(value & 0x20)
+            content_size = (1 if single_segment else 0, 2, 4, 8)[value >> 6]
+            dictionary_id = (0, 1, 2, 4)[value & 3]
+            self._checksum = bool(value & 4)
+            window = 0 if single_segment else 1
+            self._state, self._need = _FRAME_HEADER, window + dictionary_id + content_size
+        elif state in (_FRAME_HEADER, _BLOCK):
+            if state == _BLOCK and self._last:
+                if not self._checksum:
+                    self.reset()
+                    return True
+                self._state, self._need = _CHECKSUM, 4
+            else:
+                self._state, self._need = _BLOCK_HEADER, 3
+        elif state == _BLOCK_HEADER:
+            self._last = bool(value & 1)
+            kind, size = value >> 1 & 3, value >> 3
+            if kind == 3:  # reserved: the decoder will refuse it
+                self._state = _OPAQUE
+            else:
+                self._state, self._need = _BLOCK, 1 if kind == 1 else size  # an RLE block stores one byte
+        elif state == _SKIP_SIZE:
+            self._state, self._need = _SKIPPED, value
+        else:  # _CHECKSUM, _SKIPPED
+            self.reset()
+            return True
+        return False
+
+
 class _ZstdStage(_Stage):
     coding = "zstd"
 
@@ -225,6 +335,7 @@ class _ZstdStage(_Stage):
         self._module = module
         self._dctx = module.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW)
         self._obj = self._dctx.decompressobj()
+        self._blocks = _ZstdBlocks()
         self._in_frame = False  # bytes of an unfinished frame have been fed
 
     def feed(self, data: bytes) -> Iterator[bytes]:
@@ -235,14 +346,12 @@ class _ZstdStage(_Stage):
         pos = 0
         try:
             while pos < len(view):
-                # Feed no more than could expand into what is still allowed, so one call stays bounded.
-                room = self._budget.allowance() - self._produced
-                size = max(_ZSTD_MIN_SLICE, room // _ZSTD_MAX_EXPANSION)
-                piece = view[pos : pos + size]
+                piece = view[pos : self._blocks.cut(view, pos, _ZSTD_BLOCKS_PER_STEP)]
                 out = self._obj.decompress(piece)
                 used = len(piece)
                 if self._obj.eof:  # one frame done; what follows it starts the next frame
                     used -= len(self._obj.unused_data)
+                    self._blocks.reset()
                     self._obj = self._dctx.decompressobj()
                     self._in_frame = False
                 else:
@@ -307,9 +416,16 @@ class ContentDecoder:
         """Decode the next piece of the body; may return ``b""`` while the decoder needs more input."""
         if not data:
             return b""
+        return b"".join(self.iter_decode(data))
+
+    def iter_decode(self, data: bytes) -> Iterator[bytes]:
+        """Decode the next piece of the body one bounded step at a time (each at most about ``_STEP`` bytes),
+        each step decoded when it is taken. Take them all before the next call."""
+        if not data:
+            return iter(())
         if len(self._stages) == 1:
-            return b"".join(self._stages[0].feed(data))
-        return b"".join(self._pipe(0, data))
+            return self._stages[0].feed(data)
+        return self._pipe(0, data)
 
     def _pipe(self, index: int, data: bytes) -> Iterator[bytes]:
         # Each piece is pushed through the later stages before the next one is produced: bounded memory.

@@ -37,7 +37,10 @@ class RawResponse:
     def __init__(self, response: Response) -> None:
         self._response = response
         self._source: Iterator[bytes] | None = None
+        # The piece being read and how much of it was handed out: small reads take slices of it, never
+        # copy what is left of it (which would make reading a body in small pieces quadratic).
         self._buffer = b""
+        self._offset = 0
         self._position = 0
         self.decode_content = False
 
@@ -53,26 +56,40 @@ class RawResponse:
     def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
         decode = self.decode_content if decode_content is None else decode_content
         pieces = self._pieces(decode)
+        buffer, offset = self._buffer, self._offset
         if amt is None or amt < 0:
-            data = self._buffer + b"".join(pieces)
-            self._buffer = b""
+            parts = [buffer[offset:], *pieces]
+            buffer, offset = b"", 0
         else:
-            buffer = self._buffer
-            while len(buffer) < amt:
+            parts = []
+            wanted = amt
+            while True:
+                if offset < len(buffer):
+                    part = buffer[offset : offset + wanted]  # the whole piece itself when it all fits
+                    parts.append(part)
+                    offset += len(part)
+                    wanted -= len(part)
+                if not wanted:
+                    break
                 piece = next(pieces, None)
                 if piece is None:
+                    buffer, offset = b"", 0
                     break
-                buffer += piece
-            data, self._buffer = buffer[:amt], buffer[amt:]
+                buffer, offset = piece, 0
+            if offset == len(buffer):
+                buffer, offset = b"", 0
+        self._buffer, self._offset = buffer, offset
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
         self._position += len(data)
         return data
 
     def read1(self, amt: int = -1) -> bytes:
-        if self._buffer:
-            return self.read(min(amt, len(self._buffer)) if amt > 0 else len(self._buffer))
+        left = len(self._buffer) - self._offset
+        if left:
+            return self.read(min(amt, left) if amt > 0 else left)
         piece = next(self._pieces(self.decode_content), b"")
         if amt > 0 and len(piece) > amt:
-            self._buffer = piece[amt:]
+            self._buffer, self._offset = piece, amt
             piece = piece[:amt]
         self._position += len(piece)
         return piece

@@ -584,8 +584,11 @@ class Response:
             # The transport cuts pieces of the caller's size itself (a Content-Length body, from large
             # reads) or reads that much at a time: pieces come out whole, with no re-slicing here.
             stream.read_size = stream.piece_size = chunk_size
-        for raw in self._iter_raw_stream():
-            yield from self._push(pipeline, raw)
+        try:
+            for raw in self._iter_raw_stream():
+                yield from pipeline.push(raw)  # a decoder decodes as the pieces are taken
+        except ContentDecodingError as exc:
+            raise self._decoding_error(exc) from exc
         yield from self._finish(pipeline)
 
     def iter_lines(
@@ -620,8 +623,8 @@ class Response:
         """The body as received, without content decoding."""
         pipeline = BodyPipeline(None, chunk_size)
         for raw in self._iter_raw_stream():
-            yield from pipeline.push(raw)  # type: ignore[misc]
-        yield from pipeline.finish()  # type: ignore[misc]
+            yield from pipeline.push(raw)
+        yield from pipeline.finish()
 
     def __iter__(self) -> Iterator[bytes]:
         return self.iter_content(128)
@@ -769,9 +772,12 @@ class Response:
                 yield piece
             return
         pipeline = self._pipeline(chunk_size, decode_unicode)
-        async for raw in self._aiter_raw_stream():
-            for piece in self._push(pipeline, raw):
-                yield piece
+        try:
+            async for raw in self._aiter_raw_stream():
+                for piece in pipeline.push(raw):  # a decoder decodes as the pieces are taken
+                    yield piece
+        except ContentDecodingError as exc:
+            raise self._decoding_error(exc) from exc
         for piece in self._finish(pipeline):
             yield piece
 
@@ -802,9 +808,9 @@ class Response:
         pipeline = BodyPipeline(None, chunk_size)
         async for raw in self._aiter_raw_stream():
             for piece in pipeline.push(raw):
-                yield piece  # type: ignore[misc]
+                yield piece
         for piece in pipeline.finish():
-            yield piece  # type: ignore[misc]
+            yield piece
 
     async def aclose(self) -> None:
         self._closed = True
@@ -868,12 +874,10 @@ class Response:
         text_encoding = (self.encoding or "utf-8") if decode_unicode else None
         return BodyPipeline(self._decoder() if decode else None, chunk_size, text_encoding)
 
-    def _push(self, pipeline: BodyPipeline, raw: bytes) -> list[Any]:
-        try:
-            return pipeline.push(raw)
-        except ContentDecodingError as exc:
-            self.close()
-            raise type(exc)(f"{exc} ({_redacted(self.url)})", response=self) from exc
+    def _decoding_error(self, exc: ContentDecodingError) -> ContentDecodingError:
+        """``exc`` naming the URL, for an error met inside the body: its connection is closed, not reused."""
+        self.close()
+        return type(exc)(f"{exc} ({_redacted(self.url)})", response=self)
 
     def _finish(self, pipeline: BodyPipeline) -> list[Any]:
         try:
