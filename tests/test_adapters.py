@@ -252,3 +252,15 @@ def test_adapter_send_on_its_own(app_server: ServerThread) -> None:
     assert r.json()["args"] == {"k": "v"}
     assert r.connection is adapter
     adapter.close()
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "DELETE", "POST", "GET", "HEAD"])
+def test_one_content_length_rule_for_session_and_prepare(raw_server: RawServerFactory, method: str) -> None:
+    """requests sends ``Content-Length: 0`` for a bodiless request of any method but GET and HEAD, whether
+    prepared by ``Request.prepare()`` or by the session (brisk's session once left it off OPTIONS)."""
+    server = raw_server()
+    with brisk.Session() as session:
+        session.request(method, server.url)
+        session.send(brisk.Request(method, server.url).prepare())
+    expected = None if method in ("GET", "HEAD") else "0"
+    assert [r.header("content-length") for r in server.requests] == [expected, expected]

@@ -379,7 +379,7 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         p.body = None
         if data or files or json is not None:
             p.prepare_body(data, files, json)
-        elif p.method not in ("GET", "HEAD", "OPTIONS") and "content-length" not in p.headers._store:
+        elif p.method not in ("GET", "HEAD") and "content-length" not in p.headers._store:
             p.headers["Content-Length"] = "0"
         store = p.headers._store  # lower-case names
         p._explicit_cookie = "cookie" in store  # type: ignore[attr-defined]
