@@ -798,3 +798,20 @@ def test_import_does_not_load_heavy_modules() -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("literal", "expected"),
+    [
+        ("::ffff:192.0.2.1", "::ffff:c000:201"),  # Python 3.13's ipaddress writes ::ffff:192.0.2.1
+        ("::192.0.2.1", "::c000:201"),
+        ("64:ff9b::192.0.2.1", "64:ff9b::c000:201"),
+        ("1:0:0:1:0:0:0:1", "1:0:0:1::1"),  # the longest run of zero groups
+        ("1:0:0:1:0:0:1:1", "1::1:0:0:1:1"),  # the first of equal runs
+        ("1:0:1:1:1:1:1:1", "1:0:1:1:1:1:1:1"),  # a single zero group stays
+        ("0:0:0:0:0:0:0:0", "::"),
+    ],
+)
+def test_ipv6_has_one_text_form_on_every_python(literal: str, expected: str) -> None:
+    """RFC 5952 in hexadecimal groups, as browsers write it, whatever the interpreter's ipaddress does."""
+    assert URL.parse(f"http://[{literal}]/").host == expected

@@ -34,7 +34,8 @@ Authority
     browsers and for cookies), and DNS resolves both.
   - IPv4-looking hosts are kept as written (no reinterpretation of ``0x7f.1`` or ``017.0.0.1``).
   - ``[...]`` must be a valid IPv6 address (checked with ``ipaddress``); it is stored without brackets in
-    compressed form (``[0:0::1]`` -> ``::1``). A zone id, written ``%25eth0`` (RFC 6874) or ``%eth0``, is kept
+    RFC 5952 compressed form in hexadecimal groups on every Python (``[0:0::1]`` -> ``::1``,
+    ``[::ffff:192.0.2.1]`` -> ``::ffff:c000:201``, as browsers write it). A zone id, written ``%25eth0`` (RFC 6874) or ``%eth0``, is kept
     as ``%25eth0`` and must be unreserved characters or %XX escapes; it is left out of ``host_header``
     (RFC 6874 section 4). ``[v1.x]`` and any bad literal -> ``InvalidURL``.
   - Port: ASCII digits only; leading zeros are read as decimal (``0080`` -> 80); empty (``h:``) means no
@@ -241,7 +242,29 @@ def _parse_ipv6(literal: str, text: str) -> str:
         address = ipaddress.IPv6Address(literal)
     except ValueError:
         raise InvalidURL(f"Invalid URL {_show(text)}: invalid IPv6 address {literal!r}") from None
-    return address.compressed + zone
+    return _ipv6_text(address.packed) + zone
+
+
+def _ipv6_text(packed: bytes) -> str:
+    """RFC 5952 text of an IPv6 address, in hexadecimal groups only, as WHATWG URL serialises it: the longest
+    run of two or more zero groups (the first of equal runs) becomes ``::``. The standard library's
+    ``compressed`` writes IPv4-mapped addresses in dotted form from Python 3.13 on (``::ffff:192.0.2.1``);
+    a URL must not change with the interpreter."""
+    groups = [int.from_bytes(packed[i : i + 2], "big") for i in range(0, 16, 2)]
+    best_start, best_len = -1, 1
+    start = -1
+    for index, group in enumerate([*groups, 1]):  # the sentinel closes a run that reaches the end
+        if group == 0:
+            if start < 0:
+                start = index
+        elif start >= 0:
+            if index - start > best_len:
+                best_start, best_len = start, index - start
+            start = -1
+    text = [f"{group:x}" for group in groups]
+    if best_start < 0:
+        return ":".join(text)
+    return ":".join(text[:best_start]) + "::" + ":".join(text[best_start + best_len :])
 
 
 def _parse_port(port: str, text: str) -> int | None:
