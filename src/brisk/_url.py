@@ -35,9 +35,9 @@ Authority
   - IPv4-looking hosts are kept as written (no reinterpretation of ``0x7f.1`` or ``017.0.0.1``).
   - ``[...]`` must be a valid IPv6 address (checked with ``ipaddress``); it is stored without brackets in
     RFC 5952 compressed form in hexadecimal groups on every Python (``[0:0::1]`` -> ``::1``,
-    ``[::ffff:192.0.2.1]`` -> ``::ffff:c000:201``, as browsers write it). A zone id, written ``%25eth0`` (RFC 6874) or ``%eth0``, is kept
-    as ``%25eth0`` and must be unreserved characters or %XX escapes; it is left out of ``host_header``
-    (RFC 6874 section 4). ``[v1.x]`` and any bad literal -> ``InvalidURL``.
+    ``[::ffff:192.0.2.1]`` -> ``::ffff:c000:201``, as browsers write it). A zone id, written ``%25eth0``
+    (RFC 6874) or ``%eth0``, is kept as ``%25eth0`` and must be unreserved characters or %XX escapes; it is
+    left out of ``host_header`` (RFC 6874 section 4). ``[v1.x]`` and any bad literal -> ``InvalidURL``.
   - Port: ASCII digits only; leading zeros are read as decimal (``0080`` -> 80); empty (``h:``) means no
     port; non-digits, 0 and values above 65535 -> ``InvalidURL`` naming the port.
 
