@@ -442,7 +442,8 @@ EXPECTED_ALL = {
     "JSONDecodeError", "Limits", "PoolTimeout", "PreparedRequest", "RateLimit", "ReadTimeout", "Request",
     "RequestException", "Response", "Retry", "ServerSentEvent", "Session", "Timeout", "TooManyRedirects",
     "URLRequired", "WriteTimeout", "__version__", "codes", "delete", "download", "exceptions", "get",
-    "head", "options", "patch", "post", "put", "request", "session", "status_codes",
+    "head", "install_as_requests", "options", "patch", "post", "put", "request", "session", "status_codes",
+    "uninstall_as_requests",
 }  # fmt: skip
 
 #: What ``import requests`` offers at top level that code written for requests uses.

@@ -5,7 +5,8 @@
 >>> r.raise_for_status()
 >>> r.json()
 
-Code written for requests runs unchanged after ``import brisk as requests``.
+Code written for requests runs unchanged after ``import brisk as requests``; for libraries that import
+requests themselves, ``brisk.install_as_requests()`` makes the whole process's ``requests`` brisk.
 """
 
 from typing import TYPE_CHECKING
@@ -38,10 +39,17 @@ from .status_codes import codes
 if TYPE_CHECKING:
     from ._download import DownloadResult
     from ._json_error import JSONDecodeError
+    from ._shim import install_as_requests, uninstall_as_requests
     from ._sse import ServerSentEvent
 
 #: Public names defined in modules loaded on first use (``import brisk`` stays fast).
-_LAZY = {"DownloadResult": "_download", "JSONDecodeError": "_json_error", "ServerSentEvent": "_sse"}
+_LAZY = {
+    "DownloadResult": "_download",
+    "JSONDecodeError": "_json_error",
+    "ServerSentEvent": "_sse",
+    "install_as_requests": "_shim",
+    "uninstall_as_requests": "_shim",
+}
 
 __all__ = [
     "AsyncSession",
@@ -79,6 +87,7 @@ __all__ = [
     "exceptions",
     "get",
     "head",
+    "install_as_requests",
     "options",
     "patch",
     "post",
@@ -86,12 +95,14 @@ __all__ = [
     "request",
     "session",
     "status_codes",
+    "uninstall_as_requests",
 ]
 
 
 _SUBMODULES = frozenset(
     (
         "cookies",
+        "certs",
         "utils",
         "adapters",
         "auth",
