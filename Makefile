@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench fuzz requests-suite clean
+.PHONY: demo test lint typecheck check bench fuzz requests-suite ecosystem clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,8 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench fuzz requests_suite
-	$(VENV)/bin/ruff format --check src tests bench fuzz requests_suite
+	$(VENV)/bin/ruff check src tests bench fuzz requests_suite ecosystem
+	$(VENV)/bin/ruff format --check src tests bench fuzz requests_suite ecosystem
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
@@ -34,6 +34,12 @@ bench: $(STAMP)
 # requests' own test suite run against brisk (README, "Coming from requests"); its own environment.
 requests-suite:
 	sh requests_suite/run.sh
+
+# Test suites of libraries built on requests (responses, requests-mock, ...), on requests and on brisk
+# installed as requests; each in environments of its own (ecosystem/.env). Not part of `make test` or CI.
+# `make ecosystem ECOSYSTEM_ARGS="--suite betamax"`; see ecosystem/README.md.
+ecosystem:
+	$(PYTHON) ecosystem/run.py $(ECOSYSTEM_ARGS)
 
 # Coverage-guided fuzzing (atheris), each target in turn for FUZZ_SECONDS; not part of `make test`.
 # `make fuzz FUZZ_SECONDS=300 FUZZ_TARGETS="h2 url"`; see fuzz/README.md.
