@@ -1,24 +1,27 @@
 """Libraries built on requests, their own test suites, on requests and on brisk: ``make ecosystem``.
 
-    python ecosystem/run.py [--suite NAME ...] [--mode requests|brisk ...] [--timeout SECONDS] [--report]
+    python ecosystem/run.py [--suite NAME ...] [--mode MODE ...] [--timeout SECONDS] [--report]
 
 For each suite below: the library's source release is downloaded from PyPI (pinned; ``pip download
 --no-binary``), and two environments are made in ``ecosystem/.env/venv/`` with the same library, test
 dependencies and pytest: one with requests 2.32.3, one with brisk installed as requests (requests is
 installed with the rest, so that every other version matches, then uninstalled, and a ``.pth`` file calls
-``brisk.install_as_requests()`` at interpreter start). The same test files run in both, each in a fresh
-copy of the source tree, with a per-test timeout and no internet (``offline.py``: loopback only).
+``brisk.install_as_requests()`` at interpreter start). The same test files run in three modes, each in a
+fresh copy of the source tree, with a per-test timeout and no internet (``offline.py``: loopback only):
+``requests``, ``brisk``, and ``brisk-filled``, a diagnosis: brisk with stand-ins for the names of
+requests' modules it lacks (``fill.py``), to see what fails behind a missing name that stops a whole suite.
 
 Printed: per suite, the tests passed with requests, with brisk, and the share of the first that also pass
-on brisk; the modules that could not be collected; the tests that tried to reach the internet. Written:
-``ecosystem/.env/<suite>-<mode>.txt`` (pytest's output), ``<suite>-<mode>-<n>.xml`` (JUnit XML),
-``<suite>-<mode>-freeze.txt`` (the environment), ``summary.json`` (everything above, plus the failure
-messages of the tests that pass with requests only, grouped), copied to ``ecosystem/results.json`` after a
-full run. ``--report`` re-reads the XML files of the last run without running anything.
+on brisk; the modules that could not be collected; the first failure of each test that passes with
+requests only (as brisk is, and in the diagnosis), grouped; the tests that tried to reach the internet.
+Written to ``ecosystem/.env/``: ``<suite>-<mode>.txt`` (pytest's output), ``<suite>-<mode>-<n>.xml``
+(JUnit XML), ``<suite>-<mode>-network.log``, ``<suite>-<mode>-freeze.txt`` (the environment) and
+``summary.json`` (all of it, per test); after a full run also ``ecosystem/results.json``, the same without
+the per-test lists (the figures ecosystem/README.md quotes). ``--report`` summarises the last run again.
 
 CacheControl's source release carries no tests: its tests (tag v0.14.4, Apache-2.0, see the NOTICE there)
-are copied from ``../shared/ecosystem/cachecontrol-tests`` at run time; where that directory does not exist
-(a CI checkout) the suite is skipped with the reason printed.
+are copied from ``../shared/ecosystem/cachecontrol-tests`` at run time (``CACHECONTROL_TESTS`` overrides
+the path); where that directory does not exist (a CI checkout) the suite is skipped with the reason printed.
 """
 
 from __future__ import annotations
@@ -302,12 +305,12 @@ def signature(message: str) -> str:
     lines = [part.strip() for part in message.splitlines() if part.strip()] or ["(no message)"]
     # A testtools test's failure is its whole traceback: the exception is on the last line.
     line = lines[-1] if "_StringException: Traceback" in message else lines[0]
-    return NUMBERS.sub("N", line)[:200]
+    return NUMBERS.sub("N", line.replace(f"{ROOT}/", ""))[:200]
 
 
 def last_error_line(text: str) -> str:
     lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
-    return lines[-1] if lines else signature(text)
+    return lines[-1].replace(f"{ROOT}/", "") if lines else signature(text)
 
 
 def junit_id(nodeid: str) -> str:
@@ -341,7 +344,7 @@ def read_mode(suite: Suite, mode: str) -> dict[str, Any]:
     startup = ""
     if not files or not (tests or collection):
         tail = [line for line in text.splitlines() if line.strip() and not line.startswith("[run.py]")]
-        startup = tail[-1][:300] if tail else "no output"
+        startup = tail[-1].replace(f"{ROOT}/", "")[:300] if tail else "no output"
     network: dict[str, set[str]] = {}  # test -> hosts it tried
     log = WORK / f"{suite.name}-{mode}-network.log"
     if log.exists():
@@ -482,14 +485,23 @@ def report(suites: list[Suite], skipped: dict[str, str], full: bool) -> None:
     summary = {
         "suites": rows,
         "skipped": skipped,
-        "git": git_state(),
+        "git_at_run": sorted({d["git"] for row in rows for d in row["modes"].values() if d.get("git")}),
         "causes": {kind: found.most_common() for kind, found in overall.items()},
     }
     (WORK / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     say(f"\nper-suite output: {WORK.relative_to(ROOT)}/<suite>-<mode>.txt; summary: "
         f"{WORK.relative_to(ROOT)}/summary.json")  # fmt: skip
-    if full:
-        shutil.copyfile(WORK / "summary.json", HERE / "results.json")
+    if full:  # the figures README quotes, without the per-test lists
+        slim = {**summary, "suites": [slim_row(row) for row in rows]}
+        (HERE / "results.json").write_text(json.dumps(slim, indent=1) + "\n")
+
+
+def slim_row(row: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in row.items() if k not in ("lost_on_brisk", "modes", "diagnosis")}
+    if "diagnosis" in row:
+        kept["diagnosis"] = {k: v for k, v in row["diagnosis"].items() if k != "lost"}
+    kept["seconds"] = {mode: data.get("seconds") for mode, data in row["modes"].items()}
+    return kept
 
 
 # ---------------------------------------------------------------------------------------------------- main
@@ -520,7 +532,7 @@ def main() -> int:
             python = prepare(suite, "brisk" if mode == DIAGNOSIS else mode, python_for_venvs)
             say(f"running {suite.name} with {mode} ...")
             run(suite, mode, python, args.timeout)
-    report(suites, skipped, full=not args.suite and not args.mode and not args.report and not skipped)
+    report(suites, skipped, full=not args.suite and not args.mode and not skipped)
     return 0
 
 
