@@ -264,3 +264,41 @@ def test_one_content_length_rule_for_session_and_prepare(raw_server: RawServerFa
         session.send(brisk.Request(method, server.url).prepare())
     expected = None if method in ("GET", "HEAD") else "0"
     assert [r.header("content-length") for r in server.requests] == [expected, expected]
+
+
+def test_urllib3_retry_on_an_adapter_stays_urllib3s() -> None:
+    """Code written for requests calls ``adapter.max_retries.increment(...)`` and catches urllib3's
+    MaxRetryError (responses does): the object given must come back, while brisk sends with its own copy."""
+    urllib3_retry = pytest.importorskip("urllib3.util.retry", reason="urllib3 is not installed")
+    given = urllib3_retry.Retry(total=2, status_forcelist=[500], backoff_factor=0)
+    adapter = HTTPAdapter(max_retries=given)
+    assert adapter.max_retries is given
+    policy = adapter.retry_policy()
+    assert isinstance(policy, brisk.Retry)
+    assert (policy.total, policy.status_forcelist) == (2, [500])
+    assert isinstance(HTTPAdapter(max_retries=3).max_retries, brisk.Retry)
+
+
+def test_brisk_retry_increments_on_a_urllib3_shaped_response() -> None:
+    raw = mock.Mock(spec=["status", "headers"], status=503, headers={"location": None})
+    spent = brisk.Retry(total=2, status_forcelist=[503]).increment("GET", "http://x.test/", response=raw)
+    assert spent.total == 1
+    assert spent.history[-1].status == 503
+
+
+def test_build_response_from_a_urllib3_shaped_raw_keeps_requests_values() -> None:
+    raw = mock.Mock(
+        spec=["status", "headers", "reason", "read"], status=419, headers={"X-A": "1"}, reason=None
+    )
+    request = brisk.Request("GET", "http://x.test/").prepare()
+    response = HTTPAdapter().build_response(request, raw)
+    assert (response.status_code, response.reason, response.headers["x-a"]) == (419, None, "1")
+    with pytest.raises(brisk.exceptions.HTTPError, match="419 Client Error"):
+        response.raise_for_status()
+
+
+def test_prepared_request_url_accepts_bytes_and_headers_print_as_a_dict() -> None:
+    prepared = brisk.Request("GET", "http://x.test/", headers={"Accept": "text/plain"}).prepare()
+    prepared.url = b"http://x.test/signed?oauth=1"  # requests-oauthlib's OAuth1 sets bytes
+    assert prepared.url == "http://x.test/signed?oauth=1"
+    assert repr(prepared.headers) == "{'Accept': 'text/plain'}"  # as requests' CaseInsensitiveDict prints

@@ -133,4 +133,5 @@ class Headers(CaseInsensitiveDict[str]):
         self._unset = False
 
     def __repr__(self) -> str:
-        return f"Headers({list(self.multi_items())!r})"
+        # requests' CaseInsensitiveDict prints as a dict, and messages of libraries built on it quote that
+        return str(dict(self.items()))

@@ -276,8 +276,10 @@ class Retry:
             current = getattr(self, kind)
             if current is not None:
                 changes[kind] = current - 1
-        status = response.status_code if response is not None else None
-        location = response.headers.get("location") if response is not None else None
+        status = location = None
+        if response is not None:  # brisk's Response, or urllib3's (``status``) from code written for it
+            status = getattr(response, "status_code", None) or getattr(response, "status", None)
+            location = response.headers.get("location")
         changes["history"] = (*self.history, RequestHistory(method, url, error, status, location))
         return self.new(**changes)
 

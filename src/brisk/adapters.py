@@ -150,7 +150,10 @@ class HTTPAdapter(BaseAdapter):
         pool_block: bool = DEFAULT_POOLBLOCK,
     ) -> None:
         # Only a max_retries given explicitly overrides the session's policy (connect retries on by default).
-        self._retry: Retry | None = None if max_retries is _KEEP else Retry.from_int(max_retries)
+        self._retry: Retry | None = None
+        self._given_retry: Any = None
+        if max_retries is not _KEEP:
+            self.max_retries = max_retries
         self.config: dict[str, Any] = {}
         self.proxy_manager: dict[str, Any] = {}
         super().__init__()
@@ -162,12 +165,19 @@ class HTTPAdapter(BaseAdapter):
     # -- settings ---------------------------------------------------------------------------------------
 
     @property
-    def max_retries(self) -> Retry:
+    def max_retries(self) -> Any:
+        """The retry policy as given: urllib3's ``Retry`` stays urllib3's (code written for requests calls its
+        ``increment``, which raises urllib3's ``MaxRetryError``); an int or None becomes brisk's ``Retry``."""
+        if self._given_retry is not None:
+            return self._given_retry
         return self._retry if self._retry is not None else Retry.from_int(DEFAULT_RETRIES)
 
     @max_retries.setter
-    def max_retries(self, value: Retry | int | None) -> None:
+    def max_retries(self, value: Any) -> None:
         self._retry = Retry.from_int(value)
+        self._given_retry = (
+            value if value is not None and self._retry is not value and _is_retry_object(value) else None
+        )
 
     @property
     def pool_maxsize(self) -> int:
@@ -192,6 +202,7 @@ class HTTPAdapter(BaseAdapter):
         self.proxy_manager = {}
         self.config = {}
         self._retry = None
+        self._given_retry = None
         for name, value in state.items():
             setattr(self, name, value)
         self.init_poolmanager(self._pool_connections, self._pool_maxsize, block=self._pool_block)
@@ -314,7 +325,7 @@ class HTTPAdapter(BaseAdapter):
             response = Response()
             response.status_code = getattr(resp, "status", None)  # type: ignore[assignment]
             response.headers = getattr(resp, "headers", {})
-            response.reason = getattr(resp, "reason", None) or ""
+            response.reason = getattr(resp, "reason", None)  # type: ignore[assignment]  # None as requests
             response.raw = resp
         response.url = req.url.decode("utf-8") if isinstance(req.url, bytes) else (req.url or "")
         response.request = req
@@ -354,6 +365,11 @@ class HTTPAdapter(BaseAdapter):
 
     def __repr__(self) -> str:
         return f"<HTTPAdapter max_retries={self.max_retries!r} pool_maxsize={self._pool_maxsize}>"
+
+
+def _is_retry_object(value: Any) -> bool:
+    """A retry policy object of another library (urllib3's ``Retry``), not an int or brisk's own."""
+    return not isinstance(value, Retry | int | bool) and hasattr(value, "increment")
 
 
 _ORIGINAL = {name: getattr(HTTPAdapter, name) for name in CHAIN}

@@ -127,7 +127,9 @@ class PreparedRequest:
         return None if self._url is None else str(self._url)
 
     @url.setter
-    def url(self, value: str | URL) -> None:
+    def url(self, value: str | bytes | URL) -> None:
+        if isinstance(value, bytes):  # requests-oauthlib sets bytes; requests takes them as UTF-8
+            value = value.decode("utf-8")
         self._url = value if isinstance(value, URL) else URL.parse(value)
 
     def __repr__(self) -> str:
@@ -280,8 +282,10 @@ def _redacted(url: str) -> str:
         return "<URL with credentials>"
 
 
-def _reason_text(reason: str | bytes) -> str:
+def _reason_text(reason: str | bytes | None) -> str:
     """A reason phrase as text, for the message of ``raise_for_status``."""
+    if reason is None:  # a response built from a raw with no reason phrase, as requests leaves it
+        return ""
     if isinstance(reason, bytes):  # set by hand (a mock): UTF-8, else latin-1, as requests decodes it
         try:
             return reason.decode("utf-8")

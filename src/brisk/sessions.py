@@ -491,7 +491,8 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
             adapter = self.get_adapter(str(url)) if self.adapters else None
             if adapter is not None and sends_itself(adapter):
                 # requests' retries live in the adapter (urllib3's, from max_retries): none unless asked
-                retry = adapter.max_retries if isinstance(adapter, HTTPAdapter) else Retry.from_int(0)
+                policy = adapter.retry_policy() if isinstance(adapter, HTTPAdapter) else None
+                retry = policy if policy is not None else Retry.from_int(0)
             else:
                 policy = adapter.retry_policy() if isinstance(adapter, HTTPAdapter) else None
                 if policy is not None:
