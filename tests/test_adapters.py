@@ -302,3 +302,14 @@ def test_prepared_request_url_accepts_bytes_and_headers_print_as_a_dict() -> Non
     prepared.url = b"http://x.test/signed?oauth=1"  # requests-oauthlib's OAuth1 sets bytes
     assert prepared.url == "http://x.test/signed?oauth=1"
     assert repr(prepared.headers) == "{'Accept': 'text/plain'}"  # as requests' CaseInsensitiveDict prints
+
+
+def test_a_file_body_reads_like_the_file(tmp_path: Any) -> None:
+    """requests keeps the file object in ``PreparedRequest.body``; test doubles (responses) ``read()`` it
+    to record what the request carried. brisk's streamed body reads through to the file."""
+    path = tmp_path / "upload.bin"
+    path.write_bytes(b"test")
+    with path.open("rb") as f:
+        prepared = brisk.Request("POST", "http://x.test/", data=f).prepare()
+        assert prepared.headers["Content-Length"] == "4"
+        assert prepared.body.read() == b"test"

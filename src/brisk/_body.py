@@ -167,6 +167,12 @@ class FileBody(RequestBody):
         self._file.seek(self._start)
         self._started = False
 
+    def read(self, size: int = -1) -> bytes:
+        """Read from the file itself, as code written for requests does with ``PreparedRequest.body``
+        (requests keeps the file object there): test doubles record what a request would have sent."""
+        data = self._file.read(size)
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
     def _why_unrewindable(self) -> str:
         return f"it is a file object that cannot seek ({_file_name(self._file)}) and was already read"
 
