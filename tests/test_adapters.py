@@ -313,3 +313,22 @@ def test_a_file_body_reads_like_the_file(tmp_path: Any) -> None:
         prepared = brisk.Request("POST", "http://x.test/", data=f).prepare()
         assert prepared.headers["Content-Length"] == "4"
         assert prepared.body.read() == b"test"
+
+
+def test_a_response_hook_sends_again_through_response_connection(app_server: ServerThread) -> None:
+    """NTLM and proxy-Digest auth (requests-toolbelt) answer a challenge from a response hook with
+    ``r.connection.send(prepared, **kwargs)``: the connection is the adapter, also on brisk's direct path."""
+    seen: list[Any] = []
+
+    def resend_once(r: brisk.Response, **kwargs: Any) -> brisk.Response:
+        seen.append(r.connection)
+        if r.request.headers.get("X-Second") is not None:
+            return r
+        again = r.request.copy()
+        again.headers["X-Second"] = "yes"
+        return r.connection.send(again, **kwargs)  # type: ignore[no-any-return]
+
+    with brisk.Session() as session:
+        r = session.get(app_server.url + "/get", hooks={"response": resend_once})
+    assert seen[0] is session.get_adapter(app_server.url)
+    assert r.json()["headers"]["X-Second"] == "yes"

@@ -543,6 +543,7 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
             proxy_resolver=self._proxy_resolver(proxies, verify, cert, config),
             rate_limit=self.rate_limit,
             redirect_hooks=redirect_overrides(self),
+            adapter_for=self.get_adapter if response_hooks else None,
         )
         if cache_key is not None and deadline is None:
             self._settings_cache = (cache_key, settings)

@@ -23,6 +23,7 @@ from .._retry import Retry
 from .._transport.base import StaleConnection
 from ..exceptions import (
     InvalidRedirect,
+    InvalidSchema,
     RequestException,
     RetryError,
     TooManyRedirects,
@@ -53,6 +54,7 @@ class FlowSettings:
     """What the flow needs to know about one request's settings (built by the session)."""
 
     __slots__ = (
+        "adapter_for",
         "allow_redirects",
         "hook_kwargs",
         "jar",
@@ -88,6 +90,7 @@ class FlowSettings:
         proxy_resolver: Callable[[URL], ConnectionConfig] | None = None,
         rate_limit: RateLimit | None = None,
         redirect_hooks: SessionRedirectMixin | None = None,
+        adapter_for: Callable[[str], Any] | None = None,
     ) -> None:
         self.options = options
         self.retry = retry
@@ -104,6 +107,9 @@ class FlowSettings:
         self.proxy_resolver = proxy_resolver
         self.rate_limit = rate_limit
         self.redirect_hooks = redirect_hooks  # a Session subclass overriding requests' redirect methods
+        # The session's get_adapter, when response hooks run: they get ``response.connection`` set, as in
+        # requests, and some send again through it (NTLM, proxy Digest auth).
+        self.adapter_for = adapter_for
 
     def for_hop(self, url: URL) -> FlowSettings:
         """Settings for a redirect hop: the same, except the proxy, which depends on the URL."""
@@ -138,6 +144,11 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
             response = yield from _send_with_retries(hop, s, not home)
         else:
             response = yield from _send_hop(hop, s, auth if home else None, history, foreign=not home)
+        if s.adapter_for is not None and response.connection is None:
+            try:
+                response.connection = s.adapter_for(response.url)
+            except InvalidSchema:  # a response a test double made up for a URL no adapter is mounted for
+                pass
         for hook in s.response_hooks:
             try:
                 result = yield CallHook(hook, response, s.hook_kwargs)
