@@ -173,6 +173,16 @@ class FileBody(RequestBody):
         data = self._file.read(size)
         return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Seek the file itself (requests' ``utils.rewind_body`` seeks ``PreparedRequest.body``)."""
+        position: int = self._file.seek(offset, whence)
+        self._started = False
+        return position
+
+    def tell(self) -> int:
+        position: int = self._file.tell()
+        return position
+
     def _why_unrewindable(self) -> str:
         return f"it is a file object that cannot seek ({_file_name(self._file)}) and was already read"
 

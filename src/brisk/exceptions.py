@@ -188,6 +188,10 @@ class Timeout(RequestException, TimeoutValues):
         """
         if isinstance(value, Timeout):
             return value
+        if hasattr(value, "connect_timeout") and hasattr(value, "read_timeout"):
+            # urllib3's Timeout (requests' tests and older code pass one): its connect and read phases
+            read = value.read_timeout
+            return Timeout(connect=value.connect_timeout, read=read, write=read, pool=value.connect_timeout)
         try:
             return _coerce_timeout(value)
         except TypeError:  # unhashable (a list, a dict): not a timeout value either

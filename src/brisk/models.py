@@ -112,6 +112,8 @@ class Request:
 class PreparedRequest:
     """The exact request that will be sent: method, URL, headers and body."""
 
+    _body_position: object = None  # where a file body started (requests' name; see prepare_body)
+
     def __init__(self) -> None:
         self.method: str | None = None
         self._url: URL | None = None
@@ -187,6 +189,13 @@ class PreparedRequest:
 
         body, content_type = encode_body(data=data or None, files=files or None, json=json)
         self.body = body
+        if not files and hasattr(data, "tell"):
+            # Where a file body starts, for requests' utils.rewind_body (an unknown position cannot be
+            # rewound to: a marker that is not an int, as requests keeps)
+            try:
+                self._body_position = data.tell()
+            except OSError:
+                self._body_position = object()
         self.prepare_content_length(body)
         if content_type and "content-type" not in self.headers:
             self.headers["Content-Type"] = content_type
@@ -471,6 +480,15 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response [{self.status_code}]>"
+
+    @property
+    def _content_consumed(self) -> bool:
+        """requests' name for "the body was read" (code built on requests checks it)."""
+        return self._consumed or self._content is not None
+
+    @_content_consumed.setter
+    def _content_consumed(self, value: bool) -> None:
+        self._consumed = value
 
     @property
     def is_redirect(self) -> bool:

@@ -28,6 +28,7 @@ __all__ = [
     "prepend_scheme_if_needed",
     "quote",
     "requote_uri",
+    "rewind_body",
     "select_proxy",
     "should_bypass_proxies",
     "super_len",
@@ -142,3 +143,18 @@ def to_key_val_list(value: Any) -> list[tuple[Any, Any]]:
     if isinstance(value, Iterable):
         return list(value)
     raise ValueError("cannot encode objects that are not 2-tuples")
+
+
+def rewind_body(prepared_request: Any) -> None:
+    """Seek a file body back to where it started (``_body_position``), as before resending it; raises
+    UnrewindableBodyError when the body cannot seek or its start is unknown."""
+    from .exceptions import UnrewindableBodyError
+
+    seek = getattr(prepared_request.body, "seek", None)
+    position = getattr(prepared_request, "_body_position", None)
+    if seek is None or not isinstance(position, int):
+        raise UnrewindableBodyError("Unable to rewind request body for redirect.")
+    try:
+        seek(position)
+    except OSError:
+        raise UnrewindableBodyError("An error occurred when rewinding request body for redirect.") from None
