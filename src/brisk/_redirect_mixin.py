@@ -15,6 +15,8 @@ and async sessions, so these methods are its hooks rather than its body:
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._flows.redirects import location_text, redirect_method, same_origin_for_credentials
@@ -52,6 +54,86 @@ class SessionRedirectMixin:
     def rebuild_method(self, prepared_request: PreparedRequest, response: Response) -> None:
         """The method of the next hop: GET after a 303, and after a 301/302 for anything but HEAD."""
         prepared_request.method = redirect_method(prepared_request.method or "GET", response.status_code)
+
+    def rebuild_proxies(self, prepared_request: PreparedRequest, proxies: Any) -> dict[str, Any]:
+        """The proxies for ``prepared_request``'s URL: ``proxies`` plus, unless ``trust_env`` is off or
+        ``no_proxy`` exempts the URL, the environment's proxy for its scheme (read now). Its
+        Proxy-Authorization header is rebuilt to match: removed, then set from the chosen proxy's
+        credentials for a plain-http request only (an https request tunnels, and the header would reach
+        the origin: requests CVE-2023-32681)."""
+        from ._proxies import environment_proxies, should_bypass
+        from .auth import _basic_auth_str
+        from .utils import get_auth_from_url
+
+        url = URL.parse(prepared_request.url or "")
+        chosen = dict(proxies or {})
+        no_proxy = chosen.get("no_proxy")
+        if getattr(self, "trust_env", True):
+            found = environment_proxies()
+            no_proxy = no_proxy or os.environ.get("no_proxy") or os.environ.get("NO_PROXY")
+            if not (no_proxy and should_bypass(url, no_proxy)):
+                proxy = found.get(url.scheme) or found.get("all")
+                if proxy:
+                    chosen.setdefault(url.scheme, proxy)
+        headers = prepared_request.headers
+        headers.pop("Proxy-Authorization", None)
+        username, password = get_auth_from_url(chosen.get(url.scheme) or "")
+        if url.scheme != "https" and username and password:
+            headers["Proxy-Authorization"] = _basic_auth_str(username, password)
+        return chosen
+
+    def resolve_redirects(
+        self,
+        resp: Response,
+        req: PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+        yield_requests: bool = False,
+        **adapter_kwargs: Any,
+    ) -> Iterator[Any]:
+        """Follow ``resp``'s redirects one hop at a time, as requests' generator does: yields each next
+        response (sent with ``self.send(..., allow_redirects=False)``), or each next request with
+        ``yield_requests=True``. brisk's own requests follow redirects in one policy shared with the async
+        client, which does not call this; it is here for code that drives redirects by hand.
+
+        ``timeout=None`` means the session's timeout here, not none at all: a hand-driven redirect keeps
+        brisk's finite default unless a timeout is given."""
+        from ._flows.redirects import redirect_request
+        from .exceptions import TooManyRedirects
+
+        history: list[Response] = []
+        url = self.get_redirect_target(resp)
+        previous = req
+        while url:
+            history.append(resp)
+            resp.content  # noqa: B018 - release the connection, as requests does
+            if len(history) > getattr(self, "max_redirects", 30):
+                raise TooManyRedirects(f"Exceeded {len(history) - 1} redirects.", response=resp)
+            prepared = redirect_request(previous, resp, url)
+            self.rebuild_auth(prepared, resp)
+            proxies = self.rebuild_proxies(prepared, proxies)
+            body = prepared.body
+            if body is not None and not isinstance(body, bytes | str) and prepared._body_position is not None:
+                from .utils import rewind_body
+
+                rewind_body(prepared)
+            previous = prepared
+            if yield_requests:
+                yield prepared
+                return
+            send: Any = self.send  # type: ignore[attr-defined]
+            if timeout is None:
+                timeout = getattr(self, "timeout", None)
+            resp = send(
+                prepared, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies,
+                allow_redirects=False, **adapter_kwargs,
+            )  # fmt: skip
+            resp.history = history[:]
+            url = self.get_redirect_target(resp)
+            yield resp
 
 
 def _overrides(session: Any, name: str) -> bool:

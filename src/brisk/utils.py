@@ -58,8 +58,12 @@ def add_dict_to_cookiejar(cj: Any, cookie_dict: Mapping[str, str]) -> Any:
 
 
 def get_auth_from_url(url: str) -> tuple[str, str]:
-    """The (percent-decoded) user name and password in a URL, or ("", "")."""
-    auth = URL.parse(url).auth
+    """The (percent-decoded) user name and password in a URL, or ("", "") (also for what is not a URL, as
+    in requests)."""
+    try:
+        auth = URL.parse(url).auth
+    except (TypeError, ValueError):
+        return ("", "")
     return auth if auth is not None else ("", "")
 
 

@@ -1,0 +1,130 @@
+"""requests' semi-public machinery that code built on it drives by hand (issue 19): the session's
+``resolve_redirects`` and ``rebuild_proxies``, ``utils.rewind_body`` with ``PreparedRequest._body_position``,
+``Response._content_consumed``, and urllib3's ``Timeout`` as ``timeout=``. Over real sockets where a request
+is sent."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+import brisk
+from brisk.exceptions import UnrewindableBodyError
+from brisk.testing.server import ServerThread
+from servers.raw import RawServerFactory
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def test_resolve_redirects_follows_one_hop_at_a_time(app_server: ServerThread) -> None:
+    with brisk.Session() as session:
+        first = session.get(app_server.url + "/redirect/2", allow_redirects=False)
+        assert first.is_redirect
+        hops = list(session.resolve_redirects(first, first.request))
+    assert [r.status_code for r in hops] == [302, 200]
+    assert hops[-1].url == app_server.url + "/get"
+    assert [r.url for r in hops[-1].history] == [first.url, hops[0].url]
+
+
+def test_resolve_redirects_drops_the_body_and_its_headers_after_a_302(app_server: ServerThread) -> None:
+    with brisk.Session() as session:
+        prepared = session.prepare_request(brisk.Request("POST", app_server.url + "/post", data={"a": "1"}))
+        response = session.send(prepared)
+        response.status_code = 302  # as requests' own test does: make the answer a redirect
+        response.headers["location"] = "get"
+        following = next(session.resolve_redirects(response, prepared))
+    assert following.request.method == "GET"
+    assert following.request.body is None
+    assert "Content-Length" not in following.request.headers
+    assert "Content-Type" not in following.request.headers
+
+
+class RecordingSession(brisk.Session):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[dict[str, Any]] = []
+
+    def send(self, request: brisk.PreparedRequest, **kwargs: Any) -> brisk.Response:  # type: ignore[override]
+        self.calls.append(kwargs)
+        return super().send(request, **kwargs)
+
+
+def test_resolve_redirects_sends_through_send_with_requests_arguments(app_server: ServerThread) -> None:
+    with RecordingSession() as session:
+        first = session.get(app_server.url + "/redirect/1", allow_redirects=False)
+        next(session.resolve_redirects(first, first.request))
+    kwargs = session.calls[-1]
+    assert kwargs["allow_redirects"] is False
+    assert kwargs["timeout"] == session.timeout  # brisk's finite default, not "no timeout"
+    assert {"stream", "verify", "cert", "proxies"} <= set(kwargs)
+
+
+@pytest.mark.parametrize(("url", "expected"), [("http://x.test/", True), ("https://x.test/", False)])
+def test_rebuild_proxies_sets_proxy_authorization_for_plain_http_only(url: str, expected: bool) -> None:
+    proxies = {"http": "http://u:p@127.0.0.1:3128", "https": "http://u:p@127.0.0.1:3129"}
+    prepared = brisk.Request("GET", url, headers={"Proxy-Authorization": "stale"}).prepare()
+    chosen = brisk.Session().rebuild_proxies(prepared, proxies)
+    assert chosen["http"] == proxies["http"]
+    assert ("Proxy-Authorization" in prepared.headers) is expected
+    if expected:
+        assert prepared.headers["Proxy-Authorization"] != "stale"
+
+
+def test_rebuild_proxies_reads_the_environment_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    prepared = brisk.Request("GET", "https://x.test/").prepare()
+    session = brisk.Session()
+    monkeypatch.setenv("https_proxy", "socks5://127.0.0.1:9876")
+    assert session.rebuild_proxies(prepared, {})["https"] == "socks5://127.0.0.1:9876"
+    monkeypatch.setenv("no_proxy", "x.test")
+    assert "https" not in session.rebuild_proxies(prepared, {})
+
+
+def test_rewind_body_seeks_a_file_body_back_to_where_it_started() -> None:
+    data = io.BytesIO(b"the data")
+    data.read(4)
+    prepared = brisk.Request("POST", "http://x.test/", data=data).prepare()
+    assert prepared._body_position == 4
+    assert prepared.body.read() == b"data"
+    brisk.utils.rewind_body(prepared)
+    assert prepared.body.read() == b"data"
+
+
+def test_rewind_body_refuses_what_cannot_seek() -> None:
+    class NoSeek:
+        def tell(self) -> int:
+            return 0
+
+        def __iter__(self) -> Any:
+            return iter([b"x"])
+
+    prepared = brisk.Request("POST", "http://x.test/", data=NoSeek()).prepare()
+    assert prepared._body_position == 0
+    with pytest.raises(UnrewindableBodyError, match="Unable to rewind"):
+        brisk.utils.rewind_body(prepared)
+
+
+def test_content_consumed_follows_the_body(raw_server: RawServerFactory) -> None:
+    server = raw_server()
+    with brisk.Session() as session:
+        response = session.get(server.url, stream=True)
+        assert response._content_consumed is False
+        response.content  # noqa: B018
+        assert response._content_consumed is True
+
+
+class Urllib3LikeTimeout:
+    """The two attributes of urllib3's ``Timeout`` that say its phases."""
+
+    def __init__(self, connect: float | None, read: float | None) -> None:
+        self.connect_timeout = connect
+        self.read_timeout = read
+
+
+def test_a_urllib3_timeout_is_accepted(raw_server: RawServerFactory) -> None:
+    setting = brisk.Timeout.coerce(Urllib3LikeTimeout(0.5, 2.0))
+    assert (setting.connect, setting.read) == (0.5, 2.0)
+    server = raw_server()
+    with brisk.Session() as session:
+        assert session.get(server.url, timeout=Urllib3LikeTimeout(5, None)).status_code == 200
