@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+import brisk
 from brisk._body import CHUNK_SIZE, FileBody, IterBody, RequestBody, encode_body
 from brisk._multipart import MultipartBody, encode_multipart
 from brisk.exceptions import InvalidHeader, InvalidJSONError, RequestException, UnrewindableBodyError
@@ -39,7 +40,7 @@ def acollect(body: RequestBody) -> bytes:
 
 @pytest.fixture
 def blob(tmp_path: Path) -> bytes:
-    data = os.urandom(200_000)
+    data = os.urandom(1_200_000)  # over the 1 MiB up to which a multipart body is built when prepared
     (tmp_path / "blob.bin").write_bytes(data)
     return data
 
@@ -592,3 +593,19 @@ def test_text_file_that_cannot_be_decoded_fails_before_sending(tmp_path: Path) -
         assert f.tell() == start
     with pytest.raises(UnicodeEncodeError):
         encode_body(data=io.StringIO("a" * 70_000 + "\udc80" + "bb"))
+
+
+def test_a_small_multipart_body_is_built_when_prepared(tmp_path: Path) -> None:
+    """Up to 1 MiB, files included, the multipart body is bytes in the prepared request, as in requests:
+    it can be inspected, pickled, and sent after the file was closed."""
+    import pickle
+
+    path = tmp_path / "small.txt"
+    path.write_bytes(b"small file")
+    with open(path, "rb") as f:
+        prepared = brisk.Request("POST", "http://x.test/", files={"doc": f}, data={"k": "v"}).prepare()
+    assert isinstance(prepared.body, bytes)
+    assert b'name="doc"; filename="small.txt"' in prepared.body
+    assert b"small file" in prepared.body
+    assert prepared.headers["Content-Length"] == str(len(prepared.body))
+    assert pickle.loads(pickle.dumps(prepared)).body == prepared.body

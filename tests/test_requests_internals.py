@@ -128,3 +128,30 @@ def test_a_urllib3_timeout_is_accepted(raw_server: RawServerFactory) -> None:
     server = raw_server()
     with brisk.Session() as session:
         assert session.get(server.url, timeout=Urllib3LikeTimeout(5, None)).status_code == 200
+
+
+def test_prepare_request_carries_the_session_hooks() -> None:
+    def hook(r: brisk.Response, **kwargs: Any) -> None:
+        return None
+
+    def own(r: brisk.Response, **kwargs: Any) -> None:
+        return None
+
+    session = brisk.Session()
+    session.hooks["response"].append(hook)
+    prepared = session.prepare_request(brisk.Request("GET", "http://x.test/", hooks={"response": own}))
+    assert prepared.hooks["response"] == [hook, own]
+
+
+def test_resolve_redirects_after_a_partial_read(app_server: ServerThread) -> None:
+    """requests' recipe: read a little of a streamed redirect, then follow it by hand."""
+    with brisk.Session() as session:
+        first = session.get(app_server.url + "/redirect/2", allow_redirects=False, stream=True)
+        hops = session.resolve_redirects(first, first.request, stream=True)
+        next(first.iter_content(8), None)
+        second = next(hops)
+        assert second.is_redirect
+        list(second.iter_content(4))
+        third = next(hops)
+        assert third.status_code == 200
+        assert third.json()["url"].endswith("/get")

@@ -1,9 +1,11 @@
 """multipart/form-data bodies for ``files=``, streamed from the file objects.
 
-File parts are never read into memory: the body is produced in ``CHUNK_SIZE`` pieces while it is sent. Its
-length is computed up front from the part headers and the file sizes, so the request carries a
-Content-Length; if one file's size cannot be known (a pipe), the body is sent chunked instead. Bodies whose
-parts are all small in-memory values are built as ``bytes``.
+A body of at most 1 MiB whose size is known, files included, is built as ``bytes`` when the request is
+prepared, as requests builds every multipart body: the prepared request then holds its body (it can be
+inspected, pickled and sent after its files were closed). A larger body is never read into memory: it is
+produced in ``CHUNK_SIZE`` pieces while it is sent. Its length is computed up front from the part headers
+and the file sizes, so the request carries a Content-Length; if one file's size cannot be known (a pipe),
+the body is sent chunked instead.
 
 Field names and file names are escaped as HTML5 form submission does: ``"`` -> ``%22``, CR -> ``%0D``,
 LF -> ``%0A``; other characters, non-ASCII included, are sent as UTF-8.
@@ -21,7 +23,7 @@ from .exceptions import InvalidHeader
 
 __all__ = ["MultipartBody", "encode_multipart"]
 
-#: In-memory multipart bodies up to this size are joined into ``bytes``; larger ones are streamed.
+#: Multipart bodies of a known size up to this are joined into ``bytes``; larger ones are streamed.
 _JOIN_LIMIT = 1024 * 1024
 
 _Content = bytes | FileBody
@@ -197,6 +199,6 @@ def encode_multipart(
     closing = b"--" + marker + b"--\r\n"
     content_type = "multipart/form-data; boundary=" + boundary
     body = MultipartBody(parts, closing)
-    if not body._files and body.content_length is not None and body.content_length <= _JOIN_LIMIT:
+    if body.content_length is not None and body.content_length <= _JOIN_LIMIT:
         return b"".join(body), content_type
     return body, content_type

@@ -102,14 +102,17 @@ class SessionRedirectMixin:
         ``timeout=None`` means the session's timeout here, not none at all: a hand-driven redirect keeps
         brisk's finite default unless a timeout is given."""
         from ._flows.redirects import redirect_request
-        from .exceptions import TooManyRedirects
+        from .exceptions import RequestException, TooManyRedirects
 
         history: list[Response] = []
         url = self.get_redirect_target(resp)
         previous = req
         while url:
             history.append(resp)
-            resp.content  # noqa: B018 - release the connection, as requests does
+            try:
+                resp.content  # noqa: B018 - read it to release the connection, as requests does
+            except (RequestException, RuntimeError):  # read in part already (iter_content), or broken
+                resp.close()
             if len(history) > getattr(self, "max_redirects", 30):
                 raise TooManyRedirects(f"Exceeded {len(history) - 1} redirects.", response=resp)
             prepared = redirect_request(previous, resp, url)

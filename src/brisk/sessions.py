@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 from ._config import DEFAULT_LIMITS, Limits
 from ._flows import run_async, run_sync
@@ -25,6 +25,7 @@ from ._headers import Headers
 from ._proxies import proxy_for
 from ._ratelimit import RateLimit
 from ._redirect_mixin import SessionRedirectMixin, redirect_overrides
+from ._requests_names import module_getattr
 from ._retry import DEFAULT_RETRY, Retry
 from ._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
 from ._url import URL
@@ -34,12 +35,15 @@ from .hooks import HOOKS, default_hooks
 from .models import PreparedRequest, Request, Response, _header_value
 
 if TYPE_CHECKING:
+    from ._cookie_engine import CookieStore
     from ._download import DownloadResult, ProgressCallback
     from ._environment import Environment
     from ._transport.base import AsyncTransport, Transport
     from .cookies import RequestsCookieJar
 
 __all__ = ["AsyncSession", "Session", "SessionRedirectMixin", "default_headers", "session"]
+
+__getattr__ = module_getattr(__name__)  # requests.sessions' other names (merge_setting, ...), on first use
 
 R = TypeVar("R")
 _UNSET: Any = object()
@@ -79,6 +83,9 @@ _JAR_LOCK = threading.Lock()  # makes a session's cookie jar once (see _ensure_c
 
 class _SessionBase(SessionRedirectMixin, Generic[R]):
     """Settings and request preparation shared by Session and AsyncSession."""
+
+    # brisk's bare store (see _ensure_cookie_jar), a RequestsCookieJar, an http.cookiejar jar, or None
+    _cookie_jar: CookieStore | RequestsCookieJar | None
 
     def __init__(
         self,
@@ -160,7 +167,16 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         constructor does; requests sends such a dict but then fails to store the response's cookies.
         """
         jar = self._cookie_jar
-        return jar if jar is not None else self._ensure_cookie_jar()
+        if jar is None or getattr(jar, "_brisk_engine", False):
+            # None, or the bare store the session fills until someone asks (see _ensure_cookie_jar): shown
+            # from now on through a RequestsCookieJar, which costs the import of http.cookiejar
+            from .cookies import RequestsCookieJar
+
+            with _JAR_LOCK:
+                jar = self._cookie_jar
+                if jar is None or getattr(jar, "_brisk_engine", False):
+                    jar = self._cookie_jar = RequestsCookieJar._over(cast("CookieStore | None", jar))
+        return cast("RequestsCookieJar", jar)
 
     @cookies.setter
     def cookies(self, value: Any) -> None:
@@ -183,17 +199,18 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
             )
         self._cookie_jar = jar
 
-    def _ensure_cookie_jar(self) -> RequestsCookieJar:
-        """The session's jar, made when first asked for or when a response sets the first cookie: until
-        then no request needs brisk.cookies (5 modules, ~3% of a command-line GET's start-up)."""
+    def _ensure_cookie_jar(self) -> CookieStore | RequestsCookieJar:
+        """The session's jar for a response setting the first cookie: until then no request needs the cookie
+        engine (5 modules, ~3% of a command-line GET's start-up). Made as brisk's bare store, without
+        http.cookiejar (another ~25 ms); ``cookies`` shows it as a RequestsCookieJar when asked."""
         jar = self._cookie_jar
         if jar is None:
-            from .cookies import RequestsCookieJar
+            from ._cookie_engine import CookieStore
 
             with _JAR_LOCK:  # threads sharing the session (Session.map) must all get the same jar
                 jar = self._cookie_jar
                 if jar is None:
-                    jar = self._cookie_jar = RequestsCookieJar()
+                    jar = self._cookie_jar = CookieStore()
         return jar
 
     # -- requests' public helpers ---------------------------------------------------------------------------
@@ -218,7 +235,14 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         raise InvalidSchema(f"No connection adapters were found for {url!r}")
 
     def prepare_request(self, request: Request) -> PreparedRequest:
-        """requests' ``Session.prepare_request``: merge the session's settings into ``request``."""
+        """requests' ``Session.prepare_request``: merge the session's settings into ``request`` (its hooks
+        too: the prepared request carries the session's hooks after the request's own, as in requests)."""
+        hooks = default_hooks()
+        for source in (self.hooks, request.hooks):
+            for event, found in (source or {}).items():
+                for hook in found if isinstance(found, list | tuple) else [found]:
+                    if hook not in hooks.setdefault(event, []):
+                        hooks[event].append(hook)
         prepared = self._prepare(
             request.method or "GET",
             request.url,
@@ -228,7 +252,7 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
             request.files,
             request.auth,
             request.json,
-            request.hooks,
+            hooks,
         )
         url = prepared._url
         assert url is not None
@@ -401,29 +425,31 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
             p.body = with_progress(p.body, progress)
         return p
 
-    def _request_cookie_jar(self, p: PreparedRequest, cookies: Any) -> RequestsCookieJar | None:
+    def _request_cookie_jar(self, p: PreparedRequest, cookies: Any) -> CookieStore | None:
         """Per-request ``cookies=``: names and values (a dict, or cookies without a domain) become host-only
         cookies of the request's host, so after a redirect to another host they are not sent (requests sends
         them everywhere); a cookie with a domain (from a jar) keeps its domain, path and Secure flag and goes
-        only where they match, as in requests."""
+        only where they match, as in requests. A store of the engine's, not a jar: no http.cookiejar."""
         if not cookies:
             return None
-        from ._cookie_model import coerce_cookie
-        from .cookies import RequestsCookieJar
+        from ._cookie_engine import CookieStore
+        from ._cookie_model import coerce_cookie, cookie_for_value
 
         url = p._url
         assert url is not None
-        jar = RequestsCookieJar()
-        if isinstance(cookies, Mapping) and not isinstance(cookies, RequestsCookieJar):  # a plain dict
+        store = CookieStore()
+        if isinstance(cookies, Mapping) and not hasattr(cookies, "set_cookie"):  # a plain dict, not a jar
             for name, value in cookies.items():
-                jar.set(name, value, domain=url.host, path="/", host_only=True)
-            return jar
+                if value is not None:
+                    store.add(cookie_for_value(name, value, domain=url.host, path="/", host_only=True))
+            return store
         for cookie in cookies:
             if getattr(cookie, "domain", None):
-                jar.set_cookie(coerce_cookie(cookie))
-            else:
-                jar.set(cookie.name, cookie.value, domain=url.host, path="/", host_only=True)
-        return jar
+                store.add(coerce_cookie(cookie))
+            elif cookie.value is not None:
+                own = cookie_for_value(cookie.name, cookie.value, domain=url.host, path="/", host_only=True)
+                store.add(own)
+        return store
 
     def _verify(self, verify: Any) -> bool | str:
         value: bool | str = self.verify if verify is None else verify
