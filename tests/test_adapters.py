@@ -275,7 +275,7 @@ def test_urllib3_retry_on_an_adapter_stays_urllib3s() -> None:
     assert adapter.max_retries is given
     policy = adapter.retry_policy()
     assert isinstance(policy, brisk.Retry)
-    assert (policy.total, policy.status_forcelist) == (2, [500])
+    assert (policy.total, policy.status_forcelist) == (2, frozenset({500}))
     assert isinstance(HTTPAdapter(max_retries=3).max_retries, brisk.Retry)
 
 

@@ -113,6 +113,7 @@ _SUBMODULES = frozenset(
         "api",
         "compat",
         "packages",
+        "_internal_utils",
     )
 )
 
@@ -128,4 +129,7 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # the rest of requests' top-level names (urllib3, check_compatibility, ...): brisk._requests_names
+    from ._requests_names import module_getattr
+
+    return module_getattr(__name__)(name)

@@ -1,13 +1,34 @@
-"""``requests._internal_utils`` under brisk: the two helpers of that private module that code outside
-requests imports (``to_native_string`` and ``unicode_is_ascii``).
+"""``requests._internal_utils`` under brisk: the helpers and header patterns of that private module, which
+code outside requests imports (``to_native_string``, ``unicode_is_ascii``, ``HEADER_VALIDATORS``).
 
-requests' header-validation regular expressions (``HEADER_VALIDATORS``) are not offered: brisk checks
-header names and values by its own rules (see ``brisk._headers``).
+The patterns are requests' rules for a header name (no leading whitespace, no colon, no line break) and
+value (no leading whitespace, no line break), as ``brisk.utils.check_header_validity`` applies them. brisk
+checks the headers it sends by its own rules (``brisk._headers``: control characters refused; a value may
+start with a space).
 """
 
 from __future__ import annotations
 
-__all__ = ["to_native_string", "unicode_is_ascii"]
+import re
+
+__all__ = ["HEADER_VALIDATORS", "to_native_string", "unicode_is_ascii"]
+
+builtin_str = str
+
+_VALID_HEADER_NAME_RE_BYTE = re.compile(rb"^[^:\s][^:\r\n]*$")
+_VALID_HEADER_NAME_RE_STR = re.compile(r"^[^:\s][^:\r\n]*$")
+_VALID_HEADER_VALUE_RE_BYTE = re.compile(rb"^\S[^\r\n]*$|^$")
+_VALID_HEADER_VALUE_RE_STR = re.compile(r"^\S[^\r\n]*$|^$")
+
+_HEADER_VALIDATORS_STR = (_VALID_HEADER_NAME_RE_STR, _VALID_HEADER_VALUE_RE_STR)
+_HEADER_VALIDATORS_BYTE = (_VALID_HEADER_NAME_RE_BYTE, _VALID_HEADER_VALUE_RE_BYTE)
+#: The (name pattern, value pattern) for a header part of each type.
+HEADER_VALIDATORS: dict[
+    type, tuple[re.Pattern[str], re.Pattern[str]] | tuple[re.Pattern[bytes], re.Pattern[bytes]]
+] = {
+    bytes: _HEADER_VALIDATORS_BYTE,
+    str: _HEADER_VALIDATORS_STR,
+}
 
 
 def to_native_string(string: str | bytes, encoding: str = "ascii") -> str:

@@ -439,3 +439,9 @@ def _fallback(adapter: HTTPAdapter) -> SyncTransport:
     if own is None:
         own = adapter.__dict__["_brisk_pool"] = PoolManager(maxsize=adapter._pool_maxsize)
     return own.transport()
+
+
+# requests.adapters' other names (urllib3's exceptions, requests' helpers): loaded on first use.
+from ._requests_names import module_getattr  # noqa: E402
+
+__getattr__ = module_getattr(__name__)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from ._requests_names import module_getattr
 from .models import Response
 from .sessions import Session
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from ._download import DownloadResult
 
 __all__ = ["delete", "download", "get", "head", "options", "patch", "post", "put", "request"]
+
+__getattr__ = module_getattr(__name__)  # requests.api's other names, on first use
 
 
 def request(method: str, url: str | bytes, **kwargs: Any) -> Response:

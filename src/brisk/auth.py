@@ -21,10 +21,17 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
+from ._requests_names import module_getattr
+
 if TYPE_CHECKING:
     from .models import PreparedRequest, Response
 
 __all__ = ["AuthBase", "HTTPBasicAuth", "HTTPBearerAuth", "HTTPDigestAuth", "HTTPProxyAuth"]
+
+CONTENT_TYPE_FORM_URLENCODED = "application/x-www-form-urlencoded"
+CONTENT_TYPE_MULTI_PART = "multipart/form-data"
+
+__getattr__ = module_getattr(__name__)  # requests.auth's other names (b64encode, ...), on first use
 
 
 def _basic_auth_str(username: str | bytes, password: str | bytes) -> str:

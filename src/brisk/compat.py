@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import builtins
 import json
+import sys
+import types
 import urllib.request
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, MutableMapping
@@ -84,3 +86,10 @@ bytes = builtins.bytes
 basestring = (builtins.str, builtins.bytes)
 numeric_types = (int, float)
 integer_types = (int,)
+_ver = sys.version_info
+
+
+def _resolve_char_detection() -> types.ModuleType:
+    """The character-set detector requests' ``chardet`` name stands for: charset_normalizer (brisk's
+    dependency; requests takes chardet instead when it is installed)."""
+    return chardet

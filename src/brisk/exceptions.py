@@ -74,6 +74,7 @@ __all__ = [
     "ReadTimeout",
     "RemoteProtocolError",
     "RequestException",
+    "RequestsDependencyWarning",
     "RequestsWarning",
     "ResponseHeadersTooLarge",
     "RetryError",
@@ -353,10 +354,20 @@ class FileModeWarning(RequestsWarning, DeprecationWarning):
     """A file was opened in text mode; brisk sends bytes."""
 
 
+class RequestsDependencyWarning(RequestsWarning):
+    """A dependency's version is not one requests supports (``check_compatibility``)."""
+
+
 def __getattr__(name: str) -> Any:
     # JSONDecodeError subclasses json.JSONDecodeError, and json is imported only when needed (_json_error).
     if name == "JSONDecodeError":
         from ._json_error import JSONDecodeError
 
         return JSONDecodeError
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # requests.exceptions' BaseHTTPError (urllib3's HTTPError) and CompatJSONDecodeError (json's)
+    return _requests_getattr(name)
+
+
+from ._requests_names import module_getattr  # noqa: E402
+
+_requests_getattr = module_getattr(__name__)

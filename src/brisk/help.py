@@ -3,52 +3,83 @@
 The keys are requests' (``platform``, ``implementation``, ``system_ssl``, ``idna``, ``urllib3``, ...), so
 tools that collect ``requests.help.info()`` keep working, plus ``brisk`` with brisk's version. ``requests``
 holds the version of requests' API that brisk answers to (``brisk.install_as_requests()`` reports it).
+
+As in requests, the modules ``info()`` reports on are names of this module (``idna``, ``urllib3``,
+``charset_normalizer``; ``chardet``, ``pyopenssl``, ``OpenSSL`` and ``cryptography`` are None: brisk uses
+neither chardet nor pyOpenSSL), read when ``info()`` runs, so a test may patch them. ``urllib3`` is loaded on
+first use (``brisk.packages.urllib3``: urllib3, or brisk's stand-in without a version).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import platform
 import ssl
+import sys
 from typing import Any
 
+import charset_normalizer  # noqa: F401  (read by info() through the module, so that a patch shows)
+import idna  # noqa: F401
+
 from .__version__ import __version__
+from ._requests_names import module_getattr
+from ._shim import REQUESTS_VERSION
 
 __all__ = ["info", "main"]
 
+#: The requests release whose API brisk follows (requests.help's ``requests_version``).
+requests_version = REQUESTS_VERSION
+chardet = None
+pyopenssl = None
+OpenSSL = None
+cryptography = None
 
-def _version_of(name: str) -> str | None:
-    try:
-        module = importlib.import_module(name)
-    except ImportError:
-        return None
-    version = getattr(module, "__version__", None)
-    return str(version) if version is not None else ""
+__getattr__ = module_getattr(__name__, "brisk.help")  # urllib3 (also under ``python -m brisk.help``)
+
+
+def _implementation() -> dict[str, str]:
+    """The Python implementation running and its version (``{"name": "CPython", "version": "3.12.1"}``)."""
+    name = platform.python_implementation()
+    if name == "PyPy":
+        pypy: Any = getattr(sys, "pypy_version_info", None)
+        version = f"{pypy.major}.{pypy.minor}.{pypy.micro}"
+        if pypy.releaselevel != "final":
+            version += pypy.releaselevel
+    elif name in ("CPython", "Jython", "IronPython"):
+        version = platform.python_version()
+    else:
+        version = "Unknown"
+    return {"name": name, "version": version}
+
+
+def _version(module: Any, default: Any = None) -> Any:
+    return getattr(module, "__version__", default) if module is not None else default
 
 
 def info() -> dict[str, Any]:
     """What a bug report about brisk should say about this machine, in requests' layout."""
-    from ._shim import REQUESTS_VERSION
-
+    names = sys.modules[__name__]  # the names as they are now (patched, or urllib3 loaded on first use)
     try:
         system = {"system": platform.system(), "release": platform.release()}
     except OSError:
         system = {"system": "Unknown", "release": "Unknown"}
-    charset_normalizer = _version_of("charset_normalizer")
+    openssl: Any = names.OpenSSL
     return {
         "platform": system,
-        "implementation": {"name": platform.python_implementation(), "version": platform.python_version()},
+        "implementation": _implementation(),
         "system_ssl": {"version": f"{ssl.OPENSSL_VERSION_NUMBER:x}"},
-        "using_pyopenssl": False,
-        "using_charset_normalizer": charset_normalizer is not None,
-        "pyOpenSSL": {"version": None, "openssl_version": ""},
-        "urllib3": {"version": _version_of("urllib3")},
-        "chardet": {"version": None},
-        "charset_normalizer": {"version": charset_normalizer},
-        "cryptography": {"version": ""},
-        "idna": {"version": _version_of("idna") or ""},
-        "requests": {"version": REQUESTS_VERSION},
+        "using_pyopenssl": names.pyopenssl is not None,
+        "using_charset_normalizer": names.chardet is None,
+        "pyOpenSSL": {
+            "version": _version(openssl),
+            "openssl_version": f"{openssl.SSL.OPENSSL_VERSION_NUMBER:x}" if openssl is not None else "",
+        },
+        "urllib3": {"version": _version(names.urllib3)},
+        "chardet": {"version": _version(names.chardet)},
+        "charset_normalizer": {"version": _version(names.charset_normalizer)},
+        "cryptography": {"version": _version(names.cryptography, "")},
+        "idna": {"version": _version(names.idna, "")},
+        "requests": {"version": requests_version},
         "brisk": {"version": __version__},
     }
 

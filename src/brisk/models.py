@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ._content import BodyPipeline, LineSplitter, encoding_from_content_type, guess_json_utf, parse_links
 from ._headers import Headers
 from ._raw import HandSetRaw as _HandSetRaw
+from ._requests_names import module_getattr
 from ._url import URL
 from .exceptions import (
     ContentDecodingError,
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from .cookies import RequestsCookieJar
 
 __all__ = ["PreparedRequest", "Request", "Response"]
+
+__getattr__ = module_getattr(__name__)  # requests.models' other names (urllib3's, utils'), on first use
 
 REDIRECT_STATI = frozenset((301, 302, 303, 307, 308))
 _UNKNOWN: Any = object()

@@ -4,9 +4,13 @@ requests once bundled urllib3 and still aliases it here, so scripts written for 
 ``requests.packages.urllib3.disable_warnings(InsecureRequestWarning)`` before ``verify=False`` calls, or
 mount ``requests.packages.urllib3.util.retry.Retry`` on an adapter. brisk does not use urllib3. When urllib3
 is installed, ``packages.urllib3`` is that urllib3 (its urllib3 ``Retry`` works on brisk's ``HTTPAdapter``).
-When it is not, ``packages.urllib3`` is a small stand-in with just what such scripts touch:
-``disable_warnings()`` (nothing to silence: brisk never emits urllib3's warnings), the warning classes in
-``exceptions``, and ``Retry`` (brisk's own, which takes urllib3's arguments) at ``util.retry.Retry``.
+When it is not, ``packages.urllib3`` is a stand-in (``brisk._urllib3_standin``) with what such scripts and
+requests' modules touch: ``disable_warnings()`` (nothing to silence: brisk never emits urllib3's warnings),
+urllib3's exception and warning classes in ``exceptions``, ``Retry`` (brisk's own, which takes urllib3's
+arguments) at ``util.retry.Retry``, ``Timeout``, ``parse_url``, ``make_headers`` and
+``create_urllib3_context``; urllib3's pools and responses say to install urllib3 when used.
+
+``packages.idna`` and ``packages.chardet`` are idna and charset_normalizer, as in requests.
 """
 
 from __future__ import annotations
@@ -14,54 +18,36 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from typing import Any
 
-from ._retry import Retry
+from ._requests_names import module_getattr
 
 __all__ = ["urllib3"]
 
 
-class HTTPWarning(Warning):
-    """The stand-in's base warning class (urllib3's name)."""
-
-
-class SecurityWarning(HTTPWarning):
-    """Warned about a security-relevant setting (urllib3's name)."""
-
-
-class InsecureRequestWarning(SecurityWarning):
-    """An unverified HTTPS request (urllib3's name). brisk does not emit it."""
-
-
-def disable_warnings(category: type[Warning] = HTTPWarning) -> None:
-    """Accepted for compatibility: brisk never emits urllib3's warnings, so there is nothing to silence."""
-
-
-def _module(name: str, doc: str, **attributes: Any) -> types.ModuleType:
+def _module(name: str, doc: str, namespace: dict[str, object], names: tuple[str, ...]) -> types.ModuleType:
     module = types.ModuleType(f"{__name__}.{name}", doc)
-    vars(module).update(attributes)
+    vars(module).update((n, namespace[n]) for n in names)
     sys.modules[module.__name__] = module
     return module
 
 
 def _standin() -> types.ModuleType:
-    exceptions = _module(
-        "urllib3.exceptions",
-        "urllib3's warning classes, for filters and disable_warnings() calls.",
-        HTTPWarning=HTTPWarning,
-        SecurityWarning=SecurityWarning,
-        InsecureRequestWarning=InsecureRequestWarning,
-    )
-    retry = _module("urllib3.util.retry", "brisk's Retry, under urllib3's path.", Retry=Retry)
-    util = _module("urllib3.util", "urllib3.util's Retry, as brisk's.", Retry=Retry, retry=retry)
-    return _module(
-        "urllib3",
-        "A stand-in for urllib3, which is not installed: see brisk.packages.",
-        disable_warnings=disable_warnings,
-        exceptions=exceptions,
-        util=util,
-        Retry=Retry,
-    )
+    from . import _urllib3_standin
+    from ._retry import Retry
+
+    namespace: dict[str, object] = {**vars(_urllib3_standin), "Retry": Retry}
+    doc = "brisk's stand-in for urllib3's {}: see brisk._urllib3_standin."
+    modules = {
+        path: _module(
+            f"urllib3.{path}" if path else "urllib3", doc.format(path or "package"), namespace, names
+        )
+        for path, names in _urllib3_standin.MODULES.items()
+    }
+    for path, module in modules.items():  # each module is an attribute of its parent (urllib3.util.retry)
+        if path:
+            parent, _, child = path.rpartition(".")
+            setattr(modules[parent], child, module)
+    return modules[""]
 
 
 def _installed() -> types.ModuleType | None:
@@ -78,3 +64,5 @@ def _installed() -> types.ModuleType | None:
 
 
 urllib3 = _installed() or _standin()
+
+__getattr__ = module_getattr(__name__)  # idna, chardet

@@ -1,6 +1,7 @@
 """``codes``: HTTP status codes by name, as in requests (``codes.ok == 200``, ``codes["not_found"] == 404``).
 
-Every name is also available in upper case (``codes.NOT_FOUND``).
+Every name is also available in upper case (``codes.NOT_FOUND``). ``_codes`` is requests' table behind it,
+``{code: (name, ...)}``, which code built on requests reads (betamax takes a reason phrase from it).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from .structures import LookupDict
 
 __all__ = ["codes"]
 
-_NAMES: dict[int, tuple[str, ...]] = {
+_codes: dict[int, tuple[str, ...]] = {
     # informational
     100: ("continue",),
     101: ("switching_protocols",),
@@ -88,12 +89,12 @@ _NAMES: dict[int, tuple[str, ...]] = {
 codes = LookupDict(name="status_codes")
 
 
-def _fill() -> None:
-    for code, names in _NAMES.items():
+def _init() -> None:
+    for code, names in _codes.items():
         for name in names:
             setattr(codes, name, code)
             if not name.startswith(("\\", "/")):
                 setattr(codes, name.upper(), code)
 
 
-_fill()
+_init()

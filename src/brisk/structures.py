@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict  # noqa: F401  (requests.structures has the name)
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, TypeVar
 
