@@ -221,7 +221,9 @@ def test_raw_reads_of_every_size_give_the_body_in_order(
                     buffer = bytearray(size)
                     piece = bytes(buffer[: raw.readinto(buffer)])
                 got += piece
-                assert raw.tell() == len(got)
+                # tell() counts the bytes taken off the wire (urllib3's meaning): the compressed ones
+                # when decoding, which may run ahead of what was handed out
+                assert raw.tell() == len(got) if expected is wire else raw.tell() <= len(wire)
                 if not piece:
                     break
                 if rng.random() < 0.02:
@@ -229,3 +231,4 @@ def test_raw_reads_of_every_size_give_the_body_in_order(
                     assert raw.read(10) == b""
                     break
             assert got == expected
+            assert raw.tell() == len(wire)

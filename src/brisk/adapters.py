@@ -316,15 +316,23 @@ class HTTPAdapter(BaseAdapter):
     def build_response(self, req: PreparedRequest, resp: Any) -> Response:
         """The Response for ``req`` from ``resp``: brisk's own raw, or any object shaped like urllib3's
         response (``status``, ``headers``, ``reason``, ``read``), as test doubles and caches hand in."""
-        from ._raw import RawResponse
+        from ._raw import RawResponse, headers_from
         from .models import Response
 
-        if isinstance(resp, RawResponse):
-            response = resp._response
+        response = resp._claim() if isinstance(resp, RawResponse) else None
+        if response is not None:
+            # The Response the transport made with this raw, reading its body through it. What an override
+            # changed on the raw before calling here (CacheControl's heuristics edit its headers) holds.
+            response.status_code = resp.status
+            response.reason = resp.reason
+            if resp.headers is not response.headers:
+                response.headers = headers_from(resp.headers)
         else:
+            # urllib3's HTTPResponse (a cache's, a test double's), or a brisk raw handed in again: a new
+            # Response reading it. Repeated headers stay apart, so each Set-Cookie is a cookie.
             response = Response()
             response.status_code = getattr(resp, "status", None)  # type: ignore[assignment]
-            response.headers = getattr(resp, "headers", {})
+            response.headers = headers_from(getattr(resp, "headers", None))
             response.reason = getattr(resp, "reason", None)  # type: ignore[assignment]  # None as requests
             response.raw = resp
         response.url = req.url.decode("utf-8") if isinstance(req.url, bytes) else (req.url or "")

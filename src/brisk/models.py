@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ._content import BodyPipeline, LineSplitter, encoding_from_content_type, guess_json_utf, parse_links
 from ._headers import Headers
 from ._raw import HandSetRaw as _HandSetRaw
+from ._raw import ThroughRaw as _ThroughRaw
 from ._requests_names import module_getattr
 from ._url import URL
 from .exceptions import (
@@ -609,6 +610,8 @@ class Response:
             # The transport cuts pieces of the caller's size itself (a Content-Length body, from large
             # reads) or reads that much at a time: pieces come out whole, with no re-slicing here.
             stream.read_size = stream.piece_size = chunk_size
+        elif isinstance(stream, _ThroughRaw):
+            stream.read_size = chunk_size  # a file set as raw._fp is read by the caller's chunk size
         try:
             for raw in self._iter_raw_stream():
                 yield from pipeline.push(raw)  # a decoder decodes as the pieces are taken
@@ -670,17 +673,14 @@ class Response:
         from ._raw import RawResponse
 
         previous, self._raw = self._raw, value
-        if self._content is not None or (isinstance(value, RawResponse) and value._response is self):
+        if self._content is not None or (isinstance(value, RawResponse) and value._owner() is self):
             return
         stream = self._stream
         replaced = None  # the transport's stream, still to be closed with the new raw
         if stream is not None and not isinstance(stream, _HandSetRaw):
             if isinstance(previous, RawResponse) and value is not None:
-                # The new raw may wrap our own view (r.raw = Wrapper(r.raw)): that view goes on reading the
-                # original body through a twin of this response, or reading the new raw would read itself.
-                twin = type(self).__new__(type(self))
-                twin.__dict__.update(self.__dict__)
-                previous._response = twin
+                # The new raw may wrap our own (r.raw = Wrapper(r.raw)), which goes on reading the body on
+                # its own: it is closed with the new raw, not now.
                 replaced = stream
             elif hasattr(stream, "close"):
                 stream.close()
