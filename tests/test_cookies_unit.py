@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import brisk
-from brisk import cookies as bc
+import brisk._cookie_engine
 from brisk._cookie_parse import (
     MAX_COOKIE_AGE,
     default_path,
@@ -1057,8 +1057,11 @@ def test_thread_safety() -> None:
 
 
 def test_import_is_lazy() -> None:
+    """The engine a session fills imports neither the public suffix list nor http.cookiejar; brisk.cookies,
+    whose RequestsCookieJar is an http.cookiejar.CookieJar, is the module that imports http.cookiejar."""
     code = (
-        "import sys, brisk, brisk.cookies; heavy = {'publicsuffixlist', 'http.cookiejar', 'http.cookies'}"
+        "import sys, brisk, brisk._cookie_engine;"
+        " heavy = {'publicsuffixlist', 'http.cookiejar', 'http.cookies', 'brisk.cookies'}"
         " & set(sys.modules); assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
@@ -1107,7 +1110,7 @@ def _attrs(jar: RequestsCookieJar, *, full: bool) -> list[tuple[object, ...]]:
 @pytest.fixture
 def future_now(monkeypatch: pytest.MonkeyPatch) -> None:
     """Freeze brisk's clock at NOW + 10 so saving drops "gone" and keeps the rest."""
-    monkeypatch.setattr(bc.time, "time", lambda: NOW + 10)
+    monkeypatch.setattr(brisk._cookie_engine.time, "time", lambda: NOW + 10)
 
 
 def test_netscape_save_format(tmp_path: Path, future_now: None) -> None:
@@ -1354,19 +1357,21 @@ def test_threads_sharing_a_session_get_one_jar(monkeypatch: pytest.MonkeyPatch) 
     """Session.map's threads may meet their first Set-Cookie at once: they must all store into one jar."""
     import threading
 
-    made = 0
-    real_init = RequestsCookieJar.__init__
+    from brisk._cookie_engine import CookieStore
 
-    def slow_init(self: RequestsCookieJar, *args: Any, **kwargs: Any) -> None:
+    made = 0
+    real_init = CookieStore.__init__
+
+    def slow_init(self: CookieStore, *args: Any, **kwargs: Any) -> None:
         nonlocal made
         made += 1
         time.sleep(0.01)  # widen the window between "no jar yet" and "jar stored"
         real_init(self, *args, **kwargs)
 
-    monkeypatch.setattr(RequestsCookieJar, "__init__", slow_init)
+    monkeypatch.setattr(CookieStore, "__init__", slow_init)
     session = brisk.Session()
     barrier = threading.Barrier(8)
-    jars: list[RequestsCookieJar] = []
+    jars: list[CookieStore | RequestsCookieJar] = []
 
     def first_cookie() -> None:
         barrier.wait()
@@ -1378,4 +1383,5 @@ def test_threads_sharing_a_session_get_one_jar(monkeypatch: pytest.MonkeyPatch) 
     for thread in threads:
         thread.join()
     assert made == 1
-    assert all(jar is session.cookies for jar in jars)
+    assert all(jar is jars[0] for jar in jars)
+    assert session.cookies._store is jars[0]  # the jar code asks for shows the store the threads filled

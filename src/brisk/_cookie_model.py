@@ -14,6 +14,7 @@ __all__ = [
     "Cookie",
     "check_name_value",
     "coerce_cookie",
+    "cookie_for_value",
     "create_cookie",
     "morsel_to_cookie",
     "normalise_domain",
@@ -26,6 +27,9 @@ class Cookie:
     ``domain`` is lower-case without a leading dot (``""``: any host, see the module docstring);
     ``host_only`` is True unless a valid Domain attribute widened the cookie to subdomains; ``expires`` is
     unix seconds or None for a session cookie; ``same_site`` is "Strict", "Lax", "None" or None.
+    ``dotted`` only says how requests would spell the domain (``list_domains()``, ``jar._cookies``): with a
+    leading dot for a Domain attribute from the network or a domain given with one, as http.cookiejar
+    stores them; it plays no part in matching.
     The read-only attributes ``port``, ``version``, ``discard``, ``comment``, ``rfc2109``... and the
     ``*_nonstandard_attr`` methods exist for code written against :class:`http.cookiejar.Cookie`.
     """
@@ -33,6 +37,7 @@ class Cookie:
     __slots__ = (
         "creation_time",
         "domain",
+        "dotted",
         "expires",
         "host_only",
         "http_only",
@@ -66,6 +71,7 @@ class Cookie:
         host_only: bool = False,
         creation_time: float | None = None,
         last_access_time: float | None = None,
+        dotted: bool | None = None,
     ) -> None:
         self.name = name
         self.value = value
@@ -78,6 +84,8 @@ class Cookie:
         self.host_only = host_only
         self.creation_time = time.time() if creation_time is None else creation_time
         self.last_access_time = self.creation_time if last_access_time is None else last_access_time
+        # by default as http.cookiejar spells a cookie that reaches subdomains: ".example.com"
+        self.dotted = (not host_only and bool(domain)) if dotted is None else dotted
 
     # -- http.cookiejar.Cookie compatibility --
     @property
@@ -126,7 +134,13 @@ class Cookie:
             host_only=self.host_only,
             creation_time=self.creation_time,
             last_access_time=self.last_access_time,
+            dotted=self.dotted,
         )
+
+    @property
+    def spelled_domain(self) -> str:
+        """The domain as requests reports it: ``".example.com"`` for a Domain-attribute cookie."""
+        return "." + self.domain if self.dotted and self.domain else self.domain
 
     def _fields(self) -> tuple[Any, ...]:
         return (self.name, self.value, self.domain, self.path, self.secure, self.http_only, self.same_site,
@@ -206,6 +220,7 @@ def coerce_cookie(cookie: Any) -> Cookie:
         same_site=same_site if same_site in ("Strict", "Lax", "None") else None,
         expires=None if expires is None else int(expires),
         host_only=host_only,
+        dotted=raw_domain.startswith("."),
     )
 
 
@@ -233,17 +248,30 @@ def create_cookie(name: str, value: Any, **kwargs: Any) -> Cookie:
     expires = kwargs.get("expires")
     text_name, text_value = _as_text(name), _as_text(value)
     check_name_value(text_name, text_value)
+    domain = kwargs.get("domain") or ""
     return Cookie(
         text_name,
         text_value,
-        domain=normalise_domain(kwargs.get("domain") or ""),
+        domain=normalise_domain(domain),
         path=kwargs.get("path") or "/",
         secure=bool(kwargs.get("secure", False)),
         http_only=bool(kwargs.get("http_only", "httponly" in rest_keys)),
         same_site=same_site,
         expires=None if expires is None else int(expires),
         host_only=bool(kwargs.get("host_only", False)),
+        dotted=domain.startswith("."),  # kept as given, as requests keeps the domain
     )
+
+
+def cookie_for_value(name: str, value: Any, **kwargs: Any) -> Cookie:
+    """The cookie ``jar.set(name, value, **kwargs)`` stores: from a :class:`http.cookies.Morsel` value as
+    :func:`morsel_to_cookie` makes it (as requests does), else :func:`create_cookie`'s."""
+    if not isinstance(value, str | bytes | bytearray | int | float):
+        from http.cookies import Morsel
+
+        if isinstance(value, Morsel):
+            return morsel_to_cookie(value)
+    return create_cookie(name, value, **kwargs)
 
 
 def morsel_to_cookie(morsel: Any) -> Cookie:

@@ -1,284 +1,326 @@
-"""Cookies: an RFC 6265 cookie engine with requests' ``RequestsCookieJar`` API on top.
+"""``requests.cookies`` under brisk: an :class:`http.cookiejar.CookieJar` whose cookies live in brisk's
+engine.
 
-brisk does not use :mod:`http.cookiejar`: it is slow to import, its rules are permissive (host-only cookies
-reach subdomains, no public suffix list) and requests' use of it leaks cookies across hosts.  This module
-keeps the names requests code reads (``RequestsCookieJar``, ``CookieConflictError``, ``cookiejar_from_dict``,
-``merge_cookies``, ``create_cookie``...) and implements the storage model itself:
+:class:`RequestsCookieJar` is what requests hands out and what code built on requests expects: an
+:class:`http.cookiejar.CookieJar` (``isinstance`` holds; ``extract_cookies(response, request)``,
+``add_cookie_header(request)``, ``make_cookies``, ``set_cookie_if_ok``, ``set_cookie``, ``clear``,
+``clear_session_cookies``, ``set_policy``...) with requests' dict-like API on top (``jar["k"]``, ``get``/
+``set`` with ``domain=``/``path=``, ``get_dict``, ``list_domains``, ``update``, ``copy``, pickling).  Unlike
+requests' jar it does not keep http.cookiejar's storage or rules: every cookie, whichever door it comes
+through, is stored in a :class:`brisk._cookie_engine.CookieStore` and obeys brisk's RFC 6265 engine:
 
-* parsing per RFC 6265 section 5.2 (see :mod:`brisk._cookie_parse`); storage per 5.3 with the rfc6265bis
-  amendments: Secure only from https, "leave secure cookies alone", ``__Secure-``/``__Host-`` prefixes, the
-  400-day expiry cap; public suffixes refused (the bundled ``publicsuffixlist`` data, loaded lazily);
-  IP hosts accept only their own address as Domain;
-* retrieval per 5.4: domain/path matching, Secure only over https/wss, longest path first;
-* SameSite is parsed, stored, saved and reported but not enforced (a client library has no "site"); for the
-  same reason a ``SameSite=None`` cookie without Secure is kept, as curl and requests keep it.
+* cookies from a response (the session's, ``extract_cookies``, ``extract_cookies_to_jar``,
+  ``set_cookie_if_ok``) are judged as RFC 6265 and rfc6265bis say: public suffixes and foreign domains
+  refused, host-only cookies kept to their host, Secure only from https, ``__Secure-``/``__Host-``
+  prefixes, the 400-day cap, 4096 bytes a cookie, 50 a domain and 3000 a jar (see
+  :mod:`brisk._cookie_engine`);
+* cookies the caller sets (``set``, ``set_cookie``, ``update``, ``load``) are its own: stored as given
+  (names and values that would break the header refused), not capped;
+* cookies go out under the same rules whichever way the header is made (the session, ``add_cookie_header``,
+  ``get_cookie_header``): domain and path matching, Secure only over https, at most 8190 bytes.
 
-Limits (module constants, applied to cookies that arrive from the network):
-:data:`MAX_COOKIE_BYTES` (4096, name + value), :data:`MAX_COOKIES_PER_DOMAIN` (50),
-:data:`MAX_COOKIES_TOTAL` (3000) -- expired cookies go first, then the least recently used --
-and :data:`MAX_COOKIE_HEADER_BYTES` (8190): :meth:`RequestsCookieJar.header_for` skips a cookie that would
-make the header longer.  Cookies set through the requests API (``set``, ``set_cookie``, ``update``, ``load``)
-are the caller's own and are not capped.
+A policy given to the jar (``set_policy(DefaultCookiePolicy(blocked_domains=[...]))``, requests' "block
+everything" recipe) is asked on top of these rules; by default the policy is a :class:`BriskCookiePolicy`,
+which stands for the engine's rules and adds nothing.  A subclass's own ``set_cookie`` receives every cookie
+the engine accepts from a response (requests-toolbelt's ``ForgetfulCookieJar`` stores none), and its own
+``extract_cookies`` or ``add_cookie_header`` is what the session calls.
 
 requests compatibility: ``jar.set("k", "v")`` without a domain stores a cookie whose domain is ``""``,
 meaning "any host" (requests sends such a cookie everywhere).  brisk keeps that for code that builds jars by
 hand, but the session layer turns per-request ``cookies=`` into host-only cookies for the request's host, so
-they never follow a redirect to another origin.
+they never follow a redirect to another origin.  Iterating yields brisk's :class:`Cookie`, which has
+http.cookiejar's attributes; its ``domain`` has no leading dot (``host_only`` says whether subdomains match),
+while ``list_domains()`` and ``_cookies`` spell a Domain cookie's domain as requests does, ``".example.com"``.
 
-An :class:`http.cookiejar.CookieJar` (``MozillaCookieJar`` for a cookies.txt, say) can still be
-``Session.cookies``: it is then asked under its own policy (see :mod:`brisk._cookie_compat`), and
+An :class:`http.cookiejar.CookieJar` of the standard library (``MozillaCookieJar("cookies.txt")``) can be
+``Session.cookies`` too: it is then asked under its own policy (see :mod:`brisk._cookie_compat`), and
 :func:`cookiejar_from_dict` and :func:`merge_cookies` give it http.cookiejar cookies.
+
+Importing this module imports http.cookiejar (with urllib.request, about 25 ms); a session does not import it
+until code asks for ``session.cookies`` or ``response.cookies``: its own store is the engine alone.
 """
 
 from __future__ import annotations
 
+import copy
+import http.cookiejar
 import os
-import sys
-import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from http.cookies import Morsel
 from typing import TYPE_CHECKING, Any, TypeVar, overload
+from urllib.parse import urlparse, urlsplit, urlunparse
 
-from ._cookie_compat import RequestView
-from ._cookie_model import (
-    Cookie,
-    check_name_value,
-    coerce_cookie,
-    create_cookie,
-    morsel_to_cookie,
-    normalise_domain,
+from ._cookie_compat import ResponseView
+from ._cookie_engine import (
+    MAX_COOKIE_HEADER_BYTES,
+    MAX_COOKIES_PER_DOMAIN,
+    MAX_COOKIES_TOTAL,
+    CookieStore,
+    goes_to,
+    request_view,
 )
-from ._cookie_parse import (
-    MAX_COOKIE_BYTES,
-    ParsedCookie,
-    byte_len,
-    default_path,
-    domain_match,
-    has_ctl,
-    is_ip_host,
-    is_public_suffix,
-    parse_set_cookie,
-    path_match,
-)
-from ._cookie_store import dump_json, dump_netscape, parse_json, parse_netscape, write_private
+from ._cookie_model import Cookie, coerce_cookie, cookie_for_value, create_cookie, morsel_to_cookie
+from ._cookie_parse import MAX_COOKIE_BYTES
+from ._internal_utils import to_native_string
+from ._url import URL
 
 if TYPE_CHECKING:
-    from http.cookiejar import CookieJar
-
     # A jar the requests-style functions fill: brisk's, or an http.cookiejar one (given http.cookiejar
     # cookies). Only for the type checker: at run time the string bound would cost a compile() (see
     # brisk._retry.RequestHistory).
-    _Jar = TypeVar("_Jar", bound="RequestsCookieJar | CookieJar")
+    _Jar = TypeVar("_Jar", bound="http.cookiejar.CookieJar")
 
 __all__ = [
     "MAX_COOKIES_PER_DOMAIN",
     "MAX_COOKIES_TOTAL",
     "MAX_COOKIE_BYTES",
     "MAX_COOKIE_HEADER_BYTES",
+    "BriskCookiePolicy",
     "Cookie",
     "CookieConflictError",
+    "MockRequest",
+    "MockResponse",
+    "Morsel",
+    "MutableMapping",
     "RequestsCookieJar",
     "cookiejar_from_dict",
     "create_cookie",
     "dict_from_cookiejar",
+    "extract_cookies_to_jar",
+    "get_cookie_header",
     "merge_cookies",
     "morsel_to_cookie",
     "remove_cookie_by_name",
+    "to_native_string",
+    "urlparse",
+    "urlunparse",
 ]
-
-#: At most this many cookies per domain; the least recently used beyond it are evicted.
-MAX_COOKIES_PER_DOMAIN = 50
-#: At most this many cookies in one jar.
-MAX_COOKIES_TOTAL = 3000
-#: The Cookie header built by ``header_for`` never exceeds this many bytes.
-MAX_COOKIE_HEADER_BYTES = 8190
-
-_SECURE_SCHEMES = frozenset({"https", "wss"})
 
 
 class CookieConflictError(RuntimeError):
     """Several cookies match the name given; pass ``domain=`` and ``path=`` to ``get``/``set`` to pick one."""
 
 
-def _stamp_policy(policy: Any, now: float) -> None:
-    # http.cookiejar's jar tells its policy the time before asking it; DefaultCookiePolicy relies on it.
+# ---------------------------------------------------------------------------------------------------------
+# urllib-style requests and responses
+
+
+def _target(request: Any) -> tuple[str, str, str]:
+    """(scheme, host, path) of a urllib-style request's URL, the host normalised as brisk's URLs have it."""
+    url = request.get_full_url()
+    if isinstance(url, bytes):
+        url = url.decode("utf-8", "surrogateescape")
     try:
-        policy._now = int(now)
-    except AttributeError:  # a policy with __slots__ or a read-only attribute
-        pass
+        parsed = URL.parse(url)
+    except ValueError:  # no host brisk would send to; match it the way the standard library reads it
+        parts = urlsplit(url)
+        return parts.scheme.lower(), (parts.hostname or "").lower(), parts.path or "/"
+    return parsed.scheme, parsed.host, parsed.path or "/"
+
+
+def _set_cookie_values(response: Any) -> list[str]:
+    """The Set-Cookie values of a urllib-style response (``response.info()``: an ``email.message.Message``,
+    http.client's ``HTTPMessage``, urllib3's ``HTTPHeaderDict``, brisk's ``Headers`` or a mapping)."""
+    headers = response.info()
+    if headers is None:
+        return []
+    for method in ("get_all", "getlist", "get_list"):
+        get_all = getattr(headers, method, None)
+        if get_all is not None:
+            values = get_all("Set-Cookie", []) if method == "get_all" else get_all("Set-Cookie")
+            return [str(v) for v in values or ()]
+    value = headers.get("Set-Cookie") or headers.get("set-cookie")
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+class MockRequest:
+    """A prepared request as the ``urllib.request.Request`` http.cookiejar reads (requests' ``MockRequest``).
+
+    The request itself is not changed: a header a jar adds (``add_unredirected_header``) is kept here, and
+    ``get_new_headers()`` returns it (``get_cookie_header`` reads the Cookie header from it). A Host header
+    the request carries stands for the URL's host, as in requests.
+    """
+
+    def __init__(self, request: Any) -> None:
+        self._r = request
+        self._new_headers: dict[str, str] = {}
+        self.type = urlparse(self._url()).scheme
+
+    def _url(self) -> str:
+        url = self._r.url
+        return url.decode("utf-8") if isinstance(url, bytes) else str(url)
+
+    def get_type(self) -> str:
+        return self.type
+
+    def get_host(self) -> str:
+        return urlparse(self._url()).netloc
+
+    def get_origin_req_host(self) -> str:
+        return self.get_host()
+
+    def get_full_url(self) -> str:
+        host = self._r.headers.get("Host")
+        if not host:
+            return self._url()
+        parsed = urlparse(self._url())
+        return urlunparse(
+            (parsed.scheme, to_native_string(host, encoding="utf-8"), parsed.path, parsed.params,
+             parsed.query, parsed.fragment)
+        )  # fmt: skip
+
+    def is_unverifiable(self) -> bool:
+        return True
+
+    def has_header(self, name: str) -> bool:
+        return name in self._r.headers or name in self._new_headers
+
+    def get_header(self, name: str, default: Any = None) -> Any:
+        return self._r.headers.get(name, self._new_headers.get(name, default))
+
+    def add_header(self, key: str, val: str) -> None:
+        """Refused, as in requests: a jar adds its Cookie header with ``add_unredirected_header``."""
+        raise NotImplementedError("Cookie headers should be added with add_unredirected_header()")
+
+    def add_unredirected_header(self, name: str, value: str) -> None:
+        self._new_headers[name] = value
+
+    def get_new_headers(self) -> dict[str, str]:
+        return self._new_headers
+
+    @property
+    def unverifiable(self) -> bool:
+        return self.is_unverifiable()
+
+    @property
+    def origin_req_host(self) -> str:
+        return self.get_origin_req_host()
+
+    @property
+    def host(self) -> str:
+        return self.get_host()
+
+
+class MockResponse:
+    """Response headers as the ``urllib`` response http.cookiejar reads (requests' ``MockResponse``):
+    ``info()`` returns *headers* (an ``HTTPMessage``, urllib3's ``HTTPHeaderDict``, brisk's ``Headers``)."""
+
+    def __init__(self, headers: Any) -> None:
+        self._headers = headers
+
+    def info(self) -> Any:
+        return self._headers
+
+    def getheaders(self, name: str) -> Any:
+        return self._headers.getheaders(name)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # the jar
 
-_Key = tuple[str, str, bool]  # (path, name, host_only) inside one domain's bucket
+
+class BriskCookiePolicy(http.cookiejar.CookiePolicy):
+    """The policy of a :class:`RequestsCookieJar` that was given none: brisk's engine rules, as a policy.
+
+    The jar applies those rules itself and does not ask this object; it answers for code that asks a jar's
+    policy (``jar.get_policy().set_ok(cookie, request)``): ``set_ok`` -- would brisk accept ``cookie`` in
+    answer to ``request``? -- and ``return_ok`` -- would brisk send it with ``request``?
+    """
+
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = False
+
+    def set_ok(self, cookie: Any, request: Any) -> bool:
+        return CookieStore().admit(cookie, *_target(request)) is not None
+
+    def return_ok(self, cookie: Any, request: Any) -> bool:
+        return goes_to(coerce_cookie(cookie), *_target(request))
+
+    def domain_return_ok(self, domain: str, request: Any) -> bool:
+        return True
+
+    def path_return_ok(self, path: str, request: Any) -> bool:
+        return True
 
 
-def _key(cookie: Cookie) -> _Key:
-    return (cookie.path, cookie.name, cookie.host_only)
+_DEFAULT_POLICY = BriskCookiePolicy()
 
 
-class RequestsCookieJar(MutableMapping[str, str]):
-    """A thread-safe cookie jar with requests' dict-like API and an RFC 6265 engine.
+def _engine_policy(policy: Any) -> Any:
+    """What the engine asks on top of its rules: nothing for brisk's own policy."""
+    return None if policy is None or type(policy) is BriskCookiePolicy else policy
+
+
+class RequestsCookieJar(http.cookiejar.CookieJar, MutableMapping[str, str]):
+    """requests' cookie jar: an :class:`http.cookiejar.CookieJar` with a dict-like API, thread-safe, on
+    brisk's RFC 6265 engine (see the module docstring).
 
     Dict view: names to values (``jar["k"]``, ``jar.get("k", domain=..., path=...)``, ``get_dict()``,
     ``keys()``/``values()``/``items()`` as lists); ``KeyError`` when a name is missing and
     :class:`CookieConflictError` when it is ambiguous.  Iterating yields :class:`Cookie` objects, as iterating
-    requests' jar does.  The engine: :meth:`extract` stores Set-Cookie lines, :meth:`header_for` builds the
-    Cookie header; :meth:`save`/:meth:`load` read and write curl's cookies.txt or JSON.
-    Domain filters accept requests' spelling with a leading dot.
+    requests' jar does.  brisk's own methods: :meth:`extract` stores Set-Cookie values and :meth:`header_for`
+    builds a Cookie header without urllib-style objects; :meth:`save`/:meth:`load` read and write curl's
+    cookies.txt or JSON.  Domain filters accept requests' spelling with a leading dot.
     """
 
+    _store: CookieStore
+
     def __init__(self, policy: Any = None) -> None:
-        self._lock = threading.Lock()
-        self._buckets: dict[str, dict[_Key, Cookie]] = {}  # domain -> cookies, insertion ordered
-        self._count = 0
-        self._last_creation = 0.0
-        self._policy = policy
+        # http.cookiejar.CookieJar.__init__ is not called: its _cookies dict and policy are the store's here.
+        self._store = CookieStore(_engine_policy(policy))
 
-    # -- internal storage (callers hold the lock) --
-    def _insert(self, cookie: Cookie) -> None:
-        bucket = self._buckets.setdefault(cookie.domain, {})
-        key = _key(cookie)
-        if bucket.pop(key, None) is None:
-            self._count += 1
-        bucket[key] = cookie
+    @classmethod
+    def _over(cls, store: CookieStore | None) -> RequestsCookieJar:
+        """A jar showing *store* (a session's, made before anyone asked for the jar), or a new one."""
+        jar = cls.__new__(cls)
+        jar._store = store if store is not None else CookieStore()
+        return jar
 
-    def _remove(self, cookie: Cookie) -> None:
-        bucket = self._buckets.get(cookie.domain)
-        key = _key(cookie)
-        if bucket is not None and bucket.get(key) is cookie:
-            del bucket[key]
-            self._count -= 1
-            if not bucket:
-                del self._buckets[cookie.domain]
+    # -- what http.cookiejar's own attributes hold, for code that reads them --
+    @property
+    def _policy(self) -> Any:
+        return self.get_policy()
 
-    def _snapshot(self) -> list[Cookie]:
-        return [cookie for bucket in self._buckets.values() for cookie in bucket.values()]
+    @_policy.setter
+    def _policy(self, policy: Any) -> None:
+        self.set_policy(policy)
 
-    def _creation_time(self, now: float) -> float:
-        # Strictly increasing, so "earlier creation first" is a total order even within one response.
-        stamp = max(now, self._last_creation + 1e-6)
-        self._last_creation = stamp
-        return stamp
+    @property
+    def _cookies_lock(self) -> Any:
+        return self._store._lock
 
-    def _lookup_domains(self, host: str) -> list[str]:
-        """Buckets that can hold cookies for *host*: itself, its parent domains (names only) and ""."""
-        domains = [host]
-        if not is_ip_host(host):
-            rest = host
-            while "." in rest:
-                rest = rest.partition(".")[2]
-                if rest:
-                    domains.append(rest)
-        domains.append("")
-        return domains
+    @property
+    def _cookies(self) -> dict[str, dict[str, dict[str, Cookie]]]:
+        """http.cookiejar's layout, domain -> path -> name -> cookie, domains spelled as requests does: a
+        snapshot to read (changes to it do not reach the jar)."""
+        view: dict[str, dict[str, dict[str, Cookie]]] = {}
+        for cookie in self._store.snapshot():
+            view.setdefault(cookie.spelled_domain, {}).setdefault(cookie.path, {})[cookie.name] = cookie
+        return view
 
-    # -- the engine --
+    def _sink(self) -> Any:
+        """A subclass's own ``set_cookie``, to be given each cookie the engine accepts; None for ours."""
+        set_cookie = type(self).set_cookie
+        return None if set_cookie is _SET_COOKIE else self.set_cookie
+
+    # -- brisk's engine, without urllib-style objects --
     def extract(
         self, set_cookie_values: Iterable[str], scheme: str, host: str, path: str, now: float | None = None
     ) -> list[Cookie]:
         """Store the cookies of a response's Set-Cookie values (RFC 6265 5.2 and 5.3); return those stored.
 
         *host* is the normalised request host, *path* the request path; *scheme* decides whether Secure
-        cookies may be set.  Expired cookies and Max-Age <= 0 delete the cookie they replace.
+        cookies may be set.  Expired cookies and Max-Age <= 0 delete the cookie they replace.  A subclass's
+        own ``extract_cookies`` is called instead, with urllib-style objects, as requests calls it.
         """
-        if isinstance(set_cookie_values, str):
-            set_cookie_values = (set_cookie_values,)
-        t = time.time() if now is None else now
-        stored: list[Cookie] = []
-        with self._lock:
-            for line in set_cookie_values:
-                parsed = parse_set_cookie(line, int(t))
-                if parsed is not None:
-                    cookie = self._store(parsed, scheme, host, path or "/", t)
-                    if cookie is not None:
-                        stored.append(cookie)
-            if stored:
-                self._enforce_limits({cookie.domain for cookie in stored}, t)
-                stored = [c for c in stored if self._buckets.get(c.domain, {}).get(_key(c)) is c]
-        return stored
-
-    def _store(self, parsed: ParsedCookie, scheme: str, host: str, path: str, now: float) -> Cookie | None:
-        domain = parsed.domain
-        host_only = True
-        if domain is None:
-            domain = host
-        elif not domain.isascii() or not domain_match(host, domain):
-            return None  # another host, a sibling, or an IP host with a Domain other than itself
-        elif domain == host:
-            # Domain=<the host itself>: widens to subdomains unless it is an IP or a public suffix.
-            host_only = is_ip_host(host) or is_public_suffix(domain)
-        elif is_public_suffix(domain):
-            return None  # Domain=com, co.uk, github.io from a host below it
-        else:
-            host_only = False
-        secure_origin = scheme in _SECURE_SCHEMES
-        if parsed.secure and not secure_origin:
-            return None  # rfc6265bis: only secure origins set Secure cookies
-        prefix = parsed.name[:9].lower()  # prefixes match case-insensitively (rfc6265bis)
-        if prefix.startswith("__secure-") and not parsed.secure:
-            return None
-        if prefix.startswith("__host-") and not (
-            parsed.secure and parsed.domain is None and parsed.path_attribute and parsed.path == "/"
-        ):
-            return None
-        cookie_path = parsed.path if parsed.path is not None else default_path(path)
-        if not parsed.secure and not secure_origin and self._shadows_secure(parsed.name, domain, cookie_path):
-            return None  # rfc6265bis "leave secure cookies alone"
-        cookie = Cookie(
-            parsed.name,
-            parsed.value,
-            domain=domain,
-            path=cookie_path,
-            secure=parsed.secure,
-            http_only=parsed.http_only,
-            same_site=parsed.same_site,
-            expires=parsed.expires,
-            host_only=host_only,
-            creation_time=now,
-            last_access_time=now,
-        )
-        if self._policy is not None:
-            _stamp_policy(self._policy, now)
-            if not self._policy.set_ok(cookie, RequestView(scheme, host, host, path)):
-                return None
-        old = self._buckets.get(domain, {}).get(_key(cookie))
-        if old is not None:
-            cookie.creation_time = old.creation_time
-            self._remove(old)
-        else:
-            cookie.creation_time = self._creation_time(now)
-        if cookie.expires is not None and cookie.expires <= now:
-            return None  # an expiry in the past only deletes
-        self._insert(cookie)
-        return cookie
-
-    def _shadows_secure(self, name: str, domain: str, path: str) -> bool:
-        """An existing Secure cookie the insecure newcomer would overwrite or overlay (rfc6265bis 5.7)."""
-        for bucket_domain, bucket in self._buckets.items():
-            if bucket_domain and not (
-                domain_match(bucket_domain, domain) or domain_match(domain, bucket_domain)
-            ):
-                continue
-            for old in bucket.values():
-                if old.secure and old.name == name and path_match(path, old.path):
-                    return True
-        return False
-
-    def _enforce_limits(self, domains: Iterable[str], now: float) -> None:
-        for domain in domains:
-            bucket = self._buckets.get(domain)
-            if bucket is not None and len(bucket) > MAX_COOKIES_PER_DOMAIN:
-                self._evict(list(bucket.values()), len(bucket) - MAX_COOKIES_PER_DOMAIN, now)
-        if self._count > MAX_COOKIES_TOTAL:
-            self._evict(self._snapshot(), self._count - MAX_COOKIES_TOTAL, now)
-
-    def _evict(self, cookies: list[Cookie], excess: int, now: float) -> None:
-        # Expired cookies first, then the least recently used (stable sort: older insertions first on ties).
-        cookies.sort(key=lambda c: (not c.is_expired(now), c.last_access_time))
-        for cookie in cookies[:excess]:
-            self._remove(cookie)
+        if type(self).extract_cookies is not _EXTRACT_COOKIES:
+            values = [set_cookie_values] if isinstance(set_cookie_values, str) else list(set_cookie_values)
+            self.extract_cookies(ResponseView(values), request_view(scheme, host, path))
+            return []
+        return self._store.extract(set_cookie_values, scheme, host, path, now, sink=self._sink())
 
     def header_for(
         self, scheme: str, host: str, path: str, now: float | None = None, any_host: bool = True
@@ -288,92 +330,97 @@ class RequestsCookieJar(MutableMapping[str, str]):
         Longer paths first, then older cookies; expired cookies are purged; a cookie that would push the
         header past :data:`MAX_COOKIE_HEADER_BYTES` is left out. ``any_host=False`` leaves out cookies set
         without a domain (requests' "any host" cookies): brisk sends those only to the hosts the user asked
-        for, never to a host a redirect led to.
+        for, never to a host a redirect led to.  A subclass's own ``add_cookie_header`` is asked instead.
         """
-        if not self._count:
-            return None
-        t = time.time() if now is None else now
-        secure = scheme in _SECURE_SCHEMES
-        if not path.startswith("/"):
-            path = "/" + path
-        with self._lock:
-            chosen: list[Cookie] = []
-            expired: list[Cookie] = []
-            for domain in self._lookup_domains(host):
-                bucket = self._buckets.get(domain)
-                if not bucket or (not domain and not any_host):
-                    continue
-                for cookie in bucket.values():
-                    if cookie.expires is not None and cookie.expires <= t:
-                        expired.append(cookie)
-                    elif (
-                        (not cookie.host_only or not domain or domain == host)
-                        and (secure or not cookie.secure)
-                        and path_match(path, cookie.path)
-                    ):
-                        chosen.append(cookie)
-            for cookie in expired:
-                self._remove(cookie)
-            if self._policy is not None:
-                request = RequestView(scheme, host, host, path)
-                _stamp_policy(self._policy, t)
-                chosen = [c for c in chosen if self._policy.return_ok(c, request)]
-            if not chosen:
-                return None
-            chosen.sort(key=lambda c: (-len(c.path), c.creation_time))
-            parts: list[str] = []
-            size = -2  # no "; " before the first pair
-            for cookie in chosen:
-                pair = f"{cookie.name}={cookie.value}"
-                grown = size + 2 + byte_len(pair)
-                if grown > MAX_COOKIE_HEADER_BYTES:
-                    continue
-                size = grown
-                parts.append(pair)
-                cookie.last_access_time = t
-        return "; ".join(parts) if parts else None
+        if type(self).add_cookie_header is not _ADD_COOKIE_HEADER:
+            request = request_view(scheme, host, path)
+            self.add_cookie_header(request)
+            return request.added.get("Cookie")
+        return self._store.header_for(scheme, host, path, now, any_host)
 
-    # -- requests' jar API --
+    # -- http.cookiejar.CookieJar's API --
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        """Store the cookies ``response`` sets in answer to ``request`` (urllib-style objects: requests'
+        :class:`MockResponse` and :class:`MockRequest`, or urllib's own), under brisk's rules."""
+        values = _set_cookie_values(response)
+        if values:
+            scheme, host, path = _target(request)
+            self._store.extract(values, scheme, host, path, sink=self._sink(), request=request)
+
+    def add_cookie_header(self, request: Any) -> None:
+        """Give ``request`` (urllib-style) the Cookie header for its URL, unless it already has one."""
+        scheme, host, path = _target(request)
+        value = self._store.header_for(scheme, host, path)
+        if value and not request.has_header("Cookie"):
+            request.add_unredirected_header("Cookie", value)
+
+    def make_cookies(self, response: Any, request: Any) -> list[Cookie]:  # type: ignore[override]
+        """The cookies ``response`` sets that brisk's rules accept from ``request``'s URL, not stored."""
+        return self._store.make(_set_cookie_values(response), *_target(request))
+
+    def set_cookie_if_ok(self, cookie: Any, request: Any) -> None:
+        """Store ``cookie`` if brisk's rules (and the policy) accept it in answer to ``request``."""
+        self._store.admit(cookie, *_target(request), sink=self._sink(), request=request)
+
     def set_cookie(self, cookie: Any, *args: Any, **kwargs: Any) -> None:
         """Store *cookie* (a brisk :class:`Cookie` or an http.cookiejar one), replacing the same one."""
-        new = coerce_cookie(cookie)
-        check_name_value(new.name, new.value)
-        with self._lock:
-            self._insert(new)
+        self._store.add(cookie)
 
+    def set_policy(self, policy: Any) -> None:
+        """Add a filter: ``policy.set_ok(cookie, request)`` and ``return_ok(...)`` veto storing and sending.
+
+        Covers requests' "disable cookies" recipe (a policy whose methods return False); brisk's RFC rules
+        still apply underneath.  ``None`` or a :class:`BriskCookiePolicy`: the rules alone.
+        """
+        self._store.policy = _engine_policy(policy)
+
+    def get_policy(self) -> Any:
+        """The policy given to :meth:`set_policy`, or a :class:`BriskCookiePolicy` (the rules alone)."""
+        policy = self._store.policy
+        return _DEFAULT_POLICY if policy is None else policy
+
+    def clear(self, domain: str | None = None, path: str | None = None, name: str | None = None) -> None:
+        """Remove every cookie, or only those matching the given domain, path and name (no error when none
+        does)."""
+        self._store.clear(domain, path, name)
+
+    def clear_session_cookies(self) -> None:
+        """Remove the cookies without an expiry time."""
+        self._store.clear_session_cookies()
+
+    def clear_expired_cookies(self, now: float | None = None) -> None:
+        """Remove the cookies whose expiry time has passed."""
+        self._store.clear_expired_cookies(now)
+
+    def __iter__(self) -> Iterator[Cookie]:  # type: ignore[override]
+        return iter(self._store.snapshot())
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    # -- requests' dict-like API --
     def set(self, name: str, value: Any, **kwargs: Any) -> Cookie | None:
         """Set a cookie (keywords as :func:`create_cookie`); ``value=None`` removes cookies of that name."""
         if value is None:
             remove_cookie_by_name(self, name, domain=kwargs.get("domain"), path=kwargs.get("path"))
             return None
-        if not isinstance(value, str | bytes | bytearray | int | float):
-            from http.cookies import Morsel
-
-            if isinstance(value, Morsel):
-                cookie = morsel_to_cookie(value)
-                self.set_cookie(cookie)
-                return cookie
-        cookie = create_cookie(name, value, **kwargs)
+        cookie = cookie_for_value(name, value, **kwargs)
         self.set_cookie(cookie)
         return cookie
 
-    def _matching(self, name: str | None, domain: str | None, path: str | None) -> list[Cookie]:
-        wanted = None if domain is None else normalise_domain(domain)
-        with self._lock:
-            return [
-                c
-                for c in self._snapshot()
-                if (name is None or c.name == name)
-                and (wanted is None or c.domain == wanted)
-                and (path is None or c.path == path)
-            ]
-
     def _find_no_duplicates(self, name: str, domain: str | None = None, path: str | None = None) -> str:
-        found = self._matching(name, domain, path)
+        found = self._store.matching(name, domain, path)
         if not found:
             raise KeyError(f"name={name!r}, domain={domain!r}, path={path!r}")
         if len(found) > 1:
             raise CookieConflictError(f"There are multiple cookies with name, {name!r}")
+        return found[0].value
+
+    def _find(self, name: str, domain: str | None = None, path: str | None = None) -> str:
+        """The value of the first cookie matching (requests' ``_find``: no conflict check)."""
+        found = self._store.matching(name, domain, path)
+        if not found:
+            raise KeyError(f"name={name!r}, domain={domain!r}, path={path!r}")
         return found[0].value
 
     def get(self, name: str, default: Any = None, domain: str | None = None, path: str | None = None) -> Any:
@@ -398,14 +445,7 @@ class RequestsCookieJar(MutableMapping[str, str]):
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        return bool(self._matching(name, None, None))
-
-    def __iter__(self) -> Iterator[Cookie]:  # type: ignore[override]
-        with self._lock:
-            return iter(self._snapshot())
-
-    def __len__(self) -> int:
-        return self._count
+        return bool(self._store.matching(name, None, None))
 
     def keys(self) -> list[str]:  # type: ignore[override]
         """Cookie names, as a list (requests returns lists)."""
@@ -419,22 +459,30 @@ class RequestsCookieJar(MutableMapping[str, str]):
         """(name, value) pairs, as a list."""
         return [(c.name, c.value) for c in self]
 
-    iterkeys = keys
-    itervalues = values
-    iteritems = items
+    def iterkeys(self) -> Iterator[str]:
+        """Cookie names, one by one."""
+        return iter(self.keys())
+
+    def itervalues(self) -> Iterator[str]:
+        """Cookie values, one by one."""
+        return iter(self.values())
+
+    def iteritems(self) -> Iterator[tuple[str, str]]:
+        """(name, value) pairs, one by one."""
+        return iter(self.items())
 
     def popitem(self) -> tuple[str, str]:
         """Remove and return one (name, value) pair."""
-        with self._lock:
-            cookies = self._snapshot()
-            if not cookies:
-                raise KeyError("popitem(): cookie jar is empty")
-            self._remove(cookies[0])
+        cookies = self._store.snapshot()
+        if not cookies:
+            raise KeyError("popitem(): cookie jar is empty")
+        self._store.remove(cookies[:1])
         return cookies[0].name, cookies[0].value
 
     def list_domains(self) -> list[str]:
-        """The distinct cookie domains, in storage order."""
-        return list(dict.fromkeys(c.domain for c in self))
+        """The distinct cookie domains, in storage order, spelled as requests does (``".example.com"`` for a
+        cookie a Domain attribute widened, or one given with a dot)."""
+        return list(dict.fromkeys(c.spelled_domain for c in self))
 
     def list_paths(self) -> list[str]:
         """The distinct cookie paths, in storage order."""
@@ -442,17 +490,18 @@ class RequestsCookieJar(MutableMapping[str, str]):
 
     def multiple_domains(self) -> bool:
         """True when the jar holds cookies for more than one domain."""
-        return len(self.list_domains()) > 1
+        return len({c.domain for c in self}) > 1
 
     def get_dict(self, domain: str | None = None, path: str | None = None) -> dict[str, str]:
         """Names to values for the cookies on *domain* and *path* (all when None)."""
-        return {c.name: c.value for c in self._matching(None, domain, path)}
+        return {c.name: c.value for c in self._store.matching(None, domain, path)}
 
     def update(self, other: Any = (), /, **kwargs: Any) -> None:
-        """Add cookies from another jar (copied, domain and path kept), a mapping, or (name, value) pairs."""
-        if isinstance(other, RequestsCookieJar):
+        """Add cookies from another jar (copied, domain and path kept; an http.cookiejar jar too), a mapping,
+        or (name, value) pairs."""
+        if isinstance(other, http.cookiejar.CookieJar):
             for cookie in other:
-                self.set_cookie(cookie.copy())
+                self.set_cookie(cookie.copy() if isinstance(cookie, Cookie) else copy.copy(cookie))
         elif isinstance(other, Mapping):
             for name in other:
                 self[name] = other[name]
@@ -468,48 +517,10 @@ class RequestsCookieJar(MutableMapping[str, str]):
 
     def copy(self) -> RequestsCookieJar:
         """An independent jar with copies of every cookie and the same policy."""
-        new = RequestsCookieJar(self._policy)
+        new = RequestsCookieJar()
+        new.set_policy(self.get_policy())
         new.update(self)
         return new
-
-    def get_policy(self) -> Any:
-        """The http.cookiejar-style policy given to :meth:`set_policy` (None: brisk's own rules only)."""
-        return self._policy
-
-    def set_policy(self, policy: Any) -> None:
-        """Add a filter: ``policy.set_ok(cookie, request)`` and ``return_ok(...)`` veto storing and sending.
-
-        Covers requests' "disable cookies" recipe (a policy whose methods return False); brisk's RFC rules
-        still apply underneath.
-        """
-        self._policy = policy
-
-    def clear(self, domain: str | None = None, path: str | None = None, name: str | None = None) -> None:
-        """Remove every cookie, or only those matching the given domain, path and name."""
-        if domain is None and path is None and name is None:
-            with self._lock:
-                self._buckets.clear()
-                self._count = 0
-            return
-        doomed = self._matching(name, domain, path)
-        with self._lock:
-            for cookie in doomed:
-                self._remove(cookie)
-
-    def clear_session_cookies(self) -> None:
-        """Remove the cookies without an expiry time."""
-        with self._lock:
-            for cookie in self._snapshot():
-                if cookie.expires is None:
-                    self._remove(cookie)
-
-    def clear_expired_cookies(self, now: float | None = None) -> None:
-        """Remove the cookies whose expiry time has passed."""
-        t = time.time() if now is None else now
-        with self._lock:
-            for cookie in self._snapshot():
-                if cookie.is_expired(t):
-                    self._remove(cookie)
 
     # -- files --
     def save(self, path: str | os.PathLike[str], format: str = "netscape") -> None:
@@ -520,66 +531,78 @@ class RequestsCookieJar(MutableMapping[str, str]):
         out.
         ``"json"``: every attribute, including SameSite, host-only and creation time.
         """
-        with self._lock:
-            cookies = [c for c in self._snapshot() if not c.is_expired()]
-        if format == "netscape":
-            data = dump_netscape(cookies)
-        elif format == "json":
-            data = dump_json(cookies).encode("ascii")
-        else:
-            raise ValueError(f"unknown cookie file format {format!r}; use 'netscape' or 'json'")
-        write_private(os.fspath(path), data)
+        self._store.save(path, format)
 
     def load(self, path: str | os.PathLike[str], format: str | None = None) -> None:
         """Add the cookies stored in *path* (``format`` "netscape", "json", or None to detect it).
 
         Expired cookies are skipped; session cookies (expiry 0 in cookies.txt) come back as session cookies.
         """
-        with open(os.fspath(path), "rb") as f:
-            raw = f.read()
-        if format is None:
-            format = "json" if raw.lstrip()[:1] == b"{" else "netscape"
-        if format == "netscape":
-            records = parse_netscape(raw)
-        elif format == "json":
-            records = parse_json(raw)
-        else:
-            raise ValueError(f"unknown cookie file format {format!r}; use 'netscape' or 'json'")
-        now = time.time()
-        for record in records:
-            if has_ctl(record["name"]) or has_ctl(record["value"]) or ";" in record["value"]:
-                continue
-            cookie = Cookie(**record)
-            if cookie.is_expired(now):
-                continue
-            with self._lock:
-                if "creation_time" not in record:  # cookies.txt: keep the file's order
-                    cookie.creation_time = cookie.last_access_time = self._creation_time(now)
-                self._insert(cookie)
+        self._store.load(path, format)
 
     # -- pickling, repr --
     def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        del state["_lock"]
-        return state
+        return self.__dict__.copy()  # the store drops its lock itself
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}[{', '.join(str(c) for c in self)}]>"
 
 
+_SET_COOKIE = RequestsCookieJar.set_cookie
+_EXTRACT_COOKIES = RequestsCookieJar.extract_cookies
+_ADD_COOKIE_HEADER = RequestsCookieJar.add_cookie_header
+
+
 # ---------------------------------------------------------------------------------------------------------
-# requests.cookies / requests.utils functions
+# requests.cookies' functions
+
+
+def extract_cookies_to_jar(jar: Any, request: Any, response: Any) -> None:
+    """Store in *jar* the cookies *response* set in answer to *request* (a prepared request).
+
+    *response* is urllib3-shaped, as an adapter's raw response: its ``_original_response.msg`` holds the
+    headers, as in requests; brisk's own raw response (``Response.raw``) is read too.  Nothing happens for
+    a response with neither (a body set by hand).  *jar* is any http.cookiejar jar, brisk's included.
+    """
+    original = getattr(response, "_original_response", None)
+    if original:
+        headers: Any = original.msg
+    else:
+        from ._raw import RawResponse
+
+        if not isinstance(response, RawResponse):
+            return
+        headers = response.headers
+    jar.extract_cookies(MockResponse(headers), MockRequest(request))
+
+
+def get_cookie_header(jar: Any, request: Any) -> str | None:
+    """The Cookie header *jar* (any http.cookiejar jar) gives *request*, a prepared request, or None."""
+    mock = MockRequest(request)
+    jar.add_cookie_header(mock)
+    return mock.get_new_headers().get("Cookie")
 
 
 def remove_cookie_by_name(
-    cookiejar: RequestsCookieJar, name: str, domain: str | None = None, path: str | None = None
+    cookiejar: Any, name: str, domain: str | None = None, path: str | None = None
 ) -> None:
-    """Remove every cookie called *name* (optionally only on *domain* / *path*); no error when none exists."""
-    cookiejar.clear(domain=domain, path=path, name=name)
+    """Remove every cookie called *name* (optionally only on *domain* / *path*); no error when none exists.
+
+    brisk's jar matches *domain* in either spelling; another http.cookiejar jar as requests does, exactly.
+    """
+    if isinstance(cookiejar, RequestsCookieJar):
+        cookiejar.clear(domain=domain, path=path, name=name)
+        return
+    doomed = [
+        (c.domain, c.path, c.name)
+        for c in cookiejar
+        if c.name == name and (domain is None or c.domain == domain) and (path is None or c.path == path)
+    ]
+    for triple in doomed:
+        cookiejar.clear(*triple)
 
 
 @overload
@@ -589,14 +612,14 @@ def cookiejar_from_dict(
 @overload
 def cookiejar_from_dict(cookie_dict: Any, cookiejar: _Jar, overwrite: bool = True) -> _Jar: ...
 def cookiejar_from_dict(
-    cookie_dict: Any, cookiejar: RequestsCookieJar | CookieJar | None = None, overwrite: bool = True
-) -> RequestsCookieJar | CookieJar:
+    cookie_dict: Any, cookiejar: http.cookiejar.CookieJar | None = None, overwrite: bool = True
+) -> http.cookiejar.CookieJar:
     """A jar holding the (any-host) cookies of *cookie_dict*, added to *cookiejar* when given.
 
-    *cookiejar* may be an :class:`http.cookiejar.CookieJar`: it then receives http.cookiejar cookies.
-    *cookie_dict* may also be an http.cookiejar jar, whose cookies are copied with their domain and path
-    (``Request(cookies=jar).prepare()`` comes here).  With ``overwrite=False`` names already in the jar keep
-    their cookies.
+    *cookiejar* may be an :class:`http.cookiejar.CookieJar` of the standard library: it then receives
+    http.cookiejar cookies.  *cookie_dict* may also be a jar, whose cookies are copied with their domain and
+    path (``Request(cookies=jar).prepare()`` comes here).  With ``overwrite=False`` names already in the jar
+    keep their cookies.
     """
     if cookiejar is None:
         cookiejar = RequestsCookieJar()
@@ -624,7 +647,7 @@ def merge_cookies(cookiejar: _Jar, cookies: Any) -> _Jar:
     *cookiejar* is brisk's jar or an :class:`http.cookiejar.CookieJar` (which receives http.cookiejar
     cookies).
     """
-    if not isinstance(cookiejar, RequestsCookieJar) and not _is_stdlib_jar(cookiejar):
+    if not isinstance(cookiejar, http.cookiejar.CookieJar):
         raise ValueError("You can only merge into CookieJar")
     if cookies is None:
         return cookiejar
@@ -637,10 +660,18 @@ def merge_cookies(cookiejar: _Jar, cookies: Any) -> _Jar:
     return cookiejar
 
 
-def _is_stdlib_jar(obj: object) -> bool:
-    # Without importing http.cookiejar (slow): nobody made a CookieJar if nobody imported the module.
-    module = sys.modules.get("http.cookiejar")
-    return module is not None and isinstance(obj, module.CookieJar)
+def _copy_cookie_jar(jar: Any) -> Any:
+    """An independent copy of *jar* (requests' helper): its own ``copy()``, else a cleared shallow copy
+    given copies of the cookies."""
+    if jar is None:
+        return None
+    if hasattr(jar, "copy"):
+        return jar.copy()
+    new = copy.copy(jar)
+    new.clear()
+    for cookie in jar:
+        new.set_cookie(copy.copy(cookie))
+    return new
 
 
 def _cookie_list(items: Iterable[Any]) -> list[Any]:
@@ -650,8 +681,8 @@ def _cookie_list(items: Iterable[Any]) -> list[Any]:
     ]
 
 
-def _add_to_stdlib_jar(jar: CookieJar, cookies: Iterable[Any]) -> None:
-    """Store cookies in an http.cookiejar jar, as its own Cookie type."""
+def _add_to_stdlib_jar(jar: http.cookiejar.CookieJar, cookies: Iterable[Any]) -> None:
+    """Store cookies in an http.cookiejar jar of the standard library, as its own Cookie type."""
     from ._cookie_compat import stdlib_cookie
 
     for cookie in cookies:

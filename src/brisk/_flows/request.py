@@ -34,6 +34,7 @@ from . import CallHook, Drain, ReadBody, Send, Sleep
 from .redirects import redirect_request, same_origin_for_credentials
 
 if TYPE_CHECKING:
+    from .._cookie_engine import CookieStore
     from .._ratelimit import RateLimit
     from .._redirect_mixin import SessionRedirectMixin
     from .._transport.base import ConnectionConfig, SendOptions
@@ -80,9 +81,9 @@ class FlowSettings:
         allow_redirects: bool = True,
         max_redirects: int = 30,
         stream: bool = False,
-        jar: RequestsCookieJar | None = None,
-        make_jar: Callable[[], RequestsCookieJar] | None = None,
-        request_cookies: RequestsCookieJar | None = None,
+        jar: CookieStore | RequestsCookieJar | None = None,
+        make_jar: Callable[[], CookieStore | RequestsCookieJar] | None = None,
+        request_cookies: CookieStore | None = None,
         request_hooks: list[Hook] | None = None,
         response_hooks: list[Hook] | None = None,
         hook_kwargs: dict[str, Any] | None = None,
@@ -97,7 +98,9 @@ class FlowSettings:
         self.allow_redirects = allow_redirects
         self.max_redirects = max_redirects
         self.stream = stream
-        self.jar = jar  # the session's jar; None until the session makes one (then make_jar makes it)
+        # the session's jar (brisk's store, a RequestsCookieJar showing one, or an http.cookiejar jar); None
+        # until a response sets the first cookie (then make_jar makes a store)
+        self.jar = jar
         self.make_jar = make_jar
         self.request_cookies = request_cookies
         self.request_hooks = request_hooks or ()
