@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import brisk
 from brisk._url import DEFAULT_PORTS, URL, requote
 from brisk.exceptions import InvalidSchema, InvalidURL, MissingSchema, RequestException
 
@@ -208,9 +209,28 @@ def test_http_without_authority_is_invalid(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["mailto:a@example.com", "data:text/plain,hi", "urn:isbn:123x"])
-def test_other_scheme_without_authority_is_invalid_schema(text: str) -> None:
-    with pytest.raises(InvalidSchema):
-        URL.parse(text)
+def test_other_scheme_without_authority_is_kept_as_written(text: str) -> None:
+    """requests prepares such URLs verbatim (no host, no params added); only an adapter mounted for the
+    scheme can send one, else InvalidSchema when sent."""
+    url = URL.parse(text)
+    assert (str(url), url.host) == (text, "")
+    assert url.with_params({"k": "v"}) is url
+    with pytest.raises(InvalidSchema, match="No connection adapters"):
+        brisk.get(text)
+
+
+def test_another_schemes_host_may_hold_percent_escapes_as_written() -> None:
+    """requests-unixsocket names a socket path in the host: ``http+unix://%2Frun%2Fdocker.sock/info``."""
+    url = URL.parse("http+unix://%2Frun%2FDocker.sock/info?x=%7E")
+    assert url.host == "%2Frun%2FDocker.sock"  # not lower-cased: a path, not a DNS name
+    assert str(url) == "http+unix://%2Frun%2FDocker.sock/info?x=~"
+    with pytest.raises(InvalidURL, match="invalid character '%' in host"):
+        URL.parse("http://%2Frun%2Fdocker.sock/")  # an http host is a name or an address
+
+
+def test_escapes_of_unreserved_characters_are_decoded() -> None:
+    """RFC 3986 section 6.2.2.2 (and requests): %41 is A, %7E is ~; other escapes stay as written."""
+    assert str(URL.parse("http://h/a%41%7e%2F%20?q=%2D%5F#%2E")) == "http://h/aA~%2F%20?q=-_#%2E"
 
 
 def test_surrounding_whitespace_and_controls_are_stripped() -> None:
@@ -579,7 +599,7 @@ def test_non_ascii_encoded_as_utf8() -> None:
 def test_existing_escapes_not_double_encoded_and_case_kept() -> None:
     url = URL.parse("http://h/a%20b%2fc%c3%A9?x=%41%2B")
     assert url.path == "/a%20b%2fc%c3%A9"
-    assert url.query == "x=%41%2B"
+    assert url.query == "x=A%2B"  # the escape of a letter is the letter (RFC 3986 section 6.2.2.2)
 
 
 def test_lone_percent_becomes_percent_25() -> None:
@@ -637,7 +657,7 @@ def test_with_params_pairs() -> None:
 
 def test_with_params_str_and_bytes() -> None:
     base = URL.parse("http://h/?x=1")
-    assert base.with_params("y=2 3&z=%41").query == "x=1&y=2%203&z=%41"
+    assert base.with_params("y=2 3&z=%41").query == "x=1&y=2%203&z=A"
     assert base.with_params(b"y=\xe9\r\n").query == "x=1&y=%E9%0D%0A"
     assert base.with_params("a=#b").query == "x=1&a=%23b"
 
@@ -759,9 +779,9 @@ def test_join_rfc3986_examples(reference: str, expected: str) -> None:
     assert str(URL.parse(BASE).join(reference)) == expected
 
 
-def test_join_opaque_reference_is_invalid_schema() -> None:
-    with pytest.raises(InvalidSchema):
-        URL.parse(BASE).join("g:h")  # RFC result "g:h" has no host to fetch
+def test_join_opaque_reference_is_kept_with_no_host() -> None:
+    joined = URL.parse(BASE).join("g:h")  # RFC result "g:h": no host to fetch (a redirect there is refused)
+    assert (str(joined), joined.host) == ("g:h", "")
 
 
 def test_join_absolute_and_scheme_relative() -> None:

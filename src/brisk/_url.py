@@ -13,8 +13,11 @@ Whole string
     still catches it.
   - http, https, ws and wss need ``//`` and a host, else ``InvalidURL`` (``http:/x``, ``http:\\\\x``).
     Any other scheme is parsed the same generic way (``socks5h://proxy:1080``); whether it can be served is
-    the caller's decision. A URL of another scheme with no ``//`` authority (``mailto:a@b``) has nothing to
-    connect to: ``InvalidSchema``. Only ``file:`` may have an empty host.
+    the caller's decision (a mounted adapter), and its host may hold percent-escapes, kept as written
+    (``http+unix://%2Frun%2Fdocker.sock/info``). A URL of another scheme with no ``//`` authority
+    (``mailto:a@b``, ``data:...``) is kept exactly as written, with no host, and ``params`` are not added to
+    it (as requests does); sending it needs an adapter mounted for its scheme, else ``InvalidSchema``.
+    Only ``file:`` may have an empty host.
   - Error messages quote the input with ``repr`` (control characters escaped), cut to 200 characters,
     with any password in the userinfo replaced by ``***``.
 
@@ -43,8 +46,9 @@ Authority
 
 Path, query, fragment
   - Characters not allowed in a URL are percent-encoded as UTF-8: C0 controls (CR, LF, NUL, TAB...), space,
-    DEL, non-ASCII, and ``"<>\\^`{|}``. Valid ``%XX`` escapes are kept as written (never double-encoded); a
-    ``%`` not followed by two hex digits becomes ``%25``. ``+`` and the reserved characters are kept. So CR,
+    DEL, non-ASCII, and ``"<>\\^`{|}``. Valid ``%XX`` escapes are kept as written (never double-encoded),
+    except escapes of letters, digits, ``-``, ``_`` and ``~``, which are those characters (``%7E`` -> ``~``,
+    RFC 3986 section 6.2.2.2, as requests normalises); a ``%`` not followed by two hex digits becomes ``%25``. ``+`` and the reserved characters are kept. So CR,
     LF and spaces never reach ``target``, ``host_header`` or ``str(url)``, which are plain printable ASCII.
   - A lone surrogate (not encodable as UTF-8) -> ``InvalidURL``.
   - Dot segments are removed from the path (RFC 3986 section 5.2.4), as browsers, curl and urllib3 do;
@@ -80,6 +84,10 @@ _CACHE_MAX_INPUT = 4096
 # may not occur in it, so matching is linear.
 _SPLIT_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.S)
 _BAD_HOST_RE = re.compile(r'[\x00-\x20\x7f"#%/:<>?@\[\\\]^`{|}]')
+# The host of a scheme brisk does not speak itself (RFC 3986 reg-name: unreserved, sub-delims and escapes)
+# when it holds an escape, which a DNS name cannot: kept as written (WHATWG's "opaque host").
+_REG_NAME_CHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
+_OPAQUE_HOST = rf"{_REG_NAME_CHAR}*%[0-9A-Fa-f]{{2}}{_REG_NAME_CHAR}*"
 _SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*:"
 # What a "host:port" typed without a scheme looks like (localhost:8080, 10.0.0.1:3128/x, [::1]:80).
 _HOST_PORT = r"(?:\[[0-9A-Fa-f:.]*\]|[^\s/?#@:\[\]\\]+):[0-9]+(?:[/?#]|\Z)"
@@ -116,7 +124,18 @@ def _encode_latin1(match: re.Match[str]) -> str:
     return "".join([_PCT[b] for b in match[0].encode("latin-1")])
 
 
+# Escapes of letters, digits, "-", "_" and "~". An escaped dot stays escaped: decoded, "%2e%2e" would become
+# a dot segment and be removed, and a path the caller wrote would change meaning.
+_UNRESERVED_ESCAPE = r"%(?:[46][1-9A-Fa-f]|[57][0-9Aa]|3[0-9]|2[Dd]|5[Ff]|7[Ee])"
+
+
+def _decode_unreserved(match: re.Match[str]) -> str:
+    return chr(int(match[0][1:], 16))
+
+
 def _requote(text: str, pattern: re.Pattern[str]) -> str:
+    if "%" in text:  # escapes of letters, digits, - _ ~ mean those characters (RFC 3986 section 6.2.2.2)
+        text = re.sub(_UNRESERVED_ESCAPE, _decode_unreserved, text)
     if pattern.search(text) is None:  # the common case: nothing to do, no new string
         return text
     try:
@@ -126,7 +145,9 @@ def _requote(text: str, pattern: re.Pattern[str]) -> str:
 
 
 def requote(text: str, safe: str = _QUERY_SAFE) -> str:
-    """Percent-encode what may not appear in a URL component, keeping valid ``%XX`` escapes as they are.
+    """Percent-encode what may not appear in a URL component, keeping valid ``%XX`` escapes, except those
+    of letters, digits and ``-_~``, which are decoded (RFC 3986 section 6.2.2.2; requests does the same;
+    ``%2E`` stays, so that an escaped dot never becomes a dot segment).
 
     Letters, digits, ``-._~`` and the characters in ``safe`` are kept; everything else is encoded as UTF-8
     (``" "`` -> ``%20``, ``"é"`` -> ``%C3%A9``); a ``%`` not followed by two hex digits becomes ``%25``.
@@ -321,10 +342,7 @@ def _parse(text: str) -> URL:
             raise InvalidURL(f"Invalid URL {_show(text)}: expected '//' and a host after '{scheme}:'")
         if re.match(_HOST_PORT, stripped):
             raise _host_port_error(text, stripped)
-        raise InvalidSchema(
-            f"Invalid URL {_show(text)}: no '//' authority after '{scheme}:'; "
-            "brisk can only fetch URLs that name a host"
-        )
+        return _opaque(scheme, stripped)
     if "\\" in authority:
         raise InvalidURL(f"Invalid URL {_show(text)}: backslash in the authority (host part)")
 
@@ -357,7 +375,10 @@ def _parse(text: str) -> URL:
             authority = authority[:colon]
         else:
             port = None
-        host = _parse_host(authority, text) if authority else ""
+        if scheme in DEFAULT_PORTS or not re.fullmatch(_OPAQUE_HOST, authority):
+            host = _parse_host(authority, text) if authority else ""
+        else:  # another scheme's host, kept as written (http+unix://%2Frun%2Fdocker.sock/ names a socket)
+            host = authority
     if not host and scheme != "file":
         raise InvalidURL(f"Invalid URL {_show(text)}: No host supplied")
 
@@ -440,6 +461,34 @@ def _build(
     fields._target = target
     fields._str = f"{scheme}://{host}{path}" if fragment is None else f"{scheme}://{host}{path}#{fragment}"
     # Plain slot assignment above is cheap; switching the class now makes the object read-only.
+    fields.__class__ = URL
+    return cast(URL, fields)
+
+
+def _opaque(scheme: str, text: str) -> URL:
+    """A URL with no ``//`` authority (``mailto:``, ``data:``, ``magnet:``): kept as written, with no host
+    to connect to, as requests keeps it (only what may never appear in a URL, such as spaces and control
+    characters, is percent-encoded). Only an adapter mounted for its scheme can send it."""
+    rest = text[len(scheme) + 1 :]
+    pattern = _requote_pattern(_FRAGMENT_SAFE + "#[]")
+    if pattern.search(rest) is not None:
+        try:
+            rest = pattern.sub(_encode_utf8, rest)
+        except UnicodeEncodeError:
+            raise InvalidURL(f"Invalid URL {_show(text)}: contains a lone surrogate") from None
+    text = f"{scheme}:{rest}"
+    fields = _Fields()
+    fields.scheme = scheme
+    fields.username = ""
+    fields.password = None
+    fields.host = ""
+    fields.port = None
+    fields.path = rest
+    fields.query = None
+    fields.fragment = None
+    fields._host_header = ""
+    fields._target = fields.path
+    fields._str = text
     fields.__class__ = URL
     return cast(URL, fields)
 
@@ -585,7 +634,7 @@ class URL(_Fields):
         bytes is appended as written after requoting (bytes outside ASCII are encoded byte by byte).
         Empty params return ``self``. A lone surrogate anywhere in ``params`` raises ``InvalidURL``.
         """
-        if not params:
+        if not params or not self._str.startswith(self.scheme + "://"):  # an opaque URL is kept as written
             return self
         if isinstance(params, str):
             extra = _requote(params, _QUERY_RE)
