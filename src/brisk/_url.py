@@ -48,8 +48,9 @@ Path, query, fragment
   - Characters not allowed in a URL are percent-encoded as UTF-8: C0 controls (CR, LF, NUL, TAB...), space,
     DEL, non-ASCII, and ``"<>\\^`{|}``. Valid ``%XX`` escapes are kept as written (never double-encoded),
     except escapes of letters, digits, ``-``, ``_`` and ``~``, which are those characters (``%7E`` -> ``~``,
-    RFC 3986 section 6.2.2.2, as requests normalises); a ``%`` not followed by two hex digits becomes ``%25``. ``+`` and the reserved characters are kept. So CR,
-    LF and spaces never reach ``target``, ``host_header`` or ``str(url)``, which are plain printable ASCII.
+    RFC 3986 section 6.2.2.2, as requests normalises); a ``%`` not followed by two hex digits becomes
+    ``%25``. ``+`` and the reserved characters are kept. So CR, LF and spaces never reach ``target``,
+    ``host_header`` or ``str(url)``, which are plain printable ASCII.
   - A lone surrogate (not encodable as UTF-8) -> ``InvalidURL``.
   - Dot segments are removed from the path (RFC 3986 section 5.2.4), as browsers, curl and urllib3 do;
     ``%2E`` is not a dot. An empty http(s)/ws(s) path is ``/``.
