@@ -1,8 +1,9 @@
 """requests' module-level helpers that brisk's own code does not need, for code written against requests.
 
-Loaded on first use through ``brisk._requests_names`` (``brisk.sessions.merge_setting``,
-``brisk.models.RequestEncodingMixin``, ``brisk.check_compatibility``, ...), so ``import brisk`` does not pay
-for them. Each behaves as requests 2.32's function or class of that name does.
+Reached through ``brisk._requests_names`` (``brisk.sessions.merge_setting``, ``brisk.check_compatibility``,
+...). Each behaves as requests 2.32's function or class of that name does. ``RequestHooksMixin`` and
+``RequestEncodingMixin`` are bases of ``brisk.Request`` and ``brisk.PreparedRequest``, as in requests, so this
+module is loaded with ``brisk.models``; it imports nothing that is not loaded already.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from .exceptions import InvalidSchema, RequestsDependencyWarning
 
@@ -114,21 +115,21 @@ def merge_hooks(request_hooks: Any, session_hooks: Any, dict_class: Callable[...
 class RequestHooksMixin:
     """requests' ``register_hook``/``deregister_hook`` for a class with a ``hooks`` dict of lists."""
 
-    hooks: dict[str, list[Any]]
-
     def register_hook(self, event: str, hook: Any) -> None:
         """Add ``hook`` (a callable, or an iterable of them) to ``event``'s hooks."""
-        if event not in self.hooks:
+        hooks: dict[str, list[Any]] = cast(Any, self).hooks
+        if event not in hooks:
             raise ValueError(f'Unsupported event specified, with event name "{event}"')
         if callable(hook):
-            self.hooks[event].append(hook)
+            hooks[event].append(hook)
         elif isinstance(hook, Iterable):
-            self.hooks[event].extend(h for h in hook if callable(h))
+            hooks[event].extend(h for h in hook if callable(h))
 
     def deregister_hook(self, event: str, hook: Any) -> bool:
         """Remove ``hook`` from ``event``'s hooks; whether it was there."""
+        hooks: dict[str, list[Any]] = cast(Any, self).hooks
         try:
-            self.hooks[event].remove(hook)
+            hooks[event].remove(hook)
         except ValueError:
             return False
         return True
@@ -137,14 +138,12 @@ class RequestHooksMixin:
 class RequestEncodingMixin:
     """requests' ``path_url`` and its form and multipart encoders, for a class with a ``url``."""
 
-    url: Any
-
     @property
     def path_url(self) -> str:
         """The path and query of ``url`` (``/`` for an empty path), as a request line carries them."""
         from urllib.parse import urlsplit
 
-        parts = urlsplit(self.url)
+        parts = urlsplit(cast(Any, self).url)
         path = parts.path or "/"
         return f"{path}?{parts.query}" if parts.query else path
 

@@ -158,8 +158,6 @@ SOURCES: dict[str, dict[str, str]] = {
         "to_key_val_list": _UTILS + "to_key_val_list",
         "DEFAULT_REDIRECT_LIMIT": _HELPERS + "DEFAULT_REDIRECT_LIMIT",
         "CONTENT_CHUNK_SIZE": _HELPERS + "CONTENT_CHUNK_SIZE",
-        "RequestEncodingMixin": _HELPERS + "RequestEncodingMixin",
-        "RequestHooksMixin": _HELPERS + "RequestHooksMixin",
     },
     "brisk.packages": {
         "chardet": "charset_normalizer:",
@@ -168,7 +166,7 @@ SOURCES: dict[str, dict[str, str]] = {
     "brisk.sessions": {
         "OrderedDict": "collections:OrderedDict",
         "timedelta": "datetime:timedelta",
-        "preferred_clock": "time:perf_counter",
+        "preferred_clock": "time:perf_counter" if sys.platform == "win32" else "time:time",  # as requests
         "cookielib": "http.cookiejar:",
         "urljoin": "urllib.parse:urljoin",
         "urlparse": "urllib.parse:urlparse",

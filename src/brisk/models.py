@@ -14,6 +14,7 @@ from ._content import BodyPipeline, LineSplitter, encoding_from_content_type, gu
 from ._headers import Headers
 from ._raw import HandSetRaw as _HandSetRaw
 from ._raw import ThroughRaw as _ThroughRaw
+from ._requests_helpers import RequestEncodingMixin, RequestHooksMixin
 from ._requests_names import module_getattr
 from ._url import URL
 from .exceptions import (
@@ -47,7 +48,7 @@ _UNKNOWN: Any = object()
 ITER_CHUNK_SIZE = 512
 
 
-class Request:
+class Request(RequestHooksMixin):
     """A request as the user describes it; ``prepare()`` turns it into a ``PreparedRequest``.
 
     >>> Request("GET", "https://example.org/search", params={"q": "brisk"}).prepare().url
@@ -113,7 +114,7 @@ class Request:
         return prepared
 
 
-class PreparedRequest:
+class PreparedRequest(RequestEncodingMixin, RequestHooksMixin):
     """The exact request that will be sent: method, URL, headers and body."""
 
     _body_position: object = None  # where a file body started (requests' name; see prepare_body)
