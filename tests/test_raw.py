@@ -66,6 +66,11 @@ def _serve(conn: RawConnection) -> None:
             head = [("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Path=/"), ("Content-Length", "2")]
             conn.send(http_response(200, b"ok", head))
             continue
+        if path == "/slow":
+            conn.send(http_response(200, b"", [("Content-Length", str(len(LINES)))]))
+            conn.sleep(0.2)
+            conn.send(LINES)
+            continue
         if path == "/redirect":
             conn.send(http_response(302, b"", [("Location", "/plain")]))
             continue
@@ -462,3 +467,25 @@ def test_raw_reads_give_what_urllib3_gives(server: RawServer, path: str) -> None
             assert ours.closed == theirs.closed, (amt, decode)
         assert ours.read(10) == theirs.read(10) == b""
         assert ours.data == theirs.data
+
+
+def test_an_async_response_reads_its_body_after_its_raw_was_asked_for(server: RawServer) -> None:
+    import asyncio
+
+    async def run() -> list[bytes]:
+        bodies = []
+        async with brisk.AsyncSession() as session:
+            for path in ("/gzip", "/slow"):  # a body that came with the head, and one still on the wire
+                response = await session.get(server.url + path, stream=True)
+                assert response.raw.status == 200
+                bodies.append(await response.aread())
+            response = await session.get(server.url + "/slow", stream=True)
+            with pytest.raises(RuntimeError, match="AsyncSession"):
+                response.raw.read(10)  # the sync view of a body still on the wire cannot be read here
+            await response.aclose()
+            response = await session.get(server.url + "/chunked", stream=True)
+            assert response.raw.chunked
+            bodies.append(b"".join([piece async for piece in response.aiter_content(100)]))
+        return bodies
+
+    assert asyncio.run(run()) == [LINES, LINES, LINES]
