@@ -489,3 +489,90 @@ def test_live_cookies_do_not_import_http_cookiejar_until_asked(raw_server: RawSe
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
     assert cookie_headers(server) == {"/set": None, "/send": "b=2; a=1", "/again": "a=1; c=3"}
+
+
+def test_adapter_response_cookies_come_from_its_urllib3_raw() -> None:
+    """betamax replays a cassette as a Response whose headers are a dict (repeated Set-Cookie joined with
+    commas) and whose raw is urllib3's HTTPResponse with the lines apart in ``_original_response.msg``: the
+    session and ``response.cookies`` read the lines there, as requests does."""
+    from urllib3 import HTTPResponse
+
+    lines = ["a=1; Path=/", "b=2; Path=/", "c=3; Domain=com"]
+
+    class Original:  # betamax's MockHTTPResponse
+        msg = message(*lines)
+
+        def isclosed(self) -> bool:
+            return True
+
+        def close(self) -> None:
+            pass
+
+    class Replaying(brisk.adapters.BaseAdapter):
+        def send(self, request: PreparedRequest, **kwargs: Any) -> brisk.Response:
+            response = brisk.Response()
+            response.status_code = 200
+            response.headers = {"Set-Cookie": ", ".join(lines)}  # what a dict keeps
+            response.raw = HTTPResponse(
+                io.BytesIO(b"ok"),
+                headers={},
+                original_response=Original(),  # type: ignore[arg-type]
+                preload_content=False,
+            )
+            response.request = request
+            response.url = request.url or ""
+            return response
+
+        def close(self) -> None:
+            pass
+
+    with brisk.Session() as session:
+        session.mount("https://", Replaying())
+        r = session.get("https://cassette.example/set")
+        assert session.cookies.get_dict() == {"a": "1", "b": "2"}
+        assert r.cookies.get_dict() == {"a": "1", "b": "2"}
+
+
+def test_prepared_request_cookies_is_a_jar() -> None:
+    """requests' PreparedRequest._cookies is always a jar (auth handlers extract a 401's cookies into it)."""
+    p = PreparedRequest()
+    assert isinstance(p._cookies, RequestsCookieJar)
+    assert p._cookies is p._cookies
+    given = RequestsCookieJar()
+    p._cookies = given
+    assert p._cookies is given
+    p._cookies = None
+    assert isinstance(p._cookies, RequestsCookieJar)
+    assert isinstance(
+        brisk.Session().prepare_request(Request("GET", "http://h.example/"))._cookies, RequestsCookieJar
+    )
+
+
+def test_live_auth_handler_resends_with_the_401s_cookies(raw_server: RawServerFactory) -> None:
+    """requests-toolbelt's GuessAuth (and requests' Digest handler) answer a 401 the same way: copy the
+    request, extract_cookies_to_jar(prep._cookies, r.request, r.raw), prep.prepare_cookies(prep._cookies),
+    resend."""
+
+    def handler(conn: RawConnection) -> None:
+        while (request := conn.recv_request()) is not None:
+            if request.header("authorization") is None:
+                conn.send(http_response(401, b"", [("Set-Cookie", "challenge=1; Path=/")]))
+            else:
+                conn.send(http_response(200, b"ok"))
+
+    server = raw_server(handler)
+
+    def answer_401(r: brisk.Response, **kwargs: Any) -> brisk.Response:
+        if r.status_code != 401:
+            return r
+        prep = r.request.copy()
+        extract_cookies_to_jar(prep._cookies, r.request, r.raw)
+        prep.prepare_cookies(prep._cookies)
+        prep.headers["Authorization"] = "Basic dTpw"
+        retried: brisk.Response = r.connection.send(prep, **kwargs)
+        return retried
+
+    with brisk.Session() as session:
+        r = session.get(server.url + "/private", hooks={"response": answer_401})
+    assert r.status_code == 200
+    assert [request.header("cookie") for request in server.requests] == [None, "challenge=1"]

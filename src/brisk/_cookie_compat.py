@@ -27,7 +27,14 @@ if TYPE_CHECKING:
 
     from ._url import URL
 
-__all__ = ["RequestView", "ResponseView", "cookie_header", "extract_cookies", "stdlib_cookie"]
+__all__ = [
+    "RequestView",
+    "ResponseView",
+    "cookie_header",
+    "extract_cookies",
+    "raw_set_cookie_values",
+    "stdlib_cookie",
+]
 
 _T = TypeVar("_T")
 
@@ -98,6 +105,17 @@ class ResponseView:
         if name.lower() == "set-cookie" and self._set_cookie:
             return list(self._set_cookie)
         return default
+
+
+def raw_set_cookie_values(raw: Any) -> list[str]:
+    """The Set-Cookie values of a urllib3-shaped raw response (a cassette's, a test double's, a cache's), one
+    per header line, from ``raw._original_response.msg`` where requests reads them; ``response.headers``
+    made from a dict may have joined them with commas. ``[]`` when the raw has no such message."""
+    original = getattr(raw, "_original_response", None)
+    get_all = getattr(getattr(original, "msg", None), "get_all", None) if original else None
+    if get_all is None:
+        return []
+    return [str(value) for value in get_all("Set-Cookie", None) or ()]
 
 
 def cookie_header(jar: Any, url: URL, any_host: bool = True) -> str | None:

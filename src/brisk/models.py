@@ -128,6 +128,22 @@ class PreparedRequest(RequestEncodingMixin, RequestHooksMixin):
         self._cookies: RequestsCookieJar | None = None
         self._auth: Any = None
 
+    # requests' prepared request always holds a jar here (auth handlers that answer a 401 extract its cookies
+    # into it: extract_cookies_to_jar(prep._cookies, ...)); brisk's makes an empty one when code asks, so a
+    # request sent without cookies= never imports http.cookiejar. Stored under the same name in __dict__.
+    @property
+    def _cookies(self) -> RequestsCookieJar:
+        jar: RequestsCookieJar | None = self.__dict__.get("_cookies")
+        if jar is None:
+            from .cookies import RequestsCookieJar
+
+            jar = self.__dict__["_cookies"] = RequestsCookieJar()
+        return jar
+
+    @_cookies.setter
+    def _cookies(self, jar: RequestsCookieJar | None) -> None:
+        self.__dict__["_cookies"] = jar
+
     # url is a string to users (as in requests) and a parsed URL inside brisk.
     @property
     def url(self) -> str | None:
@@ -539,6 +555,13 @@ class Response:
             jar = RequestsCookieJar()
             url = self.request._url if self.request is not None else None
             values = self.headers.get_list("set-cookie")
+            if self._raw is not None:
+                from ._cookie_compat import raw_set_cookie_values
+                from ._raw import RawResponse
+
+                if not isinstance(self._raw, RawResponse):
+                    # urllib3-shaped (a cassette's, a mock's): its Set-Cookie lines, which headers may join
+                    values = raw_set_cookie_values(self._raw) or values
             if url is not None and values:
                 jar.extract(values, url.scheme, url.host, url.path)
             self._cookies = jar

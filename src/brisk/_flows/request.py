@@ -18,6 +18,7 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from .._log import debug_logger
+from .._raw import RawResponse
 from .._redirect_mixin import rebuild_auth_for_hop
 from .._retry import Retry
 from .._transport.base import StaleConnection
@@ -454,6 +455,13 @@ def jar_cookie_header(jar: Any, url: URL, any_host: bool = True) -> str | None:
 
 def _extract_cookies(response: Response, request: PreparedRequest, s: FlowSettings) -> None:
     values = response._header_values("set-cookie")
+    raw = response._raw
+    if raw is not None and type(raw) is not RawResponse:
+        # A response from an adapter of the user's (a cassette, a test double): its urllib3-shaped raw keeps
+        # repeated Set-Cookie headers apart, which response.headers made from a dict may have joined.
+        from .._cookie_compat import raw_set_cookie_values
+
+        values = raw_set_cookie_values(raw) or values
     if values:
         url = request._url
         assert url is not None
