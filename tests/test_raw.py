@@ -340,14 +340,17 @@ def test_a_response_dropped_unread_frees_its_raw(server: RawServer) -> None:
     # CacheControl's test_do_not_leak_response: urllib3's response is freed (and so closed) with the
     # requests Response that holds it; a wrapper in _fp holding a weak reference must not keep it alive
     adapter = TeeAdapter()
-    with brisk.Session() as session:
+    with brisk.Session(limits=brisk.Limits(max_connections_per_host=1)) as session:
         session.mount("http://", adapter)
-        response = session.get(server.url + "/chunked", stream=True)
+        response = session.get(server.url + "/slow", stream=True)
         raw = weakref.ref(response.raw)
         adapter.raws.clear()
+        adapter.tees.clear()
         del response
         alive = raw()
         assert alive is None or alive.closed
+        # its connection was given up with it: the one connection allowed is free for the next request
+        assert session.get(server.url + "/plain", timeout=brisk.Timeout(10, pool=2)).content == LINES
         gc.collect()
 
 

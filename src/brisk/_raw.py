@@ -255,6 +255,10 @@ class WireBody(io.BufferedIOBase):
     def fileno(self) -> int:
         raise io.UnsupportedOperation("brisk reads the body through its transport: it has no file descriptor")
 
+    def __del__(self) -> None:
+        """No close() when collected (io's default): the garbage collector may run while this thread holds
+        the pool's lock. The transport's stream, collected with this file, gives its connection up itself."""
+
     # -- the head, as http.client's response has it ------------------------------------------------------
 
     @property
@@ -655,6 +659,10 @@ class RawResponse(io.IOBase):
     @property
     def connection(self) -> Any:
         return self._connection
+
+    def __del__(self) -> None:
+        """No close() when collected (io's default), as for WireBody: the transport's stream, collected with
+        this raw, gives its connection up itself, without taking the pool's lock from a finaliser."""
 
     def supports_chunked_reads(self) -> bool:
         return hasattr(self._fp, "fp")
