@@ -235,6 +235,74 @@ def sse() -> list[bytes]:
     ]
 
 
+# -- framing: control byte, cut byte, then a raw stream or the fields _framing_oracle.build reads -----------
+
+
+def framing() -> list[bytes]:
+    get, head, raw = 0x00, 0x01, 0x02
+
+    def interim(count: int) -> int:
+        return count << 2
+
+    def chunk(data: bytes, shape: int = 0, *extra: bytes) -> bytes:
+        return field(data) + bytes((shape,)) + b"".join(field(e) for e in extra)
+
+    # A header field: name index, separator index, value index, shape (bit 0: raw prefix, bit 1: raw suffix,
+    # bit 2: raw value, bits 3-5: line end), then the raw fields the shape asks for.
+    te, cl, connection, pad, content_type = 1, 0, 2, 3, 9
+    chunked, five, close, twelve = 0, 1, 2, 9
+
+    def header(name: int, value: int, shape: int = 0, *extra: bytes) -> bytes:
+        return bytes((name, 0, value, shape)) + b"".join(field(e) for e in extra)
+
+    ok_200 = b"\x00\x00\x00"  # HTTP/1.1, 200, " OK"
+    return [
+        bytes((get | raw, 3)) + b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1 200 OK\r\n\r\n",
+        bytes((get | raw, 11))
+        + b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n\r\nstray",
+        bytes((head | raw, 0)) + b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n",
+        bytes((get | raw, 5))
+        + b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+        + b"HTTP/1.1 204 No Content\r\n\r\nbody on a 204",
+        bytes((get | raw, 2)) + b"HTTP/1.0 200 OK\r\nServer: x\r\n\r\nbody until close",
+        # Built: chunked with an extension and a trailer, then a second response.
+        bytes((get, 9))
+        + ok_200
+        + b"\x02"
+        + header(te, chunked)
+        + header(content_type, 0, 4, b"text/plain")
+        + b"\x01\x02"
+        + chunk(b"hello")
+        + chunk(b" world", 4, b"a=b")
+        + b"\x02"
+        + header(pad, five)
+        + b"\x01",
+        # Built: a 100 Continue, then an HTTP/1.0 response with a Content-Length body, then an empty line.
+        bytes((get | interim(1), 4))
+        + ok_200
+        + b"\x00"
+        + b"\x01\x00\x00\x01"
+        + header(cl, five)
+        + b"\x02"
+        + field(b"hello")
+        + b"\x02",
+        # Built: HEAD with a Content-Length and a body that is not this response's.
+        bytes((head, 1)) + ok_200 + b"\x01" + header(cl, twelve) + b"\x02" + field(b"hello world!") + b"\x00",
+        # Built: "chunked" and a raw suffix, a space (a byte the fuzzer can turn into anything).
+        bytes((get, 6))
+        + ok_200
+        + b"\x02"
+        + header(te, chunked, 2, b" ")
+        + header(connection, close)
+        + b"\x01\x01"
+        + chunk(b"abc")
+        + b"\x00\x03",
+        # Built: close-delimited body (no framing field) with a raw tail.
+        bytes((get, 7)) + ok_200 + b"\x00" + b"\x02" + field(b"until close") + b"\xf0" + field(b"\r\nmore"),
+    ]
+
+
 def main() -> None:
     for name, make in (
         ("http11", http11),
@@ -243,6 +311,7 @@ def main() -> None:
         ("decoders", decoders),
         ("cookies", cookies),
         ("sse", sse),
+        ("framing", framing),
     ):
         directory = CORPUS / name
         directory.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TARGETS = ("http11", "url", "h2", "decoders", "cookies", "sse")
+TARGETS = ("http11", "url", "h2", "decoders", "cookies", "sse", "framing")
 # Per-input time limit (a slower input is reported as a hang) and memory limit (the decoders target must
 # stay far below it: a bomb that got through would show up here).
 LIBFUZZER_FLAGS = ("-timeout=20", "-rss_limit_mb=1536", "-print_final_stats=1")
