@@ -305,8 +305,25 @@ def test_raw_has_urllib3s_attributes(server: RawServer) -> None:
         raw = session.head(server.url + "/plain").raw
         assert raw.length_remaining == 0  # urllib3: no body may follow a HEAD
 
-        raw = session.get(server.url + "/cookies").raw
+        response = session.get(server.url + "/cookies")
+        raw = response.raw
         assert raw._original_response.msg.get_all("Set-Cookie") == ["a=1; Path=/", "b=2; Path=/"]
+        # raw.headers is urllib3's HTTPHeaderDict in requests: repeated names are separate items there
+        cookies = [("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Path=/")]
+        assert [item for item in raw.headers.items() if item[0] == "Set-Cookie"] == cookies
+        assert raw.headers["set-cookie"] == "a=1; Path=/, b=2; Path=/"
+        assert (
+            raw.headers.getlist("Set-Cookie") == raw.headers.get_all("Set-Cookie") == [v for _, v in cookies]
+        )
+        assert raw.headers.get_all("Set-Cookie2", []) == []
+        assert ("Set-Cookie", "a=1; Path=/, b=2; Path=/") in list(raw.headers.itermerged())
+        assert ("Set-Cookie", "a=1; Path=/, b=2; Path=/") in response.headers.items()  # requests' view
+        raw.headers["X-Added"] = "1"  # one store: what a heuristic writes on the raw is in the Response
+        assert response.headers["x-added"] == "1"
+        copied = raw.headers.copy()
+        copied.extend({"X-More": "2"})
+        assert "x-more" not in raw.headers
+        assert copied.getlist("X-More") == ["2"]
 
 
 def test_drain_and_release_give_the_connection_back(server: RawServer) -> None:
@@ -442,7 +459,7 @@ def test_a_raw_kept_in_a_cache_and_handed_in_again_gives_a_new_response(server: 
     assert second.content == b""  # the kept raw was read already, as urllib3's would be
 
 
-@pytest.mark.parametrize("path", list(ROUTES))
+@pytest.mark.parametrize("path", [*ROUTES, "/cookies"])
 def test_raw_reads_give_what_urllib3_gives(server: RawServer, path: str) -> None:
     """The same reads on brisk's raw and on urllib3's response to the same request: same bytes, tell(),
     length_remaining and closed after each (urllib3 opened as requests opens it: decode_content=False)."""
@@ -461,6 +478,8 @@ def test_raw_reads_give_what_urllib3_gives(server: RawServer, path: str) -> None
         ours = session.get(server.url + path, stream=True).raw
         for name in ("status", "reason", "version", "version_string", "chunked", "length_remaining"):
             assert getattr(ours, name) == getattr(theirs, name), name
+        assert list(ours.headers.items()) == list(theirs.headers.items())
+        assert urllib3.HTTPHeaderDict(ours.headers) == theirs.headers
         assert ours.decode_content is theirs.decode_content is False
         for amt, decode in reads:
             got = ours.read(amt, decode_content=decode)

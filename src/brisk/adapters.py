@@ -325,7 +325,7 @@ class HTTPAdapter(BaseAdapter):
             # changed on the raw before calling here (CacheControl's heuristics edit its headers) holds.
             response.status_code = resp.status
             response.reason = resp.reason
-            if resp.headers is not response.headers:
+            if getattr(resp.headers, "_store", None) is not response.headers._store:  # raw.headers replaced
                 response.headers = headers_from(resp.headers)
         else:
             # urllib3's HTTPResponse (a cache's, a test double's), or a brisk raw handed in again: a new
