@@ -576,3 +576,45 @@ def test_live_auth_handler_resends_with_the_401s_cookies(raw_server: RawServerFa
         r = session.get(server.url + "/private", hooks={"response": answer_401})
     assert r.status_code == 200
     assert [request.header("cookie") for request in server.requests] == [None, "challenge=1"]
+
+
+def test_cookie_nonstandard_attributes_as_http_cookiejar_has_them() -> None:
+    jar = RequestsCookieJar()
+    cookie = jar.set("k", "v", domain="test.com", secure=True, rest={"HttpOnly": True})
+    assert cookie is not None
+    assert cookie._rest["HttpOnly"] is True
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    cookie.set_nonstandard_attr("SameSite", "strict")
+    assert cookie.same_site == "Strict"
+    assert cookie._rest == {"HttpOnly": True, "SameSite": "Strict"}
+    plain = create_cookie("p", "1")
+    plain.set_nonstandard_attr("HttpOnly", None)
+    assert plain.http_only
+
+
+def test_morsel_to_cookie_errors_as_requests() -> None:
+    from http.cookies import Morsel
+
+    from brisk.cookies import morsel_to_cookie
+
+    morsel: Morsel[str] = Morsel()
+    morsel["expires"] = "Thu, 01-Jan-1970 00:00:01 GMT"
+    assert morsel_to_cookie(morsel).expires == 1
+    for value, error in ((100, TypeError), ("woops", ValueError)):
+        morsel["expires"] = value
+        with pytest.raises(error):
+            morsel_to_cookie(morsel)
+    morsel = Morsel()
+    morsel["max-age"] = "woops"
+    with pytest.raises(TypeError):
+        morsel_to_cookie(morsel)
+
+
+def test_prepare_cookies_keeps_a_stdlib_jar_and_asks_it() -> None:
+    std = http.cookiejar.CookieJar()
+    merge_cookies(std, {"a": "1"})
+    std.set_cookie(std_cookie("dot", "2", ".example.com"))
+    std.set_cookie(std_cookie("other", "3", ".other.org"))
+    p = Request("GET", "http://www.example.com/", cookies=std).prepare()
+    assert p._cookies is std
+    assert p.headers["Cookie"] == "a=1; dot=2"  # the standard library's order

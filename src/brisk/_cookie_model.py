@@ -120,6 +120,25 @@ class Cookie:
             return self.same_site
         return default
 
+    def set_nonstandard_attr(self, name: str, value: Any) -> None:
+        """http.cookiejar API: sets HttpOnly or SameSite; other attributes are not kept."""
+        key = name.lower()
+        if key == "httponly":
+            self.http_only = True
+        elif key == "samesite":
+            self.same_site = _SAME_SITE.get(str(value).lower()) if value is not None else None
+
+    @property
+    def _rest(self) -> dict[str, Any]:
+        """http.cookiejar's nonstandard attributes, as code reading ``cookie._rest`` expects: ``HttpOnly``
+        (True) and ``SameSite`` when set. A copy: change them with ``set_nonstandard_attr``."""
+        rest: dict[str, Any] = {}
+        if self.http_only:
+            rest["HttpOnly"] = True
+        if self.same_site is not None:
+            rest["SameSite"] = self.same_site
+        return rest
+
     def copy(self) -> Cookie:
         """An independent copy with the same attributes and times."""
         return Cookie(
@@ -166,6 +185,9 @@ class Cookie:
 
 # ---------------------------------------------------------------------------------------------------------
 # helpers shared by the jar and the requests-style functions
+
+
+_SAME_SITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
 
 
 def normalise_domain(domain: str) -> str:
@@ -244,7 +266,7 @@ def create_cookie(name: str, value: Any, **kwargs: Any) -> Cookie:
     rest_keys = {str(k).lower(): v for k, v in rest.items()}
     same_site = kwargs.get("same_site", rest_keys.get("samesite"))
     if isinstance(same_site, str):
-        same_site = {"strict": "Strict", "lax": "Lax", "none": "None"}.get(same_site.lower())
+        same_site = _SAME_SITE.get(same_site.lower())
     expires = kwargs.get("expires")
     text_name, text_value = _as_text(name), _as_text(value)
     check_name_value(text_name, text_value)
@@ -275,14 +297,24 @@ def cookie_for_value(name: str, value: Any, **kwargs: Any) -> Cookie:
 
 
 def morsel_to_cookie(morsel: Any) -> Cookie:
-    """A cookie from an :class:`http.cookies.Morsel` (requests' ``morsel_to_cookie``)."""
+    """A cookie from an :class:`http.cookies.Morsel` (requests' ``morsel_to_cookie``).
+
+    As in requests, a ``max-age`` that is not an integer raises ``TypeError``, an ``expires`` that is not a
+    string ``TypeError`` and one that is not a date ``ValueError`` (any date RFC 6265 reads is taken)."""
     expires: int | None = None
     if morsel["max-age"]:
-        expires = int(time.time()) + int(morsel["max-age"])
+        try:
+            expires = int(time.time()) + int(morsel["max-age"])
+        except ValueError:
+            raise TypeError(f"max-age: {morsel['max-age']} must be integer") from None
     elif morsel["expires"]:
         from ._cookie_parse import parse_cookie_date
 
-        expires = parse_cookie_date(str(morsel["expires"]))
+        if not isinstance(morsel["expires"], str):
+            raise TypeError(f"expires: {morsel['expires']!r} must be a date string")
+        expires = parse_cookie_date(morsel["expires"])
+        if expires is None:
+            raise ValueError(f"expires: {morsel['expires']!r} is not a date")
     return create_cookie(
         morsel.key,
         morsel.value,

@@ -265,16 +265,27 @@ class PreparedRequest(RequestEncodingMixin, RequestHooksMixin):
         self.prepare_content_length(self.body)
 
     def prepare_cookies(self, cookies: Any) -> None:
-        """Add a Cookie header from ``cookies`` (a jar or a dict) unless one is already set."""
+        """Add a Cookie header from ``cookies`` (a jar or a dict) unless one is already set. A jar is kept as
+        ``_cookies`` as it is (an http.cookiejar one of the standard library too, asked under its own policy
+        as the session asks it), as in requests."""
         if cookies is None or "cookie" in self.headers:
             return
         from .cookies import RequestsCookieJar, cookiejar_from_dict
 
-        jar = cookies if isinstance(cookies, RequestsCookieJar) else cookiejar_from_dict(cookies)
+        if isinstance(cookies, RequestsCookieJar) or hasattr(cookies, "add_cookie_header"):
+            jar = cookies
+        else:
+            jar = cookiejar_from_dict(cookies)
         self._cookies = jar
         url = self._url
         if url is not None:
-            value = jar.header_for(url.scheme, url.host, url.path)
+            header_for = getattr(jar, "header_for", None)
+            if header_for is not None:
+                value = header_for(url.scheme, url.host, url.path)
+            else:
+                from ._cookie_compat import cookie_header
+
+                value = cookie_header(jar, url)
             if value:
                 self.headers["Cookie"] = value
 
