@@ -41,14 +41,14 @@ DIFFERENTIAL = settings(
 @DIFFERENTIAL
 @given(st.integers(0, 255), st.integers(0, 255), st.binary(max_size=300))
 def test_built_streams_frame_alike(control: int, seed: int, fields: bytes) -> None:
-    check(bytes((control & ~0x12, seed)) + fields)
+    check(bytes((control & ~0x02, seed)) + fields)
 
 
 # Responses drawn field by field: mostly well formed, with the variations framing depends on (codings,
 # whitespace around them, lengths off by one, interim responses, what follows the response). Two open
 # findings below are left out until fixed: an HTAB after a coding, and brisk fed inside an except block.
 LEADING_OWS = st.sampled_from([b"", b"", b" ", b"  ", b"\t", b" \t"])
-TRAILING_OWS = st.sampled_from([b"", b"", b" ", b"  "])
+TRAILING_OWS = st.sampled_from([b"", b"", b" ", b"  ", b"\t"])
 CODINGS = st.sampled_from(
     [
         b"chunked",
@@ -161,9 +161,8 @@ def test_unicode_whitespace_around_chunked(coding: bytes) -> None:
 # Found by the framing target against 7f0269d, in 19 s: a trailing HTAB after "chunked". brisk strips SP and
 # HTAB (RFC 9110 section 5.5: the field value excludes them) and reads a chunked body; llhttp strips only SP
 # after "chunked" (nodejs/llhttp#876) and reads the body until the close, so a proxy built on llhttp and brisk
-# would split the stream into different responses. Not fixed yet: brisk should refuse the coding (as it
-# refuses any Transfer-Encoding it does not read the way llhttp does).
-@pytest.mark.xfail(strict=True, raises=FramingDisagreement, reason="trailing HTAB after chunked: not fixed")
+# would split the stream into different responses. Fixed: brisk refuses the coding, as it refuses any
+# Transfer-Encoding it does not read the way llhttp does.
 @pytest.mark.parametrize("coding", [b"chunked\t", b"chunked \t", b"chunked\t "])
 def test_trailing_tab_after_chunked(coding: bytes) -> None:
     agree(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: " + coding + b"\r\n\r\n5\r\nhello\r\n0\r\n\r\nXY")
@@ -175,8 +174,7 @@ def test_trailing_tab_after_chunked(coding: bytes) -> None:
 # that before raising, but Python replaces it with the exception being handled, if any: a request made in an
 # application's except block gets ChunkedEncodingError ("`on_message_begin` callback error") for a complete
 # chunked response followed by other bytes in the same read, where llhttp (and brisk elsewhere) reads the
-# response. brisk.get() shows it over a socket. Not fixed yet (the parser should note what it raised itself).
-@pytest.mark.xfail(strict=True, raises=FramingDisagreement, reason="parser fed in an except block: not fixed")
+# response. brisk.get() showed it over a socket. Fixed: the parser notes what its callbacks raised.
 @pytest.mark.parametrize("after", [b"X", b"HTTP/1.1 200 OK\r\n\r\n"])
 def test_chunked_response_read_inside_an_except_block(after: bytes) -> None:
     stream = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" + after

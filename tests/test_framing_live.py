@@ -794,3 +794,17 @@ def test_async_connections_sharing_the_read_buffer_keep_their_own_bytes(raw_serv
         tag = path.encode()
         assert content == tag * (300_000 // len(tag))
     assert server.connection_count == 20
+
+
+def test_a_chunked_response_read_inside_an_except_block(client: Client, raw_server: RawServerFactory) -> None:
+    """Found by the framing fuzz target: called from an application's except block, brisk mistook the
+    exception being handled for its own signal and failed a complete chunked response followed by stray
+    bytes. It must read the response and drop the connection, as anywhere else."""
+    chunked_then_stray = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nX"
+    scripted = Scripted(raw_server, send_then_wait(chunked_then_stray))
+    try:
+        raise KeyError("the application's own error")
+    except KeyError:
+        body = client.get(scripted.url).content
+    assert body == b"hello"
+    assert_recovers(client, scripted)

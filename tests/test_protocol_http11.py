@@ -1201,12 +1201,32 @@ def test_http10_with_transfer_encoding_closes_the_connection(keep_alive: bytes) 
 
 @pytest.mark.parametrize(
     "coding",
-    [b"chunked\xa0", b"\xa0chunked", b"chunked\x85", b"\x85chunked", b"chunked\x0b", b"chunked\x0c"],
-    ids=["nbsp-after", "nbsp-before", "nel-after", "nel-before", "vt-after", "ff-after"],
+    [
+        b"chunked\xa0",
+        b"\xa0chunked",
+        b"chunked\x85",
+        b"\x85chunked",
+        b"chunked\x0b",
+        b"chunked\x0c",
+        b"chunked\t",
+        b"chunked \t",
+    ],
+    ids=[
+        "nbsp-after",
+        "nbsp-before",
+        "nel-after",
+        "nel-before",
+        "vt-after",
+        "ff-after",
+        "tab-after",
+        "sp-tab-after",
+    ],
 )
 def test_transfer_encoding_only_sp_and_htab_are_whitespace(coding: bytes) -> None:
+    """Only SP and HTAB surround a token; and a trailing HTAB is refused too, because llhttp does not take
+    "chunked<HTAB>" as chunked (nodejs/llhttp#876): a proxy built on it would frame the body otherwise."""
     data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: " + coding + b"\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
     with pytest.raises(RemoteProtocolError):
         parse(data)
-    _, body = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: \t chunked \t\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    _, body = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: \t chunked  \r\n\r\n5\r\nhello\r\n0\r\n\r\n")
     assert body == b"hello"

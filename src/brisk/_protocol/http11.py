@@ -296,6 +296,7 @@ class ResponseParser:
         "_body",
         "_buffer",
         "_connect",
+        "_failure",
         "_framing",
         "_framing_run",
         "_limits",
@@ -533,7 +534,10 @@ class ResponseParser:
             elif name == b"connection":
                 tokens += value.replace(b" ", b"").replace(b"\t", b"").split(b",")
             else:
-                codings.append(value.rstrip(b" \t"))
+                # Only SP is taken off the end: llhttp keeps a trailing HTAB in the coding (nodejs/llhttp#876)
+                # and would not read "chunked<HTAB>" as chunked, so brisk refuses it rather than frame the
+                # body differently from a proxy built on llhttp.
+                codings.append(value.rstrip(b" "))
         if head.http_version == "HTTP/1.1":
             head.keep_alive = b"close" not in tokens
         else:
@@ -547,7 +551,7 @@ class ResponseParser:
             # Only SP and HTAB are whitespace around a token (RFC 9110 section 5.6.1): str.strip() would
             # also take NBSP or NEL away and read "chunked\xa0" as chunked, which llhttp does not.
             transfer_encoding = b",".join(codings)
-            if [c.strip(b" \t").lower() for c in transfer_encoding.split(b",")] != [b"chunked"]:
+            if [c.lstrip(b" \t").rstrip(b" ").lower() for c in transfer_encoding.split(b",")] != [b"chunked"]:
                 raise RemoteProtocolError(
                     f"unsupported Transfer-Encoding {transfer_encoding.decode('latin-1')!r} in the "
                     "response (only 'chunked' is accepted)"
@@ -560,6 +564,7 @@ class ResponseParser:
             self._trailer_count = 0
             self._trailer_bytes = -1  # on_header of the priming head is not a trailer
             self._trailers_too_large = False
+            self._failure: RemoteProtocolError | None = None  # raised by a callback, to raise again
             self._llhttp.feed_data(_CHUNKED_PRIMER)
         elif length is not None:
             # llhttp already refused non-digits, duplicates, and Content-Length together with chunked.
@@ -602,10 +607,12 @@ class ResponseParser:
             try:
                 self._llhttp.feed_data(data)
             except httptools.HttpParserCallbackError as exc:
-                if isinstance(exc.__context__, _Stop):
-                    return  # a second message began after the end of this one: leftover already noted
-                if isinstance(exc.__context__, RemoteProtocolError):
-                    raise exc.__context__ from None
+                # What a callback raised is told by the parser's own state, not by exc.__context__: Python
+                # replaces that with the exception being handled when brisk is called in an except block.
+                if self._failure is not None:
+                    raise self._failure from None
+                if self.leftover:
+                    return  # a second message began after the end of this one (on_message_begin)
                 raise ChunkedEncodingError(f"invalid chunked body from the server: {exc}") from exc
             except httptools.HttpParserError as exc:
                 if self.complete:  # llhttp refuses bytes after a closing response: they are a leftover
@@ -663,9 +670,10 @@ class ResponseParser:
     def on_message_complete(self) -> None:
         if self.head is not None and self._framing == _CHUNKED:
             if self._trailers_too_large:
-                raise ResponseHeadersTooLarge(
+                self._failure = ResponseHeadersTooLarge(
                     "the chunked body's trailer section exceeds the header limits (Limits)"
                 )
+                raise self._failure
             self.complete = True
 
 
