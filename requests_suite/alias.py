@@ -1,18 +1,14 @@
 """Make ``import requests`` (and ``requests.<module>``) resolve to brisk, for requests' own test suite.
 
 Loaded at interpreter start by a ``.pth`` file in the suite's own environment (``run.sh`` installs it),
-never by brisk. Modules brisk has are aliased. For the rest, so that the test files can be imported at all:
-``_internal_utils`` is executed from the downloaded requests source (it is a private helper module the tests
-import), and each requests.utils helper brisk does not offer becomes a placeholder that raises ``Missing``,
-so every test that needs one fails visibly rather than being skipped.
+never by brisk. ``brisk.install_as_requests()`` does the aliasing, as for any user. So that the test files
+can be imported at all, each requests.utils helper brisk does not offer becomes a placeholder that raises
+``Missing``, and every test that needs one fails visibly rather than being skipped.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
-import types
 from typing import Any
 
 import brisk
@@ -44,20 +40,15 @@ def _placeholder(name: str) -> Any:
 
 
 def install(requests_source: str) -> None:
-    sys.modules["requests"] = brisk
-    for name in MODULES:
-        sys.modules["requests." + name] = importlib.import_module("brisk." + name)
-    private = types.ModuleType("requests._internal_utils")
-    path = os.path.join(requests_source, "requests", "_internal_utils.py")
-    with open(path, encoding="utf-8") as source:
-        exec(compile(source.read(), path, "exec"), private.__dict__)  # requests' own file, run as it is
-    sys.modules[private.__name__] = private
-    models: Any = sys.modules["requests.models"]
+    brisk.install_as_requests()  # the documented way: requests and every requests.* module are brisk's
+    import requests
+
+    models: Any = requests.models
     if not hasattr(models, "urlencode"):  # requests' models re-exports the standard library's
         from urllib.parse import urlencode
 
         models.urlencode = urlencode
-    utils = sys.modules["requests.utils"]
+    utils = requests.utils
     for name in UTILS:
         if not hasattr(utils, name):
             setattr(utils, name, _placeholder(name))
