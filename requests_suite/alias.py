@@ -13,10 +13,6 @@ from typing import Any
 
 import brisk
 
-MODULES = (
-    "exceptions", "structures", "auth", "cookies", "models", "sessions", "adapters", "hooks",
-    "status_codes", "utils", "compat", "api", "packages", "__version__",
-)  # fmt: skip
 UTILS = (
     "_parse_content_type_header", "address_in_network", "dotted_netmask", "extract_zipped_paths",
     "get_encodings_from_content", "guess_filename", "is_ipv4_address", "is_valid_cidr", "iter_slices",
