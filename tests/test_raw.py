@@ -511,3 +511,16 @@ def test_an_async_response_reads_its_body_after_its_raw_was_asked_for(server: Ra
         return bodies
 
     assert asyncio.run(run()) == [LINES, LINES, LINES]
+
+
+def test_text_lines_through_io_textiowrapper_with_auto_close_off(server: RawServer) -> None:
+    # urllib3's documented recipe: a raw closes itself at the end of the body unless auto_close is False
+    with brisk.Session() as session:
+        raw = session.get(server.url + "/gzip", stream=True).raw
+        raw.decode_content = True
+        raw.auto_close = False
+        text = io.TextIOWrapper(raw, encoding="ascii")
+        assert list(text) == LINES.decode("ascii").splitlines(keepends=True)
+        assert not raw.closed
+        text.close()  # closes the raw under it
+        assert raw.closed

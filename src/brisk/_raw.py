@@ -688,10 +688,14 @@ class RawResponse(io.IOBase):
         if fp is not None and not self.closed:
             fp.close()
         self._wire.close()
+        self.__dict__["_closed_by_close"] = True
 
     @property
     def closed(self) -> bool:
-        """True once ``_fp`` is closed or read to its end (urllib3's meaning)."""
+        """True once ``_fp`` is closed or read to its end (urllib3's meaning); with ``auto_close`` False, only
+        once ``close()`` was called (what ``io.TextIOWrapper(raw)`` needs to read to the end)."""
+        if not self.auto_close:
+            return bool(self.__dict__.get("_closed_by_close"))
         fp = self._fp
         if fp is None:
             return True
