@@ -524,3 +524,16 @@ def test_text_lines_through_io_textiowrapper_with_auto_close_off(server: RawServ
         assert not raw.closed
         text.close()  # closes the raw under it
         assert raw.closed
+
+
+def test_raw_over_http2(tls_app_server: Any) -> None:
+    adapter = TeeAdapter()
+    with brisk.Session(http2=True, verify=tls_app_server.ca_bundle) as session:
+        session.mount("https://", adapter)
+        response = session.get(tls_app_server.url + "/gzip")
+        assert response.http_version == "HTTP/2"
+        raw = response.raw
+        assert (raw.version, raw.version_string, raw.chunked) == (20, "HTTP/2", False)
+        assert adapter.completed == [bytes(adapter.tees[0].seen)]
+        assert gzip.decompress(adapter.completed[0]) == response.content
+        assert raw.closed

@@ -430,8 +430,9 @@ class RawResponse(io.IOBase):
             wire = WireBody(None, None, None, head, url, request)
             if self.length_remaining is not None:
                 self._fp_bytes_read, self.length_remaining = self.length_remaining, 0
-        elif stream is None or not hasattr(stream, "read_all"):
-            # No body; or an async one, which this sync file view cannot read (reads raise, as they did).
+        elif not hasattr(stream, "read_all") or isinstance(stream, (HandSetRaw, ThroughRaw)):
+            # No body; an async one, which this sync file view cannot read (reads raise, as they did); or a
+            # stream that is some raw's already.
             wire = WireBody(stream, None, self.length_remaining, head, url, request)
         else:
             wire = WireBody(stream, response._chunks, self.length_remaining, head, url, request)
