@@ -259,16 +259,20 @@ def standin() -> dict[str, Any]:
                 if lacking:
                     report["differ"][f"{module_name}.{name}"] = f"not a subclass of {', '.join(lacking)}"
     report["urllib3_imported"] = "urllib3" in sys.modules
-    report["packages_urllib3"] = brisk.packages.urllib3.__name__
+    urllib3 = brisk.packages.urllib3
+    report["packages_urllib3"] = urllib3.__name__
+    report["retry_is_brisks"] = urllib3.util.retry.Retry is brisk.Retry
+    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     return report
 
 
 def imports() -> dict[str, Any]:
     before = set(sys.modules)
     import brisk
-    from brisk import _requests_names
 
     after_import = set(sys.modules) - before
+    from brisk import _requests_names
+
     report: dict[str, Any] = {"after_import": sorted(after_import), "read": {}}
     for module_name, sources in _requests_names.SOURCES.items():
         if module_name == "brisk.packages":

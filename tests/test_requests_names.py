@@ -164,6 +164,7 @@ def test_urllib3_names_without_urllib3(comparison: dict[str, Any]) -> None:
     urllib3's hierarchy (by name) or a callable, and urllib3 is not imported."""
     report = probe("standin", comparison["urllib3"])
     assert report["packages_urllib3"] == "brisk.packages.urllib3"  # the stand-in
+    assert report["retry_is_brisks"]
     assert report["missing"] == []
     assert report["differ"] == {"adapters.PoolManager": "not a subclass of RequestMethods"}  # DIFFERENT
     assert not report["urllib3_imported"]
@@ -176,7 +177,7 @@ def test_import_brisk_imports_neither_requests_nor_urllib3() -> None:
     lazy = {
         "requests", "urllib3", "json", "http.cookiejar", "urllib.request", "charset_normalizer", "idna",
         "certifi", "logging", "base64", "brisk.utils", "brisk.compat", "brisk.packages", "brisk.cookies",
-        "brisk._urllib3_standin", "brisk.help",
+        "brisk._urllib3_standin", "brisk.help", "brisk._requests_names", "brisk._requests_helpers",
     }  # fmt: skip
     assert lazy & set(report["after_import"]) == set()
     unread = {name for name, present in report["read"].items() if not present}

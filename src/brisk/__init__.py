@@ -130,6 +130,8 @@ def __getattr__(name: str) -> object:
 
         return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     # the rest of requests' top-level names (urllib3, check_compatibility, ...): brisk._requests_names
-    from ._requests_names import module_getattr
+    if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ._requests_names import requests_name
 
-    return module_getattr(__name__)(name)
+    return requests_name(__name__, name)

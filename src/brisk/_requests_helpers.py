@@ -1,24 +1,21 @@
 """requests' module-level helpers that brisk's own code does not need, for code written against requests.
 
-Reached through ``brisk._requests_names`` (``brisk.sessions.merge_setting``, ``brisk.check_compatibility``,
-...). Each behaves as requests 2.32's function or class of that name does. ``RequestHooksMixin`` and
-``RequestEncodingMixin`` are bases of ``brisk.Request`` and ``brisk.PreparedRequest``, as in requests, so this
-module is loaded with ``brisk.models``; it imports nothing that is not loaded already.
+Loaded on first use through ``brisk._requests_names`` (``brisk.sessions.merge_setting``,
+``brisk.check_compatibility``, ...), so ``import brisk`` does not pay for them. Each behaves as requests
+2.32's function of that name does.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, cast
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .exceptions import InvalidSchema, RequestsDependencyWarning
 
 __all__ = [
     "DEFAULT_REDIRECT_LIMIT",
-    "RequestEncodingMixin",
-    "RequestHooksMixin",
     "basestring",
     "check_compatibility",
     "merge_hooks",
@@ -110,73 +107,6 @@ def merge_hooks(request_hooks: Any, session_hooks: Any, dict_class: Callable[...
     if request_hooks is None or request_hooks.get("response") == []:
         return session_hooks
     return merge_setting(request_hooks, session_hooks, dict_class)
-
-
-class RequestHooksMixin:
-    """requests' ``register_hook``/``deregister_hook`` for a class with a ``hooks`` dict of lists."""
-
-    def register_hook(self, event: str, hook: Any) -> None:
-        """Add ``hook`` (a callable, or an iterable of them) to ``event``'s hooks."""
-        hooks: dict[str, list[Any]] = cast(Any, self).hooks
-        if event not in hooks:
-            raise ValueError(f'Unsupported event specified, with event name "{event}"')
-        if callable(hook):
-            hooks[event].append(hook)
-        elif isinstance(hook, Iterable):
-            hooks[event].extend(h for h in hook if callable(h))
-
-    def deregister_hook(self, event: str, hook: Any) -> bool:
-        """Remove ``hook`` from ``event``'s hooks; whether it was there."""
-        hooks: dict[str, list[Any]] = cast(Any, self).hooks
-        try:
-            hooks[event].remove(hook)
-        except ValueError:
-            return False
-        return True
-
-
-class RequestEncodingMixin:
-    """requests' ``path_url`` and its form and multipart encoders, for a class with a ``url``."""
-
-    @property
-    def path_url(self) -> str:
-        """The path and query of ``url`` (``/`` for an empty path), as a request line carries them."""
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(cast(Any, self).url)
-        path = parts.path or "/"
-        return f"{path}?{parts.query}" if parts.query else path
-
-    @staticmethod
-    def _encode_params(data: Any) -> Any:
-        """A form body or query string from pairs or a mapping (lists give repeated keys, None values are
-        left out); str, bytes, file objects and other values come back unchanged."""
-        if isinstance(data, str | bytes) or hasattr(data, "read") or not hasattr(data, "__iter__"):
-            return data
-        from urllib.parse import urlencode
-
-        from ._form import form_pairs
-
-        pairs = form_pairs(data.items() if isinstance(data, Mapping) else list(data))
-        return urlencode(
-            [
-                (k.encode() if isinstance(k, str) else k, v.encode() if isinstance(v, str) else v)
-                for k, v in pairs
-            ]
-        )
-
-    @staticmethod
-    def _encode_files(files: Any, data: Any) -> tuple[bytes, str]:
-        """``(body, content_type)`` of a multipart/form-data body with the fields of ``data`` and the files of
-        ``files`` (in requests' forms: a file object, or ``(filename, file[, content_type[, headers]])``)."""
-        if not files:
-            raise ValueError("Files must be provided.")
-        if isinstance(data, str | bytes):
-            raise ValueError("Data must not be a string.")
-        from ._multipart import encode_multipart
-
-        body, content_type = encode_multipart(files, data or None)
-        return (body if isinstance(body, bytes) else b"".join(body)), content_type
 
 
 def _socks_unavailable(*args: Any, **kwargs: Any) -> Any:

@@ -5,8 +5,10 @@ requests' modules hold more than their own classes and functions: names they imp
 ``requests.models.super_len`` requests.utils'), and code built on requests imports them from there
 (``from requests.adapters import MaxRetryError`` in responses, ``from requests.status_codes import _codes`` in
 betamax). brisk's modules give each such name the same object, resolved when it is first read, so that
-``import brisk`` imports nothing more than before (not urllib3, not ``json``, not ``http.cookiejar``): each of
-those modules ends with ``__getattr__ = module_getattr(__name__)``.
+``import brisk`` imports nothing more than before (not urllib3, not ``json``, not ``http.cookiejar``, not this
+module): the modules ``import brisk`` loads have a ``__getattr__`` that imports this module and calls
+``requests_name`` for a name they do not have; the others (``brisk.utils``, ``brisk.packages``,
+``brisk.help``) set ``__getattr__ = module_getattr(__name__)``.
 
 A name's source is written ``"module:attribute"``:
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-__all__ = ["SOURCES", "module_getattr", "resolve"]
+__all__ = ["SOURCES", "module_getattr", "requests_name", "resolve"]
 
 _EXCEPTIONS = "urllib3.exceptions:"
 _HELPERS = "brisk._requests_helpers:"
@@ -234,6 +236,12 @@ def resolve(source: str) -> object:
     return getattr(module, attribute) if attribute else module
 
 
+def requests_name(module_name: str, name: str) -> object:
+    """``name`` of brisk's module ``module_name`` from ``SOURCES``, kept in the module once resolved; for the
+    module's ``__getattr__``. AttributeError if it is not one of requests' names or its source is missing."""
+    return _getattrs.setdefault(module_name, module_getattr(module_name))(name)
+
+
 def module_getattr(module_name: str, table: str | None = None) -> Callable[[str], object]:
     """The ``__getattr__`` of brisk's module ``module_name``: requests' names listed in ``SOURCES`` (under
     ``table``, by default the module's name), each resolved once and then kept in the module (so that
@@ -254,3 +262,6 @@ def module_getattr(module_name: str, table: str | None = None) -> Callable[[str]
         return value
 
     return __getattr__
+
+
+_getattrs: dict[str, Callable[[str], object]] = {}

@@ -449,7 +449,10 @@ def _fallback(adapter: HTTPAdapter) -> SyncTransport:
     return own.transport()
 
 
-# requests.adapters' other names (urllib3's exceptions, requests' helpers): loaded on first use.
-from ._requests_names import module_getattr  # noqa: E402
+def __getattr__(name: str) -> object:
+    """requests.adapters's other names, loaded when first read (see brisk._requests_names)."""
+    if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ._requests_names import requests_name
 
-__getattr__ = module_getattr(__name__)
+    return requests_name(__name__, name)

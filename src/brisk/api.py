@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from ._requests_names import module_getattr
 from .models import Response
 from .sessions import Session
 
@@ -20,7 +19,14 @@ if TYPE_CHECKING:
 
 __all__ = ["delete", "download", "get", "head", "options", "patch", "post", "put", "request"]
 
-__getattr__ = module_getattr(__name__)  # requests.api's other names, on first use
+
+def __getattr__(name: str) -> object:
+    """requests.api's other names, loaded when first read (see brisk._requests_names)."""
+    if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ._requests_names import requests_name
+
+    return requests_name(__name__, name)
 
 
 def request(method: str, url: str | bytes, **kwargs: Any) -> Response:

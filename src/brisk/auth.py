@@ -21,8 +21,6 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
-from ._requests_names import module_getattr
-
 if TYPE_CHECKING:
     from .models import PreparedRequest, Response
 
@@ -31,7 +29,14 @@ __all__ = ["AuthBase", "HTTPBasicAuth", "HTTPBearerAuth", "HTTPDigestAuth", "HTT
 CONTENT_TYPE_FORM_URLENCODED = "application/x-www-form-urlencoded"
 CONTENT_TYPE_MULTI_PART = "multipart/form-data"
 
-__getattr__ = module_getattr(__name__)  # requests.auth's other names (b64encode, ...), on first use
+
+def __getattr__(name: str) -> object:
+    """requests.auth's other names, loaded when first read (see brisk._requests_names)."""
+    if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ._requests_names import requests_name
+
+    return requests_name(__name__, name)
 
 
 def _basic_auth_str(username: str | bytes, password: str | bytes) -> str:

@@ -365,9 +365,8 @@ def __getattr__(name: str) -> Any:
 
         return JSONDecodeError
     # requests.exceptions' BaseHTTPError (urllib3's HTTPError) and CompatJSONDecodeError (json's)
-    return _requests_getattr(name)
+    if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ._requests_names import requests_name
 
-
-from ._requests_names import module_getattr  # noqa: E402
-
-_requests_getattr = module_getattr(__name__)
+    return requests_name(__name__, name)

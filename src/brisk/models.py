@@ -8,14 +8,12 @@ code, and both push the bytes through the same ``BodyPipeline`` (content decodin
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ._content import BodyPipeline, LineSplitter, encoding_from_content_type, guess_json_utf, parse_links
 from ._headers import Headers
 from ._raw import HandSetRaw as _HandSetRaw
 from ._raw import ThroughRaw as _ThroughRaw
-from ._requests_helpers import RequestEncodingMixin, RequestHooksMixin
-from ._requests_names import module_getattr
 from ._url import URL
 from .exceptions import (
     ContentDecodingError,
@@ -41,11 +39,86 @@ if TYPE_CHECKING:
 
 __all__ = ["PreparedRequest", "Request", "Response"]
 
-__getattr__ = module_getattr(__name__)  # requests.models' other names (urllib3's, utils'), on first use
+
+def __getattr__(name: str) -> object:
+    """requests.models's other names, loaded when first read (see brisk._requests_names)."""
+    if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ._requests_names import requests_name
+
+    return requests_name(__name__, name)
+
 
 REDIRECT_STATI = frozenset((301, 302, 303, 307, 308))
 _UNKNOWN: Any = object()
 ITER_CHUNK_SIZE = 512
+
+
+class RequestHooksMixin:
+    """requests' ``register_hook``/``deregister_hook`` for a class with a ``hooks`` dict of lists."""
+
+    def register_hook(self, event: str, hook: Any) -> None:
+        """Add ``hook`` (a callable, or an iterable of them) to ``event``'s hooks."""
+        hooks: dict[str, list[Any]] = cast(Any, self).hooks
+        if event not in hooks:
+            raise ValueError(f'Unsupported event specified, with event name "{event}"')
+        if callable(hook):
+            hooks[event].append(hook)
+        elif isinstance(hook, Iterable):
+            hooks[event].extend(h for h in hook if callable(h))
+
+    def deregister_hook(self, event: str, hook: Any) -> bool:
+        """Remove ``hook`` from ``event``'s hooks; whether it was there."""
+        hooks: dict[str, list[Any]] = cast(Any, self).hooks
+        try:
+            hooks[event].remove(hook)
+        except ValueError:
+            return False
+        return True
+
+
+class RequestEncodingMixin:
+    """requests' ``path_url`` and its form and multipart encoders, for a class with a ``url``."""
+
+    @property
+    def path_url(self) -> str:
+        """The path and query of ``url`` (``/`` for an empty path), as a request line carries them."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(cast(Any, self).url)
+        path = parts.path or "/"
+        return f"{path}?{parts.query}" if parts.query else path
+
+    @staticmethod
+    def _encode_params(data: Any) -> Any:
+        """A form body or query string from pairs or a mapping (lists give repeated keys, None values are
+        left out); str, bytes, file objects and other values come back unchanged."""
+        if isinstance(data, str | bytes) or hasattr(data, "read") or not hasattr(data, "__iter__"):
+            return data
+        from urllib.parse import urlencode
+
+        from ._form import form_pairs
+
+        pairs = form_pairs(data.items() if isinstance(data, Mapping) else list(data))
+        return urlencode(
+            [
+                (k.encode() if isinstance(k, str) else k, v.encode() if isinstance(v, str) else v)
+                for k, v in pairs
+            ]
+        )
+
+    @staticmethod
+    def _encode_files(files: Any, data: Any) -> tuple[bytes, str]:
+        """``(body, content_type)`` of a multipart/form-data body with the fields of ``data`` and the files of
+        ``files`` (in requests' forms: a file object, or ``(filename, file[, content_type[, headers]])``)."""
+        if not files:
+            raise ValueError("Files must be provided.")
+        if isinstance(data, str | bytes):
+            raise ValueError("Data must not be a string.")
+        from ._multipart import encode_multipart
+
+        body, content_type = encode_multipart(files, data or None)
+        return (body if isinstance(body, bytes) else b"".join(body)), content_type
 
 
 class Request(RequestHooksMixin):

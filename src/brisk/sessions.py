@@ -25,7 +25,6 @@ from ._headers import Headers
 from ._proxies import proxy_for
 from ._ratelimit import RateLimit
 from ._redirect_mixin import SessionRedirectMixin, redirect_overrides
-from ._requests_names import module_getattr
 from ._retry import DEFAULT_RETRY, Retry
 from ._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
 from ._url import URL
@@ -43,7 +42,15 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncSession", "Session", "SessionRedirectMixin", "default_headers", "session"]
 
-__getattr__ = module_getattr(__name__)  # requests.sessions' other names (merge_setting, ...), on first use
+
+def __getattr__(name: str) -> object:
+    """requests.sessions's other names, loaded when first read (see brisk._requests_names)."""
+    if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ._requests_names import requests_name
+
+    return requests_name(__name__, name)
+
 
 R = TypeVar("R")
 _UNSET: Any = object()
