@@ -158,8 +158,10 @@ def test_extract_cookies_reads_every_kind_of_headers() -> None:
 def test_extract_cookies_from_urllib_objects() -> None:
     """The standard library's own request and response types, as urllib's HTTPCookieProcessor passes them."""
     jar = RequestsCookieJar()
-    response = urllib.response.addinfourl(io.BytesIO(b""), message("u=1; Path=/", "d=2; Domain=co.uk"), "x")
-    jar.extract_cookies(response, urllib.request.Request("https://shop.example.co.uk/basket"))
+    # closed: Python 3.14 warns (ResourceWarning) about an addinfourl left open
+    headers = message("u=1; Path=/", "d=2; Domain=co.uk")
+    with urllib.response.addinfourl(io.BytesIO(b""), headers, "x") as response:
+        jar.extract_cookies(response, urllib.request.Request("https://shop.example.co.uk/basket"))
     assert jar.get_dict() == {"u": "1"}
     request = urllib.request.Request("https://shop.example.co.uk/")
     jar.add_cookie_header(request)
@@ -618,3 +620,33 @@ def test_prepare_cookies_keeps_a_stdlib_jar_and_asks_it() -> None:
     p = Request("GET", "http://www.example.com/", cookies=std).prepare()
     assert p._cookies is std
     assert p.headers["Cookie"] == "a=1; dot=2"  # the standard library's order
+
+
+def test_live_prepared_requests_keep_their_cookies(client: Client, raw_server: RawServerFactory) -> None:
+    """requests' prepared-request recipe, ``s.send(s.prepare_request(Request(..., cookies=...)))`` or
+    ``s.send(Request(..., cookies=...).prepare())``: the request's cookies are sent, with the session's,
+    on every hop to their host; a Cookie header set by hand on a request prepared without the session is
+    sent as it is."""
+
+    def handler(conn: RawConnection) -> None:
+        while (request := conn.recv_request()) is not None:
+            if request.target.startswith("/start"):
+                conn.send(http_response(302, b"", [("Location", "/end" + request.target[6:])]))
+            else:
+                conn.send(http_response(200, b"ok"))
+
+    server = raw_server(handler)
+    client.session.cookies.set("session", "1")
+    url = server.url + "/start"
+    client.send(client.session.prepare_request(Request("GET", url + "?a", cookies={"mine": "2"})))
+    client.send(Request("GET", url + "?b", cookies={"mine": "3"}).prepare())
+    client.send(Request("GET", url + "?c", headers={"Cookie": "by=hand"}).prepare())
+    sent = [(request.target, request.header("cookie")) for request in server.requests]
+    assert sent == [
+        ("/start?a", "mine=2; session=1"),
+        ("/end?a", "mine=2; session=1"),
+        ("/start?b", "mine=3; session=1"),
+        ("/end?b", "mine=3; session=1"),
+        ("/start?c", "by=hand"),
+        ("/end?c", "session=1"),
+    ]

@@ -25,11 +25,11 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ._cookie_compat import RequestView
-from ._cookie_model import Cookie, check_name_value, coerce_cookie, normalise_domain
+from ._cookie_model import Cookie, check_name_value, coerce_cookie, cookie_for_value, normalise_domain
 from ._cookie_parse import (
     MAX_COOKIE_AGE,
     MAX_COOKIE_BYTES,
@@ -50,6 +50,7 @@ __all__ = [
     "MAX_COOKIES_TOTAL",
     "MAX_COOKIE_HEADER_BYTES",
     "CookieStore",
+    "request_store",
     "request_view",
 ]
 
@@ -529,3 +530,26 @@ class CookieStore:
 
     def __repr__(self) -> str:
         return f"<CookieStore[{', '.join(str(c) for c in self)}]>"
+
+
+def request_store(host: str, cookies: Any) -> CookieStore | None:
+    """A request's own cookies (``cookies=``, or those a prepared request was given) as a store: names and
+    values (a dict, or cookies without a domain) become host-only cookies of *host*, so after a redirect to
+    another host they are not sent (requests sends them everywhere); a cookie with a domain (from a jar)
+    keeps its domain, path and Secure flag and goes only where they match, as in requests. None for none."""
+    if not cookies:
+        return None
+    if getattr(cookies, "_brisk_engine", False):
+        return cookies  # type: ignore[no-any-return]  # a store made for this request already
+    store = CookieStore()
+    if isinstance(cookies, Mapping) and not hasattr(cookies, "set_cookie"):  # a plain dict, not a jar
+        for name, value in cookies.items():
+            if value is not None:
+                store.add(cookie_for_value(name, value, domain=host, path="/", host_only=True))
+        return store
+    for cookie in cookies:
+        if getattr(cookie, "domain", None):
+            store.add(coerce_cookie(cookie))
+        elif cookie.value is not None:
+            store.add(cookie_for_value(cookie.name, cookie.value, domain=host, path="/", host_only=True))
+    return store

@@ -360,7 +360,12 @@ class PreparedRequest(RequestEncodingMixin, RequestHooksMixin):
 
                 value = cookie_header(jar, url)
             if value:
+                from ._cookie_engine import request_store
+
                 self.headers["Cookie"] = value
+                # A session's send() makes the header again on each hop, from these and its own cookies.
+                self.__dict__["_explicit_cookie"] = False
+                self.__dict__["_prepared_cookies"] = request_store(url.host, jar)
 
     def prepare_hooks(self, hooks: Mapping[str, Any] | None) -> None:
         for event, hook in (hooks or {}).items():

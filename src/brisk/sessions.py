@@ -264,6 +264,8 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         url = prepared._url
         assert url is not None
         jar = self._request_cookie_jar(prepared, request.cookies)
+        if jar:  # sent again by send() on every hop, as the session's own requests send theirs
+            prepared.__dict__["_prepared_cookies"] = jar
         session_jar = self._cookie_jar  # None: no jar made yet, so no cookies
         value = None if session_jar is None else jar_cookie_header(session_jar, url)
         own = jar.header_for(url.scheme, url.host, url.path) if jar else None
@@ -433,30 +435,15 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         return p
 
     def _request_cookie_jar(self, p: PreparedRequest, cookies: Any) -> CookieStore | None:
-        """Per-request ``cookies=``: names and values (a dict, or cookies without a domain) become host-only
-        cookies of the request's host, so after a redirect to another host they are not sent (requests sends
-        them everywhere); a cookie with a domain (from a jar) keeps its domain, path and Secure flag and goes
-        only where they match, as in requests. A store of the engine's, not a jar: no http.cookiejar."""
+        """Per-request ``cookies=`` as a store of the engine's (no http.cookiejar), bound to the request's
+        host unless they carry a domain (see ``brisk._cookie_engine.request_store``)."""
         if not cookies:
             return None
-        from ._cookie_engine import CookieStore
-        from ._cookie_model import coerce_cookie, cookie_for_value
+        from ._cookie_engine import request_store
 
         url = p._url
         assert url is not None
-        store = CookieStore()
-        if isinstance(cookies, Mapping) and not hasattr(cookies, "set_cookie"):  # a plain dict, not a jar
-            for name, value in cookies.items():
-                if value is not None:
-                    store.add(cookie_for_value(name, value, domain=url.host, path="/", host_only=True))
-            return store
-        for cookie in cookies:
-            if getattr(cookie, "domain", None):
-                store.add(coerce_cookie(cookie))
-            elif cookie.value is not None:
-                own = cookie_for_value(cookie.name, cookie.value, domain=url.host, path="/", host_only=True)
-                store.add(own)
-        return store
+        return request_store(url.host, cookies)
 
     def _verify(self, verify: Any) -> bool | str:
         value: bool | str = self.verify if verify is None else verify
@@ -796,6 +783,7 @@ class Session(_SessionBase[Response]):
             verify=verify,
             cert=cert,
             retries=retries,
+            cookies=request.__dict__.get("_prepared_cookies"),  # prepare_request's / prepare_cookies'
         )
         return run_sync(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
 
@@ -942,6 +930,7 @@ class AsyncSession(_SessionBase[Any]):
             verify=verify,
             cert=cert,
             retries=retries,
+            cookies=request.__dict__.get("_prepared_cookies"),  # prepare_request's / prepare_cookies'
         )
         return await run_async(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
 

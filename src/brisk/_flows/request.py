@@ -415,8 +415,10 @@ def _apply_cookies(request: PreparedRequest, s: FlowSettings, foreign: bool) -> 
     The session's jar is brisk's own, or an http.cookiejar jar the user assigned (``s.cookies =
     MozillaCookieJar(path)``), which is asked under its own policy. The explicit Cookie header check
     comes first for both: a header the user set is sent as set, on the hops it may go to, and no jar
-    is consulted."""
-    if request.__dict__.get("_explicit_cookie"):
+    is consulted; a request prepared without the session (``Request(...).prepare()``) keeps a Cookie
+    header it arrives with, unless ``prepare_cookies`` made it (then its cookies are ``request_cookies``)."""
+    explicit = request.__dict__.get("_explicit_cookie")  # None: prepared elsewhere (Request.prepare())
+    if explicit or (explicit is None and "cookie" in request.headers):
         return
     url = request._url
     assert url is not None
