@@ -155,3 +155,38 @@ def test_resolve_redirects_after_a_partial_read(app_server: ServerThread) -> Non
         third = next(hops)
         assert third.status_code == 200
         assert third.json()["url"].endswith("/get")
+
+
+class RequestsStyleDigest(brisk.HTTPDigestAuth):
+    """A subclass written against requests' HTTPDigestAuth, as requests-toolbelt's proxy Digest auth is: it
+    answers from a response hook with ``build_digest_header`` and the per-thread ``chal``, and resends
+    through ``r.connection``. brisk's own challenge flow is turned off to show these pieces alone work."""
+
+    auth_flow = brisk.auth.AuthBase.auth_flow
+
+    def __call__(self, r: brisk.PreparedRequest) -> brisk.PreparedRequest:
+        self.init_per_thread_state()
+        r.register_hook("response", self.handle_401)
+        return r
+
+    def handle_401(self, r: brisk.Response, **kwargs: Any) -> brisk.Response:
+        if r.status_code != 401:
+            return r
+        challenge = r.headers["www-authenticate"]
+        self._thread_local.chal = brisk.utils.parse_dict_header(challenge.split(" ", 1)[1])
+        prep = r.request.copy()
+        prep.headers["Authorization"] = self.build_digest_header(prep.method or "GET", prep.url or "")
+        again: brisk.Response = r.connection.send(prep, **kwargs)
+        again.history.append(r)
+        return again
+
+
+def test_a_digest_subclass_written_for_requests_authenticates(app_server: ServerThread) -> None:
+    auth = RequestsStyleDigest("user", "pass")
+    with brisk.Session() as session:
+        r = session.get(app_server.url + "/digest-auth/auth/user/pass", auth=auth)
+        assert r.status_code == 200, r.text
+        assert r.history[0].status_code == 401
+        assert auth._thread_local.nonce_count == 1
+        assert auth._thread_local.last_nonce == auth._thread_local.chal["nonce"]
+        assert "nc=00000002" in (auth.build_digest_header("GET", app_server.url + "/x") or "")

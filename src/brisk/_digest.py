@@ -106,6 +106,38 @@ class HTTPDigestAuth(AuthBase):
         self._lock = threading.Lock()
         self._challenge: dict[str, str] | None = None
         self._nonce_count = 0
+        # requests' per-thread state, for subclasses written against requests' HTTPDigestAuth (requests-
+        # toolbelt's proxy Digest auth sets ``chal`` there and calls ``build_digest_header``).
+        self._thread_local = threading.local()
+
+    def init_per_thread_state(self) -> None:
+        """Give this thread requests' Digest state (``init``, ``last_nonce``, ``nonce_count``, ``chal``,
+        ``pos``, ``num_401_calls`` on ``_thread_local``), once."""
+        local = self._thread_local
+        if not hasattr(local, "init"):
+            local.init = True
+            local.last_nonce = ""
+            local.nonce_count = 0
+            local.chal = {}
+            local.pos = None
+            local.num_401_calls = None
+
+    def build_digest_header(self, method: str, url: str) -> str | None:
+        """requests' method: the Digest credentials for ``method`` on ``url`` answering the challenge in
+        ``_thread_local.chal``, counting the nonce's uses there; None for an algorithm or qop brisk cannot
+        answer. brisk's own requests answer challenges in ``auth_flow``, which keeps its state apart."""
+        self.init_per_thread_state()
+        local = self._thread_local
+        challenge = local.chal
+        if "nonce" not in challenge:
+            return None
+        nonce = challenge["nonce"]
+        local.nonce_count = local.nonce_count + 1 if nonce == local.last_nonce else 1
+        local.last_nonce = nonce
+        from ._url import URL
+
+        target = URL.parse(url).target
+        return self._answer(challenge, method, target, None, f"{local.nonce_count:08x}")
 
     def __eq__(self, other: object) -> bool:
         return (getattr(other, "username", None), getattr(other, "password", None)) == (
@@ -162,6 +194,11 @@ class HTTPDigestAuth(AuthBase):
                 return None
             self._nonce_count += 1
             nc = f"{self._nonce_count:08x}"
+        return self._answer(challenge, request.method or "GET", request.path_url, request.body, nc)
+
+    def _answer(
+        self, challenge: dict[str, str], method: str, uri: str, request_body: object, nc: str
+    ) -> str | None:
         algorithm = challenge.get("algorithm", "MD5").upper()
         session = algorithm.endswith("-SESS")
         hash_name = algorithm[:-5] if session else algorithm
@@ -170,7 +207,7 @@ class HTTPDigestAuth(AuthBase):
             return None
         realm, nonce = challenge.get("realm", ""), challenge["nonce"]
         offered = [q.strip(" \t").lower() for q in challenge.get("qop", "").split(",") if q.strip(" \t")]
-        body = _body_bytes_for_hash(request.body)
+        body = _body_bytes_for_hash(request_body)
         if not offered:
             qop = None
         elif "auth" in offered:
@@ -179,12 +216,10 @@ class HTTPDigestAuth(AuthBase):
             qop = "auth-int"
         else:
             return None
-        uri = request.path_url
         cnonce = os.urandom(8).hex()
         ha1 = h(f"{self.username}:{realm}:{self.password}".encode())
         if session:
             ha1 = h(f"{ha1}:{nonce}:{cnonce}".encode())
-        method = request.method or "GET"
         ha2 = (
             h(f"{method}:{uri}:{h(body or b'')}".encode())
             if qop == "auth-int"
