@@ -650,3 +650,15 @@ def test_live_prepared_requests_keep_their_cookies(client: Client, raw_server: R
         ("/start?c", "by=hand"),
         ("/end?c", "session=1"),
     ]
+
+
+def test_live_no_cookie_no_engine(raw_server: RawServerFactory) -> None:
+    """A GET that meets no cookie imports neither the cookie engine nor http.cookiejar."""
+    server = set_cookie_server(raw_server, {})
+    code = (
+        "import sys, brisk\n"
+        f"brisk.get({server.url + '/plain'!r}); brisk.Session().get({server.url + '/plain'!r})\n"
+        "loaded = {'brisk._cookie_engine', 'brisk._cookie_model', 'brisk.cookies', 'http.cookiejar'}\n"
+        "assert not loaded & set(sys.modules), loaded & set(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
