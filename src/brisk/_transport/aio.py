@@ -581,7 +581,10 @@ class AsyncioTransport:
             if not chunk:
                 continue
             if chunked:
-                transport.writelines((chunk_header(len(chunk)), chunk, b"\r\n"))
+                # One write(), not writelines(): the selector transport's writelines() of Python 3.12.0-3.12.8
+                # and 3.13.0-3.13.1 never pauses the protocol (CPython gh-127655), so drain() would not
+                # wait, the body would pile up in memory and the write timeout would never fire.
+                transport.write(chunk_header(len(chunk)) + chunk + b"\r\n")
             else:
                 transport.write(chunk)
             await self._drain(conn, options)
