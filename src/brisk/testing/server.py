@@ -272,6 +272,7 @@ class ServerThread:
 
         self._loop = asyncio.get_running_loop()
         self._loop.set_exception_handler(self._loop_exception)
+        _listeners_close_without_waiting(self._loop)
         self._stop_event = asyncio.Event()
         await serve(self.app, config, shutdown_trigger=self._until_stopped, mode=self.interface)  # type: ignore[arg-type]
 
@@ -288,6 +289,28 @@ class ServerThread:
         self._serving.set()
         assert self._stop_event is not None
         await self._stop_event.wait()
+
+
+def _listeners_close_without_waiting(loop: asyncio.AbstractEventLoop) -> None:
+    """Make ``wait_closed()`` of the servers *loop* creates return once they stop listening, as on 3.11.
+
+    On stop, hypercorn (0.17, 0.18) closes its listening servers and awaits ``Server.wait_closed()``, and
+    only then gives requests in flight ``graceful_timeout`` seconds before cancelling them. From Python
+    3.12.1 on, ``wait_closed()`` also waits for every accepted connection to close (CPython gh-79033), so a
+    response still streaming kept :meth:`ServerThread.stop` waiting until it ended (hypercorn issue 308).
+    With this, the graceful period holds on every Python. Only this thread's own loop is changed.
+    """
+    create_server = loop.create_server
+
+    async def listen_closed() -> None:
+        return None
+
+    async def create_server_closing_without_waiting(*args: Any, **kwargs: Any) -> asyncio.Server:
+        server = await create_server(*args, **kwargs)
+        server.wait_closed = listen_closed  # type: ignore[method-assign]
+        return server
+
+    loop.create_server = create_server_closing_without_waiting  # type: ignore[method-assign]
 
 
 def _start_empty_responses(app: WSGIApp) -> WSGIApp:
