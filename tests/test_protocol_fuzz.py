@@ -180,7 +180,9 @@ def valid_responses(draw: st.DrawFn) -> Generated:
     if version == "HTTP/1.1":
         keep_alive = connection != "close"
     else:
-        keep_alive = connection is not None and connection.lower() == "keep-alive"
+        # An HTTP/1.0 response with Transfer-Encoding is never reused, whatever Connection says (RFC 9112
+        # section 6.1), with or without a body.
+        keep_alive = connection is not None and connection.lower() == "keep-alive" and framing != "chunked"
     if no_body:
         body = encoded = b""
         close_delimited = False
