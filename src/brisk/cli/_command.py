@@ -61,10 +61,23 @@ def run(argv: list[str]) -> int:
         return EXIT_CODES["error"]
     except BrokenPipeError:
         raise
-    except OSError as exc:  # local files: uploads, downloads
+    except OSError as exc:  # local files: uploads, downloads; or stdout itself (a full disk)
         where = f": {exc.filename}" if exc.filename else ""
         error_line(f"{exc.strerror or exc}{where}")
+        _drop_unwritable_output()
         return EXIT_CODES["error"]
+
+
+def _drop_unwritable_output() -> None:
+    """After an error was reported: if stdout cannot take what is still buffered for it (the error was
+    writing it), send that to /dev/null, so that the flush at exit does not report the same failure again.
+    Unbuffered stdout (``PYTHONUNBUFFERED``) holds nothing back, and there the one line was always all."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        from . import _discard_stdout
+
+        _discard_stdout()
 
 
 def _auth(opts: Options) -> Any:
