@@ -66,10 +66,11 @@ CREDENTIALS = ("alice", "s3cret")
 
 TINYPROXY_HINT = "tinyproxy not installed: apt-get install tinyproxy (the CI script .ci/run installs it)"
 
-# pproxy imports uvloop when it can, and crashes at start with the uvloop installed here: hide it.
+# pproxy imports uvloop when it can, and crashes at start with the uvloop installed here: hide it. Its main()
+# calls asyncio.get_event_loop() with no loop set, which Python 3.14 refuses (RuntimeError): set one first.
 _PPROXY_MAIN = (
-    "import sys; sys.modules['uvloop'] = None; from pproxy.server import main; "
-    "sys.argv = ['pproxy'] + sys.argv[1:]; main()"
+    "import asyncio, sys; sys.modules['uvloop'] = None; from pproxy.server import main; "
+    "asyncio.set_event_loop(asyncio.new_event_loop()); sys.argv = ['pproxy'] + sys.argv[1:]; main()"
 )
 
 
