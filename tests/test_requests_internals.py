@@ -190,3 +190,16 @@ def test_a_digest_subclass_written_for_requests_authenticates(app_server: Server
         assert auth._thread_local.nonce_count == 1
         assert auth._thread_local.last_nonce == auth._thread_local.chal["nonce"]
         assert "nc=00000002" in (auth.build_digest_header("GET", app_server.url + "/x") or "")
+
+
+def test_the_raw_is_closed_with_its_response(raw_server: RawServerFactory) -> None:
+    server = raw_server()
+    with brisk.Session() as session:
+        with session.get(server.url, stream=True) as response:
+            pass
+        assert response.raw.closed  # asked for only after the response was closed
+        other = session.get(server.url, stream=True)
+        raw = other.raw
+        assert not raw.closed
+        other.close()
+        assert raw.closed

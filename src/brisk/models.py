@@ -777,6 +777,8 @@ class Response:
             from ._raw import RawResponse
 
             self._raw = RawResponse(self)
+            if self._closed:  # asked for after close(): closed too, as requests' raw is then
+                self._raw.close()
         return self._raw
 
     @raw.setter
@@ -802,11 +804,16 @@ class Response:
         self._consumed = False
 
     def close(self) -> None:
-        """Release the connection; an unread body closes it instead of returning it to the pool."""
+        """Release the connection; an unread body closes it instead of returning it to the pool. A raw
+        whose body was not read is closed with it, as requests closes it (one read to its end is left as
+        it is: a test double may still look at it)."""
         self._closed = True
         stream = self._stream
         if stream is not None and hasattr(stream, "close"):
             stream.close()
+        raw = self._raw
+        if raw is not None and self._content is None and hasattr(raw, "close"):
+            raw.close()
 
     def __enter__(self) -> Response:
         return self
