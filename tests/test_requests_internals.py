@@ -130,7 +130,7 @@ def test_a_urllib3_timeout_is_accepted(raw_server: RawServerFactory) -> None:
         assert session.get(server.url, timeout=Urllib3LikeTimeout(5, None)).status_code == 200
 
 
-def test_prepare_request_carries_the_session_hooks() -> None:
+def test_prepare_request_merges_hooks_as_requests_does() -> None:
     def hook(r: brisk.Response, **kwargs: Any) -> None:
         return None
 
@@ -140,7 +140,8 @@ def test_prepare_request_carries_the_session_hooks() -> None:
     session = brisk.Session()
     session.hooks["response"].append(hook)
     prepared = session.prepare_request(brisk.Request("GET", "http://x.test/", hooks={"response": own}))
-    assert prepared.hooks["response"] == [hook, own]
+    assert prepared.hooks["response"] == [own]  # the request's replace the session's, as in requests
+    assert session.prepare_request(brisk.Request("GET", "http://x.test/")).hooks["response"] == [hook]
 
 
 def test_resolve_redirects_after_a_partial_read(app_server: ServerThread) -> None:

@@ -242,14 +242,15 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         raise InvalidSchema(f"No connection adapters were found for {url!r}")
 
     def prepare_request(self, request: Request) -> PreparedRequest:
-        """requests' ``Session.prepare_request``: merge the session's settings into ``request`` (its hooks
-        too: the prepared request carries the session's hooks after the request's own, as in requests)."""
+        """requests' ``Session.prepare_request``: merge the session's settings into ``request``. Hooks merge
+        as requests merges them: for each event the request's own hooks, or the session's when it has none
+        (when the request is sent, brisk calls the session's hooks as well: see README)."""
         hooks = default_hooks()
         for source in (self.hooks, request.hooks):
             for event, found in (source or {}).items():
-                for hook in found if isinstance(found, list | tuple) else [found]:
-                    if hook not in hooks.setdefault(event, []):
-                        hooks[event].append(hook)
+                listed = found if isinstance(found, list | tuple) else [found]
+                if listed:
+                    hooks[event] = list(listed)
         prepared = self._prepare(
             request.method or "GET",
             request.url,
