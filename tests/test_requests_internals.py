@@ -204,3 +204,21 @@ def test_the_raw_is_closed_with_its_response(raw_server: RawServerFactory) -> No
         assert not raw.closed
         other.close()
         assert raw.closed
+
+
+def test_a_patched_sessions_get_netrc_auth_is_asked(
+    app_server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests' own tests, and code that supplies credentials from elsewhere, replace
+    ``requests.sessions.get_netrc_auth``: brisk asks the replacement when no other credentials are given."""
+    asked: list[str] = []
+
+    def lookup(url: str) -> tuple[str, str]:
+        asked.append(url)
+        return ("user", "pass")
+
+    monkeypatch.setattr(brisk.sessions, "get_netrc_auth", lookup, raising=False)
+    url = app_server.url + "/basic-auth/user/pass"
+    assert brisk.get(url).status_code == 200
+    assert brisk.get(url, auth=("user", "wrong")).status_code == 401  # given credentials win
+    assert asked == [url]

@@ -422,7 +422,11 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         url_auth = parsed.auth
         if auth is None and url_auth is None and "authorization" not in store:
             env = self._environment()
-            if env is not None and env.netrc_path is not None:
+            patched = globals().get("get_netrc_auth")  # requests' seam: code replaces sessions.get_netrc_auth
+            if patched is not None and env is not None and patched is not _utils_attr("get_netrc_auth"):
+                auth = patched(str(parsed))
+                p._auth_from_netrc = auth is not None  # type: ignore[attr-defined]
+            elif env is not None and env.netrc_path is not None:
                 from ._netrc import netrc_auth
 
                 auth = netrc_auth(parsed.host, env.netrc_path)
@@ -998,6 +1002,13 @@ class AsyncSession(_SessionBase[Any]):
 
     async def __aexit__(self, *args: object) -> None:
         await self.close()
+
+
+def _utils_attr(name: str) -> Any:
+    """brisk.utils' own ``name`` (utils imports this module, so it is looked up when needed)."""
+    from . import utils
+
+    return getattr(utils, name)
 
 
 _SESSION_SEND = Session.send
