@@ -1,7 +1,8 @@
 # The two commands of the quick start: `make demo` and `make test`.
-# Each creates .venv on first use and installs what it needs into it.
+# Each creates .venv on first use and installs what it needs into it. Another Python in its own venv:
+# `make test PYTHON=python3.13 VENV=.venv-3.13` (.ci/run does this for each supported version).
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
