@@ -23,6 +23,12 @@ fi
 SITE=$("$WORK/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 cp "$HERE/alias.py" "$SITE/brisk_requests_alias.py"
 echo "import brisk_requests_alias" > "$SITE/zz_brisk_requests_alias.pth"
+# No test may reach past loopback (requests' suite has a few that resolve or connect to outside hosts, such
+# as its timeout tests' unroutable 10.255.255.1): the ecosystem harness's guard refuses them and logs each.
+cp "$ROOT/ecosystem/offline.py" "$SITE/brisk_ecosystem_offline.py"
+echo "import brisk_ecosystem_offline" > "$SITE/00_brisk_ecosystem_offline.pth"
+export BRISK_ECOSYSTEM_OFFLINE="$WORK/network.log"
+: > "$BRISK_ECOSYSTEM_OFFLINE"
 cd "$WORK/requests-$VERSION"
 export REQUESTS_SOURCE="$WORK/requests-$VERSION/src"
 for name in test_requests test_structures test_hooks test_lowlevel test_utils; do
@@ -30,3 +36,6 @@ for name in test_requests test_structures test_hooks test_lowlevel test_utils; d
         "tests/$name.py" > "$WORK/$name.txt" 2>&1 || true
     echo "$name: $(tail -n 1 "$WORK/$name.txt")   (details: requests_suite/.env/$name.txt)"
 done
+if [ -s "$BRISK_ECOSYSTEM_OFFLINE" ]; then
+    echo "refused as outside loopback (these tests fail with requests too): $(cut -f1 "$BRISK_ECOSYSTEM_OFFLINE" | sort -u | tr '\n' ' ')"
+fi

@@ -222,3 +222,26 @@ def test_a_patched_sessions_get_netrc_auth_is_asked(
     assert brisk.get(url).status_code == 200
     assert brisk.get(url, auth=("user", "wrong")).status_code == 401  # given credentials win
     assert asked == [url]
+
+
+def test_resolve_redirects_carries_a_standard_library_jar_and_the_sessions_cookies(
+    app_server: ServerThread,
+) -> None:
+    import http.cookiejar
+
+    own = brisk.cookies.cookiejar_from_dict({"foo": "bar"}, http.cookiejar.CookieJar())
+    with brisk.Session() as session:
+        session.cookies = brisk.cookies.cookiejar_from_dict({"cookie": "tasty"})
+        prepared = brisk.Request("GET", app_server.url + "/headers", cookies=own).prepare()
+        response = session.send(prepared)
+        response.status_code = 302
+        response.headers["location"] = app_server.url + "/get"
+        following = next(session.resolve_redirects(response, prepared))
+    jar = following.request._cookies
+    assert isinstance(jar, http.cookiejar.CookieJar)
+    assert not isinstance(jar, brisk.cookies.RequestsCookieJar)
+    assert {c.name: c.value for c in jar} == {"foo": "bar", "cookie": "tasty"}
+    assert prepared._cookies is own  # the first request's jar is left as it was
+    assert {c.name for c in own} == {"foo"}
+    sent = following.json()["headers"]["Cookie"]
+    assert sorted(sent.split("; ")) == ["cookie=tasty", "foo=bar"]

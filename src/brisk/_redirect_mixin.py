@@ -116,6 +116,17 @@ class SessionRedirectMixin:
             if len(history) > getattr(self, "max_redirects", 30):
                 raise TooManyRedirects(f"Exceeded {len(history) - 1} redirects.", response=resp)
             prepared = redirect_request(previous, resp, url)
+            # The request's own jar (a copy), with what the redirect set and the session's cookies merged
+            # in, gives the next hop its Cookie header, as in requests; a standard-library jar stays one.
+            from .cookies import _copy_cookie_jar, extract_cookies_to_jar, merge_cookies
+
+            jar = _copy_cookie_jar(prepared._cookies)
+            extract_cookies_to_jar(jar, previous, resp.raw)
+            session_jar = getattr(self, "cookies", None)
+            if session_jar is not None:
+                merge_cookies(jar, session_jar)
+            prepared._cookies = jar
+            prepared.prepare_cookies(jar)
             self.rebuild_auth(prepared, resp)
             proxies = self.rebuild_proxies(prepared, proxies)
             body = prepared.body
