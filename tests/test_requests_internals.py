@@ -245,3 +245,28 @@ def test_resolve_redirects_carries_a_standard_library_jar_and_the_sessions_cooki
     assert {c.name for c in own} == {"foo"}
     sent = following.json()["headers"]["Cookie"]
     assert sorted(sent.split("; ")) == ["cookie=tasty", "foo=bar"]
+
+
+class MultiDict:
+    """A multi-valued mapping of another library (httpie assigns one to ``PreparedRequest.headers``)."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        self._pairs = pairs
+
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self._pairs)
+
+
+def test_any_mapping_assigned_to_prepared_headers_is_sent(raw_server: RawServerFactory) -> None:
+    server = raw_server()
+    with brisk.Session() as session:
+        prepared = session.prepare_request(brisk.Request("GET", server.url))
+        mine = MultiDict([("X-Twice", "1"), ("X-Twice", "2"), ("X-Bytes", b"b"), ("X-None", None)])
+        prepared.headers = mine  # type: ignore[assignment]
+        response = session.send(prepared)
+        assert response.status_code == 200
+        assert prepared.headers is mine  # the caller's object is left as it is
+    sent = server.requests[0]
+    assert sent.header_values("x-twice") == ["1", "2"]
+    assert sent.header("x-bytes") == "b"
+    assert sent.header("x-none") is None

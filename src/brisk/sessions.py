@@ -56,6 +56,12 @@ R = TypeVar("R")
 _UNSET: Any = object()
 _METHODS: dict[str, str] = {m: m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
 _NOT_PICKLED = frozenset(("_transport", "_config_cache", "_env", "_settings_cache"))
+# What a session pickles: brisk's settings. A subclass's own attributes travel only when it lists them in
+# __attrs__, as with requests (a FuturesSession's executor and locks stay behind).
+_PICKLED = frozenset((
+    "headers", "auth", "params", "_cookie_jar", "verify", "cert", "proxies", "hooks", "timeout", "retries",
+    "max_redirects", "trust_env", "http2", "limits", "stream", "rate_limit", "adapters", "_given_transport",
+))  # fmt: skip
 
 
 def default_headers() -> Headers:
@@ -93,6 +99,11 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
 
     # brisk's bare store (see _ensure_cookie_jar), a RequestsCookieJar, an http.cookiejar jar, or None
     _cookie_jar: CookieStore | RequestsCookieJar | None
+    #: requests' list of what a session pickles; brisk's other settings travel too (see __getstate__)
+    __attrs__ = [
+        "headers", "cookies", "auth", "proxies", "hooks", "params", "verify", "cert", "adapters", "stream",
+        "trust_env", "max_redirects",
+    ]  # fmt: skip
 
     def __init__(
         self,
@@ -148,9 +159,13 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         """The settings only, as requests pickles a session: the pool (connections, threads, locks), the
         caches and the environment read at the first request stay behind and start afresh in the copy. A
         transport passed to the constructor is the caller's own object and travels: dropping it would send
-        the copy's requests elsewhere (a mock's to the network)."""
-        state = {name: value for name, value in self.__dict__.items() if name not in _NOT_PICKLED}
+        the copy's requests elsewhere (a mock's to the network). A subclass's own attributes travel when it
+        lists them in ``__attrs__``, as requests pickles them."""
+        state = {name: value for name, value in self.__dict__.items() if name in _PICKLED}
         state["_transport"] = state.get("_given_transport")
+        for name in self.__attrs__:
+            if name not in _SessionBase.__attrs__:
+                state[name] = getattr(self, name, None)
         # A RateLimit's buckets hold a lock: it travels as its arguments, and the copy's buckets start full.
         limiter = self.rate_limit
         if limiter is not None:
@@ -779,6 +794,8 @@ class Session(_SessionBase[Response]):
         """Send a ``PreparedRequest`` (from ``Request(...).prepare()`` or ``prepare_request``)."""
         if isinstance(request, Request):
             raise ValueError("You can only send PreparedRequests.")
+        if type(request.headers) is not Headers:
+            request = _with_brisk_headers(request)
         settings = self._settings(
             request,
             timeout=timeout,
@@ -926,6 +943,8 @@ class AsyncSession(_SessionBase[Any]):
     ) -> Response:
         if isinstance(request, Request):
             raise ValueError("You can only send PreparedRequests.")
+        if type(request.headers) is not Headers:
+            request = _with_brisk_headers(request)
         settings = self._settings(
             request,
             timeout=timeout,
@@ -1002,6 +1021,21 @@ class AsyncSession(_SessionBase[Any]):
 
     async def __aexit__(self, *args: object) -> None:
         await self.close()
+
+
+def _with_brisk_headers(request: PreparedRequest) -> PreparedRequest:
+    """``request`` to send when code replaced its ``headers`` with a mapping of its own (httpie assigns a
+    multidict; requests takes any mapping): a copy whose headers are brisk's, every pair kept in order,
+    repeated names included. The caller's object is left as it is."""
+    from ._protocol.http11 import header_text
+
+    given: Any = request.headers
+    items = given.items() if hasattr(given, "items") else given
+    pairs = [header_text(pair) for pair in items if pair[1] is not None]
+    copy = PreparedRequest.__new__(PreparedRequest)
+    copy.__dict__.update(request.__dict__)
+    copy.headers = Headers.from_raw(pairs)
+    return copy
 
 
 def _utils_attr(name: str) -> Any:
