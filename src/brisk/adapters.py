@@ -97,9 +97,9 @@ class ConnectionPool:
 
 
 class PoolManager:
-    """The pool behind an adapter (urllib3's name and arguments; ``connection_pool_kw`` keeps the keyword
-    arguments an ``init_poolmanager`` override passes). Its connections live in a brisk pool, made on the
-    first request and closed by ``clear()``."""
+    """The pool behind an adapter (urllib3's name and arguments; ``connection_pool_kw`` keeps ``maxsize``,
+    ``block`` and the keyword arguments an ``init_poolmanager`` override passes, as urllib3's does). Its
+    connections live in a brisk pool, made on the first request and closed by ``clear()``."""
 
     def __init__(
         self,
@@ -111,7 +111,7 @@ class PoolManager:
         self.num_pools = num_pools
         self.maxsize = maxsize
         self.block = block
-        self.connection_pool_kw = kw
+        self.connection_pool_kw = {"maxsize": maxsize, "block": block, **kw}  # as urllib3 keeps them
         self._transport: SyncTransport | None = None
 
     def transport(self) -> SyncTransport:
@@ -352,16 +352,17 @@ class HTTPAdapter(BaseAdapter):
         """Send one request (no redirects: the session follows them) and return its Response."""
         conn = self.get_connection_with_tls_context(request, verify, proxies=proxies, cert=cert)
         self.cert_verify(conn, request.url or "", verify, cert)
-        self.request_url(request, proxies)
+        target = self.request_url(request, proxies)
         self.add_headers(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+        if not isinstance(conn, ConnectionPool):  # an override's own (urllib3) pool sends, as in requests
+            from ._urllib3_send import urlopen
+
+            return _respond(self, request, urlopen(self, conn, request, target, timeout), stream)
         options = _options(request, conn, timeout)
         manager = self.poolmanager if conn.proxy is None else self.proxy_manager_for(conn.proxy)
         transport = manager.transport() if isinstance(manager, PoolManager) else _fallback(self)
         sent = transport.handle_request(request, options)
-        response = self.build_response(request, sent.raw)
-        if not stream:
-            response.content  # noqa: B018 - read the body now, as requests does
-        return response
+        return _respond(self, request, sent.raw, stream)
 
     def close(self) -> None:
         """Close the pooled connections (of the proxies' pools too)."""
@@ -373,6 +374,13 @@ class HTTPAdapter(BaseAdapter):
 
     def __repr__(self) -> str:
         return f"<HTTPAdapter max_retries={self.max_retries!r} pool_maxsize={self._pool_maxsize}>"
+
+
+def _respond(adapter: HTTPAdapter, request: PreparedRequest, raw: Any, stream: bool) -> Response:
+    response = adapter.build_response(request, raw)
+    if not stream:
+        response.content  # noqa: B018 - read the body now, as requests does
+    return response
 
 
 def _is_retry_object(value: Any) -> bool:
