@@ -71,7 +71,9 @@ def test_every_link_of_an_overriding_adapter_is_called_in_requests_order(app_ser
     assert r.json()["headers"]["X-Added-By-Adapter"] == "yes"
     assert r.built_by is adapter  # type: ignore[attr-defined]
     assert r.connection is adapter
-    assert adapter.poolmanager.connection_pool_kw == {"socket_options": [("marker", 1)]}
+    assert adapter.poolmanager.connection_pool_kw == {  # as urllib3's PoolManager keeps them
+        "maxsize": 10, "block": False, "socket_options": [("marker", 1)],
+    }  # fmt: skip
     hop = [
         "get_connection_with_tls_context", "cert_verify", "request_url", "add_headers", "build_response",
     ]  # fmt: skip
