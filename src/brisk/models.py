@@ -187,6 +187,9 @@ class Request(RequestHooksMixin):
         return prepared
 
 
+_METHODS: dict[object, str] = {m: m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
+
+
 class PreparedRequest(RequestEncodingMixin, RequestHooksMixin):
     """The exact request that will be sent: method, URL, headers and body."""
 
@@ -253,14 +256,18 @@ class PreparedRequest(RequestEncodingMixin, RequestHooksMixin):
         self.prepare_hooks(hooks)
 
     def prepare_method(self, method: str | bytes | None) -> None:
+        known = _METHODS.get(method)  # the common methods, already upper-case
+        if known is not None:
+            self.method = known
+            return
         if isinstance(method, bytes):
             method = method.decode("ascii")
         self.method = None if method is None else method.upper()
 
     def prepare_url(self, url: str | bytes | URL | None, params: Any = None) -> None:
-        from .exceptions import MissingSchema
-
         if url is None:
+            from .exceptions import MissingSchema
+
             raise MissingSchema("Invalid URL None: No scheme supplied. Perhaps you meant https://None?")
         if isinstance(url, bytes):
             url = url.decode("utf-8")
@@ -279,6 +286,10 @@ class PreparedRequest(RequestEncodingMixin, RequestHooksMixin):
                 self.headers[text_name] = _header_value(text_name, value)
 
     def prepare_body(self, data: Any, files: Any, json: Any = None) -> None:
+        if not data and not files and json is None:  # no body (the common GET): nothing to encode
+            self.body = None
+            self.prepare_content_length(None)
+            return
         from ._body import encode_body
 
         body, content_type = encode_body(data=data or None, files=files or None, json=json)

@@ -54,7 +54,6 @@ def __getattr__(name: str) -> object:
 
 R = TypeVar("R")
 _UNSET: Any = object()
-_METHODS: dict[str, str] = {m: m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
 _NOT_PICKLED = frozenset(("_transport", "_config_cache", "_env", "_settings_cache"))
 # What a session pickles: brisk's settings. A subclass's own attributes travel only when it lists them in
 # __attrs__, as with requests (a FuturesSession's executor and locks stay behind).
@@ -394,18 +393,12 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         hooks: Any,
         progress: Any = None,
     ) -> PreparedRequest:
+        # requests' prepare steps, with the session's settings merged in first (as prepare_request does)
         p = PreparedRequest.__new__(PreparedRequest)
-        p.method = (
-            _METHODS.get(method) or (method.decode("ascii") if isinstance(method, bytes) else method).upper()
-        )
-        if isinstance(url, URL):
-            parsed = url
-        else:
-            parsed = URL.parse(url.decode("utf-8") if isinstance(url, bytes) else str(url))
-        merged_params = _merge_mapping(params, self.params)
-        if merged_params:
-            parsed = parsed.with_params(merged_params)
-        p._url = parsed
+        p.prepare_method(method)
+        p.prepare_url(url, _merge_mapping(params, self.params))
+        parsed = p._url
+        assert parsed is not None
         base = self.headers
         p.headers = base.copy() if isinstance(base, Headers) else Headers(base)
         if p.headers._unset:
@@ -425,11 +418,7 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         p.hooks = hooks if hooks is not None else default_hooks()
         p._cookies = None
         p._auth = None
-        p.body = None
-        if data or files or json is not None:
-            p.prepare_body(data, files, json)
-        elif p.method not in ("GET", "HEAD") and "content-length" not in p.headers._store:
-            p.headers["Content-Length"] = "0"
+        p.prepare_body(data, files, json)
         store = p.headers._store  # lower-case names
         p._explicit_cookie = "cookie" in store  # type: ignore[attr-defined]
         if auth is None:
