@@ -21,6 +21,7 @@ import brisk
 from brisk.adapters import HTTPAdapter
 from brisk.sessions import _NOT_PICKLED, _PICKLED
 from brisk.testing.server import ServerThread
+from servers.raw import RawServerFactory
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -146,3 +147,33 @@ def test_every_attribute_of_a_session_is_pickled_or_left_behind_on_purpose(kind:
     """A setting added to the session must be added to ``_PICKLED`` (or ``_NOT_PICKLED``), else a copy
     silently loses it."""
     assert set(vars(kind())) <= _PICKLED | _NOT_PICKLED
+
+
+# ---------------------------------------------------------- a stream that declares its length (httpie)
+
+
+class Encoder:
+    """Shaped like requests-toolbelt's ``MultipartEncoder`` (httpie's multipart uploads): ``read`` and a
+    ``len`` attribute, no ``seek``, ``tell`` or ``fileno``."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self.len = len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        chunk, self._data = (self._data, b"") if size < 0 else (self._data[:size], self._data[size:])
+        return chunk
+
+
+def test_a_stream_that_declares_its_len_is_sent_with_its_content_length(raw_server: RawServerFactory) -> None:
+    """requests' ``super_len`` reads ``len()`` or ``.len``: such a body goes out with a Content-Length, not
+    chunked, which werkzeug's development server (httpbin) answers with 501."""
+    server = raw_server()
+    prepared = brisk.Request("POST", server.url, data=Encoder(b"field=value")).prepare()
+    assert prepared.headers["Content-Length"] == "11"
+    assert "Transfer-Encoding" not in prepared.headers
+    with brisk.Session() as session:
+        session.post(server.url, data=Encoder(b"field=value"))
+    (received,) = server.requests
+    assert (received.header("content-length"), received.header("transfer-encoding")) == ("11", None)
+    assert received.body == b"field=value"

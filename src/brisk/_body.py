@@ -115,6 +115,20 @@ def _remaining_size(fileobj: Any, position: int | None) -> int | None:
     return max(end - position, 0) if isinstance(end, int) else None
 
 
+def _declared_size(fileobj: Any, position: int | None) -> int | None:
+    """The size a stream that cannot be measured declares, as requests' ``super_len`` reads it: ``len()``,
+    else a ``len`` attribute (requests-toolbelt's ``MultipartEncoder`` and ``StreamingIterator``), less the
+    position it was read to. Sent with that Content-Length, as requests does, not chunked (which servers
+    such as werkzeug's refuse)."""
+    try:
+        size = len(fileobj) if hasattr(fileobj, "__len__") else getattr(fileobj, "len", None)
+    except (TypeError, ValueError, OSError):
+        return None
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        return None
+    return max(size - (position or 0), 0)
+
+
 def _encoded_text_size(fileobj: Any, position: int | None) -> int | None:
     """Bytes a seekable text file will take as UTF-8 from ``position``: measured by reading it once and
     seeking back (a server may refuse a chunked upload; requests sends text files with a length too)."""
@@ -156,6 +170,8 @@ class FileBody(RequestBody):
         self.content_length = (
             _encoded_text_size(fileobj, self._start) if self._text else _remaining_size(fileobj, self._start)
         )
+        if self.content_length is None and not self._text:
+            self.content_length = _declared_size(fileobj, self._start)
 
     def rewind(self) -> None:
         """Seek the file back to the position the body started at."""
