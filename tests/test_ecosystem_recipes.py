@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -177,3 +178,35 @@ def test_a_stream_that_declares_its_len_is_sent_with_its_content_length(raw_serv
     (received,) = server.requests
     assert (received.header("content-length"), received.header("transfer-encoding")) == ("11", None)
     assert received.body == b"field=value"
+
+
+# ------------------------------------------------- a multidict assigned to Response.headers (httpie)
+
+
+class MultiDict(Mapping[str, str]):
+    """Shaped like multidict's CIMultiDict, which httpie's adapter assigns to ``response.headers``: a name
+    repeats in iteration and ``items()``, and reads as its first value."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._pairs = pairs
+
+    def __getitem__(self, key: str) -> str:
+        return next(value for name, value in self._pairs if name.lower() == key.lower())
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._pairs)
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def items(self) -> Any:
+        return list(self._pairs)
+
+
+def test_a_multidict_assigned_to_response_headers_keeps_every_value() -> None:
+    response = brisk.Response()
+    response.headers = MultiDict([("Set-Cookie", "a=1; Path=/"), ("X-One", "1"), ("Set-Cookie", "b=2")])
+    assert response.headers.get_list("set-cookie") == ["a=1; Path=/", "b=2"]
+    assert response.headers["X-One"] == "1"
+    response.headers = {"Content-Type": "text/plain"}  # a plain mapping, as before
+    assert dict(response.headers) == {"Content-Type": "text/plain"}

@@ -446,6 +446,17 @@ def _header_value(name: str, value: Any) -> str:
     raise InvalidHeader(f"header {name!r}: a value must be str or bytes, not {type(value).__name__}")
 
 
+def _response_headers(value: Any) -> Headers:
+    """Headers for a mapping assigned to ``Response.headers``. One that repeats a name in ``items()`` (a
+    multidict: httpie wraps the raw headers in one, and so urllib3's ``HTTPHeaderDict``) keeps each value,
+    as the object itself would show them in requests; a plain mapping becomes Headers as it is."""
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+        if len({str(name).lower() for name, _ in pairs}) < len(pairs):
+            return Headers.from_raw(pairs)
+    return Headers(value)
+
+
 class Response:
     """The server's answer. Code that reads requests' ``Response`` reads this one.
 
@@ -570,7 +581,7 @@ class Response:
 
     @headers.setter
     def headers(self, value: Any) -> None:
-        self._headers = value if isinstance(value, Headers) else Headers(value)
+        self._headers = value if isinstance(value, Headers) else _response_headers(value)
 
     @property
     def encoding(self) -> str | None:
