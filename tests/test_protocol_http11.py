@@ -844,6 +844,14 @@ def test_status_line_without_reason() -> None:
         assert (parser.head.status_code, parser.head.reason) == (200, "")
 
 
+@pytest.mark.parametrize("line", ["HTTP/1.0 200  OK", "HTTP/1.0 200 OK ", "HTTP/1.0 200  CUSTOM \t"])
+def test_the_reason_phrase_is_read_without_surrounding_whitespace(line: str) -> None:
+    """As http.client reads it, so as requests' ``Response.reason`` is (httpie prints the status line)."""
+    parser, _ = parse(response(f"{line}\nContent-Length: 0"))
+    assert parser.head is not None
+    assert parser.head.reason == line.split(None, 2)[2].strip()
+
+
 @pytest.mark.parametrize("char", ["\x00", "\x01", "\x1b", "\x7f"])
 def test_control_characters_in_the_reason_phrase_are_rejected(char: str) -> None:
     with pytest.raises(RemoteProtocolError):

@@ -507,7 +507,7 @@ class ResponseParser:
         if status == 101:
             raise RemoteProtocolError("the server switched protocols (101) although no upgrade was requested")
         parts = head_bytes[:line_end].split(b" ", 2)
-        reason = parts[2] if len(parts) == 3 else b""
+        reason = parts[2].strip() if len(parts) == 3 else b""  # as http.client (requests) reads it
         if reason and reason != b"OK" and _BAD_REASON_CHAR.search(reason):
             raise RemoteProtocolError(
                 "invalid response from the server: control characters in the reason phrase"
