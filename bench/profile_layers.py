@@ -71,16 +71,12 @@ from brisk._protocol.http11 import ResponseParser, encode_request_head  # noqa: 
 from brisk._transport._common import method_of, request_line_and_headers  # noqa: E402
 from brisk._transport.base import ByteStream, Timings  # noqa: E402
 from brisk.models import Response  # noqa: E402
-from seq_profile import minimal_client  # noqa: E402
+from seq_profile import _NoCallbacks, minimal_client  # noqa: E402
 
 PASSES = 5  # alternating passes over every operation; the best is kept
 N = 2000  # calls per operation and pass
 CG_N = 1000  # calls per operation under callgrind (deterministic: one pass is enough)
 Ops = dict[str, Callable[[], Any]]  # "layer" or "layer/part" or "real: ..." -> one request's work
-
-
-class _NoCallbacks:
-    """llhttp calls back only for the methods an object has."""
 
 
 def canned_response(port: int) -> bytes:
@@ -133,7 +129,7 @@ class Stub:
 
     def response(self, request: Any) -> Response:
         head, body = self.head, ByteStream(self.body)
-        return Response._from_transport(200, "OK", "HTTP/1.1", head, body, request, None)  # type: ignore[arg-type]
+        return Response._from_transport(200, "OK", "HTTP/1.1", head, body, request, None)
 
     def handle_request(self, request: Any, options: Any) -> Response:
         return self.response(request)
@@ -188,7 +184,7 @@ def sync_ops(url: str, canned: bytes) -> Ops:
         "session/_settings (cached)": lambda: memory._settings(p),
         "session/_fingerprint": memory._fingerprint,
         "session/_transport_for (_routes_through_adapters)": lambda: memory._transport_for(u),
-        "flow+stub": lambda: run_sync(request_flow(p, settings), stub),  # type: ignore[arg-type]
+        "flow+stub": lambda: run_sync(request_flow(p, settings), stub),
         "stub": lambda: stub.handle_request(p, options).content,
         "transport": lambda: transport.handle_request(p, options).content,
         "pool": pool,
@@ -254,7 +250,7 @@ async def async_ops(url: str, canned: bytes) -> Ops:
         return (await stubbed.get(url)).content
 
     async def flow_stub() -> Response:
-        return await run_async(request_flow(p, settings), stub)  # type: ignore[arg-type]
+        return await run_async(request_flow(p, settings), stub)
 
     async def stub_alone() -> bytes:
         return await (await stub.handle_async_request(p, options)).aread()
