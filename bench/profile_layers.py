@@ -541,12 +541,14 @@ class Sampler:
         signal.signal(signal.SIGPROF, signal.SIG_DFL)
 
     def report(self, title: str, requests: int, k: int) -> None:
-        scale = self.cpu * 1e6 / requests / max(self.samples, 1)  # us per request that one sample stands for
-        print(f"\n{title}: {self.cpu * 1e6 / requests:.1f} us CPU per request, {self.samples} samples")
+        """Shares of the samples (steady whatever the machine's load) and us per request (this loop's)."""
+        samples = max(self.samples, 1)
+        per_request = self.cpu * 1e6 / requests
+        print(f"\n{title}: {per_request:.1f} us CPU per request in this loop, {self.samples} samples")
         for label, counts in (("self", self.own), ("cumulative", self.total)):
-            print(f"top {k} functions by {label} CPU time, us per request:")
+            print(f"top {k} functions by {label} CPU time: share, us per request")
             for name, count in sorted(counts.items(), key=lambda item: -item[1])[:k]:
-                print(f"  {count * scale:6.2f}  {name}")
+                print(f"  {count / samples:6.1%} {count / samples * per_request:6.2f}  {name}")
 
 
 def top_functions(url: str, k: int, n: int = 50 * N) -> None:
