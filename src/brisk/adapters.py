@@ -391,7 +391,6 @@ def _is_retry_object(value: Any) -> bool:
 _ORIGINAL = {name: getattr(HTTPAdapter, name) for name in CHAIN}
 _ORIGINAL_SEND = HTTPAdapter.send
 _ORIGINAL_BUILD = HTTPAdapter.build_response
-_CHAIN_NAMES = frozenset(CHAIN)
 _overriding_types: dict[type, bool] = {HTTPAdapter: False}
 
 
@@ -403,9 +402,9 @@ def sends_itself(adapter: BaseAdapter) -> bool:
 
 def any_sends_itself(adapters: Iterable[BaseAdapter]) -> bool:
     """``sends_itself`` for any of ``adapters``. This runs on every request of a session, so it is cheap:
-    whether a subclass overrides a link is worked out once per class; patches of ``HTTPAdapter`` itself are
-    looked for on ``send`` and ``build_response`` (where test doubles and caches hook in), and on the
-    instance on every link."""
+    whether a subclass overrides a link is worked out once per class; patches, of ``HTTPAdapter`` itself or
+    of one adapter, are looked for on ``send`` and ``build_response``, where test doubles and caches hook
+    in (a patch of another link on a plain adapter is not seen)."""
     if HTTPAdapter.send is not _ORIGINAL_SEND or HTTPAdapter.build_response is not _ORIGINAL_BUILD:
         return True
     for adapter in adapters:
@@ -416,7 +415,10 @@ def any_sends_itself(adapters: Iterable[BaseAdapter]) -> bool:
                 getattr(cls, name) is not _ORIGINAL[name] for name in CHAIN
             )
             _overriding_types[cls] = overrides
-        if overrides or not _CHAIN_NAMES.isdisjoint(adapter.__dict__):
+        if overrides:
+            return True
+        own = adapter.__dict__  # a patch on the instance (mock.patch.object(adapter, "send"))
+        if "send" in own or "build_response" in own:
             return True
     return False
 

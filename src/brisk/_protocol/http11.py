@@ -236,7 +236,9 @@ class ResponseHead:
         if lower is None:
             lower = self._lower = self._block.lower()
         key = b"\r\n" + lower_name.encode("latin-1") + b":"
-        if key not in lower:  # most lookups (Set-Cookie, Content-Encoding) find nothing
+        # Most lookups (Set-Cookie, Content-Encoding) find nothing. find(), not "in": bytes' "in" tries the
+        # key as an int first and swallows the TypeError, which costs twice as much.
+        if lower.find(key) < 0:
             return []
         return [v.strip(b" \t").decode("latin-1") for v in self._raw_values(key)]
 

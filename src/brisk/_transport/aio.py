@@ -39,6 +39,7 @@ from ..exceptions import (
     SSLError,
     WriteTimeout,
 )
+from ..models import Response
 from ._common import (
     add_url_context,
     budget,
@@ -57,7 +58,7 @@ from .pool import PoolState
 if TYPE_CHECKING:
     from .._body import RequestBody
     from .._url import URL
-    from ..models import PreparedRequest, Response
+    from ..models import PreparedRequest
     from .aio_h2 import H2Conn
 
 __all__ = ["AsyncioTransport"]
@@ -519,8 +520,6 @@ class AsyncioTransport:
         options: SendOptions,
         timings: Timings,
     ) -> Response:
-        from ..models import Response
-
         reused = timings.reused
         parser = conn.parser = ResponseParser(method_of(request), options.limits)
         conn.error = None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .._protocol.http2 import H2Connection, H2Stream
 from ..exceptions import ConnectionError, ReadTimeout, WriteTimeout
+from ..models import Response
 from ._common import budget, h2_headers, method_of, timeout_message
 from .base import AsyncPulledBody, StaleConnection
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from .._body import RequestBody
     from .._config import Limits
     from .._url import URL
-    from ..models import PreparedRequest, Response
+    from ..models import PreparedRequest
     from .aio import AsyncioTransport
     from .base import SendOptions, Timings
 
@@ -180,8 +181,6 @@ async def exchange(
     timings: Timings,
 ) -> Response:
     """Send ``request`` as a new stream on ``conn`` and return its response once the head arrives."""
-    from ..models import Response
-
     headers = h2_headers(request, options)
     authority = request.headers.get("host") or url.host_header
     stream = conn.h2.send_request(

@@ -25,6 +25,7 @@ from ..exceptions import (
     RequestException,
     WriteTimeout,
 )
+from ..models import Response
 from ._common import budget, h2_headers, method_of, timeout_message
 from .base import StaleConnection
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from .._body import RequestBody
     from .._config import Limits
     from .._url import URL
-    from ..models import PreparedRequest, Response
+    from ..models import PreparedRequest
     from .base import SendOptions, Timings
     from .sync import SyncTransport
 
@@ -286,8 +287,6 @@ def exchange(
     timings: Timings,
 ) -> Response:
     """Run ``request`` as a stream on ``conn``; return the response once its head has arrived."""
-    from ..models import Response
-
     headers = h2_headers(request, options)
     authority = request.headers.get("host") or url.host_header
     stream = conn.start(method_of(request), url, authority, headers, body is None, options)
