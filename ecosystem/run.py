@@ -122,6 +122,47 @@ SUITES = (
         external_tests=CACHECONTROL_TESTS,
     ),
     Suite("betamax", "betamax", "0.9.0", ("mock",), (("tests",),)),
+    # More suites of the same kind (issue 19's "Done when"): libraries and SDKs built on requests.
+    Suite("requests-futures", "requests-futures", "1.1.0", ("pytest-httpbin",), (("tests",),)),
+    Suite(
+        "requests-unixsocket",
+        "requests-unixsocket",
+        "0.4.1",
+        ("waitress",),
+        (("requests_unixsocket/tests",),),
+    ),
+    Suite(
+        "httpie",
+        "httpie",
+        "3.2.4",
+        ("pytest-httpbin", "responses", "pytest-mock", "pyopenssl"),
+        (("tests",),),
+    ),
+    Suite(
+        "python-gitlab",
+        "python-gitlab",
+        "8.6.0",
+        ("responses", "respx", "pytest-console-scripts", "anyio", "trio"),
+        (("tests/unit",),),
+        extras="graphql,yaml,autocompletion",
+        notes=("tests/functional and tests/smoke (not run) need a GitLab server in docker",),
+    ),
+    Suite(
+        "hvac",
+        "hvac",
+        "2.4.0",
+        ("requests-mock", "parameterized", "pytest-mock", "authlib", "flask", "werkzeug", "jwcrypto"),
+        (("tests/unit_tests", "-o", "addopts="),),  # its addopts run pytest-xdist
+        extras="parser",
+        notes=("tests/integration_tests (not run) start a Vault server",),
+    ),
+    Suite(
+        "tableauserverclient",
+        "tableauserverclient",
+        "0.42",
+        ("requests-mock", "pytest-subtests"),
+        (("test", "-o", "addopts=", "-m", "not e2e and not packaging"),),  # its addopts run pytest-xdist
+    ),
 )
 
 
