@@ -122,6 +122,35 @@ def test_patches_through_requests_names_reach_brisk() -> None:
     )
 
 
+def test_requests_functions_are_in_its_dict_and_replaceable_there() -> None:
+    """requests-unixsocket's ``monkeypatch`` reads ``requests.__dict__["get"]``, puts its own function there,
+    and puts the first back; a later patch of brisk's name still shows through requests."""
+    run_in_a_fresh_interpreter(
+        """
+        from unittest import mock
+        import brisk
+
+        brisk.install_as_requests()
+        import requests
+
+        names = ("request", "get", "head", "post", "patch", "put", "delete", "options")
+        saved = {name: requests.__dict__[name] for name in names}
+        assert saved["get"] is brisk.get
+
+        def replacement(url, **kwargs):
+            return "replaced"
+
+        requests.__dict__["get"] = replacement
+        assert requests.get("http://example.invalid/") == "replaced"
+        assert brisk.get is not replacement
+        requests.__dict__.update(saved)
+        assert requests.get is brisk.get
+        with mock.patch.object(brisk, "get") as get:
+            assert requests.get is get
+        """
+    )
+
+
 def test_idempotent_and_reversible() -> None:
     run_in_a_fresh_interpreter(
         """

@@ -83,9 +83,23 @@ def _urllib3() -> types.ModuleType:
     return module
 
 
+#: requests' functions, also held in the module's ``__dict__`` as in requests: code reads and replaces them
+#: there (requests-unixsocket's ``monkeypatch`` swaps ``requests.__dict__["get"]`` and puts it back).
+_FUNCTIONS = ("request", "get", "head", "post", "patch", "put", "delete", "options")
+_placed: dict[str, Any] = {}  # name -> what the facade's __dict__ was given (brisk's function then)
+
+
 class _Requests(types.ModuleType):
     """The module ``import requests`` gives under ``install_as_requests()``: requests' version, brisk's
-    names (looked up on brisk at each access, so brisk's lazily loaded names and patches of them show)."""
+    names (looked up on brisk at each access, so brisk's lazily loaded names and patches of them show).
+    requests' functions are in its ``__dict__`` as well; while an entry there is the one placed, brisk's
+    current function answers, and once code replaced it, the replacement does."""
+
+    def __getattribute__(self, name: str) -> Any:
+        value = super().__getattribute__(name)
+        if name in _placed and value is _placed[name]:
+            return getattr(brisk, name)
+        return value
 
     def __getattr__(self, name: str) -> Any:
         if name == "urllib3":  # requests imports urllib3 at top level, and code reaches it that way
@@ -159,6 +173,8 @@ def _make_facade() -> _Requests:
     vars(version).update(_VERSION_INFO)
     spec = importlib.machinery.ModuleSpec("requests", _FINDER, is_package=True)
     vars(module).update(_VERSION_INFO)
+    _placed.update((name, getattr(brisk, name)) for name in _FUNCTIONS)
+    vars(module).update(_placed)
     vars(module).update(
         __spec__=spec,
         __loader__=_FINDER,
