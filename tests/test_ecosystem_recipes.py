@@ -210,3 +210,25 @@ def test_a_multidict_assigned_to_response_headers_keeps_every_value() -> None:
     assert response.headers["X-One"] == "1"
     response.headers = {"Content-Type": "text/plain"}  # a plain mapping, as before
     assert dict(response.headers) == {"Content-Type": "text/plain"}
+
+
+def test_urllib3s_skip_header_in_a_mapping_of_ones_own_leaves_the_header_out(
+    raw_server: RawServerFactory,
+) -> None:
+    """httpie unsets User-Agent by giving urllib3's ``SKIP_HEADER`` as its value in the multidict it assigns
+    to the prepared request; urllib3 then sends no User-Agent (brisk sent the marker itself)."""
+    skip = "@@@SKIP_HEADER@@@"  # urllib3.util.SKIP_HEADER
+    server = raw_server()
+    with brisk.Session() as session:
+        prepared = session.prepare_request(brisk.Request("GET", server.url))
+        prepared.headers = MultiDict(
+            [("User-Agent", skip), ("Accept-Encoding", skip), ("X-Kept", "yes"), ("X-Other", skip)]
+        )
+        session.send(prepared)
+    (received,) = server.requests
+    names = [name.lower() for name, _ in received.headers]
+    assert "user-agent" not in names
+    assert "accept-encoding" not in names
+    assert received.header("x-kept") == "yes"
+    assert received.header("x-other") == skip  # only the names urllib3 lets one skip
+    assert received.header("host")  # brisk always sends Host

@@ -1012,15 +1012,24 @@ class AsyncSession(_SessionBase[Any]):
         await self.close()
 
 
+_SKIP_HEADER = "@@@SKIP_HEADER@@@"  # urllib3.util.SKIP_HEADER, which requests passes through to urllib3
+_SKIPPABLE = frozenset(("accept-encoding", "host", "user-agent"))  # urllib3.util.SKIPPABLE_HEADERS
+
+
 def _with_brisk_headers(request: PreparedRequest) -> PreparedRequest:
     """``request`` to send when code replaced its ``headers`` with a mapping of its own (httpie assigns a
     multidict; requests takes any mapping): a copy whose headers are brisk's, every pair kept in order,
-    repeated names included. The caller's object is left as it is."""
+    repeated names included. A value of None, or urllib3's ``SKIP_HEADER`` for a name urllib3 lets one skip
+    (httpie unsets User-Agent so), leaves the header out. The caller's object is left as it is."""
     from ._protocol.http11 import header_text
 
     given: Any = request.headers
     items = given.items() if hasattr(given, "items") else given
-    pairs = [header_text(pair) for pair in items if pair[1] is not None]
+    pairs = [
+        header_text(pair)
+        for pair in items
+        if pair[1] is not None and not (pair[1] == _SKIP_HEADER and str(pair[0]).lower() in _SKIPPABLE)
+    ]
     copy = PreparedRequest.__new__(PreparedRequest)
     copy.__dict__.update(request.__dict__)
     copy.headers = Headers.from_raw(pairs)
