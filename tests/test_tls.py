@@ -16,6 +16,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -233,6 +234,41 @@ def test_client_certificate(
     server = client_cert_server(raw_server, good_cert, seen, tls13=tls13)
     response = client.get(server.url + "/", verify=str(good_cert.ca_bundle), cert=client_cert_files)
     assert response.content == b"ok"
+    assert seen == ["client.example"]
+
+
+class KeyPasswordAdapter(brisk.adapters.HTTPAdapter):
+    """httpie's HTTPS adapter in short: ``cert_verify`` sets urllib3's ``key_password`` on the pool."""
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        conn.key_password = "s3cret"
+        super().cert_verify(conn, url, verify, cert)
+
+
+def test_an_encrypted_client_key_opens_with_the_password_an_adapter_sets_on_the_pool(
+    raw_server: RawServerFactory,
+    good_cert: CertBundle,
+    client_cert_files: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    cert_file, key_file = client_cert_files
+    key = serialization.load_pem_private_key(Path(key_file).read_bytes(), password=None)
+    encrypted = tmp_path / "client-encrypted.key"
+    encrypted.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"s3cret"),
+        )
+    )
+    seen: list[str | None] = []
+    server = client_cert_server(raw_server, good_cert, seen)
+    with brisk.Session() as session:
+        session.mount("https://", KeyPasswordAdapter())
+        r = session.get(server.url + "/", verify=str(good_cert.ca_bundle), cert=(cert_file, str(encrypted)))
+    assert r.content == b"ok"
     assert seen == ["client.example"]
 
 

@@ -36,7 +36,9 @@ def ssl_context(config: ConnectionConfig, *, alpn: tuple[str, ...] | None = None
     return ctx
 
 
-def _build(verify: bool | str, cert: str | tuple[str, str] | None, alpn: tuple[str, ...]) -> ssl.SSLContext:
+def _build(
+    verify: bool | str, cert: str | tuple[str, str] | tuple[str, str, str] | None, alpn: tuple[str, ...]
+) -> ssl.SSLContext:
     import ssl
 
     if verify is False:
@@ -63,8 +65,8 @@ def _build(verify: bool | str, cert: str | tuple[str, str] | None, alpn: tuple[s
         ctx.hostname_checks_common_name = False
     ctx.set_alpn_protocols(list(alpn))
     if cert is not None:
-        certfile, keyfile = (cert, None) if isinstance(cert, str) else cert
-        ctx.load_cert_chain(certfile, keyfile)
+        # the certificate, its key, and an encrypted key's password (urllib3's key_password on a pool)
+        ctx.load_cert_chain(*((cert,) if isinstance(cert, str) else cert))
     keylog = os.environ.get("SSLKEYLOGFILE")
     if keylog:
         ctx.keylog_filename = keylog

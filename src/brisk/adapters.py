@@ -91,6 +91,7 @@ class ConnectionPool:
         self.ca_cert_dir: str | None = None
         self.cert_file: str | None = None
         self.key_file: str | None = None
+        self.key_password: str | None = None  # an encrypted key's password (httpie's cert_verify sets it)
 
     def __repr__(self) -> str:
         return f"<ConnectionPool {self.scheme}://{self.host}:{self.port}>"
@@ -435,9 +436,11 @@ def _options(request: PreparedRequest, conn: ConnectionPool, timeout: Any) -> Se
         verify: bool | str = False
     else:
         verify = conn.ca_certs or conn.ca_cert_dir or True
-    cert: str | tuple[str, str] | None = conn.cert_file
+    cert: str | tuple[str, str] | tuple[str, str, str] | None = conn.cert_file
     if conn.cert_file and conn.key_file:
         cert = (conn.cert_file, conn.key_file)
+    if conn.cert_file and conn.key_password:
+        cert = (conn.cert_file, conn.key_file or conn.cert_file, conn.key_password)
     base = given.config if given is not None else None
     proxy_headers: tuple[tuple[str, str], ...] = ()
     if base is not None and base.proxy == conn.proxy:

@@ -40,7 +40,7 @@ _ConfigFields = NamedTuple(  # noqa: UP014 (the class syntax is what costs)
     "_ConfigFields",
     [
         ("verify", bool | str),
-        ("cert", str | tuple[str, str] | None),
+        ("cert", str | tuple[str, str] | tuple[str, str, str] | None),
         ("proxy", str | None),
         ("http2", bool | str),
         ("proxy_headers", tuple[tuple[str, str], ...]),
@@ -53,7 +53,8 @@ class ConnectionConfig(_ConfigFields):
     ``verify=False`` can never serve a request that asked for verification (requests CVE-2024-35195).
 
     ``verify``: False, True (the system store), or a CA bundle or directory path. ``cert``: the client
-    certificate (and key). ``proxy``: the proxy URL, credentials included (they open the tunnel).
+    certificate (and key, and an encrypted key's password). ``proxy``: the proxy URL, credentials included
+    (they open the tunnel).
     ``http2``: offer h2 in ALPN over TLS; PRIOR_KNOWLEDGE also speaks it over plain http.
     ``proxy_headers``: headers for the proxy alone (HTTPProxyAuth's Proxy-Authorization).
     """
@@ -63,7 +64,7 @@ class ConnectionConfig(_ConfigFields):
     def __new__(
         cls,
         verify: bool | str = True,
-        cert: str | tuple[str, str] | None = None,
+        cert: str | tuple[str, str] | tuple[str, str, str] | None = None,
         proxy: str | None = None,
         http2: bool | str = True,
         proxy_headers: tuple[tuple[str, str], ...] = (),
