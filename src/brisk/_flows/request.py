@@ -328,12 +328,17 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
                 raise _with_attempts(exc, retry) from None
             spent = retry.increment(method, request.url, error=exc, kind=kind)
             delay = spent.sleep_time()
-            if (
-                spent.is_exhausted()
-                or not _replayable(request)
-                or (deadline is not None and time.monotonic() + delay >= deadline)
-            ):
-                raise _with_attempts(exc, spent) from None
+            out_of_time = deadline is not None and time.monotonic() + delay >= deadline
+            if spent.is_exhausted() or not _replayable(request) or out_of_time:
+                error = _with_attempts(exc, spent)
+                if out_of_time and not spent.is_exhausted() and error.args and isinstance(error.args[0], str):
+                    # Say why no further attempt was made, whichever way the timing fell: the deadline
+                    # came before the next attempt could start.
+                    error.args = (
+                        f"{error.args[0]}; the total deadline (Timeout.total) left no time to try again",
+                        *error.args[1:],
+                    )
+                raise error from None
             log = debug_logger()
             if log is not None:
                 log.debug(
