@@ -937,14 +937,10 @@ def _initial_length(headers: Any, chunked: bool, status: int | None, method: str
 
 
 def _redacted(url: str) -> str:
-    if "@" not in url:
-        return url
-    from ._url import URL
+    """``url`` without credentials: models' helper (imported here, as models imports this module)."""
+    from .models import _redacted as redacted
 
-    try:
-        return str(URL.parse(url).without_auth())
-    except ValueError:
-        return "<URL with credentials>"
+    return redacted(url)
 
 
 def _as_bytes(chunk: bytes | str) -> bytes:
