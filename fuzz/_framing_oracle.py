@@ -1,7 +1,8 @@
 """Differential framing check: brisk's ``ResponseParser`` against llhttp on the same bytes.
 
 Shared by the ``framing`` fuzz target (``fuzz/fuzz_framing.py``) and its deterministic twin in the test
-suite (``tests/test_framing_differential.py``). ``check(data)`` builds a byte stream from ``data``
+suite (``tests/unit/protocol/test_framing_differential.py``). ``check(data)``
+builds a byte stream from ``data``
 (``build``), reads it with brisk and with llhttp, and raises ``FramingDisagreement`` when they frame the
 final response differently.
 
@@ -74,7 +75,7 @@ from typing import NamedTuple, TypeVar
 import httptools
 from _fuzzutil import Reader, cut
 
-from brisk._config import DEFAULT_LIMITS
+from brisk._core.config import DEFAULT_LIMITS
 from brisk._protocol.http11 import ResponseParser
 from brisk.exceptions import ChunkedEncodingError, RemoteProtocolError, ResponseHeadersTooLarge
 

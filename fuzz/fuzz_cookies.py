@@ -1,4 +1,4 @@
-"""Fuzz target: Set-Cookie parsing and the cookie jar (``brisk.cookies``, ``brisk._cookie_parse``).
+"""Fuzz target: Set-Cookie parsing and the cookie jar (``brisk.cookies``, ``brisk._cookies.parse``).
 
 Input layout, read field by field (``_fuzzutil.Reader``): one to three responses, each with a scheme, a
 request host (from a list of names, IPs and public suffixes), a request path and up to eight Set-Cookie values
@@ -23,7 +23,7 @@ from __future__ import annotations
 import atheris
 
 with atheris.instrument_imports(include=["brisk"]):
-    from brisk._cookie_parse import MAX_COOKIE_AGE, MAX_COOKIE_BYTES, byte_len, domain_match, has_ctl
+    from brisk._cookies.parse import MAX_COOKIE_AGE, MAX_COOKIE_BYTES, byte_len, domain_match, has_ctl
     from brisk._protocol.http11 import check_header
     from brisk.cookies import (
         MAX_COOKIE_HEADER_BYTES,

@@ -1,4 +1,5 @@
-"""Fuzz target: Content-Encoding decoding (``brisk._decoders``) and the body pipeline (``brisk._content``).
+"""Fuzz target: Content-Encoding decoding (``brisk._response.decoders``) and the body
+pipeline (``brisk._response.content``).
 
 Input layout: byte 0 = number of codings (0-6, so ``max_content_encodings`` = 5 is crossed), then one byte per
 coding (gzip, deflate, br, zstd, identity, x-gzip, GZIP, " br ", compress, ""), then a mode byte, a repeat
@@ -28,9 +29,9 @@ import zlib
 import atheris
 
 with atheris.instrument_imports(include=["brisk"]):
-    from brisk._config import DEFAULT_LIMITS, Limits
-    from brisk._content import BodyPipeline
-    from brisk._decoders import make_decoder
+    from brisk._core.config import DEFAULT_LIMITS, Limits
+    from brisk._response.content import BodyPipeline
+    from brisk._response.decoders import make_decoder
     from brisk.exceptions import ContentDecodingError, DecompressionBombError, TooManyContentEncodings
 
 import brotli

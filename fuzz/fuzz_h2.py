@@ -20,7 +20,7 @@ from __future__ import annotations
 import atheris
 
 with atheris.instrument_imports(include=["brisk"]):
-    from brisk._config import DEFAULT_LIMITS, Limits
+    from brisk._core.config import DEFAULT_LIMITS, Limits
     from brisk._protocol.http2 import H2Connection, H2Stream
     from brisk.exceptions import RequestException
 

@@ -23,7 +23,7 @@ import re
 import atheris
 
 with atheris.instrument_imports(include=["brisk"]):
-    from brisk._config import DEFAULT_LIMITS, Limits
+    from brisk._core.config import DEFAULT_LIMITS, Limits
     from brisk._protocol.http11 import ResponseParser, encode_request_head
     from brisk.exceptions import (
         ChunkedEncodingError,

@@ -1,4 +1,5 @@
-"""Fuzz target: server-sent events (``brisk._sse.SSEDecoder``) and line splitting (``brisk._content``).
+"""Fuzz target: server-sent events (``brisk._response.sse.SSEDecoder``) and line
+splitting (``brisk._response.content``).
 
 Input layout: byte 0 chooses the mode, byte 1 the cut points, the rest is the stream.
 
@@ -18,8 +19,8 @@ from typing import Any
 import atheris
 
 with atheris.instrument_imports(include=["brisk"]):
-    from brisk._content import LineSplitter
-    from brisk._sse import ServerSentEvent, SSEDecoder
+    from brisk._response.content import LineSplitter
+    from brisk._response.sse import ServerSentEvent, SSEDecoder
 
 from _fuzzutil import bytewise, cut, fuzz
 

@@ -1,4 +1,4 @@
-"""Fuzz target: the URL parser (``brisk._url.URL``): parse, join, with_params, copy_with.
+"""Fuzz target: the URL parser (``brisk._core.url.URL``): parse, join, with_params, copy_with.
 
 Input layout: byte 0 chooses the operation, the rest is read field by field (``_fuzzutil.Reader``) into its
 arguments: text as latin-1, as UTF-8 with replacements, or as any code points including lone surrogates.
@@ -17,7 +17,7 @@ from typing import Any
 import atheris
 
 with atheris.instrument_imports(include=["brisk"]):
-    from brisk._url import URL
+    from brisk._core.url import URL
     from brisk.exceptions import InvalidSchema, InvalidURL, MissingSchema
 
 from _fuzzutil import Reader, fuzz

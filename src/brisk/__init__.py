@@ -11,14 +11,14 @@ requests themselves, ``brisk.install_as_requests()`` makes the whole process's `
 
 from typing import TYPE_CHECKING
 
-from . import exceptions, status_codes
-from .__version__ import __version__
-from ._config import Limits
-from ._ratelimit import RateLimit
-from ._retry import Retry
-from .api import delete, download, get, head, options, patch, post, put, request
-from .auth import AuthBase, HTTPBasicAuth, HTTPBearerAuth, HTTPDigestAuth, HTTPProxyAuth
-from .exceptions import (
+from brisk import exceptions, status_codes
+from brisk.__version__ import __version__
+from brisk._core.config import Limits
+from brisk._flows.retry import Retry
+from brisk._session.ratelimit import RateLimit
+from brisk.api import delete, download, get, head, options, patch, post, put, request
+from brisk.auth import AuthBase, HTTPBasicAuth, HTTPBearerAuth, HTTPDigestAuth, HTTPProxyAuth
+from brisk.exceptions import (
     ConnectionError,
     ConnectTimeout,
     DownloadError,
@@ -32,23 +32,23 @@ from .exceptions import (
     URLRequired,
     WriteTimeout,
 )
-from .models import PreparedRequest, Request, Response
-from .sessions import AsyncSession, Session, session
-from .status_codes import codes
+from brisk.models import PreparedRequest, Request, Response
+from brisk.sessions import AsyncSession, Session, session
+from brisk.status_codes import codes
 
 if TYPE_CHECKING:
-    from ._download import DownloadResult
-    from ._json_error import JSONDecodeError
-    from ._shim import install_as_requests, uninstall_as_requests
-    from ._sse import ServerSentEvent
+    from brisk._compat.shim import install_as_requests, uninstall_as_requests
+    from brisk._core.json_error import JSONDecodeError
+    from brisk._response.sse import ServerSentEvent
+    from brisk._session.download import DownloadResult
 
 #: Public names defined in modules loaded on first use (``import brisk`` stays fast).
 _LAZY = {
-    "DownloadResult": "_download",
-    "JSONDecodeError": "_json_error",
-    "ServerSentEvent": "_sse",
-    "install_as_requests": "_shim",
-    "uninstall_as_requests": "_shim",
+    "DownloadResult": "_session.download",
+    "JSONDecodeError": "_core.json_error",
+    "ServerSentEvent": "_response.sse",
+    "install_as_requests": "_compat.shim",
+    "uninstall_as_requests": "_compat.shim",
 }
 
 __all__ = [
@@ -129,9 +129,9 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    # the rest of requests' top-level names (urllib3, check_compatibility, ...): brisk._requests_names
+    # the rest of requests' top-level names (urllib3, check_compatibility, ...): brisk._compat.requests_names
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from ._requests_names import requests_name
+    from brisk._compat.requests_names import requests_name
 
     return requests_name(__name__, name)

@@ -3,7 +3,7 @@ code outside requests imports (``to_native_string``, ``unicode_is_ascii``, ``HEA
 
 The patterns are requests' rules for a header name (no leading whitespace, no colon, no line break) and
 value (no leading whitespace, no line break), as ``brisk.utils.check_header_validity`` applies them. brisk
-checks the headers it sends by its own rules (``brisk._headers``: control characters refused; a value may
+checks the headers it sends by its own rules (``brisk._core.headers``: control characters refused; a value may
 start with a space).
 """
 

@@ -25,12 +25,12 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ._retry import Retry
+from brisk._flows.retry import Retry
 
 if TYPE_CHECKING:
-    from ._transport.base import SendOptions
-    from ._transport.sync import SyncTransport
-    from .models import PreparedRequest, Response
+    from brisk._transport.base import SendOptions
+    from brisk._transport.sync import SyncTransport
+    from brisk.models import PreparedRequest, Response
 
 __all__ = [
     "DEFAULT_POOLBLOCK",
@@ -117,8 +117,8 @@ class PoolManager:
 
     def transport(self) -> SyncTransport:
         if self._transport is None:
-            from ._config import DEFAULT_LIMITS
-            from ._transport.sync import SyncTransport
+            from brisk._core.config import DEFAULT_LIMITS
+            from brisk._transport.sync import SyncTransport
 
             limits = DEFAULT_LIMITS
             if self.maxsize > limits.max_connections_per_host:
@@ -237,12 +237,12 @@ class HTTPAdapter(BaseAdapter):
 
     def proxy_headers(self, proxy: str) -> dict[str, str]:
         """Headers for the proxy itself: Proxy-Authorization from credentials in its URL."""
-        from .utils import get_auth_from_url
+        from brisk.utils import get_auth_from_url
 
         username, password = get_auth_from_url(proxy)
         if not username:
             return {}
-        from .auth import _basic_auth_str
+        from brisk.auth import _basic_auth_str
 
         return {"Proxy-Authorization": _basic_auth_str(username, password)}
 
@@ -250,8 +250,8 @@ class HTTPAdapter(BaseAdapter):
         self, request: PreparedRequest, verify: Any, proxies: Any = None, cert: Any = None
     ) -> ConnectionPool:
         """The pool ``request`` goes to; raises InvalidURL for a URL without a host."""
-        from ._proxies import proxy_for
-        from .exceptions import InvalidURL
+        from brisk._session.proxies import proxy_for
+        from brisk.exceptions import InvalidURL
 
         url = request._url
         if url is None or not url.host:
@@ -263,7 +263,7 @@ class HTTPAdapter(BaseAdapter):
 
     def get_connection(self, url: str, proxies: Any = None) -> ConnectionPool:
         """requests' older form of ``get_connection_with_tls_context`` (by URL)."""
-        from .models import PreparedRequest
+        from brisk.models import PreparedRequest
 
         request = PreparedRequest()
         request.url = url
@@ -299,7 +299,7 @@ class HTTPAdapter(BaseAdapter):
     def request_url(self, request: PreparedRequest, proxies: Any) -> str:
         """The request-target: the path, or the whole URL (without credentials) when a plain-http request goes
         to an http proxy."""
-        from ._proxies import proxy_for
+        from brisk._session.proxies import proxy_for
 
         url = request._url
         assert url is not None
@@ -317,8 +317,8 @@ class HTTPAdapter(BaseAdapter):
     def build_response(self, req: PreparedRequest, resp: Any) -> Response:
         """The Response for ``req`` from ``resp``: brisk's own raw, or any object shaped like urllib3's
         response (``status``, ``headers``, ``reason``, ``read``), as test doubles and caches hand in."""
-        from ._raw import RawResponse, headers_from
-        from .models import Response
+        from brisk._response.raw import RawResponse, headers_from
+        from brisk.models import Response
 
         response = resp._claim() if isinstance(resp, RawResponse) else None
         if response is not None:
@@ -356,7 +356,7 @@ class HTTPAdapter(BaseAdapter):
         target = self.request_url(request, proxies)
         self.add_headers(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
         if not isinstance(conn, ConnectionPool):  # an override's own (urllib3) pool sends, as in requests
-            from ._urllib3_send import urlopen
+            from brisk._compat.urllib3_send import urlopen
 
             return _respond(self, request, urlopen(self, conn, request, target, timeout), stream)
         options = _options(request, conn, timeout)
@@ -428,8 +428,8 @@ def _options(request: PreparedRequest, conn: ConnectionPool, timeout: Any) -> Se
     """The send options for one adapter call: the timeout as given (None: brisk's defaults), the TLS settings
     ``cert_verify`` left on ``conn``, the proxy; and, when the session called, its HTTP/2 setting, deadline,
     limits and proxy credentials."""
-    from ._transport.base import ConnectionConfig, SendOptions
-    from .exceptions import Timeout
+    from brisk._transport.base import ConnectionConfig, SendOptions
+    from brisk.exceptions import Timeout
 
     given: SendOptions | None = getattr(request, "_send_options", None)
     if conn.cert_reqs == "CERT_NONE":
@@ -463,9 +463,9 @@ def _fallback(adapter: HTTPAdapter) -> SyncTransport:
 
 
 def __getattr__(name: str) -> object:
-    """requests.adapters's other names, loaded when first read (see brisk._requests_names)."""
+    """requests.adapters's other names, loaded when first read (see brisk._compat.requests_names)."""
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from ._requests_names import requests_name
+    from brisk._compat.requests_names import requests_name
 
     return requests_name(__name__, name)

@@ -11,20 +11,20 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from .models import Response
-from .sessions import Session
+from brisk.models import Response
+from brisk.sessions import Session
 
 if TYPE_CHECKING:
-    from ._download import DownloadResult
+    from brisk._session.download import DownloadResult
 
 __all__ = ["delete", "download", "get", "head", "options", "patch", "post", "put", "request"]
 
 
 def __getattr__(name: str) -> object:
-    """requests.api's other names, loaded when first read (see brisk._requests_names)."""
+    """requests.api's other names, loaded when first read (see brisk._compat.requests_names)."""
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from ._requests_names import requests_name
+    from brisk._compat.requests_names import requests_name
 
     return requests_name(__name__, name)
 

@@ -22,7 +22,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .models import PreparedRequest, Response
+    from brisk.models import PreparedRequest, Response
 
 __all__ = ["AuthBase", "HTTPBasicAuth", "HTTPBearerAuth", "HTTPDigestAuth", "HTTPProxyAuth"]
 
@@ -31,10 +31,10 @@ CONTENT_TYPE_MULTI_PART = "multipart/form-data"
 
 
 def __getattr__(name: str) -> object:
-    """requests.auth's other names, loaded when first read (see brisk._requests_names)."""
+    """requests.auth's other names, loaded when first read (see brisk._compat.requests_names)."""
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from ._requests_names import requests_name
+    from brisk._compat.requests_names import requests_name
 
     return requests_name(__name__, name)
 
@@ -127,4 +127,4 @@ class HTTPBearerAuth(AuthBase):
         return "HTTPBearerAuth(token='***')"
 
 
-from ._digest import HTTPDigestAuth  # noqa: E402  (it subclasses AuthBase)
+from brisk._auth.digest import HTTPDigestAuth  # noqa: E402  (it subclasses AuthBase)

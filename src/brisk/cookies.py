@@ -7,13 +7,13 @@ engine.
 ``clear_session_cookies``, ``set_policy``...) with requests' dict-like API on top (``jar["k"]``, ``get``/
 ``set`` with ``domain=``/``path=``, ``get_dict``, ``list_domains``, ``update``, ``copy``, pickling).  Unlike
 requests' jar it does not keep http.cookiejar's storage or rules: every cookie, whichever door it comes
-through, is stored in a :class:`brisk._cookie_engine.CookieStore` and obeys brisk's RFC 6265 engine:
+through, is stored in a :class:`brisk._cookies.engine.CookieStore` and obeys brisk's RFC 6265 engine:
 
 * cookies from a response (the session's, ``extract_cookies``, ``extract_cookies_to_jar``,
   ``set_cookie_if_ok``) are judged as RFC 6265 and rfc6265bis say: public suffixes and foreign domains
   refused, host-only cookies kept to their host, Secure only from https, ``__Secure-``/``__Host-``
   prefixes, the 400-day cap, 4096 bytes a cookie, 50 a domain and 3000 a jar (see
-  :mod:`brisk._cookie_engine`);
+  :mod:`brisk._cookies.engine`);
 * cookies the caller sets (``set``, ``set_cookie``, ``update``, ``load``) are its own: stored as given
   (names and values that would break the header refused), not capped;
 * cookies go out under the same rules whichever way the header is made (the session, ``add_cookie_header``,
@@ -33,7 +33,7 @@ http.cookiejar's attributes; its ``domain`` has no leading dot (``host_only`` sa
 while ``list_domains()`` and ``_cookies`` spell a Domain cookie's domain as requests does, ``".example.com"``.
 
 An :class:`http.cookiejar.CookieJar` of the standard library (``MozillaCookieJar("cookies.txt")``) can be
-``Session.cookies`` too: it is then asked under its own policy (see :mod:`brisk._cookie_compat`), and
+``Session.cookies`` too: it is then asked under its own policy (see :mod:`brisk._cookies.foreign_jar`), and
 :func:`cookiejar_from_dict` and :func:`merge_cookies` give it http.cookiejar cookies.
 
 Importing this module imports http.cookiejar (with urllib.request, about 25 ms); a session does not import it
@@ -50,8 +50,7 @@ from http.cookies import Morsel
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import urlparse, urlsplit, urlunparse
 
-from ._cookie_compat import ResponseView
-from ._cookie_engine import (
+from brisk._cookies.engine import (
     MAX_COOKIE_HEADER_BYTES,
     MAX_COOKIES_PER_DOMAIN,
     MAX_COOKIES_TOTAL,
@@ -59,15 +58,16 @@ from ._cookie_engine import (
     goes_to,
     request_view,
 )
-from ._cookie_model import Cookie, coerce_cookie, cookie_for_value, create_cookie, morsel_to_cookie
-from ._cookie_parse import MAX_COOKIE_BYTES
-from ._internal_utils import to_native_string
-from ._url import URL
+from brisk._cookies.foreign_jar import ResponseView
+from brisk._cookies.model import Cookie, coerce_cookie, cookie_for_value, create_cookie, morsel_to_cookie
+from brisk._cookies.parse import MAX_COOKIE_BYTES
+from brisk._core.url import URL
+from brisk._internal_utils import to_native_string
 
 if TYPE_CHECKING:
     # A jar the requests-style functions fill: brisk's, or an http.cookiejar one (given http.cookiejar
     # cookies). Only for the type checker: at run time the string bound would cost a compile() (see
-    # brisk._retry.RequestHistory).
+    # brisk._flows.retry.RequestHistory).
     _Jar = TypeVar("_Jar", bound="http.cookiejar.CookieJar")
 
 __all__ = [
@@ -571,7 +571,7 @@ def extract_cookies_to_jar(jar: Any, request: Any, response: Any) -> None:
     if original:
         headers: Any = original.msg
     else:
-        from ._raw import RawResponse
+        from brisk._response.raw import RawResponse
 
         if not isinstance(response, RawResponse):
             return
@@ -683,7 +683,7 @@ def _cookie_list(items: Iterable[Any]) -> list[Any]:
 
 def _add_to_stdlib_jar(jar: http.cookiejar.CookieJar, cookies: Iterable[Any]) -> None:
     """Store cookies in an http.cookiejar jar of the standard library, as its own Cookie type."""
-    from ._cookie_compat import stdlib_cookie
+    from brisk._cookies.foreign_jar import stdlib_cookie
 
     for cookie in cookies:
         jar.set_cookie(stdlib_cookie(cookie))

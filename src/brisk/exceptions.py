@@ -39,11 +39,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ._config import _UNSET, TimeoutValues, is_timeout_value
+from brisk._core.config import _UNSET, TimeoutValues, is_timeout_value
 
 if TYPE_CHECKING:
-    from ._json_error import JSONDecodeError
-    from .models import PreparedRequest, Response
+    from brisk._core.json_error import JSONDecodeError
+    from brisk.models import PreparedRequest, Response
 
 __all__ = [
     "ChecksumMismatch",
@@ -361,12 +361,12 @@ class RequestsDependencyWarning(RequestsWarning):
 def __getattr__(name: str) -> Any:
     # JSONDecodeError subclasses json.JSONDecodeError, and json is imported only when needed (_json_error).
     if name == "JSONDecodeError":
-        from ._json_error import JSONDecodeError
+        from brisk._core.json_error import JSONDecodeError
 
         return JSONDecodeError
     # requests.exceptions' BaseHTTPError (urllib3's HTTPError) and CompatJSONDecodeError (json's)
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from ._requests_names import requests_name
+    from brisk._compat.requests_names import requests_name
 
     return requests_name(__name__, name)

@@ -21,9 +21,9 @@ from typing import Any
 import charset_normalizer  # noqa: F401  (read by info() through the module, so that a patch shows)
 import idna  # noqa: F401
 
-from .__version__ import __version__
-from ._requests_names import module_getattr
-from ._shim import REQUESTS_VERSION
+from brisk.__version__ import __version__
+from brisk._compat.requests_names import module_getattr
+from brisk._compat.shim import REQUESTS_VERSION
 
 __all__ = ["info", "main"]
 

@@ -10,41 +10,47 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from ._content import BodyPipeline, LineSplitter, encoding_from_content_type, guess_json_utf, parse_links
-from ._headers import Headers
-from ._raw import HandSetRaw as _HandSetRaw
-from ._raw import ThroughRaw as _ThroughRaw
-from ._url import URL
-from .exceptions import (
+from brisk._core.headers import Headers
+from brisk._core.url import URL
+from brisk._response.content import (
+    BodyPipeline,
+    LineSplitter,
+    encoding_from_content_type,
+    guess_json_utf,
+    parse_links,
+)
+from brisk._response.raw import HandSetRaw as _HandSetRaw
+from brisk._response.raw import ThroughRaw as _ThroughRaw
+from brisk.exceptions import (
     ContentDecodingError,
     HTTPError,
     InvalidHeader,
     RequestException,
     StreamConsumedError,
 )
-from .hooks import default_hooks
+from brisk.hooks import default_hooks
 
 if TYPE_CHECKING:
     from datetime import timedelta
 
-    from ._protocol.http11 import ResponseHead
+    from brisk._protocol.http11 import ResponseHead
 
     RawHeaders = list[tuple[str, str]] | ResponseHead
 
-    from ._config import Limits
-    from ._decoders import ContentDecoder
-    from ._sse import ServerSentEvent
-    from ._transport.base import AsyncByteStream, SyncByteStream, Timings
-    from .cookies import RequestsCookieJar
+    from brisk._core.config import Limits
+    from brisk._response.decoders import ContentDecoder
+    from brisk._response.sse import ServerSentEvent
+    from brisk._transport.base import AsyncByteStream, SyncByteStream, Timings
+    from brisk.cookies import RequestsCookieJar
 
 __all__ = ["PreparedRequest", "Request", "Response"]
 
 
 def __getattr__(name: str) -> object:
-    """requests.models's other names, loaded when first read (see brisk._requests_names)."""
+    """requests.models's other names, loaded when first read (see brisk._compat.requests_names)."""
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from ._requests_names import requests_name
+    from brisk._compat.requests_names import requests_name
 
     return requests_name(__name__, name)
 
@@ -97,7 +103,7 @@ class RequestEncodingMixin:
             return data
         from urllib.parse import urlencode
 
-        from ._form import form_pairs
+        from brisk._core.form import form_pairs
 
         pairs = form_pairs(data.items() if isinstance(data, Mapping) else list(data))
         return urlencode(
@@ -115,7 +121,7 @@ class RequestEncodingMixin:
             raise ValueError("Files must be provided.")
         if isinstance(data, str | bytes):
             raise ValueError("Data must not be a string.")
-        from ._multipart import encode_multipart
+        from brisk._request.multipart import encode_multipart
 
         body, content_type = encode_multipart(files, data or None)
         return (body if isinstance(body, bytes) else b"".join(body)), content_type
@@ -211,7 +217,7 @@ class PreparedRequest(RequestEncodingMixin, RequestHooksMixin):
     def _cookies(self) -> RequestsCookieJar:
         jar: RequestsCookieJar | None = self.__dict__.get("_cookies")
         if jar is None:
-            from .cookies import RequestsCookieJar
+            from brisk.cookies import RequestsCookieJar
 
             jar = self.__dict__["_cookies"] = RequestsCookieJar()
         return jar
@@ -266,7 +272,7 @@ class PreparedRequest(RequestEncodingMixin, RequestHooksMixin):
 
     def prepare_url(self, url: str | bytes | URL | None, params: Any = None) -> None:
         if url is None:
-            from .exceptions import MissingSchema
+            from brisk.exceptions import MissingSchema
 
             raise MissingSchema("Invalid URL None: No scheme supplied. Perhaps you meant https://None?")
         if isinstance(url, bytes):
@@ -290,7 +296,7 @@ class PreparedRequest(RequestEncodingMixin, RequestHooksMixin):
             self.body = None
             self.prepare_content_length(None)
             return
-        from ._body import encode_body
+        from brisk._request.body import encode_body
 
         body, content_type = encode_body(data=data or None, files=files or None, json=json)
         self.body = body
@@ -331,11 +337,11 @@ class PreparedRequest(RequestEncodingMixin, RequestHooksMixin):
         if not auth:
             return
         if isinstance(auth, tuple) and len(auth) == 2:
-            from .auth import HTTPBasicAuth
+            from brisk.auth import HTTPBasicAuth
 
             auth = HTTPBasicAuth(*auth)
         elif isinstance(auth, str):
-            from .auth import HTTPBearerAuth
+            from brisk.auth import HTTPBearerAuth
 
             auth = HTTPBearerAuth(auth)
         if not callable(auth):
@@ -354,7 +360,7 @@ class PreparedRequest(RequestEncodingMixin, RequestHooksMixin):
         as the session asks it), as in requests."""
         if cookies is None or "cookie" in self.headers:
             return
-        from .cookies import RequestsCookieJar, cookiejar_from_dict
+        from brisk.cookies import RequestsCookieJar, cookiejar_from_dict
 
         if isinstance(cookies, RequestsCookieJar) or hasattr(cookies, "add_cookie_header"):
             jar = cookies
@@ -367,11 +373,11 @@ class PreparedRequest(RequestEncodingMixin, RequestHooksMixin):
             if header_for is not None:
                 value = header_for(url.scheme, url.host, url.path)
             else:
-                from ._cookie_compat import cookie_header
+                from brisk._cookies.foreign_jar import cookie_header
 
                 value = cookie_header(jar, url)
             if value:
-                from ._cookie_engine import request_store
+                from brisk._cookies.engine import request_store
 
                 self.headers["Cookie"] = value
                 # A session's send() makes the header again on each hop, from these and its own cookies.
@@ -522,12 +528,12 @@ class Response:
             content = text.encode("utf-8")
             self.headers.setdefault("Content-Type", "text/plain; charset=utf-8")
         if content is not None:
-            from ._transport.base import ByteStream
+            from brisk._transport.base import ByteStream
 
             self._stream = ByteStream(content)
             self.headers.setdefault("Content-Length", str(len(content)))
         elif status_code is not None:  # Response(204): an empty body. requests' bare Response() has none.
-            from ._transport.base import ByteStream
+            from brisk._transport.base import ByteStream
 
             self._stream = ByteStream(b"")
 
@@ -661,14 +667,14 @@ class Response:
     def cookies(self) -> RequestsCookieJar:
         """The cookies this response set (requests' ``response.cookies``)."""
         if self._cookies is None:
-            from .cookies import RequestsCookieJar
+            from brisk.cookies import RequestsCookieJar
 
             jar = RequestsCookieJar()
             url = self.request._url if self.request is not None else None
             values = self.headers.get_list("set-cookie")
             if self._raw is not None:
-                from ._cookie_compat import raw_set_cookie_values
-                from ._raw import RawResponse
+                from brisk._cookies.foreign_jar import raw_set_cookie_values
+                from brisk._response.raw import RawResponse
 
                 if not isinstance(self._raw, RawResponse):
                     # urllib3-shaped (a cassette's, a mock's): its Set-Cookie lines, which headers may join
@@ -775,7 +781,7 @@ class Response:
         ...     for event in r.iter_events():
         ...         print(event.event, event.data)
         """
-        from ._sse import SSEDecoder
+        from brisk._response.sse import SSEDecoder
 
         decoder = SSEDecoder(max_event_size)
         for chunk in self.iter_content(None):
@@ -796,7 +802,7 @@ class Response:
     def raw(self) -> Any:
         """A file-like view of the body (requests hands out urllib3's response here)."""
         if self._raw is None:
-            from ._raw import RawResponse
+            from brisk._response.raw import RawResponse
 
             self._raw = RawResponse(self)
             if self._closed:  # asked for after close(): closed too, as requests' raw is then
@@ -807,7 +813,7 @@ class Response:
     def raw(self, value: Any) -> None:
         """A raw set by hand (``io.BytesIO`` in a test fake, urllib3's response in a mock) becomes the body's
         source, as in requests. A body already read stays: requests keeps its content too."""
-        from ._raw import RawResponse
+        from brisk._response.raw import RawResponse
 
         previous, self._raw = self._raw, value
         if self._content is not None or (isinstance(value, RawResponse) and value._owner() is self):
@@ -888,7 +894,7 @@ class Response:
             self.close()
 
     def _keep_drained(self, chunks: list[bytes]) -> None:
-        from ._transport.base import ByteStream
+        from brisk._transport.base import ByteStream
 
         self._stream = ByteStream(b"".join(chunks))
         self._chunks = None
@@ -963,7 +969,7 @@ class Response:
 
     async def aiter_events(self, max_event_size: int | None = None) -> AsyncIterator[ServerSentEvent]:
         """``iter_events`` for the async client: ``async for event in r.aiter_events(): ...``"""
-        from ._sse import SSEDecoder
+        from brisk._response.sse import SSEDecoder
 
         decoder = SSEDecoder(max_event_size)
         async for chunk in self.aiter_content(None):
@@ -1018,7 +1024,7 @@ class Response:
         request = self.request
         url = request._url if request is not None else None
         if url is not None:
-            from ._transport._common import add_url_context
+            from brisk._transport._common import add_url_context
 
             add_url_context(exc, url, request)
         return exc
@@ -1032,8 +1038,8 @@ class Response:
         if isinstance(self._stream, _HandSetRaw):  # it decodes itself, or is a plain file: read as is
             return None
         encoding = ", ".join(values)
-        from ._config import DEFAULT_LIMITS
-        from ._decoders import make_decoder
+        from brisk._core.config import DEFAULT_LIMITS
+        from brisk._response.decoders import make_decoder
 
         return make_decoder(encoding, self._limits or DEFAULT_LIMITS)
 
@@ -1092,7 +1098,7 @@ class Response:
         """Parse the body as JSON; a bad body raises ``brisk.JSONDecodeError`` (a ValueError)."""
         import json
 
-        from ._json_error import JSONDecodeError
+        from brisk._core.json_error import JSONDecodeError
 
         content = self.content
         if self.encoding is None and content and len(content) > 3:  # content is None for a bare Response()

@@ -4,8 +4,9 @@ requests once bundled urllib3 and still aliases it here, so scripts written for 
 ``requests.packages.urllib3.disable_warnings(InsecureRequestWarning)`` before ``verify=False`` calls, or
 mount ``requests.packages.urllib3.util.retry.Retry`` on an adapter. brisk does not use urllib3. When urllib3
 is installed, ``packages.urllib3`` is that urllib3 (its urllib3 ``Retry`` works on brisk's ``HTTPAdapter``).
-When it is not, ``packages.urllib3`` is a stand-in (``brisk._urllib3_standin``) with what such scripts and
-requests' modules touch: ``disable_warnings()`` (nothing to silence: brisk never emits urllib3's warnings),
+When it is not, ``packages.urllib3`` is a stand-in (``brisk._compat.urllib3_standin``) with what such scripts
+and requests' modules touch: ``disable_warnings()`` (nothing to silence: brisk never emits urllib3's
+warnings),
 urllib3's exception and warning classes in ``exceptions``, ``Retry`` (brisk's own, which takes urllib3's
 arguments) at ``util.retry.Retry``, ``Timeout``, ``parse_url``, ``make_headers`` and
 ``create_urllib3_context``; urllib3's pools and responses say to install urllib3 when used.
@@ -19,7 +20,7 @@ import importlib
 import sys
 import types
 
-from ._requests_names import module_getattr
+from brisk._compat.requests_names import module_getattr
 
 __all__ = ["urllib3"]
 
@@ -32,11 +33,11 @@ def _module(name: str, doc: str, namespace: dict[str, object], names: tuple[str,
 
 
 def _standin() -> types.ModuleType:
-    from . import _urllib3_standin
-    from ._retry import Retry
+    from brisk._compat import urllib3_standin as _urllib3_standin
+    from brisk._flows.retry import Retry
 
     namespace: dict[str, object] = {**vars(_urllib3_standin), "Retry": Retry}
-    doc = "brisk's stand-in for urllib3's {}: see brisk._urllib3_standin."
+    doc = "brisk's stand-in for urllib3's {}: see brisk._compat.urllib3_standin."
     modules = {
         path: _module(
             f"urllib3.{path}" if path else "urllib3", doc.format(path or "package"), namespace, names

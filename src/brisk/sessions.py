@@ -18,36 +18,36 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
-from ._config import DEFAULT_LIMITS, Limits
-from ._flows import run_async, run_sync
-from ._flows.request import FlowSettings, jar_cookie_header, request_flow
-from ._headers import Headers
-from ._proxies import proxy_for
-from ._ratelimit import RateLimit
-from ._redirect_mixin import SessionRedirectMixin, redirect_overrides
-from ._retry import DEFAULT_RETRY, Retry
-from ._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
-from ._url import URL
-from .adapters import BaseAdapter, HTTPAdapter, any_sends_itself, sends_itself
-from .exceptions import DEFAULT_TIMEOUT, InvalidHeader, InvalidSchema, Timeout
-from .hooks import HOOKS, default_hooks
-from .models import PreparedRequest, Request, Response, _header_value
+from brisk._core.config import DEFAULT_LIMITS, Limits
+from brisk._core.headers import Headers
+from brisk._core.url import URL
+from brisk._flows import run_async, run_sync
+from brisk._flows.request import FlowSettings, jar_cookie_header, request_flow
+from brisk._flows.retry import DEFAULT_RETRY, Retry
+from brisk._session.proxies import proxy_for
+from brisk._session.ratelimit import RateLimit
+from brisk._session.redirect_mixin import SessionRedirectMixin, redirect_overrides
+from brisk._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
+from brisk.adapters import BaseAdapter, HTTPAdapter, any_sends_itself, sends_itself
+from brisk.exceptions import DEFAULT_TIMEOUT, InvalidHeader, InvalidSchema, Timeout
+from brisk.hooks import HOOKS, default_hooks
+from brisk.models import PreparedRequest, Request, Response, _header_value
 
 if TYPE_CHECKING:
-    from ._cookie_engine import CookieStore
-    from ._download import DownloadResult, ProgressCallback
-    from ._environment import Environment
-    from ._transport.base import AsyncTransport, Transport
-    from .cookies import RequestsCookieJar
+    from brisk._cookies.engine import CookieStore
+    from brisk._session.download import DownloadResult, ProgressCallback
+    from brisk._session.environment import Environment
+    from brisk._transport.base import AsyncTransport, Transport
+    from brisk.cookies import RequestsCookieJar
 
 __all__ = ["AsyncSession", "Session", "SessionRedirectMixin", "default_headers", "session"]
 
 
 def __getattr__(name: str) -> object:
-    """requests.sessions's other names, loaded when first read (see brisk._requests_names)."""
+    """requests.sessions's other names, loaded when first read (see brisk._compat.requests_names)."""
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from ._requests_names import requests_name
+    from brisk._compat.requests_names import requests_name
 
     return requests_name(__name__, name)
 
@@ -64,8 +64,8 @@ _PICKLED = frozenset((
 
 
 def default_headers() -> Headers:
-    from .__version__ import __version__
-    from ._decoders import SUPPORTED_ENCODINGS
+    from brisk.__version__ import __version__
+    from brisk._response.decoders import SUPPORTED_ENCODINGS
 
     return Headers(
         {
@@ -191,7 +191,7 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         if jar is None or getattr(jar, "_brisk_engine", False):
             # None, or the bare store the session fills until someone asks (see _ensure_cookie_jar): shown
             # from now on through a RequestsCookieJar, which costs the import of http.cookiejar
-            from .cookies import RequestsCookieJar
+            from brisk.cookies import RequestsCookieJar
 
             with _JAR_LOCK:
                 jar = self._cookie_jar
@@ -204,7 +204,7 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         if value is None:
             self._cookie_jar = None  # an empty jar, made when first needed (see _ensure_cookie_jar)
             return
-        from .cookies import RequestsCookieJar, cookiejar_from_dict
+        from brisk.cookies import RequestsCookieJar, cookiejar_from_dict
 
         jar: RequestsCookieJar
         if isinstance(value, RequestsCookieJar) or (
@@ -226,7 +226,7 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         http.cookiejar (another ~25 ms); ``cookies`` shows it as a RequestsCookieJar when asked."""
         jar = self._cookie_jar
         if jar is None:
-            from ._cookie_engine import CookieStore
+            from brisk._cookies.engine import CookieStore
 
             with _JAR_LOCK:  # threads sharing the session (Session.map) must all get the same jar
                 jar = self._cookie_jar
@@ -412,7 +412,7 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
                     else:
                         p.headers[name] = _header_value(name, value)
             except InvalidHeader as exc:
-                from ._transport._common import add_url_context
+                from brisk._transport._common import add_url_context
 
                 raise add_url_context(exc, parsed, p) from None
         p.hooks = hooks if hooks is not None else default_hooks()
@@ -431,24 +431,24 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
                 auth = patched(str(parsed))
                 p._auth_from_netrc = auth is not None  # type: ignore[attr-defined]
             elif env is not None and env.netrc_path is not None:
-                from ._netrc import netrc_auth
+                from brisk._auth.netrc import netrc_auth
 
                 auth = netrc_auth(parsed.host, env.netrc_path)
                 p._auth_from_netrc = auth is not None  # type: ignore[attr-defined]
         if auth is not None or url_auth is not None:
             p.prepare_auth(auth)
         if progress is not None:  # after auth, which may need to see the body as it is
-            from ._body import with_progress
+            from brisk._request.body import with_progress
 
             p.body = with_progress(p.body, progress)
         return p
 
     def _request_cookie_jar(self, p: PreparedRequest, cookies: Any) -> CookieStore | None:
         """Per-request ``cookies=`` as a store of the engine's (no http.cookiejar), bound to the request's
-        host unless they carry a domain (see ``brisk._cookie_engine.request_store``)."""
+        host unless they carry a domain (see ``brisk._cookies.engine.request_store``)."""
         if not cookies:
             return None
-        from ._cookie_engine import request_store
+        from brisk._cookies.engine import request_store
 
         url = p._url
         assert url is not None
@@ -468,7 +468,7 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
             return None
         env = self._env
         if env is None:
-            from ._environment import Environment
+            from brisk._session.environment import Environment
 
             env = self._env = Environment()
         return env
@@ -547,7 +547,7 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
         ):  # netrc answers for each redirect hop's own host (the first host's entry stays with it)
             from functools import partial
 
-            from ._netrc import netrc_auth
+            from brisk._auth.netrc import netrc_auth
 
             netrc = partial(netrc_auth, path=env.netrc_path)
         settings = FlowSettings(
@@ -815,7 +815,7 @@ class Session(_SessionBase[Response]):
 
         >>> result = session.download(url, "big.iso", checksum="sha256:9f86d0...", progress=ProgressBar())
         """
-        from ._download import DownloadPlan, run_download_sync
+        from brisk._session.download import DownloadPlan, run_download_sync
 
         plan = DownloadPlan(
             url, path, resume=resume, progress=progress, chunk_size=chunk_size, checksum=checksum,
@@ -842,11 +842,11 @@ class Session(_SessionBase[Response]):
     def _transport_for(self, url: URL) -> Transport:
         transport = self._transport
         if transport is None:
-            from ._transport.sync import SyncTransport
+            from brisk._transport.sync import SyncTransport
 
             transport = self._transport = SyncTransport(self.limits)
         if self._routes_through_adapters():
-            from ._transport.adapter import AdapterRouter
+            from brisk._transport.adapter import AdapterRouter
 
             return AdapterRouter(self, transport)
         return transport
@@ -960,7 +960,7 @@ class AsyncSession(_SessionBase[Any]):
         **kwargs: Any,
     ) -> DownloadResult:
         """``Session.download`` for asyncio: ``result = await session.download(url, path)``."""
-        from ._download import DownloadPlan, run_download_async
+        from brisk._session.download import DownloadPlan, run_download_async
 
         plan = DownloadPlan(
             url, path, resume=resume, progress=progress, chunk_size=chunk_size, checksum=checksum,
@@ -984,11 +984,11 @@ class AsyncSession(_SessionBase[Any]):
     def _transport_for(self, url: URL) -> AsyncTransport:
         transport = self._transport
         if transport is None:
-            from ._transport.aio import AsyncioTransport
+            from brisk._transport.aio import AsyncioTransport
 
             transport = self._transport = AsyncioTransport(self.limits)
         if self._routes_through_adapters():
-            from ._transport.adapter import AdapterRouter
+            from brisk._transport.adapter import AdapterRouter
 
             return AdapterRouter(self, transport)
         return transport
@@ -1021,7 +1021,7 @@ def _with_brisk_headers(request: PreparedRequest) -> PreparedRequest:
     multidict; requests takes any mapping): a copy whose headers are brisk's, every pair kept in order,
     repeated names included. A value of None, or urllib3's ``SKIP_HEADER`` for a name urllib3 lets one skip
     (httpie unsets User-Agent so), leaves the header out. The caller's object is left as it is."""
-    from ._protocol.http11 import header_text
+    from brisk._protocol.http11 import header_text
 
     given: Any = request.headers
     items = given.items() if hasattr(given, "items") else given
@@ -1038,7 +1038,7 @@ def _with_brisk_headers(request: PreparedRequest) -> PreparedRequest:
 
 def _utils_attr(name: str) -> Any:
     """brisk.utils' own ``name`` (utils imports this module, so it is looked up when needed)."""
-    from . import utils
+    from brisk import utils
 
     return getattr(utils, name)
 

@@ -6,7 +6,7 @@ Every name is also available in upper case (``codes.NOT_FOUND``). ``_codes`` is 
 
 from __future__ import annotations
 
-from .structures import LookupDict
+from brisk.structures import LookupDict
 
 __all__ = ["codes"]
 

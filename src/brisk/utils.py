@@ -18,19 +18,19 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlencode, urlparse, urlunparse
 
-from .__version__ import __version__
-from ._content import encoding_from_content_type, guess_json_utf, parse_links
-from ._internal_utils import (
+from brisk.__version__ import __version__
+from brisk._compat.requests_names import module_getattr
+from brisk._core.url import URL, requote
+from brisk._internal_utils import (
     _HEADER_VALIDATORS_BYTE,
     _HEADER_VALIDATORS_STR,
     HEADER_VALIDATORS,
     to_native_string,
 )
-from ._requests_names import module_getattr
-from ._url import URL, requote
-from .exceptions import FileModeWarning, InvalidHeader, InvalidURL, UnrewindableBodyError
-from .sessions import default_headers
-from .structures import CaseInsensitiveDict
+from brisk._response.content import encoding_from_content_type, guess_json_utf, parse_links
+from brisk.exceptions import FileModeWarning, InvalidHeader, InvalidURL, UnrewindableBodyError
+from brisk.sessions import default_headers
+from brisk.structures import CaseInsensitiveDict
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -99,7 +99,7 @@ def dict_from_cookiejar(cj: Any) -> dict[str, str]:
 
 
 def add_dict_to_cookiejar(cj: Any, cookie_dict: Mapping[str, str]) -> Any:
-    from .cookies import cookiejar_from_dict
+    from brisk.cookies import cookiejar_from_dict
 
     return cookiejar_from_dict(cookie_dict, cj)
 
@@ -119,7 +119,7 @@ def get_encoding_from_headers(headers: Mapping[str, str]) -> str | None:
 
 
 def get_netrc_auth(url: str, raise_errors: bool = False) -> tuple[str, str] | None:
-    from ._netrc import netrc_auth
+    from brisk._auth.netrc import netrc_auth
 
     return netrc_auth(URL.parse(url).host)
 
@@ -158,7 +158,7 @@ def urldefragauth(url: str) -> str:
 def prepend_scheme_if_needed(url: str, new_scheme: str) -> str:
     """``url`` with ``new_scheme`` in front when it has no scheme (``example.com:80/x`` ->
     ``http://example.com:80/x``); a scheme it has is kept."""
-    from ._urllib3_standin import parse_url  # brisk's own lenient parser, urllib3 or not
+    from brisk._compat.urllib3_standin import parse_url  # brisk's own lenient parser, urllib3 or not
 
     parsed = parse_url(url)
     netloc, path = parsed.netloc or "", parsed.path or ""

@@ -14,8 +14,8 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .._transport.base import AsyncTransport, SendOptions, Transport
-    from ..models import PreparedRequest, Response
+    from brisk._transport.base import AsyncTransport, SendOptions, Transport
+    from brisk.models import PreparedRequest, Response
 
 __all__ = ["CallHook", "Drain", "Effect", "Flow", "ReadBody", "Send", "Sleep", "run_async", "run_sync"]
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..exceptions import InvalidRedirect, UnrewindableBodyError
+from brisk.exceptions import InvalidRedirect, UnrewindableBodyError
 
 if TYPE_CHECKING:
-    from .._url import URL
-    from ..models import PreparedRequest, Response
+    from brisk._core.url import URL
+    from brisk.models import PreparedRequest, Response
 
 __all__ = ["location_text", "redirect_method", "redirect_request", "same_origin_for_credentials"]
 

@@ -43,8 +43,8 @@ from typing import Final
 
 import httptools
 
-from .._config import DEFAULT_LIMITS, Limits
-from ..exceptions import (
+from brisk._core.config import DEFAULT_LIMITS, Limits
+from brisk.exceptions import (
     ChunkedEncodingError,
     IncompleteBody,
     InvalidHeader,

@@ -32,12 +32,12 @@ import re
 from collections.abc import Set
 from typing import TYPE_CHECKING, Final
 
-from ..exceptions import RemoteProtocolError, ResponseHeadersTooLarge
-from .hpack import Decoder, Encoder, HeaderListTooLarge, HPACKError
-from .http11 import SECRET_FIELDS, check_header, check_method, check_target, header_text
+from brisk._protocol.hpack import Decoder, Encoder, HeaderListTooLarge, HPACKError
+from brisk._protocol.http11 import SECRET_FIELDS, check_header, check_method, check_target, header_text
+from brisk.exceptions import RemoteProtocolError, ResponseHeadersTooLarge
 
 if TYPE_CHECKING:
-    from .._config import Limits
+    from brisk._core.config import Limits
 
 __all__ = ["H2Connection", "H2Stream", "StreamReset"]
 

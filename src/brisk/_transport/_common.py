@@ -6,14 +6,14 @@ import socket
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import RequestException
-from .base import PRIOR_KNOWLEDGE
+from brisk._transport.base import PRIOR_KNOWLEDGE
+from brisk.exceptions import RequestException
 
 if TYPE_CHECKING:
-    from .._body import RequestBody
-    from .._url import URL
-    from ..models import PreparedRequest
-    from .base import ConnectionConfig, SendOptions
+    from brisk._core.url import URL
+    from brisk._request.body import RequestBody
+    from brisk._transport.base import ConnectionConfig, SendOptions
+    from brisk.models import PreparedRequest
 
 __all__ = [
     "add_url_context",
@@ -95,7 +95,7 @@ def cleartext_h2(config: ConnectionConfig, url: URL) -> bool:
         return False
     if config.proxy is None:
         return True
-    from ._proxy import is_forwarding
+    from brisk._transport._proxy import is_forwarding
 
     return not is_forwarding(config, url)
 
@@ -116,7 +116,7 @@ def request_line_and_headers(
         pairs.insert(0, ("Host", url.host_header))
     if config.proxy is None:
         return url.target, pairs
-    from ._proxy import forward_headers, is_forwarding
+    from brisk._transport._proxy import forward_headers, is_forwarding
 
     if not is_forwarding(config, url):  # in a tunnel: Proxy-Authorization is for the proxy alone
         return url.target, _without_proxy_authorization(pairs)
@@ -147,7 +147,7 @@ def request_body(request: PreparedRequest) -> bytes | RequestBody | None:
         return body or None
     if isinstance(body, str):
         return body.encode("utf-8")
-    from .._body import RequestBody, encode_body
+    from brisk._request.body import RequestBody, encode_body
 
     if isinstance(body, RequestBody):
         return body

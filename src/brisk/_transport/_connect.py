@@ -6,12 +6,12 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-from ..exceptions import ConnectionError, ConnectionRefused, ConnectTimeout, NameResolutionError, SSLError
-from ._common import budget, literal_address, timeout_message
+from brisk._transport._common import budget, literal_address, timeout_message
+from brisk.exceptions import ConnectionError, ConnectionRefused, ConnectTimeout, NameResolutionError, SSLError
 
 if TYPE_CHECKING:
-    from .._url import URL
-    from .base import ConnectionConfig, SendOptions, Timings
+    from brisk._core.url import URL
+    from brisk._transport.base import ConnectionConfig, SendOptions, Timings
 
 __all__ = ["connect_tcp", "open_socket", "wrap_tls"]
 
@@ -20,7 +20,7 @@ def open_socket(url: URL, options: SendOptions, timings: Timings) -> socket.sock
     """A connected socket to ``url``'s origin, TLS-wrapped for https."""
     config = options.config
     if config.proxy is not None:
-        from ._proxy_sync import open_through_proxy
+        from brisk._transport._proxy_sync import open_through_proxy
 
         return open_through_proxy(url, options, timings)
     sock = connect_tcp(url.host, url.effective_port, options, timings)
@@ -81,7 +81,7 @@ def wrap_tls(
     """Run the TLS handshake on ``sock`` (closing it on any failure)."""
     import ssl
 
-    from .._tls import describe_ssl_error, ssl_context
+    from brisk._transport.tls import describe_ssl_error, ssl_context
 
     start = time.monotonic()
     try:

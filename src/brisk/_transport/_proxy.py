@@ -17,8 +17,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote
 
-from .._protocol.http11 import ResponseParser, encode_request_head
-from ..exceptions import (
+from brisk._protocol.http11 import ResponseParser, encode_request_head
+from brisk.exceptions import (
     InvalidProxyURL,
     MissingDependencyError,
     ProxyError,
@@ -28,8 +28,8 @@ from ..exceptions import (
 )
 
 if TYPE_CHECKING:
-    from .._url import URL
-    from .base import ConnectionConfig
+    from brisk._core.url import URL
+    from brisk._transport.base import ConnectionConfig
 
 __all__ = [
     "ProxyInfo",
@@ -73,7 +73,7 @@ _SCHEME_AND_ONE_SLASH = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/")
 
 @lru_cache(maxsize=64)
 def parse_proxy(proxy: str) -> ProxyInfo:
-    from .._url import URL
+    from brisk._core.url import URL
 
     if "://" not in proxy and _SCHEME_AND_ONE_SLASH.match(proxy):
         raise InvalidProxyURL(f"invalid proxy URL {_redact(proxy)!r}: the scheme must be followed by '//'")

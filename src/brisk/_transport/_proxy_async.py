@@ -6,16 +6,23 @@ import asyncio
 import socket
 from typing import TYPE_CHECKING, Any
 
-from .._protocol.http11 import ResponseParser
-from ..exceptions import ConnectTimeout, ProxyError, RequestException
-from ._common import budget, timeout_message
-from ._proxy import ProxyInfo, connect_request, parse_proxy, proxy_failure, read_connect_response, socks_proxy
+from brisk._protocol.http11 import ResponseParser
+from brisk._transport._common import budget, timeout_message
+from brisk._transport._proxy import (
+    ProxyInfo,
+    connect_request,
+    parse_proxy,
+    proxy_failure,
+    read_connect_response,
+    socks_proxy,
+)
+from brisk.exceptions import ConnectTimeout, ProxyError, RequestException
 
 if TYPE_CHECKING:
-    from .._url import URL
-    from .aio import Connection
-    from .aio_h2 import H2Conn
-    from .base import SendOptions, Timings
+    from brisk._core.url import URL
+    from brisk._transport.aio import Connection
+    from brisk._transport.aio_h2 import H2Conn
+    from brisk._transport.base import SendOptions, Timings
 
 __all__ = ["open_through_proxy"]
 
@@ -23,9 +30,9 @@ __all__ = ["open_through_proxy"]
 async def open_through_proxy(
     url: URL, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
 ) -> Connection | H2Conn:
-    from .._tls import ssl_context
-    from ._common import cleartext_h2
-    from .aio import connect_tcp, start_connection, upgrade_if_h2
+    from brisk._transport._common import cleartext_h2
+    from brisk._transport.aio import connect_tcp, start_connection, upgrade_if_h2
+    from brisk._transport.tls import ssl_context
 
     config = options.config
     assert config.proxy is not None
@@ -59,7 +66,7 @@ async def open_through_proxy(
 
 
 async def _tunnel(conn: Connection, info: ProxyInfo, url: URL, options: SendOptions) -> None:
-    from .aio import _TimedOut
+    from brisk._transport.aio import _TimedOut
 
     target = f"{url.host}:{url.effective_port}"
     parser = conn.parser = ResponseParser("CONNECT", options.limits)
@@ -97,8 +104,8 @@ async def _start_tls(
 ) -> None:
     import ssl
 
-    from .._tls import describe_ssl_error, ssl_context
-    from ..exceptions import SSLError
+    from brisk._transport.tls import describe_ssl_error, ssl_context
+    from brisk.exceptions import SSLError
 
     assert conn.transport is not None
     timeout = budget(

@@ -6,15 +6,22 @@ import socket
 import ssl
 from typing import TYPE_CHECKING, Any, cast
 
-from .._protocol.http11 import ResponseParser
-from ..exceptions import ConnectTimeout, ProxyError, RequestException
-from ._common import budget, timeout_message
-from ._connect import connect_tcp, wrap_tls
-from ._proxy import ProxyInfo, connect_request, parse_proxy, proxy_failure, read_connect_response, socks_proxy
+from brisk._protocol.http11 import ResponseParser
+from brisk._transport._common import budget, timeout_message
+from brisk._transport._connect import connect_tcp, wrap_tls
+from brisk._transport._proxy import (
+    ProxyInfo,
+    connect_request,
+    parse_proxy,
+    proxy_failure,
+    read_connect_response,
+    socks_proxy,
+)
+from brisk.exceptions import ConnectTimeout, ProxyError, RequestException
 
 if TYPE_CHECKING:
-    from .._url import URL
-    from .base import SendOptions, Timings
+    from brisk._core.url import URL
+    from brisk._transport.base import SendOptions, Timings
 
 __all__ = ["TunnelTLS", "open_through_proxy"]
 
@@ -115,7 +122,7 @@ class TunnelTLS:
 
     @classmethod
     def wrap(cls, outer: ssl.SSLSocket, host: str, options: SendOptions, timings: Timings) -> TunnelTLS:
-        from .._tls import describe_ssl_error, ssl_context
+        from brisk._transport.tls import describe_ssl_error, ssl_context
 
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         inner = ssl_context(options.config).wrap_bio(incoming, outgoing, server_hostname=host)
@@ -124,7 +131,7 @@ class TunnelTLS:
             tunnel._run(inner.do_handshake)
         except ssl.SSLError as exc:
             outer.close()
-            from ..exceptions import SSLError
+            from brisk.exceptions import SSLError
 
             raise SSLError(describe_ssl_error(exc, host)) from exc
         except BaseException:

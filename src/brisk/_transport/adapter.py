@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import DEFAULT_TIMEOUT
+from brisk.exceptions import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
-    from ..adapters import BaseAdapter
-    from ..models import PreparedRequest, Response
-    from .base import SendOptions
+    from brisk._transport.base import SendOptions
+    from brisk.adapters import BaseAdapter
+    from brisk.models import PreparedRequest, Response
 
 __all__ = ["AdapterRouter", "AdapterTransport", "adapter_send"]
 
@@ -68,7 +68,7 @@ class AdapterRouter:
         self._own = own
 
     def _adapter(self, request: PreparedRequest) -> BaseAdapter | None:
-        from ..adapters import sends_itself
+        from brisk.adapters import sends_itself
 
         adapter: BaseAdapter = self._session.get_adapter(str(request._url))
         return adapter if sends_itself(adapter) else None

@@ -24,23 +24,10 @@ from collections import deque
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
-from .._config import DEFAULT_LIMITS, Limits
-from .._log import debug_logger
-from .._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header, encode_request_head
-from ..exceptions import (
-    ConnectionError,
-    ConnectionRefused,
-    ConnectTimeout,
-    NameResolutionError,
-    PoolTimeout,
-    ReadTimeout,
-    RemoteProtocolError,
-    RequestException,
-    SSLError,
-    WriteTimeout,
-)
-from ..models import Response
-from ._common import (
+from brisk._core.config import DEFAULT_LIMITS, Limits
+from brisk._core.log import debug_logger
+from brisk._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header, encode_request_head
+from brisk._transport._common import (
     add_url_context,
     budget,
     cleartext_h2,
@@ -52,14 +39,27 @@ from ._common import (
     request_line_and_headers,
     timeout_message,
 )
-from .base import AsyncPulledBody, ByteStream, SendOptions, StaleConnection, Timings
-from .pool import PoolState
+from brisk._transport.base import AsyncPulledBody, ByteStream, SendOptions, StaleConnection, Timings
+from brisk._transport.pool import PoolState
+from brisk.exceptions import (
+    ConnectionError,
+    ConnectionRefused,
+    ConnectTimeout,
+    NameResolutionError,
+    PoolTimeout,
+    ReadTimeout,
+    RemoteProtocolError,
+    RequestException,
+    SSLError,
+    WriteTimeout,
+)
+from brisk.models import Response
 
 if TYPE_CHECKING:
-    from .._body import RequestBody
-    from .._url import URL
-    from ..models import PreparedRequest
-    from .aio_h2 import H2Conn
+    from brisk._core.url import URL
+    from brisk._request.body import RequestBody
+    from brisk._transport.aio_h2 import H2Conn
+    from brisk.models import PreparedRequest
 
 __all__ = ["AsyncioTransport"]
 
@@ -340,7 +340,7 @@ class AsyncioTransport:
                 if head is None:  # the HTTP/2 connection went away meanwhile
                     head = self._head(request, url, options)
                 return await self._exchange(key, conn, request, head, options, timings)
-            from . import aio_h2
+            from brisk._transport import aio_h2
 
             body = request_body(request)
             return await aio_h2.exchange(self, key, conn, request, body, url, options, timings)
@@ -478,7 +478,7 @@ class AsyncioTransport:
     ) -> Connection | H2Conn:
         config = options.config
         if config.proxy is not None:
-            from . import _proxy_async
+            from brisk._transport import _proxy_async
 
             opened = await _proxy_async.open_through_proxy(url, options, timings, loop)
             if not isinstance(opened, Connection):
@@ -486,7 +486,7 @@ class AsyncioTransport:
             return opened
         ssl_context = None
         if url.scheme in ("https", "wss"):  # before connecting: a bad CA path must not leave a socket open
-            from .._tls import ssl_context as make_context
+            from brisk._transport.tls import ssl_context as make_context
 
             ssl_context = make_context(config)
         sock = await connect_tcp(url.host, url.effective_port, options, timings, loop)
@@ -719,7 +719,7 @@ async def start_connection(
                     ssl_handshake_timeout=timeout,
                 )
             except ssl.SSLError as exc:
-                from .._tls import describe_ssl_error
+                from brisk._transport.tls import describe_ssl_error
 
                 raise SSLError(describe_ssl_error(exc, host)) from exc
             except (TimeoutError, ConnectionAbortedError):  # asyncio aborts a handshake that takes too long
@@ -748,7 +748,7 @@ def upgrade_if_h2(
             return conn
     elif not cleartext:
         return conn
-    from .aio_h2 import H2Conn
+    from brisk._transport.aio_h2 import H2Conn
 
     h2conn = H2Conn(loop, transport, options.limits)
     transport.set_protocol(h2conn)

@@ -13,19 +13,19 @@ import time
 from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
-from .._protocol.http2 import H2Connection, H2Stream
-from ..exceptions import ConnectionError, ReadTimeout, WriteTimeout
-from ..models import Response
-from ._common import budget, h2_headers, method_of, timeout_message
-from .base import AsyncPulledBody, StaleConnection
+from brisk._protocol.http2 import H2Connection, H2Stream
+from brisk._transport._common import budget, h2_headers, method_of, timeout_message
+from brisk._transport.base import AsyncPulledBody, StaleConnection
+from brisk.exceptions import ConnectionError, ReadTimeout, WriteTimeout
+from brisk.models import Response
 
 if TYPE_CHECKING:
-    from .._body import RequestBody
-    from .._config import Limits
-    from .._url import URL
-    from ..models import PreparedRequest
-    from .aio import AsyncioTransport
-    from .base import SendOptions, Timings
+    from brisk._core.config import Limits
+    from brisk._core.url import URL
+    from brisk._request.body import RequestBody
+    from brisk._transport.aio import AsyncioTransport
+    from brisk._transport.base import SendOptions, Timings
+    from brisk.models import PreparedRequest
 
 __all__ = ["H2Conn", "exchange"]
 
@@ -133,7 +133,7 @@ class H2Conn(asyncio.Protocol):
 
     async def ready(self, options: SendOptions) -> None:
         """Wait for the server's first SETTINGS, so the pool never lends out more streams than it allows."""
-        from ..exceptions import ConnectTimeout
+        from brisk.exceptions import ConnectTimeout
 
         try:
             while not self.h2.settings_received:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
-from .._config import DEFAULT_LIMITS, Limits
-from ..exceptions import DEFAULT_TIMEOUT, Timeout
+from brisk._core.config import DEFAULT_LIMITS, Limits
+from brisk.exceptions import DEFAULT_TIMEOUT, Timeout
 
 if TYPE_CHECKING:
-    from ..models import PreparedRequest, Response
+    from brisk.models import PreparedRequest, Response
 
 __all__ = [
     "PRIOR_KNOWLEDGE",
@@ -35,7 +35,7 @@ __all__ = [
 
 
 # Fields as a list of real types rather than class annotations, which are strings here and would cost a
-# compile() each (the first one in a process ~3 ms): see RequestHistory in brisk._retry.
+# compile() each (the first one in a process ~3 ms): see RequestHistory in brisk._flows.retry.
 _ConfigFields = NamedTuple(  # noqa: UP014 (the class syntax is what costs)
     "_ConfigFields",
     [

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Generic, Protocol, TypeVar
 
-from .._config import Limits
+from brisk._core.config import Limits
 
 __all__ = ["PoolConnection", "PoolState"]
 

@@ -18,22 +18,11 @@ from collections import deque
 from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .._config import DEFAULT_LIMITS, Limits
-from .._log import debug_logger
-from .._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header, encode_request_head
-from ..exceptions import (
-    ConnectionError,
-    IncompleteBody,
-    PoolTimeout,
-    ReadTimeout,
-    RemoteProtocolError,
-    RequestException,
-    SSLError,
-    WriteTimeout,
-)
-from ..models import Response
-from . import _connect
-from ._common import (
+from brisk._core.config import DEFAULT_LIMITS, Limits
+from brisk._core.log import debug_logger
+from brisk._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header, encode_request_head
+from brisk._transport import _connect
+from brisk._transport._common import (
     add_url_context,
     budget,
     cleartext_h2,
@@ -44,14 +33,25 @@ from ._common import (
     request_line_and_headers,
     timeout_message,
 )
-from .base import ByteStream, SendOptions, StaleConnection, Timings
-from .pool import PoolState
+from brisk._transport.base import ByteStream, SendOptions, StaleConnection, Timings
+from brisk._transport.pool import PoolState
+from brisk.exceptions import (
+    ConnectionError,
+    IncompleteBody,
+    PoolTimeout,
+    ReadTimeout,
+    RemoteProtocolError,
+    RequestException,
+    SSLError,
+    WriteTimeout,
+)
+from brisk.models import Response
 
 if TYPE_CHECKING:
-    from .._body import RequestBody
-    from .._url import URL
-    from ..models import PreparedRequest
-    from .sync_h2 import SyncH2Connection
+    from brisk._core.url import URL
+    from brisk._request.body import RequestBody
+    from brisk._transport.sync_h2 import SyncH2Connection
+    from brisk.models import PreparedRequest
 
 __all__ = ["SyncTransport"]
 
@@ -237,7 +237,7 @@ class SyncTransport:
         try:
             if isinstance(conn, SyncConnection):
                 return self._exchange(key, conn, request, head, options, timings)
-            from . import sync_h2
+            from brisk._transport import sync_h2
 
             return sync_h2.exchange(self, key, conn, request, request_body(request), url, options, timings)
         except StaleConnection:
@@ -322,7 +322,7 @@ class SyncTransport:
         sock = _connect.open_socket(url, options, timings)
         alpn = getattr(sock, "selected_alpn_protocol", None)
         if (alpn() == "h2") if alpn is not None else cleartext_h2(options.config, url):
-            from .sync_h2 import SyncH2Connection
+            from brisk._transport.sync_h2 import SyncH2Connection
 
             try:
                 h2conn = SyncH2Connection(sock, options.limits)

@@ -16,8 +16,10 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING
 
-from .._protocol.http2 import H2Connection, H2Stream
-from ..exceptions import (
+from brisk._protocol.http2 import H2Connection, H2Stream
+from brisk._transport._common import budget, h2_headers, method_of, timeout_message
+from brisk._transport.base import StaleConnection
+from brisk.exceptions import (
     ConnectionError,
     ConnectTimeout,
     PoolTimeout,
@@ -25,17 +27,15 @@ from ..exceptions import (
     RequestException,
     WriteTimeout,
 )
-from ..models import Response
-from ._common import budget, h2_headers, method_of, timeout_message
-from .base import StaleConnection
+from brisk.models import Response
 
 if TYPE_CHECKING:
-    from .._body import RequestBody
-    from .._config import Limits
-    from .._url import URL
-    from ..models import PreparedRequest
-    from .base import SendOptions, Timings
-    from .sync import SyncTransport
+    from brisk._core.config import Limits
+    from brisk._core.url import URL
+    from brisk._request.body import RequestBody
+    from brisk._transport.base import SendOptions, Timings
+    from brisk._transport.sync import SyncTransport
+    from brisk.models import PreparedRequest
 
 __all__ = ["SyncH2Connection", "exchange"]
 

@@ -77,16 +77,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if args == ["--version"]:  # the fast path: no option parsing at all
-        from ..__version__ import __version__
+        from brisk.__version__ import __version__
 
         sys.stdout.write(f"brisk {__version__}\n")
         return 0
     try:
         if args and args[0] == "serve":
-            from ._serve import serve_command
+            from brisk.cli._serve import serve_command
 
             return serve_command(args[1:])
-        from ._command import run
+        from brisk.cli._command import run
 
         return run(args)
     except KeyboardInterrupt:
@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _discard_stdout()
         return 0
     except Exception as exc:  # never a traceback
-        from ._command import error_line
+        from brisk.cli._command import error_line
 
         error_line(f"unexpected {type(exc).__name__}: {exc}")
         return 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ._items import looks_like_item
+from brisk.cli._items import looks_like_item
 
 __all__ = ["EXIT_CODES", "DownloadError", "Options", "UsageError", "help_text", "parse_command_line"]
 

@@ -9,7 +9,10 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import (
+from brisk.cli._args import EXIT_CODES, DownloadError, Options, UsageError, parse_command_line
+from brisk.cli._items import ItemError, parse_items
+from brisk.cli._output import Printer, colour_wanted
+from brisk.exceptions import (
     InvalidHeader,
     InvalidSchema,
     InvalidURL,
@@ -18,14 +21,11 @@ from ..exceptions import (
     Timeout,
     TooManyRedirects,
 )
-from ._args import EXIT_CODES, DownloadError, Options, UsageError, parse_command_line
-from ._items import ItemError, parse_items
-from ._output import Printer, colour_wanted
 
 if TYPE_CHECKING:
-    from ..models import Response
-    from ..sessions import Session
-    from ._items import RequestItems
+    from brisk.cli._items import RequestItems
+    from brisk.models import Response
+    from brisk.sessions import Session
 
 __all__ = ["error_line", "run"]
 
@@ -75,14 +75,14 @@ def _drop_unwritable_output() -> None:
     try:
         sys.stdout.flush()
     except (OSError, ValueError):
-        from . import _discard_stdout
+        from brisk.cli import _discard_stdout
 
         _discard_stdout()
 
 
 def _auth(opts: Options) -> Any:
     if opts.bearer:
-        from ..auth import HTTPBearerAuth
+        from brisk.auth import HTTPBearerAuth
 
         return HTTPBearerAuth(opts.bearer)
     if not opts.auth:
@@ -91,7 +91,7 @@ def _auth(opts: Options) -> Any:
     if not sep:
         password = _ask_password(user, opts.url)
     if opts.auth_type == "digest":
-        from ..auth import HTTPDigestAuth
+        from brisk.auth import HTTPDigestAuth
 
         return HTTPDigestAuth(user, password)
     return (user, password)
@@ -108,7 +108,7 @@ def _ask_password(user: str, url: str) -> str:
 
 
 def _session(opts: Options) -> Session:
-    from ..sessions import Session
+    from brisk.sessions import Session
 
     settings: dict[str, Any] = {
         "http2": opts.http2,
@@ -130,12 +130,12 @@ def _run(argv: list[str]) -> int:
     tty = sys.stdout.isatty()
     opts = parse_command_line(argv, tty)
     if opts.help:
-        from ._args import help_text
+        from brisk.cli._args import help_text
 
         sys.stdout.write(help_text())
         return 0
     if opts.version:
-        from ..__version__ import __version__
+        from brisk.__version__ import __version__
 
         sys.stdout.write(f"brisk {__version__}\n")
         return 0
@@ -180,7 +180,7 @@ def _send(
             for hop in [*response.history, response] if ("H" in what or "B" in what) else [response]:
                 _print_exchange(printer, hop, what)
             if opts.output:
-                from ._save import save_response
+                from brisk.cli._save import save_response
 
                 printer.flush()
                 _summary(opts, save_response(response, opts.output))
@@ -222,7 +222,7 @@ def _download(
     what: str,
 ) -> int:
     """``-o FILE`` for a GET: ``Session.download`` does the work; heads are printed as responses arrive."""
-    from ._save import download
+    from brisk.cli._save import download
 
     assert opts.output is not None
     seen: list[Response] = []
@@ -255,7 +255,7 @@ def _summary(opts: Options, line: str) -> None:
 
 def _timing(opts: Options, response: Response) -> None:
     if opts.timing:
-        from ._timing import render_timings
+        from brisk.cli._timing import render_timings
 
         hops = len(response.history) + 1
         sys.stderr.write(render_timings(response.timings, response.http_version, hops))
@@ -270,7 +270,7 @@ def _check_status(response: Response, opts: Options, head_shown: bool) -> int:
         elif 400 <= status < 600:
             code = status // 100
     if code and not head_shown and not opts.quiet:
-        from ._output import reason_phrase
+        from brisk.cli._output import reason_phrase
 
         error_line(f"HTTP {status} {reason_phrase(response)} ({response.url})", kind="warning")
     return code

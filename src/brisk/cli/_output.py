@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
-    from ..models import PreparedRequest, Response
+    from brisk.models import PreparedRequest, Response
 
 __all__ = ["Printer", "colour_wanted", "reason_phrase"]
 
@@ -114,7 +114,7 @@ class Printer:
 
     def _head(self, start_line: str, headers: list[tuple[str, str]], status: int | None) -> None:
         if self.colour:
-            from ._pretty import colour_head
+            from brisk.cli._pretty import colour_head
 
             self.text(colour_head(start_line, headers, status))
         else:
@@ -151,7 +151,7 @@ class Printer:
 
     def note(self, message: str) -> None:
         if self.colour:
-            from ._pretty import colour_note
+            from brisk.cli._pretty import colour_note
 
             self.text(colour_note(message) + "\n")
         else:
@@ -159,7 +159,7 @@ class Printer:
 
     def _json(self, formatted: str) -> None:
         if self.colour:
-            from ._pretty import colour_json
+            from brisk.cli._pretty import colour_json
 
             self.text(colour_json(formatted))
         else:

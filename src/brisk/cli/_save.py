@@ -13,14 +13,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import DownloadError as BriskDownloadError
-from ..exceptions import HTTPError, RequestException
-from ..progress import format_bytes
-from ._args import DownloadError
+from brisk.cli._args import DownloadError
+from brisk.exceptions import DownloadError as BriskDownloadError
+from brisk.exceptions import HTTPError, RequestException
+from brisk.progress import format_bytes
 
 if TYPE_CHECKING:
-    from ..models import Response
-    from ..sessions import Session
+    from brisk.models import Response
+    from brisk.sessions import Session
 
 __all__ = ["download", "save_response"]
 
@@ -29,7 +29,7 @@ def _status_error(response: Response | None, path: str) -> DownloadError | None:
     """The CLI's error for a download answered with a status that carries no file (3xx, 4xx, 5xx)."""
     if response is None or response.status_code < 300:
         return None
-    from ._output import reason_phrase
+    from brisk.cli._output import reason_phrase
 
     status = response.status_code
     message = f"HTTP {status} {reason_phrase(response)}: nothing saved to {path}"
@@ -48,7 +48,7 @@ def download(
     """GET ``url`` into ``path`` with ``Session.download``; return the summary line for stderr."""
     progress = None
     if not quiet and sys.stderr.isatty():
-        from ..progress import ProgressBar
+        from brisk.progress import ProgressBar
 
         progress = ProgressBar(Path(path).name, file=sys.stderr)
     try:

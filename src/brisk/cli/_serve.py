@@ -27,7 +27,7 @@ endpoints (httpbin's): /get /post /put /patch /delete /anything  /status/{codes}
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        from ._args import UsageError
+        from brisk.cli._args import UsageError
 
         raise UsageError(message)
 
@@ -50,7 +50,7 @@ def _server_class() -> Any:
     """ServerThread, able to listen on a chosen port (ServerThread itself always binds port 0)."""
     import socket
 
-    from ..testing.server import ServerThread
+    from brisk.testing.server import ServerThread
 
     class FixedPortServer(ServerThread):
         def __init__(self, *args: Any, port: int, **kwargs: Any) -> None:
@@ -83,8 +83,8 @@ def _server_class() -> Any:
 
 def serve_command(argv: list[str]) -> int:
     """Run ``brisk serve`` with ``argv``; return the exit status."""
-    from ._args import EXIT_CODES, UsageError
-    from ._command import error_line
+    from brisk.cli._args import EXIT_CODES, UsageError
+    from brisk.cli._command import error_line
 
     try:
         args = _parser().parse_args(argv)
@@ -95,7 +95,7 @@ def serve_command(argv: list[str]) -> int:
         return EXIT_CODES["usage"]
     tls = args.tls or args.http2
     try:
-        from ..testing.app import App
+        from brisk.testing.app import App
 
         server = _server_class()(App(), tls=tls, http2=args.http2, host=args.host, port=args.port)
         server.start()  # hypercorn and trustme are imported here

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .._transport.base import Timings
+    from brisk._transport.base import Timings
 
 __all__ = ["render_timings"]
 

@@ -98,7 +98,7 @@ def _flag_given(config: pytest.Config) -> bool:
 
 
 def _install(config: pytest.Config) -> None:
-    from brisk._shim import install_as_requests, installed
+    from brisk._compat.shim import install_as_requests, installed
 
     if config.stash.get(_INSTALLED, False) or installed():
         return
@@ -118,7 +118,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if config.stash.get(_INSTALLED, False):
-        from brisk._shim import uninstall_as_requests
+        from brisk._compat.shim import uninstall_as_requests
 
         uninstall_as_requests()
         config.stash[_INSTALLED] = False

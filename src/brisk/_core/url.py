@@ -1,0 +1,727 @@
+"""The URL model: one immutable, normalised, validated ``URL`` per absolute URL.
+
+Every URL brisk sends a request to, follows a redirect to, or connects through (proxy) passes through
+``URL.parse``. Each hostile input has exactly one documented result, listed here.
+
+Whole string
+  - Leading and trailing C0 controls and spaces are stripped first (as browsers and requests do).
+  - The scheme is ``[A-Za-z][A-Za-z0-9+.-]*:`` and is lower-cased. No scheme -> ``MissingSchema`` with a
+    suggestion: ``Invalid URL 'example.com/x': No scheme supplied. Perhaps you meant https://example.com/x?``.
+  - ``host:port...`` without ``//`` (``localhost:8080/x``) is a missing scheme, not a scheme called
+    "localhost": the error suggests ``http://localhost:8080/x``. It is raised as a class that is both
+    ``MissingSchema`` and ``InvalidSchema``, so code written for requests (which raises InvalidSchema there)
+    still catches it.
+  - http, https, ws and wss need ``//`` and a host, else ``InvalidURL`` (``http:/x``, ``http:\\\\x``).
+    Any other scheme is parsed the same generic way (``socks5h://proxy:1080``); whether it can be served is
+    the caller's decision (a mounted adapter), and its host may hold percent-escapes, kept as written
+    (``http+unix://%2Frun%2Fdocker.sock/info``). A URL of another scheme with no ``//`` authority
+    (``mailto:a@b``, ``data:...``) is kept exactly as written, with no host, and ``params`` are not added to
+    it (as requests does); sending it needs an adapter mounted for its scheme, else ``InvalidSchema``.
+    Only ``file:`` may have an empty host.
+  - Error messages quote the input with ``repr`` (control characters escaped), cut to 200 characters,
+    with any password in the userinfo replaced by ``***``.
+
+Authority
+  - Userinfo ends at the LAST ``@`` of the authority (found with one ``rfind``: 10 000 ``@`` parse in linear
+    time). ``@``, ``[``, ``]`` and every other character not allowed in userinfo are percent-encoded;
+    ``auth`` returns the decoded pair. An empty userinfo (``http://@h/``) is dropped.
+  - A backslash anywhere in the authority -> ``InvalidURL``: browsers read ``\\`` as ``/`` in http(s) URLs, so
+    ``http://evil\\@good/`` would name different hosts for us and for a browser.
+  - Empty host (``http:///p``, ``http:////host``, ``http://:80/``) -> ``InvalidURL`` "No host supplied".
+  - Host characters: C0 controls, space, DEL and ``"#%/:<>?@[\\]^`{|}`` -> ``InvalidURL`` naming the
+    character. An empty label (``.example.com``, ``a..b``) or a leading ``*`` -> ``InvalidURL`` (as requests).
+  - The host is lower-cased. A non-ASCII host is converted to IDNA 2008 A-labels with UTS #46 mapping (the
+    ``idna`` package); failure -> ``InvalidURL`` mentioning IDNA. An ASCII label starting ``xn--`` must decode
+    as valid IDNA, else ``InvalidURL``.
+  - A trailing dot is kept as written: ``example.com.`` is a different origin from ``example.com`` (as in
+    browsers and for cookies), and DNS resolves both.
+  - IPv4-looking hosts are kept as written (no reinterpretation of ``0x7f.1`` or ``017.0.0.1``).
+  - ``[...]`` must be a valid IPv6 address (checked with ``ipaddress``); it is stored without brackets in
+    RFC 5952 compressed form in hexadecimal groups on every Python (``[0:0::1]`` -> ``::1``,
+    ``[::ffff:192.0.2.1]`` -> ``::ffff:c000:201``, as browsers write it). A zone id, written ``%25eth0``
+    (RFC 6874) or ``%eth0``, is kept as ``%25eth0`` and must be unreserved characters or %XX escapes; it is
+    left out of ``host_header`` (RFC 6874 section 4). ``[v1.x]`` and any bad literal -> ``InvalidURL``.
+  - Port: ASCII digits only; leading zeros are read as decimal (``0080`` -> 80); empty (``h:``) means no
+    port; non-digits, 0 and values above 65535 -> ``InvalidURL`` naming the port.
+
+Path, query, fragment
+  - Characters not allowed in a URL are percent-encoded as UTF-8: C0 controls (CR, LF, NUL, TAB...), space,
+    DEL, non-ASCII, and ``"<>\\^`{|}``. Valid ``%XX`` escapes are kept as written (never double-encoded),
+    except escapes of letters, digits, ``-``, ``_`` and ``~``, which are those characters (``%7E`` -> ``~``,
+    RFC 3986 section 6.2.2.2, as requests normalises); a ``%`` not followed by two hex digits becomes
+    ``%25``. ``+`` and the reserved characters are kept. So CR, LF and spaces never reach ``target``,
+    ``host_header`` or ``str(url)``, which are plain printable ASCII.
+  - A lone surrogate (not encodable as UTF-8) -> ``InvalidURL``.
+  - Dot segments are removed from the path (RFC 3986 section 5.2.4), as browsers, curl and urllib3 do;
+    ``%2E`` is not a dot. An empty http(s)/ws(s) path is ``/``.
+  - The fragment is kept on the URL but never appears in ``target``.
+
+Cost: every step is linear in the input. ``URL.parse`` memoises up to 512 recent inputs; ``urllib.parse``,
+``ipaddress`` and ``idna`` are imported only by the paths that need them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+from brisk.exceptions import InvalidSchema, InvalidURL, MissingSchema
+
+if TYPE_CHECKING:
+    from brisk._core.form import FormInput
+
+__all__ = ["DEFAULT_PORTS", "URL", "requote"]
+
+DEFAULT_PORTS: dict[str, int] = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+"""Default ports of the schemes brisk speaks; other schemes (socks proxies...) have none."""
+
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_CACHE_SIZE = 512
+_CACHE_MAX_INPUT = 4096
+
+# Only the patterns every parse needs are compiled at import (compiling costs ~0.1 ms each); the others are
+# passed to re.compile where used, which serves them from re's own cache after the first time.
+# RFC 3986 appendix B, with the scheme syntax of section 3.1. Each part stops at the first delimiter that
+# may not occur in it, so matching is linear.
+_SPLIT_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.S)
+_BAD_HOST_RE = re.compile(r'[\x00-\x20\x7f"#%/:<>?@\[\\\]^`{|}]')
+# The host of a scheme brisk does not speak itself (RFC 3986 reg-name: unreserved, sub-delims and escapes)
+# when it holds an escape, which a DNS name cannot: kept as written (WHATWG's "opaque host").
+_REG_NAME_CHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
+_OPAQUE_HOST = rf"{_REG_NAME_CHAR}*%[0-9A-Fa-f]{{2}}{_REG_NAME_CHAR}*"
+_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*:"
+# What a "host:port" typed without a scheme looks like (localhost:8080, 10.0.0.1:3128/x, [::1]:80).
+_HOST_PORT = r"(?:\[[0-9A-Fa-f:.]*\]|[^\s/?#@:\[\]\\]+):[0-9]+(?:[/?#]|\Z)"
+_ZONE = r"(?:[A-Za-z0-9\-._~]|%[0-9A-Fa-f]{2})+"
+_PCT_RUN = r"(?:%[0-9A-Fa-f]{2})+"
+
+_SUB_DELIMS = "!$&'()*+,;="
+_USER_SAFE = _SUB_DELIMS
+_PASSWORD_SAFE = _SUB_DELIMS + ":"
+_PATH_SAFE = _SUB_DELIMS + ":@/[]"
+_QUERY_SAFE = _PATH_SAFE + "?"
+_FRAGMENT_SAFE = _QUERY_SAFE + "#"
+
+_PCT = tuple(f"%{i:02X}" for i in range(256))
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _requote_pattern(safe: str) -> re.Pattern[str]:
+    """A pattern matching each run of characters to encode: unsafe ones, and '%' not starting an escape."""
+    pattern = _PATTERNS.get(safe)
+    if pattern is None:
+        chars = "".join("\\" + c if c in "\\]^-[" else c for c in sorted(set(safe) - {"%"}))
+        pattern = re.compile(rf"(?:[^A-Za-z0-9\-._~%{chars}]|%(?![0-9A-Fa-f]{{2}}))+")
+        if len(_PATTERNS) < 64:
+            _PATTERNS[safe] = pattern
+    return pattern
+
+
+def _encode_utf8(match: re.Match[str]) -> str:
+    return "".join([_PCT[b] for b in match[0].encode("utf-8")])
+
+
+def _encode_latin1(match: re.Match[str]) -> str:
+    return "".join([_PCT[b] for b in match[0].encode("latin-1")])
+
+
+# Escapes of letters, digits, "-", "_" and "~". An escaped dot stays escaped: decoded, "%2e%2e" would become
+# a dot segment and be removed, and a path the caller wrote would change meaning.
+_UNRESERVED_ESCAPE = r"%(?:[46][1-9A-Fa-f]|[57][0-9Aa]|3[0-9]|2[Dd]|5[Ff]|7[Ee])"
+
+
+def _decode_unreserved(match: re.Match[str]) -> str:
+    return chr(int(match[0][1:], 16))
+
+
+def _requote(text: str, pattern: re.Pattern[str]) -> str:
+    if "%" in text:  # escapes of letters, digits, - _ ~ mean those characters (RFC 3986 section 6.2.2.2)
+        text = re.sub(_UNRESERVED_ESCAPE, _decode_unreserved, text)
+    if pattern.search(text) is None:  # the common case: nothing to do, no new string
+        return text
+    try:
+        return pattern.sub(_encode_utf8, text)
+    except UnicodeEncodeError:
+        raise InvalidURL(f"Invalid URL component {_show(text)}: contains a lone surrogate") from None
+
+
+def requote(text: str, safe: str = _QUERY_SAFE) -> str:
+    """Percent-encode what may not appear in a URL component, keeping valid ``%XX`` escapes, except those
+    of letters, digits and ``-_~``, which are decoded (RFC 3986 section 6.2.2.2; requests does the same;
+    ``%2E`` stays, so that an escaped dot never becomes a dot segment).
+
+    Letters, digits, ``-._~`` and the characters in ``safe`` are kept; everything else is encoded as UTF-8
+    (``" "`` -> ``%20``, ``"é"`` -> ``%C3%A9``); a ``%`` not followed by two hex digits becomes ``%25``.
+    Idempotent: ``requote(requote(s)) == requote(s)``. Raises ``InvalidURL`` for a lone surrogate.
+    """
+    return _requote(text, _requote_pattern(safe))
+
+
+_PATH_RE = _requote_pattern(_PATH_SAFE)
+_QUERY_RE = _requote_pattern(_QUERY_SAFE)
+
+
+def _unquote(text: str) -> str:
+    """Decode %XX escapes (UTF-8, invalid sequences replaced), as for userinfo."""
+    if "%" not in text:
+        return text
+    return re.sub(_PCT_RUN, lambda m: bytes.fromhex(m[0].replace("%", "")).decode("utf-8", "replace"), text)
+
+
+def _show(text: str) -> str:
+    """``text`` quoted for an error message: password masked, cut to 200 characters, controls escaped."""
+    start = text.find("://")
+    if start >= 0:
+        start += 3
+        delimiter = re.compile("[/?#]").search(text, start)
+        at = text.rfind("@", start, delimiter.start() if delimiter else len(text))
+        colon = text.find(":", start, at) if at >= 0 else -1
+        if colon >= 0:
+            text = f"{text[: colon + 1]}***{text[at:]}"
+    if len(text) > 200:
+        text = text[:200] + "..."
+    return repr(text)
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4 for a path that is empty or starts with '/', in one linear pass."""
+    if "/." not in path:
+        return path
+    segments = path.split("/")
+    out: list[str] = []
+    for segment in segments[1:]:
+        if segment == "..":
+            if out:
+                out.pop()
+        elif segment != ".":
+            out.append(segment)
+    if segments[-1] in (".", ".."):
+        out.append("")  # "/a/b/.." -> "/a/": the path still names a directory
+    return "/" + "/".join(out)
+
+
+def _check_ascii_host(host: str, text: str) -> str:
+    """Validate and lower-case an ASCII reg-name host."""
+    bad = _BAD_HOST_RE.search(host)
+    if bad is not None:
+        raise InvalidURL(f"Invalid URL {_show(text)}: invalid character {bad[0]!r} in host")
+    if not host or host[0] in ".*" or ".." in host:
+        raise InvalidURL(f"Invalid URL {_show(text)}: Invalid host {host!r}")
+    host = host.lower()
+    if "xn--" in host:
+        import idna
+
+        for label in host.split("."):
+            if label.startswith("xn--"):
+                try:
+                    if len(label) > 63:
+                        raise idna.IDNAError("label too long")
+                    idna.decode(label)
+                except (ValueError, IndexError) as exc:
+                    raise InvalidURL(
+                        f"Invalid URL {_show(text)}: label {label!r} is not valid IDNA ({exc})"
+                    ) from None
+    return host
+
+
+def _parse_host(host: str, text: str) -> str:
+    """Normalise a host given without port: reg-name, bracketed or bare IPv6. '' stays ''."""
+    if not host:
+        return host
+    if host[0] == "[" and host[-1] == "]":
+        return _parse_ipv6(host[1:-1], text)
+    if ":" in host:
+        return _parse_ipv6(host, text)  # copy_with(host="::1")
+    if host.isascii():
+        return _check_ascii_host(host, text)
+    if len(host) > 1024:  # far beyond any DNS name; keeps IDNA's work bounded
+        raise InvalidURL(f"Invalid URL {_show(text)}: host name too long")
+    import idna
+
+    try:
+        encoded = idna.encode(host, uts46=True).decode("ascii")
+    except (ValueError, IndexError) as exc:
+        raise InvalidURL(f"Invalid URL {_show(text)}: host is not a valid IDNA 2008 name ({exc})") from None
+    # UTS #46 maps look-alikes (U+FF0F fullwidth solidus, U+FF1F fullwidth question mark...) to ASCII
+    # delimiters; check the result exactly like a host typed in ASCII.
+    return _check_ascii_host(encoded, text)
+
+
+def _parse_ipv6(literal: str, text: str) -> str:
+    zone = ""
+    percent = literal.find("%")
+    if percent >= 0:
+        zone = literal[percent + 1 :]
+        literal = literal[:percent]
+        if zone.startswith("25") and len(zone) > 2:  # RFC 6874 "%25zone"; a bare "%zone" is accepted too
+            zone = zone[2:]
+        if not re.fullmatch(_ZONE, zone):
+            raise InvalidURL(f"Invalid URL {_show(text)}: invalid IPv6 zone id {zone!r}")
+        zone = "%25" + zone
+    import ipaddress
+
+    try:
+        address = ipaddress.IPv6Address(literal)
+    except ValueError:
+        raise InvalidURL(f"Invalid URL {_show(text)}: invalid IPv6 address {literal!r}") from None
+    return _ipv6_text(address.packed) + zone
+
+
+def _ipv6_text(packed: bytes) -> str:
+    """RFC 5952 text of an IPv6 address, in hexadecimal groups only, as WHATWG URL serialises it: the longest
+    run of two or more zero groups (the first of equal runs) becomes ``::``. The standard library's
+    ``compressed`` writes IPv4-mapped addresses in dotted form from Python 3.13 on (``::ffff:192.0.2.1``);
+    a URL must not change with the interpreter."""
+    groups = [int.from_bytes(packed[i : i + 2], "big") for i in range(0, 16, 2)]
+    best_start, best_len = -1, 1
+    start = -1
+    for index, group in enumerate([*groups, 1]):  # the sentinel closes a run that reaches the end
+        if group == 0:
+            if start < 0:
+                start = index
+        elif start >= 0:
+            if index - start > best_len:
+                best_start, best_len = start, index - start
+            start = -1
+    text = [f"{group:x}" for group in groups]
+    if best_start < 0:
+        return ":".join(text)
+    return ":".join(text[:best_start]) + "::" + ":".join(text[best_start + best_len :])
+
+
+def _parse_port(port: str, text: str) -> int | None:
+    if not port:
+        return None
+    if port.isascii() and port.isdigit():
+        digits = port.lstrip("0")
+        if len(digits) <= 5 and digits and int(digits) <= 65535:
+            return int(digits)
+    raise InvalidURL(f"Invalid URL {_show(text)}: Invalid port {port[:20]!r} (expected 1-65535)")
+
+
+def _suggest(url: str) -> str:
+    """The "Perhaps you meant" tail of a missing-scheme message, left out for long or unprintable input."""
+    return f" Perhaps you meant {url}?" if len(url) <= 200 and url.isprintable() else ""
+
+
+def _host_port_error(text: str, stripped: str) -> MissingSchema:
+    return _HostPortWithoutScheme(
+        f"Invalid URL {_show(text)}: No scheme supplied.{_suggest('http://' + stripped)}"
+    )
+
+
+def _no_scheme(text: str, stripped: str) -> InvalidURL | MissingSchema:
+    """The error for a string with no usable scheme."""
+    head = stripped.split("://", 1)[0] if "://" in stripped else None
+    if head and not any(c in head for c in "/?#"):
+        return InvalidURL(f"Invalid URL {_show(text)}: invalid scheme {head[:20]!r}")
+    if re.match(_HOST_PORT, stripped):
+        return _host_port_error(text, stripped)
+    suggestion = ""
+    if stripped.startswith("//"):
+        suggestion = _suggest("https:" + stripped)
+    elif not stripped.startswith("/"):
+        suggestion = _suggest("https://" + stripped)
+    return MissingSchema(f"Invalid URL {_show(text)}: No scheme supplied.{suggestion}")
+
+
+class _HostPortWithoutScheme(MissingSchema, InvalidSchema):
+    """``localhost:8080`` given as a URL: MissingSchema, and InvalidSchema as requests raises."""
+
+
+def _parse(text: str) -> URL:
+    if not isinstance(text, str):
+        raise TypeError(f"URL must be a str, not {type(text).__name__}")
+    stripped = text.strip(_C0_AND_SPACE)
+    match = _SPLIT_RE.fullmatch(stripped)
+    if match is None:
+        raise _no_scheme(text, stripped)
+    scheme_text, authority, path, query, fragment = match.groups()
+    scheme = scheme_text.lower()
+    if authority is None:
+        if scheme in DEFAULT_PORTS:
+            raise InvalidURL(f"Invalid URL {_show(text)}: expected '//' and a host after '{scheme}:'")
+        if re.match(_HOST_PORT, stripped):
+            raise _host_port_error(text, stripped)
+        return _opaque(scheme, stripped)
+    if "\\" in authority:
+        raise InvalidURL(f"Invalid URL {_show(text)}: backslash in the authority (host part)")
+
+    username = ""
+    password = None
+    at = authority.rfind("@")
+    if at >= 0:
+        userinfo = authority[:at]
+        authority = authority[at + 1 :]
+        colon = userinfo.find(":")
+        if colon >= 0:
+            username = _requote(userinfo[:colon], _requote_pattern(_USER_SAFE))
+            password = _requote(userinfo[colon + 1 :], _requote_pattern(_PASSWORD_SAFE))
+        else:
+            username = _requote(userinfo, _requote_pattern(_USER_SAFE))
+
+    if authority.startswith("["):
+        end = authority.find("]")
+        if end < 0:
+            raise InvalidURL(f"Invalid URL {_show(text)}: unterminated IPv6 address (missing ']')")
+        host = _parse_ipv6(authority[1:end], text)
+        rest = authority[end + 1 :]
+        if rest and rest[0] != ":":
+            raise InvalidURL(f"Invalid URL {_show(text)}: unexpected {rest[:20]!r} after the IPv6 address")
+        port = _parse_port(rest[1:], text)
+    else:
+        colon = authority.find(":")
+        if colon >= 0:
+            port = _parse_port(authority[colon + 1 :], text)
+            authority = authority[:colon]
+        else:
+            port = None
+        if scheme in DEFAULT_PORTS or not re.fullmatch(_OPAQUE_HOST, authority):
+            host = _parse_host(authority, text) if authority else ""
+        else:  # another scheme's host, kept as written (http+unix://%2Frun%2Fdocker.sock/ names a socket)
+            host = authority
+    if not host and scheme != "file":
+        raise InvalidURL(f"Invalid URL {_show(text)}: No host supplied")
+
+    path = _remove_dot_segments(_requote(path, _PATH_RE))
+    if not path and scheme in DEFAULT_PORTS:
+        path = "/"
+    if query is not None:
+        query = _requote(query, _QUERY_RE)
+    if fragment is not None:
+        fragment = _requote(fragment, _requote_pattern(_FRAGMENT_SAFE))
+    return _build(scheme, username, password, host, port, path, query, fragment)
+
+
+class _Fields:
+    """The storage of a URL. ``URL`` is this layout with assignment disabled (see ``_build``)."""
+
+    __slots__ = (
+        "_host_header",
+        "_str",
+        "_target",
+        "fragment",
+        "host",
+        "password",
+        "path",
+        "port",
+        "query",
+        "scheme",
+        "username",
+    )
+
+    scheme: str
+    username: str
+    password: str | None
+    host: str
+    port: int | None
+    path: str
+    query: str | None
+    fragment: str | None
+    _str: str
+    _target: str
+    _host_header: str
+
+
+def _build(
+    scheme: str,
+    username: str,
+    password: str | None,
+    host: str,
+    port: int | None,
+    path: str,
+    query: str | None,
+    fragment: str | None,
+) -> URL:
+    """Assemble a URL from components that are already normalised."""
+    fields = _Fields()
+    fields.scheme = scheme
+    fields.username = username
+    fields.password = password
+    fields.host = host
+    fields.port = port
+    fields.path = path
+    fields.query = query
+    fields.fragment = fragment
+    zone = host.find("%")
+    bare_host = host if zone < 0 else host[:zone]
+    if ":" in host:  # only IPv6 has ':' in the host
+        bare_host = f"[{bare_host}]"
+        host = f"[{host}]"
+    if port is not None:
+        host = f"{host}:{port}"
+        if port != DEFAULT_PORTS.get(scheme):
+            bare_host = f"{bare_host}:{port}"
+    if username or password is not None:
+        host = f"{username}:{password}@{host}" if password is not None else f"{username}@{host}"
+    target = path or "/"
+    if query is not None:
+        target = f"{target}?{query}"
+        path = f"{path}?{query}"
+    fields._host_header = bare_host
+    fields._target = target
+    fields._str = f"{scheme}://{host}{path}" if fragment is None else f"{scheme}://{host}{path}#{fragment}"
+    # Plain slot assignment above is cheap; switching the class now makes the object read-only.
+    fields.__class__ = URL
+    return cast(URL, fields)
+
+
+def _opaque(scheme: str, text: str) -> URL:
+    """A URL with no ``//`` authority (``mailto:``, ``data:``, ``magnet:``): kept as written, with no host
+    to connect to, as requests keeps it (only what may never appear in a URL, such as spaces and control
+    characters, is percent-encoded). Only an adapter mounted for its scheme can send it."""
+    rest = text[len(scheme) + 1 :]
+    pattern = _requote_pattern(_FRAGMENT_SAFE + "#[]")
+    if pattern.search(rest) is not None:
+        try:
+            rest = pattern.sub(_encode_utf8, rest)
+        except UnicodeEncodeError:
+            raise InvalidURL(f"Invalid URL {_show(text)}: contains a lone surrogate") from None
+    text = f"{scheme}:{rest}"
+    fields = _Fields()
+    fields.scheme = scheme
+    fields.username = ""
+    fields.password = None
+    fields.host = ""
+    fields.port = None
+    fields.path = rest
+    fields.query = None
+    fields.fragment = None
+    fields._host_header = ""
+    fields._target = fields.path
+    fields._str = text
+    fields.__class__ = URL
+    return cast(URL, fields)
+
+
+_KEEP: Any = object()
+_CACHE: dict[str, URL] = {}
+
+
+class URL(_Fields):
+    """Immutable parsed absolute URL. Hashable; ``==`` compares the normalised string form.
+
+    ``URL.parse(text)`` (or ``URL(text)``) validates and normalises by the rules in this module's docstring.
+    ``username``/``password``/``path``/``query``/``fragment`` are percent-encoded; ``host`` is lower-case
+    ASCII (IDNA A-labels; IPv6 without brackets); ``port`` is the explicit port or ``None``.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, text: str) -> URL:
+        return URL.parse(text)
+
+    @classmethod
+    def parse(cls, text: str) -> URL:
+        """Parse and normalise ``text``; the same input returns the same (cached) instance.
+
+        Raises ``MissingSchema``, ``InvalidSchema`` or ``InvalidURL`` (all ``ValueError``) on bad input.
+        """
+        url = _CACHE.get(text)
+        if url is None:
+            url = _parse(text)
+            if len(text) <= _CACHE_MAX_INPUT:
+                if len(_CACHE) >= _CACHE_SIZE:
+                    try:  # evict the oldest entry; another thread may race us to it, which is harmless
+                        del _CACHE[next(iter(_CACHE))]
+                    except (KeyError, RuntimeError, StopIteration):
+                        pass
+                _CACHE[text] = url
+        return url
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"URL is immutable; use copy_with({name}=...)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("URL is immutable")
+
+    def __str__(self) -> str:
+        return self._str
+
+    def __repr__(self) -> str:
+        if self.password is None:
+            return f"URL({self._str!r})"
+        return f"URL({str(self.copy_with(password='***'))!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, URL):
+            return self._str == other._str
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._str)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (URL.parse, (self._str,))
+
+    def __copy__(self) -> URL:
+        return self
+
+    def __deepcopy__(self, memo: object) -> URL:
+        return self
+
+    @property
+    def target(self) -> str:
+        """The request-target in origin form: path and ``?query``; never a fragment."""
+        return self._target
+
+    @property
+    def host_header(self) -> str:
+        """The Host header value: host (bracketed IPv6, no zone id) and ``:port`` unless it is the default."""
+        return self._host_header
+
+    @property
+    def effective_port(self) -> int:
+        """The explicit port, else the scheme's default (80/443); 0 for a scheme with no default."""
+        if self.port is not None:
+            return self.port
+        return DEFAULT_PORTS.get(self.scheme, 0)
+
+    @property
+    def origin(self) -> tuple[str, str, int]:
+        """``(scheme, host, effective_port)``: what must match for a request to stay same-origin."""
+        return (self.scheme, self.host, self.effective_port)
+
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        """The percent-decoded ``(username, password or "")`` when the URL has userinfo, else ``None``."""
+        if not self.username and self.password is None:
+            return None
+        return (_unquote(self.username), _unquote(self.password or ""))
+
+    def join(self, reference: str) -> URL:
+        """Resolve ``reference`` (a Location header, a link) against this URL, per RFC 3986 section 5.
+
+        Absolute references are parsed in full. A reference naming this URL's http(s) scheme without ``//``
+        (``http:g``) is treated as relative, as browsers do (RFC 3986 section 5.4.2 allows either).
+        """
+        ref = reference.strip(_C0_AND_SPACE)
+        match = re.match(_SCHEME, ref)
+        if match is not None:
+            rest = ref[match.end() :]
+            if match[0][:-1].lower() != self.scheme or self.scheme not in DEFAULT_PORTS or rest[:2] == "//":
+                return URL.parse(ref)
+            ref = rest
+        if ref[:2] == "//":
+            return URL.parse(f"{self.scheme}:{ref}")
+
+        fragment = None
+        hash_at = ref.find("#")
+        if hash_at >= 0:
+            fragment = _requote(ref[hash_at + 1 :], _requote_pattern(_FRAGMENT_SAFE))
+            ref = ref[:hash_at]
+        query = None
+        question = ref.find("?")
+        if question >= 0:
+            query = _requote(ref[question + 1 :], _QUERY_RE)
+            ref = ref[:question]
+        path = _requote(ref, _PATH_RE)
+
+        if not path:
+            path = self.path
+            if query is None:
+                query = self.query
+        elif path[0] == "/":
+            path = _remove_dot_segments(path)
+        else:  # merge with the base's directory (section 5.2.3), then remove dot segments
+            base = self.path
+            path = _remove_dot_segments(base[: base.rfind("/") + 1] + path if base else "/" + path)
+        return _build(self.scheme, self.username, self.password, self.host, self.port, path, query, fragment)
+
+    def with_params(self, params: FormInput | str | bytes | None) -> URL:
+        """Add ``params`` to the query (after any existing one), as requests' ``params=`` does.
+
+        A mapping or list of pairs is form-encoded (``None`` values dropped, list values repeated); a str or
+        bytes is appended as written after requoting (bytes outside ASCII are encoded byte by byte).
+        Empty params return ``self``. A lone surrogate anywhere in ``params`` raises ``InvalidURL``.
+        """
+        if not params or not self._str.startswith(self.scheme + "://"):  # an opaque URL is kept as written
+            return self
+        if isinstance(params, str):
+            extra = _requote(params, _QUERY_RE)
+        elif isinstance(params, bytes | bytearray | memoryview):
+            extra = _QUERY_RE.sub(_encode_latin1, bytes(params).decode("latin-1"))
+        else:
+            from brisk._core.form import encode_form
+
+            try:
+                extra = encode_form(params)
+            except UnicodeEncodeError:  # a lone surrogate in a key or value, as for a str query above
+                raise InvalidURL(f"Invalid query parameters {repr(params)[:200]}: a lone surrogate") from None
+        if not extra:
+            return self
+        query = f"{self.query}&{extra}" if self.query else extra
+        return _build(
+            self.scheme, self.username, self.password, self.host, self.port, self.path, query, self.fragment
+        )
+
+    def copy_with(
+        self,
+        *,
+        scheme: str = _KEEP,
+        username: str = _KEEP,
+        password: str | None = _KEEP,
+        host: str = _KEEP,
+        port: int | None = _KEEP,
+        path: str = _KEEP,
+        query: str | None = _KEEP,
+        fragment: str | None = _KEEP,
+    ) -> URL:
+        """A new URL with the given components replaced, validated and normalised like ``parse``.
+
+        ``host`` may be a name, IPv4, or IPv6 with or without brackets; ``username``, ``password``, ``path``,
+        ``query`` and ``fragment`` are requoted (delimiters such as ``?`` in a path get encoded).
+        """
+        text = str(self)
+        if scheme is _KEEP:
+            scheme = self.scheme
+        elif not isinstance(scheme, str) or not re.fullmatch(_SCHEME, scheme + ":"):
+            raise InvalidURL(f"Invalid scheme {scheme!r}")
+        else:
+            scheme = scheme.lower()
+        username = self.username if username is _KEEP else _requote(username, _requote_pattern(_USER_SAFE))
+        if password is _KEEP:
+            password = self.password
+        elif password is not None:
+            password = _requote(password, _requote_pattern(_PASSWORD_SAFE))
+        host = self.host if host is _KEEP else _parse_host(host, text)
+        if port is _KEEP:
+            port = self.port
+        elif port is not None and (
+            not isinstance(port, int) or isinstance(port, bool) or not 0 < port <= 65535
+        ):
+            raise InvalidURL(f"Invalid port {port!r} (expected 1-65535)")
+        if path is _KEEP:
+            path = self.path
+        else:
+            path = _requote(path, _PATH_RE)
+            if path and path[0] != "/":
+                path = "/" + path
+            path = _remove_dot_segments(path)
+        if not path and scheme in DEFAULT_PORTS:
+            path = "/"
+        if query is _KEEP:
+            query = self.query
+        elif query is not None:
+            query = _requote(query, _QUERY_RE)
+        if fragment is _KEEP:
+            fragment = self.fragment
+        elif fragment is not None:
+            fragment = _requote(fragment, _requote_pattern(_FRAGMENT_SAFE))
+        if not host and scheme != "file":
+            raise InvalidURL(f"Invalid URL {_show(text)}: No host supplied")
+        return _build(scheme, username, password, host, port, path, query, fragment)
+
+    def without_auth(self) -> URL:
+        """This URL without username and password."""
+        if not self.username and self.password is None:
+            return self
+        return _build(self.scheme, "", None, self.host, self.port, self.path, self.query, self.fragment)
+
+    def without_fragment(self) -> URL:
+        """This URL without its ``#fragment``."""
+        if self.fragment is None:
+            return self
+        return _build(
+            self.scheme, self.username, self.password, self.host, self.port, self.path, self.query, None
+        )

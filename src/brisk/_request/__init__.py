@@ -1,0 +1,1 @@
+"""Request bodies: ``data=``, ``json=`` and ``files=`` turned into what goes on the wire."""
