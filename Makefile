@@ -23,6 +23,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench fuzz requests_suite ecosystem
 	$(VENV)/bin/ruff format --check src tests bench fuzz requests_suite ecosystem
+	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
