@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from brisk._core.headers import Headers
+from brisk._core.url import redacted
 from brisk.exceptions import (
     ChunkedEncodingError,
     ContentDecodingError,
@@ -584,7 +585,7 @@ class RawResponse(io.IOBase):
     def _decoding_error(self, exc: ContentDecodingError) -> ContentDecodingError:
         self.close()
         url = self._request_url
-        return type(exc)(f"{exc} ({_redacted(url)})" if url else str(exc))
+        return type(exc)(f"{exc} ({redacted(url)})" if url else str(exc))
 
     def read1(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
         """At most ``amt`` bytes from what one read of the connection gives (urllib3 2.3's ``read1``)."""
@@ -934,13 +935,6 @@ def _initial_length(headers: Any, chunked: bool, status: int | None, method: str
     if status in (204, 304) or (status is not None and 100 <= status < 200) or method == "HEAD":
         length = 0
     return length
-
-
-def _redacted(url: str) -> str:
-    """``url`` without credentials: models' helper (imported here, as models imports this module)."""
-    from brisk.models import _redacted as redacted
-
-    return redacted(url)
 
 
 def _as_bytes(chunk: bytes | str) -> bytes:
