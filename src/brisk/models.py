@@ -237,6 +237,9 @@ def _response_headers(value: Any) -> Headers:
 class Response(ResponseBody):
     """The server's answer. Code that reads requests' ``Response`` reads this one.
 
+    The head is here; the body (``content``, ``iter_content``, ``aread``, ``text``, ``json()``, ``raw``,
+    ``close``) is :class:`brisk._response.body.ResponseBody`'s.
+
     >>> r = brisk.get("https://httpbin.org/json", timeout=5)
     >>> r.status_code, r.ok, r.headers["content-type"]
     (200, True, 'application/json')
