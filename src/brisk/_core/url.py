@@ -58,6 +58,9 @@ Path, query, fragment
 
 Cost: every step is linear in the input. ``URL.parse`` memoises up to 512 recent inputs; ``urllib.parse``,
 ``ipaddress`` and ``idna`` are imported only by the paths that need them.
+
+The parts: percent-encoding and error-message quoting are in :mod:`brisk._core.percent`, host and port
+validation in :mod:`brisk._core.host`; splitting, assembling and the ``URL`` class are here.
 """
 
 from __future__ import annotations
@@ -65,12 +68,27 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, cast
 
+from brisk._core.host import parse_host, parse_ipv6, parse_port
+from brisk._core.percent import (
+    FRAGMENT_SAFE,
+    PASSWORD_SAFE,
+    PATH_RE,
+    QUERY_RE,
+    USER_SAFE,
+    encode_latin1,
+    encode_utf8,
+    requote,
+    requote_pattern,
+    requote_with,
+    show,
+    unquote,
+)
 from brisk.exceptions import InvalidSchema, InvalidURL, MissingSchema
 
 if TYPE_CHECKING:
     from brisk._core.form import FormInput
 
-__all__ = ["DEFAULT_PORTS", "URL", "requote"]
+__all__ = ["DEFAULT_PORTS", "URL", "redacted", "requote"]
 
 DEFAULT_PORTS: dict[str, int] = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 """Default ports of the schemes brisk speaks; other schemes (socks proxies...) have none."""
@@ -84,7 +102,6 @@ _CACHE_MAX_INPUT = 4096
 # RFC 3986 appendix B, with the scheme syntax of section 3.1. Each part stops at the first delimiter that
 # may not occur in it, so matching is linear.
 _SPLIT_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.S)
-_BAD_HOST_RE = re.compile(r'[\x00-\x20\x7f"#%/:<>?@\[\\\]^`{|}]')
 # The host of a scheme brisk does not speak itself (RFC 3986 reg-name: unreserved, sub-delims and escapes)
 # when it holds an escape, which a DNS name cannot: kept as written (WHATWG's "opaque host").
 _REG_NAME_CHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
@@ -92,95 +109,6 @@ _OPAQUE_HOST = rf"{_REG_NAME_CHAR}*%[0-9A-Fa-f]{{2}}{_REG_NAME_CHAR}*"
 _SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*:"
 # What a "host:port" typed without a scheme looks like (localhost:8080, 10.0.0.1:3128/x, [::1]:80).
 _HOST_PORT = r"(?:\[[0-9A-Fa-f:.]*\]|[^\s/?#@:\[\]\\]+):[0-9]+(?:[/?#]|\Z)"
-_ZONE = r"(?:[A-Za-z0-9\-._~]|%[0-9A-Fa-f]{2})+"
-_PCT_RUN = r"(?:%[0-9A-Fa-f]{2})+"
-
-_SUB_DELIMS = "!$&'()*+,;="
-_USER_SAFE = _SUB_DELIMS
-_PASSWORD_SAFE = _SUB_DELIMS + ":"
-_PATH_SAFE = _SUB_DELIMS + ":@/[]"
-_QUERY_SAFE = _PATH_SAFE + "?"
-_FRAGMENT_SAFE = _QUERY_SAFE + "#"
-
-_PCT = tuple(f"%{i:02X}" for i in range(256))
-_PATTERNS: dict[str, re.Pattern[str]] = {}
-
-
-def _requote_pattern(safe: str) -> re.Pattern[str]:
-    """A pattern matching each run of characters to encode: unsafe ones, and '%' not starting an escape."""
-    pattern = _PATTERNS.get(safe)
-    if pattern is None:
-        chars = "".join("\\" + c if c in "\\]^-[" else c for c in sorted(set(safe) - {"%"}))
-        pattern = re.compile(rf"(?:[^A-Za-z0-9\-._~%{chars}]|%(?![0-9A-Fa-f]{{2}}))+")
-        if len(_PATTERNS) < 64:
-            _PATTERNS[safe] = pattern
-    return pattern
-
-
-def _encode_utf8(match: re.Match[str]) -> str:
-    return "".join([_PCT[b] for b in match[0].encode("utf-8")])
-
-
-def _encode_latin1(match: re.Match[str]) -> str:
-    return "".join([_PCT[b] for b in match[0].encode("latin-1")])
-
-
-# Escapes of letters, digits, "-", "_" and "~". An escaped dot stays escaped: decoded, "%2e%2e" would become
-# a dot segment and be removed, and a path the caller wrote would change meaning.
-_UNRESERVED_ESCAPE = r"%(?:[46][1-9A-Fa-f]|[57][0-9Aa]|3[0-9]|2[Dd]|5[Ff]|7[Ee])"
-
-
-def _decode_unreserved(match: re.Match[str]) -> str:
-    return chr(int(match[0][1:], 16))
-
-
-def _requote(text: str, pattern: re.Pattern[str]) -> str:
-    if "%" in text:  # escapes of letters, digits, - _ ~ mean those characters (RFC 3986 section 6.2.2.2)
-        text = re.sub(_UNRESERVED_ESCAPE, _decode_unreserved, text)
-    if pattern.search(text) is None:  # the common case: nothing to do, no new string
-        return text
-    try:
-        return pattern.sub(_encode_utf8, text)
-    except UnicodeEncodeError:
-        raise InvalidURL(f"Invalid URL component {_show(text)}: contains a lone surrogate") from None
-
-
-def requote(text: str, safe: str = _QUERY_SAFE) -> str:
-    """Percent-encode what may not appear in a URL component, keeping valid ``%XX`` escapes, except those
-    of letters, digits and ``-_~``, which are decoded (RFC 3986 section 6.2.2.2; requests does the same;
-    ``%2E`` stays, so that an escaped dot never becomes a dot segment).
-
-    Letters, digits, ``-._~`` and the characters in ``safe`` are kept; everything else is encoded as UTF-8
-    (``" "`` -> ``%20``, ``"é"`` -> ``%C3%A9``); a ``%`` not followed by two hex digits becomes ``%25``.
-    Idempotent: ``requote(requote(s)) == requote(s)``. Raises ``InvalidURL`` for a lone surrogate.
-    """
-    return _requote(text, _requote_pattern(safe))
-
-
-_PATH_RE = _requote_pattern(_PATH_SAFE)
-_QUERY_RE = _requote_pattern(_QUERY_SAFE)
-
-
-def _unquote(text: str) -> str:
-    """Decode %XX escapes (UTF-8, invalid sequences replaced), as for userinfo."""
-    if "%" not in text:
-        return text
-    return re.sub(_PCT_RUN, lambda m: bytes.fromhex(m[0].replace("%", "")).decode("utf-8", "replace"), text)
-
-
-def _show(text: str) -> str:
-    """``text`` quoted for an error message: password masked, cut to 200 characters, controls escaped."""
-    start = text.find("://")
-    if start >= 0:
-        start += 3
-        delimiter = re.compile("[/?#]").search(text, start)
-        at = text.rfind("@", start, delimiter.start() if delimiter else len(text))
-        colon = text.find(":", start, at) if at >= 0 else -1
-        if colon >= 0:
-            text = f"{text[: colon + 1]}***{text[at:]}"
-    if len(text) > 200:
-        text = text[:200] + "..."
-    return repr(text)
 
 
 def _remove_dot_segments(path: str) -> str:
@@ -200,105 +128,6 @@ def _remove_dot_segments(path: str) -> str:
     return "/" + "/".join(out)
 
 
-def _check_ascii_host(host: str, text: str) -> str:
-    """Validate and lower-case an ASCII reg-name host."""
-    bad = _BAD_HOST_RE.search(host)
-    if bad is not None:
-        raise InvalidURL(f"Invalid URL {_show(text)}: invalid character {bad[0]!r} in host")
-    if not host or host[0] in ".*" or ".." in host:
-        raise InvalidURL(f"Invalid URL {_show(text)}: Invalid host {host!r}")
-    host = host.lower()
-    if "xn--" in host:
-        import idna
-
-        for label in host.split("."):
-            if label.startswith("xn--"):
-                try:
-                    if len(label) > 63:
-                        raise idna.IDNAError("label too long")
-                    idna.decode(label)
-                except (ValueError, IndexError) as exc:
-                    raise InvalidURL(
-                        f"Invalid URL {_show(text)}: label {label!r} is not valid IDNA ({exc})"
-                    ) from None
-    return host
-
-
-def _parse_host(host: str, text: str) -> str:
-    """Normalise a host given without port: reg-name, bracketed or bare IPv6. '' stays ''."""
-    if not host:
-        return host
-    if host[0] == "[" and host[-1] == "]":
-        return _parse_ipv6(host[1:-1], text)
-    if ":" in host:
-        return _parse_ipv6(host, text)  # copy_with(host="::1")
-    if host.isascii():
-        return _check_ascii_host(host, text)
-    if len(host) > 1024:  # far beyond any DNS name; keeps IDNA's work bounded
-        raise InvalidURL(f"Invalid URL {_show(text)}: host name too long")
-    import idna
-
-    try:
-        encoded = idna.encode(host, uts46=True).decode("ascii")
-    except (ValueError, IndexError) as exc:
-        raise InvalidURL(f"Invalid URL {_show(text)}: host is not a valid IDNA 2008 name ({exc})") from None
-    # UTS #46 maps look-alikes (U+FF0F fullwidth solidus, U+FF1F fullwidth question mark...) to ASCII
-    # delimiters; check the result exactly like a host typed in ASCII.
-    return _check_ascii_host(encoded, text)
-
-
-def _parse_ipv6(literal: str, text: str) -> str:
-    zone = ""
-    percent = literal.find("%")
-    if percent >= 0:
-        zone = literal[percent + 1 :]
-        literal = literal[:percent]
-        if zone.startswith("25") and len(zone) > 2:  # RFC 6874 "%25zone"; a bare "%zone" is accepted too
-            zone = zone[2:]
-        if not re.fullmatch(_ZONE, zone):
-            raise InvalidURL(f"Invalid URL {_show(text)}: invalid IPv6 zone id {zone!r}")
-        zone = "%25" + zone
-    import ipaddress
-
-    try:
-        address = ipaddress.IPv6Address(literal)
-    except ValueError:
-        raise InvalidURL(f"Invalid URL {_show(text)}: invalid IPv6 address {literal!r}") from None
-    return _ipv6_text(address.packed) + zone
-
-
-def _ipv6_text(packed: bytes) -> str:
-    """RFC 5952 text of an IPv6 address, in hexadecimal groups only, as WHATWG URL serialises it: the longest
-    run of two or more zero groups (the first of equal runs) becomes ``::``. The standard library's
-    ``compressed`` writes IPv4-mapped addresses in dotted form from Python 3.13 on (``::ffff:192.0.2.1``);
-    a URL must not change with the interpreter."""
-    groups = [int.from_bytes(packed[i : i + 2], "big") for i in range(0, 16, 2)]
-    best_start, best_len = -1, 1
-    start = -1
-    for index, group in enumerate([*groups, 1]):  # the sentinel closes a run that reaches the end
-        if group == 0:
-            if start < 0:
-                start = index
-        elif start >= 0:
-            if index - start > best_len:
-                best_start, best_len = start, index - start
-            start = -1
-    text = [f"{group:x}" for group in groups]
-    if best_start < 0:
-        return ":".join(text)
-    return ":".join(text[:best_start]) + "::" + ":".join(text[best_start + best_len :])
-
-
-def _parse_port(port: str, text: str) -> int | None:
-    if not port:
-        return None
-    if port.isascii() and port.isdigit():
-        digits = port.lstrip("0")
-        if len(digits) <= 5 and digits and int(digits) <= 65535:
-            return int(digits)
-    raise InvalidURL(f"Invalid URL {_show(text)}: Invalid port {port[:20]!r} (expected 1-65535)")
-
-
 def _suggest(url: str) -> str:
     """The "Perhaps you meant" tail of a missing-scheme message, left out for long or unprintable input."""
     return f" Perhaps you meant {url}?" if len(url) <= 200 and url.isprintable() else ""
@@ -306,7 +135,7 @@ def _suggest(url: str) -> str:
 
 def _host_port_error(text: str, stripped: str) -> MissingSchema:
     return _HostPortWithoutScheme(
-        f"Invalid URL {_show(text)}: No scheme supplied.{_suggest('http://' + stripped)}"
+        f"Invalid URL {show(text)}: No scheme supplied.{_suggest('http://' + stripped)}"
     )
 
 
@@ -314,7 +143,7 @@ def _no_scheme(text: str, stripped: str) -> InvalidURL | MissingSchema:
     """The error for a string with no usable scheme."""
     head = stripped.split("://", 1)[0] if "://" in stripped else None
     if head and not any(c in head for c in "/?#"):
-        return InvalidURL(f"Invalid URL {_show(text)}: invalid scheme {head[:20]!r}")
+        return InvalidURL(f"Invalid URL {show(text)}: invalid scheme {head[:20]!r}")
     if re.match(_HOST_PORT, stripped):
         return _host_port_error(text, stripped)
     suggestion = ""
@@ -322,7 +151,7 @@ def _no_scheme(text: str, stripped: str) -> InvalidURL | MissingSchema:
         suggestion = _suggest("https:" + stripped)
     elif not stripped.startswith("/"):
         suggestion = _suggest("https://" + stripped)
-    return MissingSchema(f"Invalid URL {_show(text)}: No scheme supplied.{suggestion}")
+    return MissingSchema(f"Invalid URL {show(text)}: No scheme supplied.{suggestion}")
 
 
 class _HostPortWithoutScheme(MissingSchema, InvalidSchema):
@@ -340,12 +169,12 @@ def _parse(text: str) -> URL:
     scheme = scheme_text.lower()
     if authority is None:
         if scheme in DEFAULT_PORTS:
-            raise InvalidURL(f"Invalid URL {_show(text)}: expected '//' and a host after '{scheme}:'")
+            raise InvalidURL(f"Invalid URL {show(text)}: expected '//' and a host after '{scheme}:'")
         if re.match(_HOST_PORT, stripped):
             raise _host_port_error(text, stripped)
         return _opaque(scheme, stripped)
     if "\\" in authority:
-        raise InvalidURL(f"Invalid URL {_show(text)}: backslash in the authority (host part)")
+        raise InvalidURL(f"Invalid URL {show(text)}: backslash in the authority (host part)")
 
     username = ""
     password = None
@@ -355,41 +184,41 @@ def _parse(text: str) -> URL:
         authority = authority[at + 1 :]
         colon = userinfo.find(":")
         if colon >= 0:
-            username = _requote(userinfo[:colon], _requote_pattern(_USER_SAFE))
-            password = _requote(userinfo[colon + 1 :], _requote_pattern(_PASSWORD_SAFE))
+            username = requote_with(userinfo[:colon], requote_pattern(USER_SAFE))
+            password = requote_with(userinfo[colon + 1 :], requote_pattern(PASSWORD_SAFE))
         else:
-            username = _requote(userinfo, _requote_pattern(_USER_SAFE))
+            username = requote_with(userinfo, requote_pattern(USER_SAFE))
 
     if authority.startswith("["):
         end = authority.find("]")
         if end < 0:
-            raise InvalidURL(f"Invalid URL {_show(text)}: unterminated IPv6 address (missing ']')")
-        host = _parse_ipv6(authority[1:end], text)
+            raise InvalidURL(f"Invalid URL {show(text)}: unterminated IPv6 address (missing ']')")
+        host = parse_ipv6(authority[1:end], text)
         rest = authority[end + 1 :]
         if rest and rest[0] != ":":
-            raise InvalidURL(f"Invalid URL {_show(text)}: unexpected {rest[:20]!r} after the IPv6 address")
-        port = _parse_port(rest[1:], text)
+            raise InvalidURL(f"Invalid URL {show(text)}: unexpected {rest[:20]!r} after the IPv6 address")
+        port = parse_port(rest[1:], text)
     else:
         colon = authority.find(":")
         if colon >= 0:
-            port = _parse_port(authority[colon + 1 :], text)
+            port = parse_port(authority[colon + 1 :], text)
             authority = authority[:colon]
         else:
             port = None
         if scheme in DEFAULT_PORTS or not re.fullmatch(_OPAQUE_HOST, authority):
-            host = _parse_host(authority, text) if authority else ""
+            host = parse_host(authority, text) if authority else ""
         else:  # another scheme's host, kept as written (http+unix://%2Frun%2Fdocker.sock/ names a socket)
             host = authority
     if not host and scheme != "file":
-        raise InvalidURL(f"Invalid URL {_show(text)}: No host supplied")
+        raise InvalidURL(f"Invalid URL {show(text)}: No host supplied")
 
-    path = _remove_dot_segments(_requote(path, _PATH_RE))
+    path = _remove_dot_segments(requote_with(path, PATH_RE))
     if not path and scheme in DEFAULT_PORTS:
         path = "/"
     if query is not None:
-        query = _requote(query, _QUERY_RE)
+        query = requote_with(query, QUERY_RE)
     if fragment is not None:
-        fragment = _requote(fragment, _requote_pattern(_FRAGMENT_SAFE))
+        fragment = requote_with(fragment, requote_pattern(FRAGMENT_SAFE))
     return _build(scheme, username, password, host, port, path, query, fragment)
 
 
@@ -471,12 +300,12 @@ def _opaque(scheme: str, text: str) -> URL:
     to connect to, as requests keeps it (only what may never appear in a URL, such as spaces and control
     characters, is percent-encoded). Only an adapter mounted for its scheme can send it."""
     rest = text[len(scheme) + 1 :]
-    pattern = _requote_pattern(_FRAGMENT_SAFE + "#[]")
+    pattern = requote_pattern(FRAGMENT_SAFE + "#[]")
     if pattern.search(rest) is not None:
         try:
-            rest = pattern.sub(_encode_utf8, rest)
+            rest = pattern.sub(encode_utf8, rest)
         except UnicodeEncodeError:
-            raise InvalidURL(f"Invalid URL {_show(text)}: contains a lone surrogate") from None
+            raise InvalidURL(f"Invalid URL {show(text)}: contains a lone surrogate") from None
     text = f"{scheme}:{rest}"
     fields = _Fields()
     fields.scheme = scheme
@@ -587,7 +416,7 @@ class URL(_Fields):
         """The percent-decoded ``(username, password or "")`` when the URL has userinfo, else ``None``."""
         if not self.username and self.password is None:
             return None
-        return (_unquote(self.username), _unquote(self.password or ""))
+        return (unquote(self.username), unquote(self.password or ""))
 
     def join(self, reference: str) -> URL:
         """Resolve ``reference`` (a Location header, a link) against this URL, per RFC 3986 section 5.
@@ -608,14 +437,14 @@ class URL(_Fields):
         fragment = None
         hash_at = ref.find("#")
         if hash_at >= 0:
-            fragment = _requote(ref[hash_at + 1 :], _requote_pattern(_FRAGMENT_SAFE))
+            fragment = requote_with(ref[hash_at + 1 :], requote_pattern(FRAGMENT_SAFE))
             ref = ref[:hash_at]
         query = None
         question = ref.find("?")
         if question >= 0:
-            query = _requote(ref[question + 1 :], _QUERY_RE)
+            query = requote_with(ref[question + 1 :], QUERY_RE)
             ref = ref[:question]
-        path = _requote(ref, _PATH_RE)
+        path = requote_with(ref, PATH_RE)
 
         if not path:
             path = self.path
@@ -638,9 +467,9 @@ class URL(_Fields):
         if not params or not self._str.startswith(self.scheme + "://"):  # an opaque URL is kept as written
             return self
         if isinstance(params, str):
-            extra = _requote(params, _QUERY_RE)
+            extra = requote_with(params, QUERY_RE)
         elif isinstance(params, bytes | bytearray | memoryview):
-            extra = _QUERY_RE.sub(_encode_latin1, bytes(params).decode("latin-1"))
+            extra = QUERY_RE.sub(encode_latin1, bytes(params).decode("latin-1"))
         else:
             from brisk._core.form import encode_form
 
@@ -679,12 +508,12 @@ class URL(_Fields):
             raise InvalidURL(f"Invalid scheme {scheme!r}")
         else:
             scheme = scheme.lower()
-        username = self.username if username is _KEEP else _requote(username, _requote_pattern(_USER_SAFE))
+        username = self.username if username is _KEEP else requote_with(username, requote_pattern(USER_SAFE))
         if password is _KEEP:
             password = self.password
         elif password is not None:
-            password = _requote(password, _requote_pattern(_PASSWORD_SAFE))
-        host = self.host if host is _KEEP else _parse_host(host, text)
+            password = requote_with(password, requote_pattern(PASSWORD_SAFE))
+        host = self.host if host is _KEEP else parse_host(host, text)
         if port is _KEEP:
             port = self.port
         elif port is not None and (
@@ -694,7 +523,7 @@ class URL(_Fields):
         if path is _KEEP:
             path = self.path
         else:
-            path = _requote(path, _PATH_RE)
+            path = requote_with(path, PATH_RE)
             if path and path[0] != "/":
                 path = "/" + path
             path = _remove_dot_segments(path)
@@ -703,13 +532,13 @@ class URL(_Fields):
         if query is _KEEP:
             query = self.query
         elif query is not None:
-            query = _requote(query, _QUERY_RE)
+            query = requote_with(query, QUERY_RE)
         if fragment is _KEEP:
             fragment = self.fragment
         elif fragment is not None:
-            fragment = _requote(fragment, _requote_pattern(_FRAGMENT_SAFE))
+            fragment = requote_with(fragment, requote_pattern(FRAGMENT_SAFE))
         if not host and scheme != "file":
-            raise InvalidURL(f"Invalid URL {_show(text)}: No host supplied")
+            raise InvalidURL(f"Invalid URL {show(text)}: No host supplied")
         return _build(scheme, username, password, host, port, path, query, fragment)
 
     def without_auth(self) -> URL:
@@ -725,3 +554,13 @@ class URL(_Fields):
         return _build(
             self.scheme, self.username, self.password, self.host, self.port, self.path, self.query, None
         )
+
+
+def redacted(url: str) -> str:
+    """``url`` without user name and password, for exception messages."""
+    if "@" not in url:
+        return url
+    try:
+        return str(URL.parse(url).without_auth())
+    except ValueError:
+        return "<URL with credentials>"

@@ -13,6 +13,9 @@ While ``raw._fp`` is still brisk's own, the Response takes the body from it piec
 hands them over (no copies, the transport's large-read paths kept). A Response whose raw nobody asked for
 has none and reads its transport stream directly.
 
+The parts: ``raw._fp`` is :mod:`brisk._response.wire`, ``raw.headers`` :mod:`brisk._response.raw_headers`,
+and a raw set by hand is read by :mod:`brisk._response.hand_set`.
+
 The raw holds no reference to its Response (only a weak one), as urllib3's response knows nothing of
 requests': a Response dropped unread frees its raw, and its connection, at once.
 """
@@ -21,350 +24,25 @@ from __future__ import annotations
 
 import io
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from brisk._core.config import DEFAULT_LIMITS
 from brisk._core.headers import Headers
-from brisk.exceptions import (
-    ChunkedEncodingError,
-    ContentDecodingError,
-    IncompleteBody,
-    RequestException,
-    SSLError,
-)
-from brisk.exceptions import ConnectionError as BriskConnectionError
+from brisk._core.url import redacted
+from brisk._response.hand_set import CONTENT_CHUNK_SIZE, HandSetRaw
+from brisk._response.raw_headers import RawHeaders, headers_from
+from brisk._response.wire import WireBody, is_chunked
+from brisk.exceptions import ContentDecodingError, IncompleteBody, RequestException
 
 if TYPE_CHECKING:
-    from http.client import HTTPMessage
-
-    from brisk._core.url import URL
     from brisk._response.decoders import ContentDecoder
-    from brisk.models import PreparedRequest, Response
+    from brisk.models import Response
 
-__all__ = ["HandSetRaw", "RawHeaders", "RawResponse", "WireBody", "headers_from"]
+__all__ = ["HandSetRaw", "RawHeaders", "RawResponse", "ThroughRaw", "WireBody", "headers_from"]
 
-CONTENT_CHUNK_SIZE = 10 * 1024  # what requests reads a raw by when it reads the whole body
 _STREAM_SIZE = 2**16  # urllib3's default for stream()
 _VERSIONS = {"HTTP/1.1": 11, "HTTP/2": 20, "HTTP/1.0": 10, "HTTP/0.9": 9}
-
-# The errors of urllib3's ``stream()`` that requests turns into its own, by urllib3's class names (urllib3 is
-# no dependency of brisk: a raw of its kind only comes from the caller's code).
-_FROM_URLLIB3: dict[str, type[RequestException]] = {
-    "ProtocolError": ChunkedEncodingError,
-    "DecodeError": ContentDecodingError,
-    "ReadTimeoutError": BriskConnectionError,
-    "SSLError": SSLError,
-}
-
-
-_MISSING: Any = object()
-
-
-class RawHeaders(Headers):
-    """``raw.headers``: the Response's headers as urllib3's ``HTTPHeaderDict`` shows them, over the same
-    store (a change made through either shows in both). A name's values read joined
-    (``headers["Set-Cookie"]``) as in requests, but ``items()`` gives repeated names as separate pairs, and
-    ``getlist``/``get_all``,
-    ``iteritems``, ``itermerged``, ``extend`` and ``add(..., combine=)`` are urllib3's, so that copying them
-    into an ``HTTPHeaderDict`` or a cookie jar keeps each Set-Cookie apart."""
-
-    __slots__ = ()
-
-    @classmethod
-    def view(cls, headers: Headers) -> RawHeaders:
-        self = cls.__new__(cls)
-        self._store = headers._store
-        self._multi = headers._multi
-        self._unset = False
-        return self
-
-    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
-        return list(self.multi_items())
-
-    def iteritems(self) -> Iterator[tuple[str, str]]:
-        return self.multi_items()
-
-    def itermerged(self) -> Iterator[tuple[str, str]]:
-        return iter(list(self._store.values()))
-
-    def getlist(self, key: str, default: Any = _MISSING) -> Any:
-        values = self.get_list(key)
-        if not values and default is not _MISSING:
-            return default
-        return values
-
-    getheaders = getallmatchingheaders = iget = get_all = getlist
-
-    def add(self, key: str, value: str, *, combine: bool = False) -> None:
-        existing = self.get_list(key)
-        if combine and existing:
-            existing[-1] = f"{existing[-1]}, {value}"
-            del self[key]
-            for item in existing:
-                super().add(key, item)
-            return
-        super().add(key, value)
-
-    def extend(self, *args: Any, **kwargs: Any) -> None:
-        for other in (*args, kwargs):
-            if hasattr(other, "keys"):
-                pairs: Iterable[tuple[str, str]] = list(headers_from(other).multi_items())
-            else:
-                pairs = list(other)
-            for name, value in pairs:
-                super().add(name, value)
-
-    def discard(self, key: str) -> None:
-        self.pop(key, None)
-
-    def copy(self) -> RawHeaders:
-        new = RawHeaders.__new__(RawHeaders)
-        new._store = dict(self._store)
-        new._multi = {k: list(v) for k, v in self._multi.items()} if self._multi else {}
-        new._unset = False
-        return new
-
-
-class WireBody(io.BufferedIOBase):
-    """The body as received, a file: ``read(n)``, ``read1``, ``readinto``, ``peek``, ``close()``; closed once
-    read to its end, as ``http.client``'s response is (``raw._fp`` in requests). It also answers what code
-    reads from that response: ``status``, ``reason``, ``version``, ``msg``/``headers``, ``getheader``.
-
-    Pieces are taken from the transport as they come; a read of ``n`` bytes slices the piece it is in rather
-    than copying what is left of it (reading a large body in small reads stays linear).
-    """
-
-    def __init__(
-        self,
-        stream: Any,
-        pieces: Iterator[bytes] | None,
-        left: int | None,
-        head: tuple[int, str, int, Headers],
-        url: URL | None = None,
-        request: PreparedRequest | None = None,
-    ) -> None:
-        super().__init__()
-        self._stream = stream  # what close() closes: gives the connection back, or drops it mid-body
-        self._pieces = pieces  # None: not started (the whole body may still be read in one call)
-        self._buffer = b""
-        self._offset = 0
-        self._left = left  # bytes still to come when the length is known: the end is seen with the last one
-        self._ended = stream is None  # nothing more will come from the stream
-        self._shut = False  # close() was called
-        self.status, self.reason, self.version, self._headers = head
-        self._url = url
-        self._request = request
-        self._msg: HTTPMessage | None = None
-        self.debuglevel = 0
-
-    # -- reading -----------------------------------------------------------------------------------------
-
-    def _next(self) -> bytes | None:
-        """The next piece from the transport, or None at the end (which closes this file)."""
-        pieces = self._pieces
-        if pieces is None:
-            if self._ended or self._shut:
-                return None
-            pieces = self._pieces = iter(self._stream)
-        try:
-            piece: bytes | None = next(pieces, None)
-        except RequestException as exc:
-            self._with_url(exc)
-            raise
-        if piece is None:
-            self._end()
-            return None
-        if self._left is not None:
-            self._left -= len(piece)
-        return piece
-
-    def _check_end(self) -> None:
-        """After a read that emptied the buffer: once the announced length has arrived, let the transport
-        finish the body now (it has nothing more to wait for), so that this file is closed with its last
-        byte, as ``http.client``'s is, not one read later."""
-        left = self._left
-        if left is None or left > 0 or self._ended or self._offset < len(self._buffer):
-            return
-        self._left = None
-        while (extra := self._next()) is not None:
-            if extra:  # more than announced (a response made by hand): kept for the next read
-                self._buffer, self._offset = extra, 0
-                return
-
-    def _end(self) -> None:
-        self._ended = True
-        self._pieces = None
-
-    def _with_url(self, exc: RequestException) -> None:
-        if self._url is not None:
-            from brisk._transport._common import add_url_context
-
-            add_url_context(exc, self._url, self._request)
-
-    def read(self, amt: int | None = -1) -> bytes:
-        if amt is None or amt < 0:
-            return self._read_all()
-        buffer, offset = self._buffer, self._offset
-        parts = []
-        wanted = amt
-        while wanted:
-            if offset < len(buffer):
-                part = buffer[offset : offset + wanted]  # the whole piece itself when it all fits
-                parts.append(part)
-                offset += len(part)
-                wanted -= len(part)
-                continue
-            piece = self._next()
-            if piece is None:
-                break
-            buffer, offset = piece, 0
-        if offset >= len(buffer):
-            buffer, offset = b"", 0
-        self._buffer, self._offset = buffer, offset
-        if not buffer:
-            self._check_end()
-        if not parts:
-            return b""
-        return parts[0] if len(parts) == 1 else b"".join(parts)
-
-    def _read_all(self) -> bytes:
-        rest = self._buffer[self._offset :]
-        self._buffer, self._offset = b"", 0
-        if self._ended or self._shut:
-            return rest
-        stream = self._stream
-        if self._pieces is None and not rest and hasattr(stream, "read_all"):
-            try:  # not started: the transport reads the whole body its fastest way
-                data: bytes = stream.read_all()
-            except RequestException as exc:
-                self._with_url(exc)
-                raise
-            self._end()
-            return data
-        parts = [rest] if rest else []
-        while (piece := self._next()) is not None:
-            parts.append(piece)
-        if not parts:
-            return b""
-        return parts[0] if len(parts) == 1 else b"".join(parts)
-
-    def _fill(self) -> bool:
-        """Make sure the buffer holds something unless the body is over."""
-        if self._offset < len(self._buffer):
-            return True
-        piece = self._next()
-        if piece is None:
-            return False
-        self._buffer, self._offset = piece, 0
-        return True
-
-    def read1(self, amt: int | None = -1) -> bytes:
-        """What is at hand, or the next piece when nothing is: at most ``amt`` bytes, one wait at most."""
-        if not self._fill():
-            return b""
-        at_hand = len(self._buffer) - self._offset
-        return self.read(at_hand if amt is None or amt < 0 else min(amt, at_hand))
-
-    def peek(self, size: int = 0) -> bytes:
-        if not self._fill():
-            return b""
-        return self._buffer[self._offset :]
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self.read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-    def readinto1(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self.read1(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-    def pieces(self) -> Iterator[bytes]:
-        """The rest of the body as the transport hands it over (no slicing): how the Response reads a raw
-        whose ``_fp`` nobody replaced."""
-        rest = self._buffer[self._offset :]
-        self._buffer, self._offset = b"", 0
-        if rest:
-            yield rest
-        while (piece := self._next()) is not None:
-            yield piece
-
-    @property
-    def started(self) -> bool:
-        return self._pieces is not None or self._ended or bool(self._buffer)
-
-    # -- state -------------------------------------------------------------------------------------------
-
-    def readable(self) -> bool:
-        return True
-
-    @property
-    def closed(self) -> bool:
-        """True once closed, or read to its end (``http.client``'s meaning, which urllib3 relies on)."""
-        return self._shut or (self._ended and self._offset >= len(self._buffer))
-
-    def isclosed(self) -> bool:
-        return self.closed
-
-    def close(self) -> None:
-        """Release the connection: back to the pool when the body was read to its end, else closed."""
-        if self._shut:
-            return
-        self._shut = True
-        self._buffer, self._offset = b"", 0
-        self._pieces = None
-        stream = self._stream
-        if stream is not None and hasattr(stream, "close"):
-            stream.close()
-
-    def fileno(self) -> int:
-        raise io.UnsupportedOperation("brisk reads the body through its transport: it has no file descriptor")
-
-    def __del__(self) -> None:
-        """No close() when collected (io's default): the garbage collector may run while this thread holds
-        the pool's lock. The transport's stream, collected with this file, gives its connection up itself."""
-
-    # -- the head, as http.client's response has it ------------------------------------------------------
-
-    @property
-    def msg(self) -> HTTPMessage:
-        if self._msg is None:
-            from http.client import HTTPMessage
-
-            message = HTTPMessage()
-            for name, value in self._headers.multi_items():
-                message[name] = value  # appends: repeated names stay separate (get_all)
-            self._msg = message
-        return self._msg
-
-    headers = msg
-
-    def getheader(self, name: str, default: Any = None) -> Any:
-        values = self._headers.get_list(name)
-        return ", ".join(values) if values else default
-
-    def getheaders(self) -> list[tuple[str, str]]:
-        return list(self._headers.multi_items())
-
-    def info(self) -> HTTPMessage:
-        return self.msg
-
-    def geturl(self) -> str | None:
-        return None if self._url is None else str(self._url)
-
-    def getcode(self) -> int:
-        return self.status
-
-    @property
-    def length(self) -> int | None:
-        return self._left
-
-    @property
-    def chunked(self) -> bool:
-        return _is_chunked(self._headers)
 
 
 class RawResponse(io.IOBase):
@@ -402,7 +80,7 @@ class RawResponse(io.IOBase):
         self.strict = 0
         self.enforce_content_length = True
         self.auto_close = True
-        self.chunked = _is_chunked(headers)
+        self.chunked = is_chunked(headers)
         self.chunk_left: int | None = None
         request = response.request
         method = request.method if request is not None else None
@@ -487,8 +165,7 @@ class RawResponse(io.IOBase):
                 value = self.headers.get("content-encoding") if self.headers is not None else None
                 values = [value] if value else []
             if values:
-                from brisk._core.config import DEFAULT_LIMITS
-                from brisk._response.decoders import make_decoder
+                from brisk._response.decoders import make_decoder  # loaded by the first encoded body
 
                 owner = self._owner()
                 limits = owner._limits if owner is not None and owner._limits is not None else DEFAULT_LIMITS
@@ -584,7 +261,7 @@ class RawResponse(io.IOBase):
     def _decoding_error(self, exc: ContentDecodingError) -> ContentDecodingError:
         self.close()
         url = self._request_url
-        return type(exc)(f"{exc} ({_redacted(url)})" if url else str(exc))
+        return type(exc)(f"{exc} ({redacted(url)})" if url else str(exc))
 
     def read1(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
         """At most ``amt`` bytes from what one read of the connection gives (urllib3 2.3's ``read1``)."""
@@ -655,7 +332,7 @@ class RawResponse(io.IOBase):
         return None  # type: ignore[return-value]  # as urllib3
 
     def json(self) -> Any:
-        import json
+        import json  # left out of import brisk (see brisk._core.json_error)
 
         return json.loads(self.data.decode("utf-8"))
 
@@ -840,83 +517,6 @@ class ThroughRaw:
         self.close()
 
 
-class HandSetRaw:
-    """A raw assigned by hand, as the body stream of its Response (``read_all``, iteration, ``close``).
-
-    Read the way requests reads ``response.raw``: ``raw.stream(n, decode_content=True)`` when it has one
-    (urllib3's response, which decodes itself), else ``raw.read(n)`` until it returns nothing. Either way
-    the bytes are taken as they come: the Response applies no Content-Encoding of its own to them.
-    """
-
-    def __init__(self, raw: Any, replaced: Any = None) -> None:
-        self.raw = raw
-        self._replaced = replaced  # the stream this raw took the place of: released by close()
-        self.read_size: int | None = CONTENT_CHUNK_SIZE  # iter_content sets the caller's chunk size
-        self._ended = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        raw = self.raw
-        if hasattr(raw, "stream"):
-            try:
-                for chunk in raw.stream(self.read_size, decode_content=True):
-                    yield _as_bytes(chunk)
-            except Exception as exc:
-                translated = _translate(exc)
-                if translated is None:
-                    raise
-                raise translated from exc
-        else:
-            while chunk := raw.read(self.read_size):
-                yield _as_bytes(chunk)
-        self._ended = True
-
-    def read_all(self) -> bytes:
-        self.read_size = CONTENT_CHUNK_SIZE
-        return b"".join(self)
-
-    def close(self) -> None:
-        # As requests: close the raw only while its body is unread; let urllib3's give its connection back.
-        raw = self.raw
-        if not self._ended and hasattr(raw, "close"):
-            raw.close()
-        release_conn = getattr(raw, "release_conn", None)
-        if release_conn is not None:
-            release_conn()
-        replaced = self._replaced
-        if replaced is not None and hasattr(replaced, "close"):
-            replaced.close()  # its connection goes back to the pool (or is closed, if unread)
-
-
-def headers_from(value: Any) -> Headers:
-    """Headers from what a urllib3-shaped raw carries, repeated names kept apart (urllib3's
-    ``HTTPHeaderDict.getlist``, ``http.client``'s ``get_all``) so that each Set-Cookie stays one cookie."""
-    if type(value) is Headers:
-        return value
-    if isinstance(value, Headers):
-        return Headers.from_raw(value.multi_items())
-    if value is None:
-        return Headers()
-    getlist = getattr(value, "getlist", None) or getattr(value, "get_all", None)
-    if getlist is not None and hasattr(value, "keys"):
-        pairs: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        for name in list(value.keys()):
-            lower = name.lower() if isinstance(name, str) else name
-            if lower in seen:
-                continue
-            seen.add(lower)
-            pairs.extend((name, item) for item in getlist(name) or ())
-        return Headers.from_raw(pairs)
-    if isinstance(value, Mapping):
-        return Headers(value)
-    return Headers(value if isinstance(value, Iterable) else None)
-
-
-def _is_chunked(headers: Any) -> bool:
-    value = headers.get("transfer-encoding") if headers is not None else None
-    return isinstance(value, str) and "chunked" in (item.strip().lower() for item in value.split(","))
-
-
 def _initial_length(headers: Any, chunked: bool, status: int | None, method: str | None) -> int | None:
     """urllib3's ``length_remaining`` at the start: Content-Length (None when absent, invalid or chunked);
     0 where no body may come (HEAD, 1xx, 204, 304)."""
@@ -934,22 +534,3 @@ def _initial_length(headers: Any, chunked: bool, status: int | None, method: str
     if status in (204, 304) or (status is not None and 100 <= status < 200) or method == "HEAD":
         length = 0
     return length
-
-
-def _redacted(url: str) -> str:
-    """``url`` without credentials: models' helper (imported here, as models imports this module)."""
-    from brisk.models import _redacted as redacted
-
-    return redacted(url)
-
-
-def _as_bytes(chunk: bytes | str) -> bytes:
-    """A text raw (``io.StringIO`` in a fake) still gives a body of bytes."""
-    return chunk.encode("utf-8") if isinstance(chunk, str) else chunk
-
-
-def _translate(error: Exception) -> RequestException | None:
-    for kind in type(error).__mro__:
-        if kind.__module__.startswith("urllib3") and kind.__name__ in _FROM_URLLIB3:
-            return _FROM_URLLIB3[kind.__name__](error)
-    return None
