@@ -25,7 +25,7 @@ from brisk._session.options import (
     PutOptions,
     RequestOptions,
 )
-from brisk._session.settings import NOT_PICKLED, PICKLED, SETTINGS, SessionSettings, by_value
+from brisk._session.settings import NOT_PICKLED, PICKLED, SETTINGS, SessionSettings
 from brisk._transport.base import SendOptions
 from brisk.models import PreparedRequest, Response
 from brisk.testing.mock import MockTransport
@@ -77,7 +77,7 @@ def test_an_unknown_constructor_keyword_is_refused() -> None:
         brisk.Session(timout=3)  # type: ignore[call-arg]
 
 
-# -- the settings cache: a changed setting is seen by the next request ------------------------------------------
+# -- the settings cache: a changed setting is seen by the next request -------------------------------------
 
 #: For each setting in the fingerprint, a change a user makes (assigned, or changed in place).
 CHANGES: dict[str, Any] = {

@@ -1,5 +1,6 @@
 """The types a user of brisk's sessions sees, checked by mypy, never run: ``test_typing_check_passes_mypy``
-runs ``mypy --strict`` on this file (by hand: ``MYPYPATH=src mypy --strict tests/unit/session/typing_check.py``).
+runs ``mypy --strict`` on this file (by hand:
+``MYPYPATH=src mypy --strict tests/unit/session/typing_check.py``).
 
 ``assert_type`` lines state a type; a ``# type: ignore[...]`` line states an error, and strict mode's
 ``warn_unused_ignores`` fails the check if mypy stops seeing it.
