@@ -34,6 +34,7 @@ __all__ = [
     "SessionSettings",
     "Setting",
     "apply_settings",
+    "by_content",
     "by_value",
     "cookie_jar_for",
     "default_headers",
@@ -87,8 +88,10 @@ def by_value(value: Any) -> Any:
     return value
 
 
-#: A snapshot's answer when the settings cannot be cached at all (adapters mounted on a path prefix).
-UNCACHEABLE: Any = object()
+def by_content(value: Any) -> Any:
+    """Marks a container a user changes in place (``session.proxies["http"] = ...``): the fingerprint
+    holds a snapshot of its content, taken in ``settings_fingerprint``."""
+    return value
 
 
 class Setting(NamedTuple):
@@ -100,7 +103,7 @@ class Setting(NamedTuple):
     default: Any
     #: turns the given value into the one the session keeps (copies, coercion, validation); None: as given
     make: Callable[[Any], Any] | None = None
-    #: how the fingerprint sees it: ``by_value``, a snapshot of its content, or None (then ``why`` says why)
+    #: how the fingerprint sees it: ``by_value``, ``by_content``, or None (then ``why`` says why)
     fingerprint: Callable[[Any], Any] | None = by_value
     why: str = ""
     #: the attribute holding it, when not ``name``
@@ -169,32 +172,6 @@ def _default_adapters(_: None) -> dict[str, BaseAdapter]:
     return {"https://": HTTPAdapter(), "http://": HTTPAdapter()}
 
 
-def _items(mapping: Mapping[str, Any]) -> tuple[tuple[str, Any], ...] | None:
-    return tuple(mapping.items()) if mapping else None
-
-
-def _hook_lists(hooks: Mapping[str, Any]) -> tuple[Any, Any]:
-    """The hook lists by content: a user appends to ``session.hooks["response"]`` in place."""
-    request_hooks = hooks.get("request")
-    response_hooks = hooks.get("response")
-    return (
-        tuple(request_hooks) if request_hooks else None,
-        tuple(response_hooks) if response_hooks else None,
-    )
-
-
-def _adapters(adapters: Mapping[str, BaseAdapter]) -> Any:
-    """The two adapters by identity and retry policy (``max_retries`` may be changed in place), and only
-    while they are mounted per scheme: a path prefix would need the whole URL in the cache key."""
-    if len(adapters) != 2:
-        return UNCACHEABLE
-    (prefix1, adapter1), (prefix2, adapter2) = adapters.items()
-    if len(prefix1) > 8 or len(prefix2) > 8:
-        return UNCACHEABLE
-    retry1, retry2 = getattr(adapter1, "_retry", None), getattr(adapter2, "_retry", None)
-    return (prefix1, adapter1, retry1, prefix2, adapter2, retry2)
-
-
 _PER_REQUEST = "read by every request's preparation, not part of its flow's settings"
 
 #: Every setting of a session. Adding one here is all it takes for the constructor, pickling and the
@@ -206,8 +183,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cookies", None, cookie_jar_for, attribute="_cookie_jar"),  # the jar, by identity
     Setting("verify", True),
     Setting("cert", None),
-    Setting("proxies", None, lambda given: dict(given or {}), _items),
-    Setting("hooks", None, _hooks, _hook_lists),
+    Setting("proxies", None, lambda given: dict(given or {}), by_content),
+    Setting("hooks", None, _hooks, by_content),
     Setting("timeout", DEFAULT_TIMEOUT),
     Setting("retries", None, lambda given: Retry.from_int(given, DEFAULT_RETRY)),
     Setting("max_redirects", 30),
@@ -216,7 +193,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("limits", DEFAULT_LIMITS),
     Setting("stream", False),
     Setting("rate_limit", None, _rate_limit, pickle=(_rate_limit_state, _rate_limit_from_state)),
-    Setting("adapters", None, _default_adapters, _adapters, keyword=False),
+    Setting("adapters", None, _default_adapters, by_content, keyword=False),
     Setting(
         "transport",
         None,
@@ -234,11 +211,6 @@ NOT_PICKLED = frozenset(RUNTIME_STATE)
 
 _KEYWORDS = frozenset(setting.name for setting in SETTINGS if setting.keyword)
 _BY_VALUE = attrgetter(*(setting.stored for setting in SETTINGS if setting.fingerprint is by_value))
-_BY_CONTENT = tuple(
-    (attrgetter(setting.stored), setting.fingerprint)
-    for setting in SETTINGS
-    if setting.fingerprint is not None and setting.fingerprint is not by_value
-)
 _PICKLED_SPECIALLY = tuple((setting.stored, setting.pickle) for setting in SETTINGS if setting.pickle)
 
 
@@ -260,14 +232,29 @@ def apply_settings(session: Any, given: Mapping[str, Any]) -> None:
 
 def settings_fingerprint(session: Any) -> tuple[Any, ...] | None:
     """Everything the settings of a plain call are made from, cheap to compare; None when they cannot be
-    cached (see the module docstring)."""
-    key = [_BY_VALUE(session)]
-    for read, snapshot in _BY_CONTENT:
-        part = snapshot(read(session))
-        if part is UNCACHEABLE:
-            return None
-        key.append(part)
-    return tuple(key)
+    cached (see the module docstring). The settings compared by value come from the table; the few
+    ``by_content`` ones are written out here, as this runs on every plain request (the unit tests check
+    that a change to any fingerprinted setting changes the fingerprint)."""
+    adapters = session.adapters
+    if len(adapters) != 2:
+        return None
+    (prefix1, adapter1), (prefix2, adapter2) = adapters.items()
+    if len(prefix1) > 8 or len(prefix2) > 8:
+        # adapters mounted on a path prefix: the cache key would need the whole URL
+        return None
+    hooks = session.hooks
+    request_hooks = hooks.get("request")
+    response_hooks = hooks.get("response")
+    proxies = session.proxies
+    return (
+        _BY_VALUE(session),
+        tuple(proxies.items()) if proxies else None,
+        tuple(request_hooks) if request_hooks else None,  # a user appends to a hook list in place
+        tuple(response_hooks) if response_hooks else None,
+        # the adapters by identity and retry policy (``max_retries`` may be changed in place)
+        prefix1, adapter1, getattr(adapter1, "_retry", None),
+        prefix2, adapter2, getattr(adapter2, "_retry", None),
+    )  # fmt: skip
 
 
 def session_state(session: Any, own_attrs: list[str]) -> dict[str, Any]:
