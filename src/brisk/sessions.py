@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk._session.download import DownloadResult, ProgressCallback
     from brisk._session.options import DownloadOptions, RequestOptions, SendOptions
-    from brisk._session.settings import SessionSettings
     from brisk._transport.base import AsyncTransport, Transport
 
 __all__ = ["AsyncSession", "Session", "SessionRedirectMixin", "default_headers", "session"]
@@ -63,9 +62,6 @@ class Session(SessionCalls[Response]):
 
     _transport: Transport | None
     _seams = globals()  # see SessionCalls._seams
-
-    def __init__(self, **settings: Unpack[SessionSettings]) -> None:
-        super().__init__(**settings)
 
     def request(self, method: str, url: str | bytes, **options: Unpack[RequestOptions]) -> Response:
         """Send a request and return its Response (body read unless ``stream=True``).
@@ -210,9 +206,6 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
 
     _transport: AsyncTransport | None
     _seams = globals()  # see SessionCalls._seams
-
-    def __init__(self, **settings: Unpack[SessionSettings]) -> None:
-        super().__init__(**settings)
 
     async def request(self, method: str, url: str | bytes, **options: Unpack[RequestOptions]) -> Response:
         p = self._prepare_options(method, url, options)

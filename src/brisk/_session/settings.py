@@ -44,19 +44,26 @@ __all__ = [
 ]
 
 
-def default_headers() -> Headers:
-    """The headers every session starts with (requests' ``utils.default_headers``)."""
-    from brisk.__version__ import __version__
-    from brisk._response.decoders import SUPPORTED_ENCODINGS
+_DEFAULT_HEADERS: Headers | None = None
 
-    return Headers(
-        {
-            "User-Agent": f"brisk/{__version__}",
-            "Accept-Encoding": SUPPORTED_ENCODINGS,
-            "Accept": "*/*",
-            "Connection": "keep-alive",
-        }
-    )
+
+def default_headers() -> Headers:
+    """The headers every session starts with (requests' ``utils.default_headers``): a fresh copy each time."""
+    global _DEFAULT_HEADERS
+    if _DEFAULT_HEADERS is None:
+        # made at the first session: the decoders module is not part of ``import brisk``
+        from brisk.__version__ import __version__
+        from brisk._response.decoders import SUPPORTED_ENCODINGS
+
+        _DEFAULT_HEADERS = Headers(
+            {
+                "User-Agent": f"brisk/{__version__}",
+                "Accept-Encoding": SUPPORTED_ENCODINGS,
+                "Accept": "*/*",
+                "Connection": "keep-alive",
+            }
+        )
+    return _DEFAULT_HEADERS.copy()
 
 
 class SessionSettings(TypedDict, total=False):
@@ -210,6 +217,12 @@ PICKLED = frozenset(setting.stored for setting in SETTINGS)
 NOT_PICKLED = frozenset(RUNTIME_STATE)
 
 _KEYWORDS = frozenset(setting.name for setting in SETTINGS if setting.keyword)
+# (keyword, default, make, attribute) of each setting, for the constructor; "" for no keyword
+_CONSTRUCTION = tuple(
+    (setting.name if setting.keyword else "", setting.default, setting.make, setting.stored)
+    for setting in SETTINGS
+)
+_NO_RUNTIME_STATE = dict.fromkeys(RUNTIME_STATE)
 _BY_VALUE = attrgetter(*(setting.stored for setting in SETTINGS if setting.fingerprint is by_value))
 _PICKLED_SPECIALLY = tuple((setting.stored, setting.pickle) for setting in SETTINGS if setting.pickle)
 
@@ -217,16 +230,15 @@ _PICKLED_SPECIALLY = tuple((setting.stored, setting.pickle) for setting in SETTI
 def apply_settings(session: Any, given: Mapping[str, Any]) -> None:
     """Set every setting of ``session`` from the constructor's keywords ``given`` (or its default), and its
     run-time state to nothing yet."""
-    if not given.keys() <= _KEYWORDS:
+    if given and not given.keys() <= _KEYWORDS:
         from brisk._session.options import unknown_keywords
 
         raise unknown_keywords(type(session).__name__, given, _KEYWORDS)
     state = session.__dict__
-    for setting in SETTINGS:
-        value = given.get(setting.name, setting.default) if setting.keyword else setting.default
-        state[setting.attribute or setting.name] = value if setting.make is None else setting.make(value)
-    for name in RUNTIME_STATE:
-        state[name] = None
+    for name, default, make, attribute in _CONSTRUCTION:
+        value = given.get(name, default) if given else default
+        state[attribute] = value if make is None else make(value)
+    state.update(_NO_RUNTIME_STATE)
     state["_transport"] = state["_given_transport"]
 
 
@@ -279,6 +291,5 @@ def restore_state(session: Any, state: Mapping[str, Any]) -> None:
     for name, (_, from_state) in _PICKLED_SPECIALLY:
         if name in state:
             attributes[name] = from_state(state[name])
-    for name in RUNTIME_STATE:
-        attributes[name] = None
+    attributes.update(_NO_RUNTIME_STATE)
     attributes["_transport"] = attributes.get("_given_transport")
