@@ -1,5 +1,6 @@
 """A session's settings, declared once in ``SETTINGS``: the constructor, pickling and the settings cache's
-fingerprint are all derived from that table.
+fingerprint are derived from that table (the three ``by_content`` snapshots are written out in
+``settings_fingerprint``, which runs on every plain request).
 
 The settings cache: a plain call (one with no option of its own that changes its flow's settings, see
 ``brisk._session.options.FLOW_OPTIONS``) reuses the ``FlowSettings`` the session made for the previous plain
