@@ -15,7 +15,10 @@ from brisk.models import Response
 from brisk.sessions import Session
 
 if TYPE_CHECKING:
+    from typing import Unpack
+
     from brisk._session.download import DownloadResult
+    from brisk._session.options import GetOptions, ParamsArg, PostOptions, PutOptions, RequestOptions
 
 __all__ = ["delete", "download", "get", "head", "options", "patch", "post", "put", "request"]
 
@@ -29,46 +32,46 @@ def __getattr__(name: str) -> object:
     return requests_name(__name__, name)
 
 
-def request(method: str, url: str | bytes, **kwargs: Any) -> Response:
+def request(method: str, url: str | bytes, **options: Unpack[RequestOptions]) -> Response:
     """Send a request. Takes every argument of ``Session.request``."""
     with Session() as session:
-        return session.request(method=method, url=url, **kwargs)
+        return session.request(method, url, **options)
 
 
-def get(url: str | bytes, params: Any = None, **kwargs: Any) -> Response:
+def get(url: str | bytes, params: ParamsArg = None, **options: Unpack[GetOptions]) -> Response:
     """Send a GET request."""
-    return request("GET", url, params=params, **kwargs)
+    return request("GET", url, params=params, **options)
 
 
-def options(url: str | bytes, **kwargs: Any) -> Response:
+def options(url: str | bytes, **kwargs: Unpack[RequestOptions]) -> Response:
     """Send an OPTIONS request."""
     return request("OPTIONS", url, **kwargs)
 
 
-def head(url: str | bytes, **kwargs: Any) -> Response:
+def head(url: str | bytes, **options: Unpack[RequestOptions]) -> Response:
     """Send a HEAD request (redirects are not followed unless ``allow_redirects=True``)."""
-    kwargs.setdefault("allow_redirects", False)
-    return request("HEAD", url, **kwargs)
+    options.setdefault("allow_redirects", False)
+    return request("HEAD", url, **options)
 
 
-def post(url: str | bytes, data: Any = None, json: Any = None, **kwargs: Any) -> Response:
+def post(url: str | bytes, data: Any = None, json: Any = None, **options: Unpack[PostOptions]) -> Response:
     """Send a POST request."""
-    return request("POST", url, data=data, json=json, **kwargs)
+    return request("POST", url, data=data, json=json, **options)
 
 
-def put(url: str | bytes, data: Any = None, **kwargs: Any) -> Response:
+def put(url: str | bytes, data: Any = None, **options: Unpack[PutOptions]) -> Response:
     """Send a PUT request."""
-    return request("PUT", url, data=data, **kwargs)
+    return request("PUT", url, data=data, **options)
 
 
-def patch(url: str | bytes, data: Any = None, **kwargs: Any) -> Response:
+def patch(url: str | bytes, data: Any = None, **options: Unpack[PutOptions]) -> Response:
     """Send a PATCH request."""
-    return request("PATCH", url, data=data, **kwargs)
+    return request("PATCH", url, data=data, **options)
 
 
-def delete(url: str | bytes, **kwargs: Any) -> Response:
+def delete(url: str | bytes, **options: Unpack[RequestOptions]) -> Response:
     """Send a DELETE request."""
-    return request("DELETE", url, **kwargs)
+    return request("DELETE", url, **options)
 
 
 def download(url: str, path: str | os.PathLike[str], **kwargs: Any) -> DownloadResult:

@@ -29,8 +29,8 @@ from brisk._internal_utils import (
     to_native_string,
 )
 from brisk._response.content import encoding_from_content_type, guess_json_utf, parse_links
+from brisk._session.settings import default_headers
 from brisk.exceptions import FileModeWarning, InvalidHeader, InvalidURL, UnrewindableBodyError
-from brisk.sessions import default_headers
 from brisk.structures import CaseInsensitiveDict
 
 __all__ = [

@@ -166,6 +166,10 @@ SOURCES: dict[str, dict[str, str]] = {
         "idna": "idna:",
     },
     "brisk.sessions": {
+        "Mapping": "collections.abc:Mapping",
+        "HTTPAdapter": "brisk.adapters:HTTPAdapter",
+        "InvalidSchema": _ERRORS + "InvalidSchema",
+        "default_hooks": "brisk.hooks:default_hooks",
         "OrderedDict": "collections:OrderedDict",
         "timedelta": "datetime:timedelta",
         "preferred_clock": "time:perf_counter" if sys.platform == "win32" else "time:time",  # as requests

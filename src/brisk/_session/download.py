@@ -3,10 +3,10 @@
 ``DownloadPlan`` holds everything that is decided: which headers to send, what an answer means, when to
 start over, how the result is verified. ``download_flow`` is a generator that asks for effects (send this
 request, stream this body into the plan, close that response, run this blocking file work) the way
-``brisk._flows`` does for requests; ``run_download_sync`` and ``run_download_async`` perform them and are
-the only code that exists twice. Local file work runs inline (writes are small and go to the page cache);
-the heavy part (hashing an existing part file, fsync, rename) is a ``Blocking`` effect, which the async
-driver runs in a thread.
+``brisk._flows`` does for requests; ``run_download_sync`` and ``run_download_async``
+(``brisk._session.download_drivers``) perform them and are the only code that exists twice. Local file work
+runs inline (writes are small and go to the page cache); the heavy part (hashing an existing part file,
+fsync, rename) is a ``Blocking`` effect, which the async driver runs in a thread.
 
 On disk, next to the target ``name``:
 
@@ -55,14 +55,11 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from brisk.models import Response
-    from brisk.sessions import AsyncSession, Session
 
 __all__ = [
     "DownloadPlan",
     "DownloadResult",
     "download_flow",
-    "run_download_async",
-    "run_download_sync",
 ]
 
 ProgressCallback = Callable[[int, "int | None"], object]
@@ -539,77 +536,3 @@ def download_flow(plan: DownloadPlan) -> Generator[Effect, Any, DownloadResult]:
         return result
     finally:
         plan.close_file()
-
-
-# -- the drivers: the only code that exists twice ----------------------------------------------------------
-
-
-def _request_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The caller's ``request()`` arguments, minus those the download decides itself."""
-    return {name: value for name, value in kwargs.items() if name not in ("stream", "method", "url")}
-
-
-def run_download_sync(plan: DownloadPlan, session: Session, kwargs: dict[str, Any]) -> DownloadResult:
-    """Run a download with blocking I/O."""
-    kwargs = _request_options(kwargs)
-    flow = download_flow(plan)
-    try:
-        effect = next(flow)
-        while True:
-            result: Any = None
-            try:
-                if isinstance(effect, Fetch):
-                    result = session.request("GET", effect.url, headers=effect.headers, stream=True, **kwargs)
-                elif isinstance(effect, Stream):
-                    try:
-                        for chunk in effect.response.iter_raw(effect.chunk_size):
-                            effect.write(chunk)
-                    finally:
-                        effect.response.close()
-                elif isinstance(effect, Close):
-                    effect.response.close()
-                else:
-                    result = effect.function()
-            except BaseException as exc:
-                effect = flow.throw(exc)
-            else:
-                effect = flow.send(result)
-    except StopIteration as stop:
-        done: DownloadResult = stop.value
-        return done
-
-
-async def run_download_async(
-    plan: DownloadPlan, session: AsyncSession, kwargs: dict[str, Any]
-) -> DownloadResult:
-    """Run a download on the running event loop (blocking file work in a thread)."""
-    import asyncio
-
-    kwargs = _request_options(kwargs)
-    flow = download_flow(plan)
-    try:
-        effect = next(flow)
-        while True:
-            result: Any = None
-            try:
-                if isinstance(effect, Fetch):
-                    result = await session.request(
-                        "GET", effect.url, headers=effect.headers, stream=True, **kwargs
-                    )
-                elif isinstance(effect, Stream):
-                    try:
-                        async for chunk in effect.response.aiter_raw(effect.chunk_size):
-                            effect.write(chunk)
-                    finally:
-                        await effect.response.aclose()
-                elif isinstance(effect, Close):
-                    await effect.response.aclose()
-                else:
-                    result = await asyncio.to_thread(effect.function)
-            except BaseException as exc:
-                effect = flow.throw(exc)
-            else:
-                effect = flow.send(result)
-    except StopIteration as stop:
-        done: DownloadResult = stop.value
-        return done
