@@ -10,7 +10,7 @@ checked without a server.
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
+from collections.abc import Generator, Hashable
 from typing import Any
 
 import pytest
@@ -461,3 +461,40 @@ def test_jar_cookies_are_sent() -> None:
     send = next(flow)
     assert isinstance(send, Send)
     assert send.request.headers["Cookie"] == "sid=from-jar"
+
+
+# --- auth flows ---------------------------------------------------------------------------------------
+
+
+class TokenOnChallenge(brisk.AuthBase):
+    """Sends without credentials; answers a 401 once with a token."""
+
+    def auth_flow(self, request: PreparedRequest) -> Generator[PreparedRequest, Response, None]:
+        response = yield request
+        if response.status_code == 401:
+            retried = request.copy()
+            retried.headers["Authorization"] = "Bearer fresh"
+            yield retried
+
+
+def test_auth_flow_answers_a_challenge() -> None:
+    flow = request_flow(prepare(auth=TokenOnChallenge()), settings())
+    first = next(flow)
+    assert isinstance(first, Send)
+    assert "Authorization" not in first.request.headers
+    challenge = answer(first, 401, {"WWW-Authenticate": "Bearer"})
+    drain = flow.send(challenge)
+    assert isinstance(drain, Drain)
+    assert drain.response is challenge
+    second = flow.send(None)
+    assert isinstance(second, Send)
+    assert second.request.headers["Authorization"] == "Bearer fresh"
+    response = finish(flow, flow.send(answer(second)))
+    assert response.history == [challenge], "the answered challenge is in the history, as in requests"
+
+
+def test_auth_flow_does_not_run_on_another_origin() -> None:
+    flow = request_flow(prepare(auth=TokenOnChallenge()), settings())
+    elsewhere = redirect_to(flow, next(flow), 302, "https://b.example/")
+    unauthorised = answer(elsewhere, 401, {"WWW-Authenticate": "Bearer"})
+    assert finish(flow, flow.send(unauthorised)) is unauthorised, "no retry with credentials there"
