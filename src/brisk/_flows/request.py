@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 from brisk._auth.basic import basic_auth_str
 from brisk._core.log import debug_logger
 from brisk._flows import CallHook, Drain, ReadBody, Send, Sleep
-from brisk._flows.redirects import redirect_request, same_origin_for_credentials
+from brisk._flows.redirects import rebuild_auth_for_hop, redirect_request, same_origin_for_credentials
 from brisk._flows.retry import Retry
 from brisk._response.raw import RawResponse
-from brisk._session.redirect_mixin import rebuild_auth_for_hop
 from brisk._transport.base import SendOptions, StaleConnection
 from brisk.exceptions import (
     InvalidRedirect,

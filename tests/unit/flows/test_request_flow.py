@@ -498,3 +498,47 @@ def test_auth_flow_does_not_run_on_another_origin() -> None:
     elsewhere = redirect_to(flow, next(flow), 302, "https://b.example/")
     unauthorised = answer(elsewhere, 401, {"WWW-Authenticate": "Bearer"})
     assert finish(flow, flow.send(unauthorised)) is unauthorised, "no retry with credentials there"
+
+
+# --- requests' redirect hooks on a Session subclass ---------------------------------------------------
+
+
+class KeepAuthorization:
+    """What the flow sees of a Session subclass that overrides ``rebuild_auth`` to keep the header."""
+
+    def get_redirect_target(self, resp: Response) -> str | None:
+        return resp.headers.get("location") if resp.is_redirect else None
+
+    def rebuild_auth(self, prepared_request: PreparedRequest, response: Response) -> None:
+        return None
+
+
+class StripByOrigin(KeepAuthorization):
+    """requests' own rebuild_auth: strip on another origin."""
+
+    def rebuild_auth(self, prepared_request: PreparedRequest, response: Response) -> None:
+        assert response.request is not None
+        if brisk.Session().should_strip_auth(response.request.url or "", prepared_request.url or ""):
+            prepared_request.headers.pop("Authorization", None)
+
+
+class AsyncRebuild(KeepAuthorization):
+    async def rebuild_auth(self, prepared_request: PreparedRequest, response: Response) -> None:  # type: ignore[override]
+        return None
+
+
+@pytest.mark.parametrize(("hooks", "kept"), [(KeepAuthorization(), True), (StripByOrigin(), False)])
+def test_rebuild_auth_override_decides_authorization(hooks: Any, kept: bool) -> None:
+    request = prepare(headers={"Authorization": "Bearer t", "Cookie": "c=1"})
+    flow = request_flow(request, settings(redirect_hooks=hooks))
+    elsewhere = redirect_to(flow, next(flow), 302, "https://b.example/")
+    assert ("Authorization" in elsewhere.request.headers) is kept
+    assert "Cookie" not in elsewhere.request.headers, "cookies stay under brisk's rules"
+
+
+def test_async_rebuild_auth_is_refused() -> None:
+    flow = request_flow(
+        prepare(headers={"Authorization": "Bearer t"}), settings(redirect_hooks=AsyncRebuild())
+    )
+    with pytest.raises(TypeError, match="plain method"):
+        flow.send(answer(next(flow), 302, {"Location": "https://b.example/"}))
