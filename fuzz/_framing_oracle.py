@@ -40,8 +40,8 @@ What llhttp cannot be told, applied as llhttp itself would apply it
 Allowed differences (everything else is a ``FramingDisagreement``)
 ------------------------------------------------------------------
 
-brisk may refuse what llhttp accepts, for the deliberate rules of ``brisk/_protocol/http11.py`` only
-(``STRICTER`` below, matched by exception class and message):
+brisk may refuse what llhttp accepts, for the deliberate rules of ``brisk/_protocol/http11_response.py``
+only (``STRICTER`` below, matched by exception class and message):
 
 * ``ResponseHeadersTooLarge``: the ``Limits`` on the status line, header lines, header count, head size,
   empty lines before a status line, and a chunked body's trailers. llhttp has no such limits.

@@ -12,7 +12,9 @@ import threading
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
 
-from brisk.auth import AuthBase
+from brisk._auth.basic import AuthBase
+from brisk._core.url import URL
+from brisk._request.body import RequestBody
 
 if TYPE_CHECKING:
     from brisk.models import PreparedRequest, Response
@@ -22,7 +24,7 @@ __all__ = ["HTTPDigestAuth", "parse_challenge"]
 
 def _hasher(name: str) -> Callable[[bytes], str]:
     def digest(data: bytes) -> str:
-        import hashlib
+        import hashlib  # here, not at the top: `import brisk` does not load hashlib (and OpenSSL's tables)
 
         return hashlib.new(name, data).hexdigest()
 
@@ -85,8 +87,6 @@ def _body_bytes_for_hash(body: object) -> bytes | None:
         return body
     if isinstance(body, str):
         return body.encode("utf-8")
-    from brisk._request.body import RequestBody
-
     if isinstance(body, RequestBody) and body.replayable:
         try:
             data = b"".join(body)
@@ -99,6 +99,8 @@ def _body_bytes_for_hash(body: object) -> bytes | None:
 
 class HTTPDigestAuth(AuthBase):
     """HTTP Digest authentication: ``auth=HTTPDigestAuth("user", "pass")``."""
+
+    __module__ = "brisk.auth"  # where users import it from (and where pickle finds it)
 
     def __init__(self, username: str, password: str) -> None:
         self.username = username
@@ -134,8 +136,6 @@ class HTTPDigestAuth(AuthBase):
         nonce = challenge["nonce"]
         local.nonce_count = local.nonce_count + 1 if nonce == local.last_nonce else 1
         local.last_nonce = nonce
-        from brisk._core.url import URL
-
         target = URL.parse(url).target
         return self._answer(challenge, method, target, None, f"{local.nonce_count:08x}")
 

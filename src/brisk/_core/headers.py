@@ -21,7 +21,7 @@ HeadersInput = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
 class Headers(CaseInsensitiveDict[str]):
     """Case-insensitive multi-value headers.
 
-    >>> h = Headers([("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])
+    >>> h = Headers.from_raw([("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])
     >>> h["set-cookie"]
     'a=1, b=2'
     >>> h.get_list("Set-Cookie")

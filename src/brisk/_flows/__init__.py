@@ -103,7 +103,7 @@ def run_sync(flow: Flow, transport: Transport) -> Response:
 
 async def run_async(flow: Flow, transport: AsyncTransport) -> Response:
     """Run ``flow`` to completion on the running event loop."""
-    import asyncio
+    import asyncio  # here, not at the top: `import brisk` does not load asyncio (a sync program never does)
 
     try:
         effect = next(flow)

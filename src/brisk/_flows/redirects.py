@@ -12,11 +12,14 @@
   through that same proxy itself (``ConnectionConfig.proxy_headers``).
 - ``Location`` must be a valid http(s) URL; file:, data:, custom schemes and invalid URLs raise
   ``InvalidRedirect`` and nothing is sent.
+- A Session subclass that overrides requests' ``rebuild_auth`` or ``should_strip_auth`` decides the next
+  hop's Authorization header (``rebuild_auth_for_hop``); Cookie and Proxy-Authorization stay under the rules
+  above.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from brisk.exceptions import InvalidRedirect, UnrewindableBodyError
 
@@ -24,7 +27,13 @@ if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk.models import PreparedRequest, Response
 
-__all__ = ["location_text", "redirect_method", "redirect_request", "same_origin_for_credentials"]
+__all__ = [
+    "location_text",
+    "rebuild_auth_for_hop",
+    "redirect_method",
+    "redirect_request",
+    "same_origin_for_credentials",
+]
 
 _BODY_HEADERS = ("Content-Length", "Content-Type", "Transfer-Encoding")
 _CREDENTIAL_HEADERS = ("Authorization", "Cookie")
@@ -112,3 +121,25 @@ def redirect_request(
         if old_url.host_header != new_url.host_header:
             headers.pop("Host", None)
     return new
+
+
+def rebuild_auth_for_hop(
+    session: Any, hop: PreparedRequest, next_hop: PreparedRequest, response: Response
+) -> None:
+    """Let a Session subclass's ``rebuild_auth`` (or ``should_strip_auth``) decide the next hop's
+    Authorization, given it as requests does: with the previous hop's header, which ``redirect_request``
+    took off on another origin, put back. Only such an override can keep the header: requests' own
+    ``rebuild_auth`` (a subclass that overrides only ``get_redirect_target``) applies the same origin rule as
+    ``redirect_request`` and takes it off again."""
+    value = hop.headers.get("Authorization")
+    if value is not None and "authorization" not in next_hop.headers:
+        next_hop.headers["Authorization"] = value
+    if response.request is None:  # a response a hook built: compare against the hop that was sent
+        response.request = hop
+    result: Any = session.rebuild_auth(next_hop, response)
+    if hasattr(result, "__await__"):
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        next_hop.headers.pop("Authorization", None)
+        raise TypeError("rebuild_auth must be a plain method: sync and async sessions call it alike")

@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+from brisk._auth.basic import basic_auth_str
 from brisk._core.log import debug_logger
 from brisk._flows import CallHook, Drain, ReadBody, Send, Sleep
-from brisk._flows.redirects import redirect_request, same_origin_for_credentials
+from brisk._flows.redirects import rebuild_auth_for_hop, redirect_request, same_origin_for_credentials
 from brisk._flows.retry import Retry
 from brisk._response.raw import RawResponse
-from brisk._session.redirect_mixin import rebuild_auth_for_hop
-from brisk._transport.base import StaleConnection
+from brisk._transport.base import SendOptions, StaleConnection
 from brisk.exceptions import (
     InvalidRedirect,
     InvalidSchema,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from brisk._flows import Effect
     from brisk._session.ratelimit import RateLimit
     from brisk._session.redirect_mixin import SessionRedirectMixin
-    from brisk._transport.base import ConnectionConfig, SendOptions
+    from brisk._transport.base import ConnectionConfig
     from brisk.cookies import RequestsCookieJar
     from brisk.models import PreparedRequest, Response
 
@@ -122,8 +122,6 @@ class FlowSettings:
         config = self.proxy_resolver(url)
         if config == self.options.config:
             return self
-        from brisk._transport.base import SendOptions
-
         hop = FlowSettings.__new__(FlowSettings)
         for name in FlowSettings.__slots__:
             setattr(hop, name, getattr(self, name))
@@ -243,9 +241,7 @@ def _auth_for_hop(hop: PreparedRequest, original: Any, auth: Any, s: FlowSetting
     elif s.netrc is not None and url.host != original.host and "authorization" not in hop.headers:
         found = s.netrc(url.host)
         if found is not None:
-            from brisk.auth import _basic_auth_str
-
-            hop.headers["Authorization"] = _basic_auth_str(*found)
+            hop.headers["Authorization"] = basic_auth_str(*found)
 
 
 def _send_hop(
@@ -455,7 +451,7 @@ def jar_cookie_header(jar: Any, url: URL, any_host: bool = True) -> str | None:
     if header_for is not None:
         value: str | None = header_for(url.scheme, url.host, url.path, any_host=any_host)
         return value
-    from brisk._cookies.foreign_jar import cookie_header
+    from brisk._cookies.foreign_jar import cookie_header  # loaded only for a session given a stdlib jar
 
     return cookie_header(jar, url, any_host=any_host)
 
@@ -466,7 +462,7 @@ def _extract_cookies(response: Response, request: PreparedRequest, s: FlowSettin
     if raw is not None and type(raw) is not RawResponse:
         # A response from an adapter of the user's (a cassette, a test double): its urllib3-shaped raw keeps
         # repeated Set-Cookie headers apart, which response.headers made from a dict may have joined.
-        from brisk._cookies.foreign_jar import raw_set_cookie_values
+        from brisk._cookies.foreign_jar import raw_set_cookie_values  # only for a user's adapter
 
         values = raw_set_cookie_values(raw) or values
     if values:
@@ -480,6 +476,6 @@ def _extract_cookies(response: Response, request: PreparedRequest, s: FlowSettin
         if extract is not None:
             extract(values, url.scheme, url.host, url.path)
         else:  # an http.cookiejar jar: its policy decides what to keep
-            from brisk._cookies.foreign_jar import extract_cookies
+            from brisk._cookies.foreign_jar import extract_cookies  # loaded only for a stdlib jar
 
             extract_cookies(jar, values, url)

@@ -289,10 +289,6 @@ class Retry:
             for value in (self.total, self.connect, self.read, self.redirect, self.status, self.other)
         )
 
-    def can_retry(self, kind: str) -> bool:
-        """Is there budget left for one more retry of this kind (checked before ``increment``)?"""
-        return not self.increment(kind=kind).is_exhausted() if kind else False
-
     # -- timing --------------------------------------------------------------------------------------------
 
     def get_backoff_time(self) -> float:
@@ -310,7 +306,7 @@ class Retry:
             return 0.0
         value = self.backoff_factor * (2 ** (consecutive - 1))
         if self.backoff_jitter:
-            import random
+            import random  # here, not at the top: `import brisk` does not load random (only jitter needs it)
 
             value += random.random() * self.backoff_jitter
         return max(0.0, min(self.backoff_max, float(value)))
@@ -324,7 +320,7 @@ class Retry:
         if value.isdigit():
             seconds = float(value)
         else:
-            from email.utils import parsedate_to_datetime
+            from email.utils import parsedate_to_datetime  # a heavy import, for the rare HTTP-date form
 
             try:
                 when = parsedate_to_datetime(value)

@@ -1,4 +1,7 @@
-"""HTTP/2 for a client, sans-IO: framing (RFC 9113), flow control, and HPACK (``hpack.py``).
+"""HTTP/2 for a client, sans-IO: the connection state machine (RFC 9113) and its flow control.
+
+Its parts: frame layout, types and error codes in ``http2_frames.py``; a stream's state and the checks on
+the header fields it carries in ``http2_stream.py``; HPACK in ``hpack.py``.
 
 ``H2Connection`` keeps the state of one connection: requests become streams, bytes in become per-stream
 state (head, body pieces, end, error), and ``data_to_send()`` says what to write. The transports do the
@@ -28,12 +31,57 @@ Rules:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Set
 from typing import TYPE_CHECKING, Final
 
 from brisk._protocol.hpack import Decoder, Encoder, HeaderListTooLarge, HPACKError
-from brisk._protocol.http11 import SECRET_FIELDS, check_header, check_method, check_target, header_text
+from brisk._protocol.http2_frames import (
+    ACK,
+    CANCEL,
+    COMPRESSION_ERROR,
+    CONNECTION_WINDOW,
+    CONTINUATION,
+    DATA,
+    END_HEADERS,
+    END_STREAM,
+    ENHANCE_YOUR_CALM,
+    FLOW_CONTROL_ERROR,
+    FRAME_SIZE_ERROR,
+    GOAWAY,
+    HEADERS,
+    MAX_CONTINUATIONS,
+    MAX_FRAME_SIZE,
+    MAX_WINDOW,
+    NO_ERROR,
+    PADDED,
+    PING,
+    PRIORITY,
+    PRIORITY_FLAG,
+    PROTOCOL_ERROR,
+    PUSH_PROMISE,
+    REFUSED_STREAM,
+    RST_STREAM,
+    SETTINGS,
+    STREAM_WINDOW,
+    WINDOW_UPDATE,
+    ConnectionFailure,
+    client_preface,
+    error_name,
+    frame,
+    protocol_error,
+)
+from brisk._protocol.http2_stream import (
+    REQUEST_FIELDS,
+    UNCACHED,
+    H2Stream,
+    StreamReset,
+    bad_status,
+    check_fields,
+    request_field,
+    response_headers,
+    status_of,
+)
+from brisk._protocol.http11 import check_method, check_target, header_text
 from brisk.exceptions import RemoteProtocolError, ResponseHeadersTooLarge
 
 if TYPE_CHECKING:
@@ -41,81 +89,7 @@ if TYPE_CHECKING:
 
 __all__ = ["H2Connection", "H2Stream", "StreamReset"]
 
-STREAM_WINDOW = 16 * 1024 * 1024  # per-stream receive window we advertise
-CONNECTION_WINDOW = 64 * 1024 * 1024  # connection-level receive window
-MAX_CONTINUATIONS = 64  # CONTINUATION frames after one HEADERS before it is a flood
-MAX_FRAME_SIZE = 16384  # what we accept (the default: we never announce another)
-_MAX_WINDOW = 2**31 - 1
-_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-_SKIP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"})
-_CONNECTION_SPECIFIC = frozenset(
-    {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade"}
-)
-
-# Frame types and flags (RFC 9113 section 6).
-DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE = range(9)
-CONTINUATION = 9
-END_STREAM, ACK, END_HEADERS, PADDED, PRIORITY_FLAG = 0x1, 0x1, 0x4, 0x8, 0x20
-
-# Error codes (RFC 9113 section 7).
-ERROR_NAMES = (
-    "NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED",
-    "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM",
-    "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED",
-)  # fmt: skip
-NO_ERROR, PROTOCOL_ERROR, FLOW_CONTROL_ERROR, FRAME_SIZE_ERROR, REFUSED_STREAM, CANCEL = 0, 1, 3, 6, 7, 8
-COMPRESSION_ERROR, ENHANCE_YOUR_CALM = 9, 11
-
-
-def error_name(code: int) -> str:
-    return ERROR_NAMES[code] if code < len(ERROR_NAMES) else f"0x{code:x}"
-
-
-def _frame(kind: int, flags: int, stream_id: int, payload: bytes = b"") -> bytes:
-    return len(payload).to_bytes(3, "big") + bytes((kind, flags)) + stream_id.to_bytes(4, "big") + payload
-
-
-class StreamReset(RemoteProtocolError):
-    """The server reset this stream (RST_STREAM); other streams of the connection are unaffected."""
-
-
-class _ConnectionError(Exception):
-    """Raised inside ``receive`` to end the connection with a GOAWAY carrying ``code``."""
-
-    def __init__(self, code: int, error: Exception) -> None:
-        super().__init__(str(error))
-        self.code = code
-        self.error = error
-
-
-class H2Stream:
-    """One request/response exchange on an HTTP/2 connection."""
-
-    __slots__ = (
-        "body", "complete", "consumed", "content_length", "error", "headers", "id", "informational",
-        "no_body", "received", "recv_window", "send_window", "sent_end", "status", "unacked", "unprocessed",
-    )  # fmt: skip
-
-    def __init__(self, stream_id: int, send_window: int, no_body: bool) -> None:
-        self.id = stream_id
-        self.status: int | None = None
-        self.headers: list[tuple[str, str]] = []
-        self.informational: list[int] = []
-        self.body: list[bytes] = []
-        self.unacked = 0  # flow-controlled bytes received, not yet handed to the reader
-        self.complete = False  # the server ended the stream (END_STREAM)
-        self.error: Exception | None = None
-        self.unprocessed = False  # GOAWAY or REFUSED_STREAM: the server never processed this stream
-        self.send_window = send_window
-        self.recv_window = STREAM_WINDOW  # what the server may still send before a WINDOW_UPDATE
-        self.consumed = 0  # taken by the reader, not yet given back with a WINDOW_UPDATE
-        self.sent_end = False  # we sent END_STREAM (or the stream is reset): nothing more to send
-        self.no_body = no_body  # a HEAD request: any Content-Length describes a body that is not sent
-        self.content_length: int | None = None
-        self.received = 0  # body bytes, to check against Content-Length
-
-    def has_body_data(self) -> bool:
-        return bool(self.body)
+_EVERY_STREAM: Final = frozenset((0,))  # what receive() returns when any stream may have changed
 
 
 class H2Connection:
@@ -132,7 +106,7 @@ class H2Connection:
         # how many streams it allows, so the transports share a new connection only after it.
         self.settings_received = False
         self._next_id = 1
-        self._max_streams = _MAX_WINDOW  # unlimited until the server's SETTINGS says otherwise
+        self._max_streams = MAX_WINDOW  # unlimited until the server's SETTINGS says otherwise
         self._initial_window = 65535  # the server's SETTINGS_INITIAL_WINDOW_SIZE: our send window per stream
         self._max_send_frame = 16384  # the server's SETTINGS_MAX_FRAME_SIZE
         self._send_window = 65535  # connection-level window for what we send
@@ -145,18 +119,7 @@ class H2Connection:
         self._block: list[bytes] = []
         self._block_size = 0
         self._continuations = 0
-        settings = b"".join(
-            code.to_bytes(2, "big") + value.to_bytes(4, "big")
-            for code, value in (
-                (0x2, 0),  # ENABLE_PUSH
-                (0x3, 1000),  # MAX_CONCURRENT_STREAMS (of pushed streams: none)
-                (0x4, STREAM_WINDOW),  # INITIAL_WINDOW_SIZE
-                (0x6, limits.max_head_size),  # MAX_HEADER_LIST_SIZE
-            )
-        )
-        self._out = bytearray(_PREFACE)
-        self._out += _frame(SETTINGS, 0, 0, settings)
-        self._out += _frame(WINDOW_UPDATE, 0, 0, (CONNECTION_WINDOW - 65535).to_bytes(4, "big"))
+        self._out = bytearray(client_preface(limits.max_head_size))
 
     # -- sending ----------------------------------------------------------------------------------------
 
@@ -166,7 +129,7 @@ class H2Connection:
         return out
 
     def can_open_stream(self) -> bool:
-        if self.goaway or self.error is not None or self._next_id > _MAX_WINDOW:
+        if self.goaway or self.error is not None or self._next_id > MAX_WINDOW:
             return False
         return len(self.streams) < self._max_streams
 
@@ -192,7 +155,7 @@ class H2Connection:
             (b":authority", authority.encode("latin-1")),
             (b":path", target.encode("latin-1")),
         ]
-        known = _REQUEST_FIELDS
+        known = REQUEST_FIELDS
         for header in headers:
             try:
                 field = known.get(header)
@@ -200,8 +163,8 @@ class H2Connection:
                 field = None
             if field is None:
                 text = header_text(header)
-                field = _request_field(*text)
-                if not field or field[0] not in _UNCACHED:
+                field = request_field(*text)
+                if not field or field[0] not in UNCACHED:
                     if len(known) >= 1024:
                         known.clear()
                     known[text] = field
@@ -213,14 +176,12 @@ class H2Connection:
         flags = END_STREAM if end_stream else 0
         size = self._max_send_frame
         if len(block) <= size:
-            self._out += _frame(HEADERS, flags | END_HEADERS, stream_id, block)
+            self._out += frame(HEADERS, flags | END_HEADERS, stream_id, block)
         else:
             pieces = [block[start : start + size] for start in range(0, len(block), size)]
-            self._out += _frame(HEADERS, flags, stream_id, pieces[0])
+            self._out += frame(HEADERS, flags, stream_id, pieces[0])
             for index, piece in enumerate(pieces[1:], 2):
-                self._out += _frame(
-                    CONTINUATION, END_HEADERS if index == len(pieces) else 0, stream_id, piece
-                )
+                self._out += frame(CONTINUATION, END_HEADERS if index == len(pieces) else 0, stream_id, piece)
         stream = self.streams[stream_id] = H2Stream(stream_id, self._initial_window, method == "HEAD")
         stream.sent_end = end_stream
         return stream
@@ -237,12 +198,12 @@ class H2Connection:
         stream.send_window -= size
         self._send_window -= size
         stream.sent_end = end_stream
-        self._out += _frame(DATA, END_STREAM if end_stream else 0, stream.id, data)
+        self._out += frame(DATA, END_STREAM if end_stream else 0, stream.id, data)
 
     def end_stream(self, stream: H2Stream) -> None:
         if not stream.sent_end:
             stream.sent_end = True
-            self._out += _frame(DATA, END_STREAM, stream.id)
+            self._out += frame(DATA, END_STREAM, stream.id)
 
     # -- receiving --------------------------------------------------------------------------------------
 
@@ -264,12 +225,12 @@ class H2Connection:
                 if self._frames_seen == 0 and (kind != SETTINGS or buffer[i + 4] & ACK or length % 6):
                     # Also the first check against a server that does not speak HTTP/2 at all.
                     start = buffer[i : i + 9]
-                    raise self._protocol_error(
+                    raise protocol_error(
                         f"no SETTINGS frame first, starting {start!r} (is it really speaking HTTP/2?)"
                     )
                 if length > MAX_FRAME_SIZE:
                     start = buffer[i : i + 9]
-                    raise self._protocol_error(
+                    raise protocol_error(
                         f"a {length}-byte frame (limit {MAX_FRAME_SIZE}), starting {start!r} "
                         "(is it really speaking HTTP/2?)",
                         FRAME_SIZE_ERROR,
@@ -284,7 +245,7 @@ class H2Connection:
                 i = end
                 touched.add(0 if kind == WINDOW_UPDATE else stream_id)
                 if self._block_stream and (kind != CONTINUATION or stream_id != self._block_stream):
-                    raise self._protocol_error("a header block was interrupted (CONTINUATION expected)")
+                    raise protocol_error("a header block was interrupted (CONTINUATION expected)")
                 if kind == DATA:
                     self._on_data(flags, stream_id, payload)
                 elif kind == HEADERS:
@@ -299,36 +260,32 @@ class H2Connection:
                     self._on_rst_stream(stream_id, payload)
                 elif kind == PING:
                     if len(payload) != 8 or stream_id:
-                        raise self._protocol_error("malformed PING frame", FRAME_SIZE_ERROR)
+                        raise protocol_error("malformed PING frame", FRAME_SIZE_ERROR)
                     if not flags & ACK:
-                        self._out += _frame(PING, ACK, 0, payload)
+                        self._out += frame(PING, ACK, 0, payload)
                 elif kind == GOAWAY:
                     if len(payload) < 8 or stream_id:
-                        raise self._protocol_error("malformed GOAWAY frame", FRAME_SIZE_ERROR)
+                        raise protocol_error("malformed GOAWAY frame", FRAME_SIZE_ERROR)
                     last = int.from_bytes(payload[:4], "big") & 0x7FFFFFFF
                     self._goaway(last, int.from_bytes(payload[4:8], "big"))
                 elif kind == PUSH_PROMISE:
-                    raise self._protocol_error("PUSH_PROMISE although push is disabled")
+                    raise protocol_error("PUSH_PROMISE although push is disabled")
                 elif kind == PRIORITY and (len(payload) != 5 or not stream_id):
-                    raise self._protocol_error("malformed PRIORITY frame", FRAME_SIZE_ERROR)
+                    raise protocol_error("malformed PRIORITY frame", FRAME_SIZE_ERROR)
                 # Other frame types are extensions: ignored (RFC 9113 section 4.1).
-        except _ConnectionError as exc:
-            self._out += _frame(GOAWAY, 0, 0, b"\0\0\0\0" + exc.code.to_bytes(4, "big"))
+        except ConnectionFailure as exc:
+            self._out += frame(GOAWAY, 0, 0, b"\0\0\0\0" + exc.code.to_bytes(4, "big"))
             self.fail(exc.error)
             self._buffer = b""
             return _EVERY_STREAM
         self._buffer = buffer[i:] if i < size else b""
         return touched
 
-    @staticmethod
-    def _protocol_error(what: str, code: int = PROTOCOL_ERROR) -> _ConnectionError:
-        return _ConnectionError(code, RemoteProtocolError(f"HTTP/2 protocol error from the server: {what}"))
-
     def _stream(self, stream_id: int, what: str) -> H2Stream | None:
         """Our stream ``stream_id``, or None for one we released; a stream we never opened is an error."""
         stream = self.streams.get(stream_id)
         if stream is None and (not stream_id or stream_id >= self._next_id or not stream_id & 1):
-            raise self._protocol_error(f"{what} on stream {stream_id}, which the client never opened")
+            raise protocol_error(f"{what} on stream {stream_id}, which the client never opened")
         return stream
 
     @staticmethod
@@ -336,14 +293,14 @@ class H2Connection:
         if not flags & PADDED:
             return payload
         if not payload or payload[0] >= len(payload):
-            raise H2Connection._protocol_error("padding longer than the frame")
+            raise protocol_error("padding longer than the frame")
         return payload[1 : len(payload) - payload[0]]
 
     def _on_data(self, flags: int, stream_id: int, payload: bytes) -> None:
         size = len(payload)
         self._recv_window -= size
         if self._recv_window < 0:
-            raise self._protocol_error("DATA beyond the connection's flow-control window", FLOW_CONTROL_ERROR)
+            raise protocol_error("DATA beyond the connection's flow-control window", FLOW_CONTROL_ERROR)
         stream = self._stream(stream_id, "DATA")
         data = self._unpad(flags, payload)
         if stream is None or stream.error is not None or stream.complete:
@@ -376,11 +333,11 @@ class H2Connection:
 
     def _on_headers(self, flags: int, stream_id: int, payload: bytes) -> None:
         if not stream_id:
-            raise self._protocol_error("HEADERS on stream 0")
+            raise protocol_error("HEADERS on stream 0")
         block = self._unpad(flags, payload)
         if flags & PRIORITY_FLAG:
             if len(block) < 5:
-                raise self._protocol_error("HEADERS too short for its priority fields", FRAME_SIZE_ERROR)
+                raise protocol_error("HEADERS too short for its priority fields", FRAME_SIZE_ERROR)
             block = block[5:]
         if flags & END_HEADERS:
             self._on_block(flags, stream_id, block)
@@ -390,12 +347,12 @@ class H2Connection:
 
     def _on_continuation(self, flags: int, stream_id: int, payload: bytes) -> None:
         if not self._block_stream:
-            raise self._protocol_error("CONTINUATION without a HEADERS frame before it")
+            raise protocol_error("CONTINUATION without a HEADERS frame before it")
         self._continuations += 1
         self._block.append(payload)
         self._block_size += len(payload)
         if self._block_size > 2 * self._limits.max_head_size:
-            raise _ConnectionError(
+            raise ConnectionFailure(
                 COMPRESSION_ERROR,
                 ResponseHeadersTooLarge(
                     f"the response's header block is larger than twice {self._limits.max_head_size} bytes "
@@ -407,7 +364,7 @@ class H2Connection:
             self._block_stream, self._block = 0, []
             self._on_block(self._block_flags, stream_id, block)
         elif self._continuations >= MAX_CONTINUATIONS:
-            raise self._protocol_error(
+            raise protocol_error(
                 f"more than {MAX_CONTINUATIONS} CONTINUATION frames in one header block "
                 "(a CONTINUATION flood)",
                 ENHANCE_YOUR_CALM,
@@ -418,7 +375,7 @@ class H2Connection:
         try:
             fields = self._decoder.decode(block)
         except HeaderListTooLarge as exc:
-            raise _ConnectionError(
+            raise ConnectionFailure(
                 COMPRESSION_ERROR,
                 ResponseHeadersTooLarge(
                     f"the response's header list is larger than {self._limits.max_head_size} bytes "
@@ -426,11 +383,9 @@ class H2Connection:
                 ),
             ) from None
         except HPACKError as exc:
-            raise self._protocol_error(
-                f"header block could not be decoded ({exc})", COMPRESSION_ERROR
-            ) from None
+            raise protocol_error(f"header block could not be decoded ({exc})", COMPRESSION_ERROR) from None
         if any(not name for name, _ in fields):  # HPACK allows it, no HTTP does: a hostile peer
-            raise self._protocol_error("a header field with a zero length name")
+            raise protocol_error("a header field with a zero length name")
         stream = self._stream(stream_id, "HEADERS")
         if stream is None or stream.error is not None:
             return
@@ -438,7 +393,7 @@ class H2Connection:
             self._malformed(stream, "HEADERS after the end of the stream")
             return
         if stream.status is not None:  # trailers: checked, not kept
-            problem = _check_fields(fields, trailers=True) or (
+            problem = check_fields(fields, trailers=True) or (
                 None if flags & END_STREAM else "trailers without END_STREAM"
             )
             if problem:
@@ -446,13 +401,13 @@ class H2Connection:
             else:
                 self._end(stream)
             return
-        problem = _check_fields(fields, trailers=False)
+        problem = check_fields(fields, trailers=False)
         if problem:
             self._malformed(stream, problem)
             return
-        status = _status(fields)
+        status = status_of(fields)
         if status is None or status < 100:
-            self._reject(stream, RemoteProtocolError(_bad_status(fields)))
+            self._reject(stream, RemoteProtocolError(bad_status(fields)))
         elif status < 200:
             if status == 101:  # RFC 9113 section 8.6: HTTP/2 has no 101 (Switching Protocols)
                 self._malformed(stream, "status 101")
@@ -476,35 +431,10 @@ class H2Connection:
             stream.complete = True
 
     def _set_head(self, stream: H2Stream, status: int, fields: list[tuple[bytes, bytes]]) -> bool:
-        limits = self._limits
-        headers = []
-        lengths: set[bytes] = set()
-        valid = _VALID_FIELDS
-        for field in fields:
-            name, value = field
-            if name[0] == 0x3A:  # ":"
-                continue
-            if len(name) + len(value) + 4 > limits.max_header_line:
-                self._reject(
-                    stream,
-                    ResponseHeadersTooLarge(
-                        f"a response header ({name[:40]!r}...) is longer than {limits.max_header_line} "
-                        "bytes (Limits.max_header_line)"
-                    ),
-                )
-                return False
-            if name == b"content-length":
-                lengths.update(part.strip(b" \t") for part in value.split(b","))  # only SP/HTAB, not VT or FF
-            pair = valid.get(field)
-            headers.append(pair if pair is not None else (name.decode("latin-1"), value.decode("latin-1")))
-        if len(headers) > limits.max_header_count:
-            self._reject(
-                stream,
-                ResponseHeadersTooLarge(
-                    f"the response has more than {limits.max_header_count} header fields "
-                    "(Limits.max_header_count)"
-                ),
-            )
+        try:
+            headers, lengths = response_headers(fields, self._limits)
+        except ResponseHeadersTooLarge as exc:
+            self._reject(stream, exc)
             return False
         if lengths and not (stream.no_body or status in (204, 304)):
             length = lengths.pop()
@@ -520,57 +450,57 @@ class H2Connection:
 
     def _on_settings(self, flags: int, stream_id: int, payload: bytes) -> None:
         if stream_id:
-            raise self._protocol_error("SETTINGS on a stream")
+            raise protocol_error("SETTINGS on a stream")
         if flags & ACK:
             if payload:
-                raise self._protocol_error("SETTINGS acknowledgement with a payload", FRAME_SIZE_ERROR)
+                raise protocol_error("SETTINGS acknowledgement with a payload", FRAME_SIZE_ERROR)
             return
         if len(payload) % 6:
-            raise self._protocol_error("SETTINGS of a size that is not a multiple of 6", FRAME_SIZE_ERROR)
+            raise protocol_error("SETTINGS of a size that is not a multiple of 6", FRAME_SIZE_ERROR)
         for start in range(0, len(payload), 6):
             code = int.from_bytes(payload[start : start + 2], "big")
             value = int.from_bytes(payload[start + 2 : start + 6], "big")
             if code == 0x2 and value > 1:
-                raise self._protocol_error(f"SETTINGS_ENABLE_PUSH {value}")
+                raise protocol_error(f"SETTINGS_ENABLE_PUSH {value}")
             if code == 0x3:
                 self._max_streams = value
             elif code == 0x4:
-                if value > _MAX_WINDOW:
-                    raise self._protocol_error(f"SETTINGS_INITIAL_WINDOW_SIZE {value}", FLOW_CONTROL_ERROR)
+                if value > MAX_WINDOW:
+                    raise protocol_error(f"SETTINGS_INITIAL_WINDOW_SIZE {value}", FLOW_CONTROL_ERROR)
                 delta = value - self._initial_window
                 self._initial_window = value
                 for stream in self.streams.values():  # RFC 9113 section 6.9.2: applies to open streams
                     stream.send_window += delta
-                    if stream.send_window > _MAX_WINDOW:
-                        raise self._protocol_error("a stream's window grew too large", FLOW_CONTROL_ERROR)
+                    if stream.send_window > MAX_WINDOW:
+                        raise protocol_error("a stream's window grew too large", FLOW_CONTROL_ERROR)
             elif code == 0x5:
                 if not 16384 <= value <= 16777215:
-                    raise self._protocol_error(f"SETTINGS_MAX_FRAME_SIZE {value}")
+                    raise protocol_error(f"SETTINGS_MAX_FRAME_SIZE {value}")
                 self._max_send_frame = value
-        self._out += _frame(SETTINGS, ACK, 0)
+        self._out += frame(SETTINGS, ACK, 0)
         self.settings_received = True
 
     def _on_window_update(self, stream_id: int, payload: bytes) -> None:
         if len(payload) != 4:
-            raise self._protocol_error("malformed WINDOW_UPDATE frame", FRAME_SIZE_ERROR)
+            raise protocol_error("malformed WINDOW_UPDATE frame", FRAME_SIZE_ERROR)
         increment = int.from_bytes(payload, "big") & 0x7FFFFFFF
         if not stream_id:
             if not increment:
-                raise self._protocol_error("WINDOW_UPDATE of 0 for the connection")
+                raise protocol_error("WINDOW_UPDATE of 0 for the connection")
             self._send_window += increment
-            if self._send_window > _MAX_WINDOW:
-                raise self._protocol_error("the connection's window grew too large", FLOW_CONTROL_ERROR)
+            if self._send_window > MAX_WINDOW:
+                raise protocol_error("the connection's window grew too large", FLOW_CONTROL_ERROR)
             return
         stream = self._stream(stream_id, "WINDOW_UPDATE")
         if stream is None or stream.error is not None:
             return
         stream.send_window += increment
-        if not increment or stream.send_window > _MAX_WINDOW:
+        if not increment or stream.send_window > MAX_WINDOW:
             self._malformed(stream, "bad WINDOW_UPDATE for the stream")
 
     def _on_rst_stream(self, stream_id: int, payload: bytes) -> None:
         if len(payload) != 4:
-            raise self._protocol_error("malformed RST_STREAM frame", FRAME_SIZE_ERROR)
+            raise protocol_error("malformed RST_STREAM frame", FRAME_SIZE_ERROR)
         stream = self._stream(stream_id, "RST_STREAM")
         if stream is None:
             return
@@ -584,7 +514,7 @@ class H2Connection:
         """The response on ``stream`` is unacceptable: fail it and reset it (the connection stays usable)."""
         stream.error = error
         if not stream.complete or not stream.sent_end:
-            self._out += _frame(RST_STREAM, 0, stream.id, PROTOCOL_ERROR.to_bytes(4, "big"))
+            self._out += frame(RST_STREAM, 0, stream.id, PROTOCOL_ERROR.to_bytes(4, "big"))
         stream.sent_end = True
         stream.body.clear()
         self._acknowledge(stream.unacked, None)
@@ -622,13 +552,13 @@ class H2Connection:
             return
         self._conn_unacked += size
         if self._conn_unacked >= CONNECTION_WINDOW // 2:
-            self._out += _frame(WINDOW_UPDATE, 0, 0, self._conn_unacked.to_bytes(4, "big"))
+            self._out += frame(WINDOW_UPDATE, 0, 0, self._conn_unacked.to_bytes(4, "big"))
             self._recv_window += self._conn_unacked
             self._conn_unacked = 0
         if stream is not None and not stream.complete:
             stream.consumed += size
             if stream.consumed >= STREAM_WINDOW // 2:
-                self._out += _frame(WINDOW_UPDATE, 0, stream.id, stream.consumed.to_bytes(4, "big"))
+                self._out += frame(WINDOW_UPDATE, 0, stream.id, stream.consumed.to_bytes(4, "big"))
                 stream.recv_window += stream.consumed
                 stream.consumed = 0
 
@@ -650,7 +580,7 @@ class H2Connection:
         if self.error is not None:
             return
         if not stream.complete and stream.error is None:
-            self._out += _frame(RST_STREAM, 0, stream.id, CANCEL.to_bytes(4, "big"))
+            self._out += frame(RST_STREAM, 0, stream.id, CANCEL.to_bytes(4, "big"))
             stream.sent_end = True
         if stream.unacked:
             unacked, stream.unacked = stream.unacked, 0
@@ -659,71 +589,5 @@ class H2Connection:
     def close(self) -> bytes:
         """A GOAWAY to send before closing the socket."""
         if self.error is None:
-            self._out += _frame(GOAWAY, 0, 0, b"\0\0\0\0" + NO_ERROR.to_bytes(4, "big"))
+            self._out += frame(GOAWAY, 0, 0, b"\0\0\0\0" + NO_ERROR.to_bytes(4, "big"))
         return self.data_to_send()
-
-
-_EVERY_STREAM: Final = frozenset((0,))  # what receive() returns when any stream may have changed
-_REQUEST_FIELDS: dict[tuple[str, str], tuple[bytes, bytes] | tuple[()]] = {}  # validated request fields
-# Fields that may carry secrets are not kept past their request (as in http11's line cache).
-_UNCACHED = frozenset(name.encode() for name in SECRET_FIELDS)
-
-
-def _request_field(name: str, value: str) -> tuple[bytes, bytes] | tuple[()]:
-    """A request header as an HTTP/2 field (validated, name lower-cased), or () when HTTP/2 leaves it out."""
-    lower = name.lower()
-    if lower in _SKIP or (lower == "te" and value.strip().lower() != "trailers"):
-        return ()
-    return lower.encode("latin-1"), check_header(name, value).encode("latin-1")
-
-
-def _check_fields(fields: list[tuple[bytes, bytes]], trailers: bool) -> str | None:
-    """What makes a response head (or trailer section) malformed (RFC 9113 section 8.2-8.3), or None."""
-    regular = False
-    statuses = 0
-    valid = _VALID_FIELDS
-    for field in fields:
-        if field in valid:
-            regular = True
-            continue
-        name, value = field
-        if name[0] == 0x3A:  # a pseudo-header: only :status, once, before the regular fields
-            if name != b":status" or trailers or regular:
-                return f"pseudo-header {name[:40]!r} not allowed here"
-            statuses += 1
-            continue
-        regular = True
-        if _BAD_NAME.search(name):
-            return f"invalid header name {name[:40]!r}"
-        if name in _CONNECTION_SPECIFIC or (name == b"te" and value != b"trailers"):
-            return f"connection-specific header {name.decode('latin-1')!r}"
-        if _BAD_VALUE.search(value):
-            return f"invalid value for header {name[:40]!r}"
-        if name != b"set-cookie":  # values that may be secrets are not kept past the response
-            if len(valid) >= 1024:
-                valid.clear()
-            valid[field] = (name.decode("latin-1"), value.decode("latin-1"))
-    if statuses > 1:
-        return "more than one :status"
-    return None
-
-
-# Regular response fields already found valid, with their str form: most heads repeat the last one's.
-_VALID_FIELDS: dict[tuple[bytes, bytes], tuple[str, str]] = {}
-_BAD_NAME = re.compile(rb"[^!#$%&'*+\-.^_`|~0-9a-z]")  # a token, lower-case (RFC 9113 section 8.2.1)
-_BAD_VALUE = re.compile(rb"[\0\r\n]|\A[ \t]|[ \t]\Z")  # no CR, LF, NUL; no space at either end
-
-
-def _status(fields: list[tuple[bytes, bytes]]) -> int | None:
-    """The ``:status`` of a response head if it is three ASCII digits (RFC 9113 section 8.3.2), else None.
-    (``int()`` alone would take ``+200``, ``2_00`` or `` 200`` and raise ValueError on anything else.)"""
-    for name, value in fields:
-        if name == b":status":
-            return int(value) if len(value) == 3 and value.isdigit() else None
-    return None
-
-
-def _bad_status(fields: list[tuple[bytes, bytes]]) -> str:
-    value = next((value for name, value in fields if name == b":status"), None)
-    shown = "missing" if value is None else repr(value[:20])
-    return f"invalid HTTP/2 response: status {shown} (expected three digits, 100-999)"

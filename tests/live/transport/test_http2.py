@@ -912,7 +912,7 @@ def test_malformed_heads_fail_their_stream_even_after_valid_ones(
 @pytest.mark.parametrize("http2", [True, False], ids=["HTTP/2", "HTTP/1.1"])
 def test_secrets_are_not_remembered_between_requests(tls_app_server: ServerThread, http2: bool) -> None:
     # brisk keeps validated header fields across requests to save work; never credentials or cookies.
-    from brisk._protocol import http2 as h2_protocol
+    from brisk._protocol import http2_stream as h2_fields
     from brisk._protocol import http11
 
     with brisk.Session(http2=http2, verify=tls_app_server.ca_bundle) as session:
@@ -925,9 +925,9 @@ def test_secrets_are_not_remembered_between_requests(tls_app_server: ServerThrea
         )
         assert response.http_version == ("HTTP/2" if http2 else "HTTP/1.1")
         assert "s3cr3t-cookie" in response.headers["set-cookie"]
-    sent = {value for _, value in h2_protocol._REQUEST_FIELDS} | set(http11._line_cache.values())
-    received = {value for value, _ in h2_protocol._VALID_FIELDS.values()} | {
-        value for _, value in h2_protocol._VALID_FIELDS.values()
+    sent = {value for _, value in h2_fields.REQUEST_FIELDS} | set(http11._line_cache.values())
+    received = {value for value, _ in h2_fields.VALID_FIELDS.values()} | {
+        value for _, value in h2_fields.VALID_FIELDS.values()
     }
     assert any(f"kept-{http2}" in value for value in sent), "the cache is in use (else this proves nothing)"
     assert not [value for value in sent | received if "s3cr3t" in value]

@@ -2,8 +2,9 @@
 
 The comparison of the ``framing`` fuzz target (``fuzz/_framing_oracle.py``, which documents how each side is
 read and which differences are allowed) on inputs hypothesis generates with a fixed seed, on the
-disagreements found so far, and on the allowed differences, so that a change to ``_protocol/http11.py``
-that frames a body differently from llhttp fails here before ``make fuzz`` runs.
+disagreements found so far, and on the allowed differences, so that a change to
+``_protocol/http11_response.py`` that frames a body differently from llhttp fails here before ``make fuzz``
+runs.
 """
 
 from __future__ import annotations
