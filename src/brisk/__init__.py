@@ -129,9 +129,9 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    # the rest of requests' top-level names (urllib3, check_compatibility, ...): brisk._compat.requests_names
+    # the rest of requests' top-level names (urllib3, check_compatibility, ...): brisk._core.requests_names
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from brisk._compat.requests_names import requests_name
+    from brisk._core.requests_names import requests_name
 
     return requests_name(__name__, name)

@@ -250,7 +250,7 @@ class HTTPAdapter(BaseAdapter):
         self, request: PreparedRequest, verify: Any, proxies: Any = None, cert: Any = None
     ) -> ConnectionPool:
         """The pool ``request`` goes to; raises InvalidURL for a URL without a host."""
-        from brisk._session.proxies import proxy_for
+        from brisk._flows.proxies import proxy_for
         from brisk.exceptions import InvalidURL
 
         url = request._url
@@ -299,7 +299,7 @@ class HTTPAdapter(BaseAdapter):
     def request_url(self, request: PreparedRequest, proxies: Any) -> str:
         """The request-target: the path, or the whole URL (without credentials) when a plain-http request goes
         to an http proxy."""
-        from brisk._session.proxies import proxy_for
+        from brisk._flows.proxies import proxy_for
 
         url = request._url
         assert url is not None
@@ -463,9 +463,9 @@ def _fallback(adapter: HTTPAdapter) -> SyncTransport:
 
 
 def __getattr__(name: str) -> object:
-    """requests.adapters's other names, loaded when first read (see brisk._compat.requests_names)."""
+    """requests.adapters's other names, loaded when first read (see brisk._core.requests_names)."""
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from brisk._compat.requests_names import requests_name
+    from brisk._core.requests_names import requests_name
 
     return requests_name(__name__, name)

@@ -30,9 +30,9 @@ _basic_auth_str = basic_auth_str  # requests' name, which code written for reque
 
 
 def __getattr__(name: str) -> object:
-    """requests.auth's other names, loaded when first read (see brisk._compat.requests_names)."""
+    """requests.auth's other names, loaded when first read (see brisk._core.requests_names)."""
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from brisk._compat.requests_names import requests_name
+    from brisk._core.requests_names import requests_name
 
     return requests_name(__name__, name)

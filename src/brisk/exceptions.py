@@ -367,6 +367,6 @@ def __getattr__(name: str) -> Any:
     # requests.exceptions' BaseHTTPError (urllib3's HTTPError) and CompatJSONDecodeError (json's)
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from brisk._compat.requests_names import requests_name
+    from brisk._core.requests_names import requests_name
 
     return requests_name(__name__, name)

@@ -22,8 +22,8 @@ import charset_normalizer  # noqa: F401  (read by info() through the module, so 
 import idna  # noqa: F401
 
 from brisk.__version__ import __version__
-from brisk._compat.requests_names import module_getattr
 from brisk._compat.shim import REQUESTS_VERSION
+from brisk._core.requests_names import module_getattr
 
 __all__ = ["info", "main"]
 

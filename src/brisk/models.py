@@ -50,10 +50,10 @@ __all__ = ["PreparedRequest", "Request", "Response"]
 
 
 def __getattr__(name: str) -> object:
-    """requests.models's other names, loaded when first read (see brisk._compat.requests_names)."""
+    """requests.models's other names, loaded when first read (see brisk._core.requests_names)."""
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from brisk._compat.requests_names import requests_name
+    from brisk._core.requests_names import requests_name
 
     return requests_name(__name__, name)
 

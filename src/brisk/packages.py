@@ -20,7 +20,7 @@ import importlib
 import sys
 import types
 
-from brisk._compat.requests_names import module_getattr
+from brisk._core.requests_names import module_getattr
 
 __all__ = ["urllib3"]
 

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any, cast
 from brisk._core.headers import Headers
 from brisk._flows import run_async, run_sync
 from brisk._flows.request import request_flow
+from brisk._request.defaults import default_headers
 from brisk._session.base import SessionBase
 from brisk._session.calls import SessionCalls, brisk_headers_copy
 from brisk._session.options import SEND_OPTIONS, unknown_keywords
 from brisk._session.redirect_mixin import SessionRedirectMixin
 from brisk._session.settings import NOT_PICKLED as _NOT_PICKLED
 from brisk._session.settings import PICKLED as _PICKLED
-from brisk._session.settings import default_headers
 from brisk.models import PreparedRequest, Request, Response
 
 if TYPE_CHECKING:
@@ -42,10 +42,10 @@ _ = (_NOT_PICKLED, _PICKLED)
 
 
 def __getattr__(name: str) -> object:
-    """requests.sessions's other names, loaded when first read (see brisk._compat.requests_names)."""
+    """requests.sessions's other names, loaded when first read (see brisk._core.requests_names)."""
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from brisk._compat.requests_names import requests_name
+    from brisk._core.requests_names import requests_name
 
     return requests_name(__name__, name)
 

@@ -19,8 +19,8 @@ from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlencode, urlparse, urlunparse
 
 from brisk.__version__ import __version__
-from brisk._compat.requests_names import module_getattr
 from brisk._core.ipv4 import address_in_network, dotted_netmask, is_ipv4_address, is_valid_cidr
+from brisk._core.requests_names import module_getattr
 from brisk._core.url import URL, requote
 from brisk._internal_utils import (
     _HEADER_VALIDATORS_BYTE,
@@ -28,8 +28,8 @@ from brisk._internal_utils import (
     HEADER_VALIDATORS,
     to_native_string,
 )
+from brisk._request.defaults import default_headers
 from brisk._response.content import encoding_from_content_type, guess_json_utf, parse_links
-from brisk._session.settings import default_headers
 from brisk.exceptions import FileModeWarning, InvalidHeader, InvalidURL, UnrewindableBodyError
 from brisk.structures import CaseInsensitiveDict
 

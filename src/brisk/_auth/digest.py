@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from brisk._auth.basic import AuthBase
 from brisk._core.url import URL
-from brisk._request.body import RequestBody
 
 if TYPE_CHECKING:
     from brisk.models import PreparedRequest, Response
@@ -87,12 +86,15 @@ def _body_bytes_for_hash(body: object) -> bytes | None:
         return body
     if isinstance(body, str):
         return body.encode("utf-8")
-    if isinstance(body, RequestBody) and body.replayable:
+    # a brisk request body (brisk._request.body) says whether it can be read twice; asked by its attribute,
+    # as auth sits below the request package in brisk's layers
+    stream: Any = body
+    if getattr(stream, "replayable", False) is True:
         try:
-            data = b"".join(body)
+            data = b"".join(stream)
         except TypeError:  # an async-only body
             return None
-        body.rewind()
+        stream.rewind()
         return data
     return None
 

@@ -1,6 +1,6 @@
 """requests' module-level helpers that brisk's own code does not need, for code written against requests.
 
-Loaded on first use through ``brisk._compat.requests_names`` (``brisk.sessions.merge_setting``,
+Loaded on first use through ``brisk._core.requests_names`` (``brisk.sessions.merge_setting``,
 ``brisk.check_compatibility``, ...), so ``import brisk`` does not pay for them. Each behaves as requests
 2.32's function of that name does.
 """

@@ -14,10 +14,10 @@ import time
 from typing import TYPE_CHECKING, Any, cast
 
 from brisk._core.url import URL
+from brisk._flows.proxies import proxy_for
 from brisk._flows.request import FlowSettings
 from brisk._flows.retry import Retry
 from brisk._session.options import PREPARE_OPTIONS, RequestOptions
-from brisk._session.proxies import proxy_for
 from brisk._session.redirect_mixin import SessionRedirectMixin, redirect_overrides
 from brisk._session.settings import (
     apply_settings,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from brisk._auth.netrc import netrc_path
-from brisk._session.proxies import environment_proxies
+from brisk._flows.proxies import environment_proxies
 
 __all__ = ["Environment"]
 

@@ -19,13 +19,21 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from brisk._auth.basic import basic_auth_str
 from brisk._core.url import URL
-from brisk._flows.redirects import location_text, redirect_method, same_origin_for_credentials
+from brisk._flows.proxies import environment_proxies, should_bypass
+from brisk._flows.redirects import (
+    location_text,
+    redirect_method,
+    redirect_request,
+    same_origin_for_credentials,
+)
+from brisk.exceptions import RequestException, TooManyRedirects
 
 if TYPE_CHECKING:
     from brisk.models import PreparedRequest, Response
 
-__all__ = ["SessionRedirectMixin", "rebuild_auth_for_hop", "redirect_overrides"]
+__all__ = ["SessionRedirectMixin", "redirect_overrides"]
 
 
 class SessionRedirectMixin:
@@ -61,9 +69,7 @@ class SessionRedirectMixin:
         Proxy-Authorization header is rebuilt to match: removed, then set from the chosen proxy's
         credentials for a plain-http request only (an https request tunnels, and the header would reach
         the origin: requests CVE-2023-32681)."""
-        from brisk._session.proxies import environment_proxies, should_bypass
-        from brisk.auth import _basic_auth_str
-        from brisk.utils import get_auth_from_url
+        from brisk.utils import get_auth_from_url  # requests.utils: not part of ``import brisk``
 
         url = URL.parse(prepared_request.url or "")
         chosen = dict(proxies or {})
@@ -79,7 +85,7 @@ class SessionRedirectMixin:
         headers.pop("Proxy-Authorization", None)
         username, password = get_auth_from_url(chosen.get(url.scheme) or "")
         if url.scheme != "https" and username and password:
-            headers["Proxy-Authorization"] = _basic_auth_str(username, password)
+            headers["Proxy-Authorization"] = basic_auth_str(username, password)
         return chosen
 
     def resolve_redirects(
@@ -101,9 +107,6 @@ class SessionRedirectMixin:
 
         ``timeout=None`` means the session's timeout here, not none at all: a hand-driven redirect keeps
         brisk's finite default unless a timeout is given."""
-        from brisk._flows.redirects import redirect_request
-        from brisk.exceptions import RequestException, TooManyRedirects
-
         history: list[Response] = []
         url = self.get_redirect_target(resp)
         previous = req
@@ -118,7 +121,11 @@ class SessionRedirectMixin:
             prepared = redirect_request(previous, resp, url)
             # The request's own jar (a copy), with what the redirect set and the session's cookies merged
             # in, gives the next hop its Cookie header, as in requests; a standard-library jar stays one.
-            from brisk.cookies import _copy_cookie_jar, extract_cookies_to_jar, merge_cookies
+            from brisk.cookies import (  # http.cookiejar
+                _copy_cookie_jar,
+                extract_cookies_to_jar,
+                merge_cookies,
+            )
 
             jar = _copy_cookie_jar(prepared._cookies)
             extract_cookies_to_jar(jar, previous, resp.raw)
@@ -131,7 +138,7 @@ class SessionRedirectMixin:
             proxies = self.rebuild_proxies(prepared, proxies)
             body = prepared.body
             if body is not None and not isinstance(body, bytes | str) and prepared._body_position is not None:
-                from brisk.utils import rewind_body
+                from brisk.utils import rewind_body  # requests.utils: not part of ``import brisk``
 
                 rewind_body(prepared)
             previous = prepared
@@ -159,25 +166,3 @@ def redirect_overrides(session: Any) -> SessionRedirectMixin | None:
     the flow then never calls out)."""
     hooks = ("get_redirect_target", "should_strip_auth", "rebuild_auth")
     return session if any(_overrides(session, name) for name in hooks) else None
-
-
-def rebuild_auth_for_hop(
-    session: SessionRedirectMixin, hop: PreparedRequest, next_hop: PreparedRequest, response: Response
-) -> None:
-    """Let a Session subclass's ``rebuild_auth`` (or ``should_strip_auth``) decide the next hop's
-    Authorization, given it as requests does: with the previous hop's header, which brisk's own rule took
-    off, put back. Only such an override can keep the header; otherwise brisk's rule stands."""
-    if not (_overrides(session, "rebuild_auth") or _overrides(session, "should_strip_auth")):
-        return
-    value = hop.headers.get("Authorization")
-    if value is not None and "authorization" not in next_hop.headers:
-        next_hop.headers["Authorization"] = value
-    if response.request is None:  # a response a hook built: compare against the hop that was sent
-        response.request = hop
-    result: Any = session.rebuild_auth(next_hop, response)  # type: ignore[func-returns-value]
-    if hasattr(result, "__await__"):
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-        next_hop.headers.pop("Authorization", None)
-        raise TypeError("rebuild_auth must be a plain method: sync and async sessions call it alike")

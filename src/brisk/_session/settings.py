@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypedDict
 from brisk._core.config import DEFAULT_LIMITS, Limits
 from brisk._core.headers import Headers
 from brisk._flows.retry import DEFAULT_RETRY, Retry
+from brisk._request.defaults import default_headers
 from brisk._session.ratelimit import RateLimit
 from brisk.adapters import BaseAdapter, HTTPAdapter
 from brisk.exceptions import DEFAULT_TIMEOUT
@@ -38,33 +39,10 @@ __all__ = [
     "by_content",
     "by_value",
     "cookie_jar_for",
-    "default_headers",
     "restore_state",
     "session_state",
     "settings_fingerprint",
 ]
-
-
-_DEFAULT_HEADERS: Headers | None = None
-
-
-def default_headers() -> Headers:
-    """The headers every session starts with (requests' ``utils.default_headers``): a fresh copy each time."""
-    global _DEFAULT_HEADERS
-    if _DEFAULT_HEADERS is None:
-        # made at the first session: the decoders module is not part of ``import brisk``
-        from brisk.__version__ import __version__
-        from brisk._response.decoders import SUPPORTED_ENCODINGS
-
-        _DEFAULT_HEADERS = Headers(
-            {
-                "User-Agent": f"brisk/{__version__}",
-                "Accept-Encoding": SUPPORTED_ENCODINGS,
-                "Accept": "*/*",
-                "Connection": "keep-alive",
-            }
-        )
-    return _DEFAULT_HEADERS.copy()
 
 
 class SessionSettings(TypedDict, total=False):

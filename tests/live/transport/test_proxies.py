@@ -24,8 +24,8 @@ import pytest
 
 import brisk
 from brisk._core.url import URL
+from brisk._flows.proxies import environment_proxies, proxy_for, should_bypass
 from brisk._session.environment import Environment
-from brisk._session.proxies import environment_proxies, proxy_for, should_bypass
 from brisk.exceptions import InvalidProxyURL, MissingDependencyError, ProxyError, ProxySSLError, SSLError
 from brisk.testing.server import ServerThread
 from servers.clients import Client

@@ -272,7 +272,7 @@ def imports() -> dict[str, Any]:
     import brisk
 
     after_import = set(sys.modules) - before
-    from brisk._compat import requests_names as _requests_names
+    from brisk._core import requests_names as _requests_names
 
     report: dict[str, Any] = {"after_import": sorted(after_import), "read": {}}
     for module_name, sources in _requests_names.SOURCES.items():

@@ -178,7 +178,7 @@ def test_import_brisk_imports_neither_requests_nor_urllib3() -> None:
     lazy = {
         "requests", "urllib3", "json", "http.cookiejar", "urllib.request", "charset_normalizer", "idna",
         "certifi", "logging", "base64", "brisk.utils", "brisk.compat", "brisk.packages", "brisk.cookies",
-        "brisk._compat.urllib3_standin", "brisk.help", "brisk._compat.requests_names",
+        "brisk._compat.urllib3_standin", "brisk.help", "brisk._core.requests_names",
         "brisk._compat.requests_helpers",
     }  # fmt: skip
     assert lazy & set(report["after_import"]) == set()
