@@ -29,7 +29,7 @@ from brisk._flows.retry import Retry
 
 if TYPE_CHECKING:
     from brisk._transport.base import SendOptions
-    from brisk._transport.sync import SyncTransport
+    from brisk._transport.sync.transport import SyncTransport
     from brisk.models import PreparedRequest, Response
 
 __all__ = [
@@ -118,7 +118,7 @@ class PoolManager:
     def transport(self) -> SyncTransport:
         if self._transport is None:
             from brisk._core.config import DEFAULT_LIMITS
-            from brisk._transport.sync import SyncTransport
+            from brisk._transport.sync.transport import SyncTransport
 
             limits = DEFAULT_LIMITS
             if self.maxsize > limits.max_connections_per_host:

@@ -528,12 +528,12 @@ class Response:
             content = text.encode("utf-8")
             self.headers.setdefault("Content-Type", "text/plain; charset=utf-8")
         if content is not None:
-            from brisk._transport.base import ByteStream
+            from brisk._core.streams import ByteStream
 
             self._stream = ByteStream(content)
             self.headers.setdefault("Content-Length", str(len(content)))
         elif status_code is not None:  # Response(204): an empty body. requests' bare Response() has none.
-            from brisk._transport.base import ByteStream
+            from brisk._core.streams import ByteStream
 
             self._stream = ByteStream(b"")
 
@@ -894,7 +894,7 @@ class Response:
             self.close()
 
     def _keep_drained(self, chunks: list[bytes]) -> None:
-        from brisk._transport.base import ByteStream
+        from brisk._core.streams import ByteStream
 
         self._stream = ByteStream(b"".join(chunks))
         self._chunks = None
@@ -1024,7 +1024,7 @@ class Response:
         request = self.request
         url = request._url if request is not None else None
         if url is not None:
-            from brisk._transport._common import add_url_context
+            from brisk._core.error_context import add_url_context
 
             add_url_context(exc, url, request)
         return exc

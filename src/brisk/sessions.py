@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from brisk._cookies.engine import CookieStore
     from brisk._session.download import DownloadResult, ProgressCallback
     from brisk._session.environment import Environment
-    from brisk._transport.base import AsyncTransport, Transport
+    from brisk._transport.base import AsyncBaseTransport, BaseTransport
     from brisk.cookies import RequestsCookieJar
 
 __all__ = ["AsyncSession", "Session", "SessionRedirectMixin", "default_headers", "session"]
@@ -412,7 +412,7 @@ class _SessionBase(SessionRedirectMixin, Generic[R]):
                     else:
                         p.headers[name] = _header_value(name, value)
             except InvalidHeader as exc:
-                from brisk._transport._common import add_url_context
+                from brisk._core.error_context import add_url_context
 
                 raise add_url_context(exc, parsed, p) from None
         p.hooks = hooks if hooks is not None else default_hooks()
@@ -712,7 +712,7 @@ class Session(_SessionBase[Response]):
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
-        self._transport: Transport | None = settings.get("transport")
+        self._transport: BaseTransport | None = settings.get("transport")
         self._given_transport = self._transport
 
     def request(
@@ -839,16 +839,16 @@ class Session(_SessionBase[Response]):
         ) as pool:
             return list(pool.map(one, calls))
 
-    def _transport_for(self, url: URL) -> Transport:
+    def _transport_for(self, url: URL) -> BaseTransport:
         transport = self._transport
         if transport is None:
-            from brisk._transport.sync import SyncTransport
+            from brisk._transport.sync.transport import SyncTransport
 
             transport = self._transport = SyncTransport(self.limits)
         if self._routes_through_adapters():
             from brisk._transport.adapter import AdapterRouter
 
-            return AdapterRouter(self, transport)
+            return AdapterRouter(self.get_adapter, sends_itself, transport)
         return transport
 
     def close(self) -> None:
@@ -878,7 +878,7 @@ class AsyncSession(_SessionBase[Any]):
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
-        self._transport: AsyncTransport | None = settings.get("transport")
+        self._transport: AsyncBaseTransport | None = settings.get("transport")
         self._given_transport = self._transport
 
     async def request(
@@ -981,16 +981,16 @@ class AsyncSession(_SessionBase[Any]):
 
         return await asyncio.gather(*(one(call) for call in calls), return_exceptions=return_exceptions)
 
-    def _transport_for(self, url: URL) -> AsyncTransport:
+    def _transport_for(self, url: URL) -> AsyncBaseTransport:
         transport = self._transport
         if transport is None:
-            from brisk._transport.aio import AsyncioTransport
+            from brisk._transport.asyncio.transport import AsyncTransport
 
-            transport = self._transport = AsyncioTransport(self.limits)
+            transport = self._transport = AsyncTransport(self.limits)
         if self._routes_through_adapters():
             from brisk._transport.adapter import AdapterRouter
 
-            return AdapterRouter(self, transport)
+            return AdapterRouter(self.get_adapter, sends_itself, transport)
         return transport
 
     async def close(self) -> None:

@@ -197,7 +197,7 @@ class WireBody(io.BufferedIOBase):
 
     def _with_url(self, exc: RequestException) -> None:
         if self._url is not None:
-            from brisk._transport._common import add_url_context
+            from brisk._core.error_context import add_url_context
 
             add_url_context(exc, self._url, self._request)
 

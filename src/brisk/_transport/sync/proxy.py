@@ -7,17 +7,19 @@ import ssl
 from typing import TYPE_CHECKING, Any, cast
 
 from brisk._protocol.http11 import ResponseParser
-from brisk._transport._common import budget, timeout_message
-from brisk._transport._connect import connect_tcp, wrap_tls
-from brisk._transport._proxy import (
+from brisk._transport.proxy import (
     ProxyInfo,
     connect_request,
     parse_proxy,
     proxy_failure,
     read_connect_response,
+    socks_failure,
     socks_proxy,
+    tunnel_phase,
 )
-from brisk.exceptions import ConnectTimeout, ProxyError, RequestException
+from brisk._transport.sync.connect import connect_tcp, wrap_tls
+from brisk._transport.tls import describe_ssl_error, ssl_context
+from brisk.exceptions import ConnectTimeout, RequestException, SSLError
 
 if TYPE_CHECKING:
     from brisk._core.url import URL
@@ -61,15 +63,9 @@ def open_through_proxy(url: URL, options: SendOptions, timings: Timings) -> sock
 def _tunnel(sock: socket.socket, info: ProxyInfo, url: URL, options: SendOptions) -> None:
     target = f"{url.host}:{url.effective_port}"
     parser = ResponseParser("CONNECT", options.limits)
+    phase = tunnel_phase(info)
     try:
-        sock.settimeout(
-            budget(
-                options.timeout.connect,
-                options.deadline,
-                ConnectTimeout,
-                f"opening a tunnel through {info.describe()}",
-            )
-        )
+        sock.settimeout(phase.budget(options))
         sock.sendall(connect_request(info, url.host, url.effective_port, options.config))
         while parser.head is None:
             data = sock.recv(65536)
@@ -77,9 +73,7 @@ def _tunnel(sock: socket.socket, info: ProxyInfo, url: URL, options: SendOptions
                 parser.feed_eof()
             parser.feed(data)
     except TimeoutError:
-        raise ConnectTimeout(
-            timeout_message(f"opening a tunnel through {info.describe()}", options.timeout.connect, options)
-        ) from None
+        raise phase.timed_out(options) from None
     except ConnectTimeout:
         raise
     except (RequestException, OSError) as exc:
@@ -89,21 +83,11 @@ def _tunnel(sock: socket.socket, info: ProxyInfo, url: URL, options: SendOptions
 
 def _socks_connect(info: ProxyInfo, url: URL, options: SendOptions) -> socket.socket:
     proxy: Any = socks_proxy(info, asynchronous=False)
-    from python_socks import ProxyError as SocksError
-    from python_socks import ProxyTimeoutError
-
-    target = f"{url.host}:{url.effective_port}"
-    timeout = budget(
-        options.timeout.connect, options.deadline, ConnectTimeout, f"connecting through {info.describe()}"
-    )
+    timeout = info.socks_budget(options)
     try:
         sock: socket.socket = proxy.connect(url.host, url.effective_port, timeout=timeout)
-    except ProxyTimeoutError:
-        raise ConnectTimeout(
-            timeout_message(f"connecting through {info.describe()}", options.timeout.connect, options)
-        ) from None
-    except (SocksError, OSError) as exc:
-        raise ProxyError(f"the proxy {info.describe()} could not connect to {target}: {exc}") from exc
+    except Exception as exc:
+        raise socks_failure(exc, info, url, options) from exc
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
 
@@ -122,8 +106,6 @@ class TunnelTLS:
 
     @classmethod
     def wrap(cls, outer: ssl.SSLSocket, host: str, options: SendOptions, timings: Timings) -> TunnelTLS:
-        from brisk._transport.tls import describe_ssl_error, ssl_context
-
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         inner = ssl_context(options.config).wrap_bio(incoming, outgoing, server_hostname=host)
         tunnel = cls(outer, inner, incoming, outgoing)
@@ -131,8 +113,6 @@ class TunnelTLS:
             tunnel._run(inner.do_handshake)
         except ssl.SSLError as exc:
             outer.close()
-            from brisk.exceptions import SSLError
-
             raise SSLError(describe_ssl_error(exc, host)) from exc
         except BaseException:
             outer.close()

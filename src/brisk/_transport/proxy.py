@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote
 
 from brisk._protocol.http11 import ResponseParser, encode_request_head
+from brisk._transport.deadline import Phase, connecting
 from brisk.exceptions import (
     InvalidProxyURL,
     MissingDependencyError,
@@ -29,15 +30,19 @@ from brisk.exceptions import (
 
 if TYPE_CHECKING:
     from brisk._core.url import URL
-    from brisk._transport.base import ConnectionConfig
+    from brisk._transport.base import ConnectionConfig, SendOptions
 
 __all__ = [
     "ProxyInfo",
     "connect_request",
+    "forward_headers",
     "is_forwarding",
     "parse_proxy",
+    "proxy_failure",
     "read_connect_response",
+    "socks_failure",
     "socks_proxy",
+    "tunnel_phase",
 ]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "socks4": 1080, "socks4a": 1080, "socks5": 1080, "socks5h": 1080}
@@ -65,6 +70,10 @@ class ProxyInfo(NamedTuple):
 
     def describe(self) -> str:
         return f"{self.scheme}://{self.url.host_header}"
+
+    def socks_budget(self, options: SendOptions) -> float | None:
+        """Seconds the SOCKS handshake (connect, greeting, the proxy's own connect) may take."""
+        return connecting(f"connecting through {self.describe()}").budget(options)
 
 
 # "http:/proxy:3128": a scheme, then one slash. Without the check it would read as the host "http".
@@ -138,6 +147,11 @@ def read_connect_response(parser: ResponseParser, info: ProxyInfo, target: str) 
         raise ProxyError(f"the proxy {info.describe()} sent unexpected bytes after accepting the tunnel")
 
 
+def tunnel_phase(info: ProxyInfo) -> Phase:
+    """Opening a CONNECT tunnel, bounded by the connect timeout."""
+    return connecting(f"opening a tunnel through {info.describe()}")
+
+
 def proxy_failure(exc: BaseException, info: ProxyInfo, target: str) -> ProxyError:
     """Wrap a failure talking to the proxy (refused, closed, garbage, endless headers) as ProxyError."""
     reason = str(exc) if isinstance(exc, RequestException) else f"{type(exc).__name__}: {exc}"
@@ -163,3 +177,18 @@ def socks_proxy(info: ProxyInfo, asynchronous: bool) -> object:
     kind = ProxyType.SOCKS5 if info.scheme.startswith("socks5") else ProxyType.SOCKS4
     remote_dns = info.scheme in ("socks4a", "socks5h")
     return Proxy(kind, info.host, info.port, username=info.username, password=info.password, rdns=remote_dns)
+
+
+def socks_failure(exc: Exception, info: ProxyInfo, url: URL, options: SendOptions) -> Exception:
+    """What a failed SOCKS connect raises: a ConnectTimeout when the handshake ran out of time, a
+    ProxyError when the proxy or the connection failed, anything else as it is."""
+    from python_socks import ProxyError as SocksError  # present: socks_proxy made the proxy object
+    from python_socks import ProxyTimeoutError
+
+    if isinstance(exc, ProxyTimeoutError):
+        return connecting(f"connecting through {info.describe()}").timed_out(options)
+    if isinstance(exc, SocksError | OSError) and not isinstance(exc, RequestException):
+        return ProxyError(
+            f"the proxy {info.describe()} could not connect to {url.host}:{url.effective_port}: {exc}"
+        )
+    return exc

@@ -7,21 +7,28 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from brisk._protocol.http11 import ResponseParser
-from brisk._transport._common import budget, timeout_message
-from brisk._transport._proxy import (
+from brisk._transport.asyncio.connect import connect_tcp, start_connection, upgrade_if_h2
+from brisk._transport.asyncio.waiting import TimedOut
+from brisk._transport.deadline import connecting
+from brisk._transport.errors import handshake_failed
+from brisk._transport.proxy import (
     ProxyInfo,
     connect_request,
     parse_proxy,
     proxy_failure,
     read_connect_response,
+    socks_failure,
     socks_proxy,
+    tunnel_phase,
 )
-from brisk.exceptions import ConnectTimeout, ProxyError, RequestException
+from brisk._transport.tls import ssl_context
+from brisk._transport.wire import cleartext_h2
+from brisk.exceptions import ConnectTimeout, RequestException
 
 if TYPE_CHECKING:
     from brisk._core.url import URL
-    from brisk._transport.aio import Connection
-    from brisk._transport.aio_h2 import H2Conn
+    from brisk._transport.asyncio.h1 import AsyncH1Connection
+    from brisk._transport.asyncio.h2 import AsyncH2Connection
     from brisk._transport.base import SendOptions, Timings
 
 __all__ = ["open_through_proxy"]
@@ -29,11 +36,7 @@ __all__ = ["open_through_proxy"]
 
 async def open_through_proxy(
     url: URL, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
-) -> Connection | H2Conn:
-    from brisk._transport._common import cleartext_h2
-    from brisk._transport.aio import connect_tcp, start_connection, upgrade_if_h2
-    from brisk._transport.tls import ssl_context
-
+) -> AsyncH1Connection | AsyncH2Connection:
     config = options.config
     assert config.proxy is not None
     info = parse_proxy(config.proxy)
@@ -65,11 +68,10 @@ async def open_through_proxy(
     return upgrade_if_h2(conn, options, loop) if secure else conn
 
 
-async def _tunnel(conn: Connection, info: ProxyInfo, url: URL, options: SendOptions) -> None:
-    from brisk._transport.aio import _TimedOut
-
+async def _tunnel(conn: AsyncH1Connection, info: ProxyInfo, url: URL, options: SendOptions) -> None:
     target = f"{url.host}:{url.effective_port}"
     parser = conn.parser = ResponseParser("CONNECT", options.limits)
+    phase = tunnel_phase(info)
     assert conn.transport is not None
     conn.transport.write(connect_request(info, url.host, url.effective_port, options.config))
     try:
@@ -78,18 +80,9 @@ async def _tunnel(conn: Connection, info: ProxyInfo, url: URL, options: SendOpti
                 raise conn.error
             if conn.eof:
                 parser.feed_eof()
-            await conn.wait(
-                budget(
-                    options.timeout.connect,
-                    options.deadline,
-                    ConnectTimeout,
-                    f"opening a tunnel through {info.describe()}",
-                )
-            )
-    except _TimedOut:
-        raise ConnectTimeout(
-            timeout_message(f"opening a tunnel through {info.describe()}", options.timeout.connect, options)
-        ) from None
+            await conn.wait(phase.budget(options))
+    except TimedOut:
+        raise phase.timed_out(options) from None
     except ConnectTimeout:
         raise
     except RequestException as exc:
@@ -100,17 +93,12 @@ async def _tunnel(conn: Connection, info: ProxyInfo, url: URL, options: SendOpti
 
 
 async def _start_tls(
-    conn: Connection, host: str, options: SendOptions, loop: asyncio.AbstractEventLoop
+    conn: AsyncH1Connection, host: str, options: SendOptions, loop: asyncio.AbstractEventLoop
 ) -> None:
-    import ssl
-
-    from brisk._transport.tls import describe_ssl_error, ssl_context
-    from brisk.exceptions import SSLError
-
+    """The TLS handshake with the origin, inside the tunnel the connection has become."""
     assert conn.transport is not None
-    timeout = budget(
-        options.timeout.connect, options.deadline, ConnectTimeout, f"the TLS handshake with {host}"
-    )
+    phase = connecting(f"the TLS handshake with {host}")
+    timeout = phase.budget(options)
     try:
         transport = await loop.start_tls(
             conn.transport,
@@ -119,31 +107,19 @@ async def _start_tls(
             server_hostname=host,
             ssl_handshake_timeout=timeout,
         )
-    except ssl.SSLError as exc:
-        raise SSLError(describe_ssl_error(exc, host)) from exc
     except TimeoutError:
-        raise ConnectTimeout(
-            timeout_message(f"the TLS handshake with {host}", options.timeout.connect, options)
-        ) from None
+        raise phase.timed_out(options) from None
+    except OSError as exc:
+        raise handshake_failed(exc, host) from exc
     conn.transport = transport
 
 
 async def _socks_connect(info: ProxyInfo, url: URL, options: SendOptions) -> socket.socket:
     proxy: Any = socks_proxy(info, asynchronous=True)
-    from python_socks import ProxyError as SocksError
-    from python_socks import ProxyTimeoutError
-
-    target = f"{url.host}:{url.effective_port}"
-    timeout = budget(
-        options.timeout.connect, options.deadline, ConnectTimeout, f"connecting through {info.describe()}"
-    )
+    timeout = info.socks_budget(options)
     try:
         sock: socket.socket = await proxy.connect(url.host, url.effective_port, timeout=timeout)
-    except ProxyTimeoutError:
-        raise ConnectTimeout(
-            timeout_message(f"connecting through {info.describe()}", options.timeout.connect, options)
-        ) from None
-    except (SocksError, OSError) as exc:
-        raise ProxyError(f"the proxy {info.describe()} could not connect to {target}: {exc}") from exc
+    except Exception as exc:
+        raise socks_failure(exc, info, url, options) from exc
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
