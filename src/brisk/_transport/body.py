@@ -1,22 +1,19 @@
 """What every streamed response body shares, sync or asyncio, HTTP/1.1 or HTTP/2: it gives its connection
 back to the transport exactly once, kept when the response ended cleanly, closed when it was given up
-half-way; and the HTTP/1.1 response a transport builds once the head has been parsed."""
+half-way."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, cast
-
-from brisk._core.streams import ByteStream
-from brisk.models import Response
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from brisk._protocol.http2 import H2Stream
     from brisk._protocol.http11 import ResponseParser
-    from brisk._transport.base import AsyncByteStream, SendOptions, SyncByteStream, Timings
-    from brisk.models import PreparedRequest
+    from brisk._transport.base import SendOptions, Timings
 
-__all__ = ["H1Body", "PooledBody", "h1_response"]
+__all__ = ["H1Body", "H2Body", "Pool", "PooledBody"]
 
 
 class Connection(Protocol):
@@ -25,7 +22,13 @@ class Connection(Protocol):
     def close(self) -> None: ...
 
 
+class H2Connection(Connection, Protocol):
+    def release(self, stream: H2Stream) -> None: ...
+    def looks_alive(self) -> bool: ...
+
+
 C = TypeVar("C", bound=Connection)
+M = TypeVar("M", bound=H2Connection)
 
 
 class Pool(Protocol[C]):  # type: ignore[misc]
@@ -96,34 +99,25 @@ class H1Body(PooledBody[C]):
         self._close_connection()
 
 
-def h1_response(
-    body_type: type[H1Body[C]],
-    transport: Pool[C],
-    key: Hashable,
-    conn: C,
-    parser: ResponseParser,
-    request: PreparedRequest,
-    options: SendOptions,
-    timings: Timings,
-    must_close: bool,
-) -> Response:
-    """The response once ``parser`` has its head. A body that came whole with the head (a small response)
-    is taken at once and the connection goes back to the pool now; a longer one streams from it
-    (``body_type``). ``must_close``: the connection cannot carry another request whatever the server says."""
-    head = parser.head
-    assert head is not None
-    if must_close:
-        head.keep_alive = False
-    stream: SyncByteStream | AsyncByteStream
-    if parser.complete:
-        conn.served += 1
-        timings.total = time.monotonic() - timings.start
-        transport._finish(key, conn, parser.reusable)
-        stream = ByteStream(parser.take_body())
-    else:
-        stream = cast(
-            "SyncByteStream | AsyncByteStream", body_type(transport, key, conn, parser, options, timings)
-        )
-    return Response._from_transport(
-        head.status_code, head.reason, head.http_version, head, stream, request, timings
-    )
+class H2Body(PooledBody[M]):
+    """An HTTP/2 body, read from ``stream``; the connection serves other streams meanwhile and after."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(
+        self,
+        transport: Pool[M],
+        key: Hashable,
+        conn: M,
+        stream: H2Stream,
+        options: SendOptions,
+        timings: Timings,
+    ) -> None:
+        super().__init__(transport, key, conn, options, timings)
+        self._stream = stream
+
+    def close(self) -> None:
+        """Done: releasing a stream that was not read to the end resets it."""
+        if not self._done:
+            self._conn.release(self._stream)
+            self._give_back(self._conn.looks_alive())

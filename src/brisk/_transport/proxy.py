@@ -32,23 +32,15 @@ if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk._transport.base import ConnectionConfig, SendOptions
 
-__all__ = [
-    "ProxyInfo",
-    "connect_request",
-    "forward_headers",
-    "is_forwarding",
-    "parse_proxy",
-    "proxy_failure",
-    "read_connect_response",
-    "socks_failure",
-    "socks_proxy",
-    "tunnel_phase",
-]
+__all__ = ["ProxyInfo", "forward_headers", "is_forwarding", "parse_proxy"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "socks4": 1080, "socks4a": 1080, "socks5": 1080, "socks5h": 1080}
 
 
 class ProxyInfo(NamedTuple):
+    """A proxy URL, parsed; and what talking to that proxy involves, the same for both transports: the
+    CONNECT request and the check of its answer, the SOCKS connector, and the errors to raise."""
+
     scheme: str
     host: str
     port: int
@@ -74,6 +66,73 @@ class ProxyInfo(NamedTuple):
     def socks_budget(self, options: SendOptions) -> float | None:
         """Seconds the SOCKS handshake (connect, greeting, the proxy's own connect) may take."""
         return connecting(f"connecting through {self.describe()}").budget(options)
+
+    def tunnel_request(self, host: str, port: int, config: ConnectionConfig) -> bytes:
+        """The CONNECT request for a tunnel to ``host:port``, with the proxy's headers and credentials."""
+        authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        headers = [("Host", authority)]
+        headers.extend(config.proxy_headers)
+        authorization = self.authorization
+        if authorization is not None and not any(n.lower() == "proxy-authorization" for n, _ in headers):
+            headers.append(("Proxy-Authorization", authorization))
+        return encode_request_head("CONNECT", authority, headers)
+
+    def check_tunnel_answer(self, parser: ResponseParser, target: str) -> None:
+        """Check the proxy's answer to CONNECT (the head is complete); raise ProxyError unless it is 2xx."""
+        head = parser.head
+        assert head is not None
+        if not 200 <= head.status_code < 300:
+            raise ProxyError(
+                f"the proxy {self.describe()} refused to open a tunnel to {target}: "
+                f"{head.status_code} {head.reason}".rstrip()
+            )
+        if parser.has_body_data() or parser.leftover:
+            raise ProxyError(f"the proxy {self.describe()} sent unexpected bytes after accepting the tunnel")
+
+    def opening_tunnel(self) -> Phase:
+        """Opening a CONNECT tunnel, bounded by the connect timeout."""
+        return connecting(f"opening a tunnel through {self.describe()}")
+
+    def failure(self, exc: BaseException, target: str) -> ProxyError:
+        """Wrap a failure talking to the proxy (refused, closed, garbage, endless headers) as ProxyError."""
+        reason = str(exc) if isinstance(exc, RequestException) else f"{type(exc).__name__}: {exc}"
+        kind = ProxySSLError if isinstance(exc, SSLError) else ProxyError  # TLS to an https:// proxy
+        error = kind(f"could not reach {target} through the proxy {self.describe()}: {reason}")
+        error.__cause__ = exc
+        return error
+
+    def socks_connector(self, asynchronous: bool) -> object:
+        """A python-socks proxy object for this proxy (sync or asyncio flavour)."""
+        try:
+            from python_socks import ProxyType
+
+            if asynchronous:
+                from python_socks.async_.asyncio import Proxy
+            else:
+                from python_socks.sync import Proxy  # type: ignore[assignment]
+        except ImportError:
+            raise MissingDependencyError(
+                f"{self.scheme}:// proxies need the optional python-socks package: pip install 'brisk[socks]'"
+            ) from None
+        kind = ProxyType.SOCKS5 if self.scheme.startswith("socks5") else ProxyType.SOCKS4
+        remote_dns = self.scheme in ("socks4a", "socks5h")
+        return Proxy(
+            kind, self.host, self.port, username=self.username, password=self.password, rdns=remote_dns
+        )
+
+    def socks_failure(self, exc: Exception, url: URL, options: SendOptions) -> Exception:
+        """What a failed SOCKS connect raises: a ConnectTimeout when the handshake ran out of time, a
+        ProxyError when the proxy or the connection failed, anything else as it is."""
+        from python_socks import ProxyError as SocksError  # present: socks_connector made the proxy object
+        from python_socks import ProxyTimeoutError
+
+        if isinstance(exc, ProxyTimeoutError):
+            return connecting(f"connecting through {self.describe()}").timed_out(options)
+        if isinstance(exc, SocksError | OSError) and not isinstance(exc, RequestException):
+            return ProxyError(
+                f"the proxy {self.describe()} could not connect to {url.host}:{url.effective_port}: {exc}"
+            )
+        return exc
 
 
 # "http:/proxy:3128": a scheme, then one slash. Without the check it would read as the host "http".
@@ -122,73 +181,3 @@ def forward_headers(config: ConnectionConfig) -> list[tuple[str, str]]:
     if authorization is not None and not any(n.lower() == "proxy-authorization" for n, _ in headers):
         headers.append(("Proxy-Authorization", authorization))
     return headers
-
-
-def connect_request(info: ProxyInfo, host: str, port: int, config: ConnectionConfig) -> bytes:
-    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    headers = [("Host", authority)]
-    headers.extend(config.proxy_headers)
-    authorization = info.authorization
-    if authorization is not None and not any(n.lower() == "proxy-authorization" for n, _ in headers):
-        headers.append(("Proxy-Authorization", authorization))
-    return encode_request_head("CONNECT", authority, headers)
-
-
-def read_connect_response(parser: ResponseParser, info: ProxyInfo, target: str) -> None:
-    """Check the proxy's answer to CONNECT (the head is complete); raise ProxyError unless it is 2xx."""
-    head = parser.head
-    assert head is not None
-    if not 200 <= head.status_code < 300:
-        raise ProxyError(
-            f"the proxy {info.describe()} refused to open a tunnel to {target}: "
-            f"{head.status_code} {head.reason}".rstrip()
-        )
-    if parser.has_body_data() or parser.leftover:
-        raise ProxyError(f"the proxy {info.describe()} sent unexpected bytes after accepting the tunnel")
-
-
-def tunnel_phase(info: ProxyInfo) -> Phase:
-    """Opening a CONNECT tunnel, bounded by the connect timeout."""
-    return connecting(f"opening a tunnel through {info.describe()}")
-
-
-def proxy_failure(exc: BaseException, info: ProxyInfo, target: str) -> ProxyError:
-    """Wrap a failure talking to the proxy (refused, closed, garbage, endless headers) as ProxyError."""
-    reason = str(exc) if isinstance(exc, RequestException) else f"{type(exc).__name__}: {exc}"
-    kind = ProxySSLError if isinstance(exc, SSLError) else ProxyError  # TLS to an https:// proxy
-    error = kind(f"could not reach {target} through the proxy {info.describe()}: {reason}")
-    error.__cause__ = exc
-    return error
-
-
-def socks_proxy(info: ProxyInfo, asynchronous: bool) -> object:
-    """A python-socks proxy object for ``info`` (sync or asyncio flavour)."""
-    try:
-        from python_socks import ProxyType
-
-        if asynchronous:
-            from python_socks.async_.asyncio import Proxy
-        else:
-            from python_socks.sync import Proxy  # type: ignore[assignment]
-    except ImportError:
-        raise MissingDependencyError(
-            f"{info.scheme}:// proxies need the optional python-socks package: pip install 'brisk[socks]'"
-        ) from None
-    kind = ProxyType.SOCKS5 if info.scheme.startswith("socks5") else ProxyType.SOCKS4
-    remote_dns = info.scheme in ("socks4a", "socks5h")
-    return Proxy(kind, info.host, info.port, username=info.username, password=info.password, rdns=remote_dns)
-
-
-def socks_failure(exc: Exception, info: ProxyInfo, url: URL, options: SendOptions) -> Exception:
-    """What a failed SOCKS connect raises: a ConnectTimeout when the handshake ran out of time, a
-    ProxyError when the proxy or the connection failed, anything else as it is."""
-    from python_socks import ProxyError as SocksError  # present: socks_proxy made the proxy object
-    from python_socks import ProxyTimeoutError
-
-    if isinstance(exc, ProxyTimeoutError):
-        return connecting(f"connecting through {info.describe()}").timed_out(options)
-    if isinstance(exc, SocksError | OSError) and not isinstance(exc, RequestException):
-        return ProxyError(
-            f"the proxy {info.describe()} could not connect to {url.host}:{url.effective_port}: {exc}"
-        )
-    return exc

@@ -17,12 +17,10 @@ from typing import TYPE_CHECKING
 from brisk._protocol.http2 import H2Connection, H2Stream
 from brisk._transport.asyncio.body import AsyncPulledBody
 from brisk._transport.asyncio.waiting import TimedOut, wait_until_woken
-from brisk._transport.base import StaleConnection
-from brisk._transport.body import PooledBody
+from brisk._transport.body import H2Body
 from brisk._transport.deadline import H2_FLOW_CONTROL, H2_SETTINGS, READING_BODY, WAITING_FOR_RESPONSE, Phase
-from brisk._transport.wire import h2_headers, method_of
+from brisk._transport.exchange import h2_request, h2_response, raise_stream_error
 from brisk.exceptions import ConnectionError
-from brisk.models import Response
 
 if TYPE_CHECKING:
     from brisk._core.config import Limits
@@ -30,7 +28,7 @@ if TYPE_CHECKING:
     from brisk._request.body import RequestBody
     from brisk._transport.asyncio.transport import AsyncTransport
     from brisk._transport.base import SendOptions, Timings
-    from brisk.models import PreparedRequest
+    from brisk.models import PreparedRequest, Response
 
 __all__ = ["AsyncH2Connection", "exchange"]
 
@@ -116,6 +114,11 @@ class AsyncH2Connection(asyncio.Protocol):
         if data and not self.closed:
             self.transport.write(data)
 
+    def release(self, stream: H2Stream) -> None:
+        """The response is done with ``stream`` (reset if it was not read to the end)."""
+        self.h2.release(stream)
+        self.flush()
+
     def _wake(self, key: int) -> None:
         waiter = self._waiters.pop(key, None)
         if waiter is not None and not waiter.done():
@@ -162,36 +165,20 @@ async def exchange(
     timings: Timings,
 ) -> Response:
     """Send ``request`` as a new stream on ``conn`` and return its response once the head arrives."""
-    headers = h2_headers(request, options)
-    authority = request.headers.get("host") or url.host_header
-    stream = conn.h2.send_request(
-        method_of(request), url.scheme, authority, url.target, headers, end_stream=body is None
-    )
+    method, authority, headers = h2_request(request, url, options)
+    stream = conn.h2.send_request(method, url.scheme, authority, url.target, headers, end_stream=body is None)
     conn.flush()
     try:
         if body is not None:
             await _send_body(conn, stream, body, options)
         timings.request_sent = time.monotonic() - timings.start
         while stream.status is None:
-            if stream.error is not None:
-                if stream.unprocessed:
-                    raise StaleConnection(stream.error, unprocessed=True)
-                raise stream.error
+            raise_stream_error(stream)
             await conn.wait(stream.id, WAITING_FOR_RESPONSE, options)
     except BaseException:
-        conn.h2.release(stream)
-        conn.flush()
+        conn.release(stream)
         raise
-    timings.first_byte = time.monotonic() - timings.start
-    return Response._from_transport(
-        stream.status,
-        "",
-        "HTTP/2",
-        stream.headers,
-        _AsyncH2Body(transport, key, conn, stream, options, timings),
-        request,
-        timings,
-    )
+    return h2_response(stream, _AsyncH2Body(transport, key, conn, stream, options, timings), request, timings)
 
 
 async def _send_body(
@@ -222,28 +209,10 @@ async def _send_bytes(conn: AsyncH2Connection, stream: H2Stream, data: bytes, op
         view = view[window:]
 
 
-class _AsyncH2Body(PooledBody[AsyncH2Connection], AsyncPulledBody):
-    """The body of one HTTP/2 response, read from its stream; the connection serves on."""
+class _AsyncH2Body(H2Body[AsyncH2Connection], AsyncPulledBody):
+    """The body of one HTTP/2 response, read from its stream."""
 
-    __slots__ = ("_stream",)
-
-    def __init__(
-        self,
-        transport: AsyncTransport,
-        key: Hashable,
-        conn: AsyncH2Connection,
-        stream: H2Stream,
-        options: SendOptions,
-        timings: Timings,
-    ) -> None:
-        super().__init__(transport, key, conn, options, timings)
-        self._stream = stream
-
-    def close(self) -> None:
-        """Done: releasing a stream that was not read to the end resets it."""
-        if not self._done:
-            self._release()
-            self._give_back(self._conn.looks_alive())
+    __slots__ = ()
 
     def _take(self) -> bytes:
         data = self._conn.h2.take_body(self._stream)
@@ -266,10 +235,6 @@ class _AsyncH2Body(PooledBody[AsyncH2Connection], AsyncPulledBody):
             raise stream.error
         await self._conn.wait(stream.id, READING_BODY, self._options)
 
-    def _release(self) -> None:
-        self._conn.h2.release(self._stream)
-        self._conn.flush()
-
     def __del__(self) -> None:
         if not self._done:
             self._done = True
@@ -279,5 +244,5 @@ class _AsyncH2Body(PooledBody[AsyncH2Connection], AsyncPulledBody):
                 pass
 
     def _release_later(self) -> None:
-        self._release()
+        self._conn.release(self._stream)
         self._transport._finish(self._key, self._conn, self._conn.looks_alive())

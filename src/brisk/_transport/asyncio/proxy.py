@@ -11,16 +11,7 @@ from brisk._transport.asyncio.connect import connect_tcp, start_connection, upgr
 from brisk._transport.asyncio.waiting import TimedOut
 from brisk._transport.deadline import connecting
 from brisk._transport.errors import handshake_failed
-from brisk._transport.proxy import (
-    ProxyInfo,
-    connect_request,
-    parse_proxy,
-    proxy_failure,
-    read_connect_response,
-    socks_failure,
-    socks_proxy,
-    tunnel_phase,
-)
+from brisk._transport.proxy import ProxyInfo, parse_proxy
 from brisk._transport.tls import ssl_context
 from brisk._transport.wire import cleartext_h2
 from brisk.exceptions import ConnectTimeout, RequestException
@@ -55,7 +46,7 @@ async def open_through_proxy(
     except ConnectTimeout:
         raise
     except RequestException as exc:
-        raise proxy_failure(exc, info, target) from None
+        raise info.failure(exc, target) from None
     if url.scheme == "http":
         return conn
     try:
@@ -71,9 +62,9 @@ async def open_through_proxy(
 async def _tunnel(conn: AsyncH1Connection, info: ProxyInfo, url: URL, options: SendOptions) -> None:
     target = f"{url.host}:{url.effective_port}"
     parser = conn.parser = ResponseParser("CONNECT", options.limits)
-    phase = tunnel_phase(info)
+    phase = info.opening_tunnel()
     assert conn.transport is not None
-    conn.transport.write(connect_request(info, url.host, url.effective_port, options.config))
+    conn.transport.write(info.tunnel_request(url.host, url.effective_port, options.config))
     try:
         while parser.head is None:
             if conn.error is not None:
@@ -86,10 +77,10 @@ async def _tunnel(conn: AsyncH1Connection, info: ProxyInfo, url: URL, options: S
     except ConnectTimeout:
         raise
     except RequestException as exc:
-        raise proxy_failure(exc, info, target) from None
+        raise info.failure(exc, target) from None
     finally:
         conn.parser = None
-    read_connect_response(parser, info, target)
+    info.check_tunnel_answer(parser, target)
 
 
 async def _start_tls(
@@ -115,11 +106,11 @@ async def _start_tls(
 
 
 async def _socks_connect(info: ProxyInfo, url: URL, options: SendOptions) -> socket.socket:
-    proxy: Any = socks_proxy(info, asynchronous=True)
+    proxy: Any = info.socks_connector(asynchronous=True)
     timeout = info.socks_budget(options)
     try:
         sock: socket.socket = await proxy.connect(url.host, url.effective_port, timeout=timeout)
     except Exception as exc:
-        raise socks_failure(exc, info, url, options) from exc
+        raise info.socks_failure(exc, url, options) from exc
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock

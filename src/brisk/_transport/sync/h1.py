@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from brisk._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header
 from brisk._transport.base import StaleConnection
-from brisk._transport.body import H1Body, h1_response
+from brisk._transport.body import H1Body
 from brisk._transport.deadline import READING_BODY, SENDING, WAITING_FOR_RESPONSE, Phase
 from brisk._transport.errors import broken
+from brisk._transport.exchange import h1_response
 from brisk._transport.wire import method_of, request_body
 from brisk.exceptions import ConnectionError, IncompleteBody, RemoteProtocolError, RequestException
 

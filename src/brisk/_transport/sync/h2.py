@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from brisk._protocol.http2 import H2Connection, H2Stream
 from brisk._transport.base import StaleConnection
-from brisk._transport.body import PooledBody
+from brisk._transport.body import H2Body
 from brisk._transport.deadline import (
     H2_FLOW_CONTROL,
     H2_SETTINGS,
@@ -29,9 +29,8 @@ from brisk._transport.deadline import (
     Phase,
     WaitLimit,
 )
-from brisk._transport.wire import h2_headers, method_of
+from brisk._transport.exchange import h2_request, h2_response, raise_stream_error
 from brisk.exceptions import ConnectionError
-from brisk.models import Response
 
 if TYPE_CHECKING:
     from brisk._core.config import Limits
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
     from brisk._request.body import RequestBody
     from brisk._transport.base import SendOptions, Timings
     from brisk._transport.sync.transport import SyncTransport
-    from brisk.models import PreparedRequest
+    from brisk.models import PreparedRequest, Response
 
 __all__ = ["SyncH2Connection", "exchange"]
 
@@ -268,50 +267,25 @@ def exchange(
     timings: Timings,
 ) -> Response:
     """Run ``request`` as a stream on ``conn``; return the response once its head has arrived."""
-    headers = h2_headers(request, options)
-    authority = request.headers.get("host") or url.host_header
-    stream = conn.start(method_of(request), url, authority, headers, body is None, options)
+    method, authority, headers = h2_request(request, url, options)
+    stream = conn.start(method, url, authority, headers, body is None, options)
     try:
         if body is not None:
             conn.send_body(stream, body, options)
         timings.request_sent = time.monotonic() - timings.start
         conn.wait(lambda: stream.status is not None or stream.error is not None, options)
-        if stream.error is not None and stream.status is None:
-            if stream.unprocessed:
-                raise StaleConnection(stream.error, unprocessed=True)
-            raise stream.error
+        if stream.status is None:
+            raise_stream_error(stream)
     except BaseException:
         conn.release(stream)
         raise
-    assert stream.status is not None
-    timings.first_byte = time.monotonic() - timings.start
-    return Response._from_transport(
-        stream.status,
-        "",
-        "HTTP/2",
-        stream.headers,
-        _SyncH2Body(transport, key, conn, stream, options, timings),
-        request,
-        timings,
-    )
+    return h2_response(stream, _SyncH2Body(transport, key, conn, stream, options, timings), request, timings)
 
 
-class _SyncH2Body(PooledBody[SyncH2Connection]):
-    """The body of one HTTP/2 response, read from its stream; the connection serves on."""
+class _SyncH2Body(H2Body[SyncH2Connection]):
+    """The body of one HTTP/2 response, read from its stream."""
 
-    __slots__ = ("__weakref__", "_stream")
-
-    def __init__(
-        self,
-        transport: SyncTransport,
-        key: Hashable,
-        conn: SyncH2Connection,
-        stream: H2Stream,
-        options: SendOptions,
-        timings: Timings,
-    ) -> None:
-        super().__init__(transport, key, conn, options, timings)
-        self._stream = stream
+    __slots__ = ("__weakref__",)
 
     def __iter__(self) -> Iterator[bytes]:
         stream, conn = self._stream, self._conn
@@ -337,12 +311,6 @@ class _SyncH2Body(PooledBody[SyncH2Connection]):
 
     def read_all(self) -> bytes:
         return b"".join(self)
-
-    def close(self) -> None:
-        """Done: releasing a stream that was not read to the end resets it."""
-        if not self._done:
-            self._conn.release(self._stream)
-            self._give_back(self._conn.looks_alive())
 
     def __del__(self) -> None:
         if not self._done:

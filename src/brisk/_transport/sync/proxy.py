@@ -7,16 +7,7 @@ import ssl
 from typing import TYPE_CHECKING, Any, cast
 
 from brisk._protocol.http11 import ResponseParser
-from brisk._transport.proxy import (
-    ProxyInfo,
-    connect_request,
-    parse_proxy,
-    proxy_failure,
-    read_connect_response,
-    socks_failure,
-    socks_proxy,
-    tunnel_phase,
-)
+from brisk._transport.proxy import ProxyInfo, parse_proxy
 from brisk._transport.sync.connect import connect_tcp, wrap_tls
 from brisk._transport.tls import describe_ssl_error, ssl_context
 from brisk.exceptions import ConnectTimeout, RequestException, SSLError
@@ -45,7 +36,7 @@ def open_through_proxy(url: URL, options: SendOptions, timings: Timings) -> sock
         except ConnectTimeout:
             raise
         except RequestException as exc:
-            raise proxy_failure(exc, info, target) from None
+            raise info.failure(exc, target) from None
         if url.scheme == "http":
             return cast(socket.socket, sock)  # requests are forwarded in absolute form on this connection
         try:
@@ -63,10 +54,10 @@ def open_through_proxy(url: URL, options: SendOptions, timings: Timings) -> sock
 def _tunnel(sock: socket.socket, info: ProxyInfo, url: URL, options: SendOptions) -> None:
     target = f"{url.host}:{url.effective_port}"
     parser = ResponseParser("CONNECT", options.limits)
-    phase = tunnel_phase(info)
+    phase = info.opening_tunnel()
     try:
         sock.settimeout(phase.budget(options))
-        sock.sendall(connect_request(info, url.host, url.effective_port, options.config))
+        sock.sendall(info.tunnel_request(url.host, url.effective_port, options.config))
         while parser.head is None:
             data = sock.recv(65536)
             if not data:
@@ -77,17 +68,17 @@ def _tunnel(sock: socket.socket, info: ProxyInfo, url: URL, options: SendOptions
     except ConnectTimeout:
         raise
     except (RequestException, OSError) as exc:
-        raise proxy_failure(exc, info, target) from None
-    read_connect_response(parser, info, target)
+        raise info.failure(exc, target) from None
+    info.check_tunnel_answer(parser, target)
 
 
 def _socks_connect(info: ProxyInfo, url: URL, options: SendOptions) -> socket.socket:
-    proxy: Any = socks_proxy(info, asynchronous=False)
+    proxy: Any = info.socks_connector(asynchronous=False)
     timeout = info.socks_budget(options)
     try:
         sock: socket.socket = proxy.connect(url.host, url.effective_port, timeout=timeout)
     except Exception as exc:
-        raise socks_failure(exc, info, url, options) from exc
+        raise info.socks_failure(exc, url, options) from exc
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
 
