@@ -75,7 +75,10 @@ class Phase:
 
     def budget(self, options: SendOptions) -> float | None:
         """Seconds the next wait may take (None: no limit); raises when the total deadline has passed."""
-        return budget(self.seconds(options), options.deadline, self.error, self.doing)
+        seconds: float | None = getattr(options.timeout, self.field)
+        if options.deadline is None:  # the common case, on every request's path: no further call
+            return seconds
+        return budget(seconds, options.deadline, self.error, self.doing)
 
     def timed_out(self, options: SendOptions) -> RequestException:
         """The exception for a wait that ran out."""

@@ -46,17 +46,12 @@ class PooledTransport(Generic[C]):
         self._state: PoolState[C] = PoolState(limits)
         self._closed = False
 
-    def _reuse(self, key: Hashable, conn: C, timings: Timings) -> bool:
-        """May ``conn``, just taken from the pool, carry the request? Checked before every reuse however
-        recently it was released: the server may have closed it, or sent bytes after its response, a moment
-        after the response was read (see the connections' ``looks_alive``). A dead one is closed and its
-        slot given back."""
-        if conn.looks_alive():
-            timings.reused = True
-            return True
+    def _drop_dead(self, key: Hashable, conn: C) -> None:
+        """``conn``, just taken from the pool, failed its liveness check (``looks_alive``): the server
+        closed it, or sent bytes after its response, a moment after the response was read. Close it and
+        give its slot back. (The check itself stays inline in the drivers: it is on every request's path.)"""
         conn.close()
         self._give_back(key, conn)
-        return False
 
     def _give_back(self, key: Hashable, conn: C | None) -> None:
         """Return the slot of a connection that is closed, broken, or (``conn`` None) failed to open."""

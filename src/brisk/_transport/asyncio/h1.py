@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from brisk._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header
 from brisk._transport.asyncio.body import AsyncPulledBody
-from brisk._transport.asyncio.waiting import TimedOut, wait_until_woken
+from brisk._transport.asyncio.waiting import TimedOut, expire, wait_until_woken
 from brisk._transport.base import StaleConnection
 from brisk._transport.body import H1Body
 from brisk._transport.deadline import READING_BODY, SENDING, WAITING_FOR_RESPONSE
@@ -247,11 +247,15 @@ class AsyncH1Connection(asyncio.BufferedProtocol):
         if self._reading_paused and self.transport is not None:
             self._reading_paused = False
             self.transport.resume_reading()
+        # The timer inline rather than through wait_until_woken: this wait is on every request's path.
         waiter = self._waiter = self.loop.create_future()
+        timer = None if timeout is None else self.loop.call_later(timeout, expire, waiter)
         try:
-            await wait_until_woken(waiter, timeout)
+            await waiter
         finally:
             self._waiter = None
+            if timer is not None:
+                timer.cancel()
 
     def taken(self) -> None:
         self._unread = 0
@@ -287,7 +291,9 @@ async def exchange(
     reused = timings.reused
     parser = conn.parser = ResponseParser(method_of(request), options.limits)
     conn.error = None
-    body = request_body(request)
+    body = request.body
+    if body is not None:  # most requests have none: no call for them
+        body = request_body(request)
     transport_ = conn.transport
     assert transport_ is not None
     must_close = False

@@ -94,8 +94,10 @@ class AsyncTransport(PooledTransport["AsyncH1Connection | AsyncH2Connection"]):
             for old in to_close:
                 old.close()
             if conn is not None:
-                if self._reuse(key, conn, timings):
+                if conn.looks_alive():  # checked before every reuse, however recently it was released
+                    timings.reused = True
                     return conn
+                self._drop_dead(key, conn)
             elif may_open:
                 return await self._open_reserved(key, url, options, timings, loop)
             else:

@@ -8,14 +8,15 @@ import asyncio
 import time
 from typing import Any
 
-__all__ = ["TimedOut", "bounded", "wait_until_woken"]
+__all__ = ["TimedOut", "bounded", "expire", "wait_until_woken"]
 
 
 class TimedOut(Exception):
     """A wait ran out of time (never leaves the transport)."""
 
 
-def _expire(waiter: asyncio.Future[None]) -> None:
+def expire(waiter: asyncio.Future[None]) -> None:
+    """The timer's end of a wait: fail ``waiter`` with TimedOut unless it was resolved meanwhile."""
     if not waiter.done():
         waiter.set_exception(TimedOut())
 
@@ -25,7 +26,7 @@ async def wait_until_woken(waiter: asyncio.Future[None], timeout: float | None) 
     if timeout is None:
         await waiter
         return
-    timer = waiter.get_loop().call_later(timeout, _expire, waiter)
+    timer = waiter.get_loop().call_later(timeout, expire, waiter)
     try:
         await waiter
     finally:

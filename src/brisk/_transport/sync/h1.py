@@ -234,7 +234,9 @@ def exchange(
     head has arrived."""
     reused = timings.reused
     parser = ResponseParser(method_of(request), options.limits)
-    body = request_body(request)
+    body = request.body
+    if body is not None:  # most requests have none: no call for them
+        body = request_body(request)
     must_close = False
     try:
         if body is None:

@@ -114,8 +114,11 @@ class SyncTransport(PooledTransport["SyncH1Connection | SyncH2Connection"]):
                 old.close()
             if conn is None:
                 return self._open_reserved(key, url, options, timings)
-            if self._reuse(key, conn, timings):
+            # Checked before every reuse, however recently the connection was released.
+            if conn.looks_alive():
+                timings.reused = True
                 return conn
+            self._drop_dead(key, conn)
 
     def _open_reserved(
         self, key: Hashable, url: URL, options: SendOptions, timings: Timings
