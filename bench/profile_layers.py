@@ -65,11 +65,12 @@ import httptools  # noqa: E402
 
 import brisk  # noqa: E402
 import nginx  # noqa: E402
+from brisk._core.streams import ByteStream  # noqa: E402
 from brisk._flows import run_async, run_sync  # noqa: E402
 from brisk._flows.request import request_flow  # noqa: E402
 from brisk._protocol.http11 import ResponseParser, encode_request_head  # noqa: E402
-from brisk._transport._common import method_of, request_line_and_headers  # noqa: E402
-from brisk._transport.base import ByteStream, Timings  # noqa: E402
+from brisk._transport.base import Timings  # noqa: E402
+from brisk._transport.wire import method_of, request_line_and_headers  # noqa: E402
 from brisk.models import Response  # noqa: E402
 from seq_profile import _NoCallbacks, minimal_client  # noqa: E402
 

@@ -25,11 +25,15 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from brisk._auth.basic import basic_auth_str
+from brisk._flows.proxies import proxy_for
 from brisk._flows.retry import Retry
+from brisk.exceptions import InvalidURL, Timeout
+from brisk.models import PreparedRequest, Response
 
 if TYPE_CHECKING:
     from brisk._transport.base import SendOptions
-    from brisk._transport.sync import SyncTransport
+    from brisk._transport.sync.transport import SyncTransport
     from brisk.models import PreparedRequest, Response
 
 __all__ = [
@@ -118,7 +122,7 @@ class PoolManager:
     def transport(self) -> SyncTransport:
         if self._transport is None:
             from brisk._core.config import DEFAULT_LIMITS
-            from brisk._transport.sync import SyncTransport
+            from brisk._transport.sync.transport import SyncTransport
 
             limits = DEFAULT_LIMITS
             if self.maxsize > limits.max_connections_per_host:
@@ -242,17 +246,13 @@ class HTTPAdapter(BaseAdapter):
         username, password = get_auth_from_url(proxy)
         if not username:
             return {}
-        from brisk.auth import _basic_auth_str
 
-        return {"Proxy-Authorization": _basic_auth_str(username, password)}
+        return {"Proxy-Authorization": basic_auth_str(username, password)}
 
     def get_connection_with_tls_context(
         self, request: PreparedRequest, verify: Any, proxies: Any = None, cert: Any = None
     ) -> ConnectionPool:
         """The pool ``request`` goes to; raises InvalidURL for a URL without a host."""
-        from brisk._flows.proxies import proxy_for
-        from brisk.exceptions import InvalidURL
-
         url = request._url
         if url is None or not url.host:
             raise InvalidURL(f"invalid URL {request.url!r}: no host", request=request)
@@ -263,8 +263,6 @@ class HTTPAdapter(BaseAdapter):
 
     def get_connection(self, url: str, proxies: Any = None) -> ConnectionPool:
         """requests' older form of ``get_connection_with_tls_context`` (by URL)."""
-        from brisk.models import PreparedRequest
-
         request = PreparedRequest()
         request.url = url
         return self.get_connection_with_tls_context(request, True, proxies)
@@ -299,8 +297,6 @@ class HTTPAdapter(BaseAdapter):
     def request_url(self, request: PreparedRequest, proxies: Any) -> str:
         """The request-target: the path, or the whole URL (without credentials) when a plain-http request goes
         to an http proxy."""
-        from brisk._flows.proxies import proxy_for
-
         url = request._url
         assert url is not None
         target = url.target
@@ -318,7 +314,6 @@ class HTTPAdapter(BaseAdapter):
         """The Response for ``req`` from ``resp``: brisk's own raw, or any object shaped like urllib3's
         response (``status``, ``headers``, ``reason``, ``read``), as test doubles and caches hand in."""
         from brisk._response.raw import RawResponse, headers_from
-        from brisk.models import Response
 
         response = resp._claim() if isinstance(resp, RawResponse) else None
         if response is not None:
@@ -356,7 +351,7 @@ class HTTPAdapter(BaseAdapter):
         target = self.request_url(request, proxies)
         self.add_headers(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
         if not isinstance(conn, ConnectionPool):  # an override's own (urllib3) pool sends, as in requests
-            from brisk._compat.urllib3_send import urlopen
+            from brisk._transport.urllib3_send import urlopen
 
             return _respond(self, request, urlopen(self, conn, request, target, timeout), stream)
         options = _options(request, conn, timeout)
@@ -429,7 +424,6 @@ def _options(request: PreparedRequest, conn: ConnectionPool, timeout: Any) -> Se
     ``cert_verify`` left on ``conn``, the proxy; and, when the session called, its HTTP/2 setting, deadline,
     limits and proxy credentials."""
     from brisk._transport.base import ConnectionConfig, SendOptions
-    from brisk.exceptions import Timeout
 
     given: SendOptions | None = getattr(request, "_send_options", None)
     if conn.cert_reqs == "CERT_NONE":

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from brisk._core.headers import Headers
+from brisk._core.streams import ByteStream
 from brisk._core.url import URL, redacted
 from brisk._request.prepare import (  # requests.models has the two mixins
     RequestEncodingMixin,  # noqa: F401
@@ -300,13 +301,9 @@ class Response(ResponseBody):
             content = text.encode("utf-8")
             self.headers.setdefault("Content-Type", "text/plain; charset=utf-8")
         if content is not None:
-            from brisk._transport.base import ByteStream
-
             self._stream = ByteStream(content)
             self.headers.setdefault("Content-Length", str(len(content)))
         elif status_code is not None:  # Response(204): an empty body. requests' bare Response() has none.
-            from brisk._transport.base import ByteStream
-
             self._stream = ByteStream(b"")
 
     @classmethod

@@ -26,6 +26,7 @@ from brisk._session.options import SEND_OPTIONS, unknown_keywords
 from brisk._session.redirect_mixin import SessionRedirectMixin
 from brisk._session.settings import NOT_PICKLED as _NOT_PICKLED
 from brisk._session.settings import PICKLED as _PICKLED
+from brisk.adapters import sends_itself
 from brisk.models import PreparedRequest, Request, Response
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk._session.download import DownloadResult, ProgressCallback
     from brisk._session.options import DownloadOptions, RequestOptions, SendOptions
-    from brisk._transport.base import AsyncTransport, Transport
+    from brisk._transport.base import AsyncBaseTransport, BaseTransport
 
 __all__ = ["AsyncSession", "Session", "SessionRedirectMixin", "default_headers", "session"]
 # _PICKLED and _NOT_PICKLED: what a session pickles and leaves behind (tests check a session against them)
@@ -60,7 +61,7 @@ class Session(SessionCalls[Response]):
     ...     r.raise_for_status()
     """
 
-    _transport: Transport | None
+    _transport: BaseTransport | None
     _seams = globals()  # see SessionCalls._seams
 
     def request(self, method: str, url: str | bytes, **options: Unpack[RequestOptions]) -> Response:
@@ -132,16 +133,16 @@ class Session(SessionCalls[Response]):
         ) as pool:
             return list(pool.map(one, calls))
 
-    def _transport_for(self, url: URL) -> Transport:
+    def _transport_for(self, url: URL) -> BaseTransport:
         transport = self._transport
         if transport is None:
-            from brisk._transport.sync import SyncTransport
+            from brisk._transport.sync.transport import SyncTransport  # loaded by the first request
 
             transport = self._transport = SyncTransport(self.limits)
         if self._routes_through_adapters():
             from brisk._transport.adapter import AdapterRouter
 
-            return AdapterRouter(self, transport)
+            return AdapterRouter(self.get_adapter, sends_itself, transport)
         return transport
 
     def close(self) -> None:
@@ -204,7 +205,7 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
     ...     r = await s.get("https://api.example.com/items", timeout=10)
     """
 
-    _transport: AsyncTransport | None
+    _transport: AsyncBaseTransport | None
     _seams = globals()  # see SessionCalls._seams
 
     async def request(self, method: str, url: str | bytes, **options: Unpack[RequestOptions]) -> Response:
@@ -259,16 +260,16 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
 
         return await asyncio.gather(*(one(call) for call in calls), return_exceptions=return_exceptions)
 
-    def _transport_for(self, url: URL) -> AsyncTransport:
+    def _transport_for(self, url: URL) -> AsyncBaseTransport:
         transport = self._transport
         if transport is None:
-            from brisk._transport.aio import AsyncioTransport
+            from brisk._transport.asyncio.transport import AsyncTransport  # loaded by the first request
 
-            transport = self._transport = AsyncioTransport(self.limits)
+            transport = self._transport = AsyncTransport(self.limits)
         if self._routes_through_adapters():
             from brisk._transport.adapter import AdapterRouter
 
-            return AdapterRouter(self, transport)
+            return AdapterRouter(self.get_adapter, sends_itself, transport)
         return transport
 
     async def close(self) -> None:

@@ -68,6 +68,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, cast
 
+from brisk._core.form import encode_form
 from brisk._core.host import parse_host, parse_ipv6, parse_port
 from brisk._core.percent import (
     FRAGMENT_SAFE,
@@ -471,8 +472,6 @@ class URL(_Fields):
         elif isinstance(params, bytes | bytearray | memoryview):
             extra = QUERY_RE.sub(encode_latin1, bytes(params).decode("latin-1"))
         else:
-            from brisk._core.form import encode_form
-
             try:
                 extra = encode_form(params)
             except UnicodeEncodeError:  # a lone surrogate in a key or value, as for a str query above

@@ -14,7 +14,7 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from brisk._transport.base import AsyncTransport, SendOptions, Transport
+    from brisk._transport.base import AsyncBaseTransport, BaseTransport, SendOptions
     from brisk.models import PreparedRequest, Response
 
 __all__ = ["CallHook", "Drain", "Effect", "Flow", "ReadBody", "Send", "Sleep", "run_async", "run_sync"]
@@ -75,7 +75,7 @@ Flow = Generator[Effect, Any, "Response"]
 DRAIN_LIMIT = 64 * 1024
 
 
-def run_sync(flow: Flow, transport: Transport) -> Response:
+def run_sync(flow: Flow, transport: BaseTransport) -> Response:
     """Run ``flow`` to completion with blocking I/O."""
     try:
         effect = next(flow)
@@ -101,7 +101,7 @@ def run_sync(flow: Flow, transport: Transport) -> Response:
         return response
 
 
-async def run_async(flow: Flow, transport: AsyncTransport) -> Response:
+async def run_async(flow: Flow, transport: AsyncBaseTransport) -> Response:
     """Run ``flow`` to completion on the running event loop."""
     import asyncio  # here, not at the top: `import brisk` does not load asyncio (a sync program never does)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from brisk._core.form import form_pairs
 from brisk._core.headers import Headers
 from brisk._core.url import URL
 from brisk.auth import HTTPBasicAuth, HTTPBearerAuth
@@ -64,8 +65,6 @@ class RequestEncodingMixin:
         if isinstance(data, str | bytes) or hasattr(data, "read") or not hasattr(data, "__iter__"):
             return data
         from urllib.parse import urlencode  # urllib.parse is left out of import brisk
-
-        from brisk._core.form import form_pairs
 
         pairs = form_pairs(data.items() if isinstance(data, Mapping) else list(data))
         return urlencode(

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, Self, cast
 
 from brisk._core.config import DEFAULT_LIMITS
+from brisk._core.error_context import add_url_context
+from brisk._core.streams import ByteStream
 from brisk._core.url import redacted
 from brisk._response.content import BodyPipeline, LineSplitter, guess_json_utf
 from brisk._response.raw import HandSetRaw, RawResponse, ThroughRaw
@@ -233,7 +235,6 @@ class ResponseBody:
             self.close()
 
     def _keep_drained(self, chunks: list[bytes]) -> None:
-        from brisk._transport.base import ByteStream
 
         self._stream = ByteStream(b"".join(chunks))
         self._chunks = None
@@ -363,8 +364,6 @@ class ResponseBody:
         request = self.request
         url = request._url if request is not None else None
         if url is not None:
-            from brisk._transport._common import add_url_context
-
             add_url_context(exc, url, request)
         return exc
 

@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from brisk._core.error_context import add_url_context
 from brisk.exceptions import RequestException
 
 if TYPE_CHECKING:
@@ -92,8 +93,6 @@ class WireBody(io.BufferedIOBase):
 
     def _with_url(self, exc: RequestException) -> None:
         if self._url is not None:
-            from brisk._transport._common import add_url_context
-
             add_url_context(exc, self._url, self._request)
 
     def read(self, amt: int | None = -1) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+from brisk._core.error_context import add_url_context
 from brisk._core.headers import Headers
 from brisk._core.url import URL
 from brisk._flows.request import jar_cookie_header
@@ -181,8 +182,6 @@ class SessionCalls(SessionBase, Generic[R]):
                     else:
                         p.headers[name] = _header_value(name, value)
             except InvalidHeader as exc:
-                from brisk._transport._common import add_url_context
-
                 raise add_url_context(exc, parsed, p) from None
         p.hooks = hooks if hooks is not None else default_hooks()
         p._cookies = None

@@ -65,7 +65,7 @@ class SessionSettings(TypedDict, total=False):
     limits: Limits
     stream: bool
     rate_limit: RateLimit | float | None
-    transport: Any  # a Transport for Session, an AsyncTransport for AsyncSession
+    transport: Any  # a BaseTransport for Session, an AsyncBaseTransport for AsyncSession
 
 
 def by_value(value: Any) -> Any:

@@ -1,18 +1,22 @@
 """Sending through requests' adapters: a user's adapter (any ``BaseAdapter`` with its own ``send``), an
-``HTTPAdapter`` subclass that overrides a link of requests' chain, or a patched ``HTTPAdapter.send``."""
+``HTTPAdapter`` subclass that overrides a link of requests' chain, or a patched ``HTTPAdapter.send``.
+
+The adapter layer sits above the transports, so nothing here imports it: the session hands the router the
+two functions it needs (``get_adapter`` and ``sends_itself``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from brisk.exceptions import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
-    from brisk._transport.base import SendOptions
+    from brisk._transport.base import AsyncBaseTransport, BaseTransport, SendOptions
     from brisk.adapters import BaseAdapter
     from brisk.models import PreparedRequest, Response
 
-__all__ = ["AdapterRouter", "AdapterTransport", "adapter_send"]
+__all__ = ["AdapterRouter", "adapter_send"]
 
 
 def adapter_send(adapter: BaseAdapter, request: PreparedRequest, options: SendOptions) -> Response:
@@ -39,52 +43,37 @@ def adapter_send(adapter: BaseAdapter, request: PreparedRequest, options: SendOp
     return response
 
 
-class AdapterTransport:
-    """Calls ``adapter.send`` for every request; works under both sessions."""
-
-    def __init__(self, adapter: BaseAdapter) -> None:
-        self.adapter = adapter
-
-    def handle_request(self, request: PreparedRequest, options: SendOptions) -> Response:
-        return adapter_send(self.adapter, request, options)
-
-    async def handle_async_request(self, request: PreparedRequest, options: SendOptions) -> Response:
-        return adapter_send(self.adapter, request, options)
-
-    def close(self) -> None:
-        self.adapter.close()
-
-    async def aclose(self) -> None:
-        self.adapter.close()
-
-
 class AdapterRouter:
-    """Picks, for every request (redirect hops included), the adapter ``session.get_adapter`` gives for its
-    URL: one that sends itself (``sends_itself``) is called, a plain ``HTTPAdapter`` leaves the request to the
-    session's own transport. Used only when the session cannot know in advance that all are plain."""
+    """Picks, for every request (redirect hops included), the adapter ``get_adapter`` gives for its URL: one
+    that ``sends_itself`` is called, a plain ``HTTPAdapter`` leaves the request to the session's own
+    transport (``own``). Used only when the session cannot know in advance that all are plain."""
 
-    def __init__(self, session: Any, own: Any) -> None:
-        self._session = session
+    def __init__(
+        self,
+        get_adapter: Callable[[str], BaseAdapter],
+        sends_itself: Callable[[BaseAdapter], bool],
+        own: BaseTransport | AsyncBaseTransport,
+    ) -> None:
+        self._get_adapter = get_adapter
+        self._sends_itself = sends_itself
         self._own = own
 
     def _adapter(self, request: PreparedRequest) -> BaseAdapter | None:
-        from brisk.adapters import sends_itself
-
-        adapter: BaseAdapter = self._session.get_adapter(str(request._url))
-        return adapter if sends_itself(adapter) else None
+        adapter = self._get_adapter(str(request._url))
+        return adapter if self._sends_itself(adapter) else None
 
     def handle_request(self, request: PreparedRequest, options: SendOptions) -> Response:
         adapter = self._adapter(request)
         if adapter is None:
-            response: Response = self._own.handle_request(request, options)
-            return response
+            own: BaseTransport = self._own  # type: ignore[assignment]
+            return own.handle_request(request, options)
         return adapter_send(adapter, request, options)
 
     async def handle_async_request(self, request: PreparedRequest, options: SendOptions) -> Response:
         adapter = self._adapter(request)
         if adapter is None:
-            response: Response = await self._own.handle_async_request(request, options)
-            return response
+            own: AsyncBaseTransport = self._own  # type: ignore[assignment]
+            return await own.handle_async_request(request, options)
         return adapter_send(adapter, request, options)
 
     def close(self) -> None:

@@ -4,8 +4,8 @@ A transport turns one prepared request into one response whose head has been rea
 connection until the response reads it. Transports do I/O only: redirects, retries, auth and cookies are
 policy, written once in ``brisk._flows`` and run over either transport.
 
-``Transport.handle_request`` (sync) and ``AsyncTransport.handle_async_request`` (async) are the whole
-contract; ``brisk.testing.MockTransport`` implements both with a plain function.
+``BaseTransport.handle_request`` (sync) and ``AsyncBaseTransport.handle_async_request`` (async) are the
+whole contract; ``brisk.testing.MockTransport`` implements both with a plain function.
 """
 
 from __future__ import annotations
@@ -21,16 +21,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PRIOR_KNOWLEDGE",
+    "AsyncBaseTransport",
     "AsyncByteStream",
-    "AsyncPulledBody",
-    "AsyncTransport",
-    "ByteStream",
+    "BaseTransport",
     "ConnectionConfig",
     "SendOptions",
     "StaleConnection",
     "SyncByteStream",
     "Timings",
-    "Transport",
 ]
 
 
@@ -160,111 +158,17 @@ class AsyncByteStream(Protocol):
     async def aclose(self) -> None: ...
 
 
-class AsyncPulledBody:
-    """The loop every async response body of a connection shares (HTTP/1.1 and HTTP/2): take what has
-    arrived, else wait for more, until the body ends; the connection goes back to the pool at the end, or
-    is given up (``_drop``) when reading fails or stops half-way."""
-
-    __slots__ = ()
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            while True:
-                data = self._take()
-                if data:
-                    yield data
-                    continue
-                if self._ended():
-                    break
-                await self._fill()
-        except BaseException:
-            self._drop()
-            raise
-        self._finish()
-
-    async def aread_all(self) -> bytes:
-        # The loop of __aiter__ again, without an async generator: most bodies arrive with their head,
-        # and driving a generator for one piece costs more than the rest of reading it.
-        chunks: list[bytes] = []
-        try:
-            while True:
-                data = self._take()
-                if data:
-                    chunks.append(data)
-                if self._ended():
-                    break
-                await self._fill()
-        except BaseException:
-            self._drop()
-            raise
-        self._finish()
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-    def __iter__(self) -> Iterator[bytes]:
-        raise RuntimeError(
-            "this response came from an AsyncSession: use 'async for' / 'await response.aread()'"
-        )
-
-    async def aclose(self) -> None:
-        self.close()
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def _take(self) -> bytes:
-        """The body bytes that have arrived and not been taken yet (b"" if none)."""
-        raise NotImplementedError
-
-    def _ended(self) -> bool:
-        raise NotImplementedError
-
-    async def _fill(self) -> None:
-        """Wait until more of the body, its end or an error arrives (raising the error)."""
-        raise NotImplementedError
-
-    def _finish(self) -> None:
-        raise NotImplementedError
-
-    def _drop(self) -> None:
-        raise NotImplementedError
-
-
-class ByteStream:
-    """An in-memory body, usable from sync and async code alike (mock responses, cached content)."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def __iter__(self) -> Iterator[bytes]:
-        if self._data:
-            yield self._data
-
-    def read_all(self) -> bytes:
-        return self._data
-
-    def close(self) -> None:
-        pass
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._data:
-            yield self._data
-
-    async def aread_all(self) -> bytes:
-        return self._data
-
-    async def aclose(self) -> None:
-        pass
-
-
-class Transport(Protocol):
-    """Sends a request and returns its response with the head read and the body still streaming."""
+class BaseTransport(Protocol):
+    """What a ``Session`` sends through: a request in, its response out with the head read and the body
+    still streaming. Implemented by ``brisk._transport.sync.transport.SyncTransport``, the adapter bridges
+    (``brisk._transport.adapter``) and ``brisk.testing.MockTransport``."""
 
     def handle_request(self, request: PreparedRequest, options: SendOptions) -> Response: ...
     def close(self) -> None: ...
 
 
-class AsyncTransport(Protocol):
+class AsyncBaseTransport(Protocol):
+    """What an ``AsyncSession`` sends through (``brisk._transport.asyncio.transport.AsyncTransport``, ...)."""
+
     async def handle_async_request(self, request: PreparedRequest, options: SendOptions) -> Response: ...
     async def aclose(self) -> None: ...

@@ -157,15 +157,6 @@ class PoolState(Generic[C]):
             return  # its slot was given back already
         self._forget(key)
 
-    def remove_idle(self, key: Hashable, conn: C) -> bool:
-        """Take a connection out of the idle list (it was found dead); True if it was there."""
-        idle = self._idle.get(key)
-        if idle and conn in idle:
-            idle.remove(conn)
-            self._forget(key)
-            return True
-        return False
-
     def drain(self) -> list[C]:
         """Forget every connection (pool closing); returns the idle and shared ones to close."""
         conns = [c for group in self._idle.values() for c in group]

@@ -11,6 +11,8 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
+from brisk.exceptions import SSLError
+
 if TYPE_CHECKING:
     import ssl
 
@@ -54,8 +56,6 @@ def _build(
         elif os.path.isfile(verify):
             ctx.load_verify_locations(cafile=verify)
         else:
-            from brisk.exceptions import SSLError
-
             # requests raises a bare OSError here; SSLError is one too, and also a RequestException.
             raise SSLError(f"Could not find a suitable TLS CA certificate bundle, invalid path: {verify}")
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 import pytest
 
 import brisk
-from brisk._transport import sync as brisk_sync
-from brisk._transport.sync import SyncConnection
+from brisk._transport.sync import h1 as sync_h1
+from brisk._transport.sync.h1 import SyncH1Connection
 from servers.raw import RawConnection, http_response
 
 
@@ -37,17 +37,17 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
 def single_threaded(monkeypatch: pytest.MonkeyPatch) -> None:
     """This process as a single-threaded one on a machine with more than one CPU."""
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    monkeypatch.setattr(brisk_sync, "_MANY_CPUS", True)
+    monkeypatch.setattr(sync_h1, "_MANY_CPUS", True)
 
 
-def backoff(conn: SyncConnection) -> tuple[int, int]:
+def backoff(conn: SyncH1Connection) -> tuple[int, int]:
     """(reads left to skip, current backoff)."""
     return conn._busy_poll_skip, conn._busy_poll_backoff
 
 
 @pytest.mark.usefixtures("single_threaded")
 def test_a_server_slower_than_the_budget_makes_the_connection_skip_1_2_4_reads(pair: tuple) -> None:
-    conn = SyncConnection(pair[0])
+    conn = SyncH1Connection(pair[0])
     conn.busy_poll(0.001)  # nothing comes: polled for the whole budget, then gave up
     assert backoff(conn) == (1, 1)
     conn.busy_poll(0.001)  # skipped
@@ -66,7 +66,7 @@ def test_a_server_slower_than_the_budget_makes_the_connection_skip_1_2_4_reads(p
 @pytest.mark.usefixtures("single_threaded")
 def test_a_reply_during_polling_ends_it_at_once_and_clears_the_backoff(pair: tuple) -> None:
     ours, theirs = pair
-    conn = SyncConnection(ours)
+    conn = SyncH1Connection(ours)
     conn.busy_poll(0.001)
     conn.busy_poll(0.001)  # the skipped one
     assert backoff(conn) == (0, 1)
@@ -84,7 +84,7 @@ def test_a_reply_during_polling_ends_it_at_once_and_clears_the_backoff(pair: tup
 @pytest.mark.usefixtures("single_threaded")
 def test_bytes_already_there_need_no_polling(pair: tuple) -> None:
     ours, theirs = pair
-    conn = SyncConnection(ours)
+    conn = SyncH1Connection(ours)
     theirs.sendall(b"x")
     conn.busy_poll(30.0)  # returns at once: the read will not sleep
     assert backoff(conn) == (0, 0)
@@ -104,7 +104,7 @@ def test_bytes_buffered_above_the_socket_need_no_polling() -> None:
     ours, theirs = socket.socketpair()
     wrapped = BufferedSocket(ours.family, ours.type, fileno=ours.detach())
     try:
-        conn = SyncConnection(wrapped)
+        conn = SyncH1Connection(wrapped)
         wrapped.buffered = 5
         conn.busy_poll(30.0)  # nothing on the socket, yet a read would not sleep
         assert backoff(conn) == (0, 0)
@@ -118,7 +118,7 @@ def test_bytes_buffered_above_the_socket_need_no_polling() -> None:
 
 @pytest.mark.usefixtures("single_threaded")
 def test_zero_turns_busy_polling_off(pair: tuple) -> None:
-    conn = SyncConnection(pair[0])
+    conn = SyncH1Connection(pair[0])
     started = time.monotonic()
     conn.busy_poll(0)
     assert backoff(conn) == (0, 0)
@@ -133,7 +133,7 @@ def test_a_socket_type_that_cannot_tell_about_buffered_bytes_is_never_polled(pai
     ours = pair[0]
     opaque = Opaque(ours.family, ours.type, fileno=ours.detach())
     try:
-        conn = SyncConnection(opaque)
+        conn = SyncH1Connection(opaque)
         conn.busy_poll(0.001)
         assert backoff(conn) == (-1, 0)
     finally:
@@ -144,10 +144,10 @@ def test_a_socket_type_that_cannot_tell_about_buffered_bytes_is_never_polled(pai
 def test_a_server_further_away_than_the_budget_is_never_polled(pair: tuple) -> None:
     """The TCP handshake took one round trip (and some work of this process, hence ten budgets): a server
     that far cannot answer within the polling."""
-    conn = SyncConnection(pair[0], connect_time=0.0011, busy_poll=0.0001)
+    conn = SyncH1Connection(pair[0], connect_time=0.0011, busy_poll=0.0001)
     conn.busy_poll(0.0001)
     assert backoff(conn) == (-1, 0)
-    near = SyncConnection(pair[1], connect_time=0.0009, busy_poll=0.0001)  # the handshake has overhead
+    near = SyncH1Connection(pair[1], connect_time=0.0009, busy_poll=0.0001)  # the handshake has overhead
     near.busy_poll(0.0001)
     assert backoff(near) == (1, 1)
 
@@ -155,8 +155,8 @@ def test_a_server_further_away_than_the_budget_is_never_polled(pair: tuple) -> N
 @pytest.mark.usefixtures("single_threaded")
 def test_no_polling_with_a_single_cpu(pair: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
     """On one CPU a local server could not run while this process polls."""
-    monkeypatch.setattr(brisk_sync, "_MANY_CPUS", False)
-    conn = SyncConnection(pair[0])
+    monkeypatch.setattr(sync_h1, "_MANY_CPUS", False)
+    conn = SyncH1Connection(pair[0])
     conn.busy_poll(0.001)
     assert backoff(conn) == (-1, 0)
 
@@ -168,7 +168,7 @@ def test_no_polling_while_other_threads_run(pair: tuple) -> None:
     other.start()
     try:
         assert threading.active_count() > 1
-        conn = SyncConnection(pair[0])
+        conn = SyncH1Connection(pair[0])
         conn.busy_poll(0.001)  # nothing to read: polling would have given up and backed off
         assert backoff(conn) == (0, 0)
     finally:
@@ -222,7 +222,7 @@ CHILD = textwrap.dedent(
 
 
 # The child process polls only where it may run on two CPUs (the machines this project targets have two).
-NEEDS_TWO_CPUS = pytest.mark.skipif(not brisk_sync._MANY_CPUS, reason="busy polling needs a second CPU")
+NEEDS_TWO_CPUS = pytest.mark.skipif(not sync_h1._MANY_CPUS, reason="busy polling needs a second CPU")
 
 
 def run_child(url: str, budget: float, count: int, read_timeout: float = 10.0) -> dict:

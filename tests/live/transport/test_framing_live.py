@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import brisk
-from brisk._transport import aio as brisk_aio
-from brisk._transport import sync as brisk_sync
+from brisk._transport.asyncio import h1 as async_h1
+from brisk._transport.sync import h1 as sync_h1
 from brisk.exceptions import (
     ChunkedEncodingError,
     IncompleteBody,
@@ -551,7 +551,7 @@ def test_expect_100_continue_then_200(
 ) -> None:
     """The body goes out on the 100: with the client's own wait for it made a minute long, a client that
     ignored the 100 would only send the body after the test's timeout."""
-    for module in (brisk_sync, brisk_aio):
+    for module in (sync_h1, async_h1):
         monkeypatch.setattr(module, "_CONTINUE_WAIT", 60.0)
     received: list[int] = []
 

@@ -154,7 +154,7 @@ def test_injection_network_calls_are_recorded(client: Client, network_calls: lis
 
 
 def test_only_ip_literals_skip_the_lookup() -> None:
-    from brisk._transport._common import literal_address
+    from brisk._transport.connect import literal_address
 
     assert literal_address("127.0.0.1", 80) == [
         (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", 80))

@@ -1186,7 +1186,7 @@ class WireRecorder(brisk.testing.MockTransport):
         self.wire: list[tuple[str | None, dict[str, str]]] = []
 
     def _record(self, request: brisk.PreparedRequest, options: Any) -> None:
-        from brisk._transport._common import request_line_and_headers
+        from brisk._transport.wire import request_line_and_headers
 
         assert request._url is not None
         _, pairs = request_line_and_headers(request, request._url, options)

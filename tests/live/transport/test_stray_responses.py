@@ -34,7 +34,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import brisk
-from brisk._transport.aio import AsyncioTransport, Connection
+from brisk._transport.asyncio.h1 import AsyncH1Connection
+from brisk._transport.asyncio.transport import AsyncTransport
 from servers.clients import AsyncClient, LoopThread, SyncClient
 from servers.raw import RawConnection, RawRequest, RawServer, RawServerFactory, http_response
 from servers.tls import CertBundle, TLSServerFactory
@@ -242,9 +243,9 @@ def test_bytes_held_in_asyncios_tls_layer_count_as_unread(
         async with brisk.AsyncSession(verify=str(good_cert.ca_bundle)) as session:
             first = await session.get(f"{server.url}/?id=1")
             transport = session._transport
-            assert isinstance(transport, AsyncioTransport)
+            assert isinstance(transport, AsyncTransport)
             (conn,) = [c for conns in transport._state._idle.values() for c in conns]
-            assert isinstance(conn, Connection)
+            assert isinstance(conn, AsyncH1Connection)
             assert conn.transport is not None
             conn.transport.pause_reading()
             conn._reading_paused = True

@@ -7,21 +7,19 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from brisk._protocol.http11 import ResponseParser
-from brisk._transport._common import budget, timeout_message
-from brisk._transport._proxy import (
-    ProxyInfo,
-    connect_request,
-    parse_proxy,
-    proxy_failure,
-    read_connect_response,
-    socks_proxy,
-)
-from brisk.exceptions import ConnectTimeout, ProxyError, RequestException
+from brisk._transport.asyncio.connect import connect_tcp, start_connection, upgrade_if_h2
+from brisk._transport.asyncio.waiting import TimedOut
+from brisk._transport.deadline import connecting
+from brisk._transport.errors import handshake_failed
+from brisk._transport.proxy import ProxyInfo, parse_proxy
+from brisk._transport.tls import ssl_context
+from brisk._transport.wire import cleartext_h2
+from brisk.exceptions import ConnectTimeout, RequestException
 
 if TYPE_CHECKING:
     from brisk._core.url import URL
-    from brisk._transport.aio import Connection
-    from brisk._transport.aio_h2 import H2Conn
+    from brisk._transport.asyncio.h1 import AsyncH1Connection
+    from brisk._transport.asyncio.h2 import AsyncH2Connection
     from brisk._transport.base import SendOptions, Timings
 
 __all__ = ["open_through_proxy"]
@@ -29,11 +27,7 @@ __all__ = ["open_through_proxy"]
 
 async def open_through_proxy(
     url: URL, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
-) -> Connection | H2Conn:
-    from brisk._transport._common import cleartext_h2
-    from brisk._transport.aio import connect_tcp, start_connection, upgrade_if_h2
-    from brisk._transport.tls import ssl_context
-
+) -> AsyncH1Connection | AsyncH2Connection:
     config = options.config
     assert config.proxy is not None
     info = parse_proxy(config.proxy)
@@ -52,7 +46,7 @@ async def open_through_proxy(
     except ConnectTimeout:
         raise
     except RequestException as exc:
-        raise proxy_failure(exc, info, target) from None
+        raise info.failure(exc, target) from None
     if url.scheme == "http":
         return conn
     try:
@@ -65,52 +59,37 @@ async def open_through_proxy(
     return upgrade_if_h2(conn, options, loop) if secure else conn
 
 
-async def _tunnel(conn: Connection, info: ProxyInfo, url: URL, options: SendOptions) -> None:
-    from brisk._transport.aio import _TimedOut
-
+async def _tunnel(conn: AsyncH1Connection, info: ProxyInfo, url: URL, options: SendOptions) -> None:
     target = f"{url.host}:{url.effective_port}"
     parser = conn.parser = ResponseParser("CONNECT", options.limits)
+    phase = info.opening_tunnel()
     assert conn.transport is not None
-    conn.transport.write(connect_request(info, url.host, url.effective_port, options.config))
+    conn.transport.write(info.tunnel_request(url.host, url.effective_port, options.config))
     try:
         while parser.head is None:
             if conn.error is not None:
                 raise conn.error
             if conn.eof:
                 parser.feed_eof()
-            await conn.wait(
-                budget(
-                    options.timeout.connect,
-                    options.deadline,
-                    ConnectTimeout,
-                    f"opening a tunnel through {info.describe()}",
-                )
-            )
-    except _TimedOut:
-        raise ConnectTimeout(
-            timeout_message(f"opening a tunnel through {info.describe()}", options.timeout.connect, options)
-        ) from None
+            await conn.wait(phase.budget(options))
+    except TimedOut:
+        raise phase.timed_out(options) from None
     except ConnectTimeout:
         raise
     except RequestException as exc:
-        raise proxy_failure(exc, info, target) from None
+        raise info.failure(exc, target) from None
     finally:
         conn.parser = None
-    read_connect_response(parser, info, target)
+    info.check_tunnel_answer(parser, target)
 
 
 async def _start_tls(
-    conn: Connection, host: str, options: SendOptions, loop: asyncio.AbstractEventLoop
+    conn: AsyncH1Connection, host: str, options: SendOptions, loop: asyncio.AbstractEventLoop
 ) -> None:
-    import ssl
-
-    from brisk._transport.tls import describe_ssl_error, ssl_context
-    from brisk.exceptions import SSLError
-
+    """The TLS handshake with the origin, inside the tunnel the connection has become."""
     assert conn.transport is not None
-    timeout = budget(
-        options.timeout.connect, options.deadline, ConnectTimeout, f"the TLS handshake with {host}"
-    )
+    phase = connecting(f"the TLS handshake with {host}")
+    timeout = phase.budget(options)
     try:
         transport = await loop.start_tls(
             conn.transport,
@@ -119,31 +98,19 @@ async def _start_tls(
             server_hostname=host,
             ssl_handshake_timeout=timeout,
         )
-    except ssl.SSLError as exc:
-        raise SSLError(describe_ssl_error(exc, host)) from exc
     except TimeoutError:
-        raise ConnectTimeout(
-            timeout_message(f"the TLS handshake with {host}", options.timeout.connect, options)
-        ) from None
+        raise phase.timed_out(options) from None
+    except OSError as exc:
+        raise handshake_failed(exc, host) from exc
     conn.transport = transport
 
 
 async def _socks_connect(info: ProxyInfo, url: URL, options: SendOptions) -> socket.socket:
-    proxy: Any = socks_proxy(info, asynchronous=True)
-    from python_socks import ProxyError as SocksError
-    from python_socks import ProxyTimeoutError
-
-    target = f"{url.host}:{url.effective_port}"
-    timeout = budget(
-        options.timeout.connect, options.deadline, ConnectTimeout, f"connecting through {info.describe()}"
-    )
+    proxy: Any = info.socks_connector(asynchronous=True)
+    timeout = info.socks_budget(options)
     try:
         sock: socket.socket = await proxy.connect(url.host, url.effective_port, timeout=timeout)
-    except ProxyTimeoutError:
-        raise ConnectTimeout(
-            timeout_message(f"connecting through {info.describe()}", options.timeout.connect, options)
-        ) from None
-    except (SocksError, OSError) as exc:
-        raise ProxyError(f"the proxy {info.describe()} could not connect to {target}: {exc}") from exc
+    except Exception as exc:
+        raise info.socks_failure(exc, url, options) from exc
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock

@@ -7,17 +7,10 @@ import ssl
 from typing import TYPE_CHECKING, Any, cast
 
 from brisk._protocol.http11 import ResponseParser
-from brisk._transport._common import budget, timeout_message
-from brisk._transport._connect import connect_tcp, wrap_tls
-from brisk._transport._proxy import (
-    ProxyInfo,
-    connect_request,
-    parse_proxy,
-    proxy_failure,
-    read_connect_response,
-    socks_proxy,
-)
-from brisk.exceptions import ConnectTimeout, ProxyError, RequestException
+from brisk._transport.proxy import ProxyInfo, parse_proxy
+from brisk._transport.sync.connect import connect_tcp, wrap_tls
+from brisk._transport.tls import describe_ssl_error, ssl_context
+from brisk.exceptions import ConnectTimeout, RequestException, SSLError
 
 if TYPE_CHECKING:
     from brisk._core.url import URL
@@ -43,7 +36,7 @@ def open_through_proxy(url: URL, options: SendOptions, timings: Timings) -> sock
         except ConnectTimeout:
             raise
         except RequestException as exc:
-            raise proxy_failure(exc, info, target) from None
+            raise info.failure(exc, target) from None
         if url.scheme == "http":
             return cast(socket.socket, sock)  # requests are forwarded in absolute form on this connection
         try:
@@ -61,49 +54,31 @@ def open_through_proxy(url: URL, options: SendOptions, timings: Timings) -> sock
 def _tunnel(sock: socket.socket, info: ProxyInfo, url: URL, options: SendOptions) -> None:
     target = f"{url.host}:{url.effective_port}"
     parser = ResponseParser("CONNECT", options.limits)
+    phase = info.opening_tunnel()
     try:
-        sock.settimeout(
-            budget(
-                options.timeout.connect,
-                options.deadline,
-                ConnectTimeout,
-                f"opening a tunnel through {info.describe()}",
-            )
-        )
-        sock.sendall(connect_request(info, url.host, url.effective_port, options.config))
+        sock.settimeout(phase.budget(options))
+        sock.sendall(info.tunnel_request(url.host, url.effective_port, options.config))
         while parser.head is None:
             data = sock.recv(65536)
             if not data:
                 parser.feed_eof()
             parser.feed(data)
     except TimeoutError:
-        raise ConnectTimeout(
-            timeout_message(f"opening a tunnel through {info.describe()}", options.timeout.connect, options)
-        ) from None
+        raise phase.timed_out(options) from None
     except ConnectTimeout:
         raise
     except (RequestException, OSError) as exc:
-        raise proxy_failure(exc, info, target) from None
-    read_connect_response(parser, info, target)
+        raise info.failure(exc, target) from None
+    info.check_tunnel_answer(parser, target)
 
 
 def _socks_connect(info: ProxyInfo, url: URL, options: SendOptions) -> socket.socket:
-    proxy: Any = socks_proxy(info, asynchronous=False)
-    from python_socks import ProxyError as SocksError
-    from python_socks import ProxyTimeoutError
-
-    target = f"{url.host}:{url.effective_port}"
-    timeout = budget(
-        options.timeout.connect, options.deadline, ConnectTimeout, f"connecting through {info.describe()}"
-    )
+    proxy: Any = info.socks_connector(asynchronous=False)
+    timeout = info.socks_budget(options)
     try:
         sock: socket.socket = proxy.connect(url.host, url.effective_port, timeout=timeout)
-    except ProxyTimeoutError:
-        raise ConnectTimeout(
-            timeout_message(f"connecting through {info.describe()}", options.timeout.connect, options)
-        ) from None
-    except (SocksError, OSError) as exc:
-        raise ProxyError(f"the proxy {info.describe()} could not connect to {target}: {exc}") from exc
+    except Exception as exc:
+        raise info.socks_failure(exc, url, options) from exc
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
 
@@ -122,8 +97,6 @@ class TunnelTLS:
 
     @classmethod
     def wrap(cls, outer: ssl.SSLSocket, host: str, options: SendOptions, timings: Timings) -> TunnelTLS:
-        from brisk._transport.tls import describe_ssl_error, ssl_context
-
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         inner = ssl_context(options.config).wrap_bio(incoming, outgoing, server_hostname=host)
         tunnel = cls(outer, inner, incoming, outgoing)
@@ -131,8 +104,6 @@ class TunnelTLS:
             tunnel._run(inner.do_handshake)
         except ssl.SSLError as exc:
             outer.close()
-            from brisk.exceptions import SSLError
-
             raise SSLError(describe_ssl_error(exc, host)) from exc
         except BaseException:
             outer.close()

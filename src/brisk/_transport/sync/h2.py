@@ -1,4 +1,4 @@
-"""HTTP/2 with blocking sockets: one connection shared by threads, each thread running its own stream.
+"""HTTP/2 over a blocking socket: one connection shared by threads, each thread running its own stream.
 
 Socket I/O and the h2 state are guarded by one lock (an SSL object must not be read and written from two
 threads at once). Waiting for the socket happens outside the lock and by one thread at a time (the
@@ -17,25 +17,28 @@ from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING
 
 from brisk._protocol.http2 import H2Connection, H2Stream
-from brisk._transport._common import budget, h2_headers, method_of, timeout_message
 from brisk._transport.base import StaleConnection
-from brisk.exceptions import (
-    ConnectionError,
-    ConnectTimeout,
-    PoolTimeout,
-    ReadTimeout,
-    RequestException,
-    WriteTimeout,
+from brisk._transport.body import H2Body
+from brisk._transport.deadline import (
+    H2_FLOW_CONTROL,
+    H2_SETTINGS,
+    H2_STREAM,
+    READING_BODY,
+    SENDING,
+    WAITING_FOR_RESPONSE,
+    Phase,
+    WaitLimit,
 )
-from brisk.models import Response
+from brisk._transport.exchange import h2_request, h2_response, raise_stream_error
+from brisk.exceptions import ConnectionError
 
 if TYPE_CHECKING:
     from brisk._core.config import Limits
     from brisk._core.url import URL
     from brisk._request.body import RequestBody
     from brisk._transport.base import SendOptions, Timings
-    from brisk._transport.sync import SyncTransport
-    from brisk.models import PreparedRequest
+    from brisk._transport.sync.transport import SyncTransport
+    from brisk.models import PreparedRequest, Response
 
 __all__ = ["SyncH2Connection", "exchange"]
 
@@ -118,7 +121,7 @@ class SyncH2Connection:
         end: bool,
         options: SendOptions,
     ) -> H2Stream:
-        give_up: float | None = None
+        wait: WaitLimit | None = None
         with self._lock:
             while not self.h2.can_open_stream():
                 if self.closed or self.h2.error is not None or self.h2.goaway:
@@ -126,16 +129,14 @@ class SyncH2Connection:
                         ConnectionError("the HTTP/2 connection was closed"), unprocessed=True
                     )
                 # Threads may be lent the connection faster than they open streams on it: wait for one.
-                if give_up is None:
-                    wait = budget(options.timeout.pool, options.deadline, PoolTimeout, "waiting for a stream")
-                    give_up = None if wait is None else time.monotonic() + wait
-                remaining = None if give_up is None else give_up - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise PoolTimeout(
+                if wait is None:
+                    wait = WaitLimit(
+                        H2_STREAM,
+                        options,
                         f"no HTTP/2 stream to {authority} became free within {options.timeout.pool}s "
-                        "(the server's MAX_CONCURRENT_STREAMS)"
+                        "(the server's MAX_CONCURRENT_STREAMS)",
                     )
-                self._news.wait(remaining)
+                self._news.wait(wait.left())
             stream = self.h2.send_request(method, url.scheme, authority, url.target, headers, end_stream=end)
             self._send_pending(options)
             return stream
@@ -155,7 +156,9 @@ class SyncH2Connection:
                         view = view[window:]
                         continue
                 self.wait(
-                    lambda: self.h2.send_window(stream) > 0 or stream.error is not None, options, writing=True
+                    lambda: self.h2.send_window(stream) > 0 or stream.error is not None,
+                    options,
+                    H2_FLOW_CONTROL,
                 )
         with self._lock:
             if stream.error is None and not self.closed:
@@ -163,15 +166,11 @@ class SyncH2Connection:
                 self._send_pending(options)
 
     def _send_pending(self, options: SendOptions) -> None:
-        self.sock.settimeout(
-            budget(options.timeout.write, options.deadline, WriteTimeout, "sending the request")
-        )
+        self.sock.settimeout(SENDING.budget(options))
         try:
             self._flush()
         except TimeoutError:
-            raise WriteTimeout(
-                timeout_message("sending the request", options.timeout.write, options)
-            ) from None
+            raise SENDING.timed_out(options) from None
         except OSError as exc:
             self.h2.fail(ConnectionError(f"the HTTP/2 connection broke while sending: {exc}"))
             raise ConnectionError(f"the HTTP/2 connection broke while sending: {exc}") from exc
@@ -199,7 +198,7 @@ class SyncH2Connection:
         """Wait for the server's first SETTINGS (within the connect timeout), so the pool never lends out
         more streams than the server allows; close the connection and raise if it fails."""
         try:
-            self.wait(lambda: self.h2.settings_received, options, phase="connect")
+            self.wait(lambda: self.h2.settings_received, options, H2_SETTINGS)
             if self.h2.error is not None:
                 raise self.h2.error
         except BaseException:
@@ -207,34 +206,15 @@ class SyncH2Connection:
             raise
 
     def wait(
-        self, ready: Callable[[], bool], options: SendOptions, writing: bool = False, phase: str | None = None
+        self, ready: Callable[[], bool], options: SendOptions, phase: Phase = WAITING_FOR_RESPONSE
     ) -> None:
         """Block until ``ready()`` (checked under the lock), reading from the socket when it is our turn."""
-        error: type[RequestException]
-        if phase == "connect":
-            seconds, error, doing = (
-                options.timeout.connect,
-                ConnectTimeout,
-                "waiting for the server's HTTP/2 settings",
-            )
-        elif writing:
-            seconds, error, doing = (
-                options.timeout.write,
-                WriteTimeout,
-                "sending the request (HTTP/2 flow control)",
-            )
-        else:
-            seconds, error, doing = options.timeout.read, ReadTimeout, "waiting for the server's response"
-        phase_seconds = seconds
-        limit = budget(phase_seconds, options.deadline, error, doing)
-        give_up = None if limit is None else time.monotonic() + limit
+        wait = WaitLimit(phase, options)
         with self._lock:
             while not ready():
                 if self.h2.error is not None:
                     return  # the caller finds the error on its stream
-                remaining = None if give_up is None else give_up - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise error(timeout_message(doing, phase_seconds, options))
+                remaining = wait.left()
                 if self._reading:
                     self._news.wait(remaining)
                     continue
@@ -287,53 +267,25 @@ def exchange(
     timings: Timings,
 ) -> Response:
     """Run ``request`` as a stream on ``conn``; return the response once its head has arrived."""
-    headers = h2_headers(request, options)
-    authority = request.headers.get("host") or url.host_header
-    stream = conn.start(method_of(request), url, authority, headers, body is None, options)
+    method, authority, headers = h2_request(request, url, options)
+    stream = conn.start(method, url, authority, headers, body is None, options)
     try:
         if body is not None:
             conn.send_body(stream, body, options)
         timings.request_sent = time.monotonic() - timings.start
         conn.wait(lambda: stream.status is not None or stream.error is not None, options)
-        if stream.error is not None and stream.status is None:
-            if stream.unprocessed:
-                raise StaleConnection(stream.error, unprocessed=True)
-            raise stream.error
+        if stream.status is None:
+            raise_stream_error(stream)
     except BaseException:
         conn.release(stream)
         raise
-    assert stream.status is not None
-    timings.first_byte = time.monotonic() - timings.start
-    return Response._from_transport(
-        stream.status,
-        "",
-        "HTTP/2",
-        stream.headers,
-        _SyncH2Body(transport, key, conn, stream, options, timings),
-        request,
-        timings,
-    )
+    return h2_response(stream, _SyncH2Body(transport, key, conn, stream, options, timings), request, timings)
 
 
-class _SyncH2Body:
-    __slots__ = ("__weakref__", "_conn", "_done", "_key", "_options", "_stream", "_timings", "_transport")
+class _SyncH2Body(H2Body[SyncH2Connection]):
+    """The body of one HTTP/2 response, read from its stream."""
 
-    def __init__(
-        self,
-        transport: SyncTransport,
-        key: Hashable,
-        conn: SyncH2Connection,
-        stream: H2Stream,
-        options: SendOptions,
-        timings: Timings,
-    ) -> None:
-        self._transport = transport
-        self._key = key
-        self._conn = conn
-        self._stream = stream
-        self._options = options
-        self._timings = timings
-        self._done = False
+    __slots__ = ("__weakref__",)
 
     def __iter__(self) -> Iterator[bytes]:
         stream, conn = self._stream, self._conn
@@ -348,27 +300,17 @@ class _SyncH2Body:
                 if stream.error is not None:
                     raise stream.error
                 conn.wait(
-                    lambda: bool(stream.body) or stream.complete or stream.error is not None, self._options
+                    lambda: bool(stream.body) or stream.complete or stream.error is not None,
+                    self._options,
+                    READING_BODY,
                 )
         except BaseException:
             self.close()
             raise
-        self._finish()
+        self.close()
 
     def read_all(self) -> bytes:
         return b"".join(self)
-
-    def close(self) -> None:
-        if not self._done:
-            self._finish()
-
-    def _finish(self) -> None:
-        if not self._done:
-            self._done = True
-            self._conn.release(self._stream)
-            self._conn.served += 1
-            self._timings.total = time.monotonic() - self._timings.start
-            self._transport._finish(self._key, self._conn, self._conn.looks_alive())
 
     def __del__(self) -> None:
         if not self._done:

@@ -1,9 +1,10 @@
-"""HTTP/2 on asyncio: one ``H2Conn`` protocol per connection, many concurrent streams on it.
+"""HTTP/2 on asyncio: one ``AsyncH2Connection`` protocol per connection, many concurrent streams on it.
 
 The connection is chosen by ALPN: after the TLS handshake of an https connection that offered h2, the
-transport swaps its protocol for an ``H2Conn`` (``asyncio.Transport.set_protocol``). Requests then run as
-streams; each waits on its own future, woken only when its stream changes. The pool lends the connection
-to any request while it has free streams (the server's MAX_CONCURRENT_STREAMS, re-read on every SETTINGS).
+transport swaps its protocol for an ``AsyncH2Connection`` (``asyncio.Transport.set_protocol``). Requests
+then run as streams; each waits on its own future, woken only when its stream changes. The pool lends the
+connection to any request while it has free streams (the server's MAX_CONCURRENT_STREAMS, re-read on every
+SETTINGS).
 """
 
 from __future__ import annotations
@@ -14,32 +15,25 @@ from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from brisk._protocol.http2 import H2Connection, H2Stream
-from brisk._transport._common import budget, h2_headers, method_of, timeout_message
-from brisk._transport.base import AsyncPulledBody, StaleConnection
-from brisk.exceptions import ConnectionError, ReadTimeout, WriteTimeout
-from brisk.models import Response
+from brisk._transport.asyncio.body import AsyncPulledBody
+from brisk._transport.asyncio.waiting import TimedOut, wait_until_woken
+from brisk._transport.body import H2Body
+from brisk._transport.deadline import H2_FLOW_CONTROL, H2_SETTINGS, READING_BODY, WAITING_FOR_RESPONSE, Phase
+from brisk._transport.exchange import h2_request, h2_response, raise_stream_error
+from brisk.exceptions import ConnectionError
 
 if TYPE_CHECKING:
     from brisk._core.config import Limits
     from brisk._core.url import URL
     from brisk._request.body import RequestBody
-    from brisk._transport.aio import AsyncioTransport
+    from brisk._transport.asyncio.transport import AsyncTransport
     from brisk._transport.base import SendOptions, Timings
-    from brisk.models import PreparedRequest
+    from brisk.models import PreparedRequest, Response
 
-__all__ = ["H2Conn", "exchange"]
-
-
-class _TimedOut(Exception):
-    pass
+__all__ = ["AsyncH2Connection", "exchange"]
 
 
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_exception(_TimedOut())
-
-
-class H2Conn(asyncio.Protocol):
+class AsyncH2Connection(asyncio.Protocol):
     """An HTTP/2 connection: bytes from the socket go to the sans-IO state, waiting streams are woken."""
 
     multiplexed = True
@@ -120,6 +114,11 @@ class H2Conn(asyncio.Protocol):
         if data and not self.closed:
             self.transport.write(data)
 
+    def release(self, stream: H2Stream) -> None:
+        """The response is done with ``stream`` (reset if it was not read to the end)."""
+        self.h2.release(stream)
+        self.flush()
+
     def _wake(self, key: int) -> None:
         waiter = self._waiters.pop(key, None)
         if waiter is not None and not waiter.done():
@@ -133,47 +132,32 @@ class H2Conn(asyncio.Protocol):
 
     async def ready(self, options: SendOptions) -> None:
         """Wait for the server's first SETTINGS, so the pool never lends out more streams than it allows."""
-        from brisk.exceptions import ConnectTimeout
-
         try:
             while not self.h2.settings_received:
                 if self.h2.error is not None or self.closed:
                     raise self.h2.error or ConnectionError("the server closed the HTTP/2 connection")
-                await self.wait(
-                    -1,
-                    budget(
-                        options.timeout.connect,
-                        options.deadline,
-                        ConnectTimeout,
-                        "waiting for the server's HTTP/2 settings",
-                    ),
-                )
-        except _TimedOut:
-            self.close()
-            raise ConnectTimeout(
-                timeout_message("waiting for the server's HTTP/2 settings", options.timeout.connect, options)
-            ) from None
+                await self.wait(-1, H2_SETTINGS, options)
         except BaseException:
             self.close()
             raise
 
-    async def wait(self, key: int, timeout: float | None) -> None:
-        """Wait for news on stream ``key`` (0: for the send window to open)."""
+    async def wait(self, key: int, phase: Phase, options: SendOptions) -> None:
+        """Wait for news on stream ``key`` (0: for the send window to open; -1: for the server's settings),
+        within ``phase``'s time budget."""
         waiter = self._waiters[key] = self.loop.create_future()
-        timer = None if timeout is None else self.loop.call_later(timeout, _expire, waiter)
         try:
-            await waiter
+            await wait_until_woken(waiter, phase.budget(options))
+        except TimedOut:
+            raise phase.timed_out(options) from None
         finally:
             if self._waiters.get(key) is waiter:
                 del self._waiters[key]
-            if timer is not None:
-                timer.cancel()
 
 
 async def exchange(
-    transport: AsyncioTransport,
+    transport: AsyncTransport,
     key: Hashable,
-    conn: H2Conn,
+    conn: AsyncH2Connection,
     request: PreparedRequest,
     body: bytes | RequestBody | None,
     url: URL,
@@ -181,52 +165,25 @@ async def exchange(
     timings: Timings,
 ) -> Response:
     """Send ``request`` as a new stream on ``conn`` and return its response once the head arrives."""
-    headers = h2_headers(request, options)
-    authority = request.headers.get("host") or url.host_header
-    stream = conn.h2.send_request(
-        method_of(request), url.scheme, authority, url.target, headers, end_stream=body is None
-    )
+    method, authority, headers = h2_request(request, url, options)
+    stream = conn.h2.send_request(method, url.scheme, authority, url.target, headers, end_stream=body is None)
     conn.flush()
     try:
         if body is not None:
             await _send_body(conn, stream, body, options)
         timings.request_sent = time.monotonic() - timings.start
         while stream.status is None:
-            if stream.error is not None:
-                if stream.unprocessed:
-                    raise StaleConnection(stream.error, unprocessed=True)
-                raise stream.error
-            try:
-                await conn.wait(
-                    stream.id,
-                    budget(
-                        options.timeout.read,
-                        options.deadline,
-                        ReadTimeout,
-                        "waiting for the server's response",
-                    ),
-                )
-            except _TimedOut:
-                raise ReadTimeout(
-                    timeout_message("waiting for the server's response", options.timeout.read, options)
-                ) from None
+            raise_stream_error(stream)
+            await conn.wait(stream.id, WAITING_FOR_RESPONSE, options)
     except BaseException:
-        conn.h2.release(stream)
-        conn.flush()
+        conn.release(stream)
         raise
-    timings.first_byte = time.monotonic() - timings.start
-    return Response._from_transport(
-        stream.status,
-        "",
-        "HTTP/2",
-        stream.headers,
-        _H2Body(transport, key, conn, stream, options, timings),
-        request,
-        timings,
-    )
+    return h2_response(stream, _AsyncH2Body(transport, key, conn, stream, options, timings), request, timings)
 
 
-async def _send_body(conn: H2Conn, stream: H2Stream, body: bytes | RequestBody, options: SendOptions) -> None:
+async def _send_body(
+    conn: AsyncH2Connection, stream: H2Stream, body: bytes | RequestBody, options: SendOptions
+) -> None:
     if isinstance(body, bytes):
         await _send_bytes(conn, stream, body, options)
     else:
@@ -238,54 +195,24 @@ async def _send_body(conn: H2Conn, stream: H2Stream, body: bytes | RequestBody, 
         conn.flush()
 
 
-async def _send_bytes(conn: H2Conn, stream: H2Stream, data: bytes, options: SendOptions) -> None:
+async def _send_bytes(conn: AsyncH2Connection, stream: H2Stream, data: bytes, options: SendOptions) -> None:
     view = memoryview(data)
     while view:
         if stream.error is not None or stream.status is not None:
             return  # reset, or answered early: stop sending
         window = conn.h2.send_window(stream)
         if window <= 0:
-            try:
-                await conn.wait(
-                    0, budget(options.timeout.write, options.deadline, WriteTimeout, "sending the request")
-                )
-            except _TimedOut:
-                raise WriteTimeout(
-                    timeout_message(
-                        "sending the request (HTTP/2 flow control)", options.timeout.write, options
-                    )
-                ) from None
+            await conn.wait(0, H2_FLOW_CONTROL, options)
             continue
         conn.h2.send_data(stream, bytes(view[:window]))
         conn.write_now()
         view = view[window:]
 
 
-class _H2Body(AsyncPulledBody):
+class _AsyncH2Body(H2Body[AsyncH2Connection], AsyncPulledBody):
     """The body of one HTTP/2 response, read from its stream."""
 
-    __slots__ = ("_conn", "_done", "_key", "_options", "_stream", "_timings", "_transport")
-
-    def __init__(
-        self,
-        transport: AsyncioTransport,
-        key: Hashable,
-        conn: H2Conn,
-        stream: H2Stream,
-        options: SendOptions,
-        timings: Timings,
-    ) -> None:
-        self._transport = transport
-        self._key = key
-        self._conn = conn
-        self._stream = stream
-        self._options = options
-        self._timings = timings
-        self._done = False
-
-    def close(self) -> None:
-        if not self._done:
-            self._finish()
+    __slots__ = ()
 
     def _take(self) -> bytes:
         data = self._conn.h2.take_body(self._stream)
@@ -296,31 +223,17 @@ class _H2Body(AsyncPulledBody):
     def _ended(self) -> bool:
         return self._stream.complete
 
-    def _drop(self) -> None:
-        self.close()  # releasing an unfinished stream resets it; the connection serves on
+    def _finish(self) -> None:
+        self.close()
+
+    def _abort(self) -> None:
+        self.close()  # the stream is reset; the connection serves on
 
     async def _fill(self) -> None:
-        stream, options = self._stream, self._options
+        stream = self._stream
         if stream.error is not None:
             raise stream.error
-        try:
-            await self._conn.wait(
-                stream.id,
-                budget(options.timeout.read, options.deadline, ReadTimeout, "reading the response body"),
-            )
-        except _TimedOut:
-            raise ReadTimeout(
-                timeout_message("reading the response body", options.timeout.read, options)
-            ) from None
-
-    def _finish(self) -> None:
-        if not self._done:
-            self._done = True
-            self._conn.h2.release(self._stream)  # resets the stream if the body was not read to the end
-            self._conn.flush()
-            self._conn.served += 1
-            self._timings.total = time.monotonic() - self._timings.start
-            self._transport._finish(self._key, self._conn, self._conn.looks_alive())
+        await self._conn.wait(stream.id, READING_BODY, self._options)
 
     def __del__(self) -> None:
         if not self._done:
@@ -331,6 +244,5 @@ class _H2Body(AsyncPulledBody):
                 pass
 
     def _release_later(self) -> None:
-        self._conn.h2.release(self._stream)
-        self._conn.flush()
+        self._conn.release(self._stream)
         self._transport._finish(self._key, self._conn, self._conn.looks_alive())

@@ -1,13 +1,13 @@
-"""Helpers shared by the sync and async transports: time budgets, wire headers, error context."""
+"""The request as it goes on the wire, shared by both transports: the request-target and headers (through a
+proxy too), the body in a sendable form, and whether the connection may speak HTTP/2."""
 
 from __future__ import annotations
 
-import socket
-import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from brisk._protocol.http11 import encode_request_head
 from brisk._transport.base import PRIOR_KNOWLEDGE
-from brisk.exceptions import RequestException
+from brisk._transport.proxy import forward_headers, is_forwarding
 
 if TYPE_CHECKING:
     from brisk._core.url import URL
@@ -16,16 +16,14 @@ if TYPE_CHECKING:
     from brisk.models import PreparedRequest
 
 __all__ = [
-    "add_url_context",
-    "budget",
     "cleartext_h2",
-    "literal_address",
+    "h2_headers",
     "may_multiplex",
     "method_of",
     "origin_of",
     "request_body",
+    "request_head",
     "request_line_and_headers",
-    "timeout_message",
 ]
 
 
@@ -40,44 +38,6 @@ def origin_of(key: object) -> str:
     if isinstance(key, tuple) and len(key) >= 3:
         return f"{key[0]}://{key[1]}:{key[2]}"
     return "?"
-
-
-def budget(
-    phase: float | None, deadline: float | None, error: type[RequestException], doing: str
-) -> float | None:
-    """Seconds the next blocking step may take: the phase timeout, cut short by the total deadline.
-
-    Raises ``error`` when the deadline has already passed.
-    """
-    if deadline is None:
-        return phase
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise error(f"the total deadline passed while {doing} (Timeout.total)")
-    return left if phase is None or left < phase else phase
-
-
-def timeout_message(doing: str, phase: float | None, options: SendOptions) -> str:
-    """Why a timed-out step timed out: its own timeout, or the total deadline."""
-    deadline = options.deadline
-    if deadline is not None and time.monotonic() >= deadline - 0.001:
-        return f"the total deadline of {options.timeout.total}s passed while {doing} (Timeout.total)"
-    return f"{doing} timed out after {phase}s"
-
-
-def literal_address(host: str, port: int) -> list[tuple[Any, ...]] | None:
-    """What ``getaddrinfo`` would answer for an IP literal, without asking it: no resolver to wait for (an
-    executor round trip in asyncio), and on Python 3.11 no IDNA codec to import for a str host (~1 ms of a
-    command-line GET). None for a host name, which is resolved as usual. An IPv6 zone (``fe80::1%eth0``)
-    is kept for ``connect()``, which understands it."""
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            socket.inet_pton(family, host.partition("%")[0])
-        except OSError:
-            continue
-        address: tuple[Any, ...] = (host, port) if family == socket.AF_INET else (host, port, 0, 0)
-        return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
-    return None
 
 
 def may_multiplex(config: ConnectionConfig, url: URL) -> bool:
@@ -95,8 +55,6 @@ def cleartext_h2(config: ConnectionConfig, url: URL) -> bool:
         return False
     if config.proxy is None:
         return True
-    from brisk._transport._proxy import is_forwarding
-
     return not is_forwarding(config, url)
 
 
@@ -116,14 +74,18 @@ def request_line_and_headers(
         pairs.insert(0, ("Host", url.host_header))
     if config.proxy is None:
         return url.target, pairs
-    from brisk._transport._proxy import forward_headers, is_forwarding
-
     if not is_forwarding(config, url):  # in a tunnel: Proxy-Authorization is for the proxy alone
         return url.target, _without_proxy_authorization(pairs)
     extra = forward_headers(config)
     if "proxy-authorization" in headers._store:  # the request's own credentials for the proxy win
         extra = _without_proxy_authorization(extra)
     return str(url.without_auth().without_fragment()), pairs + extra
+
+
+def request_head(request: PreparedRequest, url: URL, options: SendOptions) -> bytes:
+    """The HTTP/1.1 request head as sent. Serialising validates the request (no CR, LF or NUL anywhere)."""
+    target, headers = request_line_and_headers(request, url, options)
+    return encode_request_head(method_of(request), target, headers)
 
 
 def h2_headers(request: PreparedRequest, options: SendOptions) -> list[tuple[str, str]]:
@@ -155,18 +117,3 @@ def request_body(request: PreparedRequest) -> bytes | RequestBody | None:
         return bytes(body)
     encoded, _ = encode_body(data=body)
     return encoded.encode("utf-8") if isinstance(encoded, str) else encoded
-
-
-def add_url_context(exc: RequestException, url: URL, request: PreparedRequest | None) -> RequestException:
-    """Append the method and URL (never its credentials) to an exception's message, once."""
-    if getattr(exc, "_brisk_context", False):
-        return exc
-    exc._brisk_context = True  # type: ignore[attr-defined]
-    where = f"{request.method} {url.without_auth()}" if request is not None else str(url.without_auth())
-    if exc.args:
-        exc.args = (f"{exc.args[0]} ({where})", *exc.args[1:])
-    else:
-        exc.args = (where,)
-    if exc.request is None:
-        exc.request = request
-    return exc

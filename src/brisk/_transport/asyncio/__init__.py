@@ -1,0 +1,1 @@
+"""The asyncio driver: protocols on an event loop (see ``brisk._transport``)."""

@@ -1,0 +1,127 @@
+"""Opening a connection on asyncio: DNS, TCP, TLS, and the switch to HTTP/2 when the server chose it
+(proxies come through here too)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from typing import TYPE_CHECKING, Any
+
+from brisk._transport.asyncio.h1 import AsyncH1Connection
+from brisk._transport.asyncio.waiting import TimedOut, bounded
+from brisk._transport.connect import AddressLoop
+from brisk._transport.deadline import connecting
+from brisk._transport.errors import handshake_failed, not_resolved
+from brisk._transport.tls import ssl_context
+from brisk._transport.wire import cleartext_h2
+
+if TYPE_CHECKING:
+    from brisk._core.url import URL
+    from brisk._transport.asyncio.h2 import AsyncH2Connection
+    from brisk._transport.base import SendOptions, Timings
+
+__all__ = ["connect_tcp", "open_connection", "start_connection", "upgrade_if_h2"]
+
+
+async def open_connection(
+    url: URL, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
+) -> AsyncH1Connection | AsyncH2Connection:
+    """A connection to ``url``'s origin, TLS for https, speaking what the server chose."""
+    config = options.config
+    if config.proxy is not None:
+        from brisk._transport.asyncio.proxy import open_through_proxy  # proxies are rare: loaded when used
+
+        opened = await open_through_proxy(url, options, timings, loop)
+    else:
+        # The TLS context before connecting: a bad CA path must not leave a socket open.
+        tls = ssl_context(config) if url.scheme in ("https", "wss") else None
+        sock = await connect_tcp(url.host, url.effective_port, options, timings, loop)
+        conn = await start_connection(sock, tls, url.host, options, timings, loop)
+        opened = upgrade_if_h2(conn, options, loop, cleartext_h2(config, url))
+    if not isinstance(opened, AsyncH1Connection):
+        await opened.ready(options)
+    return opened
+
+
+async def connect_tcp(
+    host: str, port: int, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
+) -> socket.socket:
+    """Resolve ``host`` and connect a non-blocking socket to the first address that accepts, within the
+    connect timeout."""
+    addresses = AddressLoop(host, port, options, timings)
+    infos = addresses.addresses
+    if infos is None:
+        try:
+            infos = await bounded(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), addresses.deadline)
+        except socket.gaierror as exc:
+            raise not_resolved(host, exc) from None
+        except TimedOut:
+            raise addresses.resolving_timed_out() from None
+    for sock, address in addresses.sockets(infos):
+        sock.setblocking(False)
+        try:
+            await bounded(loop.sock_connect(sock, address), addresses.deadline)
+        except BaseException as exc:
+            addresses.failed(sock, exc, timed_out=isinstance(exc, TimedOut))
+            continue
+        return addresses.connected(sock)
+    raise addresses.exhausted()
+
+
+async def start_connection(
+    sock: socket.socket,
+    ssl_context: Any,
+    host: str,
+    options: SendOptions,
+    timings: Timings,
+    loop: asyncio.AbstractEventLoop,
+) -> AsyncH1Connection:
+    """Wrap a connected socket in an AsyncH1Connection protocol, running the TLS handshake when asked (see
+    ``upgrade_if_h2`` for what follows when the server chose HTTP/2)."""
+    start = time.monotonic()
+    try:
+        if ssl_context is None:
+            _, conn = await loop.create_connection(lambda: AsyncH1Connection(loop), sock=sock)
+        else:
+            phase = connecting(f"the TLS handshake with {host}")
+            timeout = phase.budget(options)
+            try:
+                _, conn = await loop.create_connection(
+                    lambda: AsyncH1Connection(loop),
+                    sock=sock,
+                    ssl=ssl_context,
+                    server_hostname=host,
+                    ssl_handshake_timeout=timeout,
+                )
+            except (TimeoutError, ConnectionAbortedError):  # asyncio aborts a handshake that takes too long
+                raise phase.timed_out(options) from None
+            except OSError as exc:  # the certificate, the protocol, a reset: as the sync transport says
+                raise handshake_failed(exc, host) from exc
+            timings.tls = time.monotonic() - start
+    except BaseException:
+        sock.close()
+        raise
+    return conn
+
+
+def upgrade_if_h2(
+    conn: AsyncH1Connection, options: SendOptions, loop: asyncio.AbstractEventLoop, cleartext: bool = False
+) -> AsyncH1Connection | AsyncH2Connection:
+    """Swap the protocol of a fresh connection for HTTP/2: over TLS when ALPN chose h2, over plain TCP when
+    ``cleartext`` (HTTP/2 by prior knowledge)."""
+    transport = conn.transport
+    assert transport is not None
+    ssl_object = transport.get_extra_info("ssl_object")
+    if ssl_object is not None:
+        if ssl_object.selected_alpn_protocol() != "h2":
+            return conn
+    elif not cleartext:
+        return conn
+    from brisk._transport.asyncio.h2 import AsyncH2Connection  # loaded once a server speaks HTTP/2
+
+    h2conn = AsyncH2Connection(loop, transport, options.limits)
+    transport.set_protocol(h2conn)
+    for data in conn.early:  # what the server sent before the swap (its SETTINGS, usually)
+        h2conn.data_received(data)
+    return h2conn

@@ -1,0 +1,1 @@
+"""The sync driver: blocking sockets (see ``brisk._transport``)."""

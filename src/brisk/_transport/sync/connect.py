@@ -1,0 +1,79 @@
+"""Opening a connection with blocking sockets: DNS, TCP, TLS (proxies come through here too)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import TYPE_CHECKING
+
+from brisk._transport.connect import AddressLoop
+from brisk._transport.deadline import connecting
+from brisk._transport.errors import handshake_failed, not_resolved
+from brisk._transport.tls import ssl_context
+from brisk.exceptions import ConnectTimeout
+
+if TYPE_CHECKING:
+    from brisk._core.url import URL
+    from brisk._transport.base import ConnectionConfig, SendOptions, Timings
+
+__all__ = ["connect_tcp", "open_socket", "wrap_tls"]
+
+
+def open_socket(url: URL, options: SendOptions, timings: Timings) -> socket.socket:
+    """A connected socket to ``url``'s origin, TLS-wrapped for https."""
+    config = options.config
+    if config.proxy is not None:
+        from brisk._transport.sync.proxy import open_through_proxy  # proxies are rare: loaded when used
+
+        return open_through_proxy(url, options, timings)
+    sock = connect_tcp(url.host, url.effective_port, options, timings)
+    if url.scheme in ("https", "wss"):
+        sock = wrap_tls(sock, url.host, config, options, timings)
+    return sock
+
+
+def connect_tcp(host: str, port: int, options: SendOptions, timings: Timings) -> socket.socket:
+    """Resolve ``host`` and connect to the first address that accepts, within the connect timeout."""
+    loop = AddressLoop(host, port, options, timings)
+    infos = loop.addresses
+    if infos is None:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise not_resolved(host, exc) from None
+    for sock, address in loop.sockets(infos):
+        try:
+            sock.settimeout(loop.time_left())
+            sock.connect(address)
+        except BaseException as exc:
+            loop.failed(sock, exc, timed_out=isinstance(exc, TimeoutError))
+            continue
+        return loop.connected(sock)
+    raise loop.exhausted()
+
+
+def wrap_tls(
+    sock: socket.socket,
+    host: str,
+    config: ConnectionConfig,
+    options: SendOptions,
+    timings: Timings,
+    *,
+    alpn: tuple[str, ...] | None = None,
+) -> socket.socket:
+    """Run the TLS handshake on ``sock`` (closing it on any failure)."""
+    phase = connecting(f"the TLS handshake with {host}")
+    start = time.monotonic()
+    try:
+        ctx = ssl_context(config, alpn=alpn)
+        sock.settimeout(phase.budget(options))
+        tls = ctx.wrap_socket(sock, server_hostname=host)
+    except BaseException as exc:
+        sock.close()
+        if isinstance(exc, TimeoutError):
+            raise phase.timed_out(options) from None
+        if isinstance(exc, OSError) and not isinstance(exc, ConnectTimeout):
+            raise handshake_failed(exc, host) from exc
+        raise
+    timings.tls = time.monotonic() - start
+    return tls

@@ -1,0 +1,499 @@
+"""HTTP/1.1 over a blocking socket: the connection, one request/response exchange, and the response body.
+
+The exchange writes the request head (and body), then feeds what the socket returns to the sans-IO parser
+(``brisk._protocol.http11``) until the head is complete. A body that came with the head is handed out
+whole; a longer one is read as the response asks for it (``_SyncH1Body``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import select
+import socket
+import struct
+import threading
+import time
+from collections.abc import Hashable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from brisk._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header
+from brisk._transport.base import StaleConnection
+from brisk._transport.body import H1Body
+from brisk._transport.deadline import READING_BODY, SENDING, WAITING_FOR_RESPONSE, Phase
+from brisk._transport.errors import broken
+from brisk._transport.exchange import h1_response
+from brisk._transport.wire import method_of, request_body
+from brisk.exceptions import ConnectionError, IncompleteBody, RemoteProtocolError, RequestException
+
+if TYPE_CHECKING:
+    from brisk._request.body import RequestBody
+    from brisk._transport.base import SendOptions, Timings
+    from brisk._transport.sync.transport import SyncTransport
+    from brisk.models import PreparedRequest, Response
+
+__all__ = ["SyncH1Connection", "exchange"]
+
+_RECV_HEAD = 65536
+_RECV_BODY = 262144
+_SMALL_BODY = 65536
+_DIRECT_READ = 1024 * 1024  # Content-Length bodies at least this large are read in one piece (read_all)
+_PIECE_BUFFER = 1024 * 1024  # socket reads of a Content-Length body taken in fixed-size pieces (_iter_direct)
+_CONTINUE_WAIT = 1.0  # longest wait for "100 Continue" before sending the body anyway
+_NEAR_ROUND_TRIPS = 10  # busy polling is for servers whose TCP handshake took at most this many budgets
+# Busy polling needs a second CPU: on one, the server (if local) could not run while this process polls.
+_MANY_CPUS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
+
+
+class _SendError(Exception):
+    """Sending failed with an OS error; the server may still have sent a response worth reading."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class SyncH1Connection:
+    """One socket to one origin, speaking HTTP/1.1."""
+
+    __slots__ = (
+        "_busy_poll_backoff", "_busy_poll_skip", "_kernel_timeouts", "_pending", "_poll", "_read_timeout",
+        "_timeout", "_write_timeout", "closed", "http_version", "idle_since", "multiplexed", "served", "sock",
+    )  # fmt: skip
+
+    def __init__(self, sock: socket.socket, connect_time: float = 0.0, busy_poll: float = 0.0) -> None:
+        self.sock = sock
+        self.idle_since = 0.0
+        self.multiplexed = False
+        self.http_version = "HTTP/1.1"
+        self.served = 0  # responses completed on this connection
+        self.closed = False
+        self._timeout: float | None = -1.0
+        self._read_timeout: float | None = -1.0
+        self._write_timeout: float | None = -1.0
+        self._poll = select.poll()
+        self._poll.register(sock.fileno(), select.POLLIN)
+        # Python implements a socket timeout with a poll() before every send and recv. On a plain TCP socket
+        # the kernel can time each call itself (SO_RCVTIMEO/SO_SNDTIMEO on a blocking socket): the same
+        # per-operation timeout, one system call fewer per read and per write. (Not for TLS: CPython's SSL
+        # layer would wait forever when the kernel times out a read on a blocking socket.)
+        self._kernel_timeouts = type(sock) is socket.socket
+        if self._kernel_timeouts:
+            sock.settimeout(None)
+        # Busy polling (see ``busy_poll``) needs to know whether a read would sleep: on a plain socket
+        # poll() tells; over TLS, bytes already received and buffered (``pending``) count too. A socket
+        # type that cannot say is never busy-polled, and neither is a far server: its answers take at least
+        # the round trip the TCP handshake took. (Ten times the budget, because the handshake as measured
+        # also holds this process's own work: 50 us on loopback here, 150 us for a process's first.)
+        self._pending = getattr(sock, "pending", None)
+        pollable = self._kernel_timeouts or self._pending is not None
+        near = connect_time <= _NEAR_ROUND_TRIPS * busy_poll
+        self._busy_poll_skip = 0 if pollable and near and _MANY_CPUS else -1
+        self._busy_poll_backoff = 0
+
+    def has_capacity(self) -> bool:
+        return False
+
+    # -- reads and writes, each within its time budget -------------------------------------------------
+
+    def send(self, data: bytes, options: SendOptions) -> None:
+        """Write all of ``data``; an OS error becomes ``_SendError`` (the server may have answered)."""
+        if options.deadline is None:
+            self._set_write_timeout(options.timeout.write)
+        else:
+            self._set_write_timeout(SENDING.budget(options))
+        try:
+            self.sock.sendall(data)
+        except (TimeoutError, BlockingIOError):  # BlockingIOError: a kernel-timed call ran out (EAGAIN)
+            raise SENDING.timed_out(options) from None
+        except RequestException:
+            raise
+        except OSError as exc:
+            raise _SendError(exc) from exc
+
+    def recv(self, size: int, options: SendOptions, phase: Phase = WAITING_FOR_RESPONSE) -> bytes:
+        """Read up to ``size`` bytes (b"" at EOF) within the read timeout."""
+        self._budget_read(options, phase)
+        try:
+            return self.sock.recv(size)
+        except (TimeoutError, BlockingIOError):  # BlockingIOError: a kernel-timed call ran out (EAGAIN)
+            raise phase.timed_out(options) from None
+        except OSError as exc:
+            raise broken(exc, phase.doing) from exc
+
+    def recv_into(self, buffer: Any, size: int, options: SendOptions) -> int:
+        """``recv`` into ``buffer`` (the direct reads of large bodies)."""
+        self._budget_read(options, READING_BODY)
+        try:
+            got: int = self.sock.recv_into(buffer, size)
+        except (TimeoutError, BlockingIOError):
+            raise READING_BODY.timed_out(options) from None
+        except OSError as exc:
+            raise broken(exc, READING_BODY.doing) from exc
+        return got
+
+    def _budget_read(self, options: SendOptions, phase: Phase) -> None:
+        if options.deadline is None:
+            self._set_read_timeout(options.timeout.read)
+        else:
+            self._set_read_timeout(phase.budget(options))
+
+    def _set_read_timeout(self, timeout: float | None) -> None:
+        if timeout != self._read_timeout:
+            self._read_timeout = timeout
+            self._apply(timeout, socket.SO_RCVTIMEO)
+
+    def _set_write_timeout(self, timeout: float | None) -> None:
+        if timeout != self._write_timeout:
+            self._write_timeout = timeout
+            self._apply(timeout, socket.SO_SNDTIMEO)
+
+    def _apply(self, timeout: float | None, option: int) -> None:
+        if self._kernel_timeouts:
+            seconds = 0.0 if timeout is None else max(timeout, 1e-6)  # a zero timeval means "forever"
+            whole = int(seconds)
+            self.sock.setsockopt(
+                socket.SOL_SOCKET, option, struct.pack("ll", whole, int((seconds - whole) * 1e6))
+            )
+        elif timeout != self._timeout:
+            self.sock.settimeout(timeout)
+            self._timeout = timeout
+
+    # -- waiting -----------------------------------------------------------------------------------------
+
+    def busy_poll(self, seconds: float) -> None:
+        """Before a read that may sleep: poll the socket for up to ``seconds`` (``Limits.busy_poll``).
+
+        A core that sleeps in the kernel takes tens of microseconds to wake on a virtual machine, longer
+        than a server on loopback takes to answer; polling keeps the core awake and the reply is read
+        at once. The cost is bounded: only in a single-threaded process (a polling thread would take a
+        core and compete for the GIL with the others' work), and a server that answers later than
+        ``seconds`` makes this connection skip polling for its next 1, 2, 4 ... 64 responses.
+        """
+        skip = self._busy_poll_skip
+        if skip:  # waiting out a backoff, or -1: never
+            if skip > 0:
+                self._busy_poll_skip = skip - 1
+            return
+        if not seconds or threading.active_count() > 1:
+            return
+        poll = self._poll.poll
+        if poll(0) or (self._pending is not None and self._pending()):
+            return
+        give_up = time.monotonic() + seconds
+        while not poll(0):
+            if time.monotonic() >= give_up:
+                self._busy_poll_backoff = backoff = min(2 * self._busy_poll_backoff or 1, 64)
+                self._busy_poll_skip = backoff
+                return
+        self._busy_poll_backoff = 0
+
+    def readable_within(self, seconds: float) -> bool:
+        """Does the socket have something to read within ``seconds``?"""
+        return bool(self._poll.poll(seconds * 1000))
+
+    def looks_alive(self) -> bool:
+        """An idle connection must have nothing to read: data or EOF means the server closed it or broke
+        the protocol, so it must not carry the next request.
+
+        Sent there, the request would get the bytes already waiting as its answer (a stray response, a
+        duplicate: another request's answer), or go to a server that has closed the connection. One poll()
+        sees bytes and EOF in the kernel; over TLS, ``pending`` counts bytes the TLS layer has already taken
+        from the socket (the rest of a record whose first part ended the body, say).
+
+        Stray bytes that arrive after this check cannot be told from the answer to the request sent next:
+        HTTP/1.1 responses carry nothing that ties them to their request. No check can close that window.
+        """
+        if self._poll.poll(0):
+            return False
+        pending = self._pending
+        return not (pending is not None and pending())
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+
+# -- one request/response exchange -------------------------------------------------------------------------
+
+
+def exchange(
+    transport: SyncTransport,
+    key: Hashable,
+    conn: SyncH1Connection,
+    request: PreparedRequest,
+    head: bytes,
+    options: SendOptions,
+    timings: Timings,
+) -> Response:
+    """Send ``request`` (its serialised ``head`` and its body) on ``conn``; return the response once its
+    head has arrived."""
+    reused = timings.reused
+    parser = ResponseParser(method_of(request), options.limits)
+    body = request.body
+    if body is not None:  # most requests have none: no call for them
+        body = request_body(request)
+    must_close = False
+    try:
+        if body is None:
+            conn.send(head, options)
+        elif request.headers.get("Expect", "").lower() == "100-continue":
+            conn.send(head, options)
+            if _continue_awaited(conn, parser, options):
+                _send_body(conn, body, options)
+            else:
+                must_close = True  # the server answered before the body: it is not on the wire
+        elif isinstance(body, bytes) and len(body) <= _SMALL_BODY:
+            conn.send(head + body, options)
+        else:
+            conn.send(head, options)
+            _send_body(conn, body, options)
+    except _SendError as exc:
+        # The server may have answered early (413, 401, ...) and closed: prefer its answer.
+        if reused and parser.head is None and not parser.informational:
+            raise StaleConnection(
+                ConnectionError(
+                    f"the connection was closed by the server while sending the request: {exc.error}"
+                )
+            ) from None
+        must_close = True
+        _read_head(conn, parser, options, reused, exc.error)
+    timings.request_sent = time.monotonic() - timings.start
+    _read_head(conn, parser, options, reused, None)
+    timings.first_byte = timings.first_byte or time.monotonic() - timings.start
+    return h1_response(_SyncH1Body, transport, key, conn, parser, request, options, timings, must_close)
+
+
+def _send_body(conn: SyncH1Connection, body: bytes | RequestBody, options: SendOptions) -> None:
+    if isinstance(body, bytes):
+        conn.send(body, options)
+        return
+    chunked = body.content_length is None
+    for chunk in body:
+        if not chunk:
+            continue
+        if chunked:
+            conn.send(chunk_header(len(chunk)) + chunk + b"\r\n", options)
+        else:
+            conn.send(chunk, options)
+    if chunked:
+        conn.send(LAST_CHUNK, options)
+
+
+def _continue_awaited(conn: SyncH1Connection, parser: ResponseParser, options: SendOptions) -> bool:
+    """After sending a head with ``Expect: 100-continue``: True to send the body now."""
+    read = options.timeout.read
+    if not conn.readable_within(_CONTINUE_WAIT if read is None else min(_CONTINUE_WAIT, read)):
+        return True  # no answer in time: send the body anyway (RFC 9110 section 10.1.1)
+    while parser.head is None:
+        data = conn.recv(_RECV_HEAD, options)
+        if not data:
+            parser.feed_eof()
+        parser.feed(data)
+        if parser.informational:
+            return True
+    return False
+
+
+def _read_head(
+    conn: SyncH1Connection,
+    parser: ResponseParser,
+    options: SendOptions,
+    reused: bool,
+    send_error: BaseException | None,
+) -> None:
+    got_bytes = False
+    busy_poll = options.limits.busy_poll
+    if options.timeout.read is not None:  # polling never outlasts a read timeout shorter than itself
+        busy_poll = min(busy_poll, options.timeout.read)
+    while parser.head is None:
+        # Only the wait for the answer is busy-polled: there the server's reply time is what the caller
+        # waits for. Inside a long body the socket's buffer does the waiting, and polling would spin.
+        conn.busy_poll(busy_poll)
+        try:
+            data = conn.recv(_RECV_HEAD, options)
+            if not data:
+                parser.feed_eof()
+        except (RemoteProtocolError, ConnectionError) as exc:
+            if send_error is not None:
+                raise ConnectionError(
+                    f"the connection broke while sending the request: {send_error}"
+                ) from send_error
+            if reused and not got_bytes:
+                raise StaleConnection(exc) from exc
+            raise
+        got_bytes = True
+        parser.feed(data)
+
+
+# -- the body ----------------------------------------------------------------------------------------------
+
+
+class _DirectReader(io.RawIOBase):
+    """The raw side of the direct reads of a Content-Length body: the body bytes already parsed, then at
+    most ``left`` bytes from the socket (never past the body's end, whatever the buffering above asks)."""
+
+    def __init__(self, body: _SyncH1Body, prefix: bytes, left: int) -> None:
+        self._body = body
+        self._prefix = memoryview(prefix)
+        self._left = left
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        prefix = self._prefix
+        if prefix:
+            size = min(len(buffer), len(prefix))
+            buffer[:size] = prefix[:size]
+            self._prefix = prefix[size:]
+            return size
+        if self._left <= 0:
+            return 0
+        body = self._body
+        try:
+            got = body._conn.recv_into(buffer, min(len(buffer), self._left), body._options)
+        except ConnectionError as exc:
+            raise _cut_off(exc) from exc
+        self._left -= got
+        return got
+
+
+def _cut_off(exc: ConnectionError) -> IncompleteBody:
+    """A reset mid-body is a broken-off body, as in the async transport and in requests."""
+    return IncompleteBody(f"the connection broke in the middle of the response body: {exc.__cause__}")
+
+
+class _SyncH1Body(H1Body[SyncH1Connection]):
+    """The body of one response, read from its connection; gives the connection back when done."""
+
+    __slots__ = ("__weakref__", "piece_size", "read_size")
+
+    _transport: SyncTransport
+
+    def __init__(
+        self,
+        transport: SyncTransport,
+        key: Hashable,
+        conn: SyncH1Connection,
+        parser: ResponseParser,
+        options: SendOptions,
+        timings: Timings,
+    ) -> None:
+        super().__init__(transport, key, conn, parser, options, timings)
+        self.read_size = _RECV_BODY  # the reader's chunk size, when it has one: reading it saves re-slicing
+        # Set when the reader takes the body in pieces of exactly this size (iter_content(65536)): a
+        # Content-Length body is then read in large reads and cut into such pieces (_iter_direct).
+        self.piece_size: int | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        parser = self._parser
+        if self.piece_size is not None and parser.body_remaining and not self._done:
+            yield from self._iter_direct(self.piece_size)
+            return
+        try:
+            data = parser.take_body()
+            if data:
+                yield data
+            while not parser.complete:
+                self._fill()
+                data = parser.take_body()
+                if data:
+                    yield data
+        except BaseException:
+            self._abort()
+            raise
+        self._finish()
+
+    def read_all(self) -> bytes:
+        remaining = self._parser.body_remaining
+        if remaining is not None and remaining >= _DIRECT_READ and not self._done:
+            return self._read_direct(remaining)
+        parser = self._parser
+        chunks: list[bytes] = []
+        try:
+            data = parser.take_body()
+            if data:
+                chunks.append(data)
+            while not parser.complete:
+                self._fill()
+                data = parser.take_body()
+                if data:
+                    chunks.append(data)
+        except BaseException:
+            self._abort()
+            raise
+        self._finish()
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _read_direct(self, remaining: int) -> bytes:
+        """A large Content-Length body read straight into its final bytes object: io.BufferedReader.read(n)
+        allocates the result once and has the raw reader fill it in place, so each byte is copied once
+        (from the kernel), not received into pieces and joined."""
+        parser = self._parser
+        prefix = parser.take_body()
+        try:
+            reader = _DirectReader(self, prefix, remaining)
+            data = io.BufferedReader(reader, buffer_size=65536).read(len(prefix) + remaining)
+            if len(data) < len(prefix) + remaining:
+                parser.feed_eof()  # raises IncompleteBody: fewer bytes than announced
+            self._end_direct(remaining)
+        except BaseException:
+            self._abort()
+            raise
+        self._finish()
+        return data
+
+    def _iter_direct(self, size: int) -> Iterator[bytes]:
+        """A Content-Length body in pieces of exactly ``size`` bytes (the last one shorter), cut from a
+        buffer of up to 1 MiB that recv_into fills. Large reads are what makes this fast: receiving 100 MB
+        64 KiB at a time took twice the CPU time of 1 MiB reads here, and cutting exact pieces from the
+        buffer spares the re-slicing of whatever recv() happened to return."""
+        parser = self._parser
+        remaining = parser.body_remaining
+        assert remaining is not None
+        prefix = parser.take_body()
+        left = len(prefix) + remaining
+        try:
+            buffer_size = min(max(size, _PIECE_BUFFER), left)
+            reader = io.BufferedReader(_DirectReader(self, prefix, remaining), buffer_size=buffer_size)
+            while left:
+                piece = reader.read(min(size, left))
+                if not piece:
+                    parser.feed_eof()  # raises IncompleteBody: fewer bytes than announced
+                left -= len(piece)
+                if not left:  # done before the last piece is handed out: a caller may stop right there
+                    self._end_direct(remaining)
+                    self._finish()
+                yield piece
+        except BaseException:
+            self._abort()
+            raise
+
+    def _end_direct(self, remaining: int) -> None:
+        """The ``remaining`` bytes of the body were read past the parser: account for them."""
+        self._parser.consume_length(remaining)
+        if self._conn.readable_within(0) or (self._conn._pending is not None and self._conn._pending()):
+            self._parser.leftover = True  # bytes after the body were not read: never reuse this connection
+
+    def _fill(self) -> None:
+        parser = self._parser
+        remaining = parser.body_remaining
+        size = self.read_size if remaining is None else min(remaining, self.read_size)
+        try:
+            data = self._conn.recv(size, self._options, READING_BODY)
+        except ConnectionError as exc:
+            raise _cut_off(exc) from exc
+        if data:
+            parser.feed(data)
+        else:
+            parser.feed_eof()
+
+    def __del__(self) -> None:
+        if not self._done:
+            self._done = True
+            self._transport.orphan(self._key, self._conn)
