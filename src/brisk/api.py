@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Unpack
 
     from brisk._session.download import DownloadResult
-    from brisk._session.options import GetOptions, ParamsArg, PostOptions, PutOptions, RequestOptions
+    from brisk._session.types import GetOptions, ParamsArg, PostOptions, PutOptions, RequestOptions
 
 __all__ = ["delete", "download", "get", "head", "options", "patch", "post", "put", "request"]
 

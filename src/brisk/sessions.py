@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from brisk._core.url import URL
     from brisk._session.download import DownloadResult, ProgressCallback
-    from brisk._session.options import DownloadOptions, RequestOptions, SendOptions
+    from brisk._session.types import DownloadOptions, RequestOptions, SendKeywords
     from brisk._transport.base import AsyncBaseTransport, BaseTransport
 
 __all__ = ["AsyncSession", "Session", "SessionRedirectMixin", "default_headers", "session"]
@@ -75,7 +75,7 @@ class Session(SessionCalls[Response]):
         settings = self._settings(p, options)
         return run_sync(request_flow(p, settings), self._transport_for(p._url))  # type: ignore[arg-type]
 
-    def send(self, request: PreparedRequest, **options: Unpack[SendOptions]) -> Response:
+    def send(self, request: PreparedRequest, **options: Unpack[SendKeywords]) -> Response:
         """Send a ``PreparedRequest`` (from ``Request(...).prepare()`` or ``prepare_request``).
 
         Takes requests' ``stream``, ``timeout``, ``verify``, ``cert``, ``proxies`` and ``allow_redirects``,
@@ -213,7 +213,7 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
         settings = self._settings(p, options)
         return await run_async(request_flow(p, settings), self._transport_for(p._url))  # type: ignore[arg-type]
 
-    async def send(self, request: PreparedRequest, **options: Unpack[SendOptions]) -> Response:
+    async def send(self, request: PreparedRequest, **options: Unpack[SendKeywords]) -> Response:
         if not options.keys() <= SEND_OPTIONS:
             raise unknown_keywords("send", options, SEND_OPTIONS)
         if isinstance(request, Request):

@@ -17,7 +17,7 @@ from brisk._core.url import URL
 from brisk._flows.proxies import proxy_for
 from brisk._flows.request import FlowSettings
 from brisk._flows.retry import Retry
-from brisk._session.options import PREPARE_OPTIONS, RequestOptions
+from brisk._session.options import PREPARE_OPTIONS
 from brisk._session.redirect_mixin import SessionRedirectMixin, redirect_overrides
 from brisk._session.settings import (
     apply_settings,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from brisk._core.config import Limits
     from brisk._session.environment import Environment
     from brisk._session.ratelimit import RateLimit
-    from brisk._session.settings import SessionSettings
+    from brisk._session.types import RequestOptions, SessionSettings
     from brisk.cookies import RequestsCookieJar
     from brisk.models import PreparedRequest
 

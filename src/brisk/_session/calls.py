@@ -23,7 +23,7 @@ from brisk.models import PreparedRequest, Request, _header_value
 if TYPE_CHECKING:
     from typing import Unpack
 
-    from brisk._session.options import (
+    from brisk._session.types import (
         GetOptions,
         ParamsArg,
         PostOptions,

@@ -15,25 +15,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypedDict
+from typing import Any
 
-from brisk._core.config import DEFAULT_LIMITS, Limits
+from brisk._core.config import DEFAULT_LIMITS
 from brisk._core.headers import Headers
 from brisk._flows.retry import DEFAULT_RETRY, Retry
 from brisk._request.defaults import default_headers
+from brisk._session.options import unknown_keywords
 from brisk._session.ratelimit import RateLimit
 from brisk.adapters import BaseAdapter, HTTPAdapter
 from brisk.exceptions import DEFAULT_TIMEOUT
 from brisk.hooks import default_hooks
 
-if TYPE_CHECKING:
-    from brisk._session.options import AuthArg, CookiesArg, HooksArg, ParamsArg, ProxiesArg, TimeoutArg
-
 __all__ = [
     "NOT_PICKLED",
     "PICKLED",
     "SETTINGS",
-    "SessionSettings",
     "Setting",
     "apply_settings",
     "by_content",
@@ -43,29 +40,6 @@ __all__ = [
     "session_state",
     "settings_fingerprint",
 ]
-
-
-class SessionSettings(TypedDict, total=False):
-    """The keywords of ``Session(...)`` and ``AsyncSession(...)``, for type checkers; the table below
-    says what each becomes (a unit test keeps the two in step)."""
-
-    headers: Mapping[str, str] | None
-    auth: AuthArg
-    params: ParamsArg
-    cookies: CookiesArg
-    verify: bool | str
-    cert: str | tuple[str, str] | None
-    proxies: ProxiesArg
-    hooks: HooksArg
-    timeout: TimeoutArg
-    retries: Retry | int | None
-    max_redirects: int
-    trust_env: bool
-    http2: bool | Literal["prior-knowledge"]
-    limits: Limits
-    stream: bool
-    rate_limit: RateLimit | float | None
-    transport: Any  # a BaseTransport for Session, an AsyncBaseTransport for AsyncSession
 
 
 def by_value(value: Any) -> Any:
@@ -80,28 +54,45 @@ def by_content(value: Any) -> Any:
     return value
 
 
-class Setting(NamedTuple):
-    """One setting of a session."""
+class Setting:
+    """One setting of a session. (A plain class: a NamedTuple or dataclass costs more at import time.)"""
 
-    #: the constructor's keyword (and, but for ``transport``, the public attribute)
-    name: str
-    #: the constructor's default
-    default: Any
-    #: turns the given value into the one the session keeps (copies, coercion, validation); None: as given
-    make: Callable[[Any], Any] | None = None
-    #: how the fingerprint sees it: ``by_value``, ``by_content``, or None (then ``why`` says why)
-    fingerprint: Callable[[Any], Any] | None = by_value
-    why: str = ""
-    #: the attribute holding it, when not ``name``
-    attribute: str = ""
-    #: (to state, from state): how it is pickled when the value itself cannot travel
-    pickle: tuple[Callable[[Any], Any], Callable[[Any], Any]] | None = None
-    #: False for a setting the constructor does not take (``adapters``: ``mount()`` sets them)
-    keyword: bool = True
+    __slots__ = ("attribute", "default", "fingerprint", "keyword", "make", "name", "pickle", "why")
+
+    def __init__(
+        self,
+        name: str,
+        default: Any,
+        make: Callable[[Any], Any] | None = None,
+        fingerprint: Callable[[Any], Any] | None = by_value,
+        *,
+        why: str = "",
+        attribute: str = "",
+        pickle: tuple[Callable[[Any], Any], Callable[[Any], Any]] | None = None,
+        keyword: bool = True,
+    ) -> None:
+        #: the constructor's keyword (and, but for ``transport``, the public attribute)
+        self.name = name
+        #: the constructor's default
+        self.default = default
+        #: turns the given value into the one the session keeps (copies, coercion, validation); None: as given
+        self.make = make
+        #: how the fingerprint sees it: ``by_value``, ``by_content``, or None (then ``why`` says why)
+        self.fingerprint = fingerprint
+        self.why = why
+        #: the attribute holding it, when not ``name``
+        self.attribute = attribute
+        #: (to state, from state): how it is pickled when the value itself cannot travel
+        self.pickle = pickle
+        #: False for a setting the constructor does not take (``adapters``: ``mount()`` sets them)
+        self.keyword = keyword
 
     @property
     def stored(self) -> str:
         return self.attribute or self.name
+
+    def __repr__(self) -> str:
+        return f"Setting({self.name!r})"
 
 
 def _headers(given: Mapping[str, str] | None) -> Headers:
@@ -161,7 +152,7 @@ def _default_adapters(_: None) -> dict[str, BaseAdapter]:
 _PER_REQUEST = "read by every request's preparation, not part of its flow's settings"
 
 #: Every setting of a session. Adding one here is all it takes for the constructor, pickling and the
-#: settings cache; add its keyword to ``SessionSettings`` too.
+#: settings cache; add its keyword to ``brisk._session.types.SessionSettings`` too.
 SETTINGS: tuple[Setting, ...] = (
     Setting("headers", None, _headers, None, why=_PER_REQUEST),
     Setting("auth", None),
@@ -210,8 +201,6 @@ def apply_settings(session: Any, given: Mapping[str, Any]) -> None:
     """Set every setting of ``session`` from the constructor's keywords ``given`` (or its default), and its
     run-time state to nothing yet."""
     if given and not given.keys() <= _KEYWORDS:
-        from brisk._session.options import unknown_keywords
-
         raise unknown_keywords(type(session).__name__, given, _KEYWORDS)
     state = session.__dict__
     for name, default, make, attribute in _CONSTRUCTION:

@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 
 import brisk
-from brisk._session.options import (
-    FLOW_OPTIONS,
-    PREPARE_OPTIONS,
-    SEND_OPTIONS,
+from brisk._session.options import FLOW_OPTIONS, PREPARE_OPTIONS, SEND_OPTIONS
+from brisk._session.settings import NOT_PICKLED, PICKLED, SETTINGS
+from brisk._session.types import (
     GetOptions,
     PostOptions,
     PutOptions,
     RequestOptions,
+    SendKeywords,
+    SessionSettings,
 )
-from brisk._session.settings import NOT_PICKLED, PICKLED, SETTINGS, SessionSettings
 from brisk._transport.base import SendOptions
 from brisk.models import PreparedRequest, Response
 from brisk.testing.mock import MockTransport
@@ -221,6 +221,8 @@ def test_async_send_refuses_an_unknown_keyword() -> None:
 def test_the_options_of_the_verbs_are_request_options() -> None:
     every = set(RequestOptions.__annotations__)
     assert every == PREPARE_OPTIONS | FLOW_OPTIONS
+    assert not PREPARE_OPTIONS & FLOW_OPTIONS
+    assert set(SendKeywords.__annotations__) == SEND_OPTIONS
     assert set(GetOptions.__annotations__) == every - {"params"}
     assert set(PostOptions.__annotations__) == every - {"data", "json"}
     assert set(PutOptions.__annotations__) == every - {"data"}
