@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from base64 import b64encode
 from functools import lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from brisk._protocol.http11 import ResponseParser, encode_request_head
@@ -37,16 +37,24 @@ __all__ = ["ProxyInfo", "forward_headers", "is_forwarding", "parse_proxy"]
 _DEFAULT_PORTS = {"http": 80, "https": 443, "socks4": 1080, "socks4a": 1080, "socks5": 1080, "socks5h": 1080}
 
 
-class ProxyInfo(NamedTuple):
+class ProxyInfo:
     """A proxy URL, parsed; and what talking to that proxy involves, the same for both transports: the
-    CONNECT request and the check of its answer, the SOCKS connector, and the errors to raise."""
+    CONNECT request and the check of its answer, the SOCKS connector, and the errors to raise.
 
-    scheme: str
-    host: str
-    port: int
-    username: str | None
-    password: str | None
-    url: URL
+    A plain class: this module is loaded by every request (``forward_headers``), and a class-syntax
+    NamedTuple compiles its string annotations at import (tests/live/tools/test_cli.py checks)."""
+
+    __slots__ = ("host", "password", "port", "scheme", "url", "username")
+
+    def __init__(
+        self, scheme: str, host: str, port: int, username: str | None, password: str | None, url: URL
+    ) -> None:
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.url = url
 
     @property
     def is_socks(self) -> bool:

@@ -35,7 +35,13 @@ if TYPE_CHECKING:
 __all__ = ["AsyncTransport"]
 
 
-class AsyncTransport(PooledTransport["AsyncH1Connection | AsyncH2Connection"]):
+if TYPE_CHECKING:
+    _Pooled = PooledTransport[AsyncH1Connection | AsyncH2Connection]
+else:  # a string argument would be compiled at import (a ForwardRef); the H2 class is loaded on demand
+    _Pooled = PooledTransport
+
+
+class AsyncTransport(_Pooled):
     """A pool of HTTP/1.1 and HTTP/2 connections for one event loop."""
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:

@@ -40,7 +40,13 @@ if TYPE_CHECKING:
 __all__ = ["SyncTransport"]
 
 
-class SyncTransport(PooledTransport["SyncH1Connection | SyncH2Connection"]):
+if TYPE_CHECKING:
+    _Pooled = PooledTransport[SyncH1Connection | SyncH2Connection]
+else:  # a string argument would be compiled at import (a ForwardRef); the H2 class is loaded on demand
+    _Pooled = PooledTransport
+
+
+class SyncTransport(_Pooled):
     """A pool of HTTP/1.1 and HTTP/2 connections shared by threads."""
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
