@@ -99,23 +99,8 @@ __all__ = [
 ]
 
 
-_SUBMODULES = frozenset(
-    (
-        "cookies",
-        "certs",
-        "utils",
-        "adapters",
-        "auth",
-        "structures",
-        "hooks",
-        "models",
-        "sessions",
-        "api",
-        "compat",
-        "packages",
-        "_internal_utils",
-    )
-)
+#: requests' submodules that ``import brisk`` does not load (the others are imported above).
+_SUBMODULES = frozenset(("cookies", "certs", "utils", "compat", "packages", "_internal_utils"))
 
 
 def __getattr__(name: str) -> object:

@@ -1,4 +1,5 @@
-"""The bottom layer: configuration values, the URL and header models, form encoding, logging.
+"""The bottom layer: configuration values, the URL model (with its host, percent-encoding and form parts),
+headers, logging, the in-memory body stream, error-message context, and the table of requests' module names.
 
-Nothing here does I/O or imports another brisk package; every other layer may import it.
+Nothing here does I/O; every other layer may import it (see the contract in pyproject.toml).
 """

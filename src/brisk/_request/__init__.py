@@ -1,1 +1,3 @@
-"""Request bodies: ``data=``, ``json=`` and ``files=`` turned into what goes on the wire."""
+"""The request side of the models: how a ``PreparedRequest`` is made (``prepare``), its body from ``data=``,
+``json=`` and ``files=`` (``body``, ``multipart``), and the headers every session starts with (``defaults``).
+"""
