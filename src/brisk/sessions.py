@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from brisk._core.headers import Headers
 from brisk._flows import run_async, run_sync
 from brisk._flows.request import request_flow
 from brisk._request.defaults import default_headers
 from brisk._session.base import SessionBase
-from brisk._session.calls import SessionCalls, brisk_headers_copy
-from brisk._session.options import SEND_OPTIONS, unknown_keywords
+from brisk._session.calls import SessionCalls
 from brisk._session.redirect_mixin import SessionRedirectMixin
 from brisk._session.settings import NOT_PICKLED as _NOT_PICKLED
 from brisk._session.settings import PICKLED as _PICKLED
@@ -80,15 +78,7 @@ class Session(SessionCalls[Response]):
 
         Takes requests' ``stream``, ``timeout``, ``verify``, ``cert``, ``proxies`` and ``allow_redirects``,
         and ``retries``; any other keyword is a TypeError (it would have no effect)."""
-        if not options.keys() <= SEND_OPTIONS:
-            raise unknown_keywords("send", options, SEND_OPTIONS)
-        if isinstance(request, Request):
-            raise ValueError("You can only send PreparedRequests.")
-        if type(request.headers) is not Headers:
-            request = brisk_headers_copy(request)
-        # the cookies of prepare_request or prepare_cookies, sent again on every hop
-        prepared_cookies = request.__dict__.get("_prepared_cookies")
-        settings = self._settings(request, cast("RequestOptions", options), prepared_cookies)
+        request, settings = self._send_settings(request, options)
         return run_sync(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
 
     def download(
@@ -214,15 +204,7 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
         return await run_async(request_flow(p, settings), self._transport_for(p._url))  # type: ignore[arg-type]
 
     async def send(self, request: PreparedRequest, **options: Unpack[SendKeywords]) -> Response:
-        if not options.keys() <= SEND_OPTIONS:
-            raise unknown_keywords("send", options, SEND_OPTIONS)
-        if isinstance(request, Request):
-            raise ValueError("You can only send PreparedRequests.")
-        if type(request.headers) is not Headers:
-            request = brisk_headers_copy(request)
-        # the cookies of prepare_request or prepare_cookies, sent again on every hop
-        prepared_cookies = request.__dict__.get("_prepared_cookies")
-        settings = self._settings(request, cast("RequestOptions", options), prepared_cookies)
+        request, settings = self._send_settings(request, options)
         return await run_async(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
 
     async def download(

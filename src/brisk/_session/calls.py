@@ -16,6 +16,7 @@ from brisk._core.headers import Headers
 from brisk._core.url import URL
 from brisk._flows.request import jar_cookie_header
 from brisk._session.base import SessionBase
+from brisk._session.options import SEND_OPTIONS, unknown_keywords
 from brisk.exceptions import InvalidHeader
 from brisk.hooks import default_hooks
 from brisk.models import PreparedRequest, Request, _header_value
@@ -23,12 +24,14 @@ from brisk.models import PreparedRequest, Request, _header_value
 if TYPE_CHECKING:
     from typing import Unpack
 
+    from brisk._flows.request import FlowSettings
     from brisk._session.types import (
         GetOptions,
         ParamsArg,
         PostOptions,
         PutOptions,
         RequestOptions,
+        SendKeywords,
     )
 
 __all__ = ["SessionCalls", "brisk_headers_copy", "map_call"]
@@ -210,6 +213,21 @@ class SessionCalls(SessionBase, Generic[R]):
 
             p.body = with_progress(p.body, progress)
         return p
+
+    def _send_settings(
+        self, request: PreparedRequest, options: SendKeywords
+    ) -> tuple[PreparedRequest, FlowSettings]:
+        """What ``send`` does before running the flow, in both worlds: refuse keywords it does not take and a
+        ``Request``, give the request brisk's headers if code replaced them, and make the flow's settings
+        (the cookies of ``prepare_request`` or ``prepare_cookies`` are sent again on every hop)."""
+        if not options.keys() <= SEND_OPTIONS:
+            raise unknown_keywords("send", options, SEND_OPTIONS)
+        if isinstance(request, Request):
+            raise ValueError("You can only send PreparedRequests.")
+        if type(request.headers) is not Headers:
+            request = brisk_headers_copy(request)
+        # send's keywords are request options; no cast() call on this path
+        return request, self._settings(request, options, request.__dict__.get("_prepared_cookies"))  # type: ignore[arg-type]
 
     def _prepare_options(self, method: str, url: Any, options: RequestOptions) -> PreparedRequest:
         """``_prepare`` with a call's options."""
