@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from typing import Unpack
 
     from brisk._core.url import URL
-    from brisk._session.download import DownloadResult, ProgressCallback
+    from brisk._session.download import DownloadResult
     from brisk._session.types import DownloadOptions, RequestOptions, SendKeywords
     from brisk._transport.base import AsyncBaseTransport, BaseTransport
 
@@ -82,30 +82,17 @@ class Session(SessionCalls[Response]):
         return run_sync(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
 
     def download(
-        self,
-        url: str,
-        path: str | os.PathLike[str],
-        *,
-        resume: bool = True,
-        progress: ProgressCallback | None = None,
-        chunk_size: int | None = None,
-        checksum: str | None = None,
-        max_resumes: int = 3,
-        **options: Unpack[DownloadOptions],
+        self, url: str, path: str | os.PathLike[str], **options: Unpack[DownloadOptions]
     ) -> DownloadResult:
         """Download ``url`` to the file ``path`` (or into the directory ``path``), resuming where an earlier
         attempt stopped; see ``brisk.download``.
 
         >>> result = session.download(url, "big.iso", checksum="sha256:9f86d0...", progress=ProgressBar())
         """
-        from brisk._session.download import DownloadPlan
-        from brisk._session.download_drivers import run_download_sync
+        from brisk._session.download import download_flow, plan_download
 
-        plan = DownloadPlan(
-            url, path, resume=resume, progress=progress, chunk_size=chunk_size, checksum=checksum,
-            max_resumes=max_resumes, headers=options.pop("headers", None),
-        )  # fmt: skip
-        return run_download_sync(plan, self, options)
+        plan, request_options = plan_download(url, path, options)
+        return run_sync(download_flow(plan, self, request_options))
 
     def _run_map(self, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool) -> list[Any]:
         from concurrent.futures import ThreadPoolExecutor
@@ -208,26 +195,13 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
         return await run_async(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
 
     async def download(
-        self,
-        url: str,
-        path: str | os.PathLike[str],
-        *,
-        resume: bool = True,
-        progress: ProgressCallback | None = None,
-        chunk_size: int | None = None,
-        checksum: str | None = None,
-        max_resumes: int = 3,
-        **options: Unpack[DownloadOptions],
+        self, url: str, path: str | os.PathLike[str], **options: Unpack[DownloadOptions]
     ) -> DownloadResult:
         """``Session.download`` for asyncio: ``result = await session.download(url, path)``."""
-        from brisk._session.download import DownloadPlan
-        from brisk._session.download_drivers import run_download_async
+        from brisk._session.download import download_flow, plan_download
 
-        plan = DownloadPlan(
-            url, path, resume=resume, progress=progress, chunk_size=chunk_size, checksum=checksum,
-            max_resumes=max_resumes, headers=options.pop("headers", None),
-        )  # fmt: skip
-        return await run_download_async(plan, self, options)
+        plan, request_options = plan_download(url, path, options)
+        return await run_async(download_flow(plan, self, request_options))
 
     async def _run_map(
         self, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool

@@ -5,19 +5,38 @@ and never does I/O itself. It yields an *effect* — send this request, sleep th
 call this hook — and the driver performs it and sends the result back in (or throws the exception in).
 ``run_sync`` and ``run_async`` below are the only places where the two worlds differ; everything in
 ``brisk._flows`` is shared. This is httpx's ``auth_flow`` idea applied to all policy.
+
+A flow outside a request's (a download: ``brisk._session.download``) runs on the same two drivers: its
+effects are ``Perform`` subclasses, which carry what they need and do their work themselves, once with
+blocking I/O (``run``) and once on the event loop (``arun``).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
+    from typing import TypeVar
+
     from brisk._transport.base import AsyncBaseTransport, BaseTransport, SendOptions
     from brisk.models import PreparedRequest, Response
 
-__all__ = ["CallHook", "Drain", "Effect", "Flow", "ReadBody", "Send", "Sleep", "run_async", "run_sync"]
+    T = TypeVar("T")
+
+__all__ = [
+    "CallHook",
+    "Drain",
+    "Effect",
+    "Flow",
+    "Perform",
+    "ReadBody",
+    "Send",
+    "Sleep",
+    "run_async",
+    "run_sync",
+]
 
 
 class Send:
@@ -69,27 +88,52 @@ class CallHook:
         self.kwargs = kwargs
 
 
-Effect = Send | Sleep | Drain | ReadBody | CallHook
+class Perform:
+    """An effect that does its own work: ``run()`` with blocking I/O, ``await arun()`` on the event loop;
+    the result is what it returns. Subclasses carry what they need (a download's: the session, the request
+    options, the response to stream)."""
+
+    __slots__ = ()
+
+    def run(self) -> Any:
+        raise NotImplementedError
+
+    async def arun(self) -> Any:
+        raise NotImplementedError
+
+
+Effect = Send | Sleep | Drain | ReadBody | CallHook | Perform
+#: The effects of a flow that never sends (it needs no transport).
+NoSendEffect = Sleep | Drain | ReadBody | CallHook | Perform
 Flow = Generator[Effect, Any, "Response"]
 
 DRAIN_LIMIT = 64 * 1024
 
 
-def run_sync(flow: Flow, transport: BaseTransport) -> Response:
-    """Run ``flow`` to completion with blocking I/O."""
+@overload
+def run_sync(flow: Generator[Effect, Any, T], transport: BaseTransport) -> T: ...
+@overload
+def run_sync(flow: Generator[NoSendEffect, Any, T], transport: None = None) -> T: ...
+
+
+def run_sync(flow: Generator[Effect, Any, T], transport: BaseTransport | None = None) -> T:
+    """Run ``flow`` to completion with blocking I/O; ``transport`` sends its requests (a flow that never
+    sends needs none)."""
     try:
         effect = next(flow)
         while True:
             result: Any = None
             try:
                 if isinstance(effect, Send):
-                    result = transport.handle_request(effect.request, effect.options)
+                    result = transport.handle_request(effect.request, effect.options)  # type: ignore[union-attr]
                 elif isinstance(effect, ReadBody):
                     result = effect.response.content
                 elif isinstance(effect, CallHook):
                     result = effect.function(effect.argument, **effect.kwargs)
                 elif isinstance(effect, Drain):
                     effect.response._drain(DRAIN_LIMIT)
+                elif isinstance(effect, Perform):  # after the request's effects: a request pays nothing
+                    result = effect.run()
                 else:
                     time.sleep(effect.seconds)
             except BaseException as exc:  # hand every failure to the flow, which cleans up and decides
@@ -97,12 +141,19 @@ def run_sync(flow: Flow, transport: BaseTransport) -> Response:
             else:
                 effect = flow.send(result)
     except StopIteration as stop:
-        response: Response = stop.value
-        return response
+        done: T = stop.value
+        return done
 
 
-async def run_async(flow: Flow, transport: AsyncBaseTransport) -> Response:
-    """Run ``flow`` to completion on the running event loop."""
+@overload
+async def run_async(flow: Generator[Effect, Any, T], transport: AsyncBaseTransport) -> T: ...
+@overload
+async def run_async(flow: Generator[NoSendEffect, Any, T], transport: None = None) -> T: ...
+
+
+async def run_async(flow: Generator[Effect, Any, T], transport: AsyncBaseTransport | None = None) -> T:
+    """Run ``flow`` to completion on the running event loop; ``transport`` sends its requests (a flow
+    that never sends needs none)."""
     import asyncio  # here, not at the top: `import brisk` does not load asyncio (a sync program never does)
 
     try:
@@ -111,7 +162,7 @@ async def run_async(flow: Flow, transport: AsyncBaseTransport) -> Response:
             result: Any = None
             try:
                 if isinstance(effect, Send):
-                    result = await transport.handle_async_request(effect.request, effect.options)
+                    result = await transport.handle_async_request(effect.request, effect.options)  # type: ignore[union-attr]
                 elif isinstance(effect, ReadBody):
                     result = await effect.response.aread()
                 elif isinstance(effect, CallHook):
@@ -120,6 +171,8 @@ async def run_async(flow: Flow, transport: AsyncBaseTransport) -> Response:
                         result = await result
                 elif isinstance(effect, Drain):
                     await effect.response._adrain(DRAIN_LIMIT)
+                elif isinstance(effect, Perform):  # after the request's effects: a request pays nothing
+                    result = await effect.arun()
                 else:
                     await asyncio.sleep(effect.seconds)
             except BaseException as exc:
@@ -127,5 +180,5 @@ async def run_async(flow: Flow, transport: AsyncBaseTransport) -> Response:
             else:
                 effect = flow.send(result)
     except StopIteration as stop:
-        response: Response = stop.value
-        return response
+        done: T = stop.value
+        return done

@@ -1,12 +1,13 @@
-"""Resumable downloads: the decisions once, as a plan and a flow; two thin drivers do the I/O.
+"""Resumable downloads: the decisions once, as a plan and a flow, run by ``brisk._flows``' two drivers.
 
 ``DownloadPlan`` holds everything that is decided: which headers to send, what an answer means, when to
 start over, how the result is verified. ``download_flow`` is a generator that asks for effects (send this
 request, stream this body into the plan, close that response, run this blocking file work) the way
-``brisk._flows`` does for requests; ``run_download_sync`` and ``run_download_async``
-(``brisk._session.download_drivers``) perform them and are the only code that exists twice. Local file work
-runs inline (writes are small and go to the page cache); the heavy part (hashing an existing part file,
-fsync, rename) is a ``Blocking`` effect, which the async driver runs in a thread.
+``brisk._flows`` does for requests, and ``run_sync``/``run_async`` run it. Each effect is a
+``brisk._flows.Perform``: it does its work itself, with a short blocking and a short asyncio method, the
+only code of a download that exists twice. Local file work runs inline (writes are small and go to the page
+cache); the heavy part (hashing an existing part file, fsync, rename) is a ``Blocking`` effect, which runs
+in a thread on the event loop.
 
 On disk, next to the target ``name``:
 
@@ -42,6 +43,8 @@ import re
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from brisk._flows import Perform
+from brisk._session.options import DOWNLOAD_OPTIONS, unknown_keywords
 from brisk.exceptions import (
     ChecksumMismatch,
     ChunkedEncodingError,
@@ -54,12 +57,15 @@ from brisk.exceptions import (
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from brisk._session.calls import SessionCalls
+    from brisk._session.types import DownloadOptions
     from brisk.models import Response
 
 __all__ = [
     "DownloadPlan",
     "DownloadResult",
     "download_flow",
+    "plan_download",
 ]
 
 ProgressCallback = Callable[[int, "int | None"], object]
@@ -96,18 +102,30 @@ class DownloadResult(NamedTuple):
 # -- effects: what the flow asks its driver to do ----------------------------------------------------------
 
 
-class Fetch:
-    """GET ``url`` with ``headers`` (body streamed); the result is the Response."""
+class Fetch(Perform):
+    """GET ``url`` with ``headers`` through ``session`` (body streamed), with the caller's other request
+    ``options``; the result is the Response."""
 
-    __slots__ = ("headers", "url")
+    __slots__ = ("headers", "options", "session", "url")
 
-    def __init__(self, url: str, headers: dict[str, str]) -> None:
+    def __init__(
+        self, session: SessionCalls[Any], url: str, headers: dict[str, str], options: dict[str, Any]
+    ) -> None:
+        self.session = session
         self.url = url
         self.headers = headers
+        self.options = options
+
+    def run(self) -> Any:
+        return self.session.request("GET", self.url, headers=self.headers, stream=True, **self.options)
+
+    async def arun(self) -> Any:
+        return await self.session.request("GET", self.url, headers=self.headers, stream=True, **self.options)
 
 
-class Stream:
-    """Read the body of ``response`` as received (no content decoding), passing each piece to ``write``."""
+class Stream(Perform):
+    """Read the body of ``response`` as received (no content decoding), passing each piece to ``write``;
+    close the response at the end."""
 
     __slots__ = ("chunk_size", "response", "write")
 
@@ -116,8 +134,22 @@ class Stream:
         self.write = write
         self.chunk_size = chunk_size
 
+    def run(self) -> None:
+        try:
+            for chunk in self.response.iter_raw(self.chunk_size):
+                self.write(chunk)
+        finally:
+            self.response.close()
 
-class Close:
+    async def arun(self) -> None:
+        try:
+            async for chunk in self.response.aiter_raw(self.chunk_size):
+                self.write(chunk)
+        finally:
+            await self.response.aclose()
+
+
+class Close(Perform):
     """Close ``response`` without reading its body."""
 
     __slots__ = ("response",)
@@ -125,14 +157,29 @@ class Close:
     def __init__(self, response: Response) -> None:
         self.response = response
 
+    def run(self) -> None:
+        self.response.close()
 
-class Blocking:
-    """Run ``function()`` (file work that may take a while); the result is its return value."""
+    async def arun(self) -> None:
+        await self.response.aclose()
+
+
+class Blocking(Perform):
+    """Run ``function()`` (file work that may take a while; on the event loop, in a thread); the result is
+    its return value."""
 
     __slots__ = ("function",)
 
     def __init__(self, function: Callable[[], Any]) -> None:
         self.function = function
+
+    def run(self) -> Any:
+        return self.function()
+
+    async def arun(self) -> Any:
+        import asyncio
+
+        return await asyncio.to_thread(self.function)
 
 
 Effect = Fetch | Stream | Close | Blocking
@@ -173,21 +220,32 @@ def target_path(path: str | os.PathLike[str], url: str) -> Path:
     return target
 
 
+def plan_download(
+    url: str, path: str | os.PathLike[str], options: DownloadOptions
+) -> tuple[DownloadPlan, dict[str, Any]]:
+    """The plan of ``download(url, path, **options)``, and the options left for its requests. A keyword
+    that is neither the download's nor ``request()``'s is a TypeError; ``stream`` is the download's to
+    decide, so a given one is ignored."""
+    if not options.keys() <= DOWNLOAD_OPTIONS:
+        raise unknown_keywords("download", options, DOWNLOAD_OPTIONS)
+    request_options: dict[str, Any] = dict(options)
+    plan = DownloadPlan(url, path, request_options)
+    request_options.pop("stream", None)
+    return plan, request_options
+
+
 class DownloadPlan:
     """Every decision of one download; holds the part file while writing it. No network I/O."""
 
-    def __init__(
-        self,
-        url: str,
-        path: str | os.PathLike[str],
-        *,
-        resume: bool = True,
-        progress: ProgressCallback | None = None,
-        chunk_size: int | None = None,
-        checksum: str | None = None,
-        max_resumes: int = 3,
-        headers: Any = None,
-    ) -> None:
+    def __init__(self, url: str, path: str | os.PathLike[str], options: dict[str, Any]) -> None:
+        """Takes the download's own options (``brisk._session.types.DownloadOptions``: ``resume``,
+        ``progress``, ``chunk_size``, ``checksum``, ``max_resumes``, and the ``headers`` it adds Range to)
+        out of ``options``, with their defaults; what is left are the options of its requests."""
+        resume: bool = options.pop("resume", True)
+        progress: ProgressCallback | None = options.pop("progress", None)
+        chunk_size: int | None = options.pop("chunk_size", None)
+        checksum: str | None = options.pop("checksum", None)
+        max_resumes: int = options.pop("max_resumes", 3)
         if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
             raise ValueError(f"chunk_size must be a positive int or None, not {chunk_size!r}")
         if max_resumes < 0:
@@ -201,7 +259,7 @@ class DownloadPlan:
         self.chunk_size = chunk_size
         self.checksum = parse_checksum(checksum) if checksum else None
         self.resumes_left = max_resumes
-        self.user_headers = headers
+        self.user_headers = options.pop("headers", None)
         # What is known about the resource (from the meta file, then from each response).
         self.etag: str | None = None
         self.last_modified: str | None = None
@@ -505,12 +563,15 @@ def _sync_directory(directory: Path) -> None:
 # -- the flow -----------------------------------------------------------------------------------------------
 
 
-def download_flow(plan: DownloadPlan) -> Generator[Effect, Any, DownloadResult]:
-    """The download as effects; see the module docstring for the rules."""
+def download_flow(
+    plan: DownloadPlan, session: SessionCalls[Any], options: dict[str, Any]
+) -> Generator[Effect, Any, DownloadResult]:
+    """The download as effects, its requests sent through ``session`` with ``options`` (the caller's other
+    ``request()`` arguments); see the module docstring for the rules."""
     try:
         yield Blocking(plan.load)
         while True:
-            response: Response = yield Fetch(plan.url, plan.request_headers())
+            response: Response = yield Fetch(session, plan.url, plan.request_headers(), options)
             try:
                 step = plan.on_response(response)
             except Exception:

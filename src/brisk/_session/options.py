@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["FLOW_OPTIONS", "PREPARE_OPTIONS", "SEND_OPTIONS", "unknown_keywords"]
+__all__ = ["DOWNLOAD_OPTIONS", "FLOW_OPTIONS", "PREPARE_OPTIONS", "SEND_OPTIONS", "unknown_keywords"]
 
 #: What ``send()`` accepts (requests' stream, timeout, verify, cert, proxies, allow_redirects, and retries).
 SEND_OPTIONS = frozenset(("stream", "timeout", "verify", "cert", "proxies", "allow_redirects", "retries"))
@@ -16,6 +16,11 @@ SEND_OPTIONS = frozenset(("stream", "timeout", "verify", "cert", "proxies", "all
 PREPARE_OPTIONS = frozenset(("params", "data", "headers", "files", "auth", "json", "progress"))
 #: The options that change the settings of the request's flow: every request option but those.
 FLOW_OPTIONS = SEND_OPTIONS | frozenset(("cookies", "hooks"))
+#: What ``download()`` accepts: its own options, and every request option (its ``progress`` is the
+#: download's; a ``stream`` is ignored).
+DOWNLOAD_OPTIONS = (
+    PREPARE_OPTIONS | FLOW_OPTIONS | frozenset(("resume", "chunk_size", "checksum", "max_resumes"))
+)
 
 
 def unknown_keywords(method: str, given: Iterable[str], accepted: Iterable[str]) -> TypeError:

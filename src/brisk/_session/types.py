@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from brisk._core.config import Limits
     from brisk._flows.retry import Retry
+    from brisk._session.download import ProgressCallback as DownloadProgress
     from brisk._session.ratelimit import RateLimit
     from brisk.exceptions import Timeout
     from brisk.models import PreparedRequest
@@ -79,8 +80,16 @@ class _CallOptions(SendKeywords, total=False):
 
 
 class DownloadOptions(_CallOptions, total=False):
-    """The request options of ``download(url, path, ...)``, whose ``progress`` is the download's."""
+    """The options of ``download(url, path, **options)``: the download's own (defaults: ``resume=True``,
+    ``progress=None``, ``chunk_size=None``, ``checksum=None``, ``max_resumes=3``), and the request options
+    (``progress`` is the download's: ``progress(bytes in the file, total or None)``; ``stream`` is
+    ignored)."""
 
+    resume: bool
+    progress: DownloadProgress | None
+    chunk_size: int | None
+    checksum: str | None  # "sha256:<hex digest>", any fixed-size hashlib algorithm
+    max_resumes: int  # resumes within the call after the transfer broke off
     params: ParamsArg
     data: Any
     json: Any

@@ -412,6 +412,20 @@ def test_bad_checksum_argument(client: Client, raw_server: Any, tmp_path: Path, 
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("keywords", [{"resum": False}, {"method": "POST"}, {"chunksize": 10}])
+def test_unknown_keyword_is_a_type_error(
+    client: Client, raw_server: Any, tmp_path: Path, keywords: dict[str, Any]
+) -> None:
+    """A keyword neither the download's nor request()'s would be ignored: refused, naming it, before any
+    request or file."""
+    server = raw_server(Origin())
+    (name,) = keywords
+    with pytest.raises(TypeError, match=rf"download\(\) got unexpected keyword argument '{name}'"):
+        client.download(server.url + "/f", tmp_path / "f", **keywords)
+    assert server.requests == []
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_206_without_range_is_an_error(client: Client, raw_server: Any, tmp_path: Path) -> None:
     body = b"partial"
     response = http_response(206, body, [("Content-Range", "bytes 0-6/100")])

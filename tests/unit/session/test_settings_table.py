@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 import brisk
-from brisk._session.options import FLOW_OPTIONS, PREPARE_OPTIONS, SEND_OPTIONS
+from brisk._session.options import DOWNLOAD_OPTIONS, FLOW_OPTIONS, PREPARE_OPTIONS, SEND_OPTIONS
 from brisk._session.settings import NOT_PICKLED, PICKLED, SETTINGS
 from brisk._session.types import (
+    DownloadOptions,
     GetOptions,
     PostOptions,
     PutOptions,
@@ -226,6 +227,8 @@ def test_the_options_of_the_verbs_are_request_options() -> None:
     assert set(GetOptions.__annotations__) == every - {"params"}
     assert set(PostOptions.__annotations__) == every - {"data", "json"}
     assert set(PutOptions.__annotations__) == every - {"data"}
+    assert set(DownloadOptions.__annotations__) == DOWNLOAD_OPTIONS
+    assert every < DOWNLOAD_OPTIONS  # every request option, and the download's own
 
 
 def test_verbs_pass_their_positional_arguments() -> None:

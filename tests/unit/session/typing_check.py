@@ -20,12 +20,16 @@ async def async_session_gives_responses(session: brisk.AsyncSession) -> None:
     assert_type(await session.head("https://example.test/", allow_redirects=True), brisk.Response)
     prepared = brisk.Request("GET", "https://example.test/").prepare()
     assert_type(await session.send(prepared, stream=True), brisk.Response)
+    result = await session.download("https://example.test/f", "f", resume=False, max_resumes=1, timeout=5)
+    assert_type(result.total, int)
 
 
 def session_gives_responses(session: brisk.Session) -> None:
     assert_type(session.get("https://example.test/", timeout=(1.0, 5.0), verify="/ca.pem"), brisk.Response)
     assert_type(session.delete("https://example.test/", retries=brisk.Retry(2)), brisk.Response)
     assert_type(session.put("https://example.test/", b"body", headers={"X": "1"}), brisk.Response)
+    done = session.download("https://example.test/f", "f", checksum="sha256:00", progress=lambda d, t: None)
+    assert_type(done.resumed, bool)
 
 
 def api_gives_responses() -> None:
@@ -38,3 +42,5 @@ def wrong_options_are_errors(session: brisk.Session) -> None:
     session.get("https://example.test/", stream="yes")  # type: ignore[arg-type]
     session.send(brisk.Request("GET", "/").prepare(), params={})  # type: ignore[call-arg]
     brisk.Session(timout=5)  # type: ignore[call-arg]
+    session.download("https://example.test/f", "f", resum=False)  # type: ignore[call-arg]
+    session.download("https://example.test/f", "f", chunk_size="big")  # type: ignore[arg-type]
