@@ -24,13 +24,11 @@ from brisk._session.calls import SessionCalls
 from brisk._session.redirect_mixin import SessionRedirectMixin
 from brisk._session.settings import NOT_PICKLED as _NOT_PICKLED
 from brisk._session.settings import PICKLED as _PICKLED
-from brisk.adapters import sends_itself
 from brisk.models import PreparedRequest, Request, Response
 
 if TYPE_CHECKING:
     from typing import Unpack
 
-    from brisk._core.url import URL
     from brisk._session.download import DownloadResult
     from brisk._session.types import DownloadOptions, RequestOptions, SendKeywords
     from brisk._transport.base import AsyncBaseTransport, BaseTransport
@@ -110,17 +108,10 @@ class Session(SessionCalls[Response]):
         ) as pool:
             return list(pool.map(one, calls))
 
-    def _transport_for(self, url: URL) -> BaseTransport:
-        transport = self._transport
-        if transport is None:
-            from brisk._transport.sync.transport import SyncTransport  # loaded by the first request
+    def _new_transport(self) -> BaseTransport:
+        from brisk._transport.sync.transport import SyncTransport  # loaded by the first request
 
-            transport = self._transport = SyncTransport(self.limits)
-        if self._routes_through_adapters():
-            from brisk._transport.adapter import AdapterRouter
-
-            return AdapterRouter(self.get_adapter, sends_itself, transport)
-        return transport
+        return SyncTransport(self.limits)
 
     def close(self) -> None:
         """Close every pooled connection. The session stays usable: later requests open new connections."""
@@ -216,17 +207,10 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
 
         return await asyncio.gather(*(one(call) for call in calls), return_exceptions=return_exceptions)
 
-    def _transport_for(self, url: URL) -> AsyncBaseTransport:
-        transport = self._transport
-        if transport is None:
-            from brisk._transport.asyncio.transport import AsyncTransport  # loaded by the first request
+    def _new_transport(self) -> AsyncBaseTransport:
+        from brisk._transport.asyncio.transport import AsyncTransport  # loaded by the first request
 
-            transport = self._transport = AsyncTransport(self.limits)
-        if self._routes_through_adapters():
-            from brisk._transport.adapter import AdapterRouter
-
-            return AdapterRouter(self.get_adapter, sends_itself, transport)
-        return transport
+        return AsyncTransport(self.limits)
 
     async def close(self) -> None:
         """Close every pooled connection. The session stays usable: later requests open new connections."""

@@ -58,23 +58,24 @@ class Sleep:
         self.seconds = seconds
 
 
-class Drain:
+class _OnResponse:
+    __slots__ = ("response",)
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class Drain(_OnResponse):
     """Read and discard what is left of a response we will not return (raw, never decompressed), up to a
     limit, so its connection can be reused; beyond the limit the connection is closed instead."""
 
-    __slots__ = ("response",)
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
+    __slots__ = ()
 
 
-class ReadBody:
+class ReadBody(_OnResponse):
     """Read the whole body of ``response`` (a non-streamed request returns with its body read)."""
 
-    __slots__ = ("response",)
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
+    __slots__ = ()
 
 
 class CallHook:

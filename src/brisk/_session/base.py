@@ -74,6 +74,7 @@ class SessionBase(SessionRedirectMixin):
     adapters: dict[str, BaseAdapter]
     _given_transport: Any
     # Run-time state, not pickled
+    _transport: Any  # Session: a BaseTransport; AsyncSession: an AsyncBaseTransport (each declares its own)
     _config_cache: tuple[tuple[Any, ...], ConnectionConfig] | None
     _env: Environment | None
     _settings_cache: tuple[tuple[Any, ...], FlowSettings] | None
@@ -349,6 +350,21 @@ class SessionBase(SessionRedirectMixin):
             return config
 
         return resolve
+
+    def _new_transport(self) -> Any:
+        raise NotImplementedError  # Session: a SyncTransport; AsyncSession: an AsyncTransport
+
+    def _transport_for(self, url: URL) -> Any:
+        """The transport a request goes to: the session's own (made by its first request), or, when
+        requests' adapters must be asked (see ``_routes_through_adapters``), a router that asks them."""
+        transport = self._transport
+        if transport is None:
+            transport = self._transport = self._new_transport()
+        if self._routes_through_adapters():
+            from brisk._transport.adapter import AdapterRouter  # only for sessions with such adapters
+
+            return AdapterRouter(self.get_adapter, sends_itself, transport)
+        return transport
 
     def _routes_through_adapters(self) -> bool:
         """Must each request ask ``get_adapter`` for its adapter? Yes when ``get_adapter`` is overridden or
