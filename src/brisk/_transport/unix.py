@@ -59,6 +59,8 @@ class UnixConnect:
         error: ConnectionError
         if isinstance(exc, FileNotFoundError):
             error = ConnectionError(f"no Unix socket at {path!r} (the file does not exist)")
+        elif isinstance(exc, BlockingIOError):  # Linux, when the server's listen backlog is full
+            error = ConnectionError(f"the Unix socket {path!r} accepts no more connections (its backlog is full)")
         elif isinstance(exc, ConnectionRefusedError):
             error = ConnectionRefused(f"connection refused by the Unix socket {path!r} (nothing listens there)")
         else:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import time
 from typing import TYPE_CHECKING, Any
@@ -89,7 +90,12 @@ async def connect_unix(
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.setblocking(False)
     try:
-        await bounded(loop.sock_connect(sock, path), attempt.deadline)
+        try:  # a local connect completes or fails at once (Linux: EAGAIN when the listen backlog is full)
+            sock.connect(path)
+        except BlockingIOError as exc:
+            if exc.errno != errno.EINPROGRESS:
+                raise
+            await bounded(loop.sock_connect(sock, path), attempt.deadline)
     except BaseException as exc:
         sock.close()
         raise attempt.failed(exc, timed_out=isinstance(exc, TimedOut))  # noqa: B904 (the cause is set)
