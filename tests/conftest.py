@@ -51,6 +51,7 @@ __all__ = [
     "tinyproxy_auth",
     "tls_app_server",
     "tls_raw_server",
+    "uds_app_server",
     "unknown_ca_cert",
     "unused_port",
     "wrong_host_cert",

@@ -16,10 +16,10 @@ Whole string
     the caller's decision (a mounted adapter), and its host may hold percent-escapes, kept as written
     (``http+unix://%2Frun%2Fdocker.sock/info``). ``http+unix`` is requests-unixsocket's form, which brisk
     serves itself: its host, letters kept in their case, is the percent-encoded path of a Unix socket
-    (``URL.unix_socket`` decodes it), and its ``host_header`` is ``localhost``. A URL of another scheme with no ``//`` authority
-    (``mailto:a@b``, ``data:...``) is kept exactly as written, with no host, and ``params`` are not added to
-    it (as requests does); sending it needs an adapter mounted for its scheme, else ``InvalidSchema``.
-    Only ``file:`` may have an empty host.
+    (``URL.unix_socket`` decodes it), and its ``host_header`` is ``localhost``. A URL of another scheme with
+    no ``//`` authority (``mailto:a@b``, ``data:...``) is kept exactly as written, with no host, and
+    ``params`` are not added to it (as requests does); sending it needs an adapter mounted for its scheme,
+    else ``InvalidSchema``. Only ``file:`` may have an empty host.
   - Error messages quote the input with ``repr`` (control characters escaped), cut to 200 characters,
     with any password in the userinfo replaced by ``***``.
 

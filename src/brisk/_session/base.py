@@ -329,7 +329,8 @@ class SessionBase(SessionRedirectMixin):
             else None
         )
         if proxy is not None and (self.uds is not None or url.scheme == UNIX_SCHEME):
-            proxy = self._no_proxy_over_unix(url, proxies)
+            self._no_proxy_over_unix(url, proxies)  # raises for a proxy given explicitly
+            proxy = None
         key = (self.verify, verify, self.cert, cert, proxy, self.http2, self.trust_env, self.uds)
         cached = self._config_cache
         if cached is not None and cached[0] == key:

@@ -46,7 +46,9 @@ class UnixConnect:
 
     def time_left(self) -> float | None:
         """Seconds the connect may take (raises ConnectTimeout once the total deadline has passed)."""
-        return budget(None, self.deadline, connecting("").error, f"connecting to the Unix socket {self.path!r}")
+        return budget(
+            None, self.deadline, connecting("").error, f"connecting to the Unix socket {self.path!r}"
+        )
 
     def failed(self, exc: BaseException, timed_out: bool) -> BaseException:
         """What to raise for ``exc``: ConnectTimeout, a ConnectionError naming the path, or ``exc`` itself
@@ -60,9 +62,13 @@ class UnixConnect:
         if isinstance(exc, FileNotFoundError):
             error = ConnectionError(f"no Unix socket at {path!r} (the file does not exist)")
         elif isinstance(exc, BlockingIOError):  # Linux, when the server's listen backlog is full
-            error = ConnectionError(f"the Unix socket {path!r} accepts no more connections (its backlog is full)")
+            error = ConnectionError(
+                f"the Unix socket {path!r} accepts no more connections (its backlog is full)"
+            )
         elif isinstance(exc, ConnectionRefusedError):
-            error = ConnectionRefused(f"connection refused by the Unix socket {path!r} (nothing listens there)")
+            error = ConnectionRefused(
+                f"connection refused by the Unix socket {path!r} (nothing listens there)"
+            )
         else:
             error = ConnectionError(f"could not connect to the Unix socket {path!r}: {exc}")
         error.__cause__ = exc

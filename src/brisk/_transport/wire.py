@@ -52,7 +52,7 @@ def may_multiplex(config: ConnectionConfig, url: URL) -> bool:
 def cleartext_h2(config: ConnectionConfig, url: URL) -> bool:
     """Speak HTTP/2 over plain http from the first byte? Only when asked for (``http2="prior-knowledge"``)
     and never to a forwarding proxy, which takes absolute-form HTTP/1.1 requests."""
-    if config.http2 != PRIOR_KNOWLEDGE or (url.scheme != "http" and url.scheme != UNIX_SCHEME):
+    if config.http2 != PRIOR_KNOWLEDGE or (url.scheme not in ("http", UNIX_SCHEME)):
         return False
     if config.proxy is None:
         return True

@@ -61,7 +61,8 @@ def test_uds_sends_every_request_through_the_socket_and_reuses_the_connection(
     assert first.json()["args"] == {"n": "1"}
     assert other.json()["headers"]["Host"] == "api.example.test:8080"
     assert first.http_version == "HTTP/1.1"
-    assert first.timings is not None and second.timings is not None
+    assert first.timings is not None
+    assert second.timings is not None
     assert not first.timings.reused
     assert second.timings.reused  # keep-alive over the socket
 
@@ -73,7 +74,8 @@ def test_http_unix_urls_reuse_the_connection(
     first = client.post(unix_url(uds_app_server.uds or "", "/anything"), data=b"payload")
     second = client.get(unix_url(uds_app_server.uds or "", "/get"))
     assert first.json()["data"] == "payload"
-    assert second.timings is not None and second.timings.reused
+    assert second.timings is not None
+    assert second.timings.reused
 
 
 @pytest.mark.parametrize("form", ["uds", "http+unix"])
@@ -90,7 +92,8 @@ def test_h2c_with_prior_knowledge_over_the_socket(
     second = client.get(url)
     assert (first.http_version, second.http_version) == ("HTTP/2", "HTTP/2")
     assert first.json()["headers"]["Host"] == ("h2.example.test" if form == "uds" else "localhost")
-    assert second.timings is not None and second.timings.reused
+    assert second.timings is not None
+    assert second.timings.reused
 
 
 def test_tls_over_the_socket_verifies_the_urls_host(
@@ -114,11 +117,11 @@ def test_the_socket_path_is_part_of_the_pool_key(
     client = client_factory(uds=uds_app_server.uds)
     assert client.get("http://h.test/get").status_code == 200
     client.session.uds = str(short_dir / "missing.sock")
-    with pytest.raises(BriskConnectionError, match="missing.sock"):
+    with pytest.raises(BriskConnectionError, match=r"missing\.sock"):
         client.get("http://h.test/get")
 
 
-# -- errors ---------------------------------------------------------------------------------------------------
+# -- errors --------------------------------------------------------------------------------------------------
 
 
 def test_a_missing_socket_file_is_a_connection_error_naming_the_path(
@@ -133,11 +136,13 @@ def test_a_missing_socket_file_is_a_connection_error_naming_the_path(
         client_factory().get(unix_url(path))
 
 
-def test_a_socket_nobody_listens_on_is_refused(client_factory: Callable[..., Client], short_dir: Path) -> None:
+def test_a_socket_nobody_listens_on_is_refused(
+    client_factory: Callable[..., Client], short_dir: Path
+) -> None:
     path = str(short_dir / "bound.sock")
     with socket.socket(socket.AF_UNIX) as bound:  # bound, never listening: connect() is refused
         bound.bind(path)
-        with pytest.raises(ConnectionRefused, match="bound.sock"):
+        with pytest.raises(ConnectionRefused, match=r"bound\.sock"):
             client_factory(uds=path).get("http://h.test/")
 
 
@@ -199,7 +204,7 @@ def test_a_proxy_and_a_unix_socket_cannot_be_combined(
             session.get(unix_url(uds_app_server.uds or "", "/get"))
 
 
-# -- redirects ------------------------------------------------------------------------------------------------
+# -- redirects -----------------------------------------------------------------------------------------------
 
 
 def test_a_redirect_from_http_to_a_unix_socket_is_refused(

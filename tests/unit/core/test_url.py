@@ -236,7 +236,9 @@ def test_an_http_unix_url_names_a_socket_path() -> None:
     assert URL.parse("http+unix://%00abstract/").unix_socket == "\x00abstract"  # Linux's abstract namespace
     assert URL.parse("http+unix://%2Ftmp%2F%FF.sock/").unix_socket == "/tmp/\udcff.sock"  # as os.fsdecode
     assert URL.parse("http://h/").unix_socket is None
-    assert URL.parse("http+unix://%2Frun%2Fa.sock/a/b").join("../c") == URL.parse("http+unix://%2Frun%2Fa.sock/c")
+    assert URL.parse("http+unix://%2Frun%2Fa.sock/a/b").join("../c") == URL.parse(
+        "http+unix://%2Frun%2Fa.sock/c"
+    )
     with pytest.raises(InvalidURL, match="No host"):
         URL.parse("http+unix:///path")
 

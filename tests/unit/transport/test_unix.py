@@ -48,7 +48,8 @@ def test_the_session_passes_uds_to_the_connection_config() -> None:
 def test_failures_name_the_path(exc: OSError, kind: type[Exception], message: str) -> None:
     error = UnixConnect("/run/a.sock", SendOptions(), time.monotonic()).failed(exc, timed_out=False)
     assert type(error) is kind
-    assert message in str(error) and "/run/a.sock" in str(error)
+    assert message in str(error)
+    assert "/run/a.sock" in str(error)
     assert error.__cause__ is exc
 
 
@@ -56,6 +57,7 @@ def test_a_timeout_is_a_connect_timeout_and_other_errors_pass_through() -> None:
     attempt = UnixConnect("/run/a.sock", SendOptions(Timeout(connect=2)), time.monotonic())
     assert attempt.deadline is not None
     error = attempt.failed(TimeoutError(), timed_out=True)
-    assert isinstance(error, ConnectTimeout) and "/run/a.sock" in str(error)
+    assert isinstance(error, ConnectTimeout)
+    assert "/run/a.sock" in str(error)
     cancelled = KeyboardInterrupt()
     assert attempt.failed(cancelled, timed_out=False) is cancelled
