@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from servers.app_server import app_server, tls_app_server
+from servers.app_server import app_server, tls_app_server, uds_app_server
 from servers.clients import client, client_factory, loop_thread
 from servers.httpbin_server import httpbin, httpbin_secure
 from servers.nginx import nginx
@@ -51,6 +51,7 @@ __all__ = [
     "tinyproxy_auth",
     "tls_app_server",
     "tls_raw_server",
+    "uds_app_server",
     "unknown_ca_cert",
     "unused_port",
     "wrong_host_cert",

@@ -14,10 +14,12 @@ Whole string
   - http, https, ws and wss need ``//`` and a host, else ``InvalidURL`` (``http:/x``, ``http:\\\\x``).
     Any other scheme is parsed the same generic way (``socks5h://proxy:1080``); whether it can be served is
     the caller's decision (a mounted adapter), and its host may hold percent-escapes, kept as written
-    (``http+unix://%2Frun%2Fdocker.sock/info``). A URL of another scheme with no ``//`` authority
-    (``mailto:a@b``, ``data:...``) is kept exactly as written, with no host, and ``params`` are not added to
-    it (as requests does); sending it needs an adapter mounted for its scheme, else ``InvalidSchema``.
-    Only ``file:`` may have an empty host.
+    (``http+unix://%2Frun%2Fdocker.sock/info``). ``http+unix`` is requests-unixsocket's form, which brisk
+    serves itself: its host, letters kept in their case, is the percent-encoded path of a Unix socket
+    (``URL.unix_socket`` decodes it), and its ``host_header`` is ``localhost``. A URL of another scheme with
+    no ``//`` authority (``mailto:a@b``, ``data:...``) is kept exactly as written, with no host, and
+    ``params`` are not added to it (as requests does); sending it needs an adapter mounted for its scheme,
+    else ``InvalidSchema``. Only ``file:`` may have an empty host.
   - Error messages quote the input with ``repr`` (control characters escaped), cut to 200 characters,
     with any password in the userinfo replaced by ``***``.
 
@@ -89,10 +91,12 @@ from brisk.exceptions import InvalidSchema, InvalidURL, MissingSchema
 if TYPE_CHECKING:
     from brisk._core.form import FormInput
 
-__all__ = ["DEFAULT_PORTS", "URL", "redacted", "requote"]
+__all__ = ["DEFAULT_PORTS", "UNIX_SCHEME", "URL", "redacted", "requote"]
 
 DEFAULT_PORTS: dict[str, int] = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 """Default ports of the schemes brisk speaks; other schemes (socks proxies...) have none."""
+UNIX_SCHEME = "http+unix"
+"""HTTP over the Unix socket the host names, percent-encoded (requests-unixsocket's form)."""
 
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))
 _CACHE_SIZE = 512
@@ -107,6 +111,7 @@ _SPLIT_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?://([^/?#]*))?([^?#]*)(?:\
 # when it holds an escape, which a DNS name cannot: kept as written (WHATWG's "opaque host").
 _REG_NAME_CHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
 _OPAQUE_HOST = rf"{_REG_NAME_CHAR}*%[0-9A-Fa-f]{{2}}{_REG_NAME_CHAR}*"
+_UNIX_HOST = rf"{_REG_NAME_CHAR}+"  # a socket path, escapes or not (http+unix://app.sock/ is relative)
 _SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*:"
 # What a "host:port" typed without a scheme looks like (localhost:8080, 10.0.0.1:3128/x, [::1]:80).
 _HOST_PORT = r"(?:\[[0-9A-Fa-f:.]*\]|[^\s/?#@:\[\]\\]+):[0-9]+(?:[/?#]|\Z)"
@@ -206,7 +211,9 @@ def _parse(text: str) -> URL:
             authority = authority[:colon]
         else:
             port = None
-        if scheme in DEFAULT_PORTS or not re.fullmatch(_OPAQUE_HOST, authority):
+        if scheme in DEFAULT_PORTS or not re.fullmatch(
+            _UNIX_HOST if scheme == UNIX_SCHEME else _OPAQUE_HOST, authority
+        ):
             host = parse_host(authority, text) if authority else ""
         else:  # another scheme's host, kept as written (http+unix://%2Frun%2Fdocker.sock/ names a socket)
             host = authority
@@ -275,6 +282,8 @@ def _build(
     fields.fragment = fragment
     zone = host.find("%")
     bare_host = host if zone < 0 else host[:zone]
+    if scheme == UNIX_SCHEME:  # a socket path is no name: Host is localhost, as requests-unixsocket sends
+        bare_host = "localhost"
     if ":" in host:  # only IPv6 has ':' in the host
         bare_host = f"[{bare_host}]"
         host = f"[{host}]"
@@ -411,6 +420,17 @@ class URL(_Fields):
     def origin(self) -> tuple[str, str, int]:
         """``(scheme, host, effective_port)``: what must match for a request to stay same-origin."""
         return (self.scheme, self.host, self.effective_port)
+
+    @property
+    def unix_socket(self) -> str | None:
+        """The path of the Unix socket an ``http+unix`` URL names (its host, percent-decoded; bytes that are
+        not UTF-8 are kept as the file system encodes them), else None."""
+        if self.scheme != UNIX_SCHEME:
+            return None
+        import os
+        from urllib.parse import unquote_to_bytes  # loaded by the Unix socket paths only
+
+        return os.fsdecode(unquote_to_bytes(self.host))
 
     @property
     def auth(self) -> tuple[str, str] | None:

@@ -11,7 +11,9 @@
   CVE-2023-32681, urllib3 CVE-2024-37891). The session carries a proxy's credentials to the hops that go
   through that same proxy itself (``ConnectionConfig.proxy_headers``).
 - ``Location`` must be a valid http(s) URL; file:, data:, custom schemes and invalid URLs raise
-  ``InvalidRedirect`` and nothing is sent.
+  ``InvalidRedirect`` and nothing is sent. An ``http+unix:`` target (a local Unix socket) is followed only
+  from an ``http+unix:`` URL, a server that is local already: from http(s) it would let a remote server
+  reach the client's local sockets.
 - A Session subclass that overrides requests' ``rebuild_auth`` or ``should_strip_auth`` decides the next
   hop's Authorization header (``rebuild_auth_for_hop``); Cookie and Proxy-Authorization stay under the rules
   above.
@@ -88,10 +90,14 @@ def redirect_request(
         raise InvalidRedirect(
             f"the server redirected to an invalid URL {location!r}: {exc}", response=response
         ) from None
-    if new_url.scheme not in ("http", "https"):
+    if new_url.scheme not in ("http", "https") and (
+        new_url.scheme != "http+unix" or old_url.scheme != "http+unix"
+    ):
+        only = "only http and https are followed"
+        if new_url.scheme == "http+unix":
+            only = f"a Unix socket is followed only from an http+unix: URL, never from {old_url.scheme}:"
         raise InvalidRedirect(
-            f"refusing to follow a redirect to a {new_url.scheme}: URL ({location!r}); "
-            "only http and https are followed",
+            f"refusing to follow a redirect to a {new_url.scheme}: URL ({location!r}); {only}",
             response=response,
         )
     if new_url.fragment is None and old_url.fragment is not None:

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, cast
 
-from brisk._core.url import URL
+from brisk._core.url import UNIX_SCHEME, URL, redacted
 from brisk._flows.proxies import proxy_for
 from brisk._flows.request import FlowSettings
 from brisk._flows.retry import Retry
@@ -68,6 +68,7 @@ class SessionBase(SessionRedirectMixin):
     max_redirects: int
     trust_env: bool
     http2: bool | str
+    uds: str | None
     limits: Limits
     stream: bool
     rate_limit: RateLimit | None
@@ -160,6 +161,13 @@ class SessionBase(SessionRedirectMixin):
         for prefix, adapter in self.adapters.items():
             if lowered.startswith(prefix.lower()):
                 return adapter
+        if lowered.startswith("http+unix://"):  # brisk serves it as http, through the http:// adapter
+            return self.get_adapter("http://" + url[12:])
+        if lowered.startswith("https+unix://"):
+            raise InvalidSchema(
+                f"https+unix:// URLs are not supported ({url!r}): TLS needs a host name to verify. Use "
+                "Session(uds=PATH) with an https:// URL (TLS to that name over the socket), or http+unix://"
+            )
         raise InvalidSchema(f"No connection adapters were found for {url!r}")
 
     def merge_environment_settings(
@@ -321,17 +329,31 @@ class SessionBase(SessionRedirectMixin):
             if (proxies or self.proxies or env is not None)
             else None
         )
-        key = (self.verify, verify, self.cert, cert, proxy, self.http2, self.trust_env)
+        if proxy is not None and (self.uds is not None or url.scheme == UNIX_SCHEME):
+            self._no_proxy_over_unix(url, proxies)  # raises for a proxy given explicitly
+            proxy = None
+        key = (self.verify, verify, self.cert, cert, proxy, self.http2, self.trust_env, self.uds)
         cached = self._config_cache
         if cached is not None and cached[0] == key:
             return cached[1]
         if self.http2 not in (True, False, PRIOR_KNOWLEDGE):
             raise ValueError(f"http2 must be True, False or {PRIOR_KNOWLEDGE!r}, not {self.http2!r}")
         config = ConnectionConfig(
-            self._verify(verify), self.cert if cert is None else cert, proxy, self.http2
+            self._verify(verify), self.cert if cert is None else cert, proxy, self.http2, uds=self.uds
         )
         self._config_cache = (key, config)
         return config
+
+    def _no_proxy_over_unix(self, url: URL, proxies: Any) -> None:
+        """A request over a Unix socket never goes through a proxy: the environment's are ignored, one given
+        to the session or the call is an error (the two ask for different routes)."""
+        given = proxy_for(url, proxies, self.proxies, None)
+        if given is not None:
+            route = f"uds={self.uds!r}" if self.uds is not None else f"the {UNIX_SCHEME}:// URL"
+            raise ValueError(
+                f"{route} cannot be combined with the proxy {redacted(given)!r}: a request over a Unix "
+                "socket never goes through a proxy (remove the proxy from proxies=, or the Unix socket)"
+            )
 
     def _proxy_resolver(self, proxies: Any, verify: Any, cert: Any, first: ConnectionConfig) -> Any:
         env = self._environment()

@@ -145,6 +145,18 @@ def cookie_jar_for(value: Any) -> Any:
     )
 
 
+def _uds(given: Any) -> str | None:
+    """``uds=``: the path of a Unix socket (str or os.PathLike), kept as a str; None for TCP."""
+    if given is None:
+        return None
+    import os
+
+    path = os.fspath(given) if isinstance(given, str | os.PathLike) else None
+    if not isinstance(path, str) or not path:
+        raise TypeError(f"uds must be the path of a Unix socket (a str or os.PathLike), not {given!r}")
+    return path
+
+
 def _default_adapters(_: None) -> dict[str, BaseAdapter]:
     return {"https://": HTTPAdapter(), "http://": HTTPAdapter()}
 
@@ -167,6 +179,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_redirects", 30),
     Setting("trust_env", True),
     Setting("http2", True),
+    Setting("uds", None, _uds),
     Setting("limits", DEFAULT_LIMITS),
     Setting("stream", False),
     Setting("rate_limit", None, _rate_limit, pickle=(_rate_limit_state, _rate_limit_from_state)),

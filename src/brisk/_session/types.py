@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 if TYPE_CHECKING:
     from collections.abc import Callable
     from http.cookiejar import CookieJar
+    from os import PathLike
     from typing import TypeAlias
 
     from brisk._core.config import Limits
@@ -146,6 +147,7 @@ class SessionSettings(TypedDict, total=False):
     max_redirects: int
     trust_env: bool
     http2: bool | Literal["prior-knowledge"]
+    uds: str | PathLike[str] | None  # every request over this Unix socket
     limits: Limits
     stream: bool
     rate_limit: RateLimit | float | None

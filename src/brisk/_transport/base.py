@@ -42,6 +42,7 @@ _ConfigFields = NamedTuple(  # noqa: UP014 (the class syntax is what costs)
         ("proxy", str | None),
         ("http2", bool | str),
         ("proxy_headers", tuple[tuple[str, str], ...]),
+        ("uds", str | None),
     ],
 )
 
@@ -55,6 +56,7 @@ class ConnectionConfig(_ConfigFields):
     (they open the tunnel).
     ``http2``: offer h2 in ALPN over TLS; PRIOR_KNOWLEDGE also speaks it over plain http.
     ``proxy_headers``: headers for the proxy alone (HTTPProxyAuth's Proxy-Authorization).
+    ``uds``: the path of the Unix socket every connection goes to (``Session(uds=...)``), or None.
     """
 
     __slots__ = ()
@@ -66,8 +68,9 @@ class ConnectionConfig(_ConfigFields):
         proxy: str | None = None,
         http2: bool | str = True,
         proxy_headers: tuple[tuple[str, str], ...] = (),
+        uds: str | None = None,
     ) -> ConnectionConfig:
-        return super().__new__(cls, verify, cert, proxy, http2, proxy_headers)
+        return super().__new__(cls, verify, cert, proxy, http2, proxy_headers, uds)
 
 
 DEFAULT_CONFIG = ConnectionConfig()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from brisk._core.url import UNIX_SCHEME
 from brisk._protocol.http11 import encode_request_head
 from brisk._transport.base import PRIOR_KNOWLEDGE
 from brisk._transport.proxy import forward_headers, is_forwarding
@@ -51,7 +52,7 @@ def may_multiplex(config: ConnectionConfig, url: URL) -> bool:
 def cleartext_h2(config: ConnectionConfig, url: URL) -> bool:
     """Speak HTTP/2 over plain http from the first byte? Only when asked for (``http2="prior-knowledge"``)
     and never to a forwarding proxy, which takes absolute-form HTTP/1.1 requests."""
-    if config.http2 != PRIOR_KNOWLEDGE or url.scheme != "http":
+    if config.http2 != PRIOR_KNOWLEDGE or (url.scheme not in ("http", UNIX_SCHEME)):
         return False
     if config.proxy is None:
         return True

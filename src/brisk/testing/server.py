@@ -19,6 +19,10 @@ WSGI applications are served too (``interface="wsgi"``), through hypercorn's WSG
 so that an empty response iterable (a 204, a 304, any HEAD answer) still starts a response, which
 hypercorn (0.17, 0.18) otherwise turns into a 500.
 
+With ``uds=PATH`` the server listens on a Unix socket at that path instead (hypercorn's ``--bind
+unix:PATH``); :attr:`ServerThread.url` is then the ``http+unix://`` URL of the socket (over TLS, ``https://``
+and the certificate's first name, for ``Session(uds=PATH)``).
+
 For TLS a throwaway trustme certificate authority (or the one passed in) issues a certificate for
 ``localhost``, ``127.0.0.1`` and ``::1``; :attr:`ServerThread.ca_bundle` is the path of the CA's PEM file.
 Plain HTTP also accepts HTTP/2 with prior knowledge (hypercorn's h2c support); ``http2`` only decides
@@ -61,6 +65,7 @@ class ServerThread:
     :param tls: serve HTTPS with a certificate from ``ca`` (a new trustme CA when None).
     :param http2: offer ``h2`` through ALPN (TLS only); with False only ``http/1.1`` is offered.
     :param host: the loopback address to bind, ``127.0.0.1`` or ``::1``.
+    :param uds: the path of a Unix socket to listen on instead of a TCP port (removed on :meth:`stop`).
     :param identities: the host names and addresses the TLS certificate covers.
     :param raw_headers: pass HTTP/1.1 header names to the app in the case the client sent them. The ASGI
         spec asks for lower case, which most frameworks rely on; None means "on for brisk's own App only".
@@ -82,6 +87,7 @@ class ServerThread:
         tls: bool = False,
         http2: bool = True,
         host: str = "127.0.0.1",
+        uds: str | None = None,
         ca: trustme.CA | None = None,
         identities: Sequence[str] = DEFAULT_IDENTITIES,
         raw_headers: bool | None = None,
@@ -107,6 +113,7 @@ class ServerThread:
         self.tls = tls
         self.http2 = http2
         self.host = host
+        self.uds = uds
         self.ca = ca
         self.identities = tuple(identities)
         self.raw_headers = raw_headers
@@ -136,7 +143,14 @@ class ServerThread:
 
     @property
     def url(self) -> str:
-        """``scheme://host:port`` without a trailing slash, e.g. ``http://127.0.0.1:54321``."""
+        """``scheme://host:port`` without a trailing slash, e.g. ``http://127.0.0.1:54321``; on a Unix socket
+        ``http+unix://`` and the percent-encoded path (over TLS ``https://`` and the certificate's name)."""
+        if self.uds is not None:
+            if self.tls:
+                return f"https://{self.identities[0]}"
+            from urllib.parse import quote
+
+            return f"http+unix://{quote(self.uds, safe='')}"
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.scheme}://{host}:{self.port}"
 
@@ -152,14 +166,20 @@ class ServerThread:
             raise RuntimeError("the server was started already")
         self._serving.clear()
         self._error = None
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        if self.uds is not None:
+            family = socket.AF_UNIX
+        else:
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            # As hypercorn does for the sockets it binds itself (accepted sockets inherit it): without it,
-            # Nagle's algorithm and delayed ACKs add 40 ms to every response written in two parts.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.bind((self.host, 0))
-            self.port = sock.getsockname()[1]
+            if self.uds is not None:
+                sock.bind(self.uds)
+            else:
+                # As hypercorn does for the sockets it binds itself (accepted sockets inherit it): without
+                # it, Nagle's algorithm and delayed ACKs add 40 ms to every response written in two parts.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.bind((self.host, 0))
+                self.port = sock.getsockname()[1]
             config = self._config(sock)
         except BaseException:
             sock.close()
@@ -195,6 +215,8 @@ class ServerThread:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+            if self.uds is not None:
+                Path(self.uds).unlink(missing_ok=True)
         self._cleanup_files()
 
     def __enter__(self) -> Self:

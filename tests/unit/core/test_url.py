@@ -228,6 +228,21 @@ def test_another_schemes_host_may_hold_percent_escapes_as_written() -> None:
         URL.parse("http://%2Frun%2Fdocker.sock/")  # an http host is a name or an address
 
 
+def test_an_http_unix_url_names_a_socket_path() -> None:
+    url = URL.parse("http+unix://%2Frun%2FApp.sock/v1/info?x=1")
+    assert (url.unix_socket, url.host, url.target) == ("/run/App.sock", "%2Frun%2FApp.sock", "/v1/info?x=1")
+    assert url.host_header == "localhost"  # a path is no host name: as requests-unixsocket sends
+    assert URL.parse("http+unix://App.sock/").unix_socket == "App.sock"  # relative, case kept
+    assert URL.parse("http+unix://%00abstract/").unix_socket == "\x00abstract"  # Linux's abstract namespace
+    assert URL.parse("http+unix://%2Ftmp%2F%FF.sock/").unix_socket == "/tmp/\udcff.sock"  # as os.fsdecode
+    assert URL.parse("http://h/").unix_socket is None
+    assert URL.parse("http+unix://%2Frun%2Fa.sock/a/b").join("../c") == URL.parse(
+        "http+unix://%2Frun%2Fa.sock/c"
+    )
+    with pytest.raises(InvalidURL, match="No host"):
+        URL.parse("http+unix:///path")
+
+
 def test_escapes_of_unreserved_characters_are_decoded() -> None:
     """RFC 3986 section 6.2.2.2 (and requests): %41 is A, %7E is ~; other escapes stay as written."""
     assert str(URL.parse("http://h/a%41%7e%2F%20?q=%2D%5F#%2E")) == "http://h/aA~%2F%20?q=-_#%2E"

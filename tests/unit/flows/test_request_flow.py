@@ -147,6 +147,25 @@ def test_redirect_to_another_scheme_is_refused(location: str) -> None:
     assert refused.value.response is redirect
 
 
+@pytest.mark.parametrize("origin", ["http://a.example/", "https://a.example/"])
+def test_redirect_from_the_network_to_a_unix_socket_is_refused(origin: str) -> None:
+    """A remote server must not make the client reach its local sockets."""
+    flow = request_flow(prepare(url=origin), settings())
+    redirect = answer(next(flow), 302, {"Location": "http+unix://%2Fvar%2Frun%2Fdocker.sock/containers/json"})
+    with pytest.raises(InvalidRedirect, match=r"a Unix socket is followed only from an http\+unix: URL"):
+        flow.send(redirect)
+
+
+def test_redirect_between_unix_socket_urls_is_followed() -> None:
+    flow = request_flow(prepare(url="http+unix://%2Frun%2Fa.sock/start"), settings())
+    send = redirect_to(flow, next(flow), 302, "http+unix://%2Frun%2Fb.sock/next")
+    assert send.request.url == "http+unix://%2Frun%2Fb.sock/next"
+    send = redirect_to(flow, send, 302, "/relative")
+    assert send.request.url == "http+unix://%2Frun%2Fb.sock/relative"
+    send = redirect_to(flow, send, 302, "https://a.example/out")  # from a local server out: as any redirect
+    assert send.request.url == "https://a.example/out"
+
+
 def test_too_many_redirects() -> None:
     flow = request_flow(prepare(url="https://a.example/0"), settings(max_redirects=2))
     send = next(flow)

@@ -93,6 +93,7 @@ CHANGES: dict[str, Any] = {
     "max_redirects": lambda s: setattr(s, "max_redirects", 3),
     "trust_env": lambda s: setattr(s, "trust_env", not s.trust_env),
     "http2": lambda s: setattr(s, "http2", False),
+    "uds": lambda s: setattr(s, "uds", "/run/app.sock"),
     "limits": lambda s: setattr(s, "limits", brisk.Limits(max_connections=3)),
     "stream": lambda s: setattr(s, "stream", True),
     "rate_limit": lambda s: setattr(s, "rate_limit", brisk.RateLimit(100)),

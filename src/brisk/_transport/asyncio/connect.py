@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import time
 from typing import TYPE_CHECKING, Any
 
+from brisk._core.url import UNIX_SCHEME
 from brisk._transport.asyncio.h1 import AsyncH1Connection
 from brisk._transport.asyncio.waiting import TimedOut, bounded
 from brisk._transport.connect import AddressLoop
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from brisk._transport.asyncio.h2 import AsyncH2Connection
     from brisk._transport.base import SendOptions, Timings
 
-__all__ = ["connect_tcp", "open_connection", "start_connection", "upgrade_if_h2"]
+__all__ = ["connect_tcp", "connect_unix", "open_connection", "start_connection", "upgrade_if_h2"]
 
 
 async def open_connection(
@@ -29,7 +31,12 @@ async def open_connection(
 ) -> AsyncH1Connection | AsyncH2Connection:
     """A connection to ``url``'s origin, TLS for https, speaking what the server chose."""
     config = options.config
-    if config.proxy is not None:
+    if config.uds is not None or url.scheme == UNIX_SCHEME:  # a Unix socket: no DNS, TCP or proxy
+        tls = ssl_context(config) if url.scheme in ("https", "wss") else None
+        sock = await connect_unix(url, options, timings, loop)
+        conn = await start_connection(sock, tls, url.host, options, timings, loop)
+        opened = upgrade_if_h2(conn, options, loop, cleartext_h2(config, url))
+    elif config.proxy is not None:
         from brisk._transport.asyncio.proxy import open_through_proxy  # proxies are rare: loaded when used
 
         opened = await open_through_proxy(url, options, timings, loop)
@@ -67,6 +74,33 @@ async def connect_tcp(
             continue
         return addresses.connected(sock)
     raise addresses.exhausted()
+
+
+async def connect_unix(
+    url: URL, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
+) -> socket.socket:
+    """Connect a non-blocking socket to the Unix socket that ``url`` or the session names, within the
+    connect timeout."""
+    from brisk._transport.unix import UnixConnect, unix_socket_path  # loaded when a Unix socket is used
+
+    path = unix_socket_path(url, options.config)
+    assert path is not None
+    start = time.monotonic()
+    attempt = UnixConnect(path, options, start)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        try:  # a local connect completes or fails at once (Linux: EAGAIN when the listen backlog is full)
+            sock.connect(path)
+        except BlockingIOError as exc:
+            if exc.errno != errno.EINPROGRESS:
+                raise
+            await bounded(loop.sock_connect(sock, path), attempt.deadline)
+    except BaseException as exc:
+        sock.close()
+        raise attempt.failed(exc, timed_out=isinstance(exc, TimedOut))  # noqa: B904 (the cause is set)
+    timings.connect = time.monotonic() - start
+    return sock
 
 
 async def start_connection(

@@ -14,6 +14,7 @@ import time
 from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
+from brisk._core.url import UNIX_SCHEME
 from brisk._protocol.http2 import H2Connection, H2Stream
 from brisk._transport.asyncio.body import AsyncPulledBody
 from brisk._transport.asyncio.waiting import TimedOut, wait_until_woken
@@ -166,7 +167,8 @@ async def exchange(
 ) -> Response:
     """Send ``request`` as a new stream on ``conn`` and return its response once the head arrives."""
     method, authority, headers = h2_request(request, url, options)
-    stream = conn.h2.send_request(method, url.scheme, authority, url.target, headers, end_stream=body is None)
+    scheme = url.scheme if url.scheme != UNIX_SCHEME else "http"  # http+unix is http on the wire
+    stream = conn.h2.send_request(method, scheme, authority, url.target, headers, end_stream=body is None)
     conn.flush()
     try:
         if body is not None:

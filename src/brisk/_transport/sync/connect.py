@@ -6,6 +6,7 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
+from brisk._core.url import UNIX_SCHEME
 from brisk._transport.connect import AddressLoop
 from brisk._transport.deadline import connecting
 from brisk._transport.errors import handshake_failed, not_resolved
@@ -16,12 +17,15 @@ if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk._transport.base import ConnectionConfig, SendOptions, Timings
 
-__all__ = ["connect_tcp", "open_socket", "wrap_tls"]
+__all__ = ["connect_tcp", "connect_unix", "open_socket", "wrap_tls"]
 
 
 def open_socket(url: URL, options: SendOptions, timings: Timings) -> socket.socket:
     """A connected socket to ``url``'s origin, TLS-wrapped for https."""
     config = options.config
+    if config.uds is not None or url.scheme == UNIX_SCHEME:  # a Unix socket: no DNS, TCP or proxy
+        sock = connect_unix(url, options, timings)
+        return wrap_tls(sock, url.host, config, options, timings) if url.scheme in ("https", "wss") else sock
     if config.proxy is not None:
         from brisk._transport.sync.proxy import open_through_proxy  # proxies are rare: loaded when used
 
@@ -77,3 +81,22 @@ def wrap_tls(
         raise
     timings.tls = time.monotonic() - start
     return tls
+
+
+def connect_unix(url: URL, options: SendOptions, timings: Timings) -> socket.socket:
+    """Connect to the Unix socket that ``url`` or the session names, within the connect timeout."""
+    from brisk._transport.unix import UnixConnect, unix_socket_path  # loaded when a Unix socket is used
+
+    path = unix_socket_path(url, options.config)
+    assert path is not None
+    start = time.monotonic()
+    attempt = UnixConnect(path, options, start)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(attempt.time_left())
+        sock.connect(path)
+    except BaseException as exc:
+        sock.close()
+        raise attempt.failed(exc, timed_out=isinstance(exc, TimeoutError))  # noqa: B904 (the cause is set)
+    timings.connect = time.monotonic() - start
+    return sock

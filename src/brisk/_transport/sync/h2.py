@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING
 
+from brisk._core.url import UNIX_SCHEME
 from brisk._protocol.http2 import H2Connection, H2Stream
 from brisk._transport.base import StaleConnection
 from brisk._transport.body import H2Body
@@ -137,7 +138,8 @@ class SyncH2Connection:
                         "(the server's MAX_CONCURRENT_STREAMS)",
                     )
                 self._news.wait(wait.left())
-            stream = self.h2.send_request(method, url.scheme, authority, url.target, headers, end_stream=end)
+            scheme = url.scheme if url.scheme != UNIX_SCHEME else "http"  # http+unix is http on the wire
+            stream = self.h2.send_request(method, scheme, authority, url.target, headers, end_stream=end)
             self._send_pending(options)
             return stream
 
