@@ -523,7 +523,8 @@ def test_trailers_are_known_only_at_the_end_and_only_for_chunked_bodies() -> Non
     parser, _ = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
     assert parser.trailers == []
     parser, _ = parse(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-    assert parser.complete and parser.trailers is None
+    assert parser.complete
+    assert parser.trailers is None
 
 
 def test_chunked_body_is_not_complete_before_the_last_chunk() -> None:
