@@ -260,7 +260,11 @@ class Response(ResponseBody):
         "request",
     ]
 
-    _trailers: Headers | None = None  # set by hand, by pickling or when first read (rarely: a class default)
+    #: Facts about the connection this response came over (addresses, TLS version, cipher, ALPN, the
+    #: server's certificate): the one object shared by every response of that connection. None for a
+    #: response that came over no connection (built by hand, a mock).
+    connection_info: ConnectionInfo | None = None
+    _trailers: Headers | None = None  # set by hand or kept by pickling (class defaults: free to build)
 
     def __init__(
         self,
@@ -295,11 +299,6 @@ class Response(ResponseBody):
         self._raw: Any = None
         #: The adapter that sent this response (requests' name): ``r.connection.send(...)`` sends again.
         self.connection: Any = None
-        #: Facts about the connection this response came over (addresses, TLS version, cipher, ALPN, the
-        #: server's certificate): the one object shared by every response of that connection. None for a
-        #: response that came over no connection (built by hand, a mock). An instance attribute, not a
-        #: class default: a class attribute that instances shadow keeps CPython from specialising its stores.
-        self.connection_info: ConnectionInfo | None = None
         if json is not None:
             import json as json_module
 

@@ -32,8 +32,7 @@ class ConnectionInfo:
       Through a proxy they are the addresses of the connection to the proxy.
     - ``tls_version`` (``"TLSv1.3"``), ``cipher`` (the cipher suite's name), ``alpn_protocol`` (``"h2"``,
       ``"http/1.1"``, or None when ALPN chose nothing): None over plain TCP. Through an https proxy's
-      tunnel they describe the TLS session with the origin; a plain-http request that an https proxy
-      forwards shows the TLS session with the proxy.
+      tunnel they describe the TLS session with the origin.
     - ``peer_certificate``: the server's certificate as a dict (``ssl.SSLSocket.getpeercert()``), None when
       it was not verified (``verify=False``) or over plain TCP; ``peer_certificate_der``: the certificate
       as DER bytes, verified or not (None over plain TCP).
