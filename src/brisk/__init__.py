@@ -39,11 +39,13 @@ from brisk.status_codes import codes
 if TYPE_CHECKING:
     from brisk._compat.shim import install_as_requests, uninstall_as_requests
     from brisk._core.json_error import JSONDecodeError
+    from brisk._response.connection_info import ConnectionInfo
     from brisk._response.sse import ServerSentEvent
     from brisk._session.download import DownloadResult
 
 #: Public names defined in modules loaded on first use (``import brisk`` stays fast).
 _LAZY = {
+    "ConnectionInfo": "_response.connection_info",
     "DownloadResult": "_session.download",
     "JSONDecodeError": "_core.json_error",
     "ServerSentEvent": "_response.sse",
@@ -56,6 +58,7 @@ __all__ = [
     "AuthBase",
     "ConnectTimeout",
     "ConnectionError",
+    "ConnectionInfo",
     "DownloadError",
     "DownloadResult",
     "FileModeWarning",

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from datetime import timedelta
 
     from brisk._protocol.http11 import ResponseHead
+    from brisk._response.connection_info import ConnectionInfo
 
     RawHeaders = list[tuple[str, str]] | ResponseHead
 
@@ -259,6 +260,12 @@ class Response(ResponseBody):
         "request",
     ]
 
+    #: Facts about the connection this response came over (addresses, TLS version, cipher, ALPN, the
+    #: server's certificate): the one object shared by every response of that connection. None for a
+    #: response that came over no connection (built by hand, a mock).
+    connection_info: ConnectionInfo | None = None
+    _trailers: Headers | None = None  # set by hand or kept by pickling (class defaults: free to build)
+
     def __init__(
         self,
         status_code: int | None = None,
@@ -316,6 +323,7 @@ class Response(ResponseBody):
         stream: SyncByteStream | AsyncByteStream,
         request: PreparedRequest,
         timings: Timings | None,
+        connection_info: ConnectionInfo | None = None,
     ) -> Response:
         """Build a response from what a transport read (fast path: no Headers until someone asks)."""
         self = cls.__new__(cls)
@@ -329,6 +337,7 @@ class Response(ResponseBody):
         self.url = request.url or ""
         self.timings = timings
         self.history = []
+        self.connection_info = connection_info
         return self
 
     # -- head ------------------------------------------------------------------------------------------
@@ -357,6 +366,26 @@ class Response(ResponseBody):
     @headers.setter
     def headers(self, value: Any) -> None:
         self._headers = value if isinstance(value, Headers) else _response_headers(value)
+
+    @property
+    def trailers(self) -> Headers:
+        """The trailer fields that ended the response (HTTP/1.1 chunked trailers, HTTP/2 trailing HEADERS).
+
+        Empty when there were none, and until the last byte of the response has arrived: for a streamed
+        response (``stream=True``), read the body to its end first. A response read whole (the default) has
+        them as it is returned.
+        """
+        trailers = self._trailers
+        if trailers is None:
+            pairs = getattr(self._stream, "trailers", None)  # a transport's stream has them once it ends
+            if pairs is None:
+                return Headers()
+            trailers = self._trailers = Headers.from_raw(pairs)
+        return trailers
+
+    @trailers.setter
+    def trailers(self, value: Any) -> None:
+        self._trailers = value if isinstance(value, Headers) else _response_headers(value)
 
     @property
     def encoding(self) -> str | None:
@@ -481,6 +510,9 @@ class Response(ResponseBody):
             self.content  # noqa: B018 - read the body so it travels with the pickle
         state = {name: getattr(self, name, None) for name in self.__attrs__}
         state["headers"] = self.headers
+        # brisk's own: the connection's facts (immutable, small) and the trailers (known: the body was read)
+        state["connection_info"] = self.connection_info
+        state["trailers"] = self.trailers
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

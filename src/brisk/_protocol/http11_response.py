@@ -165,11 +165,13 @@ class ResponseParser:
         "_scan_from",
         "_trailer_bytes",
         "_trailer_count",
+        "_trailer_fields",
         "_trailers_too_large",
         "complete",
         "head",
         "informational",
         "leftover",
+        "trailers",
     )
 
     def __init__(self, method: str = "GET", limits: Limits = DEFAULT_LIMITS) -> None:
@@ -186,8 +188,9 @@ class ResponseParser:
         self.informational: tuple[ResponseHead, ...] = ()
         self.complete = False
         self.leftover = False  # the server sent bytes beyond the end of this response
+        self.trailers: list[tuple[str, str]] | None = None  # a chunked body's trailer fields, at its end
         # Set when a chunked body starts: _llhttp, _framing_run, _trailer_bytes, _trailer_count,
-        # _trailers_too_large.
+        # _trailer_fields, _trailers_too_large.
 
     # -- public API ------------------------------------------------------------------------------------
 
@@ -422,6 +425,7 @@ class ResponseParser:
             self._framing_run = 0  # bytes of framing (sizes, extensions, trailers) since body data
             self._trailer_count = 0
             self._trailer_bytes = -1  # on_header of the priming head is not a trailer
+            self._trailer_fields: list[tuple[str, str]] = []
             self._trailers_too_large = False
             self._failure: RemoteProtocolError | None = None  # raised by a callback, to raise again
             self._llhttp.feed_data(_CHUNKED_PRIMER)
@@ -501,7 +505,8 @@ class ResponseParser:
             raise _Stop
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        """Trailers of a chunked body: measured against the header limits, not kept.
+        """Trailers of a chunked body: measured against the header limits, kept within them (``trailers``
+        once the body is complete).
 
         The verdict waits for the end of the trailer section (``on_message_complete``): httptools reports a
         field only once the next one starts, which for a malformed next line depends on how the bytes were
@@ -522,6 +527,8 @@ class ResponseParser:
             or self._trailer_count > limits.max_header_count
         ):
             self._trailers_too_large = True
+        else:
+            self._trailer_fields.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
 
     def on_body(self, data: bytes) -> None:
         self._body.append(data)
@@ -533,6 +540,7 @@ class ResponseParser:
                     "the chunked body's trailer section exceeds the header limits (Limits)"
                 )
                 raise self._failure
+            self.trailers = self._trailer_fields
             self.complete = True
 
 

@@ -392,14 +392,19 @@ class H2Connection:
         if stream.complete:
             self._malformed(stream, "HEADERS after the end of the stream")
             return
-        if stream.status is not None:  # trailers: checked, not kept
+        if stream.status is not None:  # trailers: checked (as a head is), then kept on the stream
             problem = check_fields(fields, trailers=True) or (
                 None if flags & END_STREAM else "trailers without END_STREAM"
             )
             if problem:
                 self._malformed(stream, problem)
-            else:
-                self._end(stream)
+                return
+            try:
+                stream.trailers = response_headers(fields, self._limits)[0]
+            except ResponseHeadersTooLarge as exc:
+                self._reject(stream, exc)
+                return
+            self._end(stream)
             return
         problem = check_fields(fields, trailers=False)
         if problem:

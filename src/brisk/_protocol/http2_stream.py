@@ -59,13 +59,15 @@ class H2Stream:
 
     __slots__ = (
         "body", "complete", "consumed", "content_length", "error", "headers", "id", "informational",
-        "no_body", "received", "recv_window", "send_window", "sent_end", "status", "unacked", "unprocessed",
+        "no_body", "received", "recv_window", "send_window", "sent_end", "status", "trailers", "unacked",
+        "unprocessed",
     )  # fmt: skip
 
     def __init__(self, stream_id: int, send_window: int, no_body: bool) -> None:
         self.id = stream_id
         self.status: int | None = None
         self.headers: list[tuple[str, str]] = []
+        self.trailers: list[tuple[str, str]] | None = None  # the trailing HEADERS' fields, if any
         self.informational: list[int] = []
         self.body: list[bytes] = []
         self.unacked = 0  # flow-controlled bytes received, not yet handed to the reader

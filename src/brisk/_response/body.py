@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Self, cast
 
 from brisk._core.config import DEFAULT_LIMITS
 from brisk._core.error_context import add_url_context
+from brisk._core.headers import Headers
 from brisk._core.streams import ByteStream
 from brisk._core.url import redacted
 from brisk._response.content import BodyPipeline, LineSplitter, guess_json_utf
@@ -43,6 +44,7 @@ class ResponseBody:
     _chunks: Any  # the one raw iterator shared by iter_content, raw.read, ...
     _raw: Any
     _limits: Limits | None
+    _trailers: Headers | None
     _closed = False  # set by close(): a class default, so building a response does not pay for it
     if TYPE_CHECKING:  # the head's, in Response
 
@@ -235,7 +237,9 @@ class ResponseBody:
             self.close()
 
     def _keep_drained(self, chunks: list[bytes]) -> None:
-
+        pairs = getattr(self._stream, "trailers", None)  # the transport's stream goes: keep its trailers
+        if pairs:
+            self._trailers = Headers.from_raw(pairs)
         self._stream = ByteStream(b"".join(chunks))
         self._chunks = None
         self._consumed = False

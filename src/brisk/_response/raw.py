@@ -506,6 +506,11 @@ class ThroughRaw:
     def close(self) -> None:
         self.raw.close()
 
+    @property
+    def trailers(self) -> list[tuple[str, str]] | None:
+        """The trailer fields of the transport's stream under the raw (None until it ends)."""
+        return getattr(self.raw._wire._stream, "trailers", None)
+
     async def __aiter__(self) -> Any:
         for piece in self:
             yield piece

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 if TYPE_CHECKING:
     from brisk._protocol.http2 import H2Stream
     from brisk._protocol.http11 import ResponseParser
+    from brisk._response.connection_info import ConnectionInfo
     from brisk._transport.base import SendOptions, Timings
 
 __all__ = ["H1Body", "H2Body", "Pool", "PooledBody"]
@@ -18,6 +19,7 @@ __all__ = ["H1Body", "H2Body", "Pool", "PooledBody"]
 
 class Connection(Protocol):
     served: int
+    info: ConnectionInfo
 
     def close(self) -> None: ...
 
@@ -95,6 +97,12 @@ class H1Body(PooledBody[C]):
         if not self._done:
             self._give_back(self._parser.reusable)
 
+    @property
+    def trailers(self) -> list[tuple[str, str]] | None:
+        """The trailer fields once the body has ended ([] when it had none); None before."""
+        parser = self._parser
+        return (parser.trailers or []) if parser.complete else None
+
     def _abort(self) -> None:
         self._close_connection()
 
@@ -115,6 +123,12 @@ class H2Body(PooledBody[M]):
     ) -> None:
         super().__init__(transport, key, conn, options, timings)
         self._stream = stream
+
+    @property
+    def trailers(self) -> list[tuple[str, str]] | None:
+        """The trailer fields once the stream has ended ([] when it had none); None before."""
+        stream = self._stream
+        return (stream.trailers or []) if stream.complete else None
 
     def close(self) -> None:
         """Done: releasing a stream that was not read to the end resets it."""

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk._protocol.http2 import H2Stream
     from brisk._protocol.http11 import ResponseParser
+    from brisk._response.connection_info import ConnectionInfo
     from brisk._transport.base import AsyncByteStream, SendOptions, SyncByteStream, Timings
     from brisk.models import PreparedRequest
 
@@ -48,13 +49,13 @@ def h1_response(
         conn.served += 1
         timings.total = time.monotonic() - timings.start
         transport._finish(key, conn, parser.reusable)
-        stream = ByteStream(parser.take_body())
+        stream = ByteStream(parser.take_body()) if parser.trailers is None else _Trailed(parser)
     else:
         stream = cast(
             "SyncByteStream | AsyncByteStream", body_type(transport, key, conn, parser, options, timings)
         )
     return Response._from_transport(
-        head.status_code, head.reason, head.http_version, head, stream, request, timings
+        head.status_code, head.reason, head.http_version, head, stream, request, timings, conn.info
     )
 
 
@@ -76,8 +77,20 @@ def raise_stream_error(stream: H2Stream) -> None:
         raise error
 
 
-def h2_response(stream: H2Stream, body: Any, request: PreparedRequest, timings: Timings) -> Response:
+def h2_response(
+    stream: H2Stream, body: Any, request: PreparedRequest, timings: Timings, info: ConnectionInfo
+) -> Response:
     """The response once ``stream`` has its head; ``body`` reads the rest of the stream."""
     assert stream.status is not None
     timings.first_byte = time.monotonic() - timings.start
-    return Response._from_transport(stream.status, "", "HTTP/2", stream.headers, body, request, timings)
+    return Response._from_transport(stream.status, "", "HTTP/2", stream.headers, body, request, timings, info)
+
+
+class _Trailed(ByteStream):
+    """A chunked body that came whole with its head, and the trailer fields that ended it."""
+
+    __slots__ = ("trailers",)
+
+    def __init__(self, parser: ResponseParser) -> None:
+        super().__init__(parser.take_body())
+        self.trailers = parser.trailers

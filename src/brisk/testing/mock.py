@@ -130,4 +130,7 @@ def _copy(template: Response) -> Response:
     copy.reason = template.reason
     copy.http_version = template.http_version
     copy.encoding = template.encoding
+    copy.connection_info = template.connection_info
+    if template._trailers is not None:
+        copy.trailers = template._trailers.copy()
     return copy

@@ -108,6 +108,20 @@ def test_route_keys_and_values(client_factory: Callable[..., Client]) -> None:
     assert client.get("https://h.example/list").json() == [1, 2]
 
 
+def test_a_template_response_gives_each_request_its_trailers_and_facts(
+    client_factory: Callable[..., Client],
+) -> None:
+    template = brisk.Response(200, text="ok")
+    template.trailers = {"grpc-status": "0"}
+    template.connection_info = brisk.ConnectionInfo(("127.0.0.1", 443), ("127.0.0.1", 50000), "TLSv1.3")
+    client = client_factory(transport=MockTransport(routes={"/": template}))
+    first, second = client.get("https://h.example/"), client.get("https://h.example/")
+    assert first.trailers["grpc-status"] == "0"
+    assert first.trailers is not second.trailers  # each response its own copy
+    assert first.connection_info is template.connection_info
+    assert client.get("https://h.example/other").connection_info is None  # 404: no facts
+
+
 def test_handler_as_fallback_of_the_table(client_factory: Callable[..., Client]) -> None:
     mock = MockTransport(lambda request: brisk.Response(200, text="fallback"), routes={"/a": "table"})
     client = client_factory(transport=mock)

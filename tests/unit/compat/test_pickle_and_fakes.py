@@ -137,6 +137,42 @@ def test_a_bare_response_pickles() -> None:
     assert pickle.loads(pickle.dumps(fake(b"body"))).content == b"body"
 
 
+def test_a_hand_built_response_has_no_connection_facts_and_no_trailers() -> None:
+    response = fake(b"body")
+    assert response.connection_info is None
+    assert len(response.trailers) == 0
+    copied = pickle.loads(pickle.dumps(response))
+    assert copied.connection_info is None
+    assert len(copied.trailers) == 0
+
+
+def test_trailers_and_connection_facts_set_by_hand_pickle() -> None:
+    info = brisk.ConnectionInfo(
+        ("127.0.0.1", 443),
+        ("127.0.0.1", 50000),
+        "TLSv1.3",
+        "TLS_AES_128_GCM_SHA256",
+        "h2",
+        {"subject": ((("commonName", "example.test"),),)},
+        b"0\x82der",
+    )
+    response = brisk.Response(200, content=b"x")
+    response.trailers = {"grpc-status": "0"}
+    response.connection_info = info
+    copied = pickle.loads(pickle.dumps(response))
+    assert copied.trailers["Grpc-Status"] == "0"
+    assert type(copied.connection_info) is brisk.ConnectionInfo
+    for name in brisk.ConnectionInfo.__slots__:  # pickled whole, the certificate included
+        assert getattr(copied.connection_info, name) == getattr(info, name), name
+    assert "brisk._response" not in str(pickle.dumps(info))  # pickled by its public name
+    with pytest.raises(AttributeError, match="immutable"):
+        info.tls_version = None  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="immutable"):
+        del info.cipher
+    assert brisk.ConnectionInfo().tls is False
+    assert info.tls is True
+
+
 @pytest.mark.parametrize(
     ("reason", "text"),
     [(b"Not Found", "Not Found"), ("Café".encode(), "Café"), ("Café".encode("latin-1"), "Café")],

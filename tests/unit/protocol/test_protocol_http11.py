@@ -498,6 +498,7 @@ def test_chunked_body_with_extensions_and_trailers() -> None:
     assert parser.body_remaining is None
     assert parser.head is not None
     assert parser.head.headers == [("Transfer-Encoding", "chunked")]  # trailers are not headers
+    assert parser.trailers == [("Expires", "never"), ("X-Trailer", "t")]
 
 
 def test_chunked_body_split_everywhere() -> None:
@@ -507,6 +508,23 @@ def test_chunked_body_split_everywhere() -> None:
         assert parser.complete
         assert parser.reusable
         assert not parser.leftover
+        assert parser.trailers == [("Expires", "never"), ("X-Trailer", "t")], pieces
+
+
+def test_trailers_are_known_only_at_the_end_and_only_for_chunked_bodies() -> None:
+    end = CHUNKED_RESPONSE.index(b"\r\n\r\n", CHUNKED_RESPONSE.index(b"0;end=1"))
+    parser, _ = feed([CHUNKED_RESPONSE[:end]])
+    assert parser.trailers is None  # the trailer section has not ended
+    parser.feed(CHUNKED_RESPONSE[end:])
+    assert parser.trailers == [("Expires", "never"), ("X-Trailer", "t")]
+    # values lose the whitespace around them; a name may repeat
+    parser, _ = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA:  x y \r\nA: z\r\n\r\n")
+    assert parser.trailers == [("A", "x y"), ("A", "z")]
+    parser, _ = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    assert parser.trailers == []
+    parser, _ = parse(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    assert parser.complete
+    assert parser.trailers is None
 
 
 def test_chunked_body_is_not_complete_before_the_last_chunk() -> None:

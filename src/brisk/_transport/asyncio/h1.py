@@ -23,11 +23,13 @@ from brisk._transport.body import H1Body
 from brisk._transport.deadline import READING_BODY, SENDING, WAITING_FOR_RESPONSE
 from brisk._transport.errors import broken
 from brisk._transport.exchange import h1_response
+from brisk._transport.facts import of_transport
 from brisk._transport.wire import method_of, request_body
 from brisk.exceptions import RemoteProtocolError
 
 if TYPE_CHECKING:
     from brisk._request.body import RequestBody
+    from brisk._response.connection_info import ConnectionInfo
     from brisk._transport.asyncio.transport import AsyncTransport
     from brisk._transport.base import SendOptions, Timings
     from brisk.models import PreparedRequest, Response
@@ -63,6 +65,8 @@ def _read_buffer() -> memoryview:
 class AsyncH1Connection(asyncio.BufferedProtocol):
     """One connection: bytes in go to the current response's parser; at most one task waits on it."""
 
+    info: ConnectionInfo  # set by connection_made (and again after a TLS handshake inside a proxy tunnel)
+
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._buffer = _read_buffer()  # made in the loop's thread, used only there
@@ -89,6 +93,7 @@ class AsyncH1Connection(asyncio.BufferedProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self.info = of_transport(transport)  # the connection's facts, shared by its responses
         sock = transport.get_extra_info("socket")
         fd = sock.fileno() if sock is not None else -1
         if fd >= 0:

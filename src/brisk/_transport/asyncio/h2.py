@@ -21,6 +21,7 @@ from brisk._transport.asyncio.waiting import TimedOut, wait_until_woken
 from brisk._transport.body import H2Body
 from brisk._transport.deadline import H2_FLOW_CONTROL, H2_SETTINGS, READING_BODY, WAITING_FOR_RESPONSE, Phase
 from brisk._transport.exchange import h2_request, h2_response, raise_stream_error
+from brisk._transport.facts import of_transport
 from brisk.exceptions import ConnectionError
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class AsyncH2Connection(asyncio.Protocol):
     def __init__(self, loop: asyncio.AbstractEventLoop, transport: asyncio.Transport, limits: Limits) -> None:
         self.loop = loop
         self.transport = transport
+        self.info = of_transport(transport)  # the connection's facts, shared by its responses
         self.h2 = H2Connection(limits)
         self.idle_since = 0.0
         self.served = 0
@@ -180,7 +182,8 @@ async def exchange(
     except BaseException:
         conn.release(stream)
         raise
-    return h2_response(stream, _AsyncH2Body(transport, key, conn, stream, options, timings), request, timings)
+    reader = _AsyncH2Body(transport, key, conn, stream, options, timings)
+    return h2_response(stream, reader, request, timings, conn.info)
 
 
 async def _send_body(

@@ -11,6 +11,7 @@ from brisk._transport.asyncio.connect import connect_tcp, start_connection, upgr
 from brisk._transport.asyncio.waiting import TimedOut
 from brisk._transport.deadline import connecting
 from brisk._transport.errors import handshake_failed
+from brisk._transport.facts import of_transport
 from brisk._transport.proxy import ProxyInfo, parse_proxy
 from brisk._transport.tls import ssl_context
 from brisk._transport.wire import cleartext_h2
@@ -103,6 +104,7 @@ async def _start_tls(
     except OSError as exc:
         raise handshake_failed(exc, host) from exc
     conn.transport = transport
+    conn.info = of_transport(transport)  # the TLS facts are the origin's now (the addresses the proxy's)
 
 
 async def _socks_connect(info: ProxyInfo, url: URL, options: SendOptions) -> socket.socket:

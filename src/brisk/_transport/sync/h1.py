@@ -23,6 +23,7 @@ from brisk._transport.body import H1Body
 from brisk._transport.deadline import READING_BODY, SENDING, WAITING_FOR_RESPONSE, Phase
 from brisk._transport.errors import broken
 from brisk._transport.exchange import h1_response
+from brisk._transport.facts import of_socket
 from brisk._transport.wire import method_of, request_body
 from brisk.exceptions import ConnectionError, IncompleteBody, RemoteProtocolError, RequestException
 
@@ -58,11 +59,13 @@ class SyncH1Connection:
 
     __slots__ = (
         "_busy_poll_backoff", "_busy_poll_skip", "_kernel_timeouts", "_pending", "_poll", "_read_timeout",
-        "_timeout", "_write_timeout", "closed", "http_version", "idle_since", "multiplexed", "served", "sock",
+        "_timeout", "_write_timeout", "closed", "http_version", "idle_since", "info", "multiplexed", "served",
+        "sock",
     )  # fmt: skip
 
     def __init__(self, sock: socket.socket, connect_time: float = 0.0, busy_poll: float = 0.0) -> None:
         self.sock = sock
+        self.info = of_socket(sock)  # the connection's facts, shared by its responses
         self.idle_since = 0.0
         self.multiplexed = False
         self.http_version = "HTTP/1.1"

@@ -31,6 +31,7 @@ from brisk._transport.deadline import (
     WaitLimit,
 )
 from brisk._transport.exchange import h2_request, h2_response, raise_stream_error
+from brisk._transport.facts import of_socket
 from brisk.exceptions import ConnectionError
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class SyncH2Connection:
 
     def __init__(self, sock: socket.socket, limits: Limits) -> None:
         self.sock = sock
+        self.info = of_socket(sock)  # the connection's facts, shared by its responses
         self.h2 = H2Connection(limits)
         self.idle_since = 0.0
         self.served = 0
@@ -281,7 +283,8 @@ def exchange(
     except BaseException:
         conn.release(stream)
         raise
-    return h2_response(stream, _SyncH2Body(transport, key, conn, stream, options, timings), request, timings)
+    reader = _SyncH2Body(transport, key, conn, stream, options, timings)
+    return h2_response(stream, reader, request, timings, conn.info)
 
 
 class _SyncH2Body(H2Body[SyncH2Connection]):

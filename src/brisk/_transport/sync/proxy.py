@@ -165,5 +165,22 @@ class TunnelTLS:
     def selected_alpn_protocol(self) -> str | None:
         return self._inner.selected_alpn_protocol()
 
+    # The connection's facts (brisk._transport.facts): the addresses are the proxy's, the TLS the origin's.
+
+    def getpeername(self) -> Any:
+        return self._outer.getpeername()
+
+    def getsockname(self) -> Any:
+        return self._outer.getsockname()
+
+    def version(self) -> str | None:
+        return self._inner.version()
+
+    def cipher(self) -> tuple[str, str, int] | None:
+        return self._inner.cipher()
+
+    def getpeercert(self, binary_form: bool = False) -> Any:
+        return self._inner.getpeercert(binary_form)
+
     def close(self) -> None:
         self._outer.close()
