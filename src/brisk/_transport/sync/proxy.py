@@ -154,6 +154,10 @@ class TunnelTLS:
     def settimeout(self, timeout: float | None) -> None:
         self._outer.settimeout(timeout)
 
+    def getpeercert(self, binary_form: bool = False) -> Any:
+        """The origin's certificate (the ``pin`` setting checks its public key)."""
+        return self._inner.getpeercert(binary_form)
+
     def fileno(self) -> int:
         return self._outer.fileno()
 
