@@ -95,9 +95,8 @@ class ConnectionPool:
         self.ca_cert_dir: str | None = None
         self.cert_file: str | None = None
         self.key_file: str | None = None
-        self.key_password: str | bytes | None = (
-            None  # an encrypted key's password (httpie's cert_verify sets it)
-        )
+        # an encrypted key's password (httpie's cert_verify sets it; so does cert=(cert, key, password))
+        self.key_password: str | bytes | None = None
         # brisk's: CA certificates as PEM bytes (verify=b"..."), and a caller's ssl.SSLContext (verify=ctx)
         self.ca_cert_data: bytes | None = None
         self.ssl_context: Any = None
