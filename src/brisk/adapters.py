@@ -95,7 +95,11 @@ class ConnectionPool:
         self.ca_cert_dir: str | None = None
         self.cert_file: str | None = None
         self.key_file: str | None = None
-        self.key_password: str | None = None  # an encrypted key's password (httpie's cert_verify sets it)
+        # an encrypted key's password (httpie's cert_verify sets it; so does cert=(cert, key, password))
+        self.key_password: str | bytes | None = None
+        # brisk's: CA certificates as PEM bytes (verify=b"..."), and a caller's ssl.SSLContext (verify=ctx)
+        self.ca_cert_data: bytes | None = None
+        self.ssl_context: Any = None
 
     def __repr__(self) -> str:
         return f"<ConnectionPool {self.scheme}://{self.host}:{self.port}>"
@@ -272,7 +276,11 @@ class HTTPAdapter(BaseAdapter):
         OSError here, before anything is sent (requests' messages)."""
         if url.lower().startswith("https") and verify:
             conn.cert_reqs = "CERT_REQUIRED"
-            if verify is not True:
+            if isinstance(verify, bytes):
+                conn.ca_cert_data = verify
+            elif verify is not True and not isinstance(verify, str):
+                conn.ssl_context = verify  # an ssl.SSLContext, used as given
+            elif verify is not True:
                 if not os.path.exists(verify):
                     raise OSError(
                         f"Could not find a suitable TLS CA certificate bundle, invalid path: {verify}"
@@ -285,14 +293,15 @@ class HTTPAdapter(BaseAdapter):
             conn.cert_reqs = "CERT_NONE"
             conn.ca_certs = conn.ca_cert_dir = None
         if cert:
-            if isinstance(cert, str):
-                conn.cert_file, conn.key_file = cert, None
+            if isinstance(cert, str | bytes):
+                conn.cert_file, conn.key_file = cert, None  # type: ignore[assignment]
             else:
                 conn.cert_file, conn.key_file = cert[0], cert[1]
-            if conn.cert_file and not os.path.exists(conn.cert_file):
-                raise OSError(f"Could not find the TLS certificate file, invalid path: {conn.cert_file}")
-            if conn.key_file and not os.path.exists(conn.key_file):
-                raise OSError(f"Could not find the TLS key file, invalid path: {conn.key_file}")
+                if len(cert) > 2 and cert[2] is not None:
+                    conn.key_password = cert[2]  # (cert, key, password): the key is encrypted
+            for what, path in (("certificate", conn.cert_file), ("key", conn.key_file)):
+                if isinstance(path, str) and path and not os.path.exists(path):  # PEM bytes are not paths
+                    raise OSError(f"Could not find the TLS {what} file, invalid path: {path}")
 
     def request_url(self, request: PreparedRequest, proxies: Any) -> str:
         """The request-target: the path, or the whole URL (without credentials) when a plain-http request goes
@@ -426,11 +435,10 @@ def _options(request: PreparedRequest, conn: ConnectionPool, timeout: Any) -> Se
     from brisk._transport.base import ConnectionConfig, SendOptions
 
     given: SendOptions | None = getattr(request, "_send_options", None)
-    if conn.cert_reqs == "CERT_NONE":
-        verify: bool | str = False
-    else:
-        verify = conn.ca_certs or conn.ca_cert_dir or True
-    cert: str | tuple[str, str] | tuple[str, str, str] | None = conn.cert_file
+    verify: Any = False
+    if conn.cert_reqs != "CERT_NONE":
+        verify = conn.ssl_context or conn.ca_certs or conn.ca_cert_dir or conn.ca_cert_data or True
+    cert: Any = conn.cert_file
     if conn.cert_file and conn.key_file:
         cert = (conn.cert_file, conn.key_file)
     if conn.cert_file and conn.key_password:
@@ -440,7 +448,13 @@ def _options(request: PreparedRequest, conn: ConnectionPool, timeout: Any) -> Se
     if base is not None and base.proxy == conn.proxy:
         proxy_headers = base.proxy_headers
     config = ConnectionConfig(
-        verify, cert, conn.proxy, base.http2 if base is not None else True, proxy_headers
+        verify,
+        cert,
+        conn.proxy,
+        base.http2 if base is not None else True,
+        proxy_headers,
+        uds=base.uds if base is not None else None,
+        tls=base.tls if base is not None else None,  # the session's TLS versions, ciphers and pins
     )
     coerced = Timeout.coerce(timeout) if timeout is not None else None
     if given is not None:

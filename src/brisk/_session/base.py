@@ -26,7 +26,7 @@ from brisk._session.settings import (
     session_state,
     settings_fingerprint,
 )
-from brisk._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
+from brisk._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions, TLSOptions
 from brisk.adapters import BaseAdapter, HTTPAdapter, any_sends_itself, sends_itself
 from brisk.exceptions import InvalidSchema, Timeout
 from brisk.hooks import HOOKS
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from brisk._session.environment import Environment
     from brisk._session.ratelimit import RateLimit
     from brisk._session.types import RequestOptions, SessionSettings
+    from brisk._transport.base import CertValue, VerifyValue
     from brisk.cookies import RequestsCookieJar
     from brisk.models import PreparedRequest
 
@@ -59,8 +60,12 @@ class SessionBase(SessionRedirectMixin):
     params: Any
     # brisk's bare store (see _ensure_cookie_jar), a RequestsCookieJar, an http.cookiejar jar, or None
     _cookie_jar: CookieStore | RequestsCookieJar | None
-    verify: bool | str
-    cert: str | tuple[str, str] | None
+    verify: VerifyValue
+    cert: CertValue | None
+    tls_min_version: Any  # these four as brisk._transport.tls.tls_setting keeps them
+    tls_max_version: Any
+    ciphers: str | None
+    pin: tuple[str, ...] | None
     proxies: dict[str, str | None]
     hooks: dict[str, list[Any]]
     timeout: Any
@@ -88,6 +93,8 @@ class SessionBase(SessionRedirectMixin):
 
     def __init__(self, **settings: Unpack[SessionSettings]) -> None:
         apply_settings(self, settings)
+        if settings.keys() & _TLS_COMBINED:  # the TLS settings that must agree, checked together now
+            self._tls_settings(self.verify, self.cert)
 
     # -- pickling -------------------------------------------------------------------------------------------
 
@@ -196,8 +203,8 @@ class SessionBase(SessionRedirectMixin):
         assert url is not None
         return request_store(url.host, cookies)
 
-    def _verify(self, verify: Any) -> bool | str:
-        value: bool | str = self.verify if verify is None else verify
+    def _verify(self, verify: Any) -> VerifyValue:
+        value: VerifyValue = self.verify if verify is None else verify
         if value is True:
             env = self._environment()
             if env is not None and env.ca_bundle:
@@ -332,14 +339,27 @@ class SessionBase(SessionRedirectMixin):
         if proxy is not None and (self.uds is not None or url.scheme == UNIX_SCHEME):
             self._no_proxy_over_unix(url, proxies)  # raises for a proxy given explicitly
             proxy = None
-        key = (self.verify, verify, self.cert, cert, proxy, self.http2, self.trust_env, self.uds)
+        key = (
+            self.verify, verify, self.cert, cert, proxy, self.http2, self.trust_env, self.uds,
+            self.tls_min_version, self.tls_max_version, self.ciphers, self.pin,
+        )  # fmt: skip
         cached = self._config_cache
         if cached is not None and cached[0] == key:
             return cached[1]
         if self.http2 not in (True, False, PRIOR_KNOWLEDGE):
             raise ValueError(f"http2 must be True, False or {PRIOR_KNOWLEDGE!r}, not {self.http2!r}")
+        verify_value, cert_value = self._verify(verify), self.cert if cert is None else cert
+        if not isinstance(verify_value, bool | str) or not isinstance(cert_value, str | None):
+            from brisk._transport.tls import check_cert, check_verify
+
+            verify_value, cert_value = check_verify(verify_value), check_cert(cert_value)
         config = ConnectionConfig(
-            self._verify(verify), self.cert if cert is None else cert, proxy, self.http2, uds=self.uds
+            verify_value,
+            cert_value,
+            proxy,
+            self.http2,
+            uds=self.uds,
+            tls=self._tls_settings(verify_value, cert_value),
         )
         self._config_cache = (key, config)
         return config
@@ -354,6 +374,20 @@ class SessionBase(SessionRedirectMixin):
                 f"{route} cannot be combined with the proxy {redacted(given)!r}: a request over a Unix "
                 "socket never goes through a proxy (remove the proxy from proxies=, or the Unix socket)"
             )
+
+    def _tls_settings(self, verify: Any, cert: Any) -> TLSOptions | None:
+        """The session's TLS versions, ciphers and pins for a connection (checked again: they may have been
+        assigned since the constructor), and whether they agree with ``verify`` and ``cert``."""
+        tls = None
+        if self.tls_min_version or self.tls_max_version or self.ciphers or self.pin:
+            from brisk._transport.tls import tls_options
+
+            tls = tls_options(self.tls_min_version, self.tls_max_version, self.ciphers, self.pin)
+        if not isinstance(verify, bool | str | bytes | None):  # an ssl.SSLContext, used as given
+            from brisk._transport.tls import check_verify_alone
+
+            check_verify_alone(verify, cert, tls)
+        return tls
 
     def _proxy_resolver(self, proxies: Any, verify: Any, cert: Any, first: ConnectionConfig) -> Any:
         env = self._environment()
@@ -397,3 +431,5 @@ class SessionBase(SessionRedirectMixin):
 
 
 _GET_ADAPTER = SessionBase.get_adapter
+#: the constructor's TLS keywords whose values are checked against each other
+_TLS_COMBINED = frozenset(("verify", "cert", "tls_min_version", "tls_max_version", "ciphers", "pin"))

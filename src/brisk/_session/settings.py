@@ -157,6 +157,24 @@ def _uds(given: Any) -> str | None:
     return path
 
 
+def _tls(name: str) -> Callable[[Any], Any]:
+    """Checks a TLS setting (``verify``, ``cert``, versions, ``ciphers``, ``pin``) when given: a bad value
+    is a TypeError or ValueError naming it, at the constructor. ``brisk._transport.tls`` loads only then."""
+
+    def make(value: Any) -> Any:
+        if value is None or (name == "verify" and isinstance(value, bool | str)):
+            return value
+        if name == "cert" and isinstance(value, str):
+            return value
+        from brisk._transport import tls
+
+        if name == "verify":
+            return tls.check_verify(value)
+        return tls.check_cert(value) if name == "cert" else tls.tls_setting(name, value)
+
+    return make
+
+
 def _default_adapters(_: None) -> dict[str, BaseAdapter]:
     return {"https://": HTTPAdapter(), "http://": HTTPAdapter()}
 
@@ -170,8 +188,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("auth", None),
     Setting("params", None, lambda given: given if given is not None else {}, None, why=_PER_REQUEST),
     Setting("cookies", None, cookie_jar_for, attribute="_cookie_jar"),  # the jar, by identity
-    Setting("verify", True),
-    Setting("cert", None),
+    Setting("verify", True, _tls("verify")),
+    Setting("cert", None, _tls("cert")),
+    # TLS versions, OpenSSL cipher string, SPKI SHA-256 pins: brisk._transport.tls, TLSOptions
+    *(Setting(name, None, _tls(name)) for name in ("tls_min_version", "tls_max_version", "ciphers", "pin")),
     Setting("proxies", None, lambda given: dict(given or {}), by_content),
     Setting("hooks", None, _hooks, by_content),
     Setting("timeout", DEFAULT_TIMEOUT),

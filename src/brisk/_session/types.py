@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Callable
     from http.cookiejar import CookieJar
     from os import PathLike
@@ -44,8 +45,17 @@ if TYPE_CHECKING:
     ProxiesArg: TypeAlias = Mapping[str, str | None] | None
     HooksArg: TypeAlias = Mapping[str, Callable[..., Any] | Iterable[Callable[..., Any]]] | None
     FilesArg: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
-    VerifyArg: TypeAlias = bool | str | None
-    CertArg: TypeAlias = str | tuple[str, str] | None
+    #: True/False, a CA bundle path, CA certificates as PEM bytes, or an ssl.SSLContext used as given
+    VerifyArg: TypeAlias = bool | str | bytes | ssl.SSLContext | None
+    #: a path or PEM bytes (the key in it too), (cert, key), or (cert, key, password) for an encrypted key
+    CertArg: TypeAlias = (
+        str | bytes
+        | tuple[str | bytes, str | bytes | None]
+        | tuple[str | bytes, str | bytes | None, str | bytes | None]
+        | None
+    )  # fmt: skip
+    #: "TLSv1.2", "TLSv1.3" ("TLSv1", "TLSv1.1"), or an ssl.TLSVersion
+    TLSVersionArg: TypeAlias = str | ssl.TLSVersion | None
     RetriesArg: TypeAlias = Retry | int | None
 
 __all__ = [
@@ -138,8 +148,12 @@ class SessionSettings(TypedDict, total=False):
     auth: AuthArg
     params: ParamsArg
     cookies: CookiesArg
-    verify: bool | str
-    cert: str | tuple[str, str] | None
+    verify: VerifyArg
+    cert: CertArg
+    tls_min_version: TLSVersionArg
+    tls_max_version: TLSVersionArg
+    ciphers: str | None  # an OpenSSL cipher string
+    pin: str | Iterable[str] | None  # "sha256//<base64 SPKI SHA-256>", several joined by ";", or a list
     proxies: ProxiesArg
     hooks: HooksArg
     timeout: TimeoutArg

@@ -17,6 +17,9 @@ from brisk._core.config import DEFAULT_LIMITS, Limits
 from brisk.exceptions import DEFAULT_TIMEOUT, Timeout
 
 if TYPE_CHECKING:
+    import ssl
+    from typing import TypeAlias
+
     from brisk.models import PreparedRequest, Response
 
 __all__ = [
@@ -28,21 +31,47 @@ __all__ = [
     "SendOptions",
     "StaleConnection",
     "SyncByteStream",
+    "TLSOptions",
     "Timings",
 ]
 
+
+#: The TLS settings besides ``verify`` and ``cert``, as ``brisk._transport.tls.tls_options`` checked them:
+#: ``min_version``/``max_version`` an ``ssl.TLSVersion`` member's name (``"TLSv1_2"``) or None, ``ciphers``
+#: an OpenSSL cipher string or None, ``pins`` the accepted SPKI SHA-256 digests (base64, sorted).
+TLSOptions = NamedTuple(  # noqa: UP014 (see below)
+    "TLSOptions",
+    [
+        ("min_version", str | None),
+        ("max_version", str | None),
+        ("ciphers", str | None),
+        ("pins", tuple[str, ...]),
+    ],
+)
+
+if TYPE_CHECKING:
+    #: ``verify``: see ConnectionConfig. (At run time a plain ``object``: naming ssl.SSLContext would import
+    #: ssl, and a string would be compiled.)
+    VerifyValue: TypeAlias = bool | str | bytes | ssl.SSLContext
+    #: a client certificate: a path or PEM bytes (with the key in it), (cert, key), or (cert, key, password)
+    CertValue: TypeAlias = (
+        str | bytes | tuple[str | bytes, str | bytes] | tuple[str | bytes, str | bytes, str | bytes | None]
+    )
+else:
+    VerifyValue = CertValue = object
 
 # Fields as a list of real types rather than class annotations, which are strings here and would cost a
 # compile() each (the first one in a process ~3 ms): see RequestHistory in brisk._flows.retry.
 _ConfigFields = NamedTuple(  # noqa: UP014 (the class syntax is what costs)
     "_ConfigFields",
     [
-        ("verify", bool | str),
-        ("cert", str | tuple[str, str] | tuple[str, str, str] | None),
+        ("verify", VerifyValue),
+        ("cert", CertValue | None),
         ("proxy", str | None),
         ("http2", bool | str),
         ("proxy_headers", tuple[tuple[str, str], ...]),
         ("uds", str | None),
+        ("tls", TLSOptions | None),
     ],
 )
 
@@ -51,26 +80,29 @@ class ConnectionConfig(_ConfigFields):
     """Every setting that changes what a connection is. Part of the pool key, so a connection made with
     ``verify=False`` can never serve a request that asked for verification (requests CVE-2024-35195).
 
-    ``verify``: False, True (the system store), or a CA bundle or directory path. ``cert``: the client
-    certificate (and key, and an encrypted key's password). ``proxy``: the proxy URL, credentials included
+    ``verify``: False, True (the system store), a CA bundle or directory path, CA certificates as PEM
+    bytes, or an ``ssl.SSLContext`` used as given. ``cert``: the client certificate (and key, and an
+    encrypted key's password), as paths or PEM bytes. ``proxy``: the proxy URL, credentials included
     (they open the tunnel).
     ``http2``: offer h2 in ALPN over TLS; PRIOR_KNOWLEDGE also speaks it over plain http.
     ``proxy_headers``: headers for the proxy alone (HTTPProxyAuth's Proxy-Authorization).
     ``uds``: the path of the Unix socket every connection goes to (``Session(uds=...)``), or None.
+    ``tls``: TLS versions, ciphers and certificate pins (``TLSOptions``); None for brisk's defaults.
     """
 
     __slots__ = ()
 
     def __new__(
         cls,
-        verify: bool | str = True,
-        cert: str | tuple[str, str] | tuple[str, str, str] | None = None,
+        verify: VerifyValue = True,
+        cert: CertValue | None = None,
         proxy: str | None = None,
         http2: bool | str = True,
         proxy_headers: tuple[tuple[str, str], ...] = (),
         uds: str | None = None,
+        tls: TLSOptions | None = None,
     ) -> ConnectionConfig:
-        return super().__new__(cls, verify, cert, proxy, http2, proxy_headers, uds)
+        return super().__new__(cls, verify, cert, proxy, http2, proxy_headers, uds, tls)
 
 
 DEFAULT_CONFIG = ConnectionConfig()

@@ -437,7 +437,7 @@ def test_timeout_as_setting(app_server: ServerThread) -> None:
 # -------------------------------------------------------------------------------------- exported names
 
 EXPECTED_ALL = {
-    "AsyncSession", "AuthBase", "ConnectTimeout", "ConnectionError", "DownloadError", "DownloadResult",
+    "AsyncSession", "AuthBase", "ConnectTimeout", "ConnectionError", "ConnectionInfo", "DownloadError", "DownloadResult",
     "FileModeWarning", "HTTPBasicAuth", "HTTPBearerAuth", "HTTPDigestAuth", "HTTPError", "HTTPProxyAuth",
     "JSONDecodeError", "Limits", "PoolTimeout", "PreparedRequest", "RateLimit", "ReadTimeout", "Request",
     "RequestException", "Response", "Retry", "ServerSentEvent", "Session", "Timeout", "TooManyRedirects",

@@ -86,6 +86,10 @@ CHANGES: dict[str, Any] = {
     "cookies": lambda s: setattr(s, "cookies", {"a": "1"}),
     "verify": lambda s: setattr(s, "verify", False),
     "cert": lambda s: setattr(s, "cert", "/client.pem"),
+    "tls_min_version": lambda s: setattr(s, "tls_min_version", "TLSv1.3"),
+    "tls_max_version": lambda s: setattr(s, "tls_max_version", "TLSv1.2"),
+    "ciphers": lambda s: setattr(s, "ciphers", "ECDHE+AESGCM"),
+    "pin": lambda s: setattr(s, "pin", "sha256//" + "A" * 43 + "="),
     "proxies": lambda s: s.proxies.__setitem__("ftp", "http://proxy.test:3128"),
     "hooks": lambda s: s.hooks["response"].append(lambda r, **kw: None),
     "timeout": lambda s: setattr(s, "timeout", 3.0),
@@ -160,6 +164,7 @@ def test_pickling_keeps_every_setting() -> None:
         headers={"X-Mine": "1"}, auth=("u", "p"), params={"q": "1"}, cookies={"c": "2"}, verify=False,
         cert="/c.pem", proxies={"http": "http://proxy.test:1"}, timeout=7, retries=3, max_redirects=4,
         trust_env=False, http2=False, limits=brisk.Limits(max_connections=5), stream=True, rate_limit=9,
+        tls_min_version="TLSv1.3", ciphers="ECDHE+AESGCM", pin="sha256//" + "A" * 43 + "=",
     )  # fmt: skip
     session._settings_cache = session._config_cache = None
     copy = pickle.loads(pickle.dumps(session))

@@ -15,7 +15,7 @@ from brisk._transport.asyncio.waiting import TimedOut, bounded
 from brisk._transport.connect import AddressLoop
 from brisk._transport.deadline import connecting
 from brisk._transport.errors import handshake_failed, not_resolved
-from brisk._transport.tls import ssl_context
+from brisk._transport.tls import check_pins, ssl_context
 from brisk._transport.wire import cleartext_h2
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ async def open_connection(
         sock = await connect_tcp(url.host, url.effective_port, options, timings, loop)
         conn = await start_connection(sock, tls, url.host, options, timings, loop)
         opened = upgrade_if_h2(conn, options, loop, cleartext_h2(config, url))
+    check_pins(opened.transport, url, config)
     if not isinstance(opened, AsyncH1Connection):
         await opened.ready(options)
     return opened

@@ -10,7 +10,7 @@ from brisk._core.url import UNIX_SCHEME
 from brisk._transport.connect import AddressLoop
 from brisk._transport.deadline import connecting
 from brisk._transport.errors import handshake_failed, not_resolved
-from brisk._transport.tls import ssl_context
+from brisk._transport.tls import check_pins, ssl_context
 from brisk.exceptions import ConnectTimeout
 
 if TYPE_CHECKING:
@@ -29,10 +29,10 @@ def open_socket(url: URL, options: SendOptions, timings: Timings) -> socket.sock
     if config.proxy is not None:
         from brisk._transport.sync.proxy import open_through_proxy  # proxies are rare: loaded when used
 
-        return open_through_proxy(url, options, timings)
+        return check_pins(open_through_proxy(url, options, timings), url, config)
     sock = connect_tcp(url.host, url.effective_port, options, timings)
     if url.scheme in ("https", "wss"):
-        sock = wrap_tls(sock, url.host, config, options, timings)
+        sock = check_pins(wrap_tls(sock, url.host, config, options, timings), url, config)
     return sock
 
 

@@ -154,6 +154,10 @@ class TunnelTLS:
     def settimeout(self, timeout: float | None) -> None:
         self._outer.settimeout(timeout)
 
+    def getpeercert(self, binary_form: bool = False) -> Any:
+        """The origin's certificate (the ``pin`` setting checks its public key)."""
+        return self._inner.getpeercert(binary_form)
+
     def fileno(self) -> int:
         return self._outer.fileno()
 
@@ -178,9 +182,6 @@ class TunnelTLS:
 
     def cipher(self) -> tuple[str, str, int] | None:
         return self._inner.cipher()
-
-    def getpeercert(self, binary_form: bool = False) -> Any:
-        return self._inner.getpeercert(binary_form)
 
     def close(self) -> None:
         self._outer.close()
