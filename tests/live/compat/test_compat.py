@@ -437,8 +437,9 @@ def test_timeout_as_setting(app_server: ServerThread) -> None:
 # -------------------------------------------------------------------------------------- exported names
 
 EXPECTED_ALL = {
-    "AsyncSession", "AuthBase", "ConnectTimeout", "ConnectionError", "ConnectionInfo", "DownloadError", "DownloadResult",
-    "FileModeWarning", "HTTPBasicAuth", "HTTPBearerAuth", "HTTPDigestAuth", "HTTPError", "HTTPProxyAuth",
+    "AsyncSession", "AuthBase", "ConnectTimeout", "ConnectionError", "ConnectionInfo", "DownloadError",
+    "DownloadResult", "FileModeWarning", "HTTPBasicAuth", "HTTPBearerAuth", "HTTPDigestAuth", "HTTPError",
+    "HTTPProxyAuth",
     "JSONDecodeError", "Limits", "PoolTimeout", "PreparedRequest", "RateLimit", "ReadTimeout", "Request",
     "RequestException", "Response", "Retry", "ServerSentEvent", "Session", "Timeout", "TooManyRedirects",
     "URLRequired", "WriteTimeout", "__version__", "codes", "delete", "download", "exceptions", "get",
