@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from brisk._core.url import URL
@@ -20,6 +21,7 @@ from brisk._flows.retry import Retry
 from brisk._session.options import PREPARE_OPTIONS
 from brisk._session.redirect_mixin import SessionRedirectMixin, redirect_overrides
 from brisk._session.settings import (
+    NETWORK_SETTINGS,
     apply_settings,
     cookie_jar_for,
     restore_state,
@@ -71,6 +73,12 @@ class SessionBase(SessionRedirectMixin):
     limits: Limits
     stream: bool
     rate_limit: RateLimit | None
+    resolve: dict[str, Any]
+    resolver: Any
+    family: str | None
+    local_address: str | None
+    happy_eyeballs_delay: float | None
+    tcp_keepalive: float | None
     adapters: dict[str, BaseAdapter]
     _given_transport: Any
     # Run-time state, not pickled
@@ -320,14 +328,30 @@ class SessionBase(SessionRedirectMixin):
             if (proxies or self.proxies or env is not None)
             else None
         )
-        key = (self.verify, verify, self.cert, cert, proxy, self.http2, self.trust_env)
+        network = _NETWORK(self)
+        key: tuple[Any, ...] = (
+            self.verify,
+            verify,
+            self.cert,
+            cert,
+            proxy,
+            self.http2,
+            self.trust_env,
+            network,
+        )
+        if network[0]:  # ``resolve``, a dict: its content
+            key += (tuple(network[0].items()),)
         cached = self._config_cache
         if cached is not None and cached[0] == key:
             return cached[1]
         if self.http2 not in (True, False, PRIOR_KNOWLEDGE):
             raise ValueError(f"http2 must be True, False or {PRIOR_KNOWLEDGE!r}, not {self.http2!r}")
         config = ConnectionConfig(
-            self._verify(verify), self.cert if cert is None else cert, proxy, self.http2
+            self._verify(verify),
+            self.cert if cert is None else cert,
+            proxy,
+            self.http2,
+            network=None if network == _DEFAULT_NETWORK else _network_options(*network),
         )
         self._config_cache = (key, config)
         return config
@@ -359,3 +383,11 @@ class SessionBase(SessionRedirectMixin):
 
 
 _GET_ADAPTER = SessionBase.get_adapter
+_NETWORK = attrgetter(*(name for name, _ in NETWORK_SETTINGS))
+_DEFAULT_NETWORK: tuple[Any, ...] = ({}, *(default for _, default in NETWORK_SETTINGS[1:]))
+
+
+def _network_options(*values: Any) -> Any:
+    from brisk._transport.connect import network_options  # loads socket: not at import brisk
+
+    return network_options(*values)

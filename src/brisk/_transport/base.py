@@ -10,7 +10,7 @@ whole contract; ``brisk.testing.MockTransport`` implements both with a plain fun
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from brisk._core.config import DEFAULT_LIMITS, Limits
@@ -25,11 +25,54 @@ __all__ = [
     "AsyncByteStream",
     "BaseTransport",
     "ConnectionConfig",
+    "NetworkOptions",
     "SendOptions",
     "StaleConnection",
     "SyncByteStream",
     "Timings",
 ]
+
+
+_NetworkFields = NamedTuple(  # noqa: UP014 (as _ConfigFields below)
+    "_NetworkFields",
+    [
+        ("resolve", tuple[tuple[str, tuple[str, ...]], ...]),
+        ("resolver", Callable[[str, int], list[str]] | None),
+        ("family", str | None),
+        ("local_address", str | None),
+        ("happy_eyeballs_delay", float | None),
+        ("tcp_keepalive", float | None),
+    ],
+)
+
+
+class NetworkOptions(_NetworkFields):
+    """How a connection reaches its peer: the session's ``resolve``, ``resolver``, ``family``,
+    ``local_address``, ``happy_eyeballs_delay`` and ``tcp_keepalive``, checked and made hashable by
+    ``brisk._transport.connect.network_options``. ``ConnectionConfig.network`` is None when all are at
+    their defaults (``DEFAULT_NETWORK``), which keeps the pool key of a plain session as cheap to hash as
+    before.
+
+    ``resolve``: ("host" or "host:port", addresses) pairs, keys in lower case.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        resolve: tuple[tuple[str, tuple[str, ...]], ...] = (),
+        resolver: Callable[[str, int], list[str]] | None = None,
+        family: str | None = None,
+        local_address: str | None = None,
+        happy_eyeballs_delay: float | None = 0.25,
+        tcp_keepalive: float | None = 60.0,
+    ) -> NetworkOptions:
+        return super().__new__(
+            cls, resolve, resolver, family, local_address, happy_eyeballs_delay, tcp_keepalive
+        )
+
+
+DEFAULT_NETWORK = NetworkOptions()
 
 
 # Fields as a list of real types rather than class annotations, which are strings here and would cost a
@@ -42,6 +85,7 @@ _ConfigFields = NamedTuple(  # noqa: UP014 (the class syntax is what costs)
         ("proxy", str | None),
         ("http2", bool | str),
         ("proxy_headers", tuple[tuple[str, str], ...]),
+        ("network", NetworkOptions | None),
     ],
 )
 
@@ -55,6 +99,7 @@ class ConnectionConfig(_ConfigFields):
     (they open the tunnel).
     ``http2``: offer h2 in ALPN over TLS; PRIOR_KNOWLEDGE also speaks it over plain http.
     ``proxy_headers``: headers for the proxy alone (HTTPProxyAuth's Proxy-Authorization).
+    ``network``: resolution, address family, Happy Eyeballs, local address, keep-alive (None: defaults).
     """
 
     __slots__ = ()
@@ -66,8 +111,9 @@ class ConnectionConfig(_ConfigFields):
         proxy: str | None = None,
         http2: bool | str = True,
         proxy_headers: tuple[tuple[str, str], ...] = (),
+        network: NetworkOptions | None = None,
     ) -> ConnectionConfig:
-        return super().__new__(cls, verify, cert, proxy, http2, proxy_headers)
+        return super().__new__(cls, verify, cert, proxy, http2, proxy_headers, network)
 
 
 DEFAULT_CONFIG = ConnectionConfig()
