@@ -340,15 +340,17 @@ class AddressLoop:
         """The error once no address is left: a timeout if any attempt ran out of time, else why each
         failed (ConnectionRefused when every address refused)."""
         untried = [info[4] for info in reversed(self._queue)]
-        tried = "; ".join(f"{_shown(address)} ({_why(exc)})" for address, exc in self._failures if address[0])
+        parts = [f"{_shown(address)} ({_why(exc)})" for address, exc in self._failures if address[0]]
+        tried = "tried " + "; ".join(parts) if parts else ""
         if untried:
             tried += ("; " if tried else "") + "not reached in time: " + ", ".join(map(_shown, untried))
         doing = f"connecting to {self.host}:{self.port}"
-        several = len(self._failures) + len(untried) > 1
+        # name the addresses unless the one tried is the host itself (an IP literal)
+        several = len(self._failures) + len(untried) > 1 or any(a[0] != self.host for a, _ in self._failures)
         if self._timed_out or untried:
             phase = connecting(doing)
             message = timeout_message(doing, phase.seconds(self._options), self._options)
-            return phase.error(f"{message} (tried {tried})" if several else message)
+            return phase.error(f"{message} ({tried})" if several else message)
         last = self._failures[-1][1] if self._failures else None
         if self._failures and all(isinstance(exc, ConnectionRefusedError) for _, exc in self._failures):
             addresses = ", ".join(_shown(address) for address, _ in self._failures)
