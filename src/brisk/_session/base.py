@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from brisk._core.url import UNIX_SCHEME, URL, redacted
@@ -20,6 +21,7 @@ from brisk._flows.retry import Retry
 from brisk._session.options import PREPARE_OPTIONS
 from brisk._session.redirect_mixin import SessionRedirectMixin, redirect_overrides
 from brisk._session.settings import (
+    NETWORK_SETTINGS,
     apply_settings,
     cookie_jar_for,
     restore_state,
@@ -77,6 +79,12 @@ class SessionBase(SessionRedirectMixin):
     limits: Limits
     stream: bool
     rate_limit: RateLimit | None
+    resolve: dict[str, Any]
+    resolver: Any
+    family: str | None
+    local_address: str | None
+    happy_eyeballs_delay: float | None
+    tcp_keepalive: float | None
     adapters: dict[str, BaseAdapter]
     _given_transport: Any
     # Run-time state, not pickled
@@ -339,10 +347,13 @@ class SessionBase(SessionRedirectMixin):
         if proxy is not None and (self.uds is not None or url.scheme == UNIX_SCHEME):
             self._no_proxy_over_unix(url, proxies)  # raises for a proxy given explicitly
             proxy = None
-        key = (
+        network = _NETWORK(self)
+        key: tuple[Any, ...] = (
             self.verify, verify, self.cert, cert, proxy, self.http2, self.trust_env, self.uds,
-            self.tls_min_version, self.tls_max_version, self.ciphers, self.pin,
+            self.tls_min_version, self.tls_max_version, self.ciphers, self.pin, network,
         )  # fmt: skip
+        if network[0]:  # ``resolve``, a dict: its content
+            key += (tuple(network[0].items()),)
         cached = self._config_cache
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -360,6 +371,7 @@ class SessionBase(SessionRedirectMixin):
             self.http2,
             uds=self.uds,
             tls=self._tls_settings(verify_value, cert_value),
+            network=None if network == _DEFAULT_NETWORK else _network_options(*network),
         )
         self._config_cache = (key, config)
         return config
@@ -433,3 +445,11 @@ class SessionBase(SessionRedirectMixin):
 _GET_ADAPTER = SessionBase.get_adapter
 #: the constructor's TLS keywords whose values are checked against each other
 _TLS_COMBINED = frozenset(("verify", "cert", "tls_min_version", "tls_max_version", "ciphers", "pin"))
+_NETWORK = attrgetter(*(name for name, _ in NETWORK_SETTINGS))
+_DEFAULT_NETWORK: tuple[Any, ...] = ({}, *(default for _, default in NETWORK_SETTINGS[1:]))
+
+
+def _network_options(*values: Any) -> Any:
+    from brisk._transport.connect import network_options  # loads socket: not at import brisk
+
+    return network_options(*values)

@@ -28,6 +28,7 @@ from brisk.exceptions import DEFAULT_TIMEOUT
 from brisk.hooks import default_hooks
 
 __all__ = [
+    "NETWORK_SETTINGS",
     "NOT_PICKLED",
     "PICKLED",
     "SETTINGS",
@@ -179,6 +180,27 @@ def _default_adapters(_: None) -> dict[str, BaseAdapter]:
     return {"https://": HTTPAdapter(), "http://": HTTPAdapter()}
 
 
+def _network(name: str, default: Any) -> Callable[[Any], Any]:
+    """The ``make`` of a setting of how connections reach their peers, checked by the transport's rules
+    (``brisk._transport.connect.check_setting``), which are loaded only for a value other than the default."""
+
+    def make(value: Any) -> Any:
+        if value is None or value == default:
+            return {} if name == "resolve" else value
+        from brisk._transport.connect import check_setting  # loads socket: not at import brisk
+
+        return check_setting(name, value)
+
+    return make
+
+
+#: The settings of how connections reach their peers, in the order of ``network_options``'s parameters;
+#: they become ``ConnectionConfig.network``. ``resolve`` is a dict a user may change in place.
+NETWORK_SETTINGS = (
+    ("resolve", None), ("resolver", None), ("family", None), ("local_address", None),
+    ("happy_eyeballs_delay", 0.25), ("tcp_keepalive", 60.0),
+)  # fmt: skip
+
 _PER_REQUEST = "read by every request's preparation, not part of its flow's settings"
 
 #: Every setting of a session. Adding one here is all it takes for the constructor, pickling and the
@@ -203,6 +225,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("limits", DEFAULT_LIMITS),
     Setting("stream", False),
     Setting("rate_limit", None, _rate_limit, pickle=(_rate_limit_state, _rate_limit_from_state)),
+    *(
+        Setting(name, default, _network(name, default), by_content if name == "resolve" else by_value)
+        for name, default in NETWORK_SETTINGS
+    ),
     Setting("adapters", None, _default_adapters, by_content, keyword=False),
     Setting(
         "transport",
@@ -259,9 +285,11 @@ def settings_fingerprint(session: Any) -> tuple[Any, ...] | None:
     request_hooks = hooks.get("request")
     response_hooks = hooks.get("response")
     proxies = session.proxies
+    resolve = session.resolve
     return (
         _BY_VALUE(session),
         tuple(proxies.items()) if proxies else None,
+        tuple(resolve.items()) if resolve else None,
         tuple(request_hooks) if request_hooks else None,  # a user appends to a hook list in place
         tuple(response_hooks) if response_hooks else None,
         # the adapters by identity and retry policy (``max_retries`` may be changed in place)

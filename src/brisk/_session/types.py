@@ -165,4 +165,10 @@ class SessionSettings(TypedDict, total=False):
     limits: Limits
     stream: bool
     rate_limit: RateLimit | float | None
+    resolve: Mapping[str, str | Iterable[str]] | None  # like curl's --resolve: "host" or "host:port" keys
+    resolver: Callable[[str, int], list[str]] | None  # (host, port) -> IP addresses
+    family: Literal["ipv4", "ipv6"] | None
+    local_address: str | None
+    happy_eyeballs_delay: float | None
+    tcp_keepalive: float | bool | None
     transport: Any  # a BaseTransport for Session, an AsyncBaseTransport for AsyncSession

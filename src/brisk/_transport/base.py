@@ -10,7 +10,7 @@ whole contract; ``brisk.testing.MockTransport`` implements both with a plain fun
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from brisk._core.config import DEFAULT_LIMITS, Limits
@@ -28,6 +28,7 @@ __all__ = [
     "AsyncByteStream",
     "BaseTransport",
     "ConnectionConfig",
+    "NetworkOptions",
     "SendOptions",
     "StaleConnection",
     "SyncByteStream",
@@ -60,6 +61,48 @@ if TYPE_CHECKING:
 else:
     VerifyValue = CertValue = object
 
+_NetworkFields = NamedTuple(  # noqa: UP014 (as _ConfigFields below)
+    "_NetworkFields",
+    [
+        ("resolve", tuple[tuple[str, tuple[str, ...]], ...]),
+        ("resolver", Callable[[str, int], list[str]] | None),
+        ("family", str | None),
+        ("local_address", str | None),
+        ("happy_eyeballs_delay", float | None),
+        ("tcp_keepalive", float | None),
+    ],
+)
+
+
+class NetworkOptions(_NetworkFields):
+    """How a connection reaches its peer: the session's ``resolve``, ``resolver``, ``family``,
+    ``local_address``, ``happy_eyeballs_delay`` and ``tcp_keepalive``, checked and made hashable by
+    ``brisk._transport.connect.network_options``. ``ConnectionConfig.network`` is None when all are at
+    their defaults (``DEFAULT_NETWORK``), which keeps the pool key of a plain session as cheap to hash as
+    before.
+
+    ``resolve``: ("host" or "host:port", addresses) pairs, keys in lower case.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        resolve: tuple[tuple[str, tuple[str, ...]], ...] = (),
+        resolver: Callable[[str, int], list[str]] | None = None,
+        family: str | None = None,
+        local_address: str | None = None,
+        happy_eyeballs_delay: float | None = 0.25,
+        tcp_keepalive: float | None = 60.0,
+    ) -> NetworkOptions:
+        return super().__new__(
+            cls, resolve, resolver, family, local_address, happy_eyeballs_delay, tcp_keepalive
+        )
+
+
+DEFAULT_NETWORK = NetworkOptions()
+
+
 # Fields as a list of real types rather than class annotations, which are strings here and would cost a
 # compile() each (the first one in a process ~3 ms): see RequestHistory in brisk._flows.retry.
 _ConfigFields = NamedTuple(  # noqa: UP014 (the class syntax is what costs)
@@ -72,6 +115,7 @@ _ConfigFields = NamedTuple(  # noqa: UP014 (the class syntax is what costs)
         ("proxy_headers", tuple[tuple[str, str], ...]),
         ("uds", str | None),
         ("tls", TLSOptions | None),
+        ("network", NetworkOptions | None),
     ],
 )
 
@@ -88,6 +132,7 @@ class ConnectionConfig(_ConfigFields):
     ``proxy_headers``: headers for the proxy alone (HTTPProxyAuth's Proxy-Authorization).
     ``uds``: the path of the Unix socket every connection goes to (``Session(uds=...)``), or None.
     ``tls``: TLS versions, ciphers and certificate pins (``TLSOptions``); None for brisk's defaults.
+    ``network``: resolution, address family, Happy Eyeballs, local address, keep-alive (None: defaults).
     """
 
     __slots__ = ()
@@ -101,8 +146,9 @@ class ConnectionConfig(_ConfigFields):
         proxy_headers: tuple[tuple[str, str], ...] = (),
         uds: str | None = None,
         tls: TLSOptions | None = None,
+        network: NetworkOptions | None = None,
     ) -> ConnectionConfig:
-        return super().__new__(cls, verify, cert, proxy, http2, proxy_headers, uds, tls)
+        return super().__new__(cls, verify, cert, proxy, http2, proxy_headers, uds, tls, network)
 
 
 DEFAULT_CONFIG = ConnectionConfig()

@@ -102,6 +102,12 @@ CHANGES: dict[str, Any] = {
     "stream": lambda s: setattr(s, "stream", True),
     "rate_limit": lambda s: setattr(s, "rate_limit", brisk.RateLimit(100)),
     "adapters": lambda s: setattr(s.adapters["http://"], "max_retries", brisk.Retry(2)),
+    "resolve": lambda s: s.resolve.__setitem__("example.test", ("127.0.0.1",)),
+    "resolver": lambda s: setattr(s, "resolver", lambda host, port: ["127.0.0.1"]),
+    "family": lambda s: setattr(s, "family", "ipv4"),
+    "local_address": lambda s: setattr(s, "local_address", "127.0.0.2"),
+    "happy_eyeballs_delay": lambda s: setattr(s, "happy_eyeballs_delay", None),
+    "tcp_keepalive": lambda s: setattr(s, "tcp_keepalive", None),
 }
 
 

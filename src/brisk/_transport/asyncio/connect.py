@@ -14,7 +14,7 @@ from brisk._transport.asyncio.h1 import AsyncH1Connection
 from brisk._transport.asyncio.waiting import TimedOut, bounded
 from brisk._transport.connect import AddressLoop
 from brisk._transport.deadline import connecting
-from brisk._transport.errors import handshake_failed, not_resolved
+from brisk._transport.errors import handshake_failed
 from brisk._transport.tls import check_pins, ssl_context
 from brisk._transport.wire import cleartext_h2
 
@@ -55,26 +55,74 @@ async def open_connection(
 async def connect_tcp(
     host: str, port: int, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
 ) -> socket.socket:
-    """Resolve ``host`` and connect a non-blocking socket to the first address that accepts, within the
-    connect timeout."""
-    addresses = AddressLoop(host, port, options, timings)
-    infos = addresses.addresses
+    """Resolve ``host`` (within the connect timeout) and connect non-blocking sockets to its addresses,
+    racing them as Happy Eyeballs does (see ``brisk._transport.connect``); the first to accept wins."""
+    attempts = AddressLoop(host, port, options, timings)
+    infos = attempts.addresses
     if infos is None:
+        # The lookup (getaddrinfo, or the session's resolver, which is a plain function) runs in the
+        # loop's default executor, as loop.getaddrinfo does.
         try:
-            infos = await bounded(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), addresses.deadline)
-        except socket.gaierror as exc:
-            raise not_resolved(host, exc) from None
+            infos = await bounded(loop.run_in_executor(None, attempts.lookup), attempts.deadline)
         except TimedOut:
-            raise addresses.resolving_timed_out() from None
-    for sock, address in addresses.sockets(infos):
+            raise attempts.resolving_timed_out() from None
+    try:
+        if attempts.resolved(infos) == 1:
+            return await _connect_one(attempts, loop)
+        return await _race(attempts, loop)
+    finally:
+        attempts.close()
+
+
+async def _connect_one(attempts: AddressLoop, loop: asyncio.AbstractEventLoop) -> socket.socket:
+    started = attempts.start_next()
+    if started is not None:
+        sock, address = started
         sock.setblocking(False)
         try:
-            await bounded(loop.sock_connect(sock, address), addresses.deadline)
+            await bounded(loop.sock_connect(sock, address), attempts.deadline)
         except BaseException as exc:
-            addresses.failed(sock, exc, timed_out=isinstance(exc, TimedOut))
-            continue
-        return addresses.connected(sock)
-    raise addresses.exhausted()
+            attempts.failed(sock, TimeoutError() if isinstance(exc, TimedOut) else exc)
+        else:
+            return attempts.connected(sock)
+    attempts.wait_time()  # raises the final error
+    raise AssertionError("unreachable")
+
+
+async def _race(attempts: AddressLoop, loop: asyncio.AbstractEventLoop) -> socket.socket:
+    """Several addresses: one task per attempt, staggered, waited for together."""
+    running: dict[asyncio.Future[None], socket.socket] = {}
+    try:
+        while True:
+            while (started := attempts.start_next()) is not None:
+                sock, address = started
+                sock.setblocking(False)
+                running[asyncio.ensure_future(loop.sock_connect(sock, address))] = sock
+            wait = attempts.wait_time()
+            done, _ = await asyncio.wait(running, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                sock = running.pop(task)
+                error = task.exception()
+                if error is None:
+                    return attempts.connected(sock)
+                attempts.failed(sock, error)
+            expired = attempts.expired()
+            if expired:
+                await _stop([task for task, sock in running.items() if sock in expired])
+                for task in [task for task, sock in running.items() if sock in expired]:
+                    attempts.failed(running.pop(task), TimeoutError())
+    finally:
+        await _stop(list(running))  # before their sockets are closed: each unregisters itself from the loop
+
+
+async def _stop(tasks: list[asyncio.Future[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks)
+        for task in tasks:  # an attempt that failed meanwhile: its error is not news any more
+            if not task.cancelled():
+                task.exception()
 
 
 async def connect_unix(

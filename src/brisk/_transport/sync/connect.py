@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import selectors
 import socket
+import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from brisk._core.url import UNIX_SCHEME
 from brisk._transport.connect import AddressLoop
 from brisk._transport.deadline import connecting
-from brisk._transport.errors import handshake_failed, not_resolved
+from brisk._transport.errors import handshake_failed
 from brisk._transport.tls import check_pins, ssl_context
 from brisk.exceptions import ConnectTimeout
 
@@ -19,41 +23,107 @@ if TYPE_CHECKING:
 
 __all__ = ["connect_tcp", "connect_unix", "open_socket", "wrap_tls"]
 
+_IN_PROGRESS = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, errno.EALREADY})
+
 
 def open_socket(url: URL, options: SendOptions, timings: Timings) -> socket.socket:
     """A connected socket to ``url``'s origin, TLS-wrapped for https."""
     config = options.config
     if config.uds is not None or url.scheme == UNIX_SCHEME:  # a Unix socket: no DNS, TCP or proxy
         sock = connect_unix(url, options, timings)
-        return wrap_tls(sock, url.host, config, options, timings) if url.scheme in ("https", "wss") else sock
-    if config.proxy is not None:
+    elif config.proxy is not None:
         from brisk._transport.sync.proxy import open_through_proxy  # proxies are rare: loaded when used
 
         return check_pins(open_through_proxy(url, options, timings), url, config)
-    sock = connect_tcp(url.host, url.effective_port, options, timings)
+    else:
+        sock = connect_tcp(url.host, url.effective_port, options, timings)
     if url.scheme in ("https", "wss"):
         sock = check_pins(wrap_tls(sock, url.host, config, options, timings), url, config)
     return sock
 
 
 def connect_tcp(host: str, port: int, options: SendOptions, timings: Timings) -> socket.socket:
-    """Resolve ``host`` and connect to the first address that accepts, within the connect timeout."""
-    loop = AddressLoop(host, port, options, timings)
-    infos = loop.addresses
+    """Resolve ``host`` (within the connect timeout) and connect to its addresses, racing them as Happy
+    Eyeballs does (see ``brisk._transport.connect``); the first to accept wins."""
+    attempts = AddressLoop(host, port, options, timings)
+    infos = attempts.addresses
     if infos is None:
+        infos = _bounded_lookup(attempts)
+    try:
+        if attempts.resolved(infos) == 1:
+            return _connect_one(attempts)
+        return _race(attempts)
+    finally:
+        attempts.close()
+
+
+def _bounded_lookup(attempts: AddressLoop) -> list[Any]:
+    """``attempts.lookup()`` in a daemon thread, waited for until the connect deadline: ``getaddrinfo``
+    itself cannot be given a timeout. A lookup that outlives the wait finishes in the background."""
+    deadline = attempts.deadline
+    if deadline is None:
+        return attempts.lookup()
+    outcome: list[Any] = []
+    done = threading.Event()
+
+    def run() -> None:
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise not_resolved(host, exc) from None
-    for sock, address in loop.sockets(infos):
+            outcome.append(attempts.lookup())
+        except BaseException as exc:  # handed to the waiting thread
+            outcome.append(exc)
+        done.set()
+
+    threading.Thread(target=run, name=f"brisk-resolve {attempts.host}", daemon=True).start()
+    if not done.wait(max(0.0, deadline - time.monotonic())):
+        raise attempts.resolving_timed_out()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    answer: list[Any] = outcome[0]
+    return answer
+
+
+def _connect_one(attempts: AddressLoop) -> socket.socket:
+    """The one address, connected by a blocking connect with a timeout."""
+    started = attempts.start_next()
+    if started is not None:
+        sock, address = started
         try:
-            sock.settimeout(loop.time_left())
+            sock.settimeout(attempts.time_left())
             sock.connect(address)
         except BaseException as exc:
-            loop.failed(sock, exc, timed_out=isinstance(exc, TimeoutError))
-            continue
-        return loop.connected(sock)
-    raise loop.exhausted()
+            attempts.failed(sock, exc)
+        else:
+            return attempts.connected(sock)
+    attempts.wait_time()  # raises the final error
+    raise AssertionError("unreachable")
+
+
+def _race(attempts: AddressLoop) -> socket.socket:
+    """Several addresses: non-blocking connects, staggered, waited for together with a selector."""
+    with selectors.DefaultSelector() as selector:
+        while True:
+            while (started := attempts.start_next()) is not None:
+                sock, address = started
+                sock.setblocking(False)
+                code = sock.connect_ex(address)
+                if code == 0:
+                    sock.setblocking(True)
+                    return attempts.connected(sock)
+                if code in _IN_PROGRESS:
+                    selector.register(sock, selectors.EVENT_WRITE)
+                else:
+                    attempts.failed(sock, OSError(code, os.strerror(code)))
+            for key, _ in selector.select(attempts.wait_time()):
+                sock = key.fileobj  # type: ignore[assignment]
+                selector.unregister(sock)
+                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if code == 0:
+                    sock.setblocking(True)
+                    return attempts.connected(sock)
+                attempts.failed(sock, OSError(code, os.strerror(code)))
+            for sock in attempts.expired():
+                selector.unregister(sock)
+                attempts.failed(sock, TimeoutError())
 
 
 def wrap_tls(
