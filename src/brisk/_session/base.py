@@ -21,9 +21,11 @@ from brisk._flows.retry import Retry
 from brisk._session.options import PREPARE_OPTIONS
 from brisk._session.redirect_mixin import SessionRedirectMixin, redirect_overrides
 from brisk._session.settings import (
+    BY_VALUE,
     NETWORK_SETTINGS,
     apply_settings,
     cookie_jar_for,
+    next_version,
     restore_state,
     session_state,
     settings_fingerprint,
@@ -92,6 +94,7 @@ class SessionBase(SessionRedirectMixin):
     _config_cache: tuple[tuple[Any, ...], ConnectionConfig] | None
     _env: Environment | None
     _settings_cache: tuple[tuple[Any, ...], FlowSettings] | None
+    _settings_version: int
 
     #: requests' list of what a session pickles; brisk's other settings travel too (see __getstate__)
     __attrs__ = [
@@ -336,6 +339,11 @@ class SessionBase(SessionRedirectMixin):
 
     #: Everything the settings of a plain call are made from (see ``brisk._session.settings``)
     _fingerprint = settings_fingerprint
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in BY_VALUE:  # after the value: see brisk._session.settings.BY_VALUE
+            super().__setattr__("_settings_version", next_version())
 
     def _connection_config(self, url: URL, proxies: Any, verify: Any, cert: Any) -> ConnectionConfig:
         env = self._environment()

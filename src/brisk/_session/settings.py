@@ -13,8 +13,8 @@ at all, with the reason (``headers`` and ``params`` are read by every request's 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
-from operator import attrgetter
 from typing import Any
 
 from brisk._core.config import DEFAULT_LIMITS
@@ -240,7 +240,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 #: What a session keeps besides its settings: made afresh by the constructor and by unpickling.
-RUNTIME_STATE = ("_transport", "_config_cache", "_env", "_settings_cache")
+RUNTIME_STATE = ("_transport", "_config_cache", "_env", "_settings_cache", "_settings_version")
 #: The attributes a session pickles (its settings), and those it leaves behind on purpose.
 PICKLED = frozenset(setting.stored for setting in SETTINGS)
 NOT_PICKLED = frozenset(RUNTIME_STATE)
@@ -252,7 +252,14 @@ _CONSTRUCTION = tuple(
     for setting in SETTINGS
 )
 _NO_RUNTIME_STATE = dict.fromkeys(RUNTIME_STATE)
-_BY_VALUE = attrgetter(*(setting.stored for setting in SETTINGS if setting.fingerprint is by_value))
+#: The settings the fingerprint compares by value. The fingerprint does not hold them: it holds the session's
+#: ``_settings_version``, a number from ``_VERSIONS`` that the session takes anew whenever one of them is
+#: assigned (``SessionBase.__setattr__``), after the value. A request that reads the new number therefore
+#: reads the new value; the numbers are never reused, so two threads assigning at once cannot leave a number
+#: that stands for an older value. One attribute read per request, however many settings there are.
+BY_VALUE = frozenset(setting.stored for setting in SETTINGS if setting.fingerprint is by_value)
+_VERSIONS = itertools.count(1)
+next_version = _VERSIONS.__next__
 _PICKLED_SPECIALLY = tuple((setting.stored, setting.pickle) for setting in SETTINGS if setting.pickle)
 
 
@@ -267,6 +274,7 @@ def apply_settings(session: Any, given: Mapping[str, Any]) -> None:
         state[attribute] = value if make is None else make(value)
     state.update(_NO_RUNTIME_STATE)
     state["_transport"] = state["_given_transport"]
+    state["_settings_version"] = next_version()
 
 
 def settings_fingerprint(session: Any) -> tuple[Any, ...] | None:
@@ -287,7 +295,7 @@ def settings_fingerprint(session: Any) -> tuple[Any, ...] | None:
     proxies = session.proxies
     resolve = session.resolve
     return (
-        _BY_VALUE(session),
+        session._settings_version,  # the settings compared by value (see BY_VALUE)
         tuple(proxies.items()) if proxies else None,
         tuple(resolve.items()) if resolve else None,
         tuple(request_hooks) if request_hooks else None,  # a user appends to a hook list in place
@@ -322,3 +330,4 @@ def restore_state(session: Any, state: Mapping[str, Any]) -> None:
             attributes[name] = from_state(state[name])
     attributes.update(_NO_RUNTIME_STATE)
     attributes["_transport"] = attributes.get("_given_transport")
+    attributes["_settings_version"] = next_version()

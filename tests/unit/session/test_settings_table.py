@@ -17,7 +17,7 @@ import pytest
 
 import brisk
 from brisk._session.options import DOWNLOAD_OPTIONS, FLOW_OPTIONS, PREPARE_OPTIONS, SEND_OPTIONS
-from brisk._session.settings import NOT_PICKLED, PICKLED, SETTINGS
+from brisk._session.settings import BY_VALUE, NOT_PICKLED, PICKLED, SETTINGS
 from brisk._session.types import (
     DownloadOptions,
     GetOptions,
@@ -183,7 +183,8 @@ def test_pickling_keeps_every_setting() -> None:
     assert copy.rate_limit is not session.rate_limit
     assert list(copy.adapters) == list(session.adapters)
     assert copy.hooks == {"request": [], "response": []}
-    assert all(getattr(copy, name) is None for name in NOT_PICKLED)
+    assert all(getattr(copy, name) is None for name in NOT_PICKLED - {"_settings_version"})
+    assert copy._settings_version != session._settings_version  # a fresh number: no cache entry carries over
 
 
 def test_a_given_transport_travels_with_the_pickle() -> None:
@@ -269,3 +270,20 @@ def test_typing_check_passes_mypy() -> None:
         capture_output=True, text=True, env={**os.environ, "MYPYPATH": str(src)}, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_assigning_a_setting_compared_by_value_takes_a_new_number() -> None:
+    """The fingerprint holds one number for all the settings compared by value: assigning any of them (even
+    the value it already has) takes a new, never reused number; other attributes leave it alone."""
+    session = brisk.Session()
+    other = brisk.Session()
+    assert session._settings_version != other._settings_version
+    seen = {session._settings_version}
+    for name in sorted(BY_VALUE):
+        setattr(session, name, getattr(session, name))
+        assert session._settings_version not in seen, name
+        seen.add(session._settings_version)
+    before = session._settings_version
+    session.my_own_attribute = 1  # type: ignore[attr-defined]
+    session.headers = {"X": "1"}  # read by every request's preparation, not fingerprinted
+    assert session._settings_version == before
