@@ -7,6 +7,7 @@
     brisk -f :8000/post name=Ada report@q3.pdf      # multipart upload
     brisk -o big.iso --continue example.org/big.iso # download, resuming a partial file
     brisk --timing https://example.org/             # DNS, connect, TLS, first byte, total as bars
+    brisk --resolve api.test:443:127.0.0.1 https://api.test/  # curl's --resolve (and --connect-to, -4, -6)
     brisk serve --tls --http2                       # a local httpbin-compatible server
 
 Start-up time matters here (a GET should cost about what ``import brisk`` costs): this module imports

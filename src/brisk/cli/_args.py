@@ -100,14 +100,44 @@ OPTIONS = (
         list,
         "[SCHEME:]URL",
     ),
-    Opt(("--http1",), "http2", "HTTP/1.1 only (the default)", const=False),
-    Opt(("--http2",), "http2", "offer HTTP/2 over TLS (ALPN)", const=True),
+    Opt(("--http1", "--http1.1"), "http2", "HTTP/1.1 only (ALPN offers http/1.1 alone)", const=False),
+    Opt(("--http2",), "http2", "offer HTTP/2 over https by ALPN (the default)", const=True),
     Opt(
         ("--http2-prior-knowledge",),
         "http2",
         "HTTP/2 over plain http too, from the first byte (h2c)",
         const="prior-knowledge",
     ),
+    Opt(
+        ("--resolve",),
+        "resolve",
+        "connect to ADDR for HOST:PORT (TLS still checks HOST); repeatable",
+        list,
+        "HOST:PORT:ADDR[,ADDR...]",
+    ),
+    Opt(
+        ("--connect-to",),
+        "connect_to",
+        "connect to HOST2 for HOST1:PORT1 (same port only; PORT2 empty or PORT1); repeatable",
+        list,
+        "HOST1:PORT1:HOST2:PORT2",
+    ),
+    Opt(("-4", "--ipv4"), "family", "connect over IPv4 only", const="ipv4"),
+    Opt(("-6", "--ipv6"), "family", "connect over IPv6 only", const="ipv6"),
+    Opt(("--local-address",), "local_address", "connect from this local IP address", str, "ADDR"),
+    Opt(("--unix-socket",), "unix_socket", "connect through this Unix domain socket", str, "PATH"),
+    Opt(
+        ("--pin", "--pinnedpubkey"),
+        "pin",
+        "the server's public key must be one of these (sha256//BASE64, ';' between)",
+        str,
+        "PINS",
+    ),
+    Opt(("--tls-min",), "tls_min", "lowest TLS version: 1.2 (the default), 1.3; 1.0, 1.1", str, "VERSION"),
+    Opt(("--tlsv1.2",), "tls_min", "the same as --tls-min 1.2", const="1.2"),
+    Opt(("--tlsv1.3",), "tls_min", "the same as --tls-min 1.3", const="1.3"),
+    Opt(("--tls-max",), "tls_max", "highest TLS version: 1.2, 1.3 (the default)", str, "VERSION"),
+    Opt(("--ciphers",), "ciphers", "OpenSSL cipher list for TLS 1.2 and below", str, "LIST"),
     Opt(("-F", "--follow"), "follow", "follow redirects (off by default)"),
     Opt(("--max-redirects",), "max_redirects", "how many redirects --follow follows (30)", int, "N"),
     Opt(("--retries",), "retries", "retries of failed connections (2; 0 for none)", int, "N"),
@@ -127,8 +157,9 @@ OPTIONS = (
 )
 DEFAULTS: dict[str, Any] = {opt.dest: None for opt in OPTIONS}
 DEFAULTS.update(
-    form=False, auth_type="basic", insecure=False, proxy=[], follow=False, max_redirects=30, resume=False,
-    timing=False, verbose=False, quiet=False, check_status=False, version=False, help=False,
+    form=False, auth_type="basic", insecure=False, proxy=[], resolve=[], connect_to=[], follow=False,
+    max_redirects=30, resume=False, timing=False, verbose=False, quiet=False, check_status=False,
+    version=False, help=False,
 )  # fmt: skip
 _BY_FLAG = {flag: opt for opt in OPTIONS for flag in opt.flags}
 
@@ -239,6 +270,16 @@ class Options:
     cert: str | tuple[str, str] | None
     proxies: dict[str, str]
     http2: bool | str
+    resolve: list[str]
+    connect_to: list[str]
+    family: str | None
+    local_address: str | None
+    unix_socket: str | None
+    pin: str | None
+    tls_min: str | None
+    tls_max: str | None
+    ciphers: str | None
+    network: dict[str, Any]
     follow: bool
     max_redirects: int
     retries: int | None
@@ -275,7 +316,12 @@ class Options:
         if self.cert and self.cert_key:
             self.cert = (str(self.cert), self.cert_key)
         self.proxies = _proxies(self.proxy)
-        self.http2 = self.http2 or False
+        self.http2 = True if self.http2 is None else self.http2  # as Session's default
+        self.network = {}
+        if any(values[name] not in (None, []) for name in _NETWORK_OPTIONS):
+            from brisk.cli._network import network_settings
+
+            self.network = network_settings(self)
         if self.timeout is not None and not self.timeout > 0:
             raise UsageError("--timeout must be a positive number of seconds")
         if self.max_redirects < 0:
@@ -287,6 +333,11 @@ class Options:
         if self.auth and self.bearer:
             raise UsageError("use --auth or --bearer, not both")
         self.what = _what(values["what"], self.verbose, stdout_tty)
+
+
+_NETWORK_OPTIONS = (
+    "resolve", "connect_to", "family", "local_address", "unix_socket", "pin", "tls_min", "tls_max", "ciphers",
+)  # fmt: skip
 
 
 def _is_method(word: str) -> bool:

@@ -123,7 +123,11 @@ def _session(opts: Options) -> Session:
         settings["timeout"] = opts.timeout
     if opts.retries is not None:
         settings["retries"] = opts.retries
-    return Session(**settings)
+    settings.update(opts.network)
+    try:
+        return Session(**settings)
+    except (TypeError, ValueError) as exc:  # the options are checked already: this is a safety net
+        raise UsageError(str(exc)) from None
 
 
 def _run(argv: list[str]) -> int:
