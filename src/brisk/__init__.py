@@ -41,11 +41,13 @@ if TYPE_CHECKING:
     from brisk._core.json_error import JSONDecodeError
     from brisk._response.connection_info import ConnectionInfo
     from brisk._response.sse import ServerSentEvent
+    from brisk._session.doh import DoHResolver
     from brisk._session.download import DownloadResult
 
 #: Public names defined in modules loaded on first use (``import brisk`` stays fast).
 _LAZY = {
     "ConnectionInfo": "_response.connection_info",
+    "DoHResolver": "_session.doh",
     "DownloadResult": "_session.download",
     "JSONDecodeError": "_core.json_error",
     "ServerSentEvent": "_response.sse",
@@ -59,6 +61,7 @@ __all__ = [
     "ConnectTimeout",
     "ConnectionError",
     "ConnectionInfo",
+    "DoHResolver",
     "DownloadError",
     "DownloadResult",
     "FileModeWarning",
