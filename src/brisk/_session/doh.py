@@ -214,6 +214,8 @@ class DoHResolver:
             if cached is not _MISS:
                 found[kind] = cached  # type: ignore[assignment]
         missing = [kind for kind in kinds if kind not in found]
+        if missing:
+            self._prepare_session()
         if len(missing) == 2:
             found.update(self._ask_both(name, missing))
         elif missing:
@@ -246,6 +248,20 @@ class DoHResolver:
             url=self.url,
             host=host,
         )
+
+    def _prepare_session(self) -> None:
+        """Make the session's transport (its connection pool) before threads share the session.
+
+        A brisk ``Session`` makes it at its first request, without a lock: when the A and AAAA queries of
+        a new resolver (or two lookups at once, as ``AsyncSession`` runs them in its executor) send the
+        session's first requests together, each thread may make a pool of its own, and the one that loses
+        the race is dropped with its connection open (a ``ResourceWarning`` for an unclosed socket).
+        """
+        session = self.session
+        if getattr(session, "_transport", False) is None:
+            with self._lock:
+                if session._transport is None:
+                    session._transport = session._new_transport()
 
     def _ask_both(self, name: str, kinds: list[str]) -> dict[str, Answer | BaseException]:
         """Ask for both record types at once: the second in a thread of its own."""

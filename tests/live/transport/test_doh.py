@@ -261,6 +261,31 @@ def test_both_families_ipv6_first_or_only_the_one_asked_for(
         make_resolver(doh_url, family="ipv6")("api.example.test", 80)
 
 
+def test_queries_sent_at_once_share_the_sessions_one_pool(
+    doh: DoHResponder,
+    doh_url: str,
+    make_resolver: Callable[..., brisk.DoHResolver],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new resolver's A and AAAA queries are the first requests of its session, sent from two threads at
+    once: they must share one transport (connection pool). A second one would be dropped with its
+    connection open, an unclosed socket's ResourceWarning failing whichever test is running."""
+    made: list[brisk.Session] = []
+    new_transport = brisk.Session._new_transport
+
+    def slow_new_transport(session: brisk.Session) -> Any:
+        made.append(session)
+        time.sleep(0.05)  # widens the window in which the other thread would make one too
+        return new_transport(session)
+
+    monkeypatch.setattr(brisk.Session, "_new_transport", slow_new_transport)
+    resolver = make_resolver(doh_url)
+    with pytest.raises(DoHError, match="NXDOMAIN"):
+        resolver("nope.example.test", 80)
+    assert made == [resolver.session]
+    assert sorted(kind for _, _, kind in doh.asked) == ["A", "AAAA"]
+
+
 def test_a_cname_chain_is_followed(doh_url: str, make_resolver: Callable[..., brisk.DoHResolver]) -> None:
     assert make_resolver(doh_url)("alias.example.test", 80) == ["127.0.0.1"]
 
