@@ -435,7 +435,12 @@ class SessionBase(SessionRedirectMixin):
         requests' adapters must be asked (see ``_routes_through_adapters``), a router that asks them."""
         transport = self._transport
         if transport is None:
-            transport = self._transport = self._new_transport()
+            # Threads sharing a new session (Session.map) reach here at once: one pool for all of them,
+            # not one each with the losers' connections left open.
+            with _NEW_TRANSPORT:
+                transport = self._transport
+                if transport is None:
+                    transport = self._transport = self._new_transport()
         if self._routes_through_adapters():
             from brisk._transport.adapter import AdapterRouter  # only for sessions with such adapters
 
@@ -451,6 +456,7 @@ class SessionBase(SessionRedirectMixin):
 
 
 _GET_ADAPTER = SessionBase.get_adapter
+_NEW_TRANSPORT = threading.Lock()  # rare: a session's first request, or its first after close()
 #: the constructor's TLS keywords whose values are checked against each other
 _TLS_COMBINED = frozenset(("verify", "cert", "tls_min_version", "tls_max_version", "ciphers", "pin"))
 _NETWORK = attrgetter(*(name for name, _ in NETWORK_SETTINGS))
