@@ -12,10 +12,8 @@ CONNECT request for tunnels, never inside the tunnel (requests CVE-2023-32681).
 from __future__ import annotations
 
 import re
-from base64 import b64encode
 from functools import lru_cache
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
 from brisk._protocol.http11 import ResponseParser, encode_request_head
 from brisk._transport.deadline import Phase, connecting
@@ -66,6 +64,8 @@ class ProxyInfo:
         if self.username is None:
             return None
         raw = f"{self.username}:{self.password or ''}".encode()
+        from base64 import b64encode  # loaded when a proxy has credentials (every request loads this module)
+
         return "Basic " + b64encode(raw).decode("ascii")
 
     def describe(self) -> str:
@@ -163,6 +163,8 @@ def parse_proxy(proxy: str) -> ProxyInfo:
             f"unsupported proxy scheme {url.scheme!r} in {_redact(proxy)!r} "
             f"(use http, https, socks4, socks4a, socks5 or socks5h)"
         )
+    from urllib.parse import unquote  # loaded when a proxy is used (every request loads this module)
+
     username = unquote(url.username) if url.username else None
     password = unquote(url.password) if url.password is not None else None
     port = url.port or _DEFAULT_PORTS[url.scheme]

@@ -189,12 +189,12 @@ def test_head_request_prints_no_body(app_server: ServerThread) -> None:
 def test_piped_output_is_not_imported_rich_or_argparse(app_server: ServerThread) -> None:
     """Start-up cost: a piped GET loads neither rich nor argparse (nor shutil, which argparse pulls in), nor
     json (whose import compiles five regular expressions), nor the cookie engine while no cookie is set, nor
-    zlib for a body that is not compressed."""
+    zlib for a body that is not compressed, nor urllib.parse, ipaddress or base64 (a proxy's needs)."""
     code = (
         "import sys\nfrom brisk.cli import main\n"
         f"status = main([{app_server.url + '/get'!r}])\n"
         "names = ('rich', 'argparse', 'shutil', 'getpass', 'http.cookiejar', 'json',\n"
-        "         'brisk.cookies', 'zlib')\n"
+        "         'brisk.cookies', 'zlib', 'urllib.parse', 'ipaddress', 'base64')\n"
         "heavy = sorted(m for m in names if m in sys.modules)\n"
         "sys.stderr.write(repr((status, heavy)))\n"
     )

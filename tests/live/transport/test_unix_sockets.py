@@ -96,6 +96,24 @@ def test_h2c_with_prior_knowledge_over_the_socket(
     assert second.timings.reused
 
 
+@pytest.mark.parametrize("http2", [False, "prior-knowledge"])
+def test_connection_facts_name_the_socket(
+    client_factory: Callable[..., Client], uds_app_server: ServerThread, http2: object
+) -> None:
+    """``response.connection_info`` over a Unix socket: the socket's path as the peer, no TLS; the facts of
+    one pooled connection are one object."""
+    client = client_factory(uds=uds_app_server.uds, http2=http2)
+    first = client.get("http://api.example.test/get")
+    second = client.get("http://api.example.test/get")
+    info = first.connection_info
+    assert info is not None
+    assert info.peer_address == uds_app_server.uds
+    assert not info.tls
+    assert info.tls_version is None
+    assert info.alpn_protocol is None
+    assert second.connection_info is info
+
+
 def test_tls_over_the_socket_verifies_the_urls_host(
     client_factory: Callable[..., Client], ca: trustme.CA, short_dir: Path
 ) -> None:
