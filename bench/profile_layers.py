@@ -149,7 +149,7 @@ def pooled(session: Any, url: str) -> tuple[Any, Any, Any, Any, Any, tuple[Any, 
     """(request, settings, transport, connection, url, pool key) of a session with one pooled connection."""
     p = session._prepare("GET", url, None, None, None, None, None, None, None)
     settings = session._settings(p)
-    transport = session._transport_for(p._url)
+    transport = session._transport_for()
     (conn,) = [c for conns in transport._state._idle.values() for c in conns]
     u = p._url
     return p, settings, transport, conn, u, (u.scheme, u.host, u.effective_port, settings.options.config)
@@ -184,7 +184,7 @@ def sync_ops(url: str, canned: bytes) -> Ops:
         "session/_prepare": lambda: memory._prepare("GET", url, None, None, None, None, None, None, None),
         "session/_settings (cached)": lambda: memory._settings(p),
         "session/_fingerprint": memory._fingerprint,
-        "session/_transport_for (_routes_through_adapters)": lambda: memory._transport_for(u),
+        "session/_transport_for (_routes_through_adapters)": memory._transport_for,
         "flow+stub": lambda: run_sync(request_flow(p, settings), stub),
         "stub": lambda: stub.handle_request(p, options).content,
         "transport": lambda: transport.handle_request(p, options).content,

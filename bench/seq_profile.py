@@ -105,7 +105,7 @@ def layers(url: str, host: str, port: int) -> None:
     session.get(url).content  # noqa: B018  (opens the pooled connection)
     prepared = session._prepare("GET", url, None, None, None, None, None, None, None)
     options = session._settings(prepared).options
-    transport = session._transport_for(prepared._url)  # type: ignore[arg-type]
+    transport = session._transport_for()
     sleeper = brisk.Session(limits=brisk.Limits(busy_poll=0))
     sleeper.get(url).content  # noqa: B018
 

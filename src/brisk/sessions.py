@@ -69,7 +69,7 @@ class Session(SessionCalls[Response]):
             return self._request_via_send(method, url, options)
         p = self._prepare_options(method, url, options)
         settings = self._settings(p, options)
-        return run_sync(request_flow(p, settings), self._transport_for(p._url))  # type: ignore[arg-type]
+        return run_sync(request_flow(p, settings), self._transport_for())
 
     def send(self, request: PreparedRequest, **options: Unpack[SendKeywords]) -> Response:
         """Send a ``PreparedRequest`` (from ``Request(...).prepare()`` or ``prepare_request``).
@@ -77,7 +77,7 @@ class Session(SessionCalls[Response]):
         Takes requests' ``stream``, ``timeout``, ``verify``, ``cert``, ``proxies`` and ``allow_redirects``,
         and ``retries``; any other keyword is a TypeError (it would have no effect)."""
         request, settings = self._send_settings(request, options)
-        return run_sync(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
+        return run_sync(request_flow(request, settings), self._transport_for())
 
     def download(
         self, url: str, path: str | os.PathLike[str], **options: Unpack[DownloadOptions]
@@ -179,11 +179,11 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
     async def request(self, method: str, url: str | bytes, **options: Unpack[RequestOptions]) -> Response:
         p = self._prepare_options(method, url, options)
         settings = self._settings(p, options)
-        return await run_async(request_flow(p, settings), self._transport_for(p._url))  # type: ignore[arg-type]
+        return await run_async(request_flow(p, settings), self._transport_for())
 
     async def send(self, request: PreparedRequest, **options: Unpack[SendKeywords]) -> Response:
         request, settings = self._send_settings(request, options)
-        return await run_async(request_flow(request, settings), self._transport_for(request._url))  # type: ignore[arg-type]
+        return await run_async(request_flow(request, settings), self._transport_for())
 
     async def download(
         self, url: str, path: str | os.PathLike[str], **options: Unpack[DownloadOptions]

@@ -430,7 +430,7 @@ class SessionBase(SessionRedirectMixin):
     def _new_transport(self) -> Any:
         raise NotImplementedError  # Session: a SyncTransport; AsyncSession: an AsyncTransport
 
-    def _transport_for(self, url: URL) -> Any:
+    def _transport_for(self) -> Any:
         """The transport a request goes to: the session's own (made by its first request), or, when
         requests' adapters must be asked (see ``_routes_through_adapters``), a router that asks them."""
         transport = self._transport
