@@ -160,8 +160,9 @@ class AddressLoop:
     A driver runs ``lookup`` (in a worker thread: it blocks) unless ``addresses`` already holds the answer,
     and hands the answer to ``resolved``. Then it loops: it starts each socket ``start_next`` hands out
     (``connect_ex`` or ``sock_connect``), waits for any of them for at most ``wait_time()`` seconds, and
-    reports each outcome to ``connected`` (which returns the winner) or ``failed``; attempts whose time is
-    up come from ``expired``. ``wait_time`` raises the final error once nothing is left to wait for.
+    reports each outcome to ``connected`` (which returns the winner, or None when it turned out dead) or
+    ``failed``; attempts whose time is up come from ``expired``. ``wait_time`` raises the final error once
+    nothing is left to wait for.
     ``close`` (always, at the end) closes every socket that did not win.
     """
 
@@ -320,14 +321,22 @@ class AddressLoop:
         self._timed_out = self._timed_out or isinstance(exc, TimeoutError)
         self._failures.append((address, exc))
 
-    def connected(self, sock: socket.socket) -> socket.socket:
+    def connected(self, sock: socket.socket) -> socket.socket | None:
         """``sock`` won: set its options (no Nagle, TCP keep-alive) and return it. The others are closed by
-        ``close``, once the driver stopped waiting on them."""
+        ``close``, once the driver stopped waiting on them.
+
+        None when setting an option fails (EINVAL once the peer has reset the connection, on some
+        platforms): the socket is closed and counted as a failed attempt, as if its connect had failed, and
+        the driver goes on waiting for the others (``wait_time`` raises the final error if none is left)."""
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError as exc:
+            self.failed(sock, exc)
+            return None
         del self._pending[sock]
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         keepalive = self._net.tcp_keepalive
         if keepalive:
-            _keep_alive(sock, keepalive)
+            _keep_alive(sock, keepalive)  # its errors are ignored: keep-alive is only a nicety
         self._timings.connect = time.monotonic() - self._resolved
         return sock
 

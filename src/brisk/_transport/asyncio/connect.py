@@ -84,7 +84,9 @@ async def _connect_one(attempts: AddressLoop, loop: asyncio.AbstractEventLoop) -
         except BaseException as exc:
             attempts.failed(sock, TimeoutError() if isinstance(exc, TimedOut) else exc)
         else:
-            return attempts.connected(sock)
+            won = attempts.connected(sock)
+            if won is not None:
+                return won
     attempts.wait_time()  # raises the final error
     raise AssertionError("unreachable")
 
@@ -92,6 +94,7 @@ async def _connect_one(attempts: AddressLoop, loop: asyncio.AbstractEventLoop) -
 async def _race(attempts: AddressLoop, loop: asyncio.AbstractEventLoop) -> socket.socket:
     """Several addresses: one task per attempt, staggered, waited for together."""
     running: dict[asyncio.Future[None], socket.socket] = {}
+    won: socket.socket | None = None
     try:
         while True:
             while (started := attempts.start_next()) is not None:
@@ -104,15 +107,26 @@ async def _race(attempts: AddressLoop, loop: asyncio.AbstractEventLoop) -> socke
                 sock = running.pop(task)
                 error = task.exception()
                 if error is None:
-                    return attempts.connected(sock)
-                attempts.failed(sock, error)
+                    won = attempts.connected(sock)
+                    if won is not None:
+                        return won
+                else:
+                    attempts.failed(sock, error)
             expired = attempts.expired()
             if expired:
                 await _stop([task for task, sock in running.items() if sock in expired])
                 for task in [task for task, sock in running.items() if sock in expired]:
                     attempts.failed(running.pop(task), TimeoutError())
     finally:
-        await _stop(list(running))  # before their sockets are closed: each unregisters itself from the loop
+        # The others stop before their sockets are closed: each unregisters itself from the loop.
+        try:
+            await _stop(list(running))
+        except BaseException:
+            # Cancelled meanwhile (a timeout around the request): the error replaces the return value, and
+            # the winner, no longer among the attempts that ``close`` closes, would be nobody's.
+            if won is not None:
+                won.close()
+            raise
 
 
 async def _stop(tasks: list[asyncio.Future[None]]) -> None:

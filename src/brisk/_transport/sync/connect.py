@@ -93,7 +93,9 @@ def _connect_one(attempts: AddressLoop) -> socket.socket:
         except BaseException as exc:
             attempts.failed(sock, exc)
         else:
-            return attempts.connected(sock)
+            won = attempts.connected(sock)
+            if won is not None:
+                return won
     attempts.wait_time()  # raises the final error
     raise AssertionError("unreachable")
 
@@ -108,8 +110,9 @@ def _race(attempts: AddressLoop) -> socket.socket:
                 code = sock.connect_ex(address)
                 if code == 0:
                     sock.setblocking(True)
-                    return attempts.connected(sock)
-                if code in _IN_PROGRESS:
+                    if (won := attempts.connected(sock)) is not None:
+                        return won
+                elif code in _IN_PROGRESS:
                     selector.register(sock, selectors.EVENT_WRITE)
                 else:
                     attempts.failed(sock, OSError(code, os.strerror(code)))
@@ -119,8 +122,10 @@ def _race(attempts: AddressLoop) -> socket.socket:
                 code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                 if code == 0:
                     sock.setblocking(True)
-                    return attempts.connected(sock)
-                attempts.failed(sock, OSError(code, os.strerror(code)))
+                    if (won := attempts.connected(sock)) is not None:
+                        return won
+                else:
+                    attempts.failed(sock, OSError(code, os.strerror(code)))
             for sock in attempts.expired():
                 selector.unregister(sock)
                 attempts.failed(sock, TimeoutError())
