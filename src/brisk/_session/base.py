@@ -345,6 +345,18 @@ class SessionBase(SessionRedirectMixin):
         if name in BY_VALUE:  # after the value: see brisk._session.settings.BY_VALUE
             super().__setattr__("_settings_version", next_version())
 
+    def __delattr__(self, name: str) -> None:
+        super().__delattr__(name)
+        if name in BY_VALUE:
+            super().__setattr__("_settings_version", next_version())
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass that makes a setting a property (``verify`` read from its own configuration) changes
+        it without an assignment the session sees: its plain calls make their settings afresh each time."""
+        super().__init_subclass__(**kwargs)
+        if _defines_a_setting_property(cls):
+            cls._fingerprint = _no_fingerprint
+
     def _connection_config(self, url: URL, proxies: Any, verify: Any, cert: Any) -> ConnectionConfig:
         env = self._environment()
         proxy = (
@@ -456,6 +468,24 @@ class SessionBase(SessionRedirectMixin):
 
 
 _GET_ADAPTER = SessionBase.get_adapter
+
+
+def _no_fingerprint(session: Any) -> None:
+    return None  # settings made afresh for every call (see SessionBase.__init_subclass__)
+
+
+def _defines_a_setting_property(cls: type) -> bool:
+    """Does a class of ``cls``'s, outside brisk, define a setting compared by value as a data descriptor?"""
+    for klass in cls.__mro__:
+        if klass.__module__ in (__name__, "brisk.sessions"):
+            continue
+        for name in BY_VALUE & vars(klass).keys():
+            found = vars(klass)[name]
+            if hasattr(found, "__get__") and hasattr(found, "__set__"):
+                return True
+    return False
+
+
 _NEW_TRANSPORT = threading.Lock()  # rare: a session's first request, or its first after close()
 #: the constructor's TLS keywords whose values are checked against each other
 _TLS_COMBINED = frozenset(("verify", "cert", "tls_min_version", "tls_max_version", "ciphers", "pin"))

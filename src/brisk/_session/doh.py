@@ -44,6 +44,8 @@ __all__ = ["DoHError", "DoHResolver"]
 
 _MEDIA_TYPE = "application/dns-message"
 _MAX_MESSAGE = 65535  # a DNS message's length is a 16-bit number (RFC 8484 section 6 too)
+_MAX_TTL = 86400  # seconds an answer is kept at most, whatever its TTL
+_MAX_NEGATIVE_TTL = 3600  # and a "no such name" or "no such record"
 #: The record types asked for each ``family``, in the order their addresses are returned.
 _QUERIES = {None: ("AAAA", "A"), "ipv4": ("A",), "ipv6": ("AAAA",)}
 _MISS = object()  # not in the cache (None there means NXDOMAIN)
@@ -250,18 +252,9 @@ class DoHResolver:
         )
 
     def _prepare_session(self) -> None:
-        """Make the session's transport (its connection pool) before threads share the session.
-
-        A brisk ``Session`` makes it at its first request, without a lock: when the A and AAAA queries of
-        a new resolver (or two lookups at once, as ``AsyncSession`` runs them in its executor) send the
-        session's first requests together, each thread may make a pool of its own, and the one that loses
-        the race is dropped with its connection open (a ``ResourceWarning`` for an unclosed socket).
-        """
-        session = self.session
-        if getattr(session, "_transport", False) is None:
-            with self._lock:
-                if session._transport is None:
-                    session._transport = session._new_transport()
+        """Make the session's transport (its connection pool) before the A and AAAA queries share the
+        session from two threads (``Session._transport_for`` makes it once under its own lock)."""
+        self.session._transport_for()
 
     def _ask_both(self, name: str, kinds: list[str]) -> dict[str, Answer | BaseException]:
         """Ask for both record types at once: the second in a thread of its own."""
@@ -396,6 +389,9 @@ class DoHResolver:
             return entry[1]
 
     def _store(self, key: tuple[str, str], answer: Answer, ttl: int) -> None:
+        # A TTL is the server's word, up to 2**31 s: an answer (or a "no such name") is kept a day at most,
+        # a negative one an hour (RFC 2308 section 5 suggests one to three hours).
+        ttl = min(ttl, _MAX_TTL if answer else _MAX_NEGATIVE_TTL)
         if not self.cache_size or ttl <= 0:
             return
         with self._lock:

@@ -44,6 +44,7 @@ __all__ = [
 
 _Conn = TypeVar("_Conn")
 _cache: dict[tuple[object, ...], ssl.SSLContext] = {}
+_CACHE_SIZE = 64  # contexts kept (a rotating client certificate or per-tenant CAs make new ones)
 _lock = threading.Lock()
 
 #: the versions ``tls_min_version``/``tls_max_version`` take, by the names users write
@@ -69,6 +70,8 @@ def ssl_context(config: ConnectionConfig, *, alpn: tuple[str, ...] | None = None
         with _lock:
             ctx = _cache.get(key)
             if ctx is None:
+                if len(_cache) >= _CACHE_SIZE:  # certificates given as bytes may be many: oldest out
+                    del _cache[next(iter(_cache))]
                 ctx = _cache[key] = _build(verify, config.cert, config.tls, alpn)
     return ctx
 
@@ -87,8 +90,9 @@ def _build(
     else:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         if isinstance(verify, bytes):
-            # PEM text is given to OpenSSL as str: cadata as bytes means DER
-            pem = verify.lstrip().startswith(b"-----BEGIN")
+            # PEM text is given to OpenSSL as str: cadata as bytes means DER. A PEM bundle may open with text
+            # before its first certificate (certifi's comments, openssl's "Bag Attributes").
+            pem = b"-----BEGIN CERTIFICATE-----" in verify
             try:
                 ctx.load_verify_locations(cadata=verify.decode("ascii") if pem else verify)
             except (ssl.SSLError, ValueError, UnicodeDecodeError) as exc:
@@ -149,12 +153,14 @@ def _as_files(parts: Iterable[str | bytes]) -> Iterator[list[str]]:
         for part in parts:
             if not isinstance(part, bytes):
                 files.append(part)
-            elif hasattr(os, "memfd_create"):
+            elif hasattr(os, "memfd_create") and os.path.isdir(
+                "/proc/self/fd"
+            ):  # not in a chroot without /proc
                 fd = os.memfd_create("brisk-pem", os.MFD_CLOEXEC)
                 cleanup.append(partial(os.close, fd))
                 os.write(fd, part)
                 files.append(f"/proc/self/fd/{fd}")
-            else:  # pragma: no cover - not Linux
+            else:  # not Linux, or no /proc
                 import tempfile
 
                 fd, path = tempfile.mkstemp(prefix="brisk-", suffix=".pem")  # readable by this user only

@@ -223,6 +223,17 @@ def test_ca_as_der_bytes_and_a_ca_that_does_not_match(
         client.get(server.url + "/", verify=other)
 
 
+def test_ca_pem_bytes_with_text_before_the_first_certificate(
+    client_factory: Callable[..., Client], raw_server: RawServerFactory, good_cert: CertBundle
+) -> None:
+    """A PEM bundle as certifi's (comment lines first) or openssl's ("Bag Attributes") is still PEM."""
+    bundle = b"# Issuer: CN=brisk test CA\n# Label: a comment, as certifi writes them\n"
+    bundle += good_cert.ca_bundle.read_bytes()
+    server = recording_server(raw_server, good_cert, [])
+    client = client_factory(verify=bundle)
+    assert client.read(client.get(server.url + "/")) == b"ok"
+
+
 # -- versions and ciphers ------------------------------------------------------------------------------------
 
 

@@ -287,3 +287,38 @@ def test_assigning_a_setting_compared_by_value_takes_a_new_number() -> None:
     session.my_own_attribute = 1  # type: ignore[attr-defined]
     session.headers = {"X": "1"}  # read by every request's preparation, not fingerprinted
     assert session._settings_version == before
+
+
+def test_deleting_a_setting_takes_a_new_number() -> None:
+    session = brisk.Session()
+    before = session._settings_version
+    del session.timeout
+    assert session._settings_version != before
+
+
+def test_a_subclass_whose_setting_is_a_property_is_never_served_from_the_settings_cache() -> None:
+    """The property may answer differently without any assignment the session could see."""
+    seen: list[float] = []
+
+    class FromConfig(brisk.Session):
+        config = {"timeout": 1.0}
+
+        @property  # type: ignore[override]
+        def timeout(self) -> float:
+            return self.config["timeout"]
+
+        @timeout.setter
+        def timeout(self, value: float) -> None:
+            pass
+
+    def record(request: PreparedRequest) -> Response:
+        return Response(200)
+
+    session = FromConfig(transport=MockTransport(record))
+    assert session._fingerprint() is None
+    for value in (1.0, 7.0):
+        FromConfig.config["timeout"] = value
+        settings = session._settings(session.prepare_request(brisk.Request("GET", "http://a.test/")))
+        seen.append(settings.options.timeout.read)
+    assert seen == [1.0, 7.0]
+    assert brisk.Session()._fingerprint() is not None  # a plain session keeps its cache
