@@ -1,0 +1,234 @@
+"""Bulk runs from sync code: the async engine on an event loop in a thread the session keeps.
+
+Why a thread and not a loop run by the iterator: a sync caller may itself be inside a running event loop
+(a notebook, an async web handler calling sync code), where ``run_until_complete`` is refused; a loop in
+its own thread works the same everywhere, and the session keeps it (with its pool of connections) across
+calls, so a second ``map`` reuses warm connections. The caller's thread waits for one *batch* of results at
+a time (``brisk._bulk.engine``), so the hand-over between threads costs one wake-up per batch.
+
+The loop's session is an ``AsyncSession`` that shares the sync session's settings, taken afresh at every
+call: the same headers, auth, cookie jar, hooks, rate limit, retries and timeouts (objects shared, not
+copied: cookies set during a run are in ``session.cookies`` afterwards). ``Session.close()`` stops the
+thread and closes its connections.
+
+``Session.map`` runs on this engine unless the session must go requests' way (a subclass's ``request``,
+an overridden ``send`` or ``get_adapter``, adapters that send requests themselves, a transport with no
+async side), or a call streams its body or reports upload progress: then it keeps its thread pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from brisk._bulk.engine import BulkRun
+from brisk._bulk.items import BulkOptions, BulkResult
+from brisk._core.config import DEFAULT_LIMITS, Limits
+from brisk._session.settings import PICKLED, next_version
+
+if TYPE_CHECKING:
+    from brisk.sessions import AsyncSession, Session
+
+__all__ = ["LoopThread", "SyncBulk", "async_clone_problem", "imap_sync", "map_sync"]
+
+T = TypeVar("T")
+_LOCK = threading.Lock()
+
+
+class LoopThread:
+    """An event loop running in a daemon thread; ``run(coro)`` runs a coroutine there and waits for it.
+
+    Ctrl-C (or any exception) in the waiting thread cancels the coroutine and waits for its clean-up
+    before the exception goes on, so files being written are removed and connections closed."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._main, name="brisk-bulk", daemon=True)
+        self._thread.start()
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def run(self, coro: Coroutine[Any, Any, T], cleanup_timeout: float = 30.0) -> T:
+        if threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError("a bulk call made from a hook or callback of a bulk run would wait for itself")
+        finished = threading.Event()
+        box: list[asyncio.Task[T]] = []
+
+        def start() -> None:
+            task = self.loop.create_task(coro)
+            box.append(task)
+            task.add_done_callback(lambda _: finished.set())
+
+        self.loop.call_soon_threadsafe(start)
+        try:
+            finished.wait()
+        except BaseException:
+            self.loop.call_soon_threadsafe(lambda: box[0].cancel())  # noqa: PLW0108 (box is filled by start(), which runs first)
+            finished.wait(cleanup_timeout)
+            raise
+        return box[0].result()
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.run(self.loop.shutdown_asyncgens())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
+
+
+def async_clone_problem(session: Session) -> str | None:
+    """Why ``session``'s requests cannot go through an AsyncSession sharing its settings, or None."""
+    from brisk.sessions import Session
+
+    cls = type(session)
+    own = session.__dict__
+    if cls.request is not Session.request or "request" in own:
+        return "its request() is overridden"
+    if session._follows_requests_chain():
+        return "its send(), prepare_request() or merge_environment_settings() is overridden"
+    if session._routes_through_adapters():
+        return "it routes requests through adapters (get_adapter overridden, or adapters that send)"
+    if cls._new_transport is not Session._new_transport:
+        return "its _new_transport() is overridden"
+    given = session._given_transport
+    if given is not None and not hasattr(given, "handle_async_request"):
+        return f"its transport {type(given).__name__} has no handle_async_request"
+    return None
+
+
+class SyncBulk:
+    """What a sync ``Session`` keeps for its bulk runs: the loop thread and the AsyncSession on it."""
+
+    def __init__(self) -> None:
+        from brisk.sessions import AsyncSession
+
+        self.runner = LoopThread()
+        self.session: AsyncSession = AsyncSession.__new__(AsyncSession)
+        self.session.__dict__.update(
+            {"_transport": None, "_config_cache": None, "_settings_cache": None, "_env": None}
+        )
+        self._pool_size = (0, 0)
+        self._limits = DEFAULT_LIMITS
+
+    async def _close_pool(self) -> None:
+        session = self.session
+        transport = session._transport
+        if transport is not None and transport is not session._given_transport:
+            session._transport = None
+            await transport.aclose()
+
+    def refresh(self, source: Session, concurrency: int, per_host: int | None) -> None:
+        """Take ``source``'s settings now; size a default pool for ``concurrency`` connections."""
+        state = self.session.__dict__
+        for name in PICKLED:
+            state[name] = source.__dict__[name]
+        if state["_env"] is None:
+            state["_env"] = source.__dict__.get("_env")
+        given = state["_given_transport"]
+        if given is not None:
+            state["_transport"] = given
+        elif state["_transport"] is given:
+            state["_transport"] = None
+        if source.limits is DEFAULT_LIMITS:  # the default pool, sized for the run
+            size = (
+                max(concurrency, DEFAULT_LIMITS.max_connections),
+                max(per_host or concurrency, DEFAULT_LIMITS.max_connections_per_host),
+            )
+            if size != self._pool_size:
+                self.runner.run(self._close_pool())
+                self._pool_size = size
+                self._limits = Limits(max_connections=size[0], max_connections_per_host=size[1])
+            state["limits"] = self._limits
+        state["_settings_cache"] = None
+        state["_settings_version"] = next_version()
+
+    def close(self) -> None:
+        try:
+            self.runner.run(self._close_pool())
+        finally:
+            self.runner.close()
+
+
+def bulk_for(session: Session, concurrency: int, per_host: int | None) -> SyncBulk:
+    """``session``'s SyncBulk (made at its first bulk call), with the session's settings of now."""
+    problem = async_clone_problem(session)
+    if problem is not None:
+        raise TypeError(f"Session.imap cannot run this session's requests on its event loop: {problem}")
+    with _LOCK:
+        bulk: SyncBulk | None = session.__dict__.get("_bulk")
+        if bulk is None:
+            bulk = session.__dict__["_bulk"] = SyncBulk()
+    bulk.refresh(session, concurrency, per_host)
+    return bulk
+
+
+def imap_sync(session: Session, items: Iterable[Any], options: BulkOptions) -> Iterator[BulkResult]:
+    """``Session.imap``: results as the run hands them out, the caller's thread waiting per batch."""
+    bulk = bulk_for(session, options.concurrency, options.per_host)
+    return _results(bulk.runner, BulkRun(bulk.session, items, options))
+
+
+def _results(runner: LoopThread, run: BulkRun) -> Iterator[BulkResult]:
+    batches = run.batches()
+
+    async def step() -> list[BulkResult] | None:
+        try:
+            return await batches.__anext__()
+        except StopAsyncIteration:
+            return None
+
+    try:
+        while (batch := runner.run(step())) is not None:
+            yield from batch
+    finally:
+        runner.run(batches.aclose())
+
+
+def map_sync(
+    session: Session, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool
+) -> list[Any]:
+    """``Session.map`` on the engine (see the module docstring for when it keeps its thread pool)."""
+    if _needs_threads(session, calls):
+        return _map_threads(session, calls, concurrency, return_exceptions)
+    from brisk._bulk.maps import amap
+
+    bulk = bulk_for(session, concurrency, None)
+    return bulk.runner.run(amap(bulk.session, calls, concurrency, return_exceptions))
+
+
+def _needs_threads(session: Session, calls: list[dict[str, Any]]) -> bool:
+    if session.stream or async_clone_problem(session) is not None:
+        return True
+    return any(call.get("stream") or call.get("progress") is not None for call in calls)
+
+
+def _map_threads(
+    session: Session, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool
+) -> list[Any]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(call: dict[str, Any]) -> Any:
+        try:
+            return session.request(**call)
+        except Exception as exc:
+            if return_exceptions:
+                return exc
+            raise
+
+    with ThreadPoolExecutor(
+        max_workers=min(concurrency, max(1, len(calls))), thread_name_prefix="brisk-map"
+    ) as pool:
+        return list(pool.map(one, calls))
+
+
+def close_bulk(session: Session | AsyncSession) -> None:
+    """Stop ``session``'s bulk thread, if it has one (``Session.close``)."""
+    bulk: SyncBulk | None = session.__dict__.pop("_bulk", None)
+    if bulk is not None:
+        bulk.close()
