@@ -37,6 +37,11 @@ from brisk.sessions import AsyncSession, Session, session
 from brisk.status_codes import codes
 
 if TYPE_CHECKING:
+    from brisk._bulk.api import abulk, bulk
+    from brisk._bulk.dask import bulk_on_dask
+    from brisk._bulk.items import BulkProgress, BulkResult
+    from brisk._bulk.job import BulkSummary
+    from brisk._bulk.meter import BulkBar
     from brisk._compat.shim import install_as_requests, uninstall_as_requests
     from brisk._core.json_error import JSONDecodeError
     from brisk._response.connection_info import ConnectionInfo
@@ -46,6 +51,13 @@ if TYPE_CHECKING:
 
 #: Public names defined in modules loaded on first use (``import brisk`` stays fast).
 _LAZY = {
+    "BulkBar": "_bulk.meter",
+    "BulkProgress": "_bulk.items",
+    "BulkResult": "_bulk.items",
+    "BulkSummary": "_bulk.job",
+    "abulk": "_bulk.api",
+    "bulk": "_bulk.api",
+    "bulk_on_dask": "_bulk.dask",
     "ConnectionInfo": "_response.connection_info",
     "DoHResolver": "_session.doh",
     "DownloadResult": "_session.download",
@@ -58,6 +70,10 @@ _LAZY = {
 __all__ = [
     "AsyncSession",
     "AuthBase",
+    "BulkBar",
+    "BulkProgress",
+    "BulkResult",
+    "BulkSummary",
     "ConnectTimeout",
     "ConnectionError",
     "ConnectionInfo",
@@ -87,6 +103,9 @@ __all__ = [
     "URLRequired",
     "WriteTimeout",
     "__version__",
+    "abulk",
+    "bulk",
+    "bulk_on_dask",
     "codes",
     "delete",
     "download",

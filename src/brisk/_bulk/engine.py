@@ -116,7 +116,7 @@ class BulkRun:
             else:
                 pending[entry[0]] = _SKIPPED
         batch = []
-        turn = self._handed
+        turn = self._handed + self.options.offset
         while turn in pending:
             batch.append(pending.pop(turn))
             turn += 1
@@ -161,7 +161,7 @@ class BulkRun:
                     item = next(self._source)
                 except StopIteration:
                     return
-                index = self._taken
+                index = self._taken + options.offset
                 self._taken += 1
                 if skip is not None and skip(index, item):
                     stats.skipped += 1
@@ -193,6 +193,7 @@ class BulkRun:
             return BulkResult(index, item, "", str(item), error=exc)
         path = self.options.path_for(index, call) if "path" in call or self.options.save_to else None
         call.pop("path", None)
+        call.pop("key", None)  # the caller's name for the item, recorded by jobs
         method = str(call.get("method", "GET"))
         url = call.get("url")
         url_text = url.decode("latin-1") if isinstance(url, bytes) else str(url)

@@ -168,7 +168,8 @@ class BulkOptions:
     """The options of a bulk run, checked once."""
 
     __slots__ = (
-        "common", "concurrency", "interval", "limit", "ordered", "per_host", "progress", "save_to", "skip",
+        "common", "concurrency", "interval", "limit", "offset", "ordered", "per_host", "progress", "save_to",
+        "skip",
     )  # fmt: skip
 
     def __init__(
@@ -183,6 +184,7 @@ class BulkOptions:
         interval: float = 0.1,
         skip: Callable[[int, Any], bool] | None = None,
         common: Mapping[str, Any] | None = None,
+        offset: int = 0,
     ) -> None:
         if not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError(f"concurrency must be an integer of at least 1, got {concurrency!r}")
@@ -213,6 +215,7 @@ class BulkOptions:
         self.interval = interval
         self.skip = skip
         self.common = dict(common or {})
+        self.offset = offset  # the index of the first item (a shard of a larger input)
 
     def path_for(self, index: int, call: Mapping[str, Any]) -> str | None:
         """Where item ``index``'s body goes: the item's own ``path``, else ``save_to``'s."""
