@@ -147,7 +147,8 @@ def test_failures_and_bad_items_are_results_not_exceptions() -> None:
     )  # type: ignore[arg-type]
     assert [r.error is None for r in results] == [True, False, False, True, True]
     assert isinstance(results[1].error, brisk.ConnectionError)
-    assert isinstance(results[2].error, TypeError) and "42" in str(results[2].error)
+    assert isinstance(results[2].error, TypeError)
+    assert "42" in str(results[2].error)
     assert (results[3].method, results[4].method) == ("POST", "PUT")
     assert {"method": "PUT", "url": "http://h.test/d", "timeout": 3} in stub.calls
 

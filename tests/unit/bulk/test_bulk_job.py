@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import brisk
 from brisk._bulk.engine import BulkRun
 from brisk._bulk.items import BulkOptions
@@ -84,7 +86,8 @@ def test_a_job_records_every_item_and_a_rerun_fetches_only_the_failed(tmp_path: 
     ok = next(r for r in records if r["index"] == 0)
     assert (ok["status"], ok["size"], ok["headers"]["x-one"], ok["error"]) == (200, 5, "1", None)
     bad = next(r for r in records if r["index"] == 3)
-    assert bad["error"]["type"] == "ConnectionError" and bad["status"] is None
+    assert bad["error"]["type"] == "ConnectionError"
+    assert bad["status"] is None
     with mock_session() as session:
         second = brisk.bulk(items, out, session=session, concurrency=4)
     assert (second.done, second.errors, second.skipped) == (2, 0, 18)
@@ -102,7 +105,8 @@ def test_a_changed_input_is_fetched_again_not_skipped(tmp_path: Path) -> None:
 def test_a_line_cut_by_a_killed_run_is_ignored_and_not_glued_to(tmp_path: Path) -> None:
     out = tmp_path / "results.jsonl"
     out.write_text(
-        '{"index": 0, "method": "GET", "url": "http://a.test/0", "status": 200, "error": null}\n{"index": 1, "meth'
+        '{"index": 0, "method": "GET", "url": "http://a.test/0", "status": 200, "error": null}\n'
+        '{"index": 1, "meth'
     )
     with mock_session() as session:
         summary = brisk.bulk(["http://a.test/0", "http://a.test/1"], out, session=session)
@@ -124,8 +128,11 @@ def test_no_resume_starts_over(tmp_path: Path) -> None:
 def test_done_items_keeps_four_bytes_per_position() -> None:
     done = DoneItems()
     done.add(5, "http://a.test/5")
-    assert done(5, "http://a.test/5") and done(5, ("GET", "http://a.test/5"))
-    assert not done(5, "http://a.test/other") and not done(4, "http://a.test/4") and not done(99, "x")
+    assert done(5, "http://a.test/5")
+    assert done(5, ("GET", "http://a.test/5"))
+    assert not done(5, "http://a.test/other")
+    assert not done(4, "http://a.test/4")
+    assert not done(99, "x")
     assert done.count == 1
 
 
@@ -139,7 +146,8 @@ def test_bodies_saved_to_files_and_recorded_with_their_path(tmp_path: Path) -> N
         brisk.bulk(items, out, session=session, save_to=tmp_path / "bodies")
     by_index = {r["index"]: r for r in lines(out)}
     assert Path(by_index[0]["path"]).read_bytes() == b"hello"
-    assert by_index[1]["path"] == str(tmp_path / "one.html") and by_index[1]["key"] == "k1"
+    assert by_index[1]["path"] == str(tmp_path / "one.html")
+    assert by_index[1]["key"] == "k1"
     assert (tmp_path / "one.html").read_bytes() == b"hello"
     assert not list(tmp_path.rglob("*.part"))
 
@@ -152,7 +160,8 @@ def test_async_job(tmp_path: Path) -> None:
             return await brisk.abulk((f"http://a.test/?{i}" for i in range(30)), out, session=session)
 
     summary = asyncio.run(scenario())
-    assert summary.done == 30 and len(lines(out)) == 30
+    assert summary.done == 30
+    assert len(lines(out)) == 30
 
 
 def test_record_of_a_result_is_json(tmp_path: Path) -> None:
@@ -167,10 +176,5 @@ def test_imap_of_a_session_that_cannot_be_cloned_says_why() -> None:
         def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
             return super().request(*args, **kwargs)
 
-    with Custom() as session:
-        try:
-            session.imap(["http://a.test/"])
-        except TypeError as exc:
-            assert "request() is overridden" in str(exc)
-        else:
-            raise AssertionError("no TypeError")
+    with Custom() as session, pytest.raises(TypeError, match=r"request\(\) is overridden"):
+        session.imap(["http://a.test/"])
