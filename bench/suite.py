@@ -48,6 +48,11 @@ BIG_CLIENTS = (
     AIOHTTP,
     BARE,
 )
+BULK_CLIENTS = (
+    Client("brisk", "project", "bulk", "brisk-imap"),  # Session.imap
+    Client("map (before)", "project", "bulk", "brisk-map-threads"),  # Session.map's thread pool
+    Client("aiohttp+sem", "aiohttp", "bulk", "aiohttp-semaphore"),
+)
 IMPORTED = ("brisk", "requests", "httpx", "urllib3", "aiohttp", "niquests")
 
 
@@ -103,6 +108,10 @@ WORKLOADS: tuple[Workload, ...] = (
         "threads", "get", "http", "/small.json", (BRISK, REQUESTS, HTTPX), 50_000, 5_000, concurrency=100,
     ),
     Workload(
+        "bulk_100k", "100,000 GETs of /small.json from sync code in one call, 100 in flight, not time-boxed",
+        "req/s", "bulk", "get", "http", "/small.json", BULK_CLIENTS, 100_000, 10_000, concurrency=100,
+    ),
+    Workload(
         "h2_concurrent", "100 concurrent GETs over HTTPS, HTTP/2 where the client speaks it", "req/s",
         "async", "get", "h2", "/small.json", ASYNC_CLIENTS, 50_000, 5_000,
         concurrency=100, http2=True, warmup=2,
@@ -156,6 +165,7 @@ TARGETS: dict[str, tuple[Target, ...]] = {
     "seq_get": (Target("requests", 5.0), Target("pycurl", 1.0), Target("bare socket", 0.8)),
     "async_concurrent": (Target("aiohttp", 1.3),),
     "h2_concurrent": (Target("httpx", 10.0), Target("aiohttp", 1.0)),
+    "bulk_100k": (Target("map (before)", 3.0), Target("aiohttp+sem", 1.2)),
     "content_100mb": (Target("requests", 2.5),),
     "stream_100mb": (Target("curl", 0.9),),
     "import_time": (Target(None, limit=30.0),),
