@@ -48,6 +48,15 @@ def test_failing_and_stalling_items_are_errors_and_the_rest_finish(hosts: HostsS
     assert all(results[i].ok for i in set(range(30)) - {5, 9, 12, 20})
 
 
+def test_the_sessions_rate_limit_paces_a_run(hosts: HostsServer) -> None:
+    """11 requests to one origin at 20 per second (burst 1) cannot all start within 0.5 s."""
+    items = [f"{hosts.url(0)}/ok/{i}" for i in range(11)]
+    with brisk.Session(rate_limit=brisk.RateLimit(20)) as session:
+        started = time.monotonic()
+        assert all(r.ok for r in session.imap(items, concurrency=11))
+        assert time.monotonic() - started >= 0.45
+
+
 def test_ordered_results_follow_the_input(hosts: HostsServer) -> None:
     items = [f"{hosts.url(0)}/slow/{(i * 7) % 20}/{i}" for i in range(60)]
     with brisk.Session() as session:

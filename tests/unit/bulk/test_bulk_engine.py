@@ -250,3 +250,20 @@ def test_progress_callback_sees_the_counts_and_the_end() -> None:
     asyncio.run(collect(BulkRun(stub, urls(10), options)))  # type: ignore[arg-type]
     assert seen[-1] == (10, 1, True)
     assert all(not finished for *_, finished in seen[:-1])
+
+
+def test_the_plain_bar_writes_counts_rate_and_the_end() -> None:
+    import io
+
+    from brisk._bulk.items import BulkProgress
+    from brisk._bulk.meter import BulkBar, describe
+
+    progress = BulkProgress(total=10)
+    progress.done, progress.errors, progress.failed_status, progress.elapsed = 4, 1, 2, 2.0
+    assert describe(progress) == "4/10 done, 1 errors, 2 status >= 400, 2/s, 0:03 left"
+    out = io.StringIO()
+    bar = BulkBar("crawl", file=out, use_rich=False)
+    bar(progress)  # not a terminal: a line at most every 5 s, and always the last one
+    progress.done, progress.finished = 10, True
+    bar(progress)
+    assert out.getvalue().splitlines() == ["crawl: 10/10 done, 1 errors, 2 status >= 400, 5/s, in 0:02"]
