@@ -58,6 +58,7 @@ def bulk_on_dask(
     resume: bool = True,
     concurrency: int = 100,
     per_host: int | None = None,
+    save_to: str | os.PathLike[str] | None = None,
     **common: Unpack[RequestOptions],
 ) -> list[BulkSummary]:
     """Run a bulk job on a Dask cluster: one task per ``shard_size`` items, each writing
@@ -66,7 +67,8 @@ def bulk_on_dask(
     ``client``: a ``distributed.Client`` (by default the current one, ``distributed.get_client()``).
     ``session``: a ``brisk.Session`` whose settings every worker uses (it is pickled: headers, auth,
     retries, timeouts, rate limit; a rate limit then applies per worker). ``concurrency`` and ``per_host``
-    apply per task. Items must pickle (URLs, tuples and dicts do).
+    apply per task. ``save_to``: a directory every worker can write to, for the bodies (``<index>.body``).
+    Items must pickle (URLs, tuples and dicts do).
 
     >>> from distributed import Client
     >>> summaries = brisk.bulk_on_dask(urls, "out/", client=Client("tcp://scheduler:8786"), per_host=4)
@@ -79,6 +81,8 @@ def bulk_on_dask(
     directory = os.fspath(output_dir)
     os.makedirs(directory, exist_ok=True)
     options = {"resume": resume, "concurrency": concurrency, "per_host": per_host, **common}
+    if save_to is not None:
+        options["save_to"] = os.fspath(save_to)
     limit = max_pending or 2 * max(1, sum(client.nthreads().values()))
     source = iter(items)
     summaries: dict[int, BulkSummary] = {}
