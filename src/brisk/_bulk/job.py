@@ -135,19 +135,33 @@ async def run_job(
     session: AsyncSession, items: Iterable[Any], output: str, options: BulkOptions, resume: bool = True
 ) -> BulkSummary:
     """Run ``items`` through ``session``, appending a record per result to ``output`` (see the module
-    docstring); with ``resume``, items an earlier run recorded as done are skipped."""
+    docstring; an output named ``*.parquet`` is a directory of Parquet files, ``brisk._bulk.parquet``);
+    with ``resume``, items an earlier run recorded as done are skipped."""
     output = os.fspath(output)
-    if resume and os.path.exists(output):
-        options.skip = DoneItems.read(output)
-        _end_with_newline(output)
     started = time.monotonic()
-    run = BulkRun(session, items, options)
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
-    with open(output, "a" if resume else "w", encoding="utf-8") as file:
-        async for batch in run.batches():
-            if batch:
-                file.write("".join(dumps(record(result)) + "\n" for result in batch))
-                file.flush()
+    if output.endswith(".parquet"):
+        from brisk._bulk.parquet import ParquetParts
+
+        parts = ParquetParts(output, resume)
+        if resume:
+            options.skip = parts.done()
+        run = BulkRun(session, items, options)
+        try:
+            async for batch in run.batches():
+                parts.write([record(result) for result in batch])
+        finally:
+            parts.flush()
+    else:
+        if resume and os.path.exists(output):
+            options.skip = DoneItems.read(output)
+            _end_with_newline(output)
+        run = BulkRun(session, items, options)
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+        with open(output, "a" if resume else "w", encoding="utf-8") as file:
+            async for batch in run.batches():
+                if batch:
+                    file.write("".join(dumps(record(result)) + "\n" for result in batch))
+                    file.flush()
     stats = run.stats
     return BulkSummary(
         output, stats.done, stats.errors, stats.failed_status, stats.skipped, time.monotonic() - started
