@@ -50,7 +50,8 @@ BIG_CLIENTS = (
 )
 BULK_CLIENTS = (
     Client("brisk", "project", "bulk", "brisk-imap"),  # Session.imap
-    Client("map (before)", "project", "bulk", "brisk-map-threads"),  # Session.map's thread pool
+    Client("map (old)", "project", "bulk", "brisk-map-threads"),  # Session.map's thread pool
+    Client("map/200 (old)", "project", "bulk", "brisk-map-threads-batched"),  # as sync_concurrent calls it
     Client("aiohttp+sem", "aiohttp", "bulk", "aiohttp-semaphore"),
 )
 IMPORTED = ("brisk", "requests", "httpx", "urllib3", "aiohttp", "niquests")
@@ -165,7 +166,7 @@ TARGETS: dict[str, tuple[Target, ...]] = {
     "seq_get": (Target("requests", 5.0), Target("pycurl", 1.0), Target("bare socket", 0.8)),
     "async_concurrent": (Target("aiohttp", 1.3),),
     "h2_concurrent": (Target("httpx", 10.0), Target("aiohttp", 1.0)),
-    "bulk_100k": (Target("map (before)", 3.0), Target("aiohttp+sem", 1.2)),
+    "bulk_100k": (Target("map (old)", 3.0), Target("map/200 (old)", 3.0), Target("aiohttp+sem", 1.2)),
     "content_100mb": (Target("requests", 2.5),),
     "stream_100mb": (Target("curl", 0.9),),
     "import_time": (Target(None, limit=30.0),),
