@@ -135,7 +135,8 @@ class SyncBulk:
             {"_transport": None, "_config_cache": None, "_settings_cache": None, "_env": None}
         )
         self._pool_size = (0, 0)
-        self._limits = DEFAULT_LIMITS
+        self._sized = DEFAULT_LIMITS
+        self._limits: Limits | None = None  # what the pool was made with
 
     async def _close_pool(self) -> None:
         session = self.session
@@ -151,22 +152,23 @@ class SyncBulk:
             state[name] = source.__dict__[name]
         if state["_env"] is None:
             state["_env"] = source.__dict__.get("_env")
-        given = state["_given_transport"]
-        if given is not None:
-            state["_transport"] = given
-        elif state["_transport"] is given:
-            state["_transport"] = None
-        if source.limits is DEFAULT_LIMITS:  # the default pool, sized for the run
+        if state["_given_transport"] is not None:
+            state["_transport"] = state["_given_transport"]
+        limits = source.limits
+        if limits is DEFAULT_LIMITS:  # the default pool, sized for the run
             size = (
                 max(concurrency, DEFAULT_LIMITS.max_connections),
                 max(per_host or concurrency, DEFAULT_LIMITS.max_connections_per_host),
             )
             if size != self._pool_size:
-                self.runner.run(self._close_pool())
                 self._pool_size = size
-                self._limits = Limits(max_connections=size[0], max_connections_per_host=size[1])
-            state["limits"] = self._limits
-        state["_settings_cache"] = None
+                self._sized = Limits(max_connections=size[0], max_connections_per_host=size[1])
+            limits = self._sized
+        if limits is not self._limits:  # the pool was made with other limits
+            self.runner.run(self._close_pool())
+            self._limits = limits
+        state["limits"] = limits
+        state["_settings_cache"] = state["_config_cache"] = None
         state["_settings_version"] = next_version()
 
     def close(self) -> None:
