@@ -1,0 +1,97 @@
+"""A response body that is stored as the user reads it: each chunk passes through to the reader and into the
+store's writer, and the entry is committed only when the body was read to its end (an abandoned or failed
+read stores nothing). The body is not held twice: the writer keeps the store's copy (memory) or spools it to
+a temporary file (SQLite), and the reader gets the same chunks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from brisk._cache.store import BodyWriter
+
+__all__ = ["AsyncTeeStream", "SyncTeeStream"]
+
+
+class _Tee:
+    __slots__ = ("_inner", "_writer")
+
+    def __init__(self, inner: Any, writer: BodyWriter) -> None:
+        self._inner = inner
+        self._writer = writer
+
+    def __getattr__(self, name: str) -> Any:  # the transport stream's extras (trailers, ...)
+        return getattr(self._inner, name)
+
+    def _done(self) -> None:
+        writer, self._writer = self._writer, None  # type: ignore[assignment]
+        if writer is not None:
+            writer.commit()
+
+    def _fail(self) -> None:
+        writer, self._writer = self._writer, None  # type: ignore[assignment]
+        if writer is not None:
+            writer.abort()
+
+
+class SyncTeeStream(_Tee):
+    __slots__ = ()
+
+    def __iter__(self) -> Iterator[bytes]:
+        writer = self._writer
+        try:
+            for chunk in self._inner:
+                if writer is not None:
+                    writer.write(chunk)
+                yield chunk
+        except BaseException:
+            self._fail()
+            raise
+        self._done()
+
+    def read_all(self) -> bytes:
+        try:
+            data: bytes = self._inner.read_all()
+        except BaseException:
+            self._fail()
+            raise
+        if self._writer is not None:
+            self._writer.write(data)
+            self._done()
+        return data
+
+    def close(self) -> None:
+        self._fail()  # a body closed before its end is not stored (after the end, there is nothing to undo)
+        self._inner.close()
+
+
+class AsyncTeeStream(_Tee):
+    __slots__ = ()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        writer = self._writer
+        try:
+            async for chunk in self._inner:
+                if writer is not None:
+                    writer.write(chunk)
+                yield chunk
+        except BaseException:
+            self._fail()
+            raise
+        self._done()
+
+    async def aread_all(self) -> bytes:
+        try:
+            data: bytes = await self._inner.aread_all()
+        except BaseException:
+            self._fail()
+            raise
+        if self._writer is not None:
+            self._writer.write(data)
+            self._done()
+        return data
+
+    async def aclose(self) -> None:
+        self._fail()
+        await self._inner.aclose()

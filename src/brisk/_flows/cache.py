@@ -1,0 +1,174 @@
+"""The cache's step of the request flow: where ``Send`` would go, look in the session's ``brisk.Cache``
+first, validate a stale response, store a new one as its body is read, invalidate after unsafe methods.
+
+The decisions are ``brisk._cache.policy``'s; this step only applies them to a request and a response, the
+same for sync and async (the store is local: its calls are plain calls, as cookie-jar calls are). A session
+without ``cache=`` never runs this module (``_send_with_retries`` checks ``s.cache`` once).
+
+``response.cache_status`` says what happened: ``"hit"`` (served fresh from the cache, no I/O), ``"stale"``
+(served stale as the request's ``max-stale`` allowed), ``"revalidated"`` (the server answered 304: the
+stored body was served), ``"miss"`` (from the network; stored if the policy allows once its body is read),
+``"only-if-cached"`` (a 504 made by the cache for an ``only-if-cached`` request it could not answer), and
+``"bypass"`` (not looked up: a method or a request the cache does not serve).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from brisk._cache import policy
+from brisk._cache.control import Directives, parse_cache_control
+from brisk._cache.tee import AsyncTeeStream, SyncTeeStream
+from brisk._core.streams import ByteStream
+from brisk._flows import Drain, Send
+from brisk.models import Response
+
+if TYPE_CHECKING:
+    from brisk._cache.store import Cache
+    from brisk._flows import Effect
+    from brisk._transport.base import SendOptions
+    from brisk.models import PreparedRequest
+
+__all__ = ["cached_send"]
+
+#: A request with one of these is the user's own conditional or partial request: sent as it is.
+_USER_CONDITIONS = (
+    "if-none-match",
+    "if-modified-since",
+    "if-match",
+    "if-unmodified-since",
+    "if-range",
+    "range",
+)
+
+
+def cached_send(
+    request: PreparedRequest, options: SendOptions, cache: Cache
+) -> Generator[Effect, Any, Response]:
+    method = request.method or "GET"
+    url = (request.url or "").split("#", 1)[0]
+    headers = request.headers
+    if method not in ("GET", "HEAD"):
+        response: Response = yield Send(request, options)
+        if method not in policy.SAFE_METHODS:
+            targets = policy.invalidation_targets(
+                url, response.status_code, _first(response, "location"), _first(response, "content-location")
+            )
+            if targets:
+                cache.invalidate(*targets)
+        response.cache_status = "bypass"
+        return response
+    request_cc = policy.request_directives(headers.get_list("cache-control"), headers.get_list("pragma"))
+    if any(name in headers for name in _USER_CONDITIONS):
+        response = yield Send(request, options)
+        response.cache_status = "bypass"
+        return response
+    now = time.time()
+    entry = cache.lookup(url, headers)
+    if entry is not None:
+        verdict, age = policy.verdict(entry, request_cc, now)
+        if verdict is not policy.VALIDATE:
+            hit = _from_entry(cache, entry, request, age, "hit" if verdict is policy.FRESH else "stale")
+            if hit is not None:
+                return hit
+    if "only-if-cached" in request_cc:
+        return _gateway_timeout(request)
+    sent = request
+    if entry is not None:
+        validators = policy.conditional_headers(entry)
+        if validators:
+            sent = request.copy()
+            for name, value in validators:
+                sent.headers[name] = value
+    request_time = time.time()
+    response = yield Send(sent, options)
+    response_time = time.time()
+    if response.status_code == 304 and entry is not None:
+        pairs = list(response.headers.multi_items())
+        if policy.validates(entry, pairs):
+            yield Drain(response)
+            entry = policy.merge_304(entry, pairs, request_time, response_time)
+            cache.refresh(entry)
+            hit = _from_entry(cache, entry, request, policy.current_age(entry, time.time()), "revalidated")
+            if hit is not None:
+                hit.history = []
+                return hit
+    response.cache_status = "miss"
+    if method == "GET":
+        _store_when_read(cache, request, response, request_cc, request_time, response_time, url)
+    return response
+
+
+def _first(response: Response, name: str) -> str | None:
+    values = response._header_values(name)
+    return values[0] if values else None
+
+
+def _store_when_read(
+    cache: Cache,
+    request: PreparedRequest,
+    response: Response,
+    request_cc: Directives,
+    request_time: float,
+    response_time: float,
+    url: str,
+) -> None:
+    """If the policy allows, store ``response`` once its body has been read to the end."""
+    response_headers = response.headers
+    response_cc = parse_cache_control(response_headers.get_list("cache-control"))
+    authorized = "authorization" in request.headers
+    if not policy.storable(
+        "GET", response.status_code, response_cc, request_cc, response_headers, authorized
+    ):
+        return
+    entry = policy.Entry(
+        url,
+        response.status_code,
+        response.reason,
+        response.http_version,
+        policy.stored_headers(response_headers.multi_items()),
+        policy.vary_key(response_headers.get_list("vary"), request.headers),
+        request_time,
+        response_time,
+    )
+    stream = response._stream
+    if stream is None:
+        return
+    writer = cache.writer(entry)
+    if hasattr(stream, "read_all"):
+        response._stream = SyncTeeStream(stream, writer)
+    else:
+        response._stream = AsyncTeeStream(stream, writer)
+
+
+def _from_entry(
+    cache: Cache, entry: policy.Entry, request: PreparedRequest, age: float, status: str
+) -> Response | None:
+    """A Response made from a stored entry, with its ``Age``; None if the body went meanwhile (evicted)."""
+    body = cache.body(entry)
+    if body is None:
+        return None
+    headers = [(name, value) for name, value in entry.headers if name.lower() != "age"]
+    headers.append(("Age", policy.age_header(age)))
+    if request.method == "HEAD":
+        body = b""
+    elif not any(name.lower() == "content-length" for name, _ in headers):
+        headers.append(("Content-Length", str(len(body))))
+    response = Response._from_transport(
+        entry.status, entry.reason, entry.http_version, headers, ByteStream(body), request, None
+    )
+    response.url = entry.url
+    response.from_cache = True
+    response.cache_status = status
+    return response
+
+
+def _gateway_timeout(request: PreparedRequest) -> Response:
+    """RFC 9111 §5.2.1.7: an ``only-if-cached`` request the cache cannot answer gets a 504."""
+    response = Response._from_transport(
+        504, "Gateway Timeout", "HTTP/1.1", [("Content-Length", "0")], ByteStream(b""), request, None
+    )
+    response.cache_status = "only-if-cached"
+    return response
