@@ -41,7 +41,9 @@ class ScriptedApp:
         while (await receive()).get("more_body"):
             pass
         path = scope["path"]
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
+        }
         self.seen.setdefault(path, []).append((scope["method"], headers))
         queue = self.scripts.get(path)
         if not queue:
@@ -53,7 +55,9 @@ class ScriptedApp:
         status, response_headers, body = answer
         if status == 304 or scope["method"] == "HEAD":
             body = b""
-        pairs = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response_headers]
+        pairs = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response_headers
+        ]
         if status != 304 and not any(name == b"content-length" for name, _ in pairs):
             pairs.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": pairs})

@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from brisk._cache.store import BodyWriter
 
-__all__ = ["AsyncTeeStream", "SyncTeeStream"]
+__all__ = ["AsyncTeeStream", "DualTeeStream", "SyncTeeStream", "tee"]
+
+#: The reading methods: never passed through to the inner stream, which would read past the tee.
+_READERS = frozenset({"__iter__", "read_all", "close", "__aiter__", "aread_all", "aclose"})
+
+
+def tee(stream: Any, writer: BodyWriter) -> Any:
+    """``stream`` wrapped so that what is read of it goes to ``writer`` too; the wrapper reads the way the
+    stream does (sync, async, or both for a body already in memory)."""
+    sync, asynchronous = hasattr(stream, "read_all"), hasattr(stream, "aread_all")
+    kind = DualTeeStream if sync and asynchronous else SyncTeeStream if sync else AsyncTeeStream
+    return kind(stream, writer)
 
 
 class _Tee:
@@ -22,6 +33,8 @@ class _Tee:
         self._writer = writer
 
     def __getattr__(self, name: str) -> Any:  # the transport stream's extras (trailers, ...)
+        if name in _READERS:
+            raise AttributeError(name)
         return getattr(self._inner, name)
 
     def _done(self) -> None:
@@ -95,3 +108,9 @@ class AsyncTeeStream(_Tee):
     async def aclose(self) -> None:
         self._fail()
         await self._inner.aclose()
+
+
+class DualTeeStream(SyncTeeStream, AsyncTeeStream):
+    """For a body already in memory, which both worlds read."""
+
+    __slots__ = ()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from brisk._cache import policy
 from brisk._cache.control import Directives, parse_cache_control
-from brisk._cache.tee import AsyncTeeStream, SyncTeeStream
+from brisk._cache.tee import tee
 from brisk._core.streams import ByteStream
 from brisk._flows import Drain, Send
 from brisk.models import Response
@@ -136,11 +136,7 @@ def _store_when_read(
     stream = response._stream
     if stream is None:
         return
-    writer = cache.writer(entry)
-    if hasattr(stream, "read_all"):
-        response._stream = SyncTeeStream(stream, writer)
-    else:
-        response._stream = AsyncTeeStream(stream, writer)
+    response._stream = tee(stream, cache.writer(entry))
 
 
 def _from_entry(

@@ -437,7 +437,7 @@ def test_timeout_as_setting(app_server: ServerThread) -> None:
 # -------------------------------------------------------------------------------------- exported names
 
 EXPECTED_ALL = {
-    "AsyncSession", "AuthBase", "ConnectTimeout", "ConnectionError", "ConnectionInfo", "DoHResolver",
+    "AsyncSession", "AuthBase", "Cache", "ConnectTimeout", "ConnectionError", "ConnectionInfo", "DoHResolver",
     "DownloadError",
     "DownloadResult", "FileModeWarning", "HTTPBasicAuth", "HTTPBearerAuth", "HTTPDigestAuth", "HTTPError",
     "HTTPProxyAuth",
