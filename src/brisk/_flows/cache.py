@@ -23,6 +23,7 @@ from brisk._cache.control import Directives, parse_cache_control
 from brisk._cache.tee import tee
 from brisk._core.streams import ByteStream
 from brisk._flows import Drain, Send
+from brisk._transport.base import Timings
 from brisk.models import Response
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ def cached_send(
         response = yield Send(request, options)
         response.cache_status = "bypass"
         return response
+    started = time.perf_counter()
     now = time.time()
     entry = cache.lookup(url, headers)
     if entry is not None:
@@ -72,6 +74,8 @@ def cached_send(
         if verdict is not policy.VALIDATE:
             hit = _from_entry(cache, entry, request, age, "hit" if verdict is policy.FRESH else "stale")
             if hit is not None:
+                timings = hit.timings = Timings(started)
+                timings.total = timings.first_byte = time.perf_counter() - started
                 return hit
     if "only-if-cached" in request_cc:
         return _gateway_timeout(request)
@@ -93,7 +97,7 @@ def cached_send(
             cache.refresh(entry)
             hit = _from_entry(cache, entry, request, policy.current_age(entry, time.time()), "revalidated")
             if hit is not None:
-                hit.history = []
+                hit.timings = response.timings  # the 304's exchange
                 return hit
     response.cache_status = "miss"
     if method == "GET":
