@@ -12,7 +12,10 @@ Choices a private cache may make, made here:
   shared (``public``, ``s-maxage``, ``must-revalidate``), as §3.5 asks of shared caches: a ``brisk.Cache``
   file may be shared by several processes and users, so brisk applies the stricter rule everywhere.
 - ``Set-Cookie`` is never stored: a hit must not put one user's cookie into another session's jar.
-- Heuristic freshness is 10% of the time since ``Last-Modified``, at most a week.
+- Heuristic freshness is 10% of the time since ``Last-Modified``, at most a week (for heuristically
+  cacheable statuses, and responses marked ``public``).
+- ``stale-while-revalidate`` and ``stale-if-error`` are not acted on: a stale response is validated before
+  it is served, and a failed validation is an error, never a stale answer.
 - ``private`` responses are stored (this is a private cache); ``s-maxage`` and ``proxy-revalidate`` are
   for shared caches and do not change freshness here.
 """
@@ -22,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from brisk._cache.control import Directives, delta_seconds, parse_cache_control, parse_http_date
+from brisk._cache.control import Directives, age_seconds, delta_seconds, parse_cache_control, parse_http_date
 
 __all__ = [
     "FRESH",
@@ -36,6 +39,7 @@ __all__ = [
     "invalidation_targets",
     "merge_304",
     "request_directives",
+    "serving_headers",
     "storable",
     "vary_key",
     "vary_matches",
@@ -44,8 +48,11 @@ __all__ = [
 
 #: Statuses a cache may store and reuse with heuristic freshness (RFC 9110 §15.1, RFC 9111 §4.2.2).
 HEURISTIC_STATUSES = frozenset({200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501})
-#: Statuses brisk stores (a partial response needs range assembly, which brisk does not do).
-STORED_STATUSES = HEURISTIC_STATUSES - {206} | {302, 303, 307, 400, 403, 500, 502, 503, 504}
+#: Statuses whose meaning brisk knows (RFC 9110), for ``must-understand`` (RFC 9111 §5.2.2.3).
+UNDERSTOOD_STATUSES = frozenset({
+    200, 201, 202, 203, 204, 300, 301, 302, 303, 307, 308, 400, 401, 403, 404, 405, 406, 409, 410, 411, 412,
+    413, 414, 415, 416, 417, 421, 422, 426, 500, 501, 502, 503, 504, 505,
+})  # fmt: skip
 HEURISTIC_FRACTION = 0.1
 HEURISTIC_MAX = 7 * 24 * 3600.0
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -120,13 +127,10 @@ class Entry:
         return f"<Entry {self.status} {self.url} vary={self.vary}>"
 
 
-def request_directives(values: list[str], pragma: list[str]) -> Directives:
-    """A request's directives; ``Pragma: no-cache`` counts as ``no-cache`` when there is no
-    ``Cache-Control`` (RFC 9111 §5.4)."""
-    directives = parse_cache_control(values)
-    if not values and any("no-cache" in value.lower() for value in pragma):
-        directives["no-cache"] = None
-    return directives
+def request_directives(values: list[str]) -> Directives:
+    """A request's directives. (``Pragma`` is not read: RFC 9111 §5.4 deprecates it, and no longer asks
+    a cache to take ``Pragma: no-cache`` as ``Cache-Control: no-cache``.)"""
+    return parse_cache_control(values)
 
 
 def storable(
@@ -138,9 +142,16 @@ def storable(
     authorized: bool,
 ) -> bool:
     """Whether a response may be stored (RFC 9111 §3). ``headers`` answers ``get(lower_name)``."""
-    if method != "GET" or status not in STORED_STATUSES:
+    # Any final status but 206 (brisk assembles no ranges) and 304, with must-understand only for those
+    # understood, which then overrides no-store (§3, §5.2.2.3).
+    if method != "GET" or not 200 <= status <= 599 or status in (206, 304):
         return False
-    if "no-store" in response_cc or "no-store" in request_cc:
+    if "must-understand" in response_cc:
+        if status not in UNDERSTOOD_STATUSES:
+            return False
+    elif "no-store" in response_cc:
+        return False
+    if "no-store" in request_cc:
         return False
     vary = headers.get("vary")
     if vary is not None and "*" in vary:
@@ -169,7 +180,7 @@ def freshness_lifetime(entry: Entry, directives: Directives) -> float:
             return 0.0
         date = parse_http_date(entry.first("date"))
         return max(0.0, expires - (entry.response_time if date is None else date))
-    if entry.status in HEURISTIC_STATUSES:
+    if entry.status in HEURISTIC_STATUSES or "public" in directives:  # §4.2.2: or marked cacheable
         modified = parse_http_date(entry.first("last-modified"))
         if modified is not None:
             date = parse_http_date(entry.first("date"))
@@ -182,7 +193,7 @@ def current_age(entry: Entry, now: float) -> float:
     """The response's age now (RFC 9111 §4.2.3)."""
     date = parse_http_date(entry.first("date"))
     apparent = 0.0 if date is None else max(0.0, entry.response_time - date)
-    age_value = delta_seconds((entry.first("age") or "").strip()) or 0
+    age_value = age_seconds(entry.first("age")) or 0
     corrected = age_value + (entry.response_time - entry.request_time)
     return max(apparent, corrected) + max(0.0, now - entry.response_time)
 
@@ -196,8 +207,11 @@ def verdict(entry: Entry, request_cc: Directives, now: float) -> tuple[str, floa
     accepted by the request's ``max-stale`` (STALE_OK), or only after validation (VALIDATE); with its age."""
     response_cc = entry.directives()
     age = current_age(entry, now)
-    if "no-cache" in request_cc or "no-cache" in response_cc:
-        return VALIDATE, age
+    if "no-cache" in request_cc or ("no-cache" in response_cc and not response_cc["no-cache"]):
+        return (
+            VALIDATE,
+            age,
+        )  # (no-cache="field, ..." reuses the response without those fields: serving_headers)
     lifetime = freshness_lifetime(entry, response_cc)
     if "max-age" in request_cc:
         limit = delta_seconds(request_cc["max-age"])
@@ -217,6 +231,17 @@ def verdict(entry: Entry, request_cc: Directives, now: float) -> tuple[str, floa
         if allowed is not None and age - lifetime <= allowed:
             return STALE_OK, age
     return VALIDATE, age
+
+
+def serving_headers(entry: Entry, directives: Directives) -> list[tuple[str, str]]:
+    """The stored fields a reused response carries: all but those a qualified ``no-cache="..."`` names,
+    which may not be sent without validation (§5.2.2.4). (A qualified ``private`` limits only shared
+    caches.)"""
+    value = directives.get("no-cache")
+    if not value:
+        return entry.headers
+    hidden = {field.strip().lower() for field in value.split(",") if field.strip()}
+    return [(name, value) for name, value in entry.headers if name.lower() not in hidden]
 
 
 def vary_key(vary_values: Iterable[str], request_header: _Lookup) -> tuple[tuple[str, str | None], ...]:

@@ -61,8 +61,8 @@ def cached_send(
                 cache.invalidate(*targets)
         response.cache_status = "bypass"
         return response
-    request_cc = policy.request_directives(headers.get_list("cache-control"), headers.get_list("pragma"))
-    if any(name in headers for name in _USER_CONDITIONS):
+    request_cc = policy.request_directives(headers.get_list("cache-control"))
+    if "no-store" in request_cc or any(name in headers for name in _USER_CONDITIONS):
         response = yield Send(request, options)
         response.cache_status = "bypass"
         return response
@@ -150,7 +150,8 @@ def _from_entry(
     body = cache.body(entry)
     if body is None:
         return None
-    headers = [(name, value) for name, value in entry.headers if name.lower() != "age"]
+    stored = policy.serving_headers(entry, entry.directives())
+    headers = [(name, value) for name, value in stored if name.lower() != "age"]
     headers.append(("Age", policy.age_header(age)))
     if request.method == "HEAD":
         body = b""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from brisk._cache import policy
-from brisk._cache.control import delta_seconds, parse_cache_control, parse_http_date
+from brisk._cache.control import age_seconds, delta_seconds, parse_cache_control, parse_http_date
 from brisk._cache.policy import FRESH, STALE_OK, VALIDATE, Entry
 
 NOW = 1_700_000_000.0
@@ -25,12 +25,21 @@ def test_http_dates_in_the_three_forms() -> None:
     assert parse_http_date("Tue Nov 14 22:13:20 2023") == NOW
     assert parse_http_date("yesterday") is None
     assert parse_http_date("") is None
+    for invalid in (
+        "Tue, 14 Nov 2023 22:13:20 UTC",
+        "Tue, 14 Nov 23 22:13:20 GMT",
+        "Tue 14 Nov 2023 22:13:20 GMT",
+        "Tue, 14 Nov 2023 2:13:20 GMT",
+        "Tue, 14-Nov-2023 22:13:20 GMT",
+        "Tue,  14 Nov 2023 22:13:20 GMT",
+    ):
+        assert parse_http_date(invalid) is None, invalid
 
 
 def test_cache_control_directives() -> None:
     found = parse_cache_control(['max-age="60", No-Cache', 'private, community="UCI"'])
     assert found == {"max-age": "60", "no-cache": None, "private": None, "community": "UCI"}
-    assert parse_cache_control(["max-age=1, max-age=2"])["max-age"] == "invalid"
+    assert parse_cache_control(["max-age=1, max-age=2"])["max-age"] == "1"  # the first counts
     assert delta_seconds("60") == 60
     assert delta_seconds("-1") is None
     assert delta_seconds("1.5") is None
@@ -69,6 +78,10 @@ def test_age_follows_rfc_9111_section_4_2_3() -> None:
     stored = entry(("Date", parse_date_plus(-5)), ("Age", "10"), request_time=NOW - 2)
     assert policy.current_age(stored, NOW + 30) == pytest.approx(42)
     assert policy.age_header(41.9) == "41"
+    assert age_seconds("7200, 0") == age_seconds("7200;foo=bar") == 7200
+    assert age_seconds("abc") is None
+    assert age_seconds("7200.0") is None
+    assert parse_http_date("tue, 14 nov 2023 22:13:20 gmt") == NOW
 
 
 @pytest.mark.parametrize(
@@ -104,6 +117,8 @@ def test_verdict(response_cc: str, request_cc: dict[str, str | None], age: float
         (302, {"last-modified": DATE}, {}, False, False),  # not heuristically cacheable
         (302, {"cache-control": "max-age=60"}, {}, False, True),
         (206, {"cache-control": "max-age=60"}, {}, False, False),  # partial: not assembled
+        (599, {"cache-control": "max-age=60"}, {}, False, True),  # any final status with explicit freshness
+        (599, {"last-modified": DATE}, {}, False, False),
         (200, {"cache-control": "max-age=60", "vary": "*"}, {}, False, False),
         (200, {"cache-control": "max-age=60"}, {}, True, False),  # Authorization: only when shared allowed
         (200, {"cache-control": "max-age=60, public"}, {}, True, True),
@@ -124,9 +139,26 @@ def test_only_get_is_stored() -> None:
     assert not policy.storable("HEAD", 200, {"max-age": "60"}, {}, {}, False)
 
 
-def test_pragma_no_cache_counts_only_without_cache_control() -> None:
-    assert "no-cache" in policy.request_directives([], ["no-cache"])
-    assert "no-cache" not in policy.request_directives(["max-age=5"], ["no-cache"])
+def test_pragma_is_not_read() -> None:  # RFC 9111 §5.4 deprecates it
+    assert policy.request_directives([]) == {}
+
+
+def test_must_understand_stores_understood_statuses_despite_no_store() -> None:
+    directives = {"must-understand": None, "no-store": None, "max-age": "60"}
+    assert policy.storable("GET", 200, directives, {}, {}, False)
+    assert not policy.storable("GET", 299, directives, {}, {}, False)
+    assert policy.storable(
+        "GET", 299, {"max-age": "60"}, {}, {}, False
+    )  # explicit freshness: any final status
+
+
+def test_a_qualified_no_cache_hides_its_fields_instead_of_forcing_validation() -> None:
+    stored = entry(("Date", DATE), ("Cache-Control", 'max-age=60, no-cache="X-Secret"'), ("X-Secret", "1"))
+    assert policy.verdict(stored, {}, NOW)[0] == FRESH
+    assert [name for name, _ in policy.serving_headers(stored, stored.directives())] == [
+        "Date",
+        "Cache-Control",
+    ]
 
 
 def test_vary_secondary_key() -> None:
