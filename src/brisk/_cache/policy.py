@@ -83,7 +83,7 @@ class Entry:
     store's). ``vary`` holds the request's value of each field the response's ``Vary`` names."""
 
     __slots__ = (
-        "headers", "http_version", "key", "reason", "request_time", "response_time", "size", "status",
+        "_facts", "headers", "http_version", "key", "reason", "request_time", "response_time", "size", "status",
         "url", "vary",
     )  # fmt: skip
 
@@ -110,6 +110,7 @@ class Entry:
         self.response_time = response_time
         self.size = size  # the body's bytes
         self.key = key  # the store's own identifier
+        self._facts: Facts | None = None
 
     def values(self, lower_name: str) -> list[str]:
         return [value for name, value in self.headers if name.lower() == lower_name]
@@ -121,7 +122,36 @@ class Entry:
         return None
 
     def directives(self) -> Directives:
-        return parse_cache_control(self.values("cache-control"))
+        return self.facts().directives
+
+    def facts(self) -> Facts:
+        """What every reuse of this entry needs, worked out once (an entry's head never changes: a 304
+        makes a new one)."""
+        facts = self._facts
+        if facts is None:
+            facts = self._facts = Facts(self)
+        return facts
+
+
+class Facts:
+    """An entry's directives, freshness lifetime, age when received (RFC 9111 §4.2.3's
+    corrected_initial_age) and the fields a reuse serves (without ``Age``, with ``Content-Length``)."""
+
+    __slots__ = ("directives", "initial_age", "lifetime", "served")
+
+    def __init__(self, entry: Entry) -> None:
+        self.directives = directives = parse_cache_control(entry.values("cache-control"))
+        self.lifetime = freshness_lifetime(entry, directives)
+        date = parse_http_date(entry.first("date"))
+        apparent = 0.0 if date is None else max(0.0, entry.response_time - date)
+        age_value = age_seconds(entry.first("age")) or 0
+        self.initial_age = max(apparent, age_value + (entry.response_time - entry.request_time))
+        served = [
+            (name, value) for name, value in serving_headers(entry, directives) if name.lower() != "age"
+        ]
+        if not any(name.lower() == "content-length" for name, _ in served):
+            served.append(("Content-Length", str(entry.size)))
+        self.served = served
 
     def __repr__(self) -> str:
         return f"<Entry {self.status} {self.url} vary={self.vary}>"
@@ -190,12 +220,8 @@ def freshness_lifetime(entry: Entry, directives: Directives) -> float:
 
 
 def current_age(entry: Entry, now: float) -> float:
-    """The response's age now (RFC 9111 §4.2.3)."""
-    date = parse_http_date(entry.first("date"))
-    apparent = 0.0 if date is None else max(0.0, entry.response_time - date)
-    age_value = age_seconds(entry.first("age")) or 0
-    corrected = age_value + (entry.response_time - entry.request_time)
-    return max(apparent, corrected) + max(0.0, now - entry.response_time)
+    """The response's age now (RFC 9111 §4.2.3): its age when received, plus the time since."""
+    return entry.facts().initial_age + max(0.0, now - entry.response_time)
 
 
 def age_header(age: float) -> str:

@@ -35,13 +35,15 @@ if TYPE_CHECKING:
 __all__ = ["cached_send"]
 
 #: A request with one of these is the user's own conditional or partial request: sent as it is.
-_USER_CONDITIONS = (
-    "if-none-match",
-    "if-modified-since",
-    "if-match",
-    "if-unmodified-since",
-    "if-range",
-    "range",
+_USER_CONDITIONS = frozenset(
+    (
+        "if-none-match",
+        "if-modified-since",
+        "if-match",
+        "if-unmodified-since",
+        "if-range",
+        "range",
+    )
 )
 
 
@@ -61,8 +63,11 @@ def cached_send(
                 cache.invalidate(*targets)
         response.cache_status = "bypass"
         return response
-    request_cc = policy.request_directives(headers.get_list("cache-control"))
-    if "no-store" in request_cc or any(name in headers for name in _USER_CONDITIONS):
+    fields = headers._store  # lower-case name -> (name, value): one set test for the common request
+    request_cc = (
+        policy.request_directives(headers.get_list("cache-control")) if "cache-control" in fields else {}
+    )
+    if "no-store" in request_cc or not _USER_CONDITIONS.isdisjoint(fields):
         response = yield Send(request, options)
         response.cache_status = "bypass"
         return response
@@ -150,13 +155,9 @@ def _from_entry(
     body = cache.body(entry)
     if body is None:
         return None
-    stored = policy.serving_headers(entry, entry.directives())
-    headers = [(name, value) for name, value in stored if name.lower() != "age"]
-    headers.append(("Age", policy.age_header(age)))
+    headers = [*entry.facts().served, ("Age", policy.age_header(age))]
     if request.method == "HEAD":
         body = b""
-    elif not any(name.lower() == "content-length" for name, _ in headers):
-        headers.append(("Content-Length", str(len(body))))
     response = Response._from_transport(
         entry.status, entry.reason, entry.http_version, headers, ByteStream(body), request, None
     )
