@@ -83,8 +83,8 @@ class Entry:
     store's). ``vary`` holds the request's value of each field the response's ``Vary`` names."""
 
     __slots__ = (
-        "_facts", "headers", "http_version", "key", "reason", "request_time", "response_time", "size", "status",
-        "url", "vary",
+        "_facts", "headers", "http_version", "key", "reason", "request_time", "response_time", "size",
+        "status", "url", "vary",
     )  # fmt: skip
 
     def __init__(
@@ -132,6 +132,9 @@ class Entry:
             facts = self._facts = Facts(self)
         return facts
 
+    def __repr__(self) -> str:
+        return f"<Entry {self.status} {self.url} vary={self.vary}>"
+
 
 class Facts:
     """An entry's directives, freshness lifetime, age when received (RFC 9111 §4.2.3's
@@ -152,9 +155,6 @@ class Facts:
         if not any(name.lower() == "content-length" for name, _ in served):
             served.append(("Content-Length", str(entry.size)))
         self.served = served
-
-    def __repr__(self) -> str:
-        return f"<Entry {self.status} {self.url} vary={self.vary}>"
 
 
 def request_directives(values: list[str]) -> Directives:
