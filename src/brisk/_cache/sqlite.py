@@ -40,6 +40,7 @@ CREATE INDEX IF NOT EXISTS brisk_cache_used ON brisk_cache (used);
 PIECE = 256 * 1024
 SPOOL = 1024 * 1024
 TOUCH_EVERY = 60.0
+PARSED = 1024
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -48,6 +49,7 @@ class SQLiteBackend:
         self.path = path
         self.max_size = max_size
         self._lock = threading.Lock()
+        self._parsed: dict[int, tuple[str, Entry]] = {}  # row id -> (its head, the Entry made from it)
         self._db = sqlite3.connect(
             path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
         )
@@ -70,7 +72,20 @@ class SQLiteBackend:
             rows = self._db.execute(
                 "SELECT id, vary, head, size, used FROM brisk_cache WHERE url = ?", (url,)
             ).fetchall()
-        return [_entry(url, *row) for row in rows]
+        found = []
+        parsed = self._parsed
+        for key, vary, head, size, used in rows:
+            known = parsed.get(key)
+            if known is not None and known[0] == head:  # the same row as last time: its facts are known
+                entry = known[1]
+                entry.key = (key, used)
+            else:
+                entry = _entry(url, key, vary, head, size, used)
+                if len(parsed) >= PARSED:
+                    parsed.clear()
+                parsed[key] = (head, entry)
+            found.append(entry)
+        return found
 
     def body(self, entry: Entry) -> bytes | None:
         key, used = entry.key
