@@ -50,19 +50,31 @@ class SQLiteBackend:
         self.max_size = max_size
         self._lock = threading.Lock()
         self._parsed: dict[int, tuple[str, Entry]] = {}  # row id -> (its head, the Entry made from it)
-        self._db = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        self._connection: sqlite3.Connection | None = None
+        self._open()  # now: a file that is not a cache is an error at the constructor
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
         )
         try:
-            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            with self._transaction():
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            with _Transaction(db):
                 for statement in _statements():
-                    self._db.execute(statement)
+                    db.execute(statement)
         except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise ValueError(f"brisk.Cache: {path} is not a usable SQLite cache file ({exc})") from exc
+            db.close()
+            raise ValueError(f"brisk.Cache: {self.path} is not a usable SQLite cache file ({exc})") from exc
+        self._connection = db
+        return db
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The connection, opened again after ``close()`` (a closed session's cache stays usable)."""
+        db = self._connection
+        return db if db is not None else self._open()
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -149,7 +161,9 @@ class SQLiteBackend:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            db, self._connection = self._connection, None
+            if db is not None:
+                db.close()
 
     def __len__(self) -> int:
         with self._lock:

@@ -58,6 +58,7 @@ class Cache:
             raise ValueError(f"Cache max_size must be a positive number of bytes, not {max_size!r}")
         self.path = None if path is None else os.path.abspath(os.path.expanduser(os.fspath(path)))
         self.max_size = max_size or (DEFAULT_MEMORY_SIZE if path is None else DEFAULT_FILE_SIZE)
+        self._session_made = False  # made by a session from cache=True or a path: the session closes it
         self._backend: Backend
         if self.path is None:
             self._backend = MemoryBackend(self.max_size)
@@ -98,7 +99,8 @@ class Cache:
         self._backend.clear()
 
     def close(self) -> None:
-        """Close the store's file (an in-memory cache has nothing to close)."""
+        """Close the store's file (an in-memory cache has nothing to close); it opens again if used.
+        A session closes the cache it made itself (``cache=True`` or a path), not one it was given."""
         self._backend.close()
 
     def __len__(self) -> int:
@@ -107,11 +109,12 @@ class Cache:
     def __reduce__(self) -> Any:
         # A pickled session takes its cache's settings; a file cache opens the same file, a memory one
         # starts empty.
-        return (Cache, (self.path,), {"max_size": self.max_size})
+        return (Cache, (self.path,), {"max_size": self.max_size, "session_made": self._session_made})
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if state["max_size"] != self.max_size:
             self.__init__(self.path, max_size=state["max_size"])  # type: ignore[misc]
+        self._session_made = state.get("session_made", False)
 
     def __repr__(self) -> str:
         where = "memory" if self.path is None else repr(self.path)
@@ -129,8 +132,9 @@ class MemoryBackend:
         self._lock = threading.Lock()
 
     def variants(self, url: str) -> list[Entry]:
-        found = self._by_url.get(url)
-        return list(found.values()) if found else []
+        with self._lock:
+            found = self._by_url.get(url)
+            return list(found.values()) if found else []
 
     def body(self, entry: Entry) -> bytes | None:
         with self._lock:

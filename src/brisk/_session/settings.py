@@ -184,14 +184,14 @@ def cache_setting(given: Any) -> Any:
         return None
     from brisk._cache.store import Cache
 
-    if given is True:
-        return Cache()
     if isinstance(given, Cache):
         return given
     import os
 
-    if isinstance(given, str | os.PathLike):
-        return Cache(given)
+    if given is True or isinstance(given, str | os.PathLike):
+        made = Cache() if given is True else Cache(given)
+        made._session_made = True
+        return made
     raise TypeError(f"cache must be True, a path or a brisk.Cache, not {given!r}")
 
 

@@ -226,3 +226,17 @@ def test_a_session_with_a_file_cache_pickles_with_its_path(tmp_path: Path) -> No
         copy.cache.close()
         session.cache.close()
         copy.close()
+
+
+def test_a_session_closes_the_file_cache_it_made_and_can_use_it_again(tmp_path: Path) -> None:
+    session = brisk.Session(cache=tmp_path / "made.sqlite")
+    given = brisk.Cache(tmp_path / "given.sqlite")
+    other = brisk.Session(cache=given)
+    run(session.cache, [(200, {"Cache-Control": "max-age=60"}, b"kept")])
+    session.close()
+    assert session.cache._backend._connection is None  # closed with the session
+    assert run(session.cache, [])[0].content == b"kept"  # and opened again when used
+    other.close()
+    assert given._backend._connection is not None  # the user's cache is the user's to close
+    for cache in (session.cache, given):
+        cache.close()
