@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import brisk
 from brisk.testing.server import ServerThread
 
@@ -17,10 +19,13 @@ MODIFIED = "Mon, 01 Jan 2024 00:00:00 GMT"
 FRESH = [("Cache-Control", "max-age=600"), ("ETag", '"v1"')]
 
 
-def test_a_fresh_hit_sends_nothing(scripted_server: ServerThread, client_factory: Callable[..., Any]) -> None:
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_fresh_hit_sends_nothing(
+    scripted_server: ServerThread, client_factory: Callable[..., Any], store: str, tmp_path: Path
+) -> None:
     app = scripted_server.app
     app.script("/r", (200, FRESH, b"payload"))
-    client = client_factory(cache=True)
+    client = client_factory(cache=True if store == "memory" else tmp_path / "c.sqlite")
     first = client.get(scripted_server.url + "/r")
     assert (client.read(first), first.cache_status) == (b"payload", "miss")
     second = client.get(scripted_server.url + "/r")
@@ -29,8 +34,9 @@ def test_a_fresh_hit_sends_nothing(scripted_server: ServerThread, client_factory
     assert app.count("/r") == 1
 
 
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
 def test_revalidation_sends_the_validator_and_serves_the_stored_body_on_304(
-    scripted_server: ServerThread, client_factory: Callable[..., Any]
+    scripted_server: ServerThread, client_factory: Callable[..., Any], store: str, tmp_path: Path
 ) -> None:
     app = scripted_server.app
     app.script(
@@ -38,7 +44,7 @@ def test_revalidation_sends_the_validator_and_serves_the_stored_body_on_304(
         (200, [("Cache-Control", "no-cache"), ("ETag", '"v1"'), ("Last-Modified", MODIFIED)], b"stored body"),
         (304, [("ETag", '"v1"')], b""),
     )  # fmt: skip
-    client = client_factory(cache=True)
+    client = client_factory(cache=True if store == "memory" else tmp_path / "c.sqlite")
     assert client.read(client.get(scripted_server.url + "/v")) == b"stored body"
     again = client.get(scripted_server.url + "/v")
     assert (again.status_code, client.read(again), again.cache_status) == (200, b"stored body", "revalidated")
@@ -48,14 +54,16 @@ def test_revalidation_sends_the_validator_and_serves_the_stored_body_on_304(
     assert app.count("/v") == 2
 
 
-def test_vary_and_streamed_bodies(scripted_server: ServerThread, client_factory: Callable[..., Any]) -> None:
+def test_vary_and_streamed_bodies(
+    scripted_server: ServerThread, client_factory: Callable[..., Any], tmp_path: Path
+) -> None:
     app = scripted_server.app
     app.script(
         "/lang",
         lambda method, headers: (200, [("Cache-Control", "max-age=600"), ("Vary", "Accept-Language")],
                                  headers.get("accept-language", "none").encode() * 1000),
     )  # fmt: skip
-    client = client_factory(cache=True)
+    client = client_factory(cache=tmp_path / "c.sqlite")  # the SQLite store spools a streamed body
     url = scripted_server.url + "/lang"
     streamed = client.get(url, headers={"Accept-Language": "en"}, stream=True)
     assert b"".join(client.chunks(streamed, 100)) == b"en" * 1000
