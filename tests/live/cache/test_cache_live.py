@@ -159,3 +159,23 @@ def test_an_sqlite_cache_is_shared_by_processes(scripted_server: ServerThread, t
         assert session.get(url).cache_status == "hit"
         session.cache.close()
     assert app.count("/shared") == 3
+
+
+def test_credential_bound_responses_are_not_reused(
+    scripted_server: ServerThread, client_factory: Callable[..., Any]
+) -> None:
+    app = scripted_server.app
+    app.script("/authz", (200, FRESH, b"for ada only"))
+    app.script("/cookie", (200, [*FRESH, ("Set-Cookie", "session=ada")], b"page"))
+    shared = brisk.Cache()
+    ada = client_factory(cache=shared)
+    bob = client_factory(cache=shared)
+    for _ in range(2):
+        assert ada.read(ada.get(scripted_server.url + "/authz", auth=("ada", "pw"))) == b"for ada only"
+    assert app.count("/authz") == 2  # Authorization without public/s-maxage/must-revalidate: never stored
+    ada.read(ada.get(scripted_server.url + "/cookie"))
+    hit = bob.get(scripted_server.url + "/cookie")
+    assert hit.from_cache
+    assert "set-cookie" not in hit.headers
+    assert not bob.cookies  # ada's cookie never reaches bob's jar
+    assert ada.cookies["session"] == "ada"
