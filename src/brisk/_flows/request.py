@@ -376,7 +376,8 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
             _extract_cookies(response, request, s)
         if retry.status_forcelist or retry.total:
             status = response.status_code
-            if retry.is_retry(method, status, "retry-after" in response.headers):
+            # (a status the cache answered with would only be answered again: not retried)
+            if retry.is_retry(method, status, "retry-after" in response.headers) and not response.from_cache:
                 spent = retry.increment(method, request.url, response=response)
                 delay = spent.sleep_time(response)
                 out_of_time = deadline is not None and time.monotonic() + delay >= deadline

@@ -240,3 +240,13 @@ def test_a_session_closes_the_file_cache_it_made_and_can_use_it_again(tmp_path: 
     assert given._backend._connection is not None  # the user's cache is the user's to close
     for cache in (session.cache, given):
         cache.close()
+
+
+def test_a_cached_error_status_is_not_retried(cache: brisk.Cache) -> None:
+    run(cache, [(503, {"Cache-Control": "max-age=60"}, b"down")])
+    retry = Retry(3, status_forcelist=[503], backoff_factor=1)
+    settings = FlowSettings(SendOptions(), retry=retry, cache=cache)
+    flow: Flow = request_flow(brisk.Request("GET", URL).prepare(), settings)
+    effect = next(flow)  # no Send and no Sleep: the body of the cached 503 is read, and that is all
+    assert isinstance(effect, ReadBody)
+    assert effect.response.from_cache
