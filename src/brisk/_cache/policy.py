@@ -36,6 +36,7 @@ __all__ = [
     "conditional_headers",
     "current_age",
     "freshness_lifetime",
+    "head_freshens",
     "invalidation_targets",
     "merge_304",
     "request_directives",
@@ -312,6 +313,16 @@ def validates(entry: Entry, not_modified: list[tuple[str, str]]) -> bool:
     if modified is not None:
         return entry.first("last-modified") == modified
     return True
+
+
+def head_freshens(entry: Entry, head: list[tuple[str, str]]) -> bool:
+    """Whether a 200 to HEAD is about ``entry`` (RFC 9111 §4.3.5): its validators match as a 304's must,
+    and it does not announce another length."""
+    length = next((value for name, value in head if name.lower() == "content-length"), None)
+    stored = entry.first("content-length")
+    if length is not None and stored is not None and length.strip() != stored.strip():
+        return False
+    return validates(entry, head)
 
 
 def _opaque(etag: str) -> str:

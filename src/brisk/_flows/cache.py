@@ -104,6 +104,17 @@ def cached_send(
             if hit is not None:
                 hit.timings = response.timings  # the 304's exchange
                 return hit
+    if method == "HEAD" and entry is not None and response.status_code == 200:
+        # RFC 9111 §4.3.5: a 200 to HEAD about the stored response freshens it, and the merged head answers
+        pairs = list(response.headers.multi_items())
+        if policy.head_freshens(entry, pairs):
+            yield Drain(response)
+            entry = policy.merge_304(entry, pairs, request_time, response_time)
+            cache.refresh(entry)
+            hit = _from_entry(cache, entry, request, policy.current_age(entry, time.time()), "revalidated")
+            if hit is not None:
+                hit.timings = response.timings
+                return hit
     response.cache_status = "miss"
     if method == "GET":
         _store_when_read(cache, request, response, request_cc, request_time, response_time, url)

@@ -250,3 +250,25 @@ def test_a_cached_error_status_is_not_retried(cache: brisk.Cache) -> None:
     effect = next(flow)  # no Send and no Sleep: the body of the cached 503 is read, and that is all
     assert isinstance(effect, ReadBody)
     assert effect.response.from_cache
+
+
+def test_a_200_to_head_freshens_the_stored_get(cache: brisk.Cache) -> None:
+    run(cache, [(200, {"Cache-Control": "max-age=0", "X-A": "1", "ETag": '"e"'}, b"body")])
+    answer = {
+        "Cache-Control": "max-age=600",
+        "X-A": "2",
+        "ETag": '"e"',
+        "Content-Length": "4",
+    }  # HEAD's length
+    head, sent = run(cache, [(200, answer, b"")], method="HEAD")
+    assert sent[0].request.method == "HEAD"
+    assert (head.cache_status, head.headers["X-A"]) == ("revalidated", "2")
+    again, sent = run(cache, [])
+    assert (again.cache_status, again.content, again.headers["X-A"], sent) == ("hit", b"body", "2", [])
+
+
+def test_a_200_to_head_about_another_representation_changes_nothing(cache: brisk.Cache) -> None:
+    run(cache, [(200, {"Cache-Control": "max-age=0", "ETag": '"e"'}, b"body")])
+    head, _ = run(cache, [(200, {"Cache-Control": "max-age=600", "ETag": '"other"'}, b"")], method="HEAD")
+    assert head.cache_status == "miss"
+    assert len(run(cache, [(200, {"ETag": '"e"'}, b"body")])[1]) == 1  # still stale: sent
