@@ -22,13 +22,14 @@ from brisk._cache import policy
 from brisk._cache.control import Directives, parse_cache_control
 from brisk._cache.tee import tee
 from brisk._core.streams import ByteStream
-from brisk._flows import Drain, Send
+from brisk._flows import Drain, Send, Sleep
 from brisk._transport.base import Timings
 from brisk.models import Response
 
 if TYPE_CHECKING:
     from brisk._cache.store import Cache
     from brisk._flows import Effect
+    from brisk._session.ratelimit import RateLimit
     from brisk._transport.base import SendOptions
     from brisk.models import PreparedRequest
 
@@ -48,13 +49,13 @@ _USER_CONDITIONS = frozenset(
 
 
 def cached_send(
-    request: PreparedRequest, options: SendOptions, cache: Cache
+    request: PreparedRequest, options: SendOptions, cache: Cache, rate_limit: RateLimit | None = None
 ) -> Generator[Effect, Any, Response]:
     method = request.method or "GET"
     url = (request.url or "").split("#", 1)[0]
     headers = request.headers
     if method not in ("GET", "HEAD"):
-        response: Response = yield Send(request, options)
+        response: Response = yield from _send(request, options, rate_limit)
         if method not in policy.SAFE_METHODS:
             targets = policy.invalidation_targets(
                 url, response.status_code, _first(response, "location"), _first(response, "content-location")
@@ -68,7 +69,7 @@ def cached_send(
         policy.request_directives(headers.get_list("cache-control")) if "cache-control" in fields else {}
     )
     if "no-store" in request_cc or not _USER_CONDITIONS.isdisjoint(fields):
-        response = yield Send(request, options)
+        response = yield from _send(request, options, rate_limit)
         response.cache_status = "bypass"
         return response
     started = time.perf_counter()
@@ -92,7 +93,7 @@ def cached_send(
             for name, value in validators:
                 sent.headers[name] = value
     request_time = time.time()
-    response = yield Send(sent, options)
+    response = yield from _send(sent, options, rate_limit)
     response_time = time.time()
     if response.status_code == 304 and entry is not None:
         pairs = list(response.headers.multi_items())
@@ -119,6 +120,19 @@ def cached_send(
     if method == "GET":
         _store_when_read(cache, request, response, request_cc, request_time, response_time, url)
     return response
+
+
+def _send(
+    request: PreparedRequest, options: SendOptions, rate_limit: RateLimit | None
+) -> Generator[Effect, Any, Any]:
+    """Send, after the session's rate limit (only requests that reach the network spend a token)."""
+    if rate_limit is not None:
+        url = request._url
+        assert url is not None
+        wait = rate_limit.reserve(url.origin)
+        if wait > 0:
+            yield Sleep(wait)
+    return (yield Send(request, options))
 
 
 def _first(response: Response, name: str) -> str | None:

@@ -306,7 +306,7 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
             s.jar is not None and (len(s.jar) or "cookie" in request.headers)
         ):
             _apply_cookies(request, s, foreign)
-        if s.rate_limit is not None:
+        if s.rate_limit is not None and s.cache is None:  # (with a cache: when it sends, not on a hit)
             url = request._url
             assert url is not None
             wait = s.rate_limit.reserve(url.origin)
@@ -319,7 +319,7 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
                 else:  # the cache answers, validates or sends (loaded only for a session with cache=)
                     from brisk._flows.cache import cached_send
 
-                    response = yield from cached_send(request, s.options, s.cache)
+                    response = yield from cached_send(request, s.options, s.cache, s.rate_limit)
             except StaleConnection as stale:
                 # A kept-alive connection died under us before any response byte: send again on a new
                 # one, once. Otherwise it is an ordinary failure, which the caller's Retry may still allow.

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import brisk
-from brisk._flows import Drain, Effect, Flow, ReadBody, Send
+from brisk._flows import Drain, Effect, Flow, ReadBody, Send, Sleep
 from brisk._flows.request import FlowSettings, request_flow
 from brisk._flows.retry import Retry
 from brisk._transport.base import SendOptions
@@ -272,3 +272,24 @@ def test_a_200_to_head_about_another_representation_changes_nothing(cache: brisk
     head, _ = run(cache, [(200, {"Cache-Control": "max-age=600", "ETag": '"other"'}, b"")], method="HEAD")
     assert head.cache_status == "miss"
     assert len(run(cache, [(200, {"ETag": '"e"'}, b"body")])[1]) == 1  # still stale: sent
+
+
+def test_a_hit_spends_no_rate_limit_token(cache: brisk.Cache) -> None:
+    limiter = brisk.RateLimit(0.001)  # one request, then a very long wait
+    no_retry = Retry(0, read=False, redirect=None)
+    settings = FlowSettings(SendOptions(), retry=no_retry, cache=cache, rate_limit=limiter)
+    flow: Flow = request_flow(brisk.Request("GET", URL).prepare(), settings)
+    send = next(flow)
+    assert isinstance(send, Send)  # the first request: a token, no wait
+    stored = Response(200, content=b"x", headers={"Cache-Control": "max-age=60"})
+    stored.request = send.request
+    read = flow.send(stored)
+    assert isinstance(read, ReadBody)
+    with pytest.raises(StopIteration):
+        flow.send(read.response.content)
+    flow = request_flow(brisk.Request("GET", URL).prepare(), settings)
+    effect = next(flow)
+    assert isinstance(effect, ReadBody)  # a hit: no Sleep for the limiter
+    assert effect.response.from_cache
+    flow = request_flow(brisk.Request("POST", URL).prepare(), settings)
+    assert isinstance(next(flow), Sleep)  # what goes to the network still waits its turn
