@@ -30,6 +30,9 @@ from brisk.exceptions import (
     Timeout,
     TooManyRedirects,
     URLRequired,
+    WebSocketClosed,
+    WebSocketError,
+    WebSocketHandshakeError,
     WriteTimeout,
 )
 from brisk.models import PreparedRequest, Request, Response
@@ -85,6 +88,9 @@ __all__ = [
     "Timeout",
     "TooManyRedirects",
     "URLRequired",
+    "WebSocketClosed",
+    "WebSocketError",
+    "WebSocketHandshakeError",
     "WriteTimeout",
     "__version__",
     "codes",
