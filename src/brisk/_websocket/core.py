@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from brisk._core.config import Limits
     from brisk.models import Response
 
-__all__ = ["GUID", "Core", "Handshake", "HeadReader", "accept_for", "load"]
+__all__ = ["GUID", "Core", "Handshake", "HeadReader", "KeepAlive", "accept_for", "load"]
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
 _MAX_ERROR_BODY = 1024 * 1024  # body bytes of a refused handshake kept for the error's response
@@ -115,7 +115,8 @@ class Handshake:
         headers = response.headers
 
         def fail(what: str) -> WebSocketHandshakeError:
-            return WebSocketHandshakeError(f"invalid WebSocket handshake from {url}: {what}", response=response)
+            message = f"invalid WebSocket handshake from {url}: {what}"
+            return WebSocketHandshakeError(message, response=response)
 
         if "websocket" not in _tokens(headers.get("upgrade")):
             raise fail(f"Upgrade is {headers.get('upgrade')!r}, not 'websocket'")
@@ -193,9 +194,7 @@ class HeadReader:
         assert parser is not None
         if parser.head is None:
             return False
-        if parser.complete or (parser.body_remaining or 0) > _MAX_ERROR_BODY:
-            return True
-        return False
+        return bool(parser.complete or (parser.body_remaining or 0) > _MAX_ERROR_BODY)
 
     @staticmethod
     def _parse_101(head: bytes) -> ResponseHead:
@@ -383,3 +382,40 @@ class Core:
     def iteration_ends(self) -> bool:
         """Does the current close end ``for message in ws`` quietly (a normal close by the peer)?"""
         return self.error is not None and self.error.code in (*_NORMAL, 1005)
+
+
+class KeepAlive:
+    """Keep-alive pings: one every ``interval`` seconds; the connection fails (1011) when the pong to the
+    last one has not come ``timeout`` seconds after it. The drivers call ``step`` when it says to."""
+
+    def __init__(self, interval: float, timeout: float | None, now: float) -> None:
+        self.interval = interval
+        self.timeout = timeout
+        self.next_ping = now + interval
+        self.pong_due: float | None = None
+        self.pongs_at_ping = 0
+
+    def step(self, core: Core, now: float) -> float | None:
+        """Ping if due, or fail ``core`` if a pong is late (then None). Returns when to call again."""
+        if self.pong_due is not None:
+            if core.pongs_seen > self.pongs_at_ping:
+                self.pong_due = None
+            elif now >= self.pong_due:
+                reason = "keepalive ping timeout"
+                core.p.fail(1011, reason)
+                core.error = WebSocketClosed(
+                    f"the server did not answer a keep-alive ping within {self.timeout} s; the connection "
+                    "was closed (1011)",
+                    code=1011,
+                    reason=reason,
+                )
+                return None
+        if now >= self.next_ping:
+            if core.closing:
+                return None
+            core.ping(os.urandom(4))
+            self.pongs_at_ping = core.pongs_seen
+            self.next_ping = now + self.interval
+            if self.timeout is not None:
+                self.pong_due = now + self.timeout
+        return self.next_ping if self.pong_due is None else min(self.next_ping, self.pong_due)

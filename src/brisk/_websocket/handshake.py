@@ -11,19 +11,29 @@ are not followed: a 3xx is a ``WebSocketHandshakeError``.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from brisk._core.url import URL
 from brisk._transport.base import SendOptions
-from brisk._websocket.core import Handshake
+from brisk._websocket.core import Handshake, HeadReader
 from brisk.exceptions import InvalidSchema
 from brisk.structures import CaseInsensitiveDict
 
 if TYPE_CHECKING:
     from brisk._flows.request import FlowSettings
-    from brisk.models import PreparedRequest
+    from brisk._transport.base import Timings
+    from brisk.models import PreparedRequest, Response
 
-__all__ = ["HTTP_SCHEME", "WS_SCHEME", "Plan", "plan", "upgrade_options"]
+__all__ = [
+    "HTTP_SCHEME",
+    "WS_SCHEME",
+    "Plan",
+    "handshake_response",
+    "plan",
+    "split_options",
+    "upgrade_options",
+]
 
 HTTP_SCHEME = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
 WS_SCHEME = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
@@ -102,3 +112,22 @@ def split_options(session: Any, url: str | URL, options: dict[str, Any]) -> tupl
     handshake_plan = plan(session, url, own["subprotocols"], headers, own["compression"], max_size, options)
     settings = {name: own[name] for name in ("close_timeout", "ping_interval", "ping_timeout")}
     return handshake_plan, settings
+
+
+def handshake_response(reader: HeadReader, request: PreparedRequest, timings: Timings, info: Any) -> Response:
+    """The Response of a handshake attempt once ``reader`` is done: the 101 (no body), or the refusal with
+    its body."""
+    from brisk._core.streams import ByteStream
+    from brisk.models import Response
+
+    timings.total = time.monotonic() - timings.start
+    head = reader.head
+    body = b""
+    if head is None:
+        parser = reader.parser
+        assert parser is not None
+        assert parser.head is not None
+        head, body = parser.head, parser.take_body()
+    return Response._from_transport(
+        head.status_code, head.reason, head.http_version, head, ByteStream(body), request, timings, info
+    )

@@ -7,7 +7,6 @@ read is not.
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -22,16 +21,15 @@ from brisk._transport.errors import broken
 from brisk._transport.facts import of_socket
 from brisk._transport.sync.connect import open_socket
 from brisk._transport.wire import request_line_and_headers
-from brisk._websocket.core import Core, HeadReader
-from brisk._websocket.handshake import Plan, upgrade_options
+from brisk._websocket.core import Core, HeadReader, KeepAlive
+from brisk._websocket.handshake import Plan, handshake_response, upgrade_options
 from brisk.exceptions import ReadTimeout, WebSocketClosed
-from brisk.models import Response
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from brisk._transport.base import SendOptions
-    from brisk.models import PreparedRequest
+    from brisk.models import PreparedRequest, Response
 
 __all__ = ["WebSocket", "connect"]
 
@@ -78,24 +76,12 @@ class _UpgradeTransport:
     def _response(
         self, reader: HeadReader, request: PreparedRequest, sock: socket.socket, timings: Timings
     ) -> Response:
-        from brisk._core.streams import ByteStream
-
-        timings.total = time.monotonic() - timings.start
-        info = of_socket(sock)
-        if reader.head is not None:
-            head = reader.head
-            response = Response._from_transport(
-                101, head.reason, head.http_version, head, ByteStream(b""), request, timings, info
-            )
+        response = handshake_response(reader, request, timings, of_socket(sock))
+        if reader.head is None:
+            sock.close()  # a refusal: its body is read, the connection is done
+        else:
             self.upgraded[id(response)] = (sock, reader.rest)
-            return response
-        parser = reader.parser
-        assert parser is not None and parser.head is not None
-        sock.close()
-        h = parser.head
-        return Response._from_transport(
-            h.status_code, h.reason, h.http_version, h, ByteStream(parser.take_body()), request, timings, info
-        )
+        return response
 
     def close(self) -> None:
         for sock, _ in self.upgraded.values():
@@ -107,7 +93,7 @@ def connect(plan: Plan, settings: dict[str, Any]) -> WebSocket:
     """Run the handshake of ``plan`` and open the WebSocket."""
     transport = _UpgradeTransport()
     try:
-        response = run_sync(request_flow(plan.request, plan.settings), transport)  # type: ignore[arg-type]
+        response = run_sync(request_flow(plan.request, plan.settings), transport)
         subprotocol, extensions = plan.handshake.check(response, plan.url)
         sock, rest = transport.upgraded.pop(id(response))
     finally:
@@ -153,9 +139,9 @@ class WebSocket:
         self.close_timeout = close_timeout
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
-        self._next_ping = None if ping_interval is None else time.monotonic() + ping_interval
-        self._ping_due: float | None = None  # when the keep-alive ping's pong is late
-        self._pongs_at_ping = 0
+        self._keepalive = (
+            None if ping_interval is None else KeepAlive(ping_interval, ping_timeout, time.monotonic())
+        )
         sock.settimeout(None)
 
     # -- the public face ---------------------------------------------------------------------------------
@@ -286,10 +272,12 @@ class WebSocket:
         while True:
             now = time.monotonic()
             wait = None if give_up is None else give_up - now
-            if keepalive and self._next_ping is not None:
-                wake = self._keepalive(now)
-                if self._core.error is not None:
-                    return b""  # a late pong failed the connection
+            if keepalive and self._keepalive is not None:
+                with self._lock:
+                    wake = self._keepalive.step(self._core, now)
+                    self._flush()
+                if wake is None:
+                    return b""  # a late pong failed the connection (or it is closing)
                 wait = wake - now if wait is None else min(wait, wake - now)
             if wait is not None and wait <= 0 and (give_up is not None and now >= give_up):
                 return None
@@ -299,39 +287,10 @@ class WebSocket:
             except TimeoutError:
                 if give_up is not None and time.monotonic() >= give_up:
                     return None
-            except OSError as exc:
+            except OSError:
                 if self._closed:
                     raise WebSocketClosed("the WebSocket connection is closed", code=1006) from None
                 return b""  # a reset: read as the end of the connection
-
-    def _keepalive(self, now: float) -> float:
-        """Ping when due; fail the connection when the last ping's pong is late. When to look again."""
-        core = self._core
-        if self._ping_due is not None:
-            if core.pongs_seen > self._pongs_at_ping:
-                self._ping_due = None
-            elif now >= self._ping_due:
-                with self._lock:
-                    core.p.fail(1011, "keepalive ping timeout")
-                    core.error = WebSocketClosed(
-                        f"the server did not answer a keep-alive ping within {self.ping_timeout} s; the "
-                        "connection was closed (1011)",
-                        code=1011,
-                        reason="keepalive ping timeout",
-                    )
-                    self._flush()
-                return now
-        assert self._next_ping is not None and self.ping_interval is not None
-        if now >= self._next_ping:
-            with self._lock:
-                if not core.closing:
-                    core.ping(os.urandom(4))
-                    self._flush()
-            self._pongs_at_ping = core.pongs_seen
-            self._next_ping = now + self.ping_interval
-            if self.ping_timeout is not None:
-                self._ping_due = now + self.ping_timeout
-        return self._next_ping if self._ping_due is None else min(self._next_ping, self._ping_due)
 
     def _shut(self) -> None:
         if not self._closed:
@@ -344,7 +303,6 @@ class WebSocket:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<WebSocket [{state}] {self.url}>"
-
 
 
 def open_websocket(session: Any, url: Any, options: dict[str, Any]) -> WebSocket:

@@ -50,8 +50,8 @@ def test_deflate_bomb_refused_after_inflating(ws_server):
     # 1 MB of zeros compresses to about 1 KB: the limit applies to the inflated size
     with brisk.Session() as s, s.websocket(ws_server.url + "/echo", max_message_size=100_000) as ws:
         assert "permessage-deflate" in ws.response.headers["sec-websocket-extensions"]
+        ws.send(b"\0" * 1_000_000)
         with pytest.raises(brisk.WebSocketClosed) as info:
-            ws.send(b"\0" * 1_000_000)
             ws.receive()
     assert info.value.code == 1009
 
@@ -115,7 +115,8 @@ def test_refused_handshake_carries_the_response(ws_server):
 
 
 def test_redirect_refused_with_clear_error(ws_server):
-    with brisk.Session() as s, pytest.raises(brisk.WebSocketHandshakeError, match="redirects are not followed"):
+    refused = pytest.raises(brisk.WebSocketHandshakeError, match="redirects are not followed")
+    with brisk.Session() as s, refused:
         s.websocket(ws_server.url + "/redirect")
 
 
