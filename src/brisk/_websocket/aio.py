@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncWebSocket", "AsyncWebSocketConnect"]
 
+_GONE_WAIT = 5.0  # longest wait for the transport to close its socket after close()
 _HIGH_WATER = 4 * 1024 * 1024  # bytes of unread messages before reading from the socket pauses
 
 
@@ -49,6 +50,7 @@ class _Protocol(asyncio.Protocol):
         self._paused = False
         self._write_paused = False
         self._drain: asyncio.Future[None] | None = None
+        self._gone: asyncio.Future[None] | None = None
 
     # -- asyncio.Protocol ------------------------------------------------------------------------------
 
@@ -90,6 +92,8 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
+        if self._gone is not None and not self._gone.done():
+            self._gone.set_result(None)
         if self.core is not None and self.core.error is None:
             self.core.receive_eof()
         elif self.core is None and not self.done and self.error is None:
@@ -125,6 +129,18 @@ class _Protocol(asyncio.Protocol):
         if self._write_paused and not self.lost:
             self._drain = asyncio.get_running_loop().create_future()
             await self._drain
+
+    async def gone(self) -> None:
+        """Wait (briefly) until the transport has closed the socket: asyncio does it on a later turn of
+        the loop, and a loop that stops first would leave it open."""
+        if self.lost:
+            return
+        self._gone = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(_GONE_WAIT):
+                await self._gone
+        except TimeoutError:
+            self.transport.abort()  # a TLS close_notify the peer never answered, say
 
     def wake(self) -> None:
         waiter = self._waiter
@@ -339,10 +355,11 @@ class AsyncWebSocket:
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Send a close frame, wait up to ``close_timeout`` for the peer's, close the connection."""
-        if self._closed:
-            return
         core = self._core
         protocol = self._protocol
+        if self._closed:
+            await protocol.gone()
+            return
         try:
             core.close(code, reason)
             protocol.flush()
@@ -356,6 +373,7 @@ class AsyncWebSocket:
                 protocol.took()
         finally:
             self._shut()
+            await protocol.gone()
 
     async def __aenter__(self) -> AsyncWebSocket:
         return self
