@@ -313,9 +313,11 @@ class AsyncWebSocket:
         """Send a text (str) or binary (bytes) message; WebSocketClosed once the connection is closed."""
         core = self._core
         core.check_open()
-        core.send(message)
-        self._protocol.flush()
-        await self._protocol.drained()
+        pieces = core.encode(message)
+        protocol = self._protocol
+        if not protocol.lost:
+            protocol.transport.writelines(pieces)
+        await protocol.drained()
 
     async def ping(self, data: bytes = b"") -> None:
         self._core.check_open()

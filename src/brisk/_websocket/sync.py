@@ -143,6 +143,9 @@ class WebSocket:
             None if ping_interval is None else KeepAlive(ping_interval, ping_timeout, time.monotonic())
         )
         sock.settimeout(None)
+        self._timeout: float | None = None
+        self._buffer = bytearray(_RECV)
+        self._view = memoryview(self._buffer)
 
     # -- the public face ---------------------------------------------------------------------------------
 
@@ -164,8 +167,13 @@ class WebSocket:
         """Send a text (str) or binary (bytes) message; WebSocketClosed once the connection is closed."""
         with self._lock:
             self._core.check_open()
-            self._core.send(message)
-            self._flush()
+            pieces = self._core.encode(message)
+            try:
+                for piece in pieces:
+                    self._sock.sendall(piece)
+            except OSError as exc:
+                self._shut()
+                raise WebSocketClosed(f"the WebSocket connection broke: {exc}", code=1006) from exc
 
     def ping(self, data: bytes = b"") -> None:
         """Send a ping (the peer answers with a pong, which ``receive`` consumes)."""
@@ -243,7 +251,7 @@ class WebSocket:
 
     # -- I/O -----------------------------------------------------------------------------------------------
 
-    def _feed(self, data: bytes) -> None:
+    def _feed(self, data: bytes | memoryview) -> None:
         with self._lock:
             if data:
                 self._core.receive_data(data)
@@ -266,7 +274,7 @@ class WebSocket:
             except OSError:
                 pass
 
-    def _read(self, give_up: float | None, keepalive: bool = True) -> bytes | None:
+    def _read(self, give_up: float | None, keepalive: bool = True) -> bytes | memoryview | None:
         """Bytes from the socket (b"" at EOF), or None when ``give_up`` passed first. Sends keep-alive
         pings meanwhile and fails the connection when a pong is late."""
         while True:
@@ -281,9 +289,14 @@ class WebSocket:
                 wait = wake - now if wait is None else min(wait, wake - now)
             if wait is not None and wait <= 0 and (give_up is not None and now >= give_up):
                 return None
-            self._sock.settimeout(None if wait is None else max(wait, 1e-3))
+            timeout = None if wait is None else max(wait, 1e-3)
+            if timeout != self._timeout:  # settimeout costs two fcntl calls: only when it changes
+                self._sock.settimeout(timeout)
+                self._timeout = timeout
             try:
-                return self._sock.recv(_RECV)
+                # Into one buffer, copied out: a fresh 256 KiB bytes per recv() costs an mmap and a munmap.
+                got = self._sock.recv_into(self._buffer)
+                return self._view[:got]  # fed to the protocol (which copies it) before the next read
             except TimeoutError:
                 if give_up is not None and time.monotonic() >= give_up:
                     return None
