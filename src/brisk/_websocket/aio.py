@@ -17,7 +17,7 @@ from brisk._flows import run_async
 from brisk._flows.request import request_flow
 from brisk._protocol.http11 import encode_request_head
 from brisk._transport.asyncio.connect import open_connection
-from brisk._transport.asyncio.h1 import AsyncH1Connection
+from brisk._transport.asyncio.h1 import AsyncH1Connection, _read_buffer
 from brisk._transport.base import Timings
 from brisk._transport.deadline import WAITING_FOR_RESPONSE
 from brisk._transport.facts import of_transport
@@ -36,8 +36,12 @@ _GONE_WAIT = 5.0  # longest wait for the transport to close its socket after clo
 _HIGH_WATER = 4 * 1024 * 1024  # bytes of unread messages before reading from the socket pauses
 
 
-class _Protocol(asyncio.Protocol):
-    """The connection from the handshake's answer on: the head (``reader``), then frames (``core``)."""
+class _Protocol(asyncio.BufferedProtocol):
+    """The connection from the handshake's answer on: the head (``reader``), then frames (``core``).
+
+    A buffered protocol, as brisk's HTTP/1.1 one and for its reason (see ``_read_buffer`` there): reads
+    land in the thread's shared buffer and the protocol copies them into its own, no 256 KiB allocation
+    per read."""
 
     def __init__(self, transport: asyncio.Transport, reader: HeadReader) -> None:
         self.transport = transport
@@ -51,13 +55,20 @@ class _Protocol(asyncio.Protocol):
         self._write_paused = False
         self._drain: asyncio.Future[None] | None = None
         self._gone: asyncio.Future[None] | None = None
+        self._buffer = _read_buffer()
 
-    # -- asyncio.Protocol ------------------------------------------------------------------------------
+    # -- asyncio.BufferedProtocol ----------------------------------------------------------------------
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(self._buffer[:nbytes])
+
+    def data_received(self, data: bytes | memoryview) -> None:
         core = self.core
         if core is None:
-            self._head_data(data)
+            self._head_data(bytes(data))
             return
         core.receive_data(data)
         self.flush()
