@@ -78,9 +78,6 @@ class _Protocol(asyncio.BufferedProtocol):
         self.wake()
 
     def _head_data(self, data: bytes) -> None:
-        if self.done:
-            self.reader.rest += data  # frames after the 101, before the connection is handed over
-            return
         try:
             self.done = self.reader.feed(data)
         except Exception as exc:

@@ -177,6 +177,9 @@ class HeadReader:
         self.parser: ResponseParser | None = None
 
     def feed(self, data: bytes) -> bool:
+        if self.head is not None:  # frames that came after the 101
+            self.rest += data
+            return True
         if self.parser is not None:
             self.parser.feed(data)
             return self._parser_done()
@@ -221,7 +224,8 @@ class HeadReader:
         except httptools.HttpParserUpgrade:
             pass  # llhttp read the whole head and stops at the switch: what a 101 with Upgrade does
         except httptools.HttpParserError as exc:
-            raise RemoteProtocolError(f"invalid WebSocket handshake response head: {exc}") from None
+            if not str(exc).startswith("Pause on CONNECT/Upgrade"):  # (a 101 without Connection: upgrade)
+                raise RemoteProtocolError(f"invalid WebSocket handshake response head: {exc}") from None
         parts = head[:line_end].split(b" ", 2)
         reason = parts[2].strip().decode("latin-1") if len(parts) == 3 else ""
         return ResponseHead(101, reason, head[:8].decode("latin-1"), head[line_end:-2], False)
