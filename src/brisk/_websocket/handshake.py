@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from brisk._core.url import URL
 from brisk._transport.base import SendOptions
-from brisk._websocket.core import Handshake, HeadReader
+from brisk._websocket.core import Handshake, HeadReader, load
 from brisk.exceptions import InvalidSchema
 from brisk.structures import CaseInsensitiveDict
 
@@ -69,6 +69,7 @@ def plan(
     parsed = url if isinstance(url, URL) else URL.parse(url)
     if parsed.scheme not in HTTP_SCHEME:
         raise InvalidSchema(f"a WebSocket URL is ws:// or wss://, not {parsed.scheme}:// ({url})")
+    load()  # a missing websockets package fails here, before any connection is made
     handshake = Handshake(subprotocols, compression, max_size)
     merged: CaseInsensitiveDict[Any] = CaseInsensitiveDict(headers or {})
     merged.update(handshake.headers())

@@ -227,13 +227,18 @@ class WebSocket:
                 self._core.close(code, reason)
                 self._flush()
             give_up = None if self.close_timeout is None else time.monotonic() + self.close_timeout
-            with self._recv_lock:
+            # Another thread may be blocked in receive(): it reads the answer then, and we wait for it.
+            if not self._recv_lock.acquire(timeout=-1 if self.close_timeout is None else self.close_timeout):
+                return  # that thread never got the answer: the socket is closed under it (finally)
+            try:
                 while not self._core.close_received:
                     data = self._read(give_up, keepalive=False)
                     if data is None:
                         break  # the peer never answered: give up on it
                     self._feed(data)
                     self._core.messages.clear()
+            finally:
+                self._recv_lock.release()
         except (OSError, WebSocketClosed):
             pass  # closing anyway
         finally:
@@ -308,6 +313,10 @@ class WebSocket:
     def _shut(self) -> None:
         if not self._closed:
             self._closed = True
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv() on it
+            except OSError:
+                pass
             try:
                 self._sock.close()
             except OSError:

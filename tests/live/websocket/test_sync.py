@@ -142,3 +142,33 @@ def test_wss_unknown_ca_refused(wss_server):
 def test_not_a_websocket_url():
     with brisk.Session() as s, pytest.raises(brisk.exceptions.InvalidSchema, match="ws:// or wss://"):
         s.websocket("ftp://127.0.0.1/x")
+
+
+def test_response_hook_sees_the_101(ws_server):
+    seen = []
+    with brisk.Session() as s:
+        with s.websocket(
+            ws_server.url + "/echo", hooks={"response": lambda r, **kw: seen.append(r.status_code)}
+        ):
+            pass
+    assert seen == [101]
+
+
+def test_close_from_another_thread_wakes_the_receiver(ws_server):
+    import threading
+
+    with brisk.Session() as s, s.websocket(ws_server.url + "/echo") as ws:
+        outcome = []
+
+        def reader():
+            try:
+                ws.receive()
+            except brisk.WebSocketClosed as exc:
+                outcome.append(exc.code)
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        ws.close(1000, "done")
+        thread.join(30)
+        assert not thread.is_alive()
+    assert outcome == [1000]
