@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from brisk._flows import run_async
 from brisk._flows.request import request_flow
 from brisk._protocol.http11 import encode_request_head
-from brisk._transport.asyncio.connect import open_connection
+from brisk._transport.asyncio.connect import open_connection, start_connection
 from brisk._transport.asyncio.h1 import AsyncH1Connection, _read_buffer
 from brisk._transport.base import Timings
 from brisk._transport.deadline import WAITING_FOR_RESPONSE
@@ -182,8 +182,9 @@ class _Protocol(asyncio.BufferedProtocol):
 class _AsyncUpgradeTransport:
     """Sends each attempt of the handshake on a new connection; keeps the connection of a 101."""
 
-    def __init__(self) -> None:
+    def __init__(self, opener: Any = None) -> None:
         self.upgraded: dict[int, _Protocol] = {}
+        self._opener = opener  # a mock's socket maker, or None
 
     async def handle_async_request(self, request: PreparedRequest, options: SendOptions) -> Response:
         url, options = upgrade_options(request, options)
@@ -191,7 +192,12 @@ class _AsyncUpgradeTransport:
         target, headers = request_line_and_headers(request, url, options)
         head = encode_request_head("GET", target, headers)
         loop = asyncio.get_running_loop()
-        conn = await open_connection(url, options, timings, loop)  # http/1.1 only: ALPN offers no h2
+        if self._opener is None:
+            conn = await open_connection(url, options, timings, loop)  # http/1.1 only: ALPN offers no h2
+        else:
+            sock = self._opener(request)
+            sock.setblocking(False)
+            conn = await start_connection(sock, None, url.host, options, timings, loop)
         assert isinstance(conn, AsyncH1Connection)
         transport = conn.transport
         assert transport is not None
@@ -252,7 +258,7 @@ class AsyncWebSocketConnect:
 
 async def connect(plan: Plan, settings: dict[str, Any]) -> AsyncWebSocket:
     """Run the handshake of ``plan`` and open the WebSocket."""
-    transport = _AsyncUpgradeTransport()
+    transport = _AsyncUpgradeTransport(plan.opener)
     try:
         response = await run_async(request_flow(plan.request, plan.settings), transport)
         subprotocol, extensions = plan.handshake.check(response, plan.url)

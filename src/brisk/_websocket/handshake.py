@@ -44,13 +44,15 @@ _REFUSED = frozenset({"data", "json", "files", "stream", "allow_redirects", "pro
 class Plan:
     """What a driver needs to run one handshake."""
 
-    __slots__ = ("handshake", "request", "settings", "url")
+    __slots__ = ("handshake", "opener", "request", "settings", "url")
 
     def __init__(self, request: PreparedRequest, settings: FlowSettings, handshake: Handshake, url: str):
         self.request = request
         self.settings = settings
         self.handshake = handshake
         self.url = url
+        #: ``opener(request) -> socket`` instead of connecting (``MockTransport(websocket=...)``), or None.
+        self.opener: Any = None
 
 
 def plan(
@@ -78,7 +80,9 @@ def plan(
     request = session._prepare_options("GET", http_url, call)
     settings = session._settings(request, call)
     ws_url = str(parsed.copy_with(scheme=WS_SCHEME[parsed.scheme]))
-    return Plan(request, settings, handshake, ws_url)
+    result = Plan(request, settings, handshake, ws_url)
+    result.opener = getattr(getattr(session, "_given_transport", None), "open_websocket", None)
+    return result
 
 
 def upgrade_options(request: PreparedRequest, options: SendOptions) -> tuple[URL, SendOptions]:

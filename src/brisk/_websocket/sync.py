@@ -39,15 +39,16 @@ _RECV = 262144
 class _UpgradeTransport:
     """Sends each attempt of the handshake on a new connection; keeps the socket of a 101."""
 
-    def __init__(self) -> None:
+    def __init__(self, opener: Any = None) -> None:
         self.upgraded: dict[int, tuple[socket.socket, bytes]] = {}  # id(response) -> socket, first bytes
+        self._opener = opener  # a mock's socket maker, or None
 
     def handle_request(self, request: PreparedRequest, options: SendOptions) -> Response:
         url, options = upgrade_options(request, options)
         timings = Timings(time.monotonic())
         target, headers = request_line_and_headers(request, url, options)
         head = encode_request_head("GET", target, headers)
-        sock = open_socket(url, options, timings)
+        sock = open_socket(url, options, timings) if self._opener is None else self._opener(request)
         try:
             sock.settimeout(SENDING.budget(options))
             try:
@@ -91,7 +92,7 @@ class _UpgradeTransport:
 
 def connect(plan: Plan, settings: dict[str, Any]) -> WebSocket:
     """Run the handshake of ``plan`` and open the WebSocket."""
-    transport = _UpgradeTransport()
+    transport = _UpgradeTransport(plan.opener)
     try:
         response = run_sync(request_flow(plan.request, plan.settings), transport)
         subprotocol, extensions = plan.handshake.check(response, plan.url)
