@@ -466,6 +466,8 @@ class KeepAlive:
                     reason=reason,
                 )
                 return None
+            else:
+                return self.pong_due  # no new ping while one is unanswered
         if now >= self.next_ping:
             if core.closing:
                 return None

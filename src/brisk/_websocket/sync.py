@@ -275,10 +275,7 @@ class WebSocket:
                 self._shut()
                 raise WebSocketClosed(f"the WebSocket connection broke: {exc}", code=1006) from exc
         if eof and not self._closed:
-            try:
-                self._sock.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
+            _shutdown(self._sock, socket.SHUT_WR)
 
     def _read(self, give_up: float | None, keepalive: bool = True) -> bytes | memoryview | None:
         """Bytes from the socket (b"" at EOF), or None when ``give_up`` passed first. Sends keep-alive
@@ -314,10 +311,7 @@ class WebSocket:
     def _shut(self) -> None:
         if not self._closed:
             self._closed = True
-            try:
-                self._sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv() on it
-            except OSError:
-                pass
+            _shutdown(self._sock, socket.SHUT_RDWR)  # wakes a thread blocked in recv() on it
             try:
                 self._sock.close()
             except OSError:
@@ -334,3 +328,13 @@ def open_websocket(session: Any, url: Any, options: dict[str, Any]) -> WebSocket
 
     plan, settings = split_options(session, url, options)
     return connect(plan, settings)
+
+
+def _shutdown(sock: Any, how: int) -> None:
+    """``sock.shutdown(how)`` where it has one (TLS inside a proxy's TLS tunnel does not)."""
+    shutdown = getattr(sock, "shutdown", None)
+    if shutdown is not None:
+        try:
+            shutdown(how)
+        except OSError:
+            pass

@@ -262,3 +262,20 @@ def test_fragments_with_a_ping_between_them(raw_server, driver):
     server.stop()
     assert got == ["fragmént"]  # UTF-8 split across fragments is joined before it is checked
     assert (10, b"are you there") in seen["frames"]  # the ping was answered with its payload
+
+
+def test_unanswered_keepalive_ping_fails_with_1011(raw_server, driver):
+    seen = {}
+
+    def handler(conn):
+        accept(conn)
+        seen["frames"] = client_frames(conn.wait_closed(timeout=30))  # reads pings, never answers
+
+    server = raw_server(handler, timeout=30)
+    error = driver.receive_error(_ws(server), ping_interval=0.05, ping_timeout=0.2)
+    server.stop()
+    assert isinstance(error, brisk.WebSocketClosed)
+    assert error.code == 1011
+    assert "keep-alive ping" in str(error)
+    assert [op for op, _ in seen["frames"]][0] == 9  # a ping went out first
+    assert close_code(seen["frames"]) == 1011

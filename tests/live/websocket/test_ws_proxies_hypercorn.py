@@ -85,6 +85,12 @@ def test_wss_through_pproxy(pproxy, tls_app_server, echo):
     assert echo(url, proxies={"https": proxy}, verify=tls_app_server.ca_bundle) == "through"
 
 
+def test_wss_through_an_https_proxy(pproxy, tls_app_server, echo, ca_bundle):
+    # TLS inside the proxy's TLS: the sync client runs the inner session on memory BIOs
+    url = _ws(tls_app_server) + "/ws/echo"
+    assert echo(url, proxies={"https": pproxy.url("https")}, verify=ca_bundle) == "through"
+
+
 def test_ws_url_is_tunnelled_not_forwarded(relay_proxy, app_server, echo):
     relay = relay_proxy()
     assert echo(_ws(app_server) + "/ws/echo", proxies={"http": relay.url()}) == "through"
