@@ -277,5 +277,5 @@ def test_unanswered_keepalive_ping_fails_with_1011(raw_server, driver):
     assert isinstance(error, brisk.WebSocketClosed)
     assert error.code == 1011
     assert "keep-alive ping" in str(error)
-    assert [op for op, _ in seen["frames"]][0] == 9  # a ping went out first
+    assert seen["frames"][0][0] == 9  # a ping went out first
     assert close_code(seen["frames"]) == 1011
