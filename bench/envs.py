@@ -52,6 +52,7 @@ ENV_SPECS: dict[str, Env] = {
         Env("urllib3", ("urllib3",), ("urllib3",)),
         Env("pycurl", ("pycurl",), ("pycurl",)),
         Env("aiohttp", ("aiohttp",), ("aiohttp",)),
+        Env("websockets", ("websockets",), ("websockets",)),
         Env("niquests", ("niquests",), ("niquests", "urllib3-future")),
         Env("httpie", ("httpie",), ("httpie",)),
         Env("chart", ("matplotlib",), ("matplotlib",)),

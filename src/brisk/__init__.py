@@ -30,6 +30,9 @@ from brisk.exceptions import (
     Timeout,
     TooManyRedirects,
     URLRequired,
+    WebSocketClosed,
+    WebSocketError,
+    WebSocketHandshakeError,
     WriteTimeout,
 )
 from brisk.models import PreparedRequest, Request, Response
@@ -44,21 +47,26 @@ if TYPE_CHECKING:
     from brisk._response.sse import ServerSentEvent
     from brisk._session.doh import DoHResolver
     from brisk._session.download import DownloadResult
+    from brisk._websocket.aio import AsyncWebSocket
+    from brisk._websocket.sync import WebSocket
 
 #: Public names defined in modules loaded on first use (``import brisk`` stays fast).
 _LAZY = {
+    "AsyncWebSocket": "_websocket.aio",
     "Cache": "_cache.store",
     "ConnectionInfo": "_response.connection_info",
     "DoHResolver": "_session.doh",
     "DownloadResult": "_session.download",
     "JSONDecodeError": "_core.json_error",
     "ServerSentEvent": "_response.sse",
+    "WebSocket": "_websocket.sync",
     "install_as_requests": "_compat.shim",
     "uninstall_as_requests": "_compat.shim",
 }
 
 __all__ = [
     "AsyncSession",
+    "AsyncWebSocket",
     "AuthBase",
     "Cache",
     "ConnectTimeout",
@@ -88,6 +96,10 @@ __all__ = [
     "Timeout",
     "TooManyRedirects",
     "URLRequired",
+    "WebSocket",
+    "WebSocketClosed",
+    "WebSocketError",
+    "WebSocketHandshakeError",
     "WriteTimeout",
     "__version__",
     "codes",
