@@ -232,14 +232,15 @@ def age_header(age: float) -> str:
 def verdict(entry: Entry, request_cc: Directives, now: float) -> tuple[str, float]:
     """Whether ``entry`` may answer a request with directives ``request_cc`` as it is (FRESH), stale but
     accepted by the request's ``max-stale`` (STALE_OK), or only after validation (VALIDATE); with its age."""
-    response_cc = entry.directives()
-    age = current_age(entry, now)
+    facts = entry.facts()
+    response_cc = facts.directives
+    age = facts.initial_age + max(0.0, now - entry.response_time)
+    lifetime = facts.lifetime
+    if not request_cc and age < lifetime and "no-cache" not in response_cc:
+        return FRESH, age  # the common case, decided first
+    # (a qualified no-cache="field, ..." reuses the response without those fields: serving_headers)
     if "no-cache" in request_cc or ("no-cache" in response_cc and not response_cc["no-cache"]):
-        return (
-            VALIDATE,
-            age,
-        )  # (no-cache="field, ..." reuses the response without those fields: serving_headers)
-    lifetime = freshness_lifetime(entry, response_cc)
+        return VALIDATE, age
     if "max-age" in request_cc:
         limit = delta_seconds(request_cc["max-age"])
         if limit is None or age > limit:
