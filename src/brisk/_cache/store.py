@@ -12,6 +12,8 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Protocol
 
+from brisk._cache.policy import vary_matches
+
 if TYPE_CHECKING:
     from brisk._cache.policy import Entry, _Lookup
 
@@ -69,10 +71,12 @@ class Cache:
 
     def lookup(self, url: str, request_headers: _Lookup) -> Entry | None:
         """The most recent stored response for ``url`` whose ``Vary`` fields match the request's."""
-        from brisk._cache.policy import vary_matches
-
+        variants = self._backend.variants(url)
+        if len(variants) == 1:  # the common case: one response, stored without Vary
+            entry = variants[0]
+            return entry if not entry.vary or vary_matches(entry, request_headers) else None
         best = None
-        for entry in self._backend.variants(url):
+        for entry in variants:
             if vary_matches(entry, request_headers) and (
                 best is None or entry.response_time > best.response_time
             ):

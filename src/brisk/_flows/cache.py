@@ -52,7 +52,9 @@ def cached_send(
     request: PreparedRequest, options: SendOptions, cache: Cache, rate_limit: RateLimit | None = None
 ) -> Generator[Effect, Any, Response]:
     method = request.method or "GET"
-    url = (request.url or "").split("#", 1)[0]
+    url = request.url or ""
+    if "#" in url:
+        url = url.split("#", 1)[0]
     headers = request.headers
     if method not in ("GET", "HEAD"):
         response: Response = yield from _send(request, options, rate_limit)
