@@ -17,7 +17,10 @@ from brisk._cache.policy import vary_matches
 if TYPE_CHECKING:
     from brisk._cache.policy import Entry, _Lookup
 
-__all__ = ["BodyWriter", "Cache", "MemoryBackend"]
+__all__ = ["Body", "BodyWriter", "Cache", "MemoryBackend"]
+
+#: A stored body: whole, or the chunks a streamed body was read in.
+Body = bytes | tuple[bytes, ...]
 
 DEFAULT_MEMORY_SIZE = 64 * 1024 * 1024
 DEFAULT_FILE_SIZE = 512 * 1024 * 1024
@@ -33,7 +36,7 @@ class BodyWriter(Protocol):
 
 class Backend(Protocol):
     def variants(self, url: str) -> list[Entry]: ...
-    def body(self, entry: Entry) -> bytes | None: ...
+    def body(self, entry: Entry) -> Body | None: ...
     def writer(self, entry: Entry) -> BodyWriter: ...
     def refresh(self, entry: Entry) -> None: ...
     def invalidate(self, urls: list[str]) -> None: ...
@@ -83,8 +86,9 @@ class Cache:
                 best = entry
         return best
 
-    def body(self, entry: Entry) -> bytes | None:
-        """The stored body of ``entry`` (None if it was evicted meanwhile)."""
+    def body(self, entry: Entry) -> Body | None:
+        """The stored body of ``entry``: bytes, or the chunks it arrived in (a streamed body is kept as it
+        was read, never joined into a second copy); None if it was evicted meanwhile."""
         return self._backend.body(entry)
 
     def writer(self, entry: Entry) -> BodyWriter:
@@ -130,7 +134,7 @@ class MemoryBackend:
 
     def __init__(self, max_size: int) -> None:
         self.max_size = max_size
-        self._entries: OrderedDict[tuple[str, Any], tuple[Entry, bytes]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, Any], tuple[Entry, Body]] = OrderedDict()
         self._by_url: dict[str, dict[Any, Entry]] = {}
         self._size = 0
         self._lock = threading.Lock()
@@ -140,7 +144,7 @@ class MemoryBackend:
             found = self._by_url.get(url)
             return list(found.values()) if found else []
 
-    def body(self, entry: Entry) -> bytes | None:
+    def body(self, entry: Entry) -> Body | None:
         with self._lock:
             stored = self._entries.get(entry.key)
             if stored is None:
@@ -151,9 +155,9 @@ class MemoryBackend:
     def writer(self, entry: Entry) -> BodyWriter:
         return _MemoryWriter(self, entry)
 
-    def put(self, entry: Entry, body: bytes) -> None:
+    def put(self, entry: Entry, body: Body, size: int) -> None:
         key = entry.key = (entry.url, entry.vary)
-        entry.size = len(body)
+        entry.size = size
         with self._lock:
             self._remove(key)
             self._entries[key] = (entry, body)
@@ -221,8 +225,8 @@ class _MemoryWriter:
 
     def commit(self) -> None:
         chunks, self._chunks = self._chunks, None
-        if chunks is not None:
-            self._backend.put(self._entry, chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        if chunks is not None:  # kept as read: joining them would hold the body twice for a moment
+            self._backend.put(self._entry, chunks[0] if len(chunks) == 1 else tuple(chunks), self._size)
 
     def abort(self) -> None:
         self._chunks = None

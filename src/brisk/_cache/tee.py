@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from brisk._cache.store import BodyWriter
 
-__all__ = ["AsyncTeeStream", "DualTeeStream", "SyncTeeStream", "tee"]
+__all__ = ["AsyncTeeStream", "ChunksStream", "DualTeeStream", "SyncTeeStream", "tee"]
 
 #: The reading methods: never passed through to the inner stream, which would read past the tee.
 _READERS = frozenset({"__iter__", "read_all", "close", "__aiter__", "aread_all", "aclose"})
@@ -114,3 +114,32 @@ class DualTeeStream(SyncTeeStream, AsyncTeeStream):
     """For a body already in memory, which both worlds read."""
 
     __slots__ = ()
+
+
+class ChunksStream:
+    """A stored body kept as the chunks it was read in, served to sync and async readers alike (joined
+    only for a reader that asks for the whole body)."""
+
+    __slots__ = ("_chunks",)
+
+    def __init__(self, chunks: tuple[bytes, ...]) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._chunks
+
+    def read_all(self) -> bytes:
+        return b"".join(self._chunks)
+
+    def close(self) -> None:
+        pass
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._chunks:
+            yield chunk
+
+    async def aread_all(self) -> bytes:
+        return b"".join(self._chunks)
+
+    async def aclose(self) -> None:
+        pass

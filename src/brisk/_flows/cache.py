@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from brisk._cache import policy
 from brisk._cache.control import Directives, parse_cache_control
-from brisk._cache.tee import tee
+from brisk._cache.tee import ChunksStream, tee
 from brisk._core.streams import ByteStream
 from brisk._flows import Drain, Send, Sleep
 from brisk._transport.base import Timings
@@ -183,10 +183,13 @@ def _from_entry(
     if body is None:
         return None
     headers = [*entry.facts().served, ("Age", policy.age_header(age))]
+    stream: ByteStream | ChunksStream
     if request.method == "HEAD":
-        body = b""
+        stream = ByteStream(b"")
+    else:
+        stream = ByteStream(body) if isinstance(body, bytes) else ChunksStream(body)
     response = Response._from_transport(
-        entry.status, entry.reason, entry.http_version, headers, ByteStream(body), request, None
+        entry.status, entry.reason, entry.http_version, headers, stream, request, None
     )
     response.url = entry.url
     response.from_cache = True

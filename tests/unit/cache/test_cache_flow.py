@@ -36,8 +36,8 @@ def run(cache: brisk.Cache, answers: list[Any], method: str = "GET", url: str = 
     )
     flow: Flow = request_flow(brisk.Request(method, url, **kwargs).prepare(), settings)
     sent: list[Send] = []
-    effect: Effect = next(flow)
     try:
+        effect: Effect = next(flow)  # (a hit of a streamed request returns at once)
         while True:
             if isinstance(effect, Send):
                 sent.append(effect)
@@ -293,3 +293,28 @@ def test_a_hit_spends_no_rate_limit_token(cache: brisk.Cache) -> None:
     assert effect.response.from_cache
     flow = request_flow(brisk.Request("POST", URL).prepare(), settings)
     assert isinstance(next(flow), Sleep)  # what goes to the network still waits its turn
+
+
+def test_a_streamed_body_is_kept_in_its_chunks_not_joined_into_a_copy() -> None:
+    from brisk._cache.tee import ChunksStream
+
+    cache = brisk.Cache()
+    settings = FlowSettings(
+        SendOptions(), retry=Retry(0, read=False, redirect=None), cache=cache, stream=True
+    )
+    flow: Flow = request_flow(brisk.Request("GET", URL).prepare(), settings)
+    send = next(flow)
+    assert isinstance(send, Send)
+    head = [("Cache-Control", "max-age=60"), ("Content-Length", "6")]
+    arriving = Response._from_transport(
+        200, "OK", "HTTP/1.1", head, ChunksStream((b"ab", b"cd", b"ef")), send.request, None
+    )
+    with pytest.raises(StopIteration) as stop:
+        flow.send(arriving)
+    response: Response = stop.value.value
+    assert list(response.iter_content(None)) == [b"ab", b"cd", b"ef"]
+    (stored,) = cache._backend._entries.values()  # type: ignore[attr-defined]
+    assert stored[1] == (b"ab", b"cd", b"ef")  # the chunks themselves: no joined second copy
+    hit, sent = run(cache, [], stream=True)
+    assert (list(hit.iter_content(None)), sent) == ([b"ab", b"cd", b"ef"], [])
+    assert run(cache, [])[0].content == b"abcdef"
