@@ -14,8 +14,10 @@ Choices a private cache may make, made here:
 - ``Set-Cookie`` is never stored: a hit must not put one user's cookie into another session's jar.
 - Heuristic freshness is 10% of the time since ``Last-Modified``, at most a week (for heuristically
   cacheable statuses, and responses marked ``public``).
-- ``stale-while-revalidate`` and ``stale-if-error`` are not acted on: a stale response is validated before
-  it is served, and a failed validation is an error, never a stale answer.
+- ``stale-while-revalidate`` is not acted on: a stale response is validated before it is served.
+  ``stale-if-error=N`` (RFC 5861, in the response or the request) serves it stale, at most N seconds
+  past its freshness, when the validation fails with a 500, 502, 503, 504 or no answer at all; without
+  it a failed validation is the error it was.
 - ``private`` responses are stored (this is a private cache); ``s-maxage`` and ``proxy-revalidate`` are
   for shared caches and do not change freshness here.
 """
@@ -41,6 +43,7 @@ __all__ = [
     "merge_304",
     "request_directives",
     "serving_headers",
+    "stale_if_error",
     "storable",
     "vary_key",
     "vary_matches",
@@ -270,6 +273,26 @@ def serving_headers(entry: Entry, directives: Directives) -> list[tuple[str, str
         return entry.headers
     hidden = {field.strip().lower() for field in value.split(",") if field.strip()}
     return [(name, value) for name, value in entry.headers if name.lower() not in hidden]
+
+
+#: The errors ``stale-if-error`` covers (RFC 5861 §4).
+ERROR_STATUSES = frozenset({500, 502, 503, 504})
+
+
+def stale_if_error(entry: Entry, request_cc: Directives, now: float) -> bool:
+    """Whether a stale ``entry`` may answer in place of an error (a 5xx, or no answer at all) by the
+    ``stale-if-error=N`` of its response or of the request (RFC 5861): stale by N seconds at most, and
+    not ``must-revalidate`` nor ``no-cache``, which forbid serving it stale (RFC 9111 §4.2.4)."""
+    facts = entry.facts()
+    directives = facts.directives
+    if "must-revalidate" in directives or ("no-cache" in directives and not directives["no-cache"]):
+        return False
+    allowed = [delta_seconds(cc.get("stale-if-error")) for cc in (directives, request_cc)]
+    window = max((seconds for seconds in allowed if seconds is not None), default=None)
+    if window is None:
+        return False
+    staleness = facts.initial_age + max(0.0, now - entry.response_time) - facts.lifetime
+    return staleness <= window
 
 
 def vary_key(vary_values: Iterable[str], request_header: _Lookup) -> tuple[tuple[str, str | None], ...]:

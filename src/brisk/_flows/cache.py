@@ -6,10 +6,11 @@ same for sync and async (the store is local: its calls are plain calls, as cooki
 without ``cache=`` never runs this module (``_send_with_retries`` checks ``s.cache`` once).
 
 ``response.cache_status`` says what happened: ``"hit"`` (served fresh from the cache, no I/O), ``"stale"``
-(served stale as the request's ``max-stale`` allowed), ``"revalidated"`` (the server answered 304: the
-stored body was served), ``"miss"`` (from the network; stored if the policy allows once its body is read),
-``"only-if-cached"`` (a 504 made by the cache for an ``only-if-cached`` request it could not answer), and
-``"bypass"`` (not looked up: a method or a request the cache does not serve).
+(served stale as the request's ``max-stale`` allowed, or ``stale-if-error`` when the server failed),
+``"revalidated"`` (the server answered 304: the stored body was served), ``"miss"`` (from the network;
+stored if the policy allows once its body is read), ``"only-if-cached"`` (a 504 made by the cache for an
+``only-if-cached`` request it could not answer), and ``"bypass"`` (not looked up: a method or a request
+the cache does not serve).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from brisk._cache.tee import ChunksStream, tee
 from brisk._core.streams import ByteStream
 from brisk._flows import Drain, Send, Sleep
 from brisk._transport.base import Timings
+from brisk.exceptions import RequestException
 from brisk.models import Response
 
 if TYPE_CHECKING:
@@ -95,8 +97,25 @@ def cached_send(
             for name, value in validators:
                 sent.headers[name] = value
     request_time = time.time()
-    response = yield from _send(sent, options, rate_limit)
+    try:
+        response = yield from _send(sent, options, rate_limit)
+    except RequestException:
+        # stale-if-error (RFC 5861): the server allowed this stale response when it cannot be reached
+        if entry is not None and policy.stale_if_error(entry, request_cc, time.time()):
+            hit = _from_entry(cache, entry, request, policy.current_age(entry, time.time()), "stale")
+            if hit is not None:
+                return hit
+        raise
     response_time = time.time()
+    if (
+        entry is not None
+        and response.status_code in policy.ERROR_STATUSES
+        and policy.stale_if_error(entry, request_cc, response_time)
+    ):
+        yield Drain(response)
+        hit = _from_entry(cache, entry, request, policy.current_age(entry, response_time), "stale")
+        if hit is not None:
+            return hit
     if response.status_code == 304 and entry is not None:
         pairs = list(response.headers.multi_items())
         if policy.validates(entry, pairs):

@@ -318,3 +318,30 @@ def test_a_streamed_body_is_kept_in_its_chunks_not_joined_into_a_copy() -> None:
     hit, sent = run(cache, [], stream=True)
     assert (list(hit.iter_content(None)), sent) == ([b"ab", b"cd", b"ef"], [])
     assert run(cache, [])[0].content == b"abcdef"
+
+
+def test_stale_if_error_serves_the_stored_response_on_a_5xx_or_a_failure(cache: brisk.Cache) -> None:
+    from brisk.exceptions import ConnectionError as BriskConnectionError
+
+    run(cache, [(200, {"Cache-Control": "max-age=0, stale-if-error=600"}, b"stored")])
+    response, sent = run(cache, [(503, {}, b"down")])
+    assert (len(sent), response.status_code, response.cache_status, response.content) == (
+        1,
+        200,
+        "stale",
+        b"stored",
+    )
+    no_retry = Retry(0, read=False, redirect=None)
+    flow: Flow = request_flow(
+        brisk.Request("GET", URL).prepare(), FlowSettings(SendOptions(), retry=no_retry, cache=cache)
+    )
+    assert isinstance(next(flow), Send)
+    read = flow.throw(BriskConnectionError("refused"))
+    assert isinstance(read, ReadBody)
+    assert (read.response.cache_status, read.response.content) == ("stale", b"stored")
+
+
+def test_without_stale_if_error_a_5xx_is_returned(cache: brisk.Cache) -> None:
+    run(cache, [(200, {"Cache-Control": "max-age=0"}, b"stored")])
+    response, _ = run(cache, [(503, {}, b"down")])
+    assert (response.status_code, response.cache_status) == (503, "miss")

@@ -212,3 +212,14 @@ def test_invalidation_targets_same_origin_only() -> None:
         "http://a.test/items/7",
     ]
     assert policy.invalidation_targets(url, 500, "/items/7", None) == []
+
+
+def test_stale_if_error_window() -> None:
+    stored = entry(("Date", DATE), ("Cache-Control", "max-age=10, stale-if-error=60"))
+    assert policy.stale_if_error(stored, {}, NOW + 65)  # 55 s stale
+    assert not policy.stale_if_error(stored, {}, NOW + 80)  # 70 s stale
+    plain = entry(("Date", DATE), ("Cache-Control", "max-age=10"))
+    assert not policy.stale_if_error(plain, {}, NOW + 20)
+    assert policy.stale_if_error(plain, {"stale-if-error": "30"}, NOW + 20)  # the request may ask for it
+    strict = entry(("Date", DATE), ("Cache-Control", "max-age=10, stale-if-error=60, must-revalidate"))
+    assert not policy.stale_if_error(strict, {}, NOW + 20)
