@@ -179,3 +179,20 @@ def test_credential_bound_responses_are_not_reused(
     assert "set-cookie" not in hit.headers
     assert not bob.cookies  # ada's cookie never reaches bob's jar
     assert ada.cookies["session"] == "ada"
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_one_cache_serves_many_threads(scripted_server: ServerThread, tmp_path: Path, store: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = scripted_server.app
+    for n in range(4):
+        app.script(f"/t{n}", (200, FRESH, f"body {n}".encode() * 100))
+    with brisk.Session(cache=True if store == "memory" else tmp_path / "c.sqlite") as session:
+        urls = [f"{scripted_server.url}/t{i % 4}" for i in range(200)]
+        with ThreadPoolExecutor(8) as pool:
+            bodies = list(pool.map(lambda url: session.get(url).content, urls))
+        assert bodies == [f"body {i % 4}".encode() * 100 for i in range(200)]
+        # each URL reached the server at most once per thread that missed it before the first store
+        assert all(1 <= app.count(f"/t{n}") <= 8 for n in range(4))
+        assert len(session.cache) == 4
