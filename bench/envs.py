@@ -46,6 +46,7 @@ ENV_SPECS: dict[str, Env] = {
     e.name: e
     for e in (
         Env("requests", ("requests",), ("requests", "urllib3")),
+        Env("requests-cache", ("requests-cache",), ("requests-cache", "requests")),
         # sniffio: without it httpcore retries a failing import on every async request (its fallback path).
         Env("httpx", ("httpx[http2]", "sniffio"), ("httpx", "httpcore", "h2", "anyio")),
         Env("urllib3", ("urllib3",), ("urllib3",)),

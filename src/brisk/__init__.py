@@ -40,6 +40,7 @@ from brisk.sessions import AsyncSession, Session, session
 from brisk.status_codes import codes
 
 if TYPE_CHECKING:
+    from brisk._cache.store import Cache
     from brisk._compat.shim import install_as_requests, uninstall_as_requests
     from brisk._core.json_error import JSONDecodeError
     from brisk._response.connection_info import ConnectionInfo
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 #: Public names defined in modules loaded on first use (``import brisk`` stays fast).
 _LAZY = {
     "AsyncWebSocket": "_websocket.aio",
+    "Cache": "_cache.store",
     "ConnectionInfo": "_response.connection_info",
     "DoHResolver": "_session.doh",
     "DownloadResult": "_session.download",
@@ -66,6 +68,7 @@ __all__ = [
     "AsyncSession",
     "AsyncWebSocket",
     "AuthBase",
+    "Cache",
     "ConnectTimeout",
     "ConnectionError",
     "ConnectionInfo",

@@ -136,6 +136,8 @@ class Session(SessionCalls[Response]):
                 self._transport = None
         for adapter in self.adapters.values():
             adapter.close()
+        if self.cache is not None and self.cache._session_made:
+            self.cache.close()  # a file it opened (it opens again if the session is used again)
 
     def __enter__(self) -> Session:
         return self
@@ -242,6 +244,8 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
                 self._transport = None
         for adapter in self.adapters.values():
             adapter.close()
+        if self.cache is not None and self.cache._session_made:
+            self.cache.close()
 
     async def aclose(self) -> None:
         await self.close()
