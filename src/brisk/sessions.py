@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from brisk._session.download import DownloadResult
     from brisk._session.types import DownloadOptions, RequestOptions, SendKeywords
     from brisk._transport.base import AsyncBaseTransport, BaseTransport
+    from brisk._websocket.aio import AsyncWebSocketConnect
+    from brisk._websocket.sync import WebSocket
+    from brisk._websocket.types import WebSocketOptions
 
 __all__ = ["AsyncSession", "Session", "SessionRedirectMixin", "default_headers", "session"]
 # _PICKLED and _NOT_PICKLED: what a session pickles and leaves behind (tests check a session against them)
@@ -93,6 +96,18 @@ class Session(SessionCalls[Response]):
         plan, request_options = plan_download(url, path, options)
         return run_sync(download_flow(plan, self, request_options))
 
+    def websocket(self, url: str, **options: Unpack[WebSocketOptions]) -> WebSocket:
+        """Open a WebSocket connection to ``url`` (ws:// or wss://); the handshake is a request of this
+        session (cookies, auth, headers, proxies, TLS settings, timeouts, hooks). See the README.
+
+        >>> with session.websocket("wss://example.com/feed", subprotocols=["v1"]) as ws:
+        ...     ws.send("hello")
+        ...     reply = ws.receive()
+        """
+        from brisk._websocket.sync import open_websocket  # loaded when first used
+
+        return open_websocket(self, url, dict(options))
+
     def _run_map(self, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool) -> list[Any]:
         from brisk._bulk.sync import map_sync  # the bulk engine on the session's loop thread
 
@@ -148,6 +163,8 @@ class Session(SessionCalls[Response]):
                 self._transport = None
         for adapter in self.adapters.values():
             adapter.close()
+        if self.cache is not None and self.cache._session_made:
+            self.cache.close()  # a file it opened (it opens again if the session is used again)
 
     def __enter__(self) -> Session:
         return self
@@ -221,6 +238,13 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
         plan, request_options = plan_download(url, path, options)
         return await run_async(download_flow(plan, self, request_options))
 
+    def websocket(self, url: str, **options: Unpack[WebSocketOptions]) -> AsyncWebSocketConnect:
+        """``Session.websocket`` for asyncio: ``async with session.websocket(url) as ws`` (or
+        ``ws = await session.websocket(url)``, then ``await ws.close()``)."""
+        from brisk._websocket.aio import AsyncWebSocketConnect  # loaded when first used
+
+        return AsyncWebSocketConnect(self, url, dict(options))
+
     async def _run_map(
         self, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool
     ) -> list[Any]:
@@ -265,6 +289,8 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
                 self._transport = None
         for adapter in self.adapters.values():
             adapter.close()
+        if self.cache is not None and self.cache._session_made:
+            self.cache.close()
 
     async def aclose(self) -> None:
         await self.close()

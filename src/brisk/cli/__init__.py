@@ -10,6 +10,7 @@
     brisk --resolve api.test:443:127.0.0.1 https://api.test/  # curl's --resolve (and --connect-to, -4, -6)
     brisk serve --tls --http2                       # a local httpbin-compatible server
     brisk bulk urls.txt -o results.jsonl --concurrency 200 --per-host 8   # many URLs, resumable
+    brisk ws localhost:8000/ws/echo                 # WebSocket: lines in, messages out
 
 Start-up time matters here (a GET should cost about what ``import brisk`` costs): this module imports
 nothing at load time, options are parsed by a small parser of our own (argparse and its helpers cost
@@ -92,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from brisk.cli._bulk import bulk_command
 
             return bulk_command(args[1:])
+        if args and args[0] == "ws":
+            from brisk.cli._ws import ws_command
+
+            return ws_command(args[1:])
         from brisk.cli._command import run
 
         return run(args)

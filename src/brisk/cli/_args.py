@@ -144,6 +144,13 @@ OPTIONS = (
     Opt(("--retries",), "retries", "retries of failed connections (2; 0 for none)", int, "N"),
     Opt(("-o", "--output"), "output", "save the body to FILE (a progress bar on a terminal)", str, "FILE"),
     Opt(("-c", "--continue"), "resume", "with -o: resume a partial download"),
+    Opt(
+        ("--cache",),
+        "cache",
+        "use an HTTP cache file (RFC 9111): PATH, or ~/.cache/brisk/http-cache.sqlite",
+        "optional",
+        "PATH",
+    ),
     Opt(("--timing",), "timing", "show where the time went (DNS, connect, TLS, ...) as bars"),
     Opt(("-v", "--verbose"), "verbose", "print the request too (the same as --print HBhb)"),
     Opt(("-p", "--print"), "what", "H, B: request head, body; h, b: response head, body", str, "WHAT"),
@@ -206,7 +213,11 @@ def split_command_line(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
             opt = _BY_FLAG.get(flag)
             if opt is None:
                 raise UsageError(f"unknown option {flag}")
-            if opt.takes is None:
+            if opt.takes == "optional":  # --cache or --cache=PATH (a value only after "=")
+                if eq and not inline:
+                    raise UsageError(f"{flag}= needs a value ({opt.metavar})")
+                values[opt.dest] = inline if eq else True
+            elif opt.takes is None:
                 if eq:
                     raise UsageError(f"{flag} takes no value")
                 _store(values, opt, flag, None)
@@ -251,6 +262,8 @@ def help_text() -> str:
             )
         elif isinstance(opt.takes, tuple):
             parser.add_argument(*opt.flags, dest=opt.dest, choices=opt.takes, help=opt.help)
+        elif opt.takes == "optional":
+            parser.add_argument(*opt.flags, dest=opt.dest, metavar=opt.metavar, nargs="?", help=opt.help)
         else:
             parser.add_argument(*opt.flags, dest=opt.dest, metavar=opt.metavar, help=opt.help)
     return parser.format_help()
@@ -287,6 +300,7 @@ class Options:
     output: str | None
     resume: bool
     timing: bool
+    cache: str | bool | None
     what: str
     quiet: bool
     check_status: bool
