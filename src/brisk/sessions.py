@@ -13,7 +13,7 @@ at its first request.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 from brisk._flows import run_async, run_sync
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from typing import Unpack
 
     from brisk._bulk.items import BulkResult, SaveTo
+    from brisk._bulk.sync import BulkResults
     from brisk._session.download import DownloadResult
     from brisk._session.types import DownloadOptions, RequestOptions, SendKeywords
     from brisk._transport.base import AsyncBaseTransport, BaseTransport
@@ -124,7 +125,7 @@ class Session(SessionCalls[Response]):
         save_to: SaveTo | None = None,
         on_progress: Any = None,
         **common: Unpack[RequestOptions],
-    ) -> Iterator[BulkResult]:
+    ) -> BulkResults:
         """Send a request per item, ``concurrency`` at a time, and yield a ``BulkResult`` per item as each
         completes (``ordered=True``: in input order, holding at most ``window`` items).
 
@@ -132,7 +133,8 @@ class Session(SessionCalls[Response]):
         arguments (a ``path`` key saves that item's body to a file). Memory stays flat however many items
         there are. ``per_host`` caps the requests running at once per scheme://host:port; ``save_to`` (a
         directory, or ``f(index, call) -> path``) writes bodies to files; ``on_progress`` is a callable taking
-        a ``BulkProgress``, or True for a bar on standard error. See the README's bulk section.
+        a ``BulkProgress``, or True for a bar on standard error. Use it in a ``with`` block (or call
+        ``close()``) to stop a run left early at once. See the README's bulk section.
 
         >>> for r in session.imap(urls, concurrency=200, per_host=8, timeout=10):
         ...     print(r.index, r.status, r.error)

@@ -30,6 +30,7 @@ class HostsServer:
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._servers: list[asyncio.base_events.Server] = []
         self._stop = asyncio.Event()
+        self._handlers: set[asyncio.Task[None]] = set()
 
     def url(self, host: int) -> str:
         return f"http://127.0.0.1:{self.ports[host]}"
@@ -55,6 +56,10 @@ class HostsServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         port = writer.get_extra_info("sockname")[1]
         self.connections[port] += 1
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -73,7 +78,7 @@ class HostsServer:
                         return
                 finally:
                     self.running[port] -= 1
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
@@ -106,7 +111,11 @@ class HostsServer:
             self._stop.set()
             for server in self._servers:
                 server.close()
-            await asyncio.sleep(0.05)
+            for handler in list(self._handlers):  # a drip or slow answer still under way: end it now
+                handler.cancel()
+            await asyncio.gather(*self._handlers, return_exceptions=True)
+            for server in self._servers:
+                await server.wait_closed()
 
         asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)

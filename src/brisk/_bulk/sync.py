@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Iterable, Iterator
+from collections.abc import Coroutine, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from brisk._bulk.engine import BulkRun
@@ -34,7 +34,15 @@ from brisk._session.settings import PICKLED, next_version
 if TYPE_CHECKING:
     from brisk.sessions import AsyncSession, Session
 
-__all__ = ["LocalLoop", "LoopThread", "SyncBulk", "async_clone_problem", "imap_sync", "map_sync"]
+__all__ = [
+    "BulkResults",
+    "LocalLoop",
+    "LoopThread",
+    "SyncBulk",
+    "async_clone_problem",
+    "imap_sync",
+    "map_sync",
+]
 
 T = TypeVar("T")
 _LOCK = threading.Lock()
@@ -195,13 +203,40 @@ def bulk_for(session: Session, concurrency: int, per_host: int | None) -> SyncBu
     return bulk
 
 
-def imap_sync(session: Session, items: Iterable[Any], options: BulkOptions) -> Iterator[BulkResult]:
+class BulkResults(Iterator[BulkResult]):
+    """What ``Session.imap`` returns: an iterator of results that is also a context manager; leaving the
+    ``with`` block (or ``close()``) cancels what is still running and removes bodies being written.
+
+    >>> with session.imap(urls, save_to="out/") as results:
+    ...     for r in results: ...
+    """
+
+    def __init__(self, results: Generator[BulkResult, None, None]) -> None:
+        self._results = results
+
+    def __iter__(self) -> BulkResults:
+        return self
+
+    def __next__(self) -> BulkResult:
+        return next(self._results)
+
+    def close(self) -> None:
+        self._results.close()
+
+    def __enter__(self) -> BulkResults:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self.close()
+
+
+def imap_sync(session: Session, items: Iterable[Any], options: BulkOptions) -> BulkResults:
     """``Session.imap``: results as the run hands them out, the caller's thread waiting per batch."""
     bulk = bulk_for(session, options.concurrency, options.per_host)
-    return _results(bulk.runner, BulkRun(bulk.session, items, options))
+    return BulkResults(_results(bulk.runner, BulkRun(bulk.session, items, options)))
 
 
-def _results(runner: LocalLoop | LoopThread, run: BulkRun) -> Iterator[BulkResult]:
+def _results(runner: LocalLoop | LoopThread, run: BulkRun) -> Generator[BulkResult, None, None]:
     batches = run.batches()
 
     async def step() -> list[BulkResult] | None:

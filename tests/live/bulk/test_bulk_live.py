@@ -196,3 +196,18 @@ def test_dask_local_cluster_with_two_worker_processes(hosts: HostsServer, tmp_pa
     assert len(shards) == 5
     indices = [json.loads(line)["index"] for shard in shards for line in shard.read_text().splitlines()]
     assert sorted(indices) == list(range(250))
+
+
+def test_leaving_an_imap_early_cancels_and_leaves_no_part_file(hosts: HostsServer, tmp_path: Path) -> None:
+    """Bodies arrive in two halves 0.3 s apart: when the with block is left after the first result, the
+    others are half-written; they are cancelled and their .part files removed, and the run is over."""
+    items = [f"{hosts.url(i % 3)}/drip/{i}" for i in range(40)]
+    with brisk.Session() as session:
+        with session.imap(items, concurrency=6, save_to=tmp_path) as results:
+            first = next(results)
+            assert list(tmp_path.glob("*.part"))  # the others' first halves came 0.3 s before its end
+        assert not list(tmp_path.glob("*.part"))
+        assert (tmp_path / f"{first.index}.body").stat().st_size == 4000
+        assert all(p.stat().st_size == 4000 for p in tmp_path.iterdir())  # only whole bodies
+        with pytest.raises(StopIteration):
+            next(results)
