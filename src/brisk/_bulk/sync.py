@@ -155,6 +155,7 @@ class SyncBulk:
 
     def refresh(self, source: Session, concurrency: int, per_host: int | None) -> None:
         """Take ``source``'s settings now; size a default pool for ``concurrency`` connections."""
+        source._ensure_cookie_jar()  # made now, so that cookies set during the run land in the session's
         state = self.session.__dict__
         for name in PICKLED:
             state[name] = source.__dict__[name]

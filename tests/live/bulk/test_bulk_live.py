@@ -211,3 +211,18 @@ def test_leaving_an_imap_early_cancels_and_leaves_no_part_file(hosts: HostsServe
         assert all(p.stat().st_size == 4000 for p in tmp_path.iterdir())  # only whole bodies
         with pytest.raises(StopIteration):
             next(results)
+
+
+def test_map_and_imap_share_the_sessions_settings_and_cookie_jar(app_server: Any) -> None:
+    """The loop's AsyncSession takes the session's settings at each call and shares its jar: a cookie set
+    during a run is in session.cookies, and is sent by the next plain request."""
+    with brisk.Session(headers={"X-Team": "bulk"}, auth=("ada", "pw")) as session:
+        first = session.map([f"{app_server.url}/cookies/set?k=v", f"{app_server.url}/headers"])
+        assert session.cookies.get("k") == "v"
+        assert first[1].json()["headers"]["X-Team"] == "bulk"
+        assert first[1].json()["headers"]["Authorization"].startswith("Basic ")
+        session.headers["X-Team"] = "changed"  # taken at the next call
+        (result,) = list(session.imap([f"{app_server.url}/headers"]))
+        assert result.response.json()["headers"]["X-Team"] == "changed"  # type: ignore[union-attr]
+        assert "k=v" in result.response.json()["headers"]["Cookie"]  # type: ignore[union-attr]
+        assert session.get(f"{app_server.url}/cookies").json() == {"cookies": {"k": "v"}}
