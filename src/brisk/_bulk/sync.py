@@ -1,11 +1,11 @@
 """Bulk runs from sync code: the async engine on an event loop the session keeps for the calling thread.
 
-Where the loop runs: in the caller's own thread (``asyncio.Runner``), unless that thread is already
-running an event loop (a notebook, an async web handler calling sync code), where a loop cannot be run
-again; then on a loop in a thread of its own (``LoopThread``). Running in the caller's thread costs no
-hand-over between threads and no contention for the GIL (measured: about 15% more requests per second than
-the loop thread), and Ctrl-C is delivered as asyncio.Runner delivers it: the run is cancelled, cleans up
-(files being written are removed, connections closed) and ``KeyboardInterrupt`` goes on. Either way the
+Where the loop runs: in the caller's own thread (``LocalLoop``, run as ``asyncio.Runner`` runs one),
+unless that thread is already running an event loop (a notebook, an async web handler calling sync code),
+where a loop cannot be run again; then on a loop in a thread of its own (``LoopThread``). Running in the
+caller's thread costs no hand-over between threads and no contention for the GIL (measured: about 15% more
+requests per second than the loop thread), and Ctrl-C cancels the run, which cleans up (files being
+written are removed, connections closed) before ``KeyboardInterrupt`` goes on. Either way the
 caller waits for one *batch* of results at a time (``brisk._bulk.engine``).
 
 The session keeps one such loop per calling thread, with its pool of connections, across calls, so a
@@ -22,6 +22,7 @@ async side), or a call streams its body or reports upload progress: then it keep
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 from collections.abc import Coroutine, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -49,21 +50,66 @@ _LOCK = threading.Lock()
 
 
 class LocalLoop:
-    """A loop run in the caller's thread, call after call (``asyncio.Runner``)."""
+    """A loop run in the caller's thread, call after call, as ``asyncio.Runner`` runs one, but never made
+    the thread's current loop: only the session holds it, so a session dropped without ``close()`` lets
+    its loop and connections go with it (with the usual ResourceWarning) rather than keeping them open.
+
+    Ctrl-C in the main thread cancels the running coroutine, which cleans up (files being written are
+    removed, connections closed); ``KeyboardInterrupt`` then goes on. A second Ctrl-C interrupts at once."""
 
     def __init__(self) -> None:
-        self._runner = asyncio.Runner()
+        self.loop = asyncio.new_event_loop()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self._runner.run(coro)
+        loop = self.loop
+        task = loop.create_task(coro)
+        interrupted = False
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            nonlocal interrupted
+            if interrupted:
+                raise KeyboardInterrupt
+            interrupted = True
+            loop.call_soon_threadsafe(task.cancel)
+
+        catch = (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        )
+        if catch:
+            signal.signal(signal.SIGINT, on_sigint)
+        try:
+            return loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            if interrupted:
+                raise KeyboardInterrupt from None
+            raise
+        finally:
+            if catch and signal.getsignal(signal.SIGINT) is on_sigint:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def close(self) -> None:
-        if asyncio._get_running_loop() is None:
-            self._runner.close()
-        else:  # Session.close() from async code: the loop cannot run in this thread now
-            closer = threading.Thread(target=self._runner.close, name="brisk-bulk-close")
+        if self.loop.is_closed():
+            return
+        if asyncio._get_running_loop() is not None:  # Session.close() from async code: not in this thread
+            closer = threading.Thread(target=self._close, name="brisk-bulk-close")
             closer.start()
             closer.join()
+        else:
+            self._close()
+
+    def _close(self) -> None:
+        loop = self.loop
+        try:
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
 
 
 class LoopThread:

@@ -267,3 +267,22 @@ def test_the_plain_bar_writes_counts_rate_and_the_end() -> None:
     progress.done, progress.finished = 10, True
     bar(progress)
     assert out.getvalue().splitlines() == ["crawl: 10/10 done, 1 errors, 2 status >= 400, 5/s, in 0:02"]
+
+
+def test_a_session_dropped_without_close_lets_its_loop_go() -> None:
+    """The loop is held by the session only (never made the thread's current loop), so a session dropped
+    without close() does not keep a loop and its connections open for the life of the process."""
+    import gc
+    import warnings
+    import weakref
+
+    session = brisk.Session(transport=MockTransport(routes={"/": 200}))
+    assert [r.status_code for r in session.map(["http://a.test/"] * 3)] == [200] * 3
+    (bulk,) = session.__dict__["_bulk"].values()
+    loop = weakref.ref(bulk.runner.loop)
+    del bulk
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # the unclosed loop says so as it goes
+        del session
+        gc.collect()
+    assert loop() is None
