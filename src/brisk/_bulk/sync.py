@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+import weakref
 from collections.abc import Coroutine, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -125,7 +126,10 @@ class LoopThread:
 
     def _main(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.close()
 
     def run(self, coro: Coroutine[Any, Any, T], cleanup_timeout: float = 30.0) -> T:
         if threading.current_thread() is self._thread:
@@ -153,8 +157,7 @@ class LoopThread:
             return
         self.run(self.loop.shutdown_asyncgens())
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join()
-        self.loop.close()
+        self._thread.join()  # the thread closes its loop
 
 
 def async_clone_problem(session: Session) -> str | None:
@@ -184,6 +187,8 @@ class SyncBulk:
         from brisk.sessions import AsyncSession
 
         self.runner = runner
+        if isinstance(runner, LoopThread):  # dropped without close(): the thread ends, not kept forever
+            weakref.finalize(self, _stop_loop, runner.loop)
         self.session: AsyncSession = AsyncSession.__new__(AsyncSession)
         self.session.__dict__.update(
             {"_transport": None, "_config_cache": None, "_settings_cache": None, "_env": None}
@@ -231,6 +236,11 @@ class SyncBulk:
             self.runner.run(self._close_pool())
         finally:
             self.runner.close()
+
+
+def _stop_loop(loop: asyncio.AbstractEventLoop) -> None:
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(loop.stop)
 
 
 def bulk_for(session: Session, concurrency: int, per_host: int | None) -> SyncBulk:

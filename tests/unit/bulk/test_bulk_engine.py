@@ -286,3 +286,26 @@ def test_a_session_dropped_without_close_lets_its_loop_go() -> None:
         del session
         gc.collect()
     assert loop() is None
+
+
+def test_inside_a_running_loop_the_run_goes_to_a_thread_that_ends_with_the_session() -> None:
+    import gc
+    import threading
+    import warnings
+
+    async def inside() -> None:
+        session = brisk.Session(transport=MockTransport(routes={"/": 200}))
+        assert [r.status for r in session.imap(["http://a.test/"] * 3)] == [200] * 3
+        (bulk,) = session.__dict__["_bulk"].values()
+        thread = bulk.runner._thread
+        assert thread.is_alive()
+        del bulk
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            del session
+            gc.collect()
+        thread.join(10)
+        assert not thread.is_alive()
+        assert threading.current_thread() is threading.main_thread()
+
+    asyncio.run(inside())
