@@ -110,7 +110,7 @@ class Session(SessionCalls[Response]):
         return open_websocket(self, url, dict(options))
 
     def _run_map(self, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool) -> list[Any]:
-        from brisk._bulk.sync import map_sync  # the bulk engine on the session's loop thread
+        from brisk._bulk.sync import map_sync  # the bulk engine, on an event loop the session keeps
 
         return map_sync(self, calls, concurrency, return_exceptions)
 
@@ -155,7 +155,7 @@ class Session(SessionCalls[Response]):
 
     def close(self) -> None:
         """Close every pooled connection. The session stays usable: later requests open new connections."""
-        if "_bulk" in self.__dict__:  # the loop thread of imap/map
+        if "_bulk" in self.__dict__:  # the event loops of imap/map and their connections
             from brisk._bulk.sync import close_bulk
 
             close_bulk(self)
