@@ -70,6 +70,14 @@ class BulkRun:
         self._stopped = True
         self._room.set()
 
+    def unhanded(self) -> list[BulkResult]:
+        """Results finished but not handed out when the run ended early (cancelled, or the input failed),
+        so that a job can still record them."""
+        entries = [*self._done, *self._pending.values()]
+        self._done.clear()
+        self._pending.clear()
+        return [entry for entry in entries if isinstance(entry, BulkResult)]
+
     # -- the consumer ------------------------------------------------------------------------------------
 
     async def batches(self) -> AsyncGenerator[list[BulkResult], None]:

@@ -150,6 +150,7 @@ async def run_job(
             async for batch in run.batches():
                 parts.write([record(result) for result in batch])
         finally:
+            parts.write([record(result) for result in run.unhanded()])
             parts.flush()
     else:
         if resume and os.path.exists(output):
@@ -158,10 +159,13 @@ async def run_job(
         run = BulkRun(session, items, options)
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
         with open(output, "a" if resume else "w", encoding="utf-8") as file:
-            async for batch in run.batches():
-                if batch:
-                    file.write("".join(dumps(record(result)) + "\n" for result in batch))
-                    file.flush()
+            try:
+                async for batch in run.batches():
+                    if batch:
+                        file.write("".join(dumps(record(result)) + "\n" for result in batch))
+                        file.flush()
+            finally:  # stopped early: what finished is recorded too
+                file.write("".join(dumps(record(result)) + "\n" for result in run.unhanded()))
     stats = run.stats
     return BulkSummary(
         output, stats.done, stats.errors, stats.failed_status, stats.skipped, time.monotonic() - started

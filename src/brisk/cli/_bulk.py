@@ -90,7 +90,14 @@ def bulk_command(argv: list[str]) -> int:
         settings["verify"] = args.verify
     if args.timeout is not None or args.deadline is not None:
         settings["timeout"] = brisk.exceptions.Timeout(args.timeout, total=args.deadline)
-    progress = _progress(args.progress)
+    bar = _progress(args.progress)
+    last: list[Any] = []
+
+    def progress(state: Any) -> None:  # the bar, and the counts for the message on Ctrl-C
+        last[:] = [state]
+        if bar is not None:
+            bar(state)
+
     try:
         source = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
@@ -104,7 +111,10 @@ def bulk_command(argv: list[str]) -> int:
                 on_progress=progress,
             )  # fmt: skip
         except KeyboardInterrupt:
-            sys.stderr.write(f"\ninterrupted: what finished is in {args.output}; run again to resume\n")
+            done = (
+                f"{last[0].done} fetched ({last[0].errors} failed) before the interruption; " if last else ""
+            )
+            sys.stderr.write(f"\ninterrupted: {done}what finished is in {args.output}; run again to resume\n")
             return 130
         except OSError as exc:
             error_line(f"cannot write {args.output}: {exc.strerror or exc}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +179,15 @@ def test_imap_of_a_session_that_cannot_be_cloned_says_why() -> None:
 
     with Custom() as session, pytest.raises(TypeError, match=r"request\(\) is overridden"):
         session.imap(["http://a.test/"])
+
+
+def test_a_job_whose_input_fails_records_what_finished(tmp_path: Path) -> None:
+    out = tmp_path / "r.jsonl"
+
+    def items() -> Iterator[str]:
+        yield from (f"http://a.test/{i}" for i in range(50))
+        raise OSError("the input went away")
+
+    with mock_session() as session, pytest.raises(OSError, match="went away"):
+        brisk.bulk(items(), out, session=session, concurrency=5)
+    assert sorted(entry["index"] for entry in lines(out)) == list(range(50))
