@@ -122,6 +122,10 @@ WORKLOADS: tuple[Workload, ...] = (
         "req/s", "bulk", "get", "http", "/small.json", BULK_CLIENTS, 100_000, 10_000, concurrency=100,
     ),
     Workload(
+        "bulk_100k_h2", "the same over HTTPS, the server offering HTTP/2 (aiohttp: HTTP/1.1, 100 conns)",
+        "req/s", "bulk", "get", "h2", "/small.json", BULK_CLIENTS, 100_000, 10_000, concurrency=100,
+    ),
+    Workload(
         "h2_concurrent", "100 concurrent GETs over HTTPS, HTTP/2 where the client speaks it", "req/s",
         "async", "get", "h2", "/small.json", ASYNC_CLIENTS, 50_000, 5_000,
         concurrency=100, http2=True, warmup=2,

@@ -33,6 +33,7 @@ def run_bulk(spec: dict[str, Any]) -> dict[str, Any]:
         "brisk-map-threads-batched": _brisk_threads_batched, "aiohttp-semaphore": _aiohttp,
     }  # fmt: skip
     fetch = run[spec["adapter"]]
+    _CA[0] = spec["ca"] or None
     assert fetch(url, min(n, 2 * conc), conc) == min(n, 2 * conc) * expect  # warm-up: opens the connections
     peak = _peak_mb()
     start, cpu = time.perf_counter(), time.process_time()
@@ -47,6 +48,7 @@ def run_bulk(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 _SESSION: Any = None
+_CA: list[str | None] = [None]  # the CA file of an https workload
 
 
 def _brisk_session() -> Any:
@@ -54,7 +56,7 @@ def _brisk_session() -> Any:
     if _SESSION is None:
         import brisk
 
-        _SESSION = brisk.Session()
+        _SESSION = brisk.Session(verify=_CA[0] or True)  # HTTP/2 where the server offers it (ALPN)
     return _SESSION
 
 
@@ -86,8 +88,12 @@ def _aiohttp(url: str, n: int, conc: int) -> int:
     import aiohttp
 
     async def main() -> int:
+        import ssl
+
         semaphore = asyncio.Semaphore(conc)
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conc)) as session:
+        context = ssl.create_default_context(cafile=_CA[0]) if _CA[0] else None
+        connector = aiohttp.TCPConnector(limit=conc, ssl=context if context else True)
+        async with aiohttp.ClientSession(connector=connector) as session:
 
             async def one(target: str) -> int:
                 async with semaphore, session.get(target) as response:
