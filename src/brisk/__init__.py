@@ -40,6 +40,11 @@ from brisk.sessions import AsyncSession, Session, session
 from brisk.status_codes import codes
 
 if TYPE_CHECKING:
+    from brisk._bulk.api import abulk, bulk
+    from brisk._bulk.dask import bulk_on_dask
+    from brisk._bulk.items import BulkProgress, BulkResult
+    from brisk._bulk.job import BulkSummary
+    from brisk._bulk.meter import BulkBar
     from brisk._cache.store import Cache
     from brisk._compat.shim import install_as_requests, uninstall_as_requests
     from brisk._core.json_error import JSONDecodeError
@@ -53,6 +58,13 @@ if TYPE_CHECKING:
 #: Public names defined in modules loaded on first use (``import brisk`` stays fast).
 _LAZY = {
     "AsyncWebSocket": "_websocket.aio",
+    "BulkBar": "_bulk.meter",
+    "BulkProgress": "_bulk.items",
+    "BulkResult": "_bulk.items",
+    "BulkSummary": "_bulk.job",
+    "abulk": "_bulk.api",
+    "bulk": "_bulk.api",
+    "bulk_on_dask": "_bulk.dask",
     "Cache": "_cache.store",
     "ConnectionInfo": "_response.connection_info",
     "DoHResolver": "_session.doh",
@@ -68,6 +80,10 @@ __all__ = [
     "AsyncSession",
     "AsyncWebSocket",
     "AuthBase",
+    "BulkBar",
+    "BulkProgress",
+    "BulkResult",
+    "BulkSummary",
     "Cache",
     "ConnectTimeout",
     "ConnectionError",
@@ -102,6 +118,9 @@ __all__ = [
     "WebSocketHandshakeError",
     "WriteTimeout",
     "__version__",
+    "abulk",
+    "bulk",
+    "bulk_on_dask",
     "codes",
     "delete",
     "download",

@@ -10,7 +10,8 @@ from brisk.cli._items import looks_like_item
 __all__ = ["EXIT_CODES", "DownloadError", "Options", "UsageError", "help_text", "parse_command_line"]
 
 USAGE = """brisk [METHOD] URL [ITEM ...] [options]
-       brisk serve [--port N] [--host ADDR] [--tls] [--http2]"""
+       brisk serve [--port N] [--host ADDR] [--tls] [--http2]
+       brisk bulk URLS_FILE -o RESULTS.jsonl [--concurrency N] [--per-host N] ..."""
 
 DESCRIPTION = """\
 Send one HTTP request and print the response: colours and indented JSON on a terminal, the bare body
@@ -26,7 +27,7 @@ request items:
   X-Token:abc       request header ("User-Agent:" removes one, "X-Empty;" sends it empty)
   A backslash makes the next character of a key literal: 'a\\:b=c' is the field "a:b".
 
-'brisk serve --help' describes the local test server."""
+'brisk serve --help' describes the local test server; 'brisk bulk --help' fetching many URLs."""
 
 EXIT_STATUSES = """\
 exit status:

@@ -445,6 +445,7 @@ EXPECTED_ALL = {
     "WebSocketClosed", "WebSocketError", "WebSocketHandshakeError", "WriteTimeout", "__version__", "codes",
     "delete", "download", "exceptions", "get", "head", "install_as_requests", "options", "patch", "post",
     "put", "request", "session", "status_codes", "uninstall_as_requests",
+    "BulkBar", "BulkProgress", "BulkResult", "BulkSummary", "abulk", "bulk", "bulk_on_dask",
 }  # fmt: skip
 
 #: What ``import requests`` offers at top level that code written for requests uses.
