@@ -196,3 +196,21 @@ def test_one_cache_serves_many_threads(scripted_server: ServerThread, tmp_path: 
         # each URL reached the server at most once per thread that missed it before the first store
         assert all(1 <= app.count(f"/t{n}") <= 8 for n in range(4))
         assert len(session.cache) == 4
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_streamed_miss_read_in_large_chunks_is_served_and_stored(
+    scripted_server: ServerThread, client_factory: Callable[..., Any], store: str, tmp_path: Path
+) -> None:
+    # iter_content(>= 16 KiB) asks the transport's stream for pieces of that size (read_size): the
+    # cache's tee in between must pass the setting on, not fail on it
+    app = scripted_server.app
+    body = bytes(range(256)) * 400
+    app.script("/large", (200, FRESH, body))
+    client = client_factory(cache=True if store == "memory" else tmp_path / "c.sqlite")
+    url = scripted_server.url + "/large"
+    streamed = client.get(url, stream=True)
+    assert b"".join(client.chunks(streamed, 65536)) == body
+    hit = client.get(url, stream=True)
+    assert (b"".join(client.chunks(hit, 65536)), hit.cache_status) == (body, "hit")
+    assert app.count("/large") == 1
