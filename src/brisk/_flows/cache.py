@@ -118,14 +118,20 @@ def cached_send(
             return hit
     if response.status_code == 304 and entry is not None:
         pairs = list(response.headers.multi_items())
+        yield Drain(response)
         if policy.validates(entry, pairs):
-            yield Drain(response)
             entry = policy.merge_304(entry, pairs, request_time, response_time)
             cache.refresh(entry)
             hit = _from_entry(cache, entry, request, policy.current_age(entry, time.time()), "revalidated")
             if hit is not None:
                 hit.timings = response.timings  # the 304's exchange
                 return hit
+        # A 304 about another response, or about one no longer stored (evicted or cleared meanwhile):
+        # it answers a question the user never asked. Ask again, unconditionally (RFC 9111 §4.3.3).
+        entry = None
+        request_time = time.time()
+        response = yield from _send(request, options, rate_limit)
+        response_time = time.time()
     if method == "HEAD" and entry is not None and response.status_code == 200:
         # RFC 9111 §4.3.5: a 200 to HEAD about the stored response freshens it, and the merged head answers
         pairs = list(response.headers.multi_items())

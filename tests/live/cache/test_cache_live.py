@@ -214,3 +214,48 @@ def test_a_streamed_miss_read_in_large_chunks_is_served_and_stored(
     hit = client.get(url, stream=True)
     assert (b"".join(client.chunks(hit, 65536)), hit.cache_status) == (body, "hit")
     assert app.count("/large") == 1
+
+
+def test_a_304_for_a_response_no_longer_stored_is_asked_again_unconditionally(
+    scripted_server: ServerThread, client_factory: Callable[..., Any]
+) -> None:
+    # The stored response goes while its validation is under way (evicted, or cleared by another session
+    # sharing the cache): the 304 answers a question the user never asked, so the request goes again
+    # without validators, and the user gets the full response, never a 304.
+    app = scripted_server.app
+    shared = brisk.Cache()
+
+    def not_modified_after_clearing(method: str, headers: dict[str, str]) -> Any:
+        shared.clear()
+        return (304, [("ETag", '"v1"')], b"")
+
+    app.script(
+        "/gone",
+        (200, [("Cache-Control", "no-cache"), ("ETag", '"v1"')], b"old"),
+        not_modified_after_clearing,
+        (200, [("Cache-Control", "no-cache"), ("ETag", '"v2"')], b"new"),
+    )
+    client = client_factory(cache=shared)
+    url = scripted_server.url + "/gone"
+    assert client.read(client.get(url)) == b"old"
+    again = client.get(url)
+    assert (again.status_code, client.read(again), again.cache_status) == (200, b"new", "miss")
+    assert [headers.get("if-none-match") for _, headers in app.seen["/gone"]] == [None, '"v1"', None]
+
+
+def test_a_304_that_does_not_match_the_stored_response_is_not_handed_to_the_user(
+    scripted_server: ServerThread, client_factory: Callable[..., Any]
+) -> None:
+    app = scripted_server.app
+    app.script(
+        "/other",
+        (200, [("Cache-Control", "no-cache"), ("ETag", '"v1"')], b"old"),
+        (304, [("ETag", '"v9"')], b""),
+        (200, [("Cache-Control", "no-cache"), ("ETag", '"v2"')], b"new"),
+    )
+    client = client_factory(cache=True)
+    url = scripted_server.url + "/other"
+    assert client.read(client.get(url)) == b"old"
+    again = client.get(url)
+    assert (again.status_code, client.read(again)) == (200, b"new")
+    assert app.count("/other") == 3
