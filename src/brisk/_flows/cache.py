@@ -122,7 +122,8 @@ def cached_send(
         if policy.validates(entry, pairs):
             entry = policy.merge_304(entry, pairs, request_time, response_time)
             cache.refresh(entry)
-            hit = _from_entry(cache, entry, request, policy.current_age(entry, time.time()), "revalidated")
+            age = policy.current_age(entry, time.time())
+            hit = _from_entry(cache, entry, request, age, "revalidated", _set_cookies(pairs))
             if hit is not None:
                 hit.timings = response.timings  # the 304's exchange
                 return hit
@@ -139,7 +140,8 @@ def cached_send(
             yield Drain(response)
             entry = policy.merge_304(entry, pairs, request_time, response_time)
             cache.refresh(entry)
-            hit = _from_entry(cache, entry, request, policy.current_age(entry, time.time()), "revalidated")
+            age = policy.current_age(entry, time.time())
+            hit = _from_entry(cache, entry, request, age, "revalidated", _set_cookies(pairs))
             if hit is not None:
                 hit.timings = response.timings
                 return hit
@@ -200,14 +202,28 @@ def _store_when_read(
     response._stream = tee(stream, cache.writer(entry))
 
 
+def _set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The ``Set-Cookie`` fields of a response that validated a stored one: never stored (see
+    ``policy.NOT_STORED``), but the session's jar takes them from the response served in its place."""
+    return [(name, value) for name, value in pairs if name.lower() == "set-cookie"]
+
+
 def _from_entry(
-    cache: Cache, entry: policy.Entry, request: PreparedRequest, age: float, status: str
+    cache: Cache,
+    entry: policy.Entry,
+    request: PreparedRequest,
+    age: float,
+    status: str,
+    extra: list[tuple[str, str]] | None = None,
 ) -> Response | None:
-    """A Response made from a stored entry, with its ``Age``; None if the body went meanwhile (evicted)."""
+    """A Response made from a stored entry, with its ``Age`` (and ``extra`` fields of the exchange that
+    validated it); None if the body went meanwhile (evicted)."""
     body = cache.body(entry)
     if body is None:
         return None
     headers = [*entry.facts().served, ("Age", policy.age_header(age))]
+    if extra:
+        headers.extend(extra)
     stream: ByteStream | ChunksStream
     if request.method == "HEAD":
         stream = ByteStream(b"")

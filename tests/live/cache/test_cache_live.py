@@ -259,3 +259,24 @@ def test_a_304_that_does_not_match_the_stored_response_is_not_handed_to_the_user
     again = client.get(url)
     assert (again.status_code, client.read(again)) == (200, b"new")
     assert app.count("/other") == 3
+
+
+def test_the_set_cookie_of_a_304_reaches_the_jar_but_not_the_store(
+    scripted_server: ServerThread, client_factory: Callable[..., Any]
+) -> None:
+    app = scripted_server.app
+    app.script(
+        "/renew",
+        (200, [("Cache-Control", "no-cache"), ("ETag", '"v1"')], b"page"),
+        (304, [("ETag", '"v1"'), ("Set-Cookie", "token=renewed; Path=/")], b""),
+        (304, [("ETag", '"v1"')], b""),
+    )
+    client = client_factory(cache=True)
+    url = scripted_server.url + "/renew"
+    client.read(client.get(url))
+    renewed = client.get(url)
+    assert (client.read(renewed), renewed.cache_status) == (b"page", "revalidated")
+    assert client.cookies["token"] == "renewed"
+    later = client.get(url)
+    assert later.cache_status == "revalidated"
+    assert "set-cookie" not in later.headers  # the cookie was the 304's, never stored with the response
