@@ -120,3 +120,15 @@ def test_receive_timeout_leaves_connection_open(ws_server):
             assert await ws.receive() == "ok"
 
     run(main())
+
+
+def test_the_handshake_of_a_cached_session_is_never_answered_from_its_cache(ws_server):
+    async def main():
+        async with brisk.AsyncSession(cache=True) as s:
+            page = await s.get(ws_server.url.replace("ws://", "http://") + "/page")
+            assert (page.status_code, page.content) == (200, b"a page\n")
+            async with s.websocket(ws_server.url + "/page") as ws:
+                await ws.send("hi")
+                assert await ws.receive() == "hi"
+
+    run(main())
