@@ -120,13 +120,13 @@ def cached_send(
         pairs = list(response.headers.multi_items())
         yield Drain(response)
         if policy.validates(entry, pairs):
-            entry = policy.merge_304(entry, pairs, request_time, response_time)
-            cache.refresh(entry)
-            age = policy.current_age(entry, time.time())
-            hit = _from_entry(cache, entry, request, age, "revalidated", _set_cookies(pairs))
-            if hit is not None:
-                hit.timings = response.timings  # the 304's exchange
-                return hit
+            merged = policy.merge_304(entry, pairs, request_time, response_time)
+            if cache.refresh(merged, entry):
+                age = policy.current_age(merged, time.time())
+                hit = _from_entry(cache, merged, request, age, "revalidated", _set_cookies(pairs))
+                if hit is not None:
+                    hit.timings = response.timings  # the 304's exchange
+                    return hit
         # A 304 about another response, or about one no longer stored (evicted or cleared meanwhile):
         # it answers a question the user never asked. Ask again, unconditionally (RFC 9111 §4.3.3).
         entry = None
@@ -137,14 +137,14 @@ def cached_send(
         # RFC 9111 §4.3.5: a 200 to HEAD about the stored response freshens it, and the merged head answers
         pairs = list(response.headers.multi_items())
         if policy.head_freshens(entry, pairs):
-            yield Drain(response)
-            entry = policy.merge_304(entry, pairs, request_time, response_time)
-            cache.refresh(entry)
-            age = policy.current_age(entry, time.time())
-            hit = _from_entry(cache, entry, request, age, "revalidated", _set_cookies(pairs))
-            if hit is not None:
-                hit.timings = response.timings
-                return hit
+            merged = policy.merge_304(entry, pairs, request_time, response_time)
+            if cache.refresh(merged, entry):
+                yield Drain(response)
+                age = policy.current_age(merged, time.time())
+                hit = _from_entry(cache, merged, request, age, "revalidated", _set_cookies(pairs))
+                if hit is not None:
+                    hit.timings = response.timings
+                    return hit
     response.cache_status = "miss"
     if method == "GET":
         _store_when_read(cache, request, response, request_cc, request_time, response_time, url)
