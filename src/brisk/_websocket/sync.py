@@ -169,6 +169,7 @@ class WebSocket:
         with self._lock:
             self._core.check_open()
             pieces = self._core.encode(message)
+            self._blocking()
             try:
                 for piece in pieces:
                     self._sock.sendall(piece)
@@ -269,6 +270,7 @@ class WebSocket:
         """Write what the protocol has to say (called under the lock)."""
         data, eof = self._core.take_writes()
         if data and not self._closed:
+            self._blocking()
             try:
                 self._sock.sendall(data)
             except OSError as exc:
@@ -276,6 +278,14 @@ class WebSocket:
                 raise WebSocketClosed(f"the WebSocket connection broke: {exc}", code=1006) from exc
         if eof and not self._closed:
             _shutdown(self._sock, socket.SHUT_WR)
+
+    def _blocking(self) -> None:
+        """Writes block until the peer takes the bytes (called under the lock): a timeout left on the
+        socket by a read (``receive(timeout=...)``, a keep-alive wait) is not a write timeout, and a
+        write cut short by one would leave half a frame on the connection."""
+        if self._timeout is not None:
+            self._sock.settimeout(None)
+            self._timeout = None
 
     def _read(self, give_up: float | None, keepalive: bool = True) -> bytes | memoryview | None:
         """Bytes from the socket (b"" at EOF), or None when ``give_up`` passed first. Sends keep-alive
