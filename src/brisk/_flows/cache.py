@@ -147,7 +147,7 @@ def cached_send(
                     return hit
     response.cache_status = "miss"
     if method == "GET":
-        _store_when_read(cache, request, response, request_cc, request_time, response_time, url)
+        _store_when_read(cache, request, response, request_cc, request_time, response_time, url, options)
     return response
 
 
@@ -177,8 +177,13 @@ def _store_when_read(
     request_time: float,
     response_time: float,
     url: str,
+    options: SendOptions,
 ) -> None:
-    """If the policy allows, store ``response`` once its body has been read to the end."""
+    """If the policy allows, store ``response`` once its body has been read to the end. A response that
+    came over TLS without verification (``verify=False``) is not stored: it would answer requests that
+    verify, as a connection made that way never may (requests CVE-2024-35195)."""
+    if options.config.verify is False and url[:6].lower() == "https:":
+        return
     response_headers = response.headers
     response_cc = parse_cache_control(response_headers.get_list("cache-control"))
     authorized = "authorization" in request.headers

@@ -280,3 +280,23 @@ def test_the_set_cookie_of_a_304_reaches_the_jar_but_not_the_store(
     later = client.get(url)
     assert later.cache_status == "revalidated"
     assert "set-cookie" not in later.headers  # the cookie was the 304's, never stored with the response
+
+
+def test_a_response_fetched_without_tls_verification_is_never_served_to_a_verifying_request(
+    client_factory: Callable[..., Any],
+) -> None:
+    # as a connection made with verify=False never serves a request that verifies (requests
+    # CVE-2024-35195), neither does a response that came over one
+    from servers.scripted_app import ScriptedApp
+
+    with ServerThread(ScriptedApp(), tls=True) as server:  # its own CA, which the client does not trust
+        server.app.script("/unverified", (200, FRESH, b"maybe from anyone"))
+        client = client_factory(cache=True)
+        url = server.url + "/unverified"
+        assert client.read(client.get(url, verify=False)) == b"maybe from anyone"
+        try:
+            with pytest.raises(brisk.exceptions.SSLError):
+                client.get(url)
+        finally:
+            client.close()  # (before the server stops: it waits for open connections)
+        assert server.app.count("/unverified") == 1
