@@ -299,3 +299,29 @@ def test_sync_a_send_is_not_bound_by_the_timeout_of_an_earlier_receive(raw_serve
         ws.send(message)
     server.stop()
     assert seen["frames"][0] == (2, message)
+
+
+def test_an_endless_refusal_body_is_read_only_up_to_its_limit(raw_server, driver):
+    # a refused handshake's body is kept for the error's response, up to 1 MiB: a chunked body (no length
+    # announced) that never ends must not be read, and held, for as long as the server sends it
+    sent = {"bytes": 0}
+
+    def handler(conn):
+        conn.recv_request()
+        conn.send(b"HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n")
+        piece = b"10000\r\n" + b"n" * 0x10000 + b"\r\n"
+        try:
+            while sent["bytes"] < 64 * 1024 * 1024:
+                conn.send(piece)
+                sent["bytes"] += 0x10000
+            conn.send(b"0\r\n\r\n")
+        except OSError:
+            pass  # the client stopped reading and closed the connection
+
+    server = raw_server(handler, timeout=60)
+    error = driver.open_error(_ws(server))
+    server.stop()
+    assert isinstance(error, brisk.WebSocketHandshakeError)
+    assert error.response.status_code == 403
+    assert 0 < len(error.response.content) <= 2 * 1024 * 1024
+    assert sent["bytes"] < 64 * 1024 * 1024  # the client closed the connection long before the end
