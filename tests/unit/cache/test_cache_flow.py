@@ -392,3 +392,15 @@ def test_a_304_for_an_entry_replaced_during_its_validation_does_not_relabel_the_
     stored = cache.lookup(URL, {})
     assert stored is not None
     assert (stored.first("etag"), cache.body(stored)) == ('"v3"', b"three")
+
+
+def test_a_pickled_response_keeps_what_the_cache_did(cache: brisk.Cache) -> None:
+    import pickle
+
+    run(cache, [(200, {"Cache-Control": "max-age=60"}, b"one")])
+    hit, _ = run(cache, [])
+    copy = pickle.loads(pickle.dumps(hit))
+    assert (copy.from_cache, copy.cache_status, copy.content) == (True, "hit", b"one")
+    plain = pickle.loads(pickle.dumps(Response(200, content=b"x")))
+    assert (plain.from_cache, plain.cache_status) == (False, None)
+    assert "cache_status" not in Response(200, content=b"x").__getstate__()  # unchanged without a cache
