@@ -169,10 +169,9 @@ class WebSocket:
         with self._lock:
             self._core.check_open()
             pieces = self._core.encode(message)
-            self._blocking()
             try:
                 for piece in pieces:
-                    self._sock.sendall(piece)
+                    _write(self._sock, piece)
             except OSError as exc:
                 self._shut()
                 raise WebSocketClosed(f"the WebSocket connection broke: {exc}", code=1006) from exc
@@ -270,22 +269,13 @@ class WebSocket:
         """Write what the protocol has to say (called under the lock)."""
         data, eof = self._core.take_writes()
         if data and not self._closed:
-            self._blocking()
             try:
-                self._sock.sendall(data)
+                _write(self._sock, data)
             except OSError as exc:
                 self._shut()
                 raise WebSocketClosed(f"the WebSocket connection broke: {exc}", code=1006) from exc
         if eof and not self._closed:
             _shutdown(self._sock, socket.SHUT_WR)
-
-    def _blocking(self) -> None:
-        """Writes block until the peer takes the bytes (called under the lock): a timeout left on the
-        socket by a read (``receive(timeout=...)``, a keep-alive wait) is not a write timeout, and a
-        write cut short by one would leave half a frame on the connection."""
-        if self._timeout is not None:
-            self._sock.settimeout(None)
-            self._timeout = None
 
     def _read(self, give_up: float | None, keepalive: bool = True) -> bytes | memoryview | None:
         """Bytes from the socket (b"" at EOF), or None when ``give_up`` passed first. Sends keep-alive
@@ -338,6 +328,23 @@ def open_websocket(session: Any, url: Any, options: dict[str, Any]) -> WebSocket
 
     plan, settings = split_options(session, url, options)
     return connect(plan, settings)
+
+
+def _write(sock: socket.socket, data: bytes) -> None:
+    """Write all of ``data``, as long as the peer takes to read it. The socket's timeout is the reads'
+    (``receive(timeout=...)``, a keep-alive wait, perhaps in another thread), not a write timeout: a write
+    that meets it goes on where it stopped (``sendall`` would give up with half a frame written)."""
+    send = getattr(sock, "send", None)
+    if send is None:  # TLS inside a proxy's TLS (TunnelTLS): writes whole pieces
+        sock.sendall(data)
+        return
+    view = memoryview(data)
+    while view:
+        try:
+            sent = send(view)
+        except TimeoutError:
+            continue
+        view = view[sent:]
 
 
 def _shutdown(sock: Any, how: int) -> None:
