@@ -10,7 +10,7 @@ without ``cache=`` never runs this module (``_send_with_retries`` checks ``s.cac
 ``"revalidated"`` (the server answered 304: the stored body was served), ``"miss"`` (from the network;
 stored if the policy allows once its body is read), ``"only-if-cached"`` (a 504 made by the cache for an
 ``only-if-cached`` request it could not answer), and ``"bypass"`` (not looked up: a method or a request
-the cache does not serve).
+the cache does not serve, such as a GET with a body).
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def cached_send(
     request_cc = (
         policy.request_directives(headers.get_list("cache-control")) if "cache-control" in fields else {}
     )
-    if "no-store" in request_cc or not _USER_CONDITIONS.isdisjoint(fields):
+    # (a GET with a body, as search APIs send, is not keyed by it: one query's answer would answer all)
+    if "no-store" in request_cc or not _USER_CONDITIONS.isdisjoint(fields) or request.body is not None:
         response = yield from _send(request, options, rate_limit)
         response.cache_status = "bypass"
         return response

@@ -404,3 +404,13 @@ def test_a_pickled_response_keeps_what_the_cache_did(cache: brisk.Cache) -> None
     plain = pickle.loads(pickle.dumps(Response(200, content=b"x")))
     assert (plain.from_cache, plain.cache_status) == (False, None)
     assert "cache_status" not in Response(200, content=b"x").__getstate__()  # unchanged without a cache
+
+
+def test_a_get_with_a_body_is_neither_answered_nor_stored(cache: brisk.Cache) -> None:
+    # GET with a body (Elasticsearch's searches, some RPC APIs): the key is method and URL, so a stored
+    # answer to one query would answer every other query to that URL
+    fresh = {"Cache-Control": "max-age=60"}
+    first, _ = run(cache, [(200, fresh, b"hits for a")], json={"query": "a"})
+    second, sent = run(cache, [(200, fresh, b"hits for b")], json={"query": "b"})
+    assert (second.content, len(sent), second.cache_status) == (b"hits for b", 1, "bypass")
+    assert (first.cache_status, len(cache)) == ("bypass", 0)
