@@ -35,6 +35,8 @@ class BodyWriter(Protocol):
 
 
 class Backend(Protocol):
+    max_size: int
+
     def variants(self, url: str) -> list[Entry]: ...
     def body(self, entry: Entry) -> Body | None: ...
     def writer(self, entry: Entry) -> BodyWriter: ...
@@ -123,8 +125,8 @@ class Cache:
         return (Cache, (self.path,), {"max_size": self.max_size, "session_made": self._session_made})
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if state["max_size"] != self.max_size:
-            self.__init__(self.path, max_size=state["max_size"])  # type: ignore[misc]
+        # (the store is already open: its limit changes, not the store, which would leave a connection open)
+        self.max_size = self._backend.max_size = state["max_size"]
         self._session_made = state.get("session_made", False)
 
     def __repr__(self) -> str:

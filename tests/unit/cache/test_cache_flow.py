@@ -414,3 +414,28 @@ def test_a_get_with_a_body_is_neither_answered_nor_stored(cache: brisk.Cache) ->
     second, sent = run(cache, [(200, fresh, b"hits for b")], json={"query": "b"})
     assert (second.content, len(sent), second.cache_status) == (b"hits for b", 1, "bypass")
     assert (first.cache_status, len(cache)) == ("bypass", 0)
+
+
+def test_an_unpickled_file_cache_with_its_own_size_opens_its_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pickle
+    import sqlite3
+
+    cache = brisk.Cache(tmp_path / "c.sqlite", max_size=4096)
+    data = pickle.dumps(cache)
+    cache.close()
+    opened: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+
+    def counting(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(sqlite3, "connect", counting)
+    copy = pickle.loads(data)
+    assert copy.max_size == 4096
+    assert len(opened) == 1  # (a second connection was opened and dropped unclosed)
+    copy.close()
+    for connection in opened:
+        connection.close()
