@@ -518,6 +518,9 @@ class Response(ResponseBody):
         # brisk's own: the connection's facts (immutable, small) and the trailers (known: the body was read)
         state["connection_info"] = self.connection_info
         state["trailers"] = self.trailers
+        if self.cache_status is not None:  # (a session with cache=: what its cache did)
+            state["from_cache"] = self.from_cache
+            state["cache_status"] = self.cache_status
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

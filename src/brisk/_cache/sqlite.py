@@ -90,7 +90,7 @@ class SQLiteBackend:
             known = parsed.get(key)
             if known is not None and known[0] == head:  # the same row as last time: its facts are known
                 entry = known[1]
-                entry.key = (key, used)
+                entry.key = (key, used, head)
             else:
                 entry = _entry(url, key, vary, head, size, used)
                 if len(parsed) >= PARSED:
@@ -100,10 +100,14 @@ class SQLiteBackend:
         return found
 
     def body(self, entry: Entry) -> bytes | None:
-        key, used = entry.key
+        # By row id and head: a row deleted meanwhile may have its id reused by the next insert (SQLite
+        # hands out the largest id plus one), for a new response of this URL or another one.
+        key, used, head = entry.key
         now = time.time()
         with self._lock:
-            row = self._db.execute("SELECT body FROM brisk_cache WHERE id = ?", (key,)).fetchone()
+            row = self._db.execute(
+                "SELECT body FROM brisk_cache WHERE id = ? AND head = ?", (key, head)
+            ).fetchone()
             if row is not None and now - used > TOUCH_EVERY:
                 try:
                     self._db.execute("UPDATE brisk_cache SET used = ? WHERE id = ?", (now, key))
@@ -144,12 +148,19 @@ class SQLiteBackend:
             if total <= self.max_size:
                 break
 
-    def refresh(self, entry: Entry) -> None:
-        key, _ = entry.key
+    def refresh(self, entry: Entry, stored: Entry) -> bool:
+        key, _, old_head = stored.key
+        head = _head(entry)
+        now = time.time()
         with self._lock, self._transaction():
-            self._db.execute(
-                "UPDATE brisk_cache SET head = ?, used = ? WHERE id = ?", (_head(entry), time.time(), key)
+            cursor = self._db.execute(
+                "UPDATE brisk_cache SET head = ?, used = ? WHERE id = ? AND head = ?",
+                (head, now, key, old_head),
             )
+        if cursor.rowcount != 1:
+            return False  # evicted, or another response in its row now
+        entry.key = (key, now, head)
+        return True
 
     def invalidate(self, urls: list[str]) -> None:
         with self._lock, self._transaction():
@@ -207,7 +218,7 @@ def _entry(url: str, key: int, vary: str, head: str, size: int, used: float) -> 
     return Entry(
         url, status, reason, version, [(name, value) for name, value in headers],
         tuple((name, value) for name, value in json.loads(vary)), request_time, response_time, size,
-        (key, used),
+        (key, used, head),
     )  # fmt: skip
 
 

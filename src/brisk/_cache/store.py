@@ -35,10 +35,12 @@ class BodyWriter(Protocol):
 
 
 class Backend(Protocol):
+    max_size: int
+
     def variants(self, url: str) -> list[Entry]: ...
     def body(self, entry: Entry) -> Body | None: ...
     def writer(self, entry: Entry) -> BodyWriter: ...
-    def refresh(self, entry: Entry) -> None: ...
+    def refresh(self, entry: Entry, stored: Entry) -> bool: ...
     def invalidate(self, urls: list[str]) -> None: ...
     def clear(self) -> None: ...
     def close(self) -> None: ...
@@ -88,15 +90,18 @@ class Cache:
 
     def body(self, entry: Entry) -> Body | None:
         """The stored body of ``entry``: bytes, or the chunks it arrived in (a streamed body is kept as it
-        was read, never joined into a second copy); None if it was evicted meanwhile."""
+        was read, never joined into a second copy); None if it was evicted or replaced meanwhile (the body
+        of the response stored in its place never goes out under ``entry``'s head)."""
         return self._backend.body(entry)
 
     def writer(self, entry: Entry) -> BodyWriter:
         return self._backend.writer(entry)
 
-    def refresh(self, entry: Entry) -> None:
-        """Store ``entry``'s new head and clocks (after a 304), keeping its body."""
-        self._backend.refresh(entry)
+    def refresh(self, entry: Entry, stored: Entry) -> bool:
+        """Store ``entry``, the head and clocks of ``stored`` freshened by a 304, keeping its body; False
+        (and nothing changed) when ``stored`` is no longer there: evicted, or replaced by a newer response
+        that the 304 is not about."""
+        return self._backend.refresh(entry, stored)
 
     def invalidate(self, *urls: str) -> None:
         """Forget every stored response for these URLs."""
@@ -120,8 +125,8 @@ class Cache:
         return (Cache, (self.path,), {"max_size": self.max_size, "session_made": self._session_made})
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if state["max_size"] != self.max_size:
-            self.__init__(self.path, max_size=state["max_size"])  # type: ignore[misc]
+        # (the store is already open: its limit changes, not the store, which would leave a connection open)
+        self.max_size = self._backend.max_size = state["max_size"]
         self._session_made = state.get("session_made", False)
 
     def __repr__(self) -> str:
@@ -147,7 +152,7 @@ class MemoryBackend:
     def body(self, entry: Entry) -> Body | None:
         with self._lock:
             stored = self._entries.get(entry.key)
-            if stored is None:
+            if stored is None or stored[0] is not entry:  # gone, or another response under its key now
                 return None
             self._entries.move_to_end(entry.key)
             return stored[1]
@@ -177,13 +182,14 @@ class MemoryBackend:
             if not variants:
                 del self._by_url[key[0]]
 
-    def refresh(self, entry: Entry) -> None:
+    def refresh(self, entry: Entry, stored: Entry) -> bool:
         with self._lock:
-            stored = self._entries.get(entry.key)
-            if stored is None:
-                return
-            self._entries[entry.key] = (entry, stored[1])
+            found = self._entries.get(entry.key)
+            if found is None or found[0] is not stored:
+                return False
+            self._entries[entry.key] = (entry, found[1])
             self._by_url[entry.url][entry.vary] = entry
+            return True
 
     def invalidate(self, urls: list[str]) -> None:
         with self._lock:

@@ -37,6 +37,14 @@ class _Tee:
             raise AttributeError(name)
         return getattr(self._inner, name)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The reader's settings (read_size, piece_size: iter_content's chunk size) are the inner stream's,
+        # which cuts the pieces; the tee passes on whatever comes out.
+        if name in _Tee.__slots__:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._inner, name, value)
+
     def _done(self) -> None:
         writer, self._writer = self._writer, None  # type: ignore[assignment]
         if writer is not None:

@@ -10,7 +10,7 @@ without ``cache=`` never runs this module (``_send_with_retries`` checks ``s.cac
 ``"revalidated"`` (the server answered 304: the stored body was served), ``"miss"`` (from the network;
 stored if the policy allows once its body is read), ``"only-if-cached"`` (a 504 made by the cache for an
 ``only-if-cached`` request it could not answer), and ``"bypass"`` (not looked up: a method or a request
-the cache does not serve).
+the cache does not serve, such as a GET with a body).
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def cached_send(
     request_cc = (
         policy.request_directives(headers.get_list("cache-control")) if "cache-control" in fields else {}
     )
-    if "no-store" in request_cc or not _USER_CONDITIONS.isdisjoint(fields):
+    # (a GET with a body, as search APIs send, is not keyed by it: one query's answer would answer all)
+    if "no-store" in request_cc or not _USER_CONDITIONS.isdisjoint(fields) or request.body is not None:
         response = yield from _send(request, options, rate_limit)
         response.cache_status = "bypass"
         return response
@@ -118,28 +119,36 @@ def cached_send(
             return hit
     if response.status_code == 304 and entry is not None:
         pairs = list(response.headers.multi_items())
+        yield Drain(response)
         if policy.validates(entry, pairs):
-            yield Drain(response)
-            entry = policy.merge_304(entry, pairs, request_time, response_time)
-            cache.refresh(entry)
-            hit = _from_entry(cache, entry, request, policy.current_age(entry, time.time()), "revalidated")
-            if hit is not None:
-                hit.timings = response.timings  # the 304's exchange
-                return hit
+            merged = policy.merge_304(entry, pairs, request_time, response_time)
+            if cache.refresh(merged, entry):
+                age = policy.current_age(merged, time.time())
+                hit = _from_entry(cache, merged, request, age, "revalidated", _set_cookies(pairs))
+                if hit is not None:
+                    hit.timings = response.timings  # the 304's exchange
+                    return hit
+        # A 304 about another response, or about one no longer stored (evicted or cleared meanwhile):
+        # it answers a question the user never asked. Ask again, unconditionally (RFC 9111 §4.3.3).
+        entry = None
+        request_time = time.time()
+        response = yield from _send(request, options, rate_limit)
+        response_time = time.time()
     if method == "HEAD" and entry is not None and response.status_code == 200:
         # RFC 9111 §4.3.5: a 200 to HEAD about the stored response freshens it, and the merged head answers
         pairs = list(response.headers.multi_items())
         if policy.head_freshens(entry, pairs):
-            yield Drain(response)
-            entry = policy.merge_304(entry, pairs, request_time, response_time)
-            cache.refresh(entry)
-            hit = _from_entry(cache, entry, request, policy.current_age(entry, time.time()), "revalidated")
-            if hit is not None:
-                hit.timings = response.timings
-                return hit
+            merged = policy.merge_304(entry, pairs, request_time, response_time)
+            if cache.refresh(merged, entry):
+                yield Drain(response)
+                age = policy.current_age(merged, time.time())
+                hit = _from_entry(cache, merged, request, age, "revalidated", _set_cookies(pairs))
+                if hit is not None:
+                    hit.timings = response.timings
+                    return hit
     response.cache_status = "miss"
     if method == "GET":
-        _store_when_read(cache, request, response, request_cc, request_time, response_time, url)
+        _store_when_read(cache, request, response, request_cc, request_time, response_time, url, options)
     return response
 
 
@@ -169,8 +178,13 @@ def _store_when_read(
     request_time: float,
     response_time: float,
     url: str,
+    options: SendOptions,
 ) -> None:
-    """If the policy allows, store ``response`` once its body has been read to the end."""
+    """If the policy allows, store ``response`` once its body has been read to the end. A response that
+    came over TLS without verification (``verify=False``) is not stored: it would answer requests that
+    verify, as a connection made that way never may (requests CVE-2024-35195)."""
+    if options.config.verify is False and url[:6].lower() == "https:":
+        return
     response_headers = response.headers
     response_cc = parse_cache_control(response_headers.get_list("cache-control"))
     authorized = "authorization" in request.headers
@@ -194,14 +208,28 @@ def _store_when_read(
     response._stream = tee(stream, cache.writer(entry))
 
 
+def _set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The ``Set-Cookie`` fields of a response that validated a stored one: never stored (see
+    ``policy.NOT_STORED``), but the session's jar takes them from the response served in its place."""
+    return [(name, value) for name, value in pairs if name.lower() == "set-cookie"]
+
+
 def _from_entry(
-    cache: Cache, entry: policy.Entry, request: PreparedRequest, age: float, status: str
+    cache: Cache,
+    entry: policy.Entry,
+    request: PreparedRequest,
+    age: float,
+    status: str,
+    extra: list[tuple[str, str]] | None = None,
 ) -> Response | None:
-    """A Response made from a stored entry, with its ``Age``; None if the body went meanwhile (evicted)."""
+    """A Response made from a stored entry, with its ``Age`` (and ``extra`` fields of the exchange that
+    validated it); None if the body went meanwhile (evicted)."""
     body = cache.body(entry)
     if body is None:
         return None
     headers = [*entry.facts().served, ("Age", policy.age_header(age))]
+    if extra:
+        headers.extend(extra)
     stream: ByteStream | ChunksStream
     if request.method == "HEAD":
         stream = ByteStream(b"")

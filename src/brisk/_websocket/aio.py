@@ -381,12 +381,14 @@ class AsyncWebSocket:
             protocol.flush()
             give_up = None if self.close_timeout is None else time.monotonic() + self.close_timeout
             while not core.close_received and not protocol.lost:
-                left = None if give_up is None else give_up - time.monotonic()
-                if (left is not None and left <= 0) or not await protocol.wait(left):
-                    break  # the peer never answered
+                # Unread messages are dropped, and reading resumes if they had paused it: the peer's
+                # close frame comes after them.
                 core.messages.clear()
                 core.queued = 0
                 protocol.took()
+                left = None if give_up is None else give_up - time.monotonic()
+                if (left is not None and left <= 0) or not await protocol.wait(left):
+                    break  # the peer never answered
         finally:
             self._shut()
             await protocol.gone()

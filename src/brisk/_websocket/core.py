@@ -175,6 +175,7 @@ class HeadReader:
         self.head: ResponseHead | None = None
         self.rest = b""
         self.parser: ResponseParser | None = None
+        self._fed = 0  # bytes given to ``parser``: a refusal is read up to _MAX_ERROR_BODY, framed or not
 
     def feed(self, data: bytes) -> bool:
         if self.head is not None:  # frames that came after the 101
@@ -182,12 +183,14 @@ class HeadReader:
             return True
         if self.parser is not None:
             self.parser.feed(data)
+            self._fed += len(data)
             return self._parser_done()
         self._buffer += data
         buffer = self._buffer
         if len(buffer) >= 12 and not buffer.startswith((b"HTTP/1.1 101", b"HTTP/1.0 101")):
             self.parser = ResponseParser("GET", self._limits)  # not a switch: an ordinary response
             self.parser.feed(buffer)
+            self._fed = len(buffer)
             return self._parser_done()
         end = buffer.find(b"\r\n\r\n")
         if end < 0:
@@ -211,7 +214,10 @@ class HeadReader:
         assert parser is not None
         if parser.head is None:
             return False
-        return bool(parser.complete or (parser.body_remaining or 0) > _MAX_ERROR_BODY)
+        # Complete, or as much as is kept: a longer body (announced, or chunked and still coming) is cut
+        return bool(
+            parser.complete or (parser.body_remaining or 0) > _MAX_ERROR_BODY or self._fed > _MAX_ERROR_BODY
+        )
 
     @staticmethod
     def _parse_101(head: bytes) -> ResponseHead:

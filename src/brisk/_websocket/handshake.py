@@ -6,11 +6,13 @@ proxy choice apply as to any request. Only the last link differs: an *upgrade tr
 ``aio.py``) opens a connection of its own for each attempt instead of taking one from the pool (a
 connection that switches protocols never returns to a pool), with ALPN limited to http/1.1, through the
 same connect, TLS and proxy code (CONNECT or SOCKS: a ws:// URL is tunnelled, never forwarded). Redirects
-are not followed: a 3xx is a ``WebSocketHandshakeError``.
+are not followed: a 3xx is a ``WebSocketHandshakeError``. Nor is the session's cache asked: a handshake
+always reaches the server.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +81,11 @@ def plan(
     http_url = str(parsed.copy_with(scheme=HTTP_SCHEME[parsed.scheme]))
     request = session._prepare_options("GET", http_url, call)
     settings = session._settings(request, call)
+    if settings.cache is not None:
+        # A handshake is never the cache's to answer: a page stored for the same URL is no 101, and a
+        # 101 is never stored. (A copy: the session may keep these settings for its plain calls.)
+        settings = copy.copy(settings)
+        settings.cache = None
     ws_url = str(parsed.copy_with(scheme=WS_SCHEME[parsed.scheme]))
     result = Plan(request, settings, handshake, ws_url)
     result.opener = getattr(getattr(session, "_given_transport", None), "open_websocket", None)

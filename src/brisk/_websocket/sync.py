@@ -171,7 +171,7 @@ class WebSocket:
             pieces = self._core.encode(message)
             try:
                 for piece in pieces:
-                    self._sock.sendall(piece)
+                    _write(self._sock, piece)
             except OSError as exc:
                 self._shut()
                 raise WebSocketClosed(f"the WebSocket connection broke: {exc}", code=1006) from exc
@@ -270,7 +270,7 @@ class WebSocket:
         data, eof = self._core.take_writes()
         if data and not self._closed:
             try:
-                self._sock.sendall(data)
+                _write(self._sock, data)
             except OSError as exc:
                 self._shut()
                 raise WebSocketClosed(f"the WebSocket connection broke: {exc}", code=1006) from exc
@@ -328,6 +328,23 @@ def open_websocket(session: Any, url: Any, options: dict[str, Any]) -> WebSocket
 
     plan, settings = split_options(session, url, options)
     return connect(plan, settings)
+
+
+def _write(sock: socket.socket, data: bytes) -> None:
+    """Write all of ``data``, as long as the peer takes to read it. The socket's timeout is the reads'
+    (``receive(timeout=...)``, a keep-alive wait, perhaps in another thread), not a write timeout: a write
+    that meets it goes on where it stopped (``sendall`` would give up with half a frame written)."""
+    send = getattr(sock, "send", None)
+    if send is None:  # TLS inside a proxy's TLS (TunnelTLS): writes whole pieces
+        sock.sendall(data)
+        return
+    view = memoryview(data)
+    while view:
+        try:
+            sent = send(view)
+        except TimeoutError:
+            continue
+        view = view[sent:]
 
 
 def _shutdown(sock: Any, how: int) -> None:

@@ -138,7 +138,7 @@ def _cache_path(given: str | bool) -> str:
         return given
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     directory = os.path.join(base, "brisk")
-    os.makedirs(directory, exist_ok=True)
+    os.makedirs(directory, mode=0o700, exist_ok=True)  # private (XDG: new directories are 0700)
     return os.path.join(directory, "http-cache.sqlite")
 
 

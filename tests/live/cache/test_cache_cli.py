@@ -35,6 +35,9 @@ def test_cache_default_file_and_timing(scripted_server: ServerThread, tmp_path: 
     assert lines[1].split()[0] == "total"
     assert app.count("/c") == 1
     assert (tmp_path / "brisk" / "http-cache.sqlite").exists()
+    # a private cache (pages for this user, URLs with their query tokens): the directory is the user's
+    # alone, as the XDG base directory spec asks of those it creates
+    assert (tmp_path / "brisk").stat().st_mode & 0o777 == 0o700
 
 
 def test_cache_with_a_path(scripted_server: ServerThread, tmp_path: Path) -> None:

@@ -196,3 +196,107 @@ def test_one_cache_serves_many_threads(scripted_server: ServerThread, tmp_path: 
         # each URL reached the server at most once per thread that missed it before the first store
         assert all(1 <= app.count(f"/t{n}") <= 8 for n in range(4))
         assert len(session.cache) == 4
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_streamed_miss_read_in_large_chunks_is_served_and_stored(
+    scripted_server: ServerThread, client_factory: Callable[..., Any], store: str, tmp_path: Path
+) -> None:
+    # iter_content(>= 16 KiB) asks the transport's stream for pieces of that size (read_size): the
+    # cache's tee in between must pass the setting on, not fail on it
+    app = scripted_server.app
+    body = bytes(range(256)) * 400
+    app.script("/large", (200, FRESH, body))
+    client = client_factory(cache=True if store == "memory" else tmp_path / "c.sqlite")
+    url = scripted_server.url + "/large"
+    streamed = client.get(url, stream=True)
+    assert b"".join(client.chunks(streamed, 65536)) == body
+    hit = client.get(url, stream=True)
+    assert (b"".join(client.chunks(hit, 65536)), hit.cache_status) == (body, "hit")
+    assert app.count("/large") == 1
+
+
+def test_a_304_for_a_response_no_longer_stored_is_asked_again_unconditionally(
+    scripted_server: ServerThread, client_factory: Callable[..., Any]
+) -> None:
+    # The stored response goes while its validation is under way (evicted, or cleared by another session
+    # sharing the cache): the 304 answers a question the user never asked, so the request goes again
+    # without validators, and the user gets the full response, never a 304.
+    app = scripted_server.app
+    shared = brisk.Cache()
+
+    def not_modified_after_clearing(method: str, headers: dict[str, str]) -> Any:
+        shared.clear()
+        return (304, [("ETag", '"v1"')], b"")
+
+    app.script(
+        "/gone",
+        (200, [("Cache-Control", "no-cache"), ("ETag", '"v1"')], b"old"),
+        not_modified_after_clearing,
+        (200, [("Cache-Control", "no-cache"), ("ETag", '"v2"')], b"new"),
+    )
+    client = client_factory(cache=shared)
+    url = scripted_server.url + "/gone"
+    assert client.read(client.get(url)) == b"old"
+    again = client.get(url)
+    assert (again.status_code, client.read(again), again.cache_status) == (200, b"new", "miss")
+    assert [headers.get("if-none-match") for _, headers in app.seen["/gone"]] == [None, '"v1"', None]
+
+
+def test_a_304_that_does_not_match_the_stored_response_is_not_handed_to_the_user(
+    scripted_server: ServerThread, client_factory: Callable[..., Any]
+) -> None:
+    app = scripted_server.app
+    app.script(
+        "/other",
+        (200, [("Cache-Control", "no-cache"), ("ETag", '"v1"')], b"old"),
+        (304, [("ETag", '"v9"')], b""),
+        (200, [("Cache-Control", "no-cache"), ("ETag", '"v2"')], b"new"),
+    )
+    client = client_factory(cache=True)
+    url = scripted_server.url + "/other"
+    assert client.read(client.get(url)) == b"old"
+    again = client.get(url)
+    assert (again.status_code, client.read(again)) == (200, b"new")
+    assert app.count("/other") == 3
+
+
+def test_the_set_cookie_of_a_304_reaches_the_jar_but_not_the_store(
+    scripted_server: ServerThread, client_factory: Callable[..., Any]
+) -> None:
+    app = scripted_server.app
+    app.script(
+        "/renew",
+        (200, [("Cache-Control", "no-cache"), ("ETag", '"v1"')], b"page"),
+        (304, [("ETag", '"v1"'), ("Set-Cookie", "token=renewed; Path=/")], b""),
+        (304, [("ETag", '"v1"')], b""),
+    )
+    client = client_factory(cache=True)
+    url = scripted_server.url + "/renew"
+    client.read(client.get(url))
+    renewed = client.get(url)
+    assert (client.read(renewed), renewed.cache_status) == (b"page", "revalidated")
+    assert client.cookies["token"] == "renewed"
+    later = client.get(url)
+    assert later.cache_status == "revalidated"
+    assert "set-cookie" not in later.headers  # the cookie was the 304's, never stored with the response
+
+
+def test_a_response_fetched_without_tls_verification_is_never_served_to_a_verifying_request(
+    client_factory: Callable[..., Any],
+) -> None:
+    # as a connection made with verify=False never serves a request that verifies (requests
+    # CVE-2024-35195), neither does a response that came over one
+    from servers.scripted_app import ScriptedApp
+
+    with ServerThread(ScriptedApp(), tls=True) as server:  # its own CA, which the client does not trust
+        server.app.script("/unverified", (200, FRESH, b"maybe from anyone"))
+        client = client_factory(cache=True)
+        url = server.url + "/unverified"
+        assert client.read(client.get(url, verify=False)) == b"maybe from anyone"
+        try:
+            with pytest.raises(brisk.exceptions.SSLError):
+                client.get(url)
+        finally:
+            client.close()  # (before the server stops: it waits for open connections)
+        assert server.app.count("/unverified") == 1

@@ -2,7 +2,8 @@
 
 Paths: ``/echo`` echoes every message; ``/headers`` sends the handshake's request headers as JSON, then
 echoes; ``/close`` closes at once with 4000 "bye"; ``/subprotocol`` sends the chosen subprotocol;
-``/refuse`` answers 403; ``/redirect`` answers 302 to /echo; ``/cookie`` sets a cookie in the 101.
+``/refuse`` answers 403; ``/redirect`` answers 302 to /echo; ``/cookie`` sets a cookie in the 101; ``/page``
+answers a plain GET with a cacheable page, and a handshake as ``/echo`` does.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ def _process_request(server: WSServer) -> Any:
         server.handshakes.append({k.lower(): v for k, v in request.headers.raw_items()})
         if request.path == "/refuse":
             return connection.respond(HTTPStatus.FORBIDDEN, "go away\n")
+        if request.path == "/page" and "upgrade" not in request.headers:
+            page = connection.respond(HTTPStatus.OK, "a page\n")  # a plain GET: a cacheable page
+            page.headers["Cache-Control"] = "max-age=600"
+            return page
         if request.path == "/redirect":
             response = connection.respond(HTTPStatus.FOUND, "")
             response.headers["Location"] = "/echo"

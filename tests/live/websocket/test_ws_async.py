@@ -120,3 +120,34 @@ def test_receive_timeout_leaves_connection_open(ws_server):
             assert await ws.receive() == "ok"
 
     run(main())
+
+
+def test_the_handshake_of_a_cached_session_is_never_answered_from_its_cache(ws_server):
+    async def main():
+        async with brisk.AsyncSession(cache=True) as s:
+            page = await s.get(ws_server.url.replace("ws://", "http://") + "/page")
+            assert (page.status_code, page.content) == (200, b"a page\n")
+            async with s.websocket(ws_server.url + "/page") as ws:
+                await ws.send("hi")
+                assert await ws.receive() == "hi"
+
+    run(main())
+
+
+def test_close_reads_on_when_unread_messages_had_paused_reading(ws_server):
+    # Over 4 MiB of unread messages pause reading from the socket; close() must read on (dropping them)
+    # to see the server's close frame, not wait close_timeout for a frame it stopped reading
+    async def main():
+        async with brisk.AsyncSession() as s:
+            ws = await s.websocket(ws_server.url + "/echo", compression=None, close_timeout=None)
+            piece = b"p" * (512 * 1024)
+            for _ in range(12):
+                await ws.send(piece)
+            async with asyncio.timeout(30):
+                while not ws._protocol._paused:  # the echoes arrive unread until reading pauses
+                    await asyncio.sleep(0.01)
+            async with asyncio.timeout(30):  # (close_timeout=None: without reading on, it waits forever)
+                await ws.close()
+            assert (ws.close_code, ws.close_reason) == (1000, "")
+
+    run(main())

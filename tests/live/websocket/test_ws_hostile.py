@@ -279,3 +279,49 @@ def test_unanswered_keepalive_ping_fails_with_1011(raw_server, driver):
     assert "keep-alive ping" in str(error)
     assert seen["frames"][0][0] == 9  # a ping went out first
     assert close_code(seen["frames"]) == 1011
+
+
+def test_sync_a_send_is_not_bound_by_the_timeout_of_an_earlier_receive(raw_server):
+    # receive(timeout=...) sets the socket's timeout; a large send after it, to a peer that reads
+    # slowly, must wait for the peer as long as it takes, not fail after that receive's timeout
+    seen = {}
+    message = b"m" * (32 * 1024 * 1024)  # more than loopback's socket buffers hold
+
+    def handler(conn):
+        accept(conn)
+        conn.sleep(1.0)  # reads nothing for a while (the client's send waits meanwhile)
+        seen["frames"] = client_frames(conn.wait_closed(timeout=60))
+
+    server = raw_server(handler, timeout=60)
+    with brisk.Session() as s, s.websocket(_ws(server), compression=None, close_timeout=0.3) as ws:
+        with pytest.raises(brisk.ReadTimeout):
+            ws.receive(timeout=0.01)
+        ws.send(message)
+    server.stop()
+    assert seen["frames"][0] == (2, message)
+
+
+def test_an_endless_refusal_body_is_read_only_up_to_its_limit(raw_server, driver):
+    # a refused handshake's body is kept for the error's response, up to 1 MiB: a chunked body (no length
+    # announced) that never ends must not be read, and held, for as long as the server sends it
+    sent = {"bytes": 0}
+
+    def handler(conn):
+        conn.recv_request()
+        conn.send(b"HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n")
+        piece = b"10000\r\n" + b"n" * 0x10000 + b"\r\n"
+        try:
+            while sent["bytes"] < 64 * 1024 * 1024:
+                conn.send(piece)
+                sent["bytes"] += 0x10000
+            conn.send(b"0\r\n\r\n")
+        except OSError:
+            pass  # the client stopped reading and closed the connection
+
+    server = raw_server(handler, timeout=60)
+    error = driver.open_error(_ws(server))
+    server.stop()
+    assert isinstance(error, brisk.WebSocketHandshakeError)
+    assert error.response.status_code == 403
+    assert 0 < len(error.response.content) <= 2 * 1024 * 1024
+    assert sent["bytes"] < 64 * 1024 * 1024  # the client closed the connection long before the end

@@ -172,3 +172,15 @@ def test_close_from_another_thread_wakes_the_receiver(ws_server):
         thread.join(30)
         assert not thread.is_alive()
     assert outcome == [1000]
+
+
+def test_the_handshake_of_a_cached_session_is_never_answered_from_its_cache(ws_server):
+    # /page answers a plain GET with a page fresh for 10 minutes; the handshake to the same URL must still
+    # reach the server (a cache hit would be a 200, refused as a handshake), and no validators are added
+    with brisk.Session(cache=True) as s:
+        page = s.get(ws_server.url.replace("ws://", "http://") + "/page")
+        assert (page.status_code, page.content) == (200, b"a page\n")
+        with s.websocket(ws_server.url + "/page") as ws:
+            ws.send("hi")
+            assert ws.receive() == "hi"
+    assert "if-none-match" not in ws_server.handshakes[-1]

@@ -345,3 +345,97 @@ def test_without_stale_if_error_a_5xx_is_returned(cache: brisk.Cache) -> None:
     run(cache, [(200, {"Cache-Control": "max-age=0"}, b"stored")])
     response, _ = run(cache, [(503, {}, b"down")])
     assert (response.status_code, response.cache_status) == (503, "miss")
+
+
+def test_an_entry_replaced_meanwhile_never_lends_its_successor_its_body(cache: brisk.Cache) -> None:
+    # Another thread (or process) stores a new response for the URL between a lookup and the body read:
+    # the entry looked up has no body any more; the new one's would not match its head (length, ETag).
+    run(cache, [(200, {"Cache-Control": "max-age=60", "ETag": '"v1"'}, b"one")])
+    looked_up = cache.lookup(URL, {})
+    assert looked_up is not None
+    newer = (200, {"Cache-Control": "max-age=60", "ETag": '"v2"'}, b"two, longer")
+    run(cache, [newer], headers={"Cache-Control": "no-cache"})
+    assert cache.body(looked_up) is None
+    current = cache.lookup(URL, {})
+    assert current is not None
+    assert cache.body(current) == b"two, longer"
+
+
+def test_a_304_for_an_entry_replaced_during_its_validation_does_not_relabel_the_new_one(
+    cache: brisk.Cache,
+) -> None:
+    run(cache, [(200, {"Cache-Control": "no-cache", "ETag": '"v1"'}, b"one")])
+    settings = FlowSettings(SendOptions(), retry=Retry(0, read=False, redirect=None), cache=cache)
+    flow: Flow = request_flow(brisk.Request("GET", URL).prepare(), settings)
+    validation = next(flow)
+    assert isinstance(validation, Send)
+    assert validation.request.headers["If-None-Match"] == '"v1"'
+    # meanwhile, another request stores a new response for the URL
+    run(cache, [(200, {"Cache-Control": "no-cache", "ETag": '"v2"'}, b"two, longer")])
+    # the 304 is about v1, which is gone: it must not be applied to v2 (v1's head over v2's body)
+    not_modified = Response(304, content=b"", headers={"ETag": '"v1"'})
+    not_modified.request = validation.request
+    effect = flow.send(not_modified)
+    assert isinstance(effect, Drain)
+    effect.response._drain(65536)
+    again = flow.send(None)
+    assert isinstance(again, Send)
+    assert "If-None-Match" not in again.request.headers
+    fresh = Response(200, content=b"three", headers={"Cache-Control": "no-cache", "ETag": '"v3"'})
+    fresh.request = again.request
+    effect = flow.send(fresh)
+    assert isinstance(effect, ReadBody)
+    assert effect.response.content == b"three"
+    with pytest.raises(StopIteration) as stop:
+        flow.send(None)
+    assert (stop.value.value.content, stop.value.value.headers["ETag"]) == (b"three", '"v3"')
+    stored = cache.lookup(URL, {})
+    assert stored is not None
+    assert (stored.first("etag"), cache.body(stored)) == ('"v3"', b"three")
+
+
+def test_a_pickled_response_keeps_what_the_cache_did(cache: brisk.Cache) -> None:
+    import pickle
+
+    run(cache, [(200, {"Cache-Control": "max-age=60"}, b"one")])
+    hit, _ = run(cache, [])
+    copy = pickle.loads(pickle.dumps(hit))
+    assert (copy.from_cache, copy.cache_status, copy.content) == (True, "hit", b"one")
+    plain = pickle.loads(pickle.dumps(Response(200, content=b"x")))
+    assert (plain.from_cache, plain.cache_status) == (False, None)
+    assert "cache_status" not in Response(200, content=b"x").__getstate__()  # unchanged without a cache
+
+
+def test_a_get_with_a_body_is_neither_answered_nor_stored(cache: brisk.Cache) -> None:
+    # GET with a body (Elasticsearch's searches, some RPC APIs): the key is method and URL, so a stored
+    # answer to one query would answer every other query to that URL
+    fresh = {"Cache-Control": "max-age=60"}
+    first, _ = run(cache, [(200, fresh, b"hits for a")], json={"query": "a"})
+    second, sent = run(cache, [(200, fresh, b"hits for b")], json={"query": "b"})
+    assert (second.content, len(sent), second.cache_status) == (b"hits for b", 1, "bypass")
+    assert (first.cache_status, len(cache)) == ("bypass", 0)
+
+
+def test_an_unpickled_file_cache_with_its_own_size_opens_its_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pickle
+    import sqlite3
+
+    cache = brisk.Cache(tmp_path / "c.sqlite", max_size=4096)
+    data = pickle.dumps(cache)
+    cache.close()
+    opened: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+
+    def counting(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(sqlite3, "connect", counting)
+    copy = pickle.loads(data)
+    assert copy.max_size == 4096
+    assert len(opened) == 1  # (a second connection was opened and dropped unclosed)
+    copy.close()
+    for connection in opened:
+        connection.close()
