@@ -182,12 +182,15 @@ def _store_when_read(
 ) -> None:
     """If the policy allows, store ``response`` once its body has been read to the end. A response that
     came over TLS without verification (``verify=False``) is not stored: it would answer requests that
-    verify, as a connection made that way never may (requests CVE-2024-35195)."""
+    verify, as a connection made that way never may (requests CVE-2024-35195). A client certificate
+    (``cert=``) is a credential as ``Authorization`` is: what it fetched is stored only where RFC 9111
+    section 3.5 lets a shared answer be (``public``, ``s-maxage``, ``must-revalidate``), so a request
+    without the certificate is not answered with what only the certificate's holder may see."""
     if options.config.verify is False and url[:6].lower() == "https:":
         return
     response_headers = response.headers
     response_cc = parse_cache_control(response_headers.get_list("cache-control"))
-    authorized = "authorization" in request.headers
+    authorized = "authorization" in request.headers or options.config.cert is not None
     if not policy.storable(
         "GET", response.status_code, response_cc, request_cc, response_headers, authorized
     ):

@@ -29,10 +29,10 @@ def cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[brisk.Cach
 
 
 def run(cache: brisk.Cache, answers: list[Any], method: str = "GET", url: str = URL, stream: bool = False,
-        **kwargs: Any) -> tuple[Response, list[Send]]:  # fmt: skip
+        options: SendOptions | None = None, **kwargs: Any) -> tuple[Response, list[Send]]:  # fmt: skip
     """Run one request's flow; each Send is answered by the next of ``answers`` (status, headers, body)."""
     settings = FlowSettings(
-        SendOptions(), retry=Retry(0, read=False, redirect=None), cache=cache, stream=stream
+        options or SendOptions(), retry=Retry(0, read=False, redirect=None), cache=cache, stream=stream
     )
     flow: Flow = request_flow(brisk.Request(method, url, **kwargs).prepare(), settings)
     sent: list[Send] = []
@@ -439,3 +439,24 @@ def test_an_unpickled_file_cache_with_its_own_size_opens_its_file_once(
     copy.close()
     for connection in opened:
         connection.close()
+
+
+def test_what_a_client_certificate_fetched_is_stored_only_where_it_may_be_shared(cache: brisk.Cache) -> None:
+    # a client certificate is a credential, as Authorization is (RFC 9111 section 3.5): its answer must not
+    # answer a request made without it unless the server said it may be shared
+    from brisk._transport.base import ConnectionConfig
+
+    with_cert = SendOptions(config=ConnectionConfig(cert=("client.pem", "client.key")))
+
+    run(cache, [(200, {"Cache-Control": "max-age=60"}, b"the holder's")], url=URL + "/p", options=with_cert)
+    again, sent = run(cache, [(200, {"Cache-Control": "max-age=60"}, b"fresh")], url=URL + "/p")
+    assert (again.content, again.cache_status, len(sent)) == (b"fresh", "miss", 1)
+
+    run(
+        cache,
+        [(200, {"Cache-Control": "public, max-age=60"}, b"for anyone")],
+        url=URL + "/s",
+        options=with_cert,
+    )
+    shared, sent = run(cache, [], url=URL + "/s")
+    assert (shared.content, shared.cache_status, sent) == (b"for anyone", "hit", [])
