@@ -1,0 +1,300 @@
+"""HTTP/3 on asyncio: one ``AsyncH3Connection`` (a datagram protocol on a connected UDP socket) per
+connection, many concurrent streams on it.
+
+The sans-IO state (``brisk._protocol.http3.H3State``) does QUIC, TLS and QPACK; this module moves its
+datagrams, runs its timer on the event loop, and wakes the stream a datagram changed. Requests that tasks
+start in one turn of the loop leave in the same flush.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
+
+from brisk._protocol.http3 import ALL, H3State, H3Stream
+from brisk._transport.asyncio.body import AsyncPulledBody
+from brisk._transport.asyncio.waiting import TimedOut, wait_until_woken
+from brisk._transport.base import StaleConnection
+from brisk._transport.deadline import READING_BODY, WAITING_FOR_RESPONSE, Phase
+from brisk._transport.exchange import h2_request
+from brisk._transport.h3 import (
+    HANDSHAKE,
+    H3Body,
+    check_pins,
+    connection_info,
+    h3_response,
+    handshake_failed,
+    quic_configuration,
+)
+from brisk.exceptions import ConnectionError, NameResolutionError
+
+if TYPE_CHECKING:
+    from brisk._core.url import URL
+    from brisk._request.body import RequestBody
+    from brisk._transport.asyncio.transport import AsyncTransport
+    from brisk._transport.base import SendOptions, Timings
+    from brisk.models import PreparedRequest, Response
+
+__all__ = ["AsyncH3Connection", "exchange", "open_h3"]
+
+
+class AsyncH3Connection(asyncio.DatagramProtocol):
+    """An HTTP/3 connection: datagrams go to the sans-IO state, waiting streams are woken."""
+
+    multiplexed = True
+    http_version = "HTTP/3"
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, state: H3State, peer: Any) -> None:
+        self.loop = loop
+        self.state = state
+        self.peer = peer
+        self.transport: asyncio.DatagramTransport | None = None
+        self.info: Any = None
+        self.idle_since = 0.0
+        self.served = 0
+        self.closed = False
+        self._waiters: dict[int, asyncio.Future[None]] = {}  # stream id -> waiter; ALL: the handshake
+        self._flush_pending = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    # -- asyncio.DatagramProtocol -------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self._touched(self.state.receive(data, self.peer, self.loop.time()))
+        self.write_now()
+
+    def error_received(self, exc: Exception) -> None:
+        # On a connected UDP socket: the peer's ICMP "port unreachable" (nothing listens), or a send error.
+        self.state.connection_lost(f"the HTTP/3 server cannot be reached over UDP: {exc}")
+        self._wake_all()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._cancel_timer()
+        self.state.connection_lost("the HTTP/3 connection's socket closed")
+        self._wake_all()
+
+    # -- pool protocol ------------------------------------------------------------------------------------
+
+    def has_capacity(self) -> bool:
+        return not self.closed and self.state.can_open_stream()
+
+    def looks_alive(self) -> bool:
+        return not self.closed and self.state.error is None and not self.state.goaway
+
+    @property
+    def open_streams(self) -> int:
+        return self.state.open_streams
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._cancel_timer()
+            try:
+                self.state.close()
+                self.write_now(force=True)
+            finally:
+                if self.transport is not None:
+                    self.transport.close()
+            self._wake_all()
+
+    def release(self, stream: H3Stream) -> None:
+        self.state.release(stream)
+        self.flush()
+
+    # -- plumbing -----------------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        if not self._flush_pending and not self.closed:
+            self._flush_pending = True
+            self.loop.call_soon(self.write_now)
+
+    def write_now(self, force: bool = False) -> None:
+        self._flush_pending = False
+        transport = self.transport
+        if transport is None or (self.closed and not force):
+            return
+        for data, _ in self.state.datagrams(self.loop.time()):
+            transport.sendto(data)
+        self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        when = self.state.timer()
+        timer = self._timer
+        if timer is not None:
+            if when is not None and timer.when() == when:
+                return
+            timer.cancel()
+            self._timer = None
+        if when is not None and not self.closed:
+            self._timer = self.loop.call_at(when, self._on_timer)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._touched(self.state.on_timer(self.loop.time()))
+        self.write_now()
+
+    def _touched(self, touched: set[int]) -> None:
+        if ALL in touched:
+            self._wake_all()
+        else:
+            for stream_id in touched:
+                waiter = self._waiters.pop(stream_id, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+
+    def _wake_all(self) -> None:
+        waiters, self._waiters = self._waiters, {}
+        for waiter in waiters.values():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self, key: int, phase: Phase, options: SendOptions) -> None:
+        """Wait for news on stream ``key`` (``ALL``: on the connection) within ``phase``'s budget."""
+        waiter = self._waiters[key] = self.loop.create_future()
+        try:
+            await wait_until_woken(waiter, phase.budget(options))
+        except TimedOut:
+            raise phase.timed_out(options) from None
+        finally:
+            if self._waiters.get(key) is waiter:
+                del self._waiters[key]
+
+
+async def open_h3(
+    url: URL, port: int, options: SendOptions, timings: Timings, loop: asyncio.AbstractEventLoop
+) -> AsyncH3Connection:
+    """A QUIC connection to ``url``'s origin with its handshake done (bounded by ``Timeout.connect``)."""
+    config = options.config
+    quic = quic_configuration(config, url.host)
+    if options.timeout.read is not None:
+        quic.idle_timeout = max(30.0, options.timeout.read)
+    started = time.monotonic()
+    try:
+        addresses = await asyncio.wait_for(
+            loop.getaddrinfo(url.host, port, type=socket.SOCK_DGRAM), HANDSHAKE.budget(options)
+        )
+    except TimeoutError:
+        raise HANDSHAKE.timed_out(options) from None
+    except OSError as exc:
+        raise NameResolutionError(f"could not resolve {url.host!r}: {exc}") from None
+    family, _, _, _, peer = addresses[0]
+    timings.dns = time.monotonic() - started
+    state = H3State(quic, options.limits)
+    transport, conn = await loop.create_datagram_endpoint(
+        lambda: AsyncH3Connection(loop, state, peer), remote_addr=(str(peer[0]), int(peer[1])), family=family
+    )
+    handshake_start = time.monotonic()
+    try:
+        state.connect(peer, loop.time())
+        conn.write_now()
+        while not state.handshake_done:
+            if state.error is not None:
+                raise handshake_failed(state, url.host)
+            await conn.wait(ALL, HANDSHAKE, options)
+        if state.alpn != "h3":
+            raise ConnectionError(
+                f"the server at {url.host_header} did not agree to HTTP/3 (ALPN {state.alpn!r})"
+            )
+        check_pins(state, url, config)
+        conn.info = connection_info(
+            state,
+            _address(transport.get_extra_info("peername")),
+            _address(transport.get_extra_info("sockname")),
+        )
+    except BaseException:
+        conn.close()
+        raise
+    timings.connect = time.monotonic() - handshake_start
+    return conn
+
+
+def _address(address: Any) -> Any:
+    return (address[0], address[1]) if isinstance(address, tuple) else None
+
+
+async def exchange(
+    transport: AsyncTransport,
+    key: Hashable,
+    conn: AsyncH3Connection,
+    request: PreparedRequest,
+    body: bytes | RequestBody | None,
+    url: URL,
+    options: SendOptions,
+    timings: Timings,
+) -> Response:
+    """Send ``request`` as a new stream on ``conn`` and return its response once the head arrives."""
+    method, authority, headers = h2_request(request, url, options)
+    state = conn.state
+    stream = state.send_request(method, "https", authority, url.target, headers, end_stream=body is None)
+    conn.flush()
+    try:
+        if body is not None:
+            await _send_body(conn, stream, body, options)
+        timings.request_sent = time.monotonic() - timings.start
+        while stream.status is None:
+            error = stream.error
+            if error is not None:
+                if stream.unprocessed:
+                    raise StaleConnection(error, unprocessed=True)
+                raise error
+            await conn.wait(stream.id, WAITING_FOR_RESPONSE, options)
+    except BaseException:
+        conn.release(stream)
+        raise
+    reader = _AsyncH3Body(transport, key, conn, stream, options, timings)  # type: ignore[arg-type]
+    return h3_response(stream, reader, request, timings, conn.info)
+
+
+async def _send_body(
+    conn: AsyncH3Connection, stream: H3Stream, body: bytes | RequestBody, options: SendOptions
+) -> None:
+    state = conn.state
+    if isinstance(body, bytes):
+        state.send_data(stream, body, end_stream=True)
+        conn.flush()
+        return
+    async for chunk in body:
+        if stream.error is not None or stream.status is not None or conn.closed:
+            return
+        if chunk:
+            state.send_data(stream, chunk, end_stream=False)
+            conn.write_now()
+            await asyncio.sleep(0)  # let acknowledgements in between chunks
+    state.send_data(stream, b"", end_stream=True)
+    conn.flush()
+
+
+class _AsyncH3Body(H3Body[AsyncH3Connection], AsyncPulledBody):
+    """The body of one HTTP/3 response, read from its stream."""
+
+    __slots__ = ()
+
+    async def _fill(self) -> None:
+        stream = self._stream
+        if stream.error is not None:
+            raise stream.error
+        await self._conn.wait(stream.id, READING_BODY, self._options)
+
+    def __del__(self) -> None:
+        if not self._done:
+            self._done = True
+            try:
+                self._conn.loop.call_soon(self._release_later)
+            except RuntimeError:
+                pass
+
+    def _release_later(self) -> None:
+        self._conn.release(self._stream)
+        self._transport._finish(self._key, self._conn, self._conn.looks_alive())
