@@ -22,7 +22,7 @@ from aioquic.buffer import Buffer, BufferReadError  # type: ignore[attr-defined]
 from aioquic.h3.connection import FrameType, H3Connection
 from aioquic.h3.events import DataReceived, HeadersReceived
 from aioquic.quic.connection import QuicConnection, QuicConnectionState
-from aioquic.quic.events import ConnectionTerminated, HandshakeCompleted, StreamReset
+from aioquic.quic.events import ConnectionTerminated, HandshakeCompleted, StreamDataReceived, StreamReset
 
 from brisk._protocol.http2_stream import bad_status, check_fields, request_field, response_headers, status_of
 from brisk._protocol.http11 import check_method, check_target, header_text
@@ -73,19 +73,53 @@ class H3Stream:
         self.received = 0
 
 
-class _H3(H3Connection):
-    """aioquic's HTTP/3 connection, which reads a GOAWAY and ignores it: here it is kept."""
+class _ControlReader:
+    """Reads the server's control stream alongside aioquic, which skips a GOAWAY: its last stream id is
+    kept here (RFC 9114 section 5.2)."""
 
-    goaway_id: int | None = None
+    __slots__ = ("_streams", "goaway_id")
 
-    def _handle_control_frame(self, frame_type: int, frame_data: bytes) -> None:
-        if frame_type == FrameType.GOAWAY:
-            try:
-                self.goaway_id = Buffer(data=frame_data).pull_uint_var()
-            except BufferReadError:
-                self.goaway_id = 0
+    def __init__(self) -> None:
+        self._streams: dict[int, bytearray | None] = {}  # uni stream id -> unread bytes; None: not control
+        self.goaway_id: int | None = None
+
+    def feed(self, stream_id: int, data: bytes) -> None:
+        if stream_id % 4 != 3:  # only server-initiated unidirectional streams
             return
-        super()._handle_control_frame(frame_type, frame_data)
+        pending = self._streams.setdefault(stream_id, bytearray())
+        if pending is None:
+            return
+        pending += data
+        if len(self._streams) > 16:  # a server opens a few; never keep bytes of many
+            self._streams[stream_id] = None
+            return
+        buf = Buffer(data=bytes(pending))
+        try:
+            kind = buf.pull_uint_var()
+            if kind != 0x00:  # not the control stream
+                self._streams[stream_id] = None
+                return
+            while True:
+                start = buf.tell()
+                try:
+                    frame_type = buf.pull_uint_var()
+                    length = buf.pull_uint_var()
+                    payload = buf.pull_bytes(length)
+                except BufferReadError:
+                    buf.seek(start)
+                    break
+                if frame_type == FrameType.GOAWAY:
+                    try:
+                        self.goaway_id = Buffer(data=payload).pull_uint_var()
+                    except BufferReadError:
+                        self.goaway_id = 0
+            # keep the stream type and what is not yet a whole frame
+            rest = bytes(pending[buf.tell() :])
+            self._streams[stream_id] = bytearray(b"\x00" + rest)
+        except BufferReadError:
+            return
+        if len(self._streams[stream_id] or b"") > 65536:
+            self._streams[stream_id] = None  # a frame this large on a control stream: not ours to hold
 
 
 class H3State:
@@ -93,7 +127,8 @@ class H3State:
 
     def __init__(self, configuration: QuicConfiguration, limits: Limits) -> None:
         self.quic = QuicConnection(configuration=configuration)
-        self.h3 = _H3(self.quic)
+        self.h3 = H3Connection(self.quic)
+        self.control = _ControlReader()
         self.limits = limits
         self.streams: dict[int, H3Stream] = {}
         self.error: Exception | None = None
@@ -104,7 +139,7 @@ class H3State:
 
     @property
     def goaway(self) -> bool:
-        return self.h3.goaway_id is not None
+        return self.control.goaway_id is not None
 
     @property
     def open_streams(self) -> int:
@@ -230,7 +265,7 @@ class H3State:
 
     def _events(self) -> set[int]:
         touched: set[int] = set()
-        goaway_before = self.h3.goaway_id
+        goaway_before = self.control.goaway_id
         while (event := self.quic.next_event()) is not None:
             if isinstance(event, HandshakeCompleted):
                 self.handshake_done = True
@@ -239,6 +274,8 @@ class H3State:
             elif isinstance(event, ConnectionTerminated):
                 self._terminated(event)
                 touched.add(ALL)
+            elif isinstance(event, StreamDataReceived):
+                self.control.feed(event.stream_id, event.data)
             elif isinstance(event, StreamReset):
                 self._reset(event.stream_id, event.error_code)
                 touched.add(event.stream_id)
@@ -254,8 +291,8 @@ class H3State:
             why = close.reason_phrase if close is not None else "closed"
             self._fail(RemoteProtocolError(f"invalid HTTP/3 from the server: {why}"))
             touched.add(ALL)
-        if self.h3.goaway_id != goaway_before:
-            self._on_goaway(self.h3.goaway_id or 0)
+        if self.control.goaway_id != goaway_before:
+            self._on_goaway(self.control.goaway_id or 0)
             touched.add(ALL)
         return touched
 
