@@ -109,6 +109,12 @@ OPTIONS = (
         const="prior-knowledge",
     ),
     Opt(
+        ("--http3",),
+        "http3",
+        "HTTP/3 over QUIC for https URLs, from the first request (needs brisk[http3]); http stays on TCP",
+        const="prior-knowledge",
+    ),
+    Opt(
         ("--resolve",),
         "resolve",
         "connect to ADDR for HOST:PORT (TLS still checks HOST); repeatable",
@@ -270,6 +276,7 @@ class Options:
     cert: str | tuple[str, str] | None
     proxies: dict[str, str]
     http2: bool | str
+    http3: bool | str | None
     resolve: list[str]
     connect_to: list[str]
     family: str | None

@@ -65,7 +65,7 @@ class ServerThread:
     :param tls: serve HTTPS with a certificate from ``ca`` (a new trustme CA when None).
     :param http2: offer ``h2`` through ALPN (TLS only); with False only ``http/1.1`` is offered.
     :param http3: also serve HTTP/3 over QUIC (TLS only; needs aioquic) on a UDP port of the same host,
-        ``quic_port``; the TCP responses then carry ``Alt-Svc: h3=":quic_port"``.
+        ``quic_port`` (the TCP port's number when that is free); TCP responses carry ``Alt-Svc: h3=...``.
     :param host: the loopback address to bind, ``127.0.0.1`` or ``::1``.
     :param uds: the path of a Unix socket to listen on instead of a TCP port (removed on :meth:`stop`).
     :param identities: the host names and addresses the TLS certificate covers.
@@ -191,7 +191,10 @@ class ServerThread:
                 self.port = sock.getsockname()[1]
                 if self.http3:
                     self._udp = socket.socket(family, socket.SOCK_DGRAM)
-                    self._udp.bind((self.host, 0))
+                    try:  # the TCP port's number, so one URL serves both, when it is free over UDP
+                        self._udp.bind((self.host, self.port))
+                    except OSError:
+                        self._udp.bind((self.host, 0))
                     self.quic_port = self._udp.getsockname()[1]
             config = self._config(sock)
         except BaseException:
