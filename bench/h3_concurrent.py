@@ -60,7 +60,7 @@ def serve(cert: str, key: str) -> None:
 
     async def main() -> None:
         server = await quic_serve("127.0.0.1", 0, configuration=configuration, create_protocol=Responder)
-        print(server._transport.get_extra_info("sockname")[1], flush=True)  # noqa: SLF001
+        print(server._transport.get_extra_info("sockname")[1], flush=True)
         await asyncio.Event().wait()
 
     asyncio.run(main())
@@ -123,7 +123,12 @@ asyncio.run(main())
 def _run(python: Path, code: str, url: str, ca: str, rounds: int) -> float | None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")} if python == Path(sys.executable) else None
     result = subprocess.run(
-        [str(python), "-c", code, url, ca, str(rounds)], capture_output=True, text=True, timeout=300, env=env
+        [str(python), "-c", code, url, ca, str(rounds)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
     )
     if result.returncode != 0:
         print(f"  failed: {result.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
@@ -146,6 +151,7 @@ def main() -> None:
         return
     sys.path.insert(0, str(BENCH))
     import trustme
+
     from envs import env_python
 
     ca = trustme.CA()
