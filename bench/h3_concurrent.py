@@ -182,7 +182,8 @@ def main() -> None:
             server.terminate()
             server.wait(10)
     print(
-        f"h3_concurrent: {CONCURRENCY} concurrent GETs over one HTTP/3 connection, req/s (median of {args.repeat})"
+        f"h3_concurrent: {CONCURRENCY} concurrent GETs over one HTTP/3 connection, req/s "
+        f"(median of {args.repeat})"
     )
     medians = {name: statistics.median(values) for name, values in figures.items() if values}
     for name, median in medians.items():
