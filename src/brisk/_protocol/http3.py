@@ -146,12 +146,14 @@ class H3State:
         return len(self.streams)
 
     def can_open_stream(self) -> bool:
-        """Room for another request: no error, no GOAWAY, below the peer's stream limit (aioquic would queue
-        a stream beyond it; the pool opens another connection instead)."""
+        """Room for another request: no error, no GOAWAY, and a stream the server's MAX_STREAMS allows now
+        (aioquic would queue one beyond it; the pool opens another connection instead)."""
         if self.error is not None or self.goaway:
             return False
-        limit: int = getattr(self.quic, "_remote_max_streams_bidi", 100) or 100
-        return len(self.streams) < limit
+        quic = self.quic
+        allowed: int = getattr(quic, "_remote_max_streams_bidi", 0)
+        opened: int = getattr(quic, "_local_next_stream_id_bidi", 0) // 4
+        return not self.handshake_done or opened < allowed
 
     def peer_certificate(self) -> Any:
         """The server's certificate (a ``cryptography`` x509 object), once the handshake is done."""

@@ -324,7 +324,12 @@ class ServerThread:
         self._loop.set_exception_handler(self._loop_exception)
         _listeners_close_without_waiting(self._loop)
         self._stop_event = asyncio.Event()
-        await serve(self.app, config, shutdown_trigger=self._until_stopped, mode=self.interface)  # type: ignore[arg-type]
+        datagram_transports = _datagram_transports_recorded(self._loop) if self._udp is not None else []
+        try:
+            await serve(self.app, config, shutdown_trigger=self._until_stopped, mode=self.interface)  # type: ignore[arg-type]
+        finally:
+            for transport in datagram_transports:  # hypercorn (0.18) leaves its QUIC transport open
+                transport.close()
 
     def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         stopping = self._stop_event is not None and self._stop_event.is_set()
@@ -339,6 +344,20 @@ class ServerThread:
         self._serving.set()
         assert self._stop_event is not None
         await self._stop_event.wait()
+
+
+def _datagram_transports_recorded(loop: asyncio.AbstractEventLoop) -> list[asyncio.BaseTransport]:
+    """The datagram transports *loop* creates from now on (this thread's loop only), to close at the end."""
+    made: list[asyncio.BaseTransport] = []
+    create = loop.create_datagram_endpoint
+
+    async def create_and_record(*args: Any, **kwargs: Any) -> Any:
+        transport, protocol = await create(*args, **kwargs)
+        made.append(transport)
+        return transport, protocol
+
+    loop.create_datagram_endpoint = create_and_record  # type: ignore[method-assign]
+    return made
 
 
 def _h3_streams_survive_resets() -> None:
