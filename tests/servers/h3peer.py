@@ -3,6 +3,7 @@ a behaviour (see ``H3PeerProtocol._answer``). Runs on its own event loop thread;
 
 - ``/ok``: 200 and a small body.
 - ``/big-header``: a response head of 96 KB (brisk's default limit is 64 KB).
+- ``/short-body``: ``Content-Length: 10`` and 4 bytes.
 - ``/bad-status``: ``:status`` ``abc``.
 - ``/never-ends``: a head and some body, then nothing.
 - ``/reset``: a head and some body, then RESET_STREAM.
@@ -59,6 +60,9 @@ class H3PeerProtocol(QuicConnectionProtocol):
         if path == "/ok":
             self._head(stream_id)
             self.h3.send_data(stream_id, b"fine", end_stream=True)
+        elif path == "/short-body":
+            self._head(stream_id, extra=[(b"content-length", b"10")])
+            self.h3.send_data(stream_id, b"four", end_stream=True)
         elif path == "/big-header":
             self._head(stream_id, extra=[(b"x-big-%d" % i, b"a" * 8000) for i in range(12)])
             self.h3.send_data(stream_id, b"", end_stream=True)

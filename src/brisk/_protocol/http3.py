@@ -73,6 +73,15 @@ class H3Stream:
         self.received = 0
 
 
+class _H3(H3Connection):
+    """aioquic's HTTP/3 connection, without its Content-Length check: it does not know a HEAD request's or a
+    204/304 response's Content-Length describes no body, and failed the whole connection on them. brisk
+    checks the length per stream itself (``H3State._end``), as over HTTP/2."""
+
+    def _check_content_length(self, stream: Any) -> None:
+        return None
+
+
 class _ControlReader:
     """Reads the server's control stream alongside aioquic, which skips a GOAWAY: its last stream id is
     kept here (RFC 9114 section 5.2)."""
@@ -127,7 +136,7 @@ class H3State:
 
     def __init__(self, configuration: QuicConfiguration, limits: Limits) -> None:
         self.quic = QuicConnection(configuration=configuration)
-        self.h3 = H3Connection(self.quic)
+        self.h3 = _H3(self.quic)
         self.control = _ControlReader()
         self.limits = limits
         self.streams: dict[int, H3Stream] = {}
@@ -252,7 +261,7 @@ class H3State:
     def close(self) -> None:
         """Start closing the connection (a CONNECTION_CLOSE goes out with the next datagrams)."""
         if self.error is None:
-            self.error = ConnectionError("the HTTP/3 connection was closed")
+            self._fail(ConnectionError("the HTTP/3 connection was closed"))
         self.quic.close(error_code=H3_NO_ERROR)
 
     @property

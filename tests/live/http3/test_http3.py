@@ -145,6 +145,15 @@ def test_decoding_and_streamed_response(
     assert len(chunks) > 1
 
 
+def test_head_has_no_body(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
+    client = _h3_client(client_factory, h3_server)
+    response = client.head(h3_url + "/bytes/1000")
+    assert response.status_code == 200
+    assert response.http_version == "HTTP/3"
+    assert client.read(response) == b""
+    assert client.read(client.get(h3_url + "/bytes/10")) != b""  # the connection serves on
+
+
 def test_policy_runs_unchanged(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
     """Redirects, cookies and auth are policy (brisk._flows): they work over HTTP/3 as they are."""
     client = _h3_client(client_factory, h3_server)

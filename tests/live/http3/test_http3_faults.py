@@ -43,6 +43,13 @@ def test_malformed_status_is_refused(client_factory: Factory, h3peer: H3Peer) ->
     assert client.read(client.get(h3peer.url + "/ok")) == b"fine"
 
 
+def test_body_shorter_than_its_content_length(client_factory: Factory, h3peer: H3Peer) -> None:
+    client = _client(client_factory, h3peer)
+    with pytest.raises(RemoteProtocolError, match="4 bytes of body for a Content-Length of 10"):
+        client.read(client.get(h3peer.url + "/short-body", stream=True))
+    assert client.read(client.get(h3peer.url + "/ok")) == b"fine"
+
+
 def test_data_before_headers_fails_the_connection(client_factory: Factory, h3peer: H3Peer) -> None:
     client = _client(client_factory, h3peer)
     with pytest.raises(RemoteProtocolError, match="HTTP/3"):
