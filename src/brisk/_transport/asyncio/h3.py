@@ -67,7 +67,7 @@ class AsyncH3Connection(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         self._touched(self.state.receive(data, self.peer, self.loop.time()))
-        self.write_now()
+        self.flush()  # one answer (acknowledgements, window updates) for all the datagrams of this turn
 
     def error_received(self, exc: Exception) -> None:
         # On a connected UDP socket: the peer's ICMP "port unreachable" (nothing listens), or a send error.
