@@ -6,12 +6,14 @@ JSON body. It is Python too, so on a small machine it can be the bottleneck: rea
 absolute figures. Each client runs in its own process and venv (niquests in ``bench/.envs/niquests``), in
 turn, ``--repeat`` times; the figure is the median req/s.
 
-    .venv/bin/python bench/h3_concurrent.py --repeat 3 --rounds 20
+    .venv/bin/python bench/h3_concurrent.py --repeat 3 --rounds 20 --download-mb 100
 
 What runs:
 - brisk: ``AsyncSession(http3="prior-knowledge")``, ``asyncio.gather`` of 100 GETs per round (they share one
   connection: the pool opens one QUIC connection per origin and multiplexes on it).
 - brisk-sync: ``Session(http3="prior-knowledge")`` with 100 threads (``ThreadPoolExecutor``) per round.
+- ``--download-mb N``: one GET of N MB read whole by brisk's ``Session`` over HTTP/3 (MB/s), to set next to
+  the suite's ``content_100mb`` (HTTP/1.1 and HTTP/2 against nginx).
 - niquests: ``AsyncSession(multiplexed=True)`` with the origin put in its QUIC cache (so it speaks HTTP/3
   from the first request), 100 lazy GETs gathered per round.
 """
@@ -50,9 +52,13 @@ def serve(cert: str, key: str) -> None:
         def quic_event_received(self, event: object) -> None:
             for h3_event in self.h3.handle_event(event):  # type: ignore[arg-type]
                 if isinstance(h3_event, HeadersReceived) and h3_event.stream_ended:
+                    path = dict(h3_event.headers).get(b":path", b"")
+                    body = BODY
+                    if path.startswith(b"/download/"):
+                        body = bytes(int(path.rsplit(b"/", 1)[1]))
                     head = [(b":status", b"200"), (b"content-type", b"application/json")]
-                    self.h3.send_headers(h3_event.stream_id, [*head, (b"content-length", b"%d" % len(BODY))])
-                    self.h3.send_data(h3_event.stream_id, BODY, end_stream=True)
+                    self.h3.send_headers(h3_event.stream_id, [*head, (b"content-length", b"%d" % len(body))])
+                    self.h3.send_data(h3_event.stream_id, body, end_stream=True)
             self.transmit()
 
     configuration = QuicConfiguration(is_client=False, alpn_protocols=H3_ALPN, max_datagram_frame_size=None)
@@ -120,6 +126,18 @@ asyncio.run(main())
 """
 
 
+DOWNLOAD = """
+import sys, time, brisk
+url, ca, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with brisk.Session(http3="prior-knowledge", verify=ca) as s:
+    s.get(url.rsplit("/", 1)[0] + "/small.json")
+    start = time.perf_counter()
+    r = s.get(url.rsplit("/", 1)[0] + f"/download/{size}")
+    assert r.http_version == "HTTP/3" and len(r.content) == size
+    print(size / 1e6 / (time.perf_counter() - start))
+"""
+
+
 def _run(python: Path, code: str, url: str, ca: str, rounds: int) -> float | None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")} if python == Path(sys.executable) else None
     result = subprocess.run(
@@ -144,6 +162,7 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=20, help="rounds of 100 concurrent GETs per measurement"
     )
+    parser.add_argument("--download-mb", type=int, default=0, help="also time one download of this size")
     parser.add_argument("--serve", nargs=2, metavar=("CERT", "KEY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -178,6 +197,11 @@ def main() -> None:
                     figure = _run(python, code, url, ca_file, args.rounds)
                     if figure is not None:
                         figures[name].append(figure)
+            download = (
+                _run(Path(sys.executable), DOWNLOAD, url, ca_file, args.download_mb * 1_000_000)
+                if args.download_mb
+                else None
+            )
         finally:
             server.terminate()
             server.wait(10)
@@ -190,6 +214,8 @@ def main() -> None:
         print(f"  {name:<12}{median:10.0f}   (min {min(figures[name]):.0f}, max {max(figures[name]):.0f})")
     if "brisk" in medians and "niquests" in medians:
         print(f"  brisk vs niquests: {medians['brisk'] / medians['niquests']:.2f}x")
+    if download is not None:
+        print(f"h3_download: one {args.download_mb} MB GET over HTTP/3 (brisk Session): {download:.1f} MB/s")
 
 
 if __name__ == "__main__":
