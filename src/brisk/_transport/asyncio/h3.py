@@ -28,6 +28,7 @@ from brisk._transport.h3 import (
     h3_response,
     handshake_failed,
     quic_configuration,
+    receive_buffer,
 )
 from brisk.exceptions import ConnectionError, NameResolutionError
 
@@ -40,18 +41,27 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncH3Connection", "exchange", "open_h3"]
 
+_MAX_DATAGRAM = 65536
+_BATCH = 256  # datagrams taken per wake-up at most (then the loop runs other callbacks)
 
-class AsyncH3Connection(asyncio.DatagramProtocol):
-    """An HTTP/3 connection: datagrams go to the sans-IO state, waiting streams are woken."""
+
+class AsyncH3Connection:
+    """An HTTP/3 connection: datagrams go to the sans-IO state, waiting streams are woken.
+
+    The UDP socket is read by the connection itself (``loop.add_reader``) rather than through an asyncio
+    datagram transport, which takes one datagram per wake-up: here each wake-up takes every datagram
+    waiting (a burst of a download's packets), and answers them with one round of acknowledgements."""
 
     multiplexed = True
     http_version = "HTTP/3"
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, state: H3State, peer: Any) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, state: H3State, peer: Any, sock: socket.socket
+    ) -> None:
         self.loop = loop
         self.state = state
         self.peer = peer
-        self.transport: asyncio.DatagramTransport | None = None
+        self.sock = sock
         self.info: Any = None
         self.idle_since = 0.0
         self.served = 0
@@ -59,26 +69,26 @@ class AsyncH3Connection(asyncio.DatagramProtocol):
         self._waiters: dict[int, asyncio.Future[None]] = {}  # stream id -> waiter; ALL: the handshake
         self._flush_pending = False
         self._timer: asyncio.TimerHandle | None = None
+        loop.add_reader(sock.fileno(), self._readable)
 
-    # -- asyncio.DatagramProtocol -------------------------------------------------------------------------
+    # -- the socket ---------------------------------------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        self._touched(self.state.receive(data, self.peer, self.loop.time()))
-        self.flush()  # one answer (acknowledgements, window updates) for all the datagrams of this turn
-
-    def error_received(self, exc: Exception) -> None:
-        # On a connected UDP socket: the peer's ICMP "port unreachable" (nothing listens), or a send error.
-        self.state.connection_lost(f"the HTTP/3 server cannot be reached over UDP: {exc}")
-        self._wake_all()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self._cancel_timer()
-        self.state.connection_lost("the HTTP/3 connection's socket closed")
-        self._wake_all()
+    def _readable(self) -> None:
+        state, sock, peer = self.state, self.sock, self.peer
+        touched: set[int] = set()
+        for _ in range(_BATCH):
+            try:
+                data = sock.recv(_MAX_DATAGRAM)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                # A connected UDP socket reports the peer's ICMP "port unreachable" (nothing listens).
+                state.connection_lost(f"the HTTP/3 server cannot be reached over UDP: {exc}")
+                touched.add(ALL)
+                break
+            touched |= state.receive(data, peer, self.loop.time())
+        self._touched(touched)
+        self.write_now()
 
     # -- pool protocol ------------------------------------------------------------------------------------
 
@@ -94,14 +104,14 @@ class AsyncH3Connection(asyncio.DatagramProtocol):
 
     def close(self) -> None:
         if not self.closed:
-            self.closed = True
             self._cancel_timer()
             try:
                 self.state.close()
-                self.write_now(force=True)
+                self.write_now()
             finally:
-                if self.transport is not None:
-                    self.transport.close()
+                self.closed = True
+                self.loop.remove_reader(self.sock.fileno())
+                self.sock.close()
             self._wake_all()
 
     def release(self, stream: H3Stream) -> None:
@@ -115,13 +125,20 @@ class AsyncH3Connection(asyncio.DatagramProtocol):
             self._flush_pending = True
             self.loop.call_soon(self.write_now)
 
-    def write_now(self, force: bool = False) -> None:
+    def write_now(self) -> None:
         self._flush_pending = False
-        transport = self.transport
-        if transport is None or (self.closed and not force):
+        if self.closed:
             return
+        send = self.sock.send
         for data, _ in self.state.datagrams(self.loop.time()):
-            transport.sendto(data)
+            try:
+                send(data)
+            except BlockingIOError:  # the socket's buffer is full: a loss, which QUIC recovers from
+                pass
+            except OSError as exc:
+                self.state.connection_lost(f"the HTTP/3 server cannot be reached over UDP: {exc}")
+                self._wake_all()
+                break
         self._arm_timer()
 
     def _arm_timer(self) -> None:
@@ -192,9 +209,15 @@ async def open_h3(
     family, _, _, _, peer = addresses[0]
     timings.dns = time.monotonic() - started
     state = H3State(quic, options.limits)
-    transport, conn = await loop.create_datagram_endpoint(
-        lambda: AsyncH3Connection(loop, state, peer), remote_addr=(str(peer[0]), int(peer[1])), family=family
-    )
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        receive_buffer(sock)
+        sock.connect(peer)
+        conn = AsyncH3Connection(loop, state, peer, sock)
+    except BaseException:
+        sock.close()
+        raise
     handshake_start = time.monotonic()
     try:
         state.connect(peer, loop.time())
@@ -208,11 +231,7 @@ async def open_h3(
                 f"the server at {url.host_header} did not agree to HTTP/3 (ALPN {state.alpn!r})"
             )
         check_pins(state, url, config)
-        conn.info = connection_info(
-            state,
-            _address(transport.get_extra_info("peername")),
-            _address(transport.get_extra_info("sockname")),
-        )
+        conn.info = connection_info(state, _address(sock.getpeername()), _address(sock.getsockname()))
     except BaseException:
         conn.close()
         raise

@@ -27,6 +27,7 @@ from brisk._transport.h3 import (
     h3_response,
     handshake_failed,
     quic_configuration,
+    receive_buffer,
 )
 from brisk.exceptions import ConnectionError, NameResolutionError
 
@@ -215,6 +216,7 @@ def open_h3(
     timings.dns = time.monotonic() - started
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
+        receive_buffer(sock)
         sock.connect(peer)
     except OSError:
         sock.close()
