@@ -19,6 +19,8 @@ from brisk.exceptions import MissingDependencyError, SSLError
 from brisk.models import Response
 
 if TYPE_CHECKING:
+    import socket
+
     from aioquic.quic.configuration import QuicConfiguration
 
     from brisk._core.url import URL
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from brisk._response.connection_info import Address
     from brisk._transport.base import ConnectionConfig, SendOptions, Timings
     from brisk._transport.body import Pool
+    from brisk._transport.connect import AddressLoop
     from brisk.models import PreparedRequest
 
 __all__ = [
@@ -120,6 +123,34 @@ def receive_buffer(sock: Any) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
     except (OSError, AttributeError):
         pass
+
+
+def udp_socket(attempts: AddressLoop, infos: list[Any], options: SendOptions) -> tuple[socket.socket, Any]:
+    """A non-blocking UDP socket connected to the first address of the answer ``infos`` (after the
+    session's ``family``/``local_address`` filtering and ordering, as TCP connections get), and that address.
+    ``resolve``/``resolver`` already chose ``infos``."""
+    import socket
+
+    from brisk._transport.base import DEFAULT_NETWORK
+    from brisk.exceptions import ConnectionError
+
+    try:
+        attempts.resolved(infos)
+        family, _, _, _, peer = attempts.first()
+    finally:
+        attempts.close()
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        local = (options.config.network or DEFAULT_NETWORK).local_address
+        if local is not None:
+            sock.bind((local, 0))
+        receive_buffer(sock)
+        sock.connect(peer)
+    except OSError as exc:
+        sock.close()
+        raise ConnectionError(f"cannot open a UDP socket to {peer[0]}:{peer[1]}: {exc}") from None
+    return sock, peer
 
 
 def _client_certificate(configuration: QuicConfiguration, cert: Any) -> None:

@@ -189,6 +189,14 @@ def test_many_streams_share_one_connection(
     assert client.pool().total == 1
 
 
+def test_resolve_setting_picks_the_address(client_factory: Factory, h3_server: ServerThread) -> None:
+    client = client_factory(http3=PRIOR, verify=False, resolve={"brisk-h3.invalid": ["127.0.0.1"]})
+    response = client.get(f"https://brisk-h3.invalid:{h3_server.quic_port}/get")
+    assert response.http_version == "HTTP/3"
+    assert response.connection_info.peer_address == ("127.0.0.1", h3_server.quic_port)
+    assert json.loads(client.read(response))["headers"]["Host"] == f"brisk-h3.invalid:{h3_server.quic_port}"
+
+
 # -- timeouts and TLS -------------------------------------------------------------------------------------
 
 

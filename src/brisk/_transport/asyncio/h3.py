@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from brisk._protocol.http3 import ALL, H3State, H3Stream
 from brisk._transport.asyncio.body import AsyncPulledBody
-from brisk._transport.asyncio.waiting import TimedOut, wait_until_woken
+from brisk._transport.asyncio.waiting import TimedOut, bounded, wait_until_woken
 from brisk._transport.base import StaleConnection
+from brisk._transport.connect import AddressLoop
 from brisk._transport.deadline import READING_BODY, WAITING_FOR_RESPONSE, Phase
 from brisk._transport.exchange import h2_request
 from brisk._transport.h3 import (
@@ -28,9 +29,9 @@ from brisk._transport.h3 import (
     h3_response,
     handshake_failed,
     quic_configuration,
-    receive_buffer,
+    udp_socket,
 )
-from brisk.exceptions import ConnectionError, NameResolutionError
+from brisk.exceptions import ConnectionError
 
 if TYPE_CHECKING:
     from brisk._core.url import URL
@@ -197,23 +198,16 @@ async def open_h3(
     quic = quic_configuration(config, url.host)
     if options.timeout.read is not None:
         quic.idle_timeout = max(30.0, options.timeout.read)
-    started = time.monotonic()
-    try:
-        addresses = await asyncio.wait_for(
-            loop.getaddrinfo(url.host, port, type=socket.SOCK_DGRAM), HANDSHAKE.budget(options)
-        )
-    except TimeoutError:
-        raise HANDSHAKE.timed_out(options) from None
-    except OSError as exc:
-        raise NameResolutionError(f"could not resolve {url.host!r}: {exc}") from None
-    family, _, _, _, peer = addresses[0]
-    timings.dns = time.monotonic() - started
+    attempts = AddressLoop(url.host, port, options, timings)
+    infos = attempts.addresses
+    if infos is None:  # the session's resolver, or getaddrinfo, in the default executor (as TCP does)
+        try:
+            infos = await bounded(loop.run_in_executor(None, attempts.lookup), attempts.deadline)
+        except TimedOut:
+            raise attempts.resolving_timed_out() from None
+    sock, peer = udp_socket(attempts, infos, options)
     state = H3State(quic, options.limits)
-    sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
-        sock.setblocking(False)
-        receive_buffer(sock)
-        sock.connect(peer)
         conn = AsyncH3Connection(loop, state, peer, sock)
     except BaseException:
         sock.close()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from brisk._protocol.http3 import H3State, H3Stream
 from brisk._transport.base import StaleConnection
+from brisk._transport.connect import AddressLoop
 from brisk._transport.deadline import READING_BODY, WAITING_FOR_RESPONSE, Phase
 from brisk._transport.exchange import h2_request
 from brisk._transport.h3 import (
@@ -27,9 +28,10 @@ from brisk._transport.h3 import (
     h3_response,
     handshake_failed,
     quic_configuration,
-    receive_buffer,
+    udp_socket,
 )
-from brisk.exceptions import ConnectionError, NameResolutionError
+from brisk._transport.sync.connect import bounded_lookup
+from brisk.exceptions import ConnectionError
 
 if TYPE_CHECKING:
     from brisk._core.url import URL
@@ -207,20 +209,11 @@ def open_h3(
     quic = quic_configuration(config, url.host)
     if options.timeout.read is not None:
         quic.idle_timeout = max(30.0, options.timeout.read)
-    started = time.monotonic()
-    try:
-        addresses = socket.getaddrinfo(url.host, port, type=socket.SOCK_DGRAM)
-    except OSError as exc:
-        raise NameResolutionError(f"could not resolve {url.host!r}: {exc}") from None
-    family, _, _, _, peer = addresses[0]
-    timings.dns = time.monotonic() - started
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    try:
-        receive_buffer(sock)
-        sock.connect(peer)
-    except OSError:
-        sock.close()
-        raise
+    attempts = AddressLoop(url.host, port, options, timings)
+    infos = attempts.addresses
+    if infos is None:  # the session's resolver, or getaddrinfo, bounded by the connect timeout
+        infos = bounded_lookup(attempts)
+    sock, peer = udp_socket(attempts, infos, options)
     conn = SyncH3Connection(sock, H3State(quic, options.limits), peer)
     handshake_start = time.monotonic()
     state = conn.state
