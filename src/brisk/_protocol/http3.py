@@ -33,13 +33,15 @@ if TYPE_CHECKING:
 
     from brisk._core.config import Limits
 
-__all__ = ["H3State", "H3Stream"]
+__all__ = ["ALL", "SEND_BACKLOG", "H3State", "H3Stream"]
 
 H3_NO_ERROR = 0x100
 H3_REQUEST_CANCELLED = 0x10C
 H3_REQUEST_REJECTED = 0x10B
 H3_MESSAGE_ERROR = 0x10E
 ALL = 0  # "every stream changed" in the set ``receive`` returns
+#: Bytes of a request body QUIC may hold unacknowledged before the upload waits (``send_backlog``).
+SEND_BACKLOG = 1024 * 1024
 
 
 class H3Stream:
@@ -235,6 +237,14 @@ class H3State:
     def send_data(self, stream: H3Stream, data: bytes, end_stream: bool) -> None:
         if stream.error is None and self.error is None:
             self.h3.send_data(stream.id, data, end_stream)
+
+    def send_backlog(self, stream: H3Stream) -> int:
+        """Bytes of ``stream``'s request body handed to QUIC and not yet acknowledged by the server: an
+        upload waits while this is large, so a slow server holds the sender back (flow control)."""
+        quic_stream = self.quic._streams.get(stream.id)
+        if quic_stream is None or stream.error is not None or self.error is not None:
+            return 0
+        return len(quic_stream.sender._buffer)
 
     def take_body(self, stream: H3Stream) -> bytes:
         body = stream.body

@@ -14,12 +14,12 @@ import time
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
-from brisk._protocol.http3 import ALL, H3State, H3Stream
+from brisk._protocol.http3 import ALL, SEND_BACKLOG, H3State, H3Stream
 from brisk._transport.asyncio.body import AsyncPulledBody
 from brisk._transport.asyncio.waiting import TimedOut, bounded, wait_until_woken
 from brisk._transport.base import StaleConnection
 from brisk._transport.connect import AddressLoop
-from brisk._transport.deadline import READING_BODY, WAITING_FOR_RESPONSE, Phase
+from brisk._transport.deadline import READING_BODY, SENDING, WAITING_FOR_RESPONSE, Phase
 from brisk._transport.exchange import h2_request
 from brisk._transport.h3 import (
     HANDSHAKE,
@@ -70,6 +70,7 @@ class AsyncH3Connection:
         self._waiters: dict[int, asyncio.Future[None]] = {}  # stream id -> waiter; ALL: the handshake
         self._flush_pending = False
         self._timer: asyncio.TimerHandle | None = None
+        self._uploading = 0  # uploads waiting for acknowledgements (waiter keys below 0)
         loop.add_reader(sock.fileno(), self._readable)
 
     # -- the socket ---------------------------------------------------------------------------------------
@@ -88,6 +89,8 @@ class AsyncH3Connection:
                 touched.add(ALL)
                 break
             touched |= state.receive(data, peer, self.loop.time())
+        if self._uploading:
+            touched.update(key for key in self._waiters if key < 0)  # uploads waiting for acknowledgements
         self._touched(touched)
         self.write_now()
 
@@ -284,7 +287,12 @@ async def _send_body(
         if chunk:
             state.send_data(stream, chunk, end_stream=False)
             conn.write_now()
-            await asyncio.sleep(0)  # let acknowledgements in between chunks
+            while state.send_backlog(stream) > SEND_BACKLOG and not conn.closed:
+                conn._uploading += 1
+                try:  # woken by the next datagrams (acknowledgements); the key -1 - id is this upload's
+                    await conn.wait(-1 - stream.id, SENDING, options)
+                finally:
+                    conn._uploading -= 1
     state.send_data(stream, b"", end_stream=True)
     conn.flush()
 

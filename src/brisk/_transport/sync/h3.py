@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from brisk._protocol.http3 import H3State, H3Stream
+from brisk._protocol.http3 import SEND_BACKLOG, H3State, H3Stream
 from brisk._transport.base import StaleConnection
 from brisk._transport.connect import AddressLoop
-from brisk._transport.deadline import READING_BODY, WAITING_FOR_RESPONSE, Phase
+from brisk._transport.deadline import READING_BODY, SENDING, WAITING_FOR_RESPONSE, Phase
 from brisk._transport.exchange import h2_request
 from brisk._transport.h3 import (
     HANDSHAKE,
@@ -273,7 +273,7 @@ def exchange(
     )
     try:
         if body is not None:
-            _send_body(conn, stream, body)
+            _send_body(conn, stream, body, options)
         timings.request_sent = time.monotonic() - timings.start
         conn.wait(
             lambda: stream.status is not None or stream.error is not None, options, WAITING_FOR_RESPONSE
@@ -290,7 +290,9 @@ def exchange(
     return h3_response(stream, reader, request, timings, conn.info)
 
 
-def _send_body(conn: SyncH3Connection, stream: H3Stream, body: bytes | RequestBody) -> None:
+def _send_body(
+    conn: SyncH3Connection, stream: H3Stream, body: bytes | RequestBody, options: SendOptions
+) -> None:
     if isinstance(body, bytes):
         conn.call(lambda state: state.send_data(stream, body, True))
         return
@@ -299,6 +301,7 @@ def _send_body(conn: SyncH3Connection, stream: H3Stream, body: bytes | RequestBo
             return
         if chunk:
             conn.call(lambda state, chunk=chunk: state.send_data(stream, chunk, False))  # type: ignore[misc]
+            conn.wait(lambda: conn.state.send_backlog(stream) <= SEND_BACKLOG, options, SENDING)
     conn.call(lambda state: state.send_data(stream, b"", True))
 
 
