@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench fuzz requests-suite ecosystem clean
+.PHONY: demo test lint typecheck check bench fuzz requests-suite ecosystem cache-conformance clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ check: lint typecheck test
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# The HTTP cache test suite's scenarios (http-tests/cache-tests) against brisk's cache, next to the
+# browsers' published results (README, "HTTP caching"); about 20 s, mostly the scenarios' own pauses.
+cache-conformance: $(STAMP)
+	$(PY) tests/conformance/cache_tests_runner.py $(CACHE_TESTS_ARGS)
 
 # requests' own test suite run against brisk (README, "Coming from requests"); its own environment.
 requests-suite:

@@ -46,11 +46,13 @@ ENV_SPECS: dict[str, Env] = {
     e.name: e
     for e in (
         Env("requests", ("requests",), ("requests", "urllib3")),
+        Env("requests-cache", ("requests-cache",), ("requests-cache", "requests")),
         # sniffio: without it httpcore retries a failing import on every async request (its fallback path).
         Env("httpx", ("httpx[http2]", "sniffio"), ("httpx", "httpcore", "h2", "anyio")),
         Env("urllib3", ("urllib3",), ("urllib3",)),
         Env("pycurl", ("pycurl",), ("pycurl",)),
         Env("aiohttp", ("aiohttp",), ("aiohttp",)),
+        Env("websockets", ("websockets",), ("websockets",)),
         Env("niquests", ("niquests",), ("niquests", "urllib3-future")),
         Env("httpie", ("httpie",), ("httpie",)),
         Env("chart", ("matplotlib",), ("matplotlib",)),

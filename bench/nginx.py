@@ -79,6 +79,7 @@ http {{
 LOCATIONS = """\
 root {www};
         location = /post {{ default_type application/json; return 200 '{{"ok":true}}'; }}
+        location = /cached.json {{ alias {www}/small.json; add_header Cache-Control "max-age=86400"; }}
         {status}"""
 
 

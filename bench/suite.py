@@ -48,6 +48,12 @@ BIG_CLIENTS = (
     AIOHTTP,
     BARE,
 )
+BULK_CLIENTS = (
+    Client("brisk", "project", "bulk", "brisk-imap"),  # Session.imap
+    Client("map (old)", "project", "bulk", "brisk-map-threads"),  # Session.map's thread pool
+    Client("map/200 (old)", "project", "bulk", "brisk-map-threads-batched"),  # as sync_concurrent calls it
+    Client("aiohttp+sem", "aiohttp", "bulk", "aiohttp-semaphore"),
+)
 IMPORTED = ("brisk", "requests", "httpx", "urllib3", "aiohttp", "niquests")
 
 
@@ -72,6 +78,15 @@ class Workload:
         return self.unit != "ms"
 
 
+#: A fresh cache hit (/cached.json: small.json with Cache-Control: max-age) against the same GET without a
+#: cache and against requests-cache's hit path; "brisk" is the in-memory cache, the reference row.
+CACHE_CLIENTS = (
+    Client("brisk", "project", "sync", "brisk-cache"),
+    Client("no cache: brisk", "project", "sync", "brisk"),  # (a row name starting "brisk" gets no ratio)
+    Client("requests-cache", "requests-cache", "sync", "requests-cache"),
+    Client("sqlite: brisk", "project", "sync", "brisk-cache-sqlite"),
+    Client("sqlite: requests-cache", "requests-cache", "sync", "requests-cache-sqlite"),
+)
 BIG = 100 * 1024 * 1024
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
@@ -103,9 +118,21 @@ WORKLOADS: tuple[Workload, ...] = (
         "threads", "get", "http", "/small.json", (BRISK, REQUESTS, HTTPX), 50_000, 5_000, concurrency=100,
     ),
     Workload(
+        "bulk_100k", "100,000 GETs of /small.json from sync code in one call, 100 in flight, not time-boxed",
+        "req/s", "bulk", "get", "http", "/small.json", BULK_CLIENTS, 100_000, 10_000, concurrency=100,
+    ),
+    Workload(
+        "bulk_100k_h2", "the same over HTTPS, the server offering HTTP/2 (aiohttp: HTTP/1.1, 100 conns)",
+        "req/s", "bulk", "get", "h2", "/small.json", BULK_CLIENTS, 100_000, 10_000, concurrency=100,
+    ),
+    Workload(
         "h2_concurrent", "100 concurrent GETs over HTTPS, HTTP/2 where the client speaks it", "req/s",
         "async", "get", "h2", "/small.json", ASYNC_CLIENTS, 50_000, 5_000,
         concurrency=100, http2=True, warmup=2,
+    ),
+    Workload(
+        "cache_hit", "sequential GETs of /cached.json, fresh in the cache (max-age), plain HTTP", "req/s",
+        "seq", "get", "http", "/cached.json", CACHE_CLIENTS, 50_000, 5_000,
     ),
     Workload(
         "content_100mb", "GET /100mb.bin read whole into memory", "MB/s",
@@ -155,7 +182,9 @@ class Target:
 TARGETS: dict[str, tuple[Target, ...]] = {
     "seq_get": (Target("requests", 5.0), Target("pycurl", 1.0), Target("bare socket", 0.8)),
     "async_concurrent": (Target("aiohttp", 1.3),),
+    "cache_hit": (Target("no cache: brisk", 3.0), Target("requests-cache", 2.0)),
     "h2_concurrent": (Target("httpx", 10.0), Target("aiohttp", 1.0)),
+    "bulk_100k": (Target("map (old)", 3.0), Target("map/200 (old)", 3.0), Target("aiohttp+sem", 1.2)),
     "content_100mb": (Target("requests", 2.5),),
     "stream_100mb": (Target("curl", 0.9),),
     "import_time": (Target(None, limit=30.0),),

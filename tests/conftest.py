@@ -9,6 +9,7 @@ from servers.nginx import nginx
 from servers.ports import unused_port
 from servers.proxies import pproxy, relay_proxy, socks_relay, tinyproxy, tinyproxy_auth
 from servers.raw import raw_server
+from servers.scripted_app import scripted_server
 from servers.tls import (
     ca,
     ca_bundle,
@@ -45,6 +46,7 @@ __all__ = [
     "pproxy",
     "raw_server",
     "relay_proxy",
+    "scripted_server",
     "self_signed_cert",
     "socks_relay",
     "tinyproxy",

@@ -94,6 +94,61 @@ class Brisk(RequestsLike):
         return sum(len(r.content) for r in self.s.map(urls, concurrency=concurrency))
 
 
+class BriskCache(RequestsLike):
+    """brisk with its HTTP cache in memory (``Session(cache=True)``): a fresh hit answers with no I/O."""
+
+    module = "brisk"
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__(cfg)
+        self.s.cache = self.cache()
+
+    def cache(self) -> Any:
+        return True
+
+
+class BriskCacheSQLite(BriskCache):
+    """brisk with its HTTP cache in an SQLite file (``Session(cache=brisk.Cache(path))``)."""
+
+    def cache(self) -> Any:
+        import tempfile
+
+        import brisk
+
+        self.dir = tempfile.TemporaryDirectory(prefix="brisk-bench-cache-")
+        return brisk.Cache(os.path.join(self.dir.name, "cache.sqlite"))
+
+    def close(self) -> None:
+        self.s.cache.close()
+        super().close()
+        self.dir.cleanup()
+
+
+class RequestsCache(RequestsLike):
+    """requests-cache's ``CachedSession`` honouring Cache-Control (``cache_control=True``, as brisk does)."""
+
+    backend = "memory"
+
+    def __init__(self, cfg: Config) -> None:
+        import tempfile
+
+        import requests_cache
+
+        self.dir = tempfile.TemporaryDirectory(prefix="requests-cache-bench-")
+        self.s = requests_cache.CachedSession(
+            os.path.join(self.dir.name, "http_cache"), backend=self.backend, cache_control=True
+        )
+        self.s.verify = cfg.ca
+
+    def close(self) -> None:
+        super().close()
+        self.dir.cleanup()
+
+
+class RequestsCacheSQLite(RequestsCache):
+    backend = "sqlite"
+
+
 class Httpx:
     def __init__(self, cfg: Config) -> None:
         import httpx
@@ -336,6 +391,10 @@ CLIENTS: dict[str, type[SyncClient]] = {
     "requests": Requests,
     "niquests": Niquests,
     "brisk": Brisk,
+    "brisk-cache": BriskCache,
+    "brisk-cache-sqlite": BriskCacheSQLite,
+    "requests-cache": RequestsCache,
+    "requests-cache-sqlite": RequestsCacheSQLite,
     "httpx": Httpx,
     "urllib3": Urllib3,
     "pycurl": Pycurl,

@@ -157,7 +157,12 @@ async def run_async(spec: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     spec = json.loads(sys.argv[1])
     try:
-        result = asyncio.run(run_async(spec)) if spec["mode"] == "async" else run_sync(spec)
+        if spec["mode"] == "bulk":
+            from bulk import run_bulk
+
+            result = run_bulk(spec)
+        else:
+            result = asyncio.run(run_async(spec)) if spec["mode"] == "async" else run_sync(spec)
     except BaseException as exc:
         result = {"error": f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]}
     print(json.dumps(result), flush=True)

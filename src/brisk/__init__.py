@@ -30,6 +30,9 @@ from brisk.exceptions import (
     Timeout,
     TooManyRedirects,
     URLRequired,
+    WebSocketClosed,
+    WebSocketError,
+    WebSocketHandshakeError,
     WriteTimeout,
 )
 from brisk.models import PreparedRequest, Request, Response
@@ -37,27 +40,51 @@ from brisk.sessions import AsyncSession, Session, session
 from brisk.status_codes import codes
 
 if TYPE_CHECKING:
+    from brisk._bulk.api import abulk, bulk
+    from brisk._bulk.dask import bulk_on_dask
+    from brisk._bulk.items import BulkProgress, BulkResult
+    from brisk._bulk.job import BulkSummary
+    from brisk._bulk.meter import BulkBar
+    from brisk._cache.store import Cache
     from brisk._compat.shim import install_as_requests, uninstall_as_requests
     from brisk._core.json_error import JSONDecodeError
     from brisk._response.connection_info import ConnectionInfo
     from brisk._response.sse import ServerSentEvent
     from brisk._session.doh import DoHResolver
     from brisk._session.download import DownloadResult
+    from brisk._websocket.aio import AsyncWebSocket
+    from brisk._websocket.sync import WebSocket
 
 #: Public names defined in modules loaded on first use (``import brisk`` stays fast).
 _LAZY = {
+    "AsyncWebSocket": "_websocket.aio",
+    "BulkBar": "_bulk.meter",
+    "BulkProgress": "_bulk.items",
+    "BulkResult": "_bulk.items",
+    "BulkSummary": "_bulk.job",
+    "abulk": "_bulk.api",
+    "bulk": "_bulk.api",
+    "bulk_on_dask": "_bulk.dask",
+    "Cache": "_cache.store",
     "ConnectionInfo": "_response.connection_info",
     "DoHResolver": "_session.doh",
     "DownloadResult": "_session.download",
     "JSONDecodeError": "_core.json_error",
     "ServerSentEvent": "_response.sse",
+    "WebSocket": "_websocket.sync",
     "install_as_requests": "_compat.shim",
     "uninstall_as_requests": "_compat.shim",
 }
 
 __all__ = [
     "AsyncSession",
+    "AsyncWebSocket",
     "AuthBase",
+    "BulkBar",
+    "BulkProgress",
+    "BulkResult",
+    "BulkSummary",
+    "Cache",
     "ConnectTimeout",
     "ConnectionError",
     "ConnectionInfo",
@@ -85,8 +112,15 @@ __all__ = [
     "Timeout",
     "TooManyRedirects",
     "URLRequired",
+    "WebSocket",
+    "WebSocketClosed",
+    "WebSocketError",
+    "WebSocketHandshakeError",
     "WriteTimeout",
     "__version__",
+    "abulk",
+    "bulk",
+    "bulk_on_dask",
     "codes",
     "delete",
     "download",

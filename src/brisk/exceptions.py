@@ -86,6 +86,9 @@ __all__ = [
     "TooManyRedirects",
     "URLRequired",
     "UnrewindableBodyError",
+    "WebSocketClosed",
+    "WebSocketError",
+    "WebSocketHandshakeError",
     "WriteTimeout",
 ]
 
@@ -344,6 +347,28 @@ class ChecksumMismatch(DownloadError):
 
 class MissingDependencyError(RequestException):
     """An optional extra is needed for this feature (the message says which to install)."""
+
+
+class WebSocketError(RequestException):
+    """Base of the errors of a WebSocket connection (``Session.websocket``)."""
+
+
+class WebSocketHandshakeError(WebSocketError):
+    """The server did not accept the WebSocket handshake: a status other than 101 (``response`` holds it,
+    body read), a redirect (not followed), or a 101 whose headers are wrong (``Sec-WebSocket-Accept``,
+    ``Upgrade``, a subprotocol or extension that was not offered)."""
+
+
+class WebSocketClosed(WebSocketError):
+    """The WebSocket connection is closed: ``code`` and ``reason`` are the peer's close frame's (1006 and
+    "" when the connection ended without one). Raised by ``receive()`` and ``send()`` once closed; when
+    brisk closed it because the peer broke the protocol (an oversize or invalid frame, invalid UTF-8),
+    ``code`` is the one brisk sent (1002, 1007, 1009) and ``reason`` says what was wrong."""
+
+    def __init__(self, *args: Any, code: int = 1006, reason: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.code = code
+        self.reason = reason
 
 
 class RequestsWarning(Warning):

@@ -264,6 +264,11 @@ class Response(ResponseBody):
     #: server's certificate): the one object shared by every response of that connection. None for a
     #: response that came over no connection (built by hand, a mock).
     connection_info: ConnectionInfo | None = None
+    #: True when a session's cache answered (``cache=``: see the README's caching section).
+    from_cache: bool = False
+    #: What the session's cache did: "hit", "stale", "revalidated", "miss", "bypass", "only-if-cached";
+    #: None without a cache.
+    cache_status: str | None = None
     _trailers: Headers | None = None  # set by hand or kept by pickling (class defaults: free to build)
 
     def __init__(

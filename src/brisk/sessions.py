@@ -13,7 +13,7 @@ at its first request.
 from __future__ import annotations
 
 import os
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 from brisk._flows import run_async, run_sync
@@ -29,9 +29,14 @@ from brisk.models import PreparedRequest, Request, Response
 if TYPE_CHECKING:
     from typing import Unpack
 
+    from brisk._bulk.items import BulkResult, SaveTo
+    from brisk._bulk.sync import BulkResults
     from brisk._session.download import DownloadResult
     from brisk._session.types import DownloadOptions, RequestOptions, SendKeywords
     from brisk._transport.base import AsyncBaseTransport, BaseTransport
+    from brisk._websocket.aio import AsyncWebSocketConnect
+    from brisk._websocket.sync import WebSocket
+    from brisk._websocket.types import WebSocketOptions
 
 __all__ = ["AsyncSession", "Session", "SessionRedirectMixin", "default_headers", "session"]
 # _PICKLED and _NOT_PICKLED: what a session pickles and leaves behind (tests check a session against them)
@@ -92,21 +97,56 @@ class Session(SessionCalls[Response]):
         plan, request_options = plan_download(url, path, options)
         return run_sync(download_flow(plan, self, request_options))
 
+    def websocket(self, url: str, **options: Unpack[WebSocketOptions]) -> WebSocket:
+        """Open a WebSocket connection to ``url`` (ws:// or wss://); the handshake is a request of this
+        session (cookies, auth, headers, proxies, TLS settings, timeouts, hooks). See the README.
+
+        >>> with session.websocket("wss://example.com/feed", subprotocols=["v1"]) as ws:
+        ...     ws.send("hello")
+        ...     reply = ws.receive()
+        """
+        from brisk._websocket.sync import open_websocket  # loaded when first used
+
+        return open_websocket(self, url, dict(options))
+
     def _run_map(self, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool) -> list[Any]:
-        from concurrent.futures import ThreadPoolExecutor
+        from brisk._bulk.sync import map_sync  # the bulk engine, on an event loop the session keeps
 
-        def one(call: dict[str, Any]) -> Any:
-            try:
-                return self.request(**call)
-            except Exception as exc:
-                if return_exceptions:
-                    return exc
-                raise
+        return map_sync(self, calls, concurrency, return_exceptions)
 
-        with ThreadPoolExecutor(
-            max_workers=min(concurrency, max(1, len(calls))), thread_name_prefix="brisk-map"
-        ) as pool:
-            return list(pool.map(one, calls))
+    def imap(
+        self,
+        items: Iterable[Any],
+        *,
+        concurrency: int = 100,
+        per_host: int | None = None,
+        ordered: bool = False,
+        window: int | None = None,
+        save_to: SaveTo | None = None,
+        on_progress: Any = None,
+        **common: Unpack[RequestOptions],
+    ) -> BulkResults:
+        """Send a request per item, ``concurrency`` at a time, and yield a ``BulkResult`` per item as each
+        completes (``ordered=True``: in input order, holding at most ``window`` items).
+
+        Items are taken lazily from any iterable: URLs, ``(method, url)`` pairs, or dicts of ``request()``
+        arguments (a ``path`` key saves that item's body to a file). Memory stays flat however many items
+        there are. ``per_host`` caps the requests running at once per scheme://host:port; ``save_to`` (a
+        directory, or ``f(index, call) -> path``) writes bodies to files; ``on_progress`` is a callable taking
+        a ``BulkProgress``, or True for a bar on standard error. Use it in a ``with`` block (or call
+        ``close()``) to stop a run left early at once. See the README's bulk section.
+
+        >>> for r in session.imap(urls, concurrency=200, per_host=8, timeout=10):
+        ...     print(r.index, r.status, r.error)
+        """
+        from brisk._bulk.items import BulkOptions
+        from brisk._bulk.sync import imap_sync
+
+        options = BulkOptions(
+            concurrency=concurrency, per_host=per_host, ordered=ordered, window=window, save_to=save_to,
+            progress=on_progress, common=common,
+        )  # fmt: skip
+        return imap_sync(self, items, options)
 
     def _new_transport(self) -> BaseTransport:
         from brisk._transport.sync.transport import SyncTransport  # loaded by the first request
@@ -115,12 +155,18 @@ class Session(SessionCalls[Response]):
 
     def close(self) -> None:
         """Close every pooled connection. The session stays usable: later requests open new connections."""
+        if "_bulk" in self.__dict__:  # the event loops of imap/map and their connections
+            from brisk._bulk.sync import close_bulk
+
+            close_bulk(self)
         if self._transport is not None:
             self._transport.close()
             if self._transport is not self._given_transport:
                 self._transport = None
         for adapter in self.adapters.values():
             adapter.close()
+        if self.cache is not None and self.cache._session_made:
+            self.cache.close()  # a file it opened (it opens again if the session is used again)
 
     def __enter__(self) -> Session:
         return self
@@ -194,18 +240,43 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
         plan, request_options = plan_download(url, path, options)
         return await run_async(download_flow(plan, self, request_options))
 
+    def websocket(self, url: str, **options: Unpack[WebSocketOptions]) -> AsyncWebSocketConnect:
+        """``Session.websocket`` for asyncio: ``async with session.websocket(url) as ws`` (or
+        ``ws = await session.websocket(url)``, then ``await ws.close()``)."""
+        from brisk._websocket.aio import AsyncWebSocketConnect  # loaded when first used
+
+        return AsyncWebSocketConnect(self, url, dict(options))
+
     async def _run_map(
         self, calls: list[dict[str, Any]], concurrency: int, return_exceptions: bool
     ) -> list[Any]:
-        import asyncio
+        from brisk._bulk.maps import amap
 
-        gate = asyncio.Semaphore(concurrency)
+        return await amap(self, calls, concurrency, return_exceptions)
 
-        async def one(call: dict[str, Any]) -> Any:
-            async with gate:
-                return await self.request(**call)
+    def imap(
+        self,
+        items: Iterable[Any],
+        *,
+        concurrency: int = 100,
+        per_host: int | None = None,
+        ordered: bool = False,
+        window: int | None = None,
+        save_to: SaveTo | None = None,
+        on_progress: Any = None,
+        **common: Unpack[RequestOptions],
+    ) -> AsyncIterator[BulkResult]:
+        """``Session.imap`` for asyncio, on the running loop: ``async for r in session.imap(urls): ...``.
+        The session's own pool serves it: give it ``limits=brisk.Limits(max_connections=...)`` at least
+        ``concurrency`` when that is above 100."""
+        from brisk._bulk.items import BulkOptions
+        from brisk._bulk.maps import aimap
 
-        return await asyncio.gather(*(one(call) for call in calls), return_exceptions=return_exceptions)
+        options = BulkOptions(
+            concurrency=concurrency, per_host=per_host, ordered=ordered, window=window, save_to=save_to,
+            progress=on_progress, common=common,
+        )  # fmt: skip
+        return aimap(self, items, options)
 
     def _new_transport(self) -> AsyncBaseTransport:
         from brisk._transport.asyncio.transport import AsyncTransport  # loaded by the first request
@@ -220,6 +291,8 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
                 self._transport = None
         for adapter in self.adapters.values():
             adapter.close()
+        if self.cache is not None and self.cache._session_made:
+            self.cache.close()
 
     async def aclose(self) -> None:
         await self.close()

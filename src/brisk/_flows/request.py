@@ -35,6 +35,7 @@ from brisk.exceptions import (
 from brisk.models import REDIRECT_STATI
 
 if TYPE_CHECKING:
+    from brisk._cache.store import Cache
     from brisk._cookies.engine import CookieStore
     from brisk._core.url import URL
     from brisk._flows import Effect
@@ -58,6 +59,7 @@ class FlowSettings:
     __slots__ = (
         "adapter_for",
         "allow_redirects",
+        "cache",
         "hook_kwargs",
         "jar",
         "make_jar",
@@ -93,6 +95,7 @@ class FlowSettings:
         rate_limit: RateLimit | None = None,
         redirect_hooks: SessionRedirectMixin | None = None,
         adapter_for: Callable[[str], Any] | None = None,
+        cache: Cache | None = None,
     ) -> None:
         self.options = options
         self.retry = retry
@@ -114,6 +117,7 @@ class FlowSettings:
         # The session's get_adapter, when response hooks run: they get ``response.connection`` set, as in
         # requests, and some send again through it (NTLM, proxy Digest auth).
         self.adapter_for = adapter_for
+        self.cache = cache  # the session's brisk.Cache (brisk._flows.cache), or None
 
     def for_hop(self, url: URL) -> FlowSettings:
         """Settings for a redirect hop: the same, except the proxy, which depends on the URL."""
@@ -302,7 +306,7 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
             s.jar is not None and (len(s.jar) or "cookie" in request.headers)
         ):
             _apply_cookies(request, s, foreign)
-        if s.rate_limit is not None:
+        if s.rate_limit is not None and s.cache is None:  # (with a cache: when it sends, not on a hit)
             url = request._url
             assert url is not None
             wait = s.rate_limit.reserve(url.origin)
@@ -310,7 +314,12 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
                 yield Sleep(wait)
         try:
             try:
-                response: Response = yield Send(request, s.options)
+                if s.cache is None:
+                    response: Response = yield Send(request, s.options)
+                else:  # the cache answers, validates or sends (loaded only for a session with cache=)
+                    from brisk._flows.cache import cached_send
+
+                    response = yield from cached_send(request, s.options, s.cache, s.rate_limit)
             except StaleConnection as stale:
                 # A kept-alive connection died under us before any response byte: send again on a new
                 # one, once. Otherwise it is an ordinary failure, which the caller's Retry may still allow.
@@ -367,7 +376,8 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
             _extract_cookies(response, request, s)
         if retry.status_forcelist or retry.total:
             status = response.status_code
-            if retry.is_retry(method, status, "retry-after" in response.headers):
+            # (a status the cache answered with would only be answered again: not retried)
+            if retry.is_retry(method, status, "retry-after" in response.headers) and not response.from_cache:
                 spent = retry.increment(method, request.url, response=response)
                 delay = spent.sleep_time(response)
                 out_of_time = deadline is not None and time.monotonic() + delay >= deadline

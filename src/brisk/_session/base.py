@@ -24,6 +24,7 @@ from brisk._session.settings import (
     BY_VALUE,
     NETWORK_SETTINGS,
     apply_settings,
+    cache_setting,
     cookie_jar_for,
     next_version,
     restore_state,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Unpack
 
+    from brisk._cache.store import Cache
     from brisk._cookies.engine import CookieStore
     from brisk._core.config import Limits
     from brisk._session.environment import Environment
@@ -82,6 +84,7 @@ class SessionBase(SessionRedirectMixin):
     limits: Limits
     stream: bool
     rate_limit: RateLimit | None
+    cache: Cache | None  # brisk._cache.store.Cache
     resolve: dict[str, Any]
     resolver: Any
     family: str | None
@@ -333,6 +336,7 @@ class SessionBase(SessionRedirectMixin):
             rate_limit=self.rate_limit,
             redirect_hooks=redirect_overrides(self),
             adapter_for=self.get_adapter if response_hooks else None,
+            cache=self.cache,
         )
         if cache_key is not None and deadline is None:
             self._settings_cache = (cache_key, settings)
@@ -342,6 +346,8 @@ class SessionBase(SessionRedirectMixin):
     _fingerprint = settings_fingerprint
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name == "cache":  # ``session.cache = True`` or a path: a brisk.Cache, as the constructor makes
+            value = cache_setting(value)
         super().__setattr__(name, value)
         if name in BY_VALUE:  # after the value: see brisk._session.settings.BY_VALUE
             super().__setattr__("_settings_version", next_version())

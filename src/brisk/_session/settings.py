@@ -36,6 +36,7 @@ __all__ = [
     "apply_settings",
     "by_content",
     "by_value",
+    "cache_setting",
     "cookie_jar_for",
     "restore_state",
     "session_state",
@@ -176,6 +177,24 @@ def _tls(name: str) -> Callable[[Any], Any]:
     return make
 
 
+def cache_setting(given: Any) -> Any:
+    """``cache=``: None/False for none, True for a new in-memory ``brisk.Cache``, a path for an SQLite one,
+    or a ``brisk.Cache`` (shared as given). ``brisk._cache`` loads only when a cache is asked for."""
+    if given is None or given is False:
+        return None
+    from brisk._cache.store import Cache
+
+    if isinstance(given, Cache):
+        return given
+    import os
+
+    if given is True or isinstance(given, str | os.PathLike):
+        made = Cache() if given is True else Cache(given)
+        made._session_made = True
+        return made
+    raise TypeError(f"cache must be True, a path or a brisk.Cache, not {given!r}")
+
+
 def _default_adapters(_: None) -> dict[str, BaseAdapter]:
     return {"https://": HTTPAdapter(), "http://": HTTPAdapter()}
 
@@ -225,6 +244,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("uds", None, _uds),
     Setting("limits", DEFAULT_LIMITS),
     Setting("stream", False),
+    Setting("cache", None, cache_setting),  # brisk._flows.cache; by identity
     Setting("rate_limit", None, _rate_limit, pickle=(_rate_limit_state, _rate_limit_from_state)),
     *(
         Setting(name, default, _network(name, default), by_content if name == "resolve" else by_value)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from os import PathLike
     from typing import TypeAlias
 
+    from brisk._cache.store import Cache
     from brisk._core.config import Limits
     from brisk._flows.retry import Retry
     from brisk._session.download import ProgressCallback as DownloadProgress
@@ -166,6 +167,7 @@ class SessionSettings(TypedDict, total=False):
     limits: Limits
     stream: bool
     rate_limit: RateLimit | float | None
+    cache: bool | Cache | str | PathLike[str] | None  # True: in memory; a path: SQLite (brisk.Cache)
     resolve: Mapping[str, str | Iterable[str]] | None  # like curl's --resolve: "host" or "host:port" keys
     resolver: Callable[[str, int], list[str]] | None  # (host, port) -> IP addresses
     family: Literal["ipv4", "ipv6"] | None

@@ -9,6 +9,8 @@
     brisk --timing https://example.org/             # DNS, connect, TLS, first byte, total as bars
     brisk --resolve api.test:443:127.0.0.1 https://api.test/  # curl's --resolve (and --connect-to, -4, -6)
     brisk serve --tls --http2                       # a local httpbin-compatible server
+    brisk bulk urls.txt -o results.jsonl --concurrency 200 --per-host 8   # many URLs, resumable
+    brisk ws localhost:8000/ws/echo                 # WebSocket: lines in, messages out
 
 Start-up time matters here (a GET should cost about what ``import brisk`` costs): this module imports
 nothing at load time, options are parsed by a small parser of our own (argparse and its helpers cost
@@ -87,6 +89,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from brisk.cli._serve import serve_command
 
             return serve_command(args[1:])
+        if args and args[0] == "bulk":
+            from brisk.cli._bulk import bulk_command
+
+            return bulk_command(args[1:])
+        if args and args[0] == "ws":
+            from brisk.cli._ws import ws_command
+
+            return ws_command(args[1:])
         from brisk.cli._command import run
 
         return run(args)

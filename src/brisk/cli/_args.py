@@ -10,7 +10,8 @@ from brisk.cli._items import looks_like_item
 __all__ = ["EXIT_CODES", "DownloadError", "Options", "UsageError", "help_text", "parse_command_line"]
 
 USAGE = """brisk [METHOD] URL [ITEM ...] [options]
-       brisk serve [--port N] [--host ADDR] [--tls] [--http2]"""
+       brisk serve [--port N] [--host ADDR] [--tls] [--http2]
+       brisk bulk URLS_FILE -o RESULTS.jsonl [--concurrency N] [--per-host N] ..."""
 
 DESCRIPTION = """\
 Send one HTTP request and print the response: colours and indented JSON on a terminal, the bare body
@@ -26,7 +27,7 @@ request items:
   X-Token:abc       request header ("User-Agent:" removes one, "X-Empty;" sends it empty)
   A backslash makes the next character of a key literal: 'a\\:b=c' is the field "a:b".
 
-'brisk serve --help' describes the local test server."""
+'brisk serve --help' describes the local test server; 'brisk bulk --help' fetching many URLs."""
 
 EXIT_STATUSES = """\
 exit status:
@@ -149,6 +150,13 @@ OPTIONS = (
     Opt(("--retries",), "retries", "retries of failed connections (2; 0 for none)", int, "N"),
     Opt(("-o", "--output"), "output", "save the body to FILE (a progress bar on a terminal)", str, "FILE"),
     Opt(("-c", "--continue"), "resume", "with -o: resume a partial download"),
+    Opt(
+        ("--cache",),
+        "cache",
+        "use an HTTP cache file (RFC 9111): PATH, or ~/.cache/brisk/http-cache.sqlite",
+        "optional",
+        "PATH",
+    ),
     Opt(("--timing",), "timing", "show where the time went (DNS, connect, TLS, ...) as bars"),
     Opt(("-v", "--verbose"), "verbose", "print the request too (the same as --print HBhb)"),
     Opt(("-p", "--print"), "what", "H, B: request head, body; h, b: response head, body", str, "WHAT"),
@@ -211,7 +219,11 @@ def split_command_line(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
             opt = _BY_FLAG.get(flag)
             if opt is None:
                 raise UsageError(f"unknown option {flag}")
-            if opt.takes is None:
+            if opt.takes == "optional":  # --cache or --cache=PATH (a value only after "=")
+                if eq and not inline:
+                    raise UsageError(f"{flag}= needs a value ({opt.metavar})")
+                values[opt.dest] = inline if eq else True
+            elif opt.takes is None:
                 if eq:
                     raise UsageError(f"{flag} takes no value")
                 _store(values, opt, flag, None)
@@ -256,6 +268,8 @@ def help_text() -> str:
             )
         elif isinstance(opt.takes, tuple):
             parser.add_argument(*opt.flags, dest=opt.dest, choices=opt.takes, help=opt.help)
+        elif opt.takes == "optional":
+            parser.add_argument(*opt.flags, dest=opt.dest, metavar=opt.metavar, nargs="?", help=opt.help)
         else:
             parser.add_argument(*opt.flags, dest=opt.dest, metavar=opt.metavar, help=opt.help)
     return parser.format_help()
@@ -293,6 +307,7 @@ class Options:
     output: str | None
     resume: bool
     timing: bool
+    cache: str | bool | None
     what: str
     quiet: bool
     check_status: bool

@@ -126,10 +126,22 @@ def _session(opts: Options) -> Session:
     if opts.retries is not None:
         settings["retries"] = opts.retries
     settings.update(opts.network)
+    if opts.cache:
+        settings["cache"] = _cache_path(opts.cache)
     try:
         return Session(**settings)
     except (TypeError, ValueError) as exc:  # the options are checked already: this is a safety net
         raise UsageError(str(exc)) from None
+
+
+def _cache_path(given: str | bool) -> str:
+    """``--cache=PATH``, or ``--cache``: the user's cache directory ($XDG_CACHE_HOME or ~/.cache)/brisk."""
+    if isinstance(given, str):
+        return given
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = os.path.join(base, "brisk")
+    os.makedirs(directory, exist_ok=True)
+    return os.path.join(directory, "http-cache.sqlite")
 
 
 def _run(argv: list[str]) -> int:
@@ -264,7 +276,7 @@ def _timing(opts: Options, response: Response) -> None:
         from brisk.cli._timing import render_timings
 
         hops = len(response.history) + 1
-        sys.stderr.write(render_timings(response.timings, response.http_version, hops))
+        sys.stderr.write(render_timings(response.timings, response.http_version, hops, response.cache_status))
 
 
 def _check_status(response: Response, opts: Options, head_shown: bool) -> int:

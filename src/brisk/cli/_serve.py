@@ -22,6 +22,7 @@ Serve brisk's httpbin-compatible test application on this machine, until Ctrl-C.
 endpoints (httpbin's): /get /post /put /patch /delete /anything  /status/{codes}  /delay/{s}
   /redirect/{n}  /cookies  /cookies/set?k=v  /basic-auth/{user}/{pass}  /digest-auth/auth/{user}/{pass}
   /bearer  /gzip /deflate /brotli /zstd  /bytes/{n}  /stream/{n}  /drip  /range/{n}  /sse  /upload ...
+  WebSocket: /ws/echo (echoes every message)  /ws/close/{code}
   (GET / lists them all)"""
 
 

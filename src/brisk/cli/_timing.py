@@ -39,9 +39,14 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:9.1f} ms"
 
 
-def render_timings(timings: Timings | None, http_version: str, hops: int = 1) -> str:
+def render_timings(
+    timings: Timings | None, http_version: str, hops: int = 1, cache_status: str | None = None
+) -> str:
     """The breakdown as text: one line per phase with its duration and a bar placed on a common time axis,
-    then the total."""
+    then the total. A response the cache served (``--cache``) says so, with the time the lookup took."""
+    if cache_status in ("hit", "stale") and timings is not None:
+        head = f"timing (cache {cache_status}: served from the cache, no network I/O)"
+        return f"{head}\n  {'total':<11}{_ms(timings.total)}\n"
     if timings is None:
         return "timing: not available for this response (it did not come from a network transport)\n"
     phases = _phases(timings, http_version)
@@ -49,6 +54,8 @@ def render_timings(timings: Timings | None, http_version: str, hops: int = 1) ->
     scale = BAR_WIDTH / total if total > 0 else 0.0
     connection = "reused connection" if timings.reused else "new connection"
     after = f", last of {hops} responses" if hops > 1 else ""
+    if cache_status == "revalidated":
+        after += ", cache revalidated: 304, body from the cache"
     lines = [f"timing ({http_version}, {connection}{after})"]
     for name, start, duration in phases:
         offset = min(BAR_WIDTH - 1, int(start * scale))

@@ -46,8 +46,18 @@ class MockTransport:
     ``dict``/``list`` (JSON), ``str``/``bytes`` (a body) or a handler.
     """
 
-    def __init__(self, handler: Handler | None = None, *, routes: Mapping[Any, Any] | None = None) -> None:
+    def __init__(
+        self,
+        handler: Handler | None = None,
+        *,
+        routes: Mapping[Any, Any] | None = None,
+        websocket: Callable[..., object] | None = None,
+    ) -> None:
         self.handler = handler
+        #: ``peer(request, ws)`` serves ``session.websocket(...)``: see ``brisk.testing.mock_websocket``.
+        self.websocket = websocket
+        self.websocket_errors: list[BaseException] = []
+        self._websocket_threads: list[Any] = []
         self.routes: dict[tuple[str | None, str], Any] = {}
         for key, value in (routes or {}).items():
             method, target = key if isinstance(key, tuple) else (None, key)
@@ -95,6 +105,22 @@ class MockTransport:
         if inspect.isawaitable(answer):
             answer = await answer
         return _response(answer, request)
+
+    def open_websocket(self, request: PreparedRequest) -> Any:
+        """The client's socket for a ``session.websocket`` handshake, served by the ``websocket`` peer."""
+        self.requests.append(request)
+        if self.websocket is None:
+            raise TypeError("this MockTransport has no websocket peer: MockTransport(websocket=peer)")
+        from brisk.testing.mock_websocket import open_peer
+
+        return open_peer(self.websocket, request, self.websocket_errors, self._websocket_threads)
+
+    def check_websockets(self, timeout: float = 10.0) -> None:
+        """Wait for the WebSocket peers to finish and re-raise the first exception one raised."""
+        for thread in self._websocket_threads:
+            thread.join(timeout)
+        if self.websocket_errors:
+            raise self.websocket_errors[0]
 
     def close(self) -> None:
         """Nothing to release; present for the transport protocol."""

@@ -437,15 +437,15 @@ def test_timeout_as_setting(app_server: ServerThread) -> None:
 # -------------------------------------------------------------------------------------- exported names
 
 EXPECTED_ALL = {
-    "AsyncSession", "AuthBase", "ConnectTimeout", "ConnectionError", "ConnectionInfo", "DoHResolver",
-    "DownloadError",
-    "DownloadResult", "FileModeWarning", "HTTPBasicAuth", "HTTPBearerAuth", "HTTPDigestAuth", "HTTPError",
-    "HTTPProxyAuth",
-    "JSONDecodeError", "Limits", "PoolTimeout", "PreparedRequest", "RateLimit", "ReadTimeout", "Request",
-    "RequestException", "Response", "Retry", "ServerSentEvent", "Session", "Timeout", "TooManyRedirects",
-    "URLRequired", "WriteTimeout", "__version__", "codes", "delete", "download", "exceptions", "get",
-    "head", "install_as_requests", "options", "patch", "post", "put", "request", "session", "status_codes",
-    "uninstall_as_requests",
+    "AsyncSession", "AsyncWebSocket", "AuthBase", "Cache", "ConnectTimeout", "ConnectionError",
+    "ConnectionInfo", "DoHResolver", "DownloadError", "DownloadResult", "FileModeWarning", "HTTPBasicAuth",
+    "HTTPBearerAuth", "HTTPDigestAuth", "HTTPError", "HTTPProxyAuth", "JSONDecodeError", "Limits",
+    "PoolTimeout", "PreparedRequest", "RateLimit", "ReadTimeout", "Request", "RequestException", "Response",
+    "Retry", "ServerSentEvent", "Session", "Timeout", "TooManyRedirects", "URLRequired", "WebSocket",
+    "WebSocketClosed", "WebSocketError", "WebSocketHandshakeError", "WriteTimeout", "__version__", "codes",
+    "delete", "download", "exceptions", "get", "head", "install_as_requests", "options", "patch", "post",
+    "put", "request", "session", "status_codes", "uninstall_as_requests",
+    "BulkBar", "BulkProgress", "BulkResult", "BulkSummary", "abulk", "bulk", "bulk_on_dask",
 }  # fmt: skip
 
 #: What ``import requests`` offers at top level that code written for requests uses.

@@ -102,6 +102,7 @@ CHANGES: dict[str, Any] = {
     "limits": lambda s: setattr(s, "limits", brisk.Limits(max_connections=3)),
     "stream": lambda s: setattr(s, "stream", True),
     "rate_limit": lambda s: setattr(s, "rate_limit", brisk.RateLimit(100)),
+    "cache": lambda s: setattr(s, "cache", True),
     "adapters": lambda s: setattr(s.adapters["http://"], "max_retries", brisk.Retry(2)),
     "resolve": lambda s: s.resolve.__setitem__("example.test", ("127.0.0.1",)),
     "resolver": lambda s: setattr(s, "resolver", lambda host, port: ["127.0.0.1"]),

@@ -1,0 +1,225 @@
+"""The cache's step of the request flow: where ``Send`` would go, look in the session's ``brisk.Cache``
+first, validate a stale response, store a new one as its body is read, invalidate after unsafe methods.
+
+The decisions are ``brisk._cache.policy``'s; this step only applies them to a request and a response, the
+same for sync and async (the store is local: its calls are plain calls, as cookie-jar calls are). A session
+without ``cache=`` never runs this module (``_send_with_retries`` checks ``s.cache`` once).
+
+``response.cache_status`` says what happened: ``"hit"`` (served fresh from the cache, no I/O), ``"stale"``
+(served stale as the request's ``max-stale`` allowed, or ``stale-if-error`` when the server failed),
+``"revalidated"`` (the server answered 304: the stored body was served), ``"miss"`` (from the network;
+stored if the policy allows once its body is read), ``"only-if-cached"`` (a 504 made by the cache for an
+``only-if-cached`` request it could not answer), and ``"bypass"`` (not looked up: a method or a request
+the cache does not serve).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from brisk._cache import policy
+from brisk._cache.control import Directives, parse_cache_control
+from brisk._cache.tee import ChunksStream, tee
+from brisk._core.streams import ByteStream
+from brisk._flows import Drain, Send, Sleep
+from brisk._transport.base import Timings
+from brisk.exceptions import RequestException
+from brisk.models import Response
+
+if TYPE_CHECKING:
+    from brisk._cache.store import Cache
+    from brisk._flows import Effect
+    from brisk._session.ratelimit import RateLimit
+    from brisk._transport.base import SendOptions
+    from brisk.models import PreparedRequest
+
+__all__ = ["cached_send"]
+
+#: A request with one of these is the user's own conditional or partial request: sent as it is.
+_USER_CONDITIONS = frozenset(
+    (
+        "if-none-match",
+        "if-modified-since",
+        "if-match",
+        "if-unmodified-since",
+        "if-range",
+        "range",
+    )
+)
+
+
+def cached_send(
+    request: PreparedRequest, options: SendOptions, cache: Cache, rate_limit: RateLimit | None = None
+) -> Generator[Effect, Any, Response]:
+    method = request.method or "GET"
+    url = request.url or ""
+    if "#" in url:
+        url = url.split("#", 1)[0]
+    headers = request.headers
+    if method not in ("GET", "HEAD"):
+        response: Response = yield from _send(request, options, rate_limit)
+        if method not in policy.SAFE_METHODS:
+            targets = policy.invalidation_targets(
+                url, response.status_code, _first(response, "location"), _first(response, "content-location")
+            )
+            if targets:
+                cache.invalidate(*targets)
+        response.cache_status = "bypass"
+        return response
+    fields = headers._store  # lower-case name -> (name, value): one set test for the common request
+    request_cc = (
+        policy.request_directives(headers.get_list("cache-control")) if "cache-control" in fields else {}
+    )
+    if "no-store" in request_cc or not _USER_CONDITIONS.isdisjoint(fields):
+        response = yield from _send(request, options, rate_limit)
+        response.cache_status = "bypass"
+        return response
+    started = time.perf_counter()
+    now = time.time()
+    entry = cache.lookup(url, headers)
+    if entry is not None:
+        verdict, age = policy.verdict(entry, request_cc, now)
+        if verdict is not policy.VALIDATE:
+            hit = _from_entry(cache, entry, request, age, "hit" if verdict is policy.FRESH else "stale")
+            if hit is not None:
+                timings = hit.timings = Timings(started)
+                timings.total = timings.first_byte = time.perf_counter() - started
+                return hit
+    if "only-if-cached" in request_cc:
+        return _gateway_timeout(request)
+    sent = request
+    if entry is not None:
+        validators = policy.conditional_headers(entry)
+        if validators:
+            sent = request.copy()
+            for name, value in validators:
+                sent.headers[name] = value
+    request_time = time.time()
+    try:
+        response = yield from _send(sent, options, rate_limit)
+    except RequestException:
+        # stale-if-error (RFC 5861): the server allowed this stale response when it cannot be reached
+        if entry is not None and policy.stale_if_error(entry, request_cc, time.time()):
+            hit = _from_entry(cache, entry, request, policy.current_age(entry, time.time()), "stale")
+            if hit is not None:
+                return hit
+        raise
+    response_time = time.time()
+    if (
+        entry is not None
+        and response.status_code in policy.ERROR_STATUSES
+        and policy.stale_if_error(entry, request_cc, response_time)
+    ):
+        yield Drain(response)
+        hit = _from_entry(cache, entry, request, policy.current_age(entry, response_time), "stale")
+        if hit is not None:
+            return hit
+    if response.status_code == 304 and entry is not None:
+        pairs = list(response.headers.multi_items())
+        if policy.validates(entry, pairs):
+            yield Drain(response)
+            entry = policy.merge_304(entry, pairs, request_time, response_time)
+            cache.refresh(entry)
+            hit = _from_entry(cache, entry, request, policy.current_age(entry, time.time()), "revalidated")
+            if hit is not None:
+                hit.timings = response.timings  # the 304's exchange
+                return hit
+    if method == "HEAD" and entry is not None and response.status_code == 200:
+        # RFC 9111 §4.3.5: a 200 to HEAD about the stored response freshens it, and the merged head answers
+        pairs = list(response.headers.multi_items())
+        if policy.head_freshens(entry, pairs):
+            yield Drain(response)
+            entry = policy.merge_304(entry, pairs, request_time, response_time)
+            cache.refresh(entry)
+            hit = _from_entry(cache, entry, request, policy.current_age(entry, time.time()), "revalidated")
+            if hit is not None:
+                hit.timings = response.timings
+                return hit
+    response.cache_status = "miss"
+    if method == "GET":
+        _store_when_read(cache, request, response, request_cc, request_time, response_time, url)
+    return response
+
+
+def _send(
+    request: PreparedRequest, options: SendOptions, rate_limit: RateLimit | None
+) -> Generator[Effect, Any, Any]:
+    """Send, after the session's rate limit (only requests that reach the network spend a token)."""
+    if rate_limit is not None:
+        url = request._url
+        assert url is not None
+        wait = rate_limit.reserve(url.origin)
+        if wait > 0:
+            yield Sleep(wait)
+    return (yield Send(request, options))
+
+
+def _first(response: Response, name: str) -> str | None:
+    values = response._header_values(name)
+    return values[0] if values else None
+
+
+def _store_when_read(
+    cache: Cache,
+    request: PreparedRequest,
+    response: Response,
+    request_cc: Directives,
+    request_time: float,
+    response_time: float,
+    url: str,
+) -> None:
+    """If the policy allows, store ``response`` once its body has been read to the end."""
+    response_headers = response.headers
+    response_cc = parse_cache_control(response_headers.get_list("cache-control"))
+    authorized = "authorization" in request.headers
+    if not policy.storable(
+        "GET", response.status_code, response_cc, request_cc, response_headers, authorized
+    ):
+        return
+    entry = policy.Entry(
+        url,
+        response.status_code,
+        response.reason,
+        response.http_version,
+        policy.stored_headers(response_headers.multi_items()),
+        policy.vary_key(response_headers.get_list("vary"), request.headers),
+        request_time,
+        response_time,
+    )
+    stream = response._stream
+    if stream is None:
+        return
+    response._stream = tee(stream, cache.writer(entry))
+
+
+def _from_entry(
+    cache: Cache, entry: policy.Entry, request: PreparedRequest, age: float, status: str
+) -> Response | None:
+    """A Response made from a stored entry, with its ``Age``; None if the body went meanwhile (evicted)."""
+    body = cache.body(entry)
+    if body is None:
+        return None
+    headers = [*entry.facts().served, ("Age", policy.age_header(age))]
+    stream: ByteStream | ChunksStream
+    if request.method == "HEAD":
+        stream = ByteStream(b"")
+    else:
+        stream = ByteStream(body) if isinstance(body, bytes) else ChunksStream(body)
+    response = Response._from_transport(
+        entry.status, entry.reason, entry.http_version, headers, stream, request, None
+    )
+    response.url = entry.url
+    response.from_cache = True
+    response.cache_status = status
+    return response
+
+
+def _gateway_timeout(request: PreparedRequest) -> Response:
+    """RFC 9111 §5.2.1.7: an ``only-if-cached`` request the cache cannot answer gets a 504."""
+    response = Response._from_transport(
+        504, "Gateway Timeout", "HTTP/1.1", [("Content-Length", "0")], ByteStream(b""), request, None
+    )
+    response.cache_status = "only-if-cached"
+    return response
