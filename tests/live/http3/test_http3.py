@@ -302,3 +302,19 @@ def test_blocked_udp_falls_back_to_tcp_and_is_remembered(
         assert client.get(server.url + "/get").http_version == "HTTP/2"
         assert black_hole.received == tried  # the failure is remembered: no new QUIC attempt
         client.close()
+
+
+def test_async_session_closed_after_its_loop(h3_server: ServerThread, h3_url: str) -> None:
+    """Closing the session once its event loop has ended still closes the QUIC socket, quietly."""
+    session = brisk.AsyncSession(http3=PRIOR, verify=h3_server.ca_bundle)
+
+    async def get() -> str:
+        return (await session.get(h3_url + "/get")).http_version
+
+    assert asyncio.run(get()) == "HTTP/3"
+    pool = session._transport._state
+    (conn,) = [c for conns in pool._shared.values() for c in conns]
+    asyncio.run(session.close())  # a new loop; the connection's own loop is closed
+    assert pool.total == 0
+    assert conn.closed
+    assert conn.sock.fileno() == -1  # the socket is closed

@@ -111,10 +111,13 @@ class AsyncH3Connection:
             self._cancel_timer()
             try:
                 self.state.close()
-                self.write_now()
+                self._send_datagrams()  # the CONNECTION_CLOSE (no timer: the loop may be closed already)
             finally:
                 self.closed = True
-                self.loop.remove_reader(self.sock.fileno())
+                try:
+                    self.loop.remove_reader(self.sock.fileno())
+                except (RuntimeError, AttributeError, ValueError):  # the loop is closed already
+                    pass
                 self.sock.close()
             self._wake_all()
 
@@ -131,8 +134,11 @@ class AsyncH3Connection:
 
     def write_now(self) -> None:
         self._flush_pending = False
-        if self.closed:
-            return
+        if not self.closed:
+            self._send_datagrams()
+            self._arm_timer()
+
+    def _send_datagrams(self) -> None:
         send = self.sock.send
         for data, _ in self.state.datagrams(self.loop.time()):
             try:
@@ -143,7 +149,6 @@ class AsyncH3Connection:
                 self.state.connection_lost(f"the HTTP/3 server cannot be reached over UDP: {exc}")
                 self._wake_all()
                 break
-        self._arm_timer()
 
     def _arm_timer(self) -> None:
         when = self.state.timer()
