@@ -192,6 +192,26 @@ def test_policy_runs_unchanged(client_factory: Factory, h3_server: ServerThread,
     assert client.get(h3_url + "/basic-auth/u/p", auth=("u", "wrong")).status_code == 401
 
 
+def test_retries_hooks_and_timings(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
+    seen: list[str] = []
+    client = _h3_client(
+        client_factory,
+        h3_server,
+        retries=brisk.Retry(2, status_forcelist=[503], backoff_factor=0),
+        hooks={"response": [lambda r, **_: seen.append(r.http_version)]},
+    )
+    first = client.get(h3_url + "/get")
+    assert not first.timings.reused
+    assert first.timings.connect > 0  # the QUIC handshake
+    assert first.timings.total >= first.timings.first_byte > 0
+    second = client.get(h3_url + "/get")
+    assert second.timings.reused
+    assert second.timings.connect == 0
+    with pytest.raises(brisk.exceptions.RetryError):
+        client.get(h3_url + "/status/503")
+    assert seen == ["HTTP/3"] * 2  # the hooks ran on both answered requests; the retried one raised
+
+
 def test_many_streams_share_one_connection(
     client_factory: Factory, h3_server: ServerThread, h3_url: str
 ) -> None:
