@@ -2,8 +2,9 @@
 ``H3State``) shared by threads, many concurrent streams on it.
 
 No thread of its own: a request that must wait for its stream reads the socket itself, one thread at a
-time (the *pump*), and runs the QUIC timer when the socket is quiet; the others wait on a condition the pump
-signals after every datagram. The state is only touched under the connection's lock.
+time (the *pump*), and runs the QUIC timer when the socket is quiet; the others sleep, each on an event of
+its own, and a datagram wakes only the threads whose streams it changed (and, when the pump leaves, one
+sleeper to take over). The state is only touched under the connection's lock.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from brisk._protocol.http3 import SEND_BACKLOG, H3State, H3Stream
+from brisk._protocol.http3 import ALL, SEND_BACKLOG, H3State, H3Stream
 from brisk._transport.base import StaleConnection
 from brisk._transport.connect import AddressLoop
 from brisk._transport.deadline import READING_BODY, SENDING, WAITING_FOR_RESPONSE, Phase
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["SyncH3Connection", "exchange", "open_h3"]
 
 _MAX_DATAGRAM = 65536
+ACKED = -1  # the wait key of uploads waiting for acknowledgements: any datagram wakes them
 
 
 class SyncH3Connection:
@@ -60,8 +62,10 @@ class SyncH3Connection:
         self.served = 0
         self.closed = False
         self._lock = threading.Lock()
-        self._news = threading.Condition(self._lock)
         self._pumping = False
+        # threads waiting while another one pumps, by what they wait for: a stream id, ALL (the connection),
+        # ACKED (acknowledgements: any datagram). A datagram wakes only the threads of what it changed.
+        self._sleepers: dict[int, list[threading.Event]] = {}
         sock.setblocking(False)
         self._poller = select.poll()
         self._poller.register(sock, select.POLLIN)
@@ -94,7 +98,7 @@ class SyncH3Connection:
                 pass
             finally:
                 self.sock.close()
-                self._news.notify_all()
+                self._wake({ALL})
 
     def release(self, stream: H3Stream) -> None:
         with self._lock:
@@ -124,21 +128,41 @@ class SyncH3Connection:
 
     def _drain(self, pump: bool = False) -> None:
         """Take the datagrams waiting in the socket, without blocking, and run a due timer (unless another
-        thread is reading the socket: ``pump`` says the caller is that thread)."""
+        thread is reading the socket: ``pump`` says the caller is that thread); wake whom they concern."""
         if self.closed or (self._pumping and not pump):
             return
+        touched: set[int] = set()
         try:
             while True:
                 data = self.sock.recv(_MAX_DATAGRAM)
-                self.state.receive(data, self.peer, time.monotonic())
+                touched |= self.state.receive(data, self.peer, time.monotonic())
         except BlockingIOError:
             pass
         except OSError as exc:
             self.state.connection_lost(f"the HTTP/3 server cannot be reached over UDP: {exc}")
+            touched.add(ALL)
         timer = self.state.timer()
         if timer is not None and timer <= time.monotonic():
-            self.state.on_timer(time.monotonic())
+            touched |= self.state.on_timer(time.monotonic())
         self._send_quietly()
+        self._wake(touched)
+
+    def _wake(self, touched: set[int]) -> None:
+        sleepers = self._sleepers
+        if not sleepers:
+            return
+        keys = list(sleepers) if ALL in touched else [*(key for key in touched if key in sleepers), ACKED]
+        for key in keys:
+            for event in sleepers.pop(key, ()):
+                event.set()
+
+    def _hand_over(self) -> None:
+        """The pump is leaving: wake one sleeper, which pumps next if it still has to wait."""
+        for key, events in self._sleepers.items():
+            events.pop().set()
+            if not events:
+                del self._sleepers[key]
+            return
 
     # -- for requests -------------------------------------------------------------------------------------
 
@@ -151,26 +175,44 @@ class SyncH3Connection:
             self._send_quietly()
             return result
 
-    def wait(self, ready: Callable[[], bool], options: SendOptions, phase: Phase) -> None:
-        """Block until ``ready()`` (checked under the lock) or ``phase``'s time budget runs out."""
+    def wait(self, ready: Callable[[], bool], options: SendOptions, phase: Phase, key: int = ALL) -> None:
+        """Block until ``ready()`` (checked under the lock) or ``phase``'s time budget runs out. ``key``
+        says what ``ready`` depends on (a stream id, ``ALL``, ``ACKED``), so only its news wake the thread."""
         seconds = phase.budget(options)
         give_up = None if seconds is None else time.monotonic() + seconds
         with self._lock:
-            while not ready():
-                if self.closed:
-                    return
-                left = None if give_up is None else give_up - time.monotonic()
-                if left is not None and left <= 0:
-                    raise phase.timed_out(options)
-                if self._pumping:
-                    self._news.wait(left)
-                    continue
-                self._pumping = True
-                try:
-                    self._pump_once(left)
-                finally:
-                    self._pumping = False
-                    self._news.notify_all()
+            try:
+                while not ready():
+                    if self.closed:
+                        return
+                    left = None if give_up is None else give_up - time.monotonic()
+                    if left is not None and left <= 0:
+                        raise phase.timed_out(options)
+                    if self._pumping:
+                        self._sleep(key, left)
+                        continue
+                    self._pumping = True
+                    try:
+                        self._pump_once(left)
+                    finally:
+                        self._pumping = False
+            finally:
+                if not self._pumping and self._sleepers:
+                    self._hand_over()
+
+    def _sleep(self, key: int, left: float | None) -> None:
+        event = threading.Event()
+        self._sleepers.setdefault(key, []).append(event)
+        self._lock.release()
+        try:
+            event.wait(left)
+        finally:
+            self._lock.acquire()
+            events = self._sleepers.get(key)
+            if events is not None and event in events:
+                events.remove(event)
+                if not events:
+                    del self._sleepers[key]
 
     def _pump_once(self, left: float | None) -> None:
         """Read one datagram (the lock released meanwhile), or run the QUIC timer if none came in time."""
@@ -195,8 +237,9 @@ class SyncH3Connection:
             return
         if failure is not None:
             self.state.connection_lost(f"the HTTP/3 server cannot be reached over UDP: {failure}")
+            self._wake({ALL})
         elif data is not None:
-            self.state.receive(data, self.peer, time.monotonic())
+            self._wake(self.state.receive(data, self.peer, time.monotonic()))
         self._drain(pump=True)
 
 
@@ -301,7 +344,7 @@ def _send_body(
             return
         if chunk:
             conn.call(lambda state, chunk=chunk: state.send_data(stream, chunk, False))  # type: ignore[misc]
-            conn.wait(lambda: conn.state.send_backlog(stream) <= SEND_BACKLOG, options, SENDING)
+            conn.wait(lambda: conn.state.send_backlog(stream) <= SEND_BACKLOG, options, SENDING, ACKED)
     conn.call(lambda state: state.send_data(stream, b"", True))
 
 
@@ -328,6 +371,7 @@ class _SyncH3Body(H3Body[SyncH3Connection]):
                     lambda: bool(stream.body) or stream.complete or stream.error is not None,
                     self._options,
                     READING_BODY,
+                    stream.id,
                 )
         except BaseException:
             self.close()
