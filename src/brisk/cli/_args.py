@@ -10,7 +10,7 @@ from brisk.cli._items import looks_like_item
 __all__ = ["EXIT_CODES", "DownloadError", "Options", "UsageError", "help_text", "parse_command_line"]
 
 USAGE = """brisk [METHOD] URL [ITEM ...] [options]
-       brisk serve [--port N] [--host ADDR] [--tls] [--http2]
+       brisk serve [--port N] [--host ADDR] [--tls] [--http2] [--http3]
        brisk bulk URLS_FILE -o RESULTS.jsonl [--concurrency N] [--per-host N] ..."""
 
 DESCRIPTION = """\
