@@ -12,7 +12,6 @@ which of them failed over QUIC lately. Sans-IO; one ``AltSvcCache`` per transpor
 from __future__ import annotations
 
 import re
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from brisk._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
@@ -139,12 +138,10 @@ class Routes:
                 self.alt_svc.remember((url.host, url.effective_port), value, now)
 
 
-_ROUTES: weakref.WeakKeyDictionary[object, Routes] = weakref.WeakKeyDictionary()
-
-
 def routes_of(transport: object) -> Routes:
-    """The HTTP/3 routing of ``transport`` (one per transport, that is per session)."""
-    routes = _ROUTES.get(transport)
+    """The HTTP/3 routing of ``transport`` (one per transport, that is per session), kept on it."""
+    attributes = vars(transport)
+    routes: Routes | None = attributes.get("_h3_routes")
     if routes is None:
-        routes = _ROUTES[transport] = Routes()
+        routes = attributes["_h3_routes"] = Routes()
     return routes
