@@ -19,7 +19,7 @@ from brisk._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
 if TYPE_CHECKING:
     from brisk._core.url import URL
 
-__all__ = ["BROKEN_FOR", "AltSvcCache", "Routes", "parse_alt_svc", "routes_of"]
+__all__ = ["BROKEN_FOR", "AltSvcCache", "Routes", "parse_alt_svc", "quic_can_honour", "routes_of"]
 
 BROKEN_FOR = 300.0  # seconds an origin whose QUIC attempt failed is sent over TCP only
 DEFAULT_MAX_AGE = 86400.0
@@ -103,6 +103,20 @@ class AltSvcCache:
         return until is not None and now < until
 
 
+def quic_can_honour(config: ConnectionConfig) -> bool:
+    """Can a QUIC connection keep every TLS setting of ``config``? Not with ``verify`` as an
+    ``ssl.SSLContext`` or ``cert`` as PEM bytes (QUIC does its own TLS from files and PEM), nor with
+    ``tls_max_version`` below TLS 1.3: Alt-Svc discovery then stays on TCP."""
+    verify, cert, tls = config.verify, config.cert, config.tls
+    if not isinstance(verify, bool | str | bytes):
+        return False
+    if cert is not None:
+        parts = (cert,) if isinstance(cert, str | bytes) else tuple(cert)
+        if any(isinstance(part, bytes) for part in parts[:2]):
+            return False
+    return tls is None or tls.max_version in (None, "TLSv1_3", "MAXIMUM_SUPPORTED")
+
+
 class Routes:
     """One transport's HTTP/3 routing: the Alt-Svc cache, and the TCP form of each connection config (the
     same settings with ``http3`` off, so the TCP path never asks again)."""
@@ -118,7 +132,9 @@ class Routes:
         if url.scheme != "https" or config.proxy is not None or config.uds is not None:
             return None  # HTTP/3 is https only, and brisk does not tunnel QUIC through proxies
         if config.http3 == PRIOR_KNOWLEDGE:
-            return url.effective_port
+            return url.effective_port  # settings QUIC cannot honour fail with a clear error there
+        if not quic_can_honour(config):
+            return None
         return self.alt_svc.h3_port((url.host, url.effective_port), now)
 
     def tcp(self, options: SendOptions) -> SendOptions:

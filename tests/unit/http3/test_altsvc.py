@@ -86,6 +86,29 @@ def test_routes() -> None:
     assert routes.tcp(SendOptions(config=discover)).config is tcp.config  # made once per config
 
 
+def test_alt_svc_discovery_stays_on_tcp_when_quic_cannot_keep_the_tls_settings() -> None:
+    import ssl
+
+    from brisk._transport.base import TLSOptions
+
+    https = URL.parse("https://example.org/")
+    cases = [
+        ConnectionConfig(http3=True, verify=ssl.create_default_context()),
+        ConnectionConfig(http3=True, cert=(b"-----BEGIN CERTIFICATE-----", "key.pem")),
+        ConnectionConfig(http3=True, tls=TLSOptions(None, "TLSv1_2", None, ())),
+    ]
+    for config in cases:
+        routes = Routes()
+        routes.learn(https, config, {"alt-svc": 'h3=":443"'}, 0.0)
+        assert routes.h3_port(https, config, 1.0) is None, config
+    fine = ConnectionConfig(
+        http3=True, verify="/ca.pem", cert=("c.pem", "k.pem"), tls=TLSOptions("TLSv1_3", None, None, ())
+    )
+    routes = Routes()
+    routes.learn(https, fine, {"alt-svc": 'h3=":443"'}, 0.0)
+    assert routes.h3_port(https, fine, 1.0) == 443
+
+
 def test_http3_setting_is_checked() -> None:
     with brisk.Session(http3="always") as session, pytest.raises(ValueError, match="http3 must be"):
         session.get("https://example.invalid/")
@@ -111,3 +134,23 @@ def test_a_plain_session_loads_no_http3_code() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_prior_knowledge_refuses_what_quic_cannot_keep() -> None:
+    import ssl
+
+    pytest.importorskip("aioquic", reason="HTTP/3 needs the brisk[http3] extra (aioquic)")
+    from brisk._transport.base import TLSOptions
+    from brisk._transport.h3 import quic_configuration
+
+    with pytest.raises(ValueError, match=r"ssl\.SSLContext cannot be used over HTTP/3"):
+        quic_configuration(ConnectionConfig(verify=ssl.create_default_context()), "example.org")
+    with pytest.raises(ValueError, match="PEM bytes is not supported over HTTP/3"):
+        quic_configuration(ConnectionConfig(cert=(b"pem", "key.pem")), "example.org")
+    with pytest.raises(ValueError, match=r"TLS 1\.3 only"):
+        quic_configuration(ConnectionConfig(tls=TLSOptions(None, "TLSv1_2", None, ())), "example.org")
+    configuration = quic_configuration(ConnectionConfig(verify=False), "example.org")
+    assert configuration.server_name == "example.org"
+    assert configuration.verify_mode == ssl.CERT_NONE
+    assert configuration.alpn_protocols == ["h3"]
+    assert quic_configuration(ConnectionConfig(), "127.0.0.1").server_name is None  # no SNI for an address
