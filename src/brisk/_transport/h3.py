@@ -38,8 +38,11 @@ __all__ = [
     "check_pins",
     "connection_info",
     "h3_response",
+    "handshake_failed",
     "load",
     "quic_configuration",
+    "receive_buffer",
+    "udp_socket",
 ]
 
 #: Seconds a QUIC handshake found by Alt-Svc may take before the request goes over TCP instead (a network

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk._transport.base import ConnectionConfig, SendOptions, Timings
 
-__all__ = ["connect_tcp", "connect_unix", "open_socket", "wrap_tls"]
+__all__ = ["bounded_lookup", "connect_tcp", "connect_unix", "open_socket", "wrap_tls"]
 
 _IN_PROGRESS = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, errno.EALREADY})
 
