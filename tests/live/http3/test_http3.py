@@ -269,7 +269,7 @@ def test_handshake_to_a_black_hole_is_a_connect_timeout(
 def test_nothing_listening_fails_fast(client_factory: Factory, black_hole: BlackHole) -> None:
     black_hole.close()  # the port is free again: ICMP port unreachable answers
     client = client_factory(http3=PRIOR, verify=False)
-    with pytest.raises(BriskConnectionError, match=r"over UDP|QUIC"):
+    with pytest.raises(BriskConnectionError, match=r"cannot be reached over UDP"):
         client.get(f"https://127.0.0.1:{black_hole.port}/", timeout=(30, 5))
 
 
