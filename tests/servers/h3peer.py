@@ -33,11 +33,15 @@ __all__ = ["H3Peer", "h3peer"]
 class H3PeerProtocol(QuicConnectionProtocol):
     went_away = False  # /goaway sends GOAWAY once; the request sent again is answered
     connections = 0
+    max_streams: int | None = None  # MAX_STREAMS (bidi) of new connections; None: aioquic's 128
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.h3 = H3Connection(self._quic)
         self.requests = 0
+        if H3PeerProtocol.max_streams is not None:  # before the handshake sends the transport parameters
+            limit = self._quic._local_max_streams_bidi
+            limit.value = limit.sent = H3PeerProtocol.max_streams
         H3PeerProtocol.connections += 1
 
     def quic_event_received(self, event: QuicEvent) -> None:

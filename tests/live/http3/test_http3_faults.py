@@ -86,6 +86,25 @@ def test_goaway_sends_the_unprocessed_request_again(client_factory: Factory, h3p
     assert client.pool().total == 1
 
 
+def test_a_low_stream_limit_opens_more_connections(loop_thread: Any, h3peer: H3Peer) -> None:
+    """A server that allows 4 streams: 20 concurrent requests all succeed, the pool opening more connections
+    rather than queueing streams the server has not allowed."""
+
+    async def scenario() -> tuple[list[bytes], int]:
+        async with brisk.AsyncSession(http3="prior-knowledge", verify=False) as session:
+            responses = await asyncio.gather(*(session.get(h3peer.url + "/ok") for _ in range(20)))
+            bodies = [await r.aread() for r in responses]
+            return bodies, len({r.connection_info.local_address for r in responses})
+
+    H3PeerProtocol.max_streams = 4
+    try:
+        bodies, connections = loop_thread.run(scenario())
+    finally:
+        H3PeerProtocol.max_streams = None
+    assert bodies == [b"fine"] * 20
+    assert connections > 1
+
+
 def test_cancelling_a_request_keeps_the_connection(loop_thread: Any, h3peer: H3Peer) -> None:
     async def scenario() -> tuple[int, bytes]:
         async with brisk.AsyncSession(http3="prior-knowledge", verify=False) as session:
