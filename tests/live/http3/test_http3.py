@@ -290,7 +290,15 @@ def test_pin_mismatch_is_refused(client_factory: Factory, h3_server: ServerThrea
 # -- Alt-Svc discovery and fallback ------------------------------------------------------------------------
 
 
-def test_alt_svc_discovery(client_factory: Factory, h3_server: ServerThread) -> None:
+def test_alt_svc_discovery(
+    client_factory: Factory, h3_server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the QUIC handshake may take its time on a loaded machine: this test is about discovery, not fallback
+    from brisk._transport.asyncio import h3pool as async_h3pool
+    from brisk._transport.sync import h3pool as sync_h3pool
+
+    monkeypatch.setattr(async_h3pool, "ATTEMPT_LIMIT", 30.0)
+    monkeypatch.setattr(sync_h3pool, "ATTEMPT_LIMIT", 30.0)
     client = _h3_client(client_factory, h3_server, http3=True)
     first = client.get(h3_server.url + "/get")
     assert first.http_version == "HTTP/2"
