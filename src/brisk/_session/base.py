@@ -79,6 +79,7 @@ class SessionBase(SessionRedirectMixin):
     max_redirects: int
     trust_env: bool
     http2: bool | str
+    http3: bool | str
     uds: str | None
     limits: Limits
     stream: bool
@@ -376,7 +377,7 @@ class SessionBase(SessionRedirectMixin):
         network = _NETWORK(self)
         key: tuple[Any, ...] = (
             self.verify, verify, self.cert, cert, proxy, self.http2, self.trust_env, self.uds,
-            self.tls_min_version, self.tls_max_version, self.ciphers, self.pin, network,
+            self.tls_min_version, self.tls_max_version, self.ciphers, self.pin, network, self.http3,
         )  # fmt: skip
         if network[0]:  # ``resolve``, a dict: its content
             key += (tuple(network[0].items()),)
@@ -385,6 +386,8 @@ class SessionBase(SessionRedirectMixin):
             return cached[1]
         if self.http2 not in (True, False, PRIOR_KNOWLEDGE):
             raise ValueError(f"http2 must be True, False or {PRIOR_KNOWLEDGE!r}, not {self.http2!r}")
+        if self.http3 not in (True, False, PRIOR_KNOWLEDGE):
+            raise ValueError(f"http3 must be True, False or {PRIOR_KNOWLEDGE!r}, not {self.http3!r}")
         verify_value, cert_value = self._verify(verify), self.cert if cert is None else cert
         if not isinstance(verify_value, bool | str) or not isinstance(cert_value, str | None):
             from brisk._transport.tls import check_cert, check_verify
@@ -398,6 +401,7 @@ class SessionBase(SessionRedirectMixin):
             uds=self.uds,
             tls=self._tls_settings(verify_value, cert_value),
             network=None if network == _DEFAULT_NETWORK else _network_options(*network),
+            http3=self.http3,
         )
         self._config_cache = (key, config)
         return config

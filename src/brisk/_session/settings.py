@@ -240,6 +240,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_redirects", 30),
     Setting("trust_env", True),
     Setting("http2", True),
+    Setting("http3", False),  # True: Alt-Svc discovery; "prior-knowledge": every https request (brisk[http3])
     Setting("uds", None, _uds),
     Setting("limits", DEFAULT_LIMITS),
     Setting("stream", False),

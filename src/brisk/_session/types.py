@@ -162,6 +162,7 @@ class SessionSettings(TypedDict, total=False):
     max_redirects: int
     trust_env: bool
     http2: bool | Literal["prior-knowledge"]
+    http3: bool | Literal["prior-knowledge"]  # HTTP/3 over QUIC (the brisk[http3] extra): Alt-Svc or always
     uds: str | PathLike[str] | None  # every request over this Unix socket
     limits: Limits
     stream: bool

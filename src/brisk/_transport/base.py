@@ -116,6 +116,7 @@ _ConfigFields = NamedTuple(  # noqa: UP014 (the class syntax is what costs)
         ("uds", str | None),
         ("tls", TLSOptions | None),
         ("network", NetworkOptions | None),
+        ("http3", bool | str),
     ],
 )
 
@@ -133,6 +134,8 @@ class ConnectionConfig(_ConfigFields):
     ``uds``: the path of the Unix socket every connection goes to (``Session(uds=...)``), or None.
     ``tls``: TLS versions, ciphers and certificate pins (``TLSOptions``); None for brisk's defaults.
     ``network``: resolution, address family, Happy Eyeballs, local address, keep-alive (None: defaults).
+    ``http3``: False; True to use HTTP/3 where an origin's Alt-Svc offers it; PRIOR_KNOWLEDGE for HTTP/3
+    on every https request (``brisk._transport.h3``).
     """
 
     __slots__ = ()
@@ -147,8 +150,9 @@ class ConnectionConfig(_ConfigFields):
         uds: str | None = None,
         tls: TLSOptions | None = None,
         network: NetworkOptions | None = None,
+        http3: bool | str = False,
     ) -> ConnectionConfig:
-        return super().__new__(cls, verify, cert, proxy, http2, proxy_headers, uds, tls, network)
+        return super().__new__(cls, verify, cert, proxy, http2, proxy_headers, uds, tls, network, http3)
 
 
 DEFAULT_CONFIG = ConnectionConfig()

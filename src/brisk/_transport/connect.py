@@ -340,6 +340,10 @@ class AddressLoop:
         self._timings.connect = time.monotonic() - self._resolved
         return sock
 
+    def first(self) -> Info:
+        """The address to try first, once ``resolved``: for a protocol that does not race (QUIC)."""
+        return self._queue[-1]
+
     def close(self) -> None:
         for sock in self._pending:
             sock.close()

@@ -10,7 +10,7 @@ from brisk.cli._items import looks_like_item
 __all__ = ["EXIT_CODES", "DownloadError", "Options", "UsageError", "help_text", "parse_command_line"]
 
 USAGE = """brisk [METHOD] URL [ITEM ...] [options]
-       brisk serve [--port N] [--host ADDR] [--tls] [--http2]
+       brisk serve [--port N] [--host ADDR] [--tls] [--http2] [--http3]
        brisk bulk URLS_FILE -o RESULTS.jsonl [--concurrency N] [--per-host N] ..."""
 
 DESCRIPTION = """\
@@ -107,6 +107,12 @@ OPTIONS = (
         ("--http2-prior-knowledge",),
         "http2",
         "HTTP/2 over plain http too, from the first byte (h2c)",
+        const="prior-knowledge",
+    ),
+    Opt(
+        ("--http3",),
+        "http3",
+        "HTTP/3 over QUIC for https URLs, from the first request (needs brisk[http3]); http stays on TCP",
         const="prior-knowledge",
     ),
     Opt(
@@ -284,6 +290,7 @@ class Options:
     cert: str | tuple[str, str] | None
     proxies: dict[str, str]
     http2: bool | str
+    http3: bool | str | None
     resolve: list[str]
     connect_to: list[str]
     family: str | None

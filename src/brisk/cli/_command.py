@@ -115,6 +115,8 @@ def _session(opts: Options) -> Session:
         "verify": opts.verify,
         "max_redirects": opts.max_redirects,
     }
+    if opts.http3:
+        settings["http3"] = opts.http3
     if opts.cert:
         settings["cert"] = opts.cert
     if opts.proxies:

@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument("--tls", action="store_true", help="serve HTTPS with a certificate from a local CA")
     p.add_argument("--http2", action="store_true", help="offer HTTP/2 over TLS (implies --tls)")
+    p.add_argument(
+        "--http3",
+        action="store_true",
+        help="serve HTTP/3 over QUIC too, on the same port over UDP (implies --tls)",
+    )
     return p
 
 
@@ -71,6 +76,15 @@ def _server_class() -> Any:
                     fixed.close()
                     raise
                 self._fixed, self.port, sock = fixed, self.wanted_port, fixed
+                if self._udp is not None:  # HTTP/3 on the same port number, when UDP has it free
+                    udp = socket.socket(family, socket.SOCK_DGRAM)
+                    try:
+                        udp.bind((self.host, self.wanted_port))
+                    except OSError:
+                        udp.close()
+                    else:
+                        self._udp.close()
+                        self._udp, self.quic_port = udp, self.wanted_port
             return super()._config(sock)
 
         def stop(self, timeout: float = 10.0) -> None:
@@ -94,11 +108,13 @@ def serve_command(argv: list[str]) -> int:
     except UsageError as exc:
         error_line(f"{exc} (see 'brisk serve --help')")
         return EXIT_CODES["usage"]
-    tls = args.tls or args.http2
+    tls = args.tls or args.http2 or args.http3
     try:
         from brisk.testing.app import App
 
-        server = _server_class()(App(), tls=tls, http2=args.http2, host=args.host, port=args.port)
+        server = _server_class()(
+            App(), tls=tls, http2=args.http2, http3=args.http3, host=args.host, port=args.port
+        )
         server.start()  # hypercorn and trustme are imported here
     except ImportError as exc:
         error_line(f"brisk serve needs the 'server' extra (pip install 'brisk[server]'): {exc}")
@@ -110,7 +126,7 @@ def serve_command(argv: list[str]) -> int:
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        _announce(server, tls, args.http2)
+        _announce(server, tls, args.http2, args.http3)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -123,8 +139,10 @@ def serve_command(argv: list[str]) -> int:
     return 0
 
 
-def _announce(server: Any, tls: bool, http2: bool) -> None:
+def _announce(server: Any, tls: bool, http2: bool, http3: bool = False) -> None:
     protocols = "HTTP/2 (ALPN) and HTTP/1.1" if http2 else "HTTP/1.1"
+    if http3:
+        protocols += f"; HTTP/3 on UDP port {server.quic_port} (Alt-Svc)"
     if not tls:
         protocols += "; HTTP/2 with prior knowledge"
     lines = [f"brisk test server on {server.url}  ({protocols})"]
@@ -134,6 +152,9 @@ def _announce(server: Any, tls: bool, http2: bool) -> None:
         lines.append(f"  CA bundle: {server.ca_bundle}")
         lines.append(f"  try: brisk --verify {server.ca_bundle} {server.url}/get")
         lines.append(f"       curl --cacert {server.ca_bundle} {server.url}/get")
+        if http3:
+            h3_url = server.url.rsplit(":", 1)[0] + f":{server.quic_port}"
+            lines.append(f"       brisk --http3 --verify {server.ca_bundle} {h3_url}/get")
     else:
         lines.append(f"  try: brisk {server.url}/get")
     lines.append("Ctrl-C stops it.")

@@ -17,15 +17,17 @@ __all__ = ["render_timings"]
 BAR_WIDTH = 40
 
 
-def _phases(t: Timings) -> list[tuple[str, float, float]]:
-    """``(name, start, duration)`` of each phase, in seconds from the start of the attempt."""
+def _phases(t: Timings, http_version: str = "") -> list[tuple[str, float, float]]:
+    """``(name, start, duration)`` of each phase, in seconds from the start of the attempt. Over HTTP/3 the
+    connection is made by one QUIC handshake (TLS 1.3 inside it): it shows as ``quic+tls``, and ``tls``
+    as 0."""
     connected = t.dns + t.connect + t.tls
     sent = max(t.request_sent, connected)
     first = max(t.first_byte, sent)
     total = max(t.total, first)
     return [
         ("dns", 0.0, t.dns),
-        ("connect", t.dns, t.connect),
+        ("quic+tls" if http_version == "HTTP/3" else "connect", t.dns, t.connect),
         ("tls", t.dns + t.connect, t.tls),
         ("send", connected, sent - connected),
         ("first byte", sent, first - sent),
@@ -47,7 +49,7 @@ def render_timings(
         return f"{head}\n  {'total':<11}{_ms(timings.total)}\n"
     if timings is None:
         return "timing: not available for this response (it did not come from a network transport)\n"
-    phases = _phases(timings)
+    phases = _phases(timings, http_version)
     total = max(timings.total, phases[-1][1] + phases[-1][2])
     scale = BAR_WIDTH / total if total > 0 else 0.0
     connection = "reused connection" if timings.reused else "new connection"

@@ -64,6 +64,8 @@ class ServerThread:
     :param interface: ``"asgi"`` or ``"wsgi"``: how to call *app*.
     :param tls: serve HTTPS with a certificate from ``ca`` (a new trustme CA when None).
     :param http2: offer ``h2`` through ALPN (TLS only); with False only ``http/1.1`` is offered.
+    :param http3: also serve HTTP/3 over QUIC (TLS only; needs aioquic) on a UDP port of the same host,
+        ``quic_port`` (the TCP port's number when that is free); TCP responses carry ``Alt-Svc: h3=...``.
     :param host: the loopback address to bind, ``127.0.0.1`` or ``::1``.
     :param uds: the path of a Unix socket to listen on instead of a TCP port (removed on :meth:`stop`).
     :param identities: the host names and addresses the TLS certificate covers.
@@ -86,6 +88,7 @@ class ServerThread:
         interface: Literal["asgi", "wsgi"] = "asgi",
         tls: bool = False,
         http2: bool = True,
+        http3: bool = False,
         host: str = "127.0.0.1",
         uds: str | None = None,
         ca: trustme.CA | None = None,
@@ -112,6 +115,12 @@ class ServerThread:
         self.interface = interface
         self.tls = tls
         self.http2 = http2
+        self.http3 = http3
+        if http3 and not tls:
+            raise ValueError("http3=True needs tls=True (HTTP/3 is always encrypted)")
+        #: The UDP port HTTP/3 is served on (http3=True), else 0.
+        self.quic_port = 0
+        self._udp: socket.socket | None = None
         self.host = host
         self.uds = uds
         self.ca = ca
@@ -180,9 +189,19 @@ class ServerThread:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 sock.bind((self.host, 0))
                 self.port = sock.getsockname()[1]
+                if self.http3:
+                    self._udp = socket.socket(family, socket.SOCK_DGRAM)
+                    try:  # the TCP port's number, so one URL serves both, when it is free over UDP
+                        self._udp.bind((self.host, self.port))
+                    except OSError:
+                        self._udp.bind((self.host, 0))
+                    self.quic_port = self._udp.getsockname()[1]
             config = self._config(sock)
         except BaseException:
             sock.close()
+            if self._udp is not None:
+                self._udp.close()
+                self._udp = None
             self._cleanup_files()
             raise
         self._sock = sock
@@ -212,6 +231,9 @@ class ServerThread:
             if thread.is_alive():
                 raise RuntimeError(f"the server thread on {self.url} did not stop within {timeout} s")
             self._thread = None
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
         if self._sock is not None:
             self._sock.close()
             self._sock = None
@@ -236,12 +258,18 @@ class ServerThread:
     def _config(self, sock: socket.socket) -> Any:
         from hypercorn.config import Config, Sockets
 
+        udp = self._udp
+        if udp is not None:
+            _h3_streams_survive_resets()
+
         class BoundConfig(Config):
             """Serves on the socket bound above instead of binding its own."""
 
             def create_sockets(self) -> Sockets:
                 if self.ssl_enabled:
-                    return Sockets([sock], [], [])
+                    quic = [udp] if udp is not None else []
+                    self._set_quic_addresses(quic)
+                    return Sockets([sock], [], quic)
                 return Sockets([], [sock], [])
 
         config = BoundConfig()
@@ -296,7 +324,12 @@ class ServerThread:
         self._loop.set_exception_handler(self._loop_exception)
         _listeners_close_without_waiting(self._loop)
         self._stop_event = asyncio.Event()
-        await serve(self.app, config, shutdown_trigger=self._until_stopped, mode=self.interface)  # type: ignore[arg-type]
+        datagram_transports = _datagram_transports_recorded(self._loop) if self._udp is not None else []
+        try:
+            await serve(self.app, config, shutdown_trigger=self._until_stopped, mode=self.interface)  # type: ignore[arg-type]
+        finally:
+            for transport in datagram_transports:  # hypercorn (0.18) leaves its QUIC transport open
+                transport.close()
 
     def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         stopping = self._stop_event is not None and self._stop_event.is_set()
@@ -311,6 +344,45 @@ class ServerThread:
         self._serving.set()
         assert self._stop_event is not None
         await self._stop_event.wait()
+
+
+def _datagram_transports_recorded(loop: asyncio.AbstractEventLoop) -> list[asyncio.BaseTransport]:
+    """The datagram transports *loop* creates from now on (this thread's loop only), to close at the end."""
+    made: list[asyncio.BaseTransport] = []
+    create = loop.create_datagram_endpoint
+
+    async def create_and_record(*args: Any, **kwargs: Any) -> Any:
+        transport, protocol = await create(*args, **kwargs)
+        made.append(transport)
+        return transport, protocol
+
+    loop.create_datagram_endpoint = create_and_record  # type: ignore[method-assign]
+    return made
+
+
+def _h3_streams_survive_resets() -> None:
+    """Make hypercorn's HTTP/3 server drop what an app writes to a stream the client cancelled.
+
+    hypercorn (0.17, 0.18) ignores a client's RESET_STREAM/STOP_SENDING over HTTP/3: the app goes on
+    writing, aioquic refuses ("Cannot send data after the stream was reset"), and the error ends the whole
+    QUIC server task, so one cancelled request (a client's read timeout) took the server down. Patched
+    once per process, for servers that serve HTTP/3.
+    """
+    from hypercorn.protocol.h3 import H3Protocol
+
+    if getattr(H3Protocol, "_brisk_survives_resets", False):
+        return
+    original = H3Protocol.stream_send
+
+    async def stream_send(self: Any, event: Any) -> None:
+        try:
+            await original(self, event)
+        except (ValueError, RuntimeError) as exc:
+            if "stream" not in str(exc):
+                raise
+
+    H3Protocol.stream_send = stream_send  # type: ignore[method-assign]
+    H3Protocol._brisk_survives_resets = True  # type: ignore[attr-defined]
 
 
 def _listeners_close_without_waiting(loop: asyncio.AbstractEventLoop) -> None:

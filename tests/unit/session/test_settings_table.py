@@ -97,6 +97,7 @@ CHANGES: dict[str, Any] = {
     "max_redirects": lambda s: setattr(s, "max_redirects", 3),
     "trust_env": lambda s: setattr(s, "trust_env", not s.trust_env),
     "http2": lambda s: setattr(s, "http2", False),
+    "http3": lambda s: setattr(s, "http3", True),
     "uds": lambda s: setattr(s, "uds", "/run/app.sock"),
     "limits": lambda s: setattr(s, "limits", brisk.Limits(max_connections=3)),
     "stream": lambda s: setattr(s, "stream", True),

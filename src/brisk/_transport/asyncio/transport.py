@@ -49,6 +49,10 @@ class AsyncTransport(_Pooled):
         self._waiters: deque[asyncio.Future[None]] = deque()
 
     async def handle_async_request(self, request: PreparedRequest, options: SendOptions) -> Response:
+        if options.config.http3:  # HTTP/3 where the origin speaks it (its own module, loaded when used)
+            from brisk._transport.asyncio.h3pool import handle_h3
+
+            return await handle_h3(self, request, options)
         url: URL = request._url  # type: ignore[assignment]
         key = (url.scheme, url.host, url.effective_port, options.config)
         timings = Timings(time.monotonic())

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk._transport.base import ConnectionConfig, SendOptions, Timings
 
-__all__ = ["connect_tcp", "connect_unix", "open_socket", "wrap_tls"]
+__all__ = ["bounded_lookup", "connect_tcp", "connect_unix", "open_socket", "wrap_tls"]
 
 _IN_PROGRESS = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, errno.EALREADY})
 
@@ -48,7 +48,7 @@ def connect_tcp(host: str, port: int, options: SendOptions, timings: Timings) ->
     attempts = AddressLoop(host, port, options, timings)
     infos = attempts.addresses
     if infos is None:
-        infos = _bounded_lookup(attempts)
+        infos = bounded_lookup(attempts)
     try:
         if attempts.resolved(infos) == 1:
             return _connect_one(attempts)
@@ -57,7 +57,7 @@ def connect_tcp(host: str, port: int, options: SendOptions, timings: Timings) ->
         attempts.close()
 
 
-def _bounded_lookup(attempts: AddressLoop) -> list[Any]:
+def bounded_lookup(attempts: AddressLoop) -> list[Any]:
     """``attempts.lookup()`` in a daemon thread, waited for until the connect deadline: ``getaddrinfo``
     itself cannot be given a timeout. A lookup that outlives the wait finishes in the background."""
     deadline = attempts.deadline

@@ -59,6 +59,10 @@ class SyncTransport(_Pooled):
     # -- the one public method ----------------------------------------------------------------------
 
     def handle_request(self, request: PreparedRequest, options: SendOptions) -> Response:
+        if options.config.http3:  # HTTP/3 where the origin speaks it (its own module, loaded when used)
+            from brisk._transport.sync.h3pool import handle_h3
+
+            return handle_h3(self, request, options)
         url = request._url
         assert url is not None
         key = (url.scheme, url.host, url.effective_port, options.config)

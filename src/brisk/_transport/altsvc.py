@@ -1,0 +1,163 @@
+"""Which origins speak HTTP/3, as their ``Alt-Svc`` answers said (RFC 7838, RFC 9114 section 3.1.1), and
+which of them failed over QUIC lately. Sans-IO; one ``AltSvcCache`` per transport, that is per session.
+
+- ``Alt-Svc: h3=":8443"; ma=3600`` on an https response: later requests to that origin go over QUIC to
+  that port, for ``ma`` seconds (24 hours when absent). ``Alt-Svc: clear`` forgets the origin.
+- Only alternatives on the same host are taken (``h3=":port"`` or ``h3="samehost:port"``): a different
+  host would be a second name to resolve and trust, which this first version leaves out.
+- A QUIC attempt that failed (UDP blocked, the handshake timed out or was refused) marks the origin
+  broken for ``BROKEN_FOR`` seconds: its requests go over TCP meanwhile, at once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from brisk._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
+
+if TYPE_CHECKING:
+    from brisk._core.url import URL
+
+__all__ = ["BROKEN_FOR", "AltSvcCache", "Routes", "parse_alt_svc", "quic_can_honour", "routes_of"]
+
+BROKEN_FOR = 300.0  # seconds an origin whose QUIC attempt failed is sent over TCP only
+DEFAULT_MAX_AGE = 86400.0
+MAX_ORIGINS = 256
+
+_ENTRY = re.compile(
+    r'\s*([A-Za-z0-9!#$%&\'*+.^_`|~-]+)\s*=\s*"([^"]*)"((?:\s*;\s*[A-Za-z0-9_-]+\s*=\s*[^,;]*)*)'
+)
+_PARAM = re.compile(r";\s*([A-Za-z0-9_-]+)\s*=\s*([^,;]*)")
+
+Origin = tuple[str, int]  # (host, port) of an https origin
+
+
+def parse_alt_svc(value: str, host: str) -> tuple[int, float] | bool | None:
+    """The h3 alternative in an ``Alt-Svc`` value: ``(port, max_age)``; False for ``clear``; None when it
+    names no usable h3 alternative."""
+    if value.strip().lower() == "clear":
+        return False
+    for match in _ENTRY.finditer(value):
+        protocol, authority, params = match.groups()
+        if protocol != "h3":
+            continue
+        alt_host, _, port_text = authority.rpartition(":")
+        if alt_host and alt_host.strip("[]").lower() != host.strip("[]").lower():
+            continue
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            continue
+        max_age = DEFAULT_MAX_AGE
+        for name, raw in _PARAM.findall(params):
+            if name.lower() == "ma" and raw.strip().isdigit():
+                max_age = float(raw.strip())
+        return int(port_text), max_age
+    return None
+
+
+class AltSvcCache:
+    """Origins known to speak h3 (with the port and until when), and origins whose QUIC attempt failed."""
+
+    __slots__ = ("_broken", "_known")
+
+    def __init__(self) -> None:
+        self._known: dict[Origin, tuple[int, float]] = {}  # origin -> (h3 port, expiry)
+        self._broken: dict[Origin, float] = {}  # origin -> when QUIC may be tried again
+
+    def h3_port(self, origin: Origin, now: float) -> int | None:
+        """The UDP port to reach ``origin`` over HTTP/3 now, or None (unknown, expired or broken)."""
+        known = self._known.get(origin)
+        if known is None:
+            return None
+        port, expiry = known
+        if now >= expiry:
+            del self._known[origin]
+            return None
+        broken = self._broken.get(origin)
+        if broken is not None:
+            if now < broken:
+                return None
+            del self._broken[origin]
+        return port
+
+    def remember(self, origin: Origin, value: str, now: float) -> None:
+        """Take an ``Alt-Svc`` header of a response from ``origin``."""
+        parsed = parse_alt_svc(value, origin[0])
+        if parsed is False:
+            self._known.pop(origin, None)
+        elif parsed is not None and parsed is not True:
+            port, max_age = parsed
+            if max_age <= 0:
+                self._known.pop(origin, None)
+                return
+            if len(self._known) >= MAX_ORIGINS and origin not in self._known:
+                self._known.pop(next(iter(self._known)))
+            self._known[origin] = (port, now + max_age)
+
+    def failed(self, origin: Origin, now: float) -> None:
+        """A QUIC attempt to ``origin`` failed: TCP only for ``BROKEN_FOR`` seconds."""
+        self._broken[origin] = now + BROKEN_FOR
+
+    def is_broken(self, origin: Origin, now: float) -> bool:
+        until = self._broken.get(origin)
+        return until is not None and now < until
+
+
+def quic_can_honour(config: ConnectionConfig) -> bool:
+    """Can a QUIC connection keep every TLS setting of ``config``? Not with ``verify`` as an
+    ``ssl.SSLContext`` or ``cert`` as PEM bytes (QUIC does its own TLS from files and PEM), nor with
+    ``tls_max_version`` below TLS 1.3: Alt-Svc discovery then stays on TCP."""
+    verify, cert, tls = config.verify, config.cert, config.tls
+    if not isinstance(verify, bool | str | bytes):
+        return False
+    if cert is not None:
+        parts = (cert,) if isinstance(cert, str | bytes) else tuple(cert)
+        if any(isinstance(part, bytes) for part in parts[:2]):
+            return False
+    return tls is None or tls.max_version in (None, "TLSv1_3", "MAXIMUM_SUPPORTED")
+
+
+class Routes:
+    """One transport's HTTP/3 routing: the Alt-Svc cache, and the TCP form of each connection config (the
+    same settings with ``http3`` off, so the TCP path never asks again)."""
+
+    __slots__ = ("__weakref__", "_tcp", "alt_svc")
+
+    def __init__(self) -> None:
+        self.alt_svc = AltSvcCache()
+        self._tcp: dict[ConnectionConfig, ConnectionConfig] = {}
+
+    def h3_port(self, url: URL, config: ConnectionConfig, now: float) -> int | None:
+        """The UDP port to send ``url`` to over HTTP/3, or None for TCP."""
+        if url.scheme != "https" or config.proxy is not None or config.uds is not None:
+            return None  # HTTP/3 is https only, and brisk does not tunnel QUIC through proxies
+        if config.http3 == PRIOR_KNOWLEDGE:
+            return url.effective_port  # settings QUIC cannot honour fail with a clear error there
+        if not quic_can_honour(config):
+            return None
+        return self.alt_svc.h3_port((url.host, url.effective_port), now)
+
+    def tcp(self, options: SendOptions) -> SendOptions:
+        config = options.config
+        tcp = self._tcp.get(config)
+        if tcp is None:
+            if len(self._tcp) >= 64:
+                self._tcp.clear()
+            tcp = self._tcp[config] = config._replace(http3=False)
+        return SendOptions(options.timeout, tcp, options.deadline, options.limits)
+
+    def learn(self, url: URL, config: ConnectionConfig, headers: Any, now: float) -> None:
+        """Remember what a response's ``Alt-Svc`` says (Alt-Svc discovery only)."""
+        if config.http3 is True and url.scheme == "https":
+            value = headers.get("alt-svc")
+            if value:
+                self.alt_svc.remember((url.host, url.effective_port), value, now)
+
+
+def routes_of(transport: object) -> Routes:
+    """The HTTP/3 routing of ``transport`` (one per transport, that is per session), kept on it."""
+    attributes = vars(transport)
+    routes: Routes | None = attributes.get("_h3_routes")
+    if routes is None:
+        routes = attributes["_h3_routes"] = Routes()
+    return routes

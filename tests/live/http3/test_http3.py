@@ -1,0 +1,348 @@
+"""HTTP/3 over QUIC, sync and async, against hypercorn serving HTTP/3 (aioquic) next to its TLS port.
+
+``http3="prior-knowledge"`` goes to the QUIC port directly; ``http3=True`` learns it from the ``Alt-Svc``
+header the TCP responses carry. A UDP socket that reads and drops everything stands for a network that
+blocks QUIC; a UDP port nobody listens on answers with ICMP port unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import trustme
+
+import brisk
+from brisk.exceptions import ConnectionError as BriskConnectionError
+from brisk.exceptions import ConnectTimeout, ReadTimeout, SSLError, Timeout
+from brisk.testing.server import ServerThread
+from servers.clients import AsyncClient, SyncClient
+
+pytest.importorskip("aioquic", reason="HTTP/3 needs the brisk[http3] extra (aioquic)")
+
+Client = SyncClient | AsyncClient
+Factory = Callable[..., Client]
+
+pytestmark = pytest.mark.timeout(60)
+
+PRIOR = "prior-knowledge"
+
+
+@pytest.fixture(scope="module")
+def h3_server(ca: trustme.CA) -> Iterator[ServerThread]:
+    """The test app over TLS (h2, http/1.1) and over HTTP/3 on ``quic_port``."""
+    with ServerThread(tls=True, http3=True, ca=ca) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def h3_url(h3_server: ServerThread) -> str:
+    return f"https://127.0.0.1:{h3_server.quic_port}"
+
+
+class BlackHole:
+    """A UDP port that reads every datagram and answers none (a network that drops QUIC)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.received = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sock.recv(65536)
+                self.received += 1
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def black_hole() -> Iterator[BlackHole]:
+    hole = BlackHole()
+    yield hole
+    hole.close()
+
+
+def _h3_client(client_factory: Factory, server: ServerThread, **settings: Any) -> Client:
+    return client_factory(http3=settings.pop("http3", PRIOR), verify=server.ca_bundle, **settings)
+
+
+# -- the basics ---------------------------------------------------------------------------------------------
+
+
+def test_get_over_http3(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
+    client = _h3_client(client_factory, h3_server)
+    response = client.get(h3_url + "/get", params={"q": "1"})
+    assert response.status_code == 200
+    assert response.http_version == "HTTP/3"
+    assert response.headers["server"] == "hypercorn-h3"
+    assert json.loads(client.read(response))["args"] == {"q": "1"}
+    info = response.connection_info
+    assert info.alpn_protocol == "h3"
+    assert info.tls_version == "TLSv1.3"
+    assert info.peer_address == ("127.0.0.1", h3_server.quic_port)
+    assert info.peer_certificate_der  # the server's certificate, DER
+    assert response.elapsed.total_seconds() > 0
+
+
+def test_post_bytes_and_streamed_body(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
+    client = _h3_client(client_factory, h3_server)
+    payload = bytes(range(256)) * 400  # larger than a datagram and than QUIC's initial windows
+    response = client.post(
+        h3_url + "/post", data=payload, headers={"content-type": "application/octet-stream"}
+    )
+    echoed = json.loads(client.read(response))
+    assert response.http_version == "HTTP/3"
+    assert len(echoed["data"]) > 0
+
+    def pieces() -> Iterator[bytes]:
+        yield b"first-"
+        yield b"second"
+
+    if client.mode == "async":
+
+        async def apieces() -> Any:
+            for piece in pieces():
+                yield piece
+
+        body: Any = apieces()
+    else:
+        body = pieces()
+    response = client.post(h3_url + "/post", data=body)
+    assert json.loads(client.read(response))["data"] == "first-second"
+
+
+def test_large_streamed_upload(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
+    """A generator body much larger than what QUIC may hold unacknowledged (1 MB): sent under flow
+    control, every byte arrives."""
+    import hashlib
+
+    chunk = bytes(range(256)) * 256  # 64 KiB
+    count = 48  # 3 MiB
+    client = _h3_client(client_factory, h3_server)
+    if client.mode == "async":
+
+        async def abody() -> Any:
+            for _ in range(count):
+                yield chunk
+
+        body: Any = abody()
+    else:
+        body = (chunk for _ in range(count))
+    response = client.post(h3_url + "/upload", data=body, timeout=(10, 30))
+    assert json.loads(client.read(response)) == {
+        "bytes": len(chunk) * count,
+        "sha256": hashlib.sha256(chunk * count).hexdigest(),
+        "method": "POST",
+    }
+
+
+def test_decoding_and_streamed_response(
+    client_factory: Factory, h3_server: ServerThread, h3_url: str
+) -> None:
+    client = _h3_client(client_factory, h3_server)
+    response = client.get(h3_url + "/gzip")
+    assert response.headers["content-encoding"] == "gzip"
+    assert json.loads(client.read(response))["gzipped"] is True
+    response = client.get(h3_url + "/stream-bytes/300000", params={"seed": "1"}, stream=True)
+    assert response.http_version == "HTTP/3"
+    chunks = client.chunks(response, 65536)
+    assert sum(map(len, chunks)) == 300000
+    assert len(chunks) > 1
+
+
+def test_head_has_no_body(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
+    client = _h3_client(client_factory, h3_server)
+    response = client.head(h3_url + "/bytes/1000")
+    assert response.status_code == 200
+    assert response.http_version == "HTTP/3"
+    assert client.read(response) == b""
+    assert client.read(client.get(h3_url + "/bytes/10")) != b""  # the connection serves on
+
+
+def test_policy_runs_unchanged(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
+    """Redirects, cookies and auth are policy (brisk._flows): they work over HTTP/3 as they are."""
+    client = _h3_client(client_factory, h3_server)
+    response = client.get(h3_url + "/redirect/2")
+    assert response.status_code == 200
+    assert [r.status_code for r in response.history] == [302, 302]
+    assert all(r.http_version == "HTTP/3" for r in [*response.history, response])
+    client.get(h3_url + "/cookies/set", params={"flavour": "oat"})
+    assert json.loads(client.read(client.get(h3_url + "/cookies")))["cookies"] == {"flavour": "oat"}
+    assert client.get(h3_url + "/basic-auth/u/p", auth=("u", "p")).status_code == 200
+    assert client.get(h3_url + "/basic-auth/u/p", auth=("u", "wrong")).status_code == 401
+
+
+def test_retries_hooks_and_timings(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
+    seen: list[str] = []
+    client = _h3_client(
+        client_factory,
+        h3_server,
+        retries=brisk.Retry(2, status_forcelist=[503], backoff_factor=0),
+        hooks={"response": [lambda r, **_: seen.append(r.http_version)]},
+    )
+    first = client.get(h3_url + "/get")
+    assert not first.timings.reused
+    assert first.timings.connect > 0  # the QUIC handshake
+    assert first.timings.total >= first.timings.first_byte > 0
+    second = client.get(h3_url + "/get")
+    assert second.timings.reused
+    assert second.timings.connect == 0
+    with pytest.raises(brisk.exceptions.RetryError):
+        client.get(h3_url + "/status/503")
+    assert seen == ["HTTP/3"] * 2  # the hooks ran on both answered requests; the retried one raised
+
+
+def test_many_streams_share_one_connection(
+    client_factory: Factory, h3_server: ServerThread, h3_url: str
+) -> None:
+    client = _h3_client(client_factory, h3_server)
+    count = 40
+    if client.mode == "async":
+
+        async def burst() -> list[brisk.Response]:
+            return await asyncio.gather(*(client.session.get(h3_url + f"/get?i={i}") for i in range(count)))
+
+        responses = client.run(burst())
+    else:
+        with ThreadPoolExecutor(8) as pool:
+            responses = list(pool.map(lambda i: client.get(h3_url + f"/get?i={i}"), range(count)))
+    assert [r.status_code for r in responses] == [200] * count
+    assert [json.loads(r.content)["args"]["i"] for r in responses] == [str(i) for i in range(count)]
+    assert {r.connection_info.local_address for r in responses} == {
+        responses[0].connection_info.local_address
+    }
+    assert client.pool().total == 1
+
+
+def test_resolve_setting_picks_the_address(client_factory: Factory, h3_server: ServerThread) -> None:
+    client = client_factory(http3=PRIOR, verify=False, resolve={"brisk-h3.invalid": ["127.0.0.1"]})
+    response = client.get(f"https://brisk-h3.invalid:{h3_server.quic_port}/get")
+    assert response.http_version == "HTTP/3"
+    assert response.connection_info.peer_address == ("127.0.0.1", h3_server.quic_port)
+    assert json.loads(client.read(response))["headers"]["Host"] == f"brisk-h3.invalid:{h3_server.quic_port}"
+
+
+# -- timeouts and TLS -------------------------------------------------------------------------------------
+
+
+def test_read_timeout_and_total_deadline(
+    client_factory: Factory, h3_server: ServerThread, h3_url: str
+) -> None:
+    client = _h3_client(client_factory, h3_server)
+    with pytest.raises(ReadTimeout, match=r"timed out after 0\.3s"):
+        client.get(h3_url + "/delay/5", timeout=(10, 0.3))
+    with pytest.raises(Timeout, match=r"Timeout\.total"):
+        client.get(h3_url + "/delay/5", timeout=brisk.Timeout(10, total=0.5))
+    assert client.get(h3_url + "/get").status_code == 200  # the connection serves on
+
+
+def test_handshake_to_a_black_hole_is_a_connect_timeout(
+    client_factory: Factory, black_hole: BlackHole
+) -> None:
+    client = client_factory(http3=PRIOR, verify=False)
+    with pytest.raises(ConnectTimeout, match="QUIC handshake"):
+        client.get(f"https://127.0.0.1:{black_hole.port}/", timeout=(0.5, 5))
+    assert black_hole.received >= 1
+    assert client.pool().total == 0
+
+
+def test_nothing_listening_fails_fast(client_factory: Factory, black_hole: BlackHole) -> None:
+    black_hole.close()  # the port is free again: ICMP port unreachable answers
+    client = client_factory(http3=PRIOR, verify=False)
+    with pytest.raises(BriskConnectionError, match=r"cannot be reached over UDP"):
+        client.get(f"https://127.0.0.1:{black_hole.port}/", timeout=(30, 5))
+
+
+def test_certificate_is_verified(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
+    client = client_factory(http3=PRIOR)  # the system store does not know the test CA
+    with pytest.raises(SSLError, match="verification failed"):
+        client.get(h3_url + "/get", timeout=(10, 10))
+    client = client_factory(http3=PRIOR, verify=False)
+    assert client.get(h3_url + "/get").http_version == "HTTP/3"
+
+
+def test_pin_mismatch_is_refused(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
+    client = _h3_client(client_factory, h3_server, pin="sha256//" + "A" * 43 + "=")
+    with pytest.raises(SSLError, match="pin mismatch"):
+        client.get(h3_url + "/get")
+
+
+# -- Alt-Svc discovery and fallback ------------------------------------------------------------------------
+
+
+def test_alt_svc_discovery(
+    client_factory: Factory, h3_server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the QUIC handshake may take its time on a loaded machine: this test is about discovery, not fallback
+    from brisk._transport.asyncio import h3pool as async_h3pool
+    from brisk._transport.sync import h3pool as sync_h3pool
+
+    monkeypatch.setattr(async_h3pool, "ATTEMPT_LIMIT", 30.0)
+    monkeypatch.setattr(sync_h3pool, "ATTEMPT_LIMIT", 30.0)
+    client = _h3_client(client_factory, h3_server, http3=True)
+    first = client.get(h3_server.url + "/get")
+    assert first.http_version == "HTTP/2"
+    assert first.headers["alt-svc"] == f'h3=":{h3_server.quic_port}"; ma=3600'
+    second = client.get(h3_server.url + "/get")
+    assert second.http_version == "HTTP/3"
+    assert second.connection_info.peer_address == ("127.0.0.1", h3_server.quic_port)
+    assert second.url == h3_server.url + "/get"  # the origin stays the same; only the route changed
+
+
+def test_http3_off_ignores_alt_svc(client_factory: Factory, h3_server: ServerThread) -> None:
+    client = client_factory(verify=h3_server.ca_bundle)
+    client.get(h3_server.url + "/get")
+    assert client.get(h3_server.url + "/get").http_version == "HTTP/2"
+
+
+def test_blocked_udp_falls_back_to_tcp_and_is_remembered(
+    client_factory: Factory, ca: trustme.CA, black_hole: BlackHole
+) -> None:
+    alt_svc = [f'h3=":{black_hole.port}"; ma=600']
+    with ServerThread(tls=True, ca=ca, config={"alt_svc_headers": alt_svc}) as server:
+        client = _h3_client(client_factory, server, http3=True)
+        assert client.get(server.url + "/get").http_version == "HTTP/2"  # learns the (dead) alternative
+        fallback = client.get(server.url + "/get")  # tries QUIC, gives up, goes over TCP
+        assert fallback.status_code == 200
+        assert fallback.http_version == "HTTP/2"
+        tried = black_hole.received
+        assert tried >= 1
+        assert client.get(server.url + "/get").http_version == "HTTP/2"
+        assert black_hole.received == tried  # the failure is remembered: no new QUIC attempt
+        client.close()
+
+
+def test_async_session_closed_after_its_loop(h3_server: ServerThread, h3_url: str) -> None:
+    """Closing the session once its event loop has ended still closes the QUIC socket, quietly."""
+    session = brisk.AsyncSession(http3=PRIOR, verify=h3_server.ca_bundle)
+
+    async def get() -> str:
+        return (await session.get(h3_url + "/get")).http_version
+
+    assert asyncio.run(get()) == "HTTP/3"
+    pool = session._transport._state
+    (conn,) = [c for conns in pool._shared.values() for c in conns]
+    asyncio.run(session.close())  # a new loop; the connection's own loop is closed
+    assert pool.total == 0
+    assert conn.closed
+    assert conn.sock.fileno() == -1  # the socket is closed

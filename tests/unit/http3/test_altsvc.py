@@ -1,0 +1,156 @@
+"""Alt-Svc parsing and the per-session memory of HTTP/3 origins (``brisk._transport.altsvc``): no sockets."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+import brisk
+from brisk._core.url import URL
+from brisk._transport.altsvc import BROKEN_FOR, AltSvcCache, Routes, parse_alt_svc
+from brisk._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
+from brisk.exceptions import MissingDependencyError
+
+ORIGIN = ("example.org", 443)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('h3=":443"', (443, 86400.0)),
+        ('h3=":8443"; ma=60', (8443, 60.0)),
+        ('h3-29=":443", h3=":9443"; ma=10; persist=1', (9443, 10.0)),
+        ('h3="example.org:444"', (444, 86400.0)),
+        ('h3="EXAMPLE.org:444"', (444, 86400.0)),
+        ('h3="other.example:443"', None),  # another host: left out
+        ('h2=":443"', None),
+        ('h3=":0"', None),
+        ('h3=":99999"', None),
+        ('h3=":x"', None),
+        ("garbage", None),
+        ("clear", False),
+        (" Clear ", False),
+    ],
+)
+def test_parse_alt_svc(value: str, expected: object) -> None:
+    assert parse_alt_svc(value, "example.org") == expected
+
+
+def test_cache_remembers_until_max_age() -> None:
+    cache = AltSvcCache()
+    assert cache.h3_port(ORIGIN, 0.0) is None
+    cache.remember(ORIGIN, 'h3=":8443"; ma=100', 0.0)
+    assert cache.h3_port(ORIGIN, 99.0) == 8443
+    assert cache.h3_port(("example.org", 8443), 99.0) is None  # per origin
+    assert cache.h3_port(ORIGIN, 100.0) is None
+    assert cache.h3_port(ORIGIN, 50.0) is None  # expired entries are gone
+
+
+def test_clear_and_zero_max_age_forget() -> None:
+    cache = AltSvcCache()
+    cache.remember(ORIGIN, 'h3=":8443"', 0.0)
+    cache.remember(ORIGIN, "clear", 1.0)
+    assert cache.h3_port(ORIGIN, 2.0) is None
+    cache.remember(ORIGIN, 'h3=":8443"', 0.0)
+    cache.remember(ORIGIN, 'h3=":8443"; ma=0', 1.0)
+    assert cache.h3_port(ORIGIN, 2.0) is None
+
+
+def test_a_failure_sends_the_origin_over_tcp_for_a_while() -> None:
+    cache = AltSvcCache()
+    cache.remember(ORIGIN, 'h3=":443"; ma=100000', 0.0)
+    cache.failed(ORIGIN, 10.0)
+    assert cache.is_broken(ORIGIN, 11.0)
+    assert cache.h3_port(ORIGIN, 11.0) is None
+    assert cache.h3_port(ORIGIN, 10.0 + BROKEN_FOR) == 443  # tried again once the time is up
+    assert not cache.is_broken(ORIGIN, 10.0 + BROKEN_FOR)
+
+
+def test_routes() -> None:
+    routes = Routes()
+    discover = ConnectionConfig(http3=True)
+    prior = ConnectionConfig(http3=PRIOR_KNOWLEDGE)
+    https = URL.parse("https://example.org/x")
+    assert routes.h3_port(URL.parse("https://example.org:8443/"), prior, 0.0) == 8443
+    assert routes.h3_port(URL.parse("http://example.org/"), prior, 0.0) is None  # https only
+    assert routes.h3_port(https, ConnectionConfig(http3=PRIOR_KNOWLEDGE, proxy="http://p:1"), 0.0) is None
+    assert routes.h3_port(https, discover, 0.0) is None
+    routes.learn(https, discover, {"alt-svc": 'h3=":443"'}, 0.0)
+    assert routes.h3_port(https, discover, 1.0) == 443
+    routes.learn(https, prior, {"alt-svc": "clear"}, 2.0)  # prior knowledge learns nothing
+    assert routes.h3_port(https, discover, 3.0) == 443
+    tcp = routes.tcp(SendOptions(config=discover))
+    assert tcp.config.http3 is False
+    assert tcp.config._replace(http3=True) == discover
+    assert routes.tcp(SendOptions(config=discover)).config is tcp.config  # made once per config
+
+
+def test_alt_svc_discovery_stays_on_tcp_when_quic_cannot_keep_the_tls_settings() -> None:
+    import ssl
+
+    from brisk._transport.base import TLSOptions
+
+    https = URL.parse("https://example.org/")
+    cases = [
+        ConnectionConfig(http3=True, verify=ssl.create_default_context()),
+        ConnectionConfig(http3=True, cert=(b"-----BEGIN CERTIFICATE-----", "key.pem")),
+        ConnectionConfig(http3=True, tls=TLSOptions(None, "TLSv1_2", None, ())),
+    ]
+    for config in cases:
+        routes = Routes()
+        routes.learn(https, config, {"alt-svc": 'h3=":443"'}, 0.0)
+        assert routes.h3_port(https, config, 1.0) is None, config
+    fine = ConnectionConfig(
+        http3=True, verify="/ca.pem", cert=("c.pem", "k.pem"), tls=TLSOptions("TLSv1_3", None, None, ())
+    )
+    routes = Routes()
+    routes.learn(https, fine, {"alt-svc": 'h3=":443"'}, 0.0)
+    assert routes.h3_port(https, fine, 1.0) == 443
+
+
+def test_http3_setting_is_checked() -> None:
+    with brisk.Session(http3="always") as session, pytest.raises(ValueError, match="http3 must be"):
+        session.get("https://example.invalid/")
+    assert brisk.Session().http3 is False
+    assert brisk.Session(http3=PRIOR_KNOWLEDGE).http3 == PRIOR_KNOWLEDGE
+
+
+def test_missing_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from brisk._transport.h3 import load
+
+    monkeypatch.setitem(sys.modules, "aioquic", None)
+    with pytest.raises(MissingDependencyError, match=r"brisk\[http3\]"):
+        load()
+
+
+def test_a_plain_session_loads_no_http3_code() -> None:
+    import subprocess
+
+    code = (
+        "import sys, brisk\n"
+        "s = brisk.Session(); s.close()\n"
+        "print([m for m in sys.modules if 'aioquic' in m or m.endswith(('h3', 'h3pool', 'http3', 'altsvc'))])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_prior_knowledge_refuses_what_quic_cannot_keep() -> None:
+    import ssl
+
+    pytest.importorskip("aioquic", reason="HTTP/3 needs the brisk[http3] extra (aioquic)")
+    from brisk._transport.base import TLSOptions
+    from brisk._transport.h3 import quic_configuration
+
+    with pytest.raises(ValueError, match=r"ssl\.SSLContext cannot be used over HTTP/3"):
+        quic_configuration(ConnectionConfig(verify=ssl.create_default_context()), "example.org")
+    with pytest.raises(ValueError, match="PEM bytes is not supported over HTTP/3"):
+        quic_configuration(ConnectionConfig(cert=(b"pem", "key.pem")), "example.org")
+    with pytest.raises(ValueError, match=r"TLS 1\.3 only"):
+        quic_configuration(ConnectionConfig(tls=TLSOptions(None, "TLSv1_2", None, ())), "example.org")
+    configuration = quic_configuration(ConnectionConfig(verify=False), "example.org")
+    assert configuration.server_name == "example.org"
+    assert configuration.verify_mode == ssl.CERT_NONE
+    assert configuration.alpn_protocols == ["h3"]
+    assert quic_configuration(ConnectionConfig(), "127.0.0.1").server_name is None  # no SNI for an address
