@@ -26,7 +26,7 @@ from aioquic.quic.events import ConnectionTerminated, HandshakeCompleted, Stream
 
 from brisk._protocol.http2_stream import bad_status, check_fields, request_field, response_headers, status_of
 from brisk._protocol.http11 import check_method, check_target, header_text
-from brisk.exceptions import ConnectionError, RemoteProtocolError, ResponseHeadersTooLarge
+from brisk.exceptions import ConnectionError, RemoteProtocolError, ResponseHeadersTooLarge, SSLError
 
 if TYPE_CHECKING:
     from aioquic.quic.configuration import QuicConfiguration
@@ -325,6 +325,11 @@ class H3State:
             self._fail(ConnectionError(f"the QUIC connection closed during the handshake{reason}"))
         elif event.error_code in (0, H3_NO_ERROR):
             self._fail(ConnectionError(f"the server closed the HTTP/3 connection{reason}"))
+        elif 0x100 <= event.error_code <= 0x1FF and not self.handshake_done:
+            # QUIC's CRYPTO_ERROR range: a TLS alert (RFC 9001 section 4.8), ours (the certificate failed
+            # verification, its name did not match) or the server's
+            alert = event.error_code - 0x100
+            self._fail(SSLError(f"the TLS handshake failed (HTTP/3, TLS alert {alert}){reason}"))
         else:
             self._fail(
                 RemoteProtocolError(f"the HTTP/3 connection failed (error 0x{event.error_code:x}){reason}")

@@ -281,6 +281,26 @@ def test_certificate_is_verified(client_factory: Factory, h3_server: ServerThrea
     assert client.get(h3_url + "/get").http_version == "HTTP/3"
 
 
+def test_address_host_is_checked_against_the_certificate(client_factory: Factory, ca: trustme.CA) -> None:
+    """A URL naming an IP address is checked against the certificate's IP SANs, as over TCP: a certificate
+    for another name, from a trusted CA, is refused (SNI is left out for addresses, the check is not)."""
+    with ServerThread(tls=True, http3=True, ca=ca, identities=("other.example",)) as server:
+        url = f"https://127.0.0.1:{server.quic_port}/get"
+        client = client_factory(http3=PRIOR, verify=server.ca_bundle)
+        with pytest.raises(SSLError, match=r"127\.0\.0\.1"):
+            client.get(url, timeout=(10, 10))
+        client.close()
+        client = client_factory(
+            http3=PRIOR, verify=server.ca_bundle, resolve={"wrong.example": ["127.0.0.1"]}
+        )
+        with pytest.raises(SSLError, match=r"wrong\.example"):  # a name is checked too, as an SSLError
+            client.get(f"https://wrong.example:{server.quic_port}/get", timeout=(10, 10))
+        client.close()
+        client = client_factory(http3=PRIOR, verify=False)
+        assert client.get(url).http_version == "HTTP/3"  # verify=False still skips every check
+        client.close()
+
+
 def test_pin_mismatch_is_refused(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
     client = _h3_client(client_factory, h3_server, pin="sha256//" + "A" * 43 + "=")
     with pytest.raises(SSLError, match="pin mismatch"):

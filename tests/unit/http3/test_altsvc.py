@@ -153,4 +153,6 @@ def test_prior_knowledge_refuses_what_quic_cannot_keep() -> None:
     assert configuration.server_name == "example.org"
     assert configuration.verify_mode == ssl.CERT_NONE
     assert configuration.alpn_protocols == ["h3"]
-    assert quic_configuration(ConnectionConfig(), "127.0.0.1").server_name is None  # no SNI for an address
+    # an address is the name the certificate is checked against (aioquic leaves it out of SNI itself)
+    assert quic_configuration(ConnectionConfig(), "127.0.0.1").server_name == "127.0.0.1"
+    assert quic_configuration(ConnectionConfig(), "[::1]").server_name == "::1"
