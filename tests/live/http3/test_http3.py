@@ -170,6 +170,26 @@ def test_decoding_and_streamed_response(
     assert len(chunks) > 1
 
 
+def test_unread_streamed_body_is_held_to_the_stream_window(
+    client_factory: Factory, h3_server: ServerThread, h3_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A streamed response left unread holds at most its stream window in memory (as over HTTP/2), while
+    another stream of the connection is read; read later, it comes whole."""
+    from brisk._protocol import http3
+
+    window = 1 << 20
+    monkeypatch.setattr(http3, "STREAM_WINDOW", window, raising=False)
+    client = _h3_client(client_factory, h3_server)
+    held = client.get(h3_url + "/stream-bytes/16777216?chunk_size=65536", stream=True)
+    other = client.get(h3_url + "/bytes/8388608")  # reading it takes the held stream's datagrams in too
+    assert len(client.read(other)) == 8388608
+    (conn,) = [c for conns in client.pool()._shared.values() for c in conns]
+    (stream,) = conn.state.streams.values()
+    assert sum(len(chunk) for chunk in stream.body) <= window + 65536  # received, not yet read
+    assert sum(len(chunk) for chunk in client.chunks(held, 65536)) == 16777216
+    client.close()
+
+
 def test_head_has_no_body(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
     client = _h3_client(client_factory, h3_server)
     response = client.head(h3_url + "/bytes/1000")
