@@ -362,6 +362,8 @@ class _SyncH3Body(H3Body[SyncH3Connection]):
                     yield data
                     continue
                 if stream.complete:
+                    if stream.body:  # another thread's pump took the last data in with the end since
+                        continue
                     break
                 if stream.error is not None:
                     raise stream.error
