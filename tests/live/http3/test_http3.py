@@ -190,6 +190,25 @@ def test_unread_streamed_body_is_held_to_the_stream_window(
     client.close()
 
 
+def test_response_collected_while_its_connection_is_busy_still_frees_its_stream(
+    h3_server: ServerThread, h3_url: str
+) -> None:
+    """A streamed response garbage-collected unread while another thread holds its connection's lock (the
+    collector may run anywhere) has its stream cancelled by the connection's next user, not kept for ever."""
+    import gc
+
+    with brisk.Session(http3=PRIOR, verify=h3_server.ca_bundle) as session:
+        held = session.get(h3_url + "/stream-bytes/1000000?chunk_size=65536", stream=True)
+        pool = session._transport._state  # type: ignore[union-attr]
+        (conn,) = [c for conns in pool._shared.values() for c in conns]
+        assert len(conn.state.streams) == 1
+        with conn._lock:  # another thread is using the connection
+            del held
+            gc.collect()
+        assert session.get(h3_url + "/get").status_code == 200  # the connection's next user
+        assert conn.state.streams == {}
+
+
 def test_head_has_no_body(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
     client = _h3_client(client_factory, h3_server)
     response = client.head(h3_url + "/bytes/1000")
