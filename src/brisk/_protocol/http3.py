@@ -149,6 +149,7 @@ class _PacedQuic(QuicConnection):
     less what waits for the reader, plus ``STREAM_WINDOW``; other streams keep aioquic's rule."""
 
     def __init__(self, configuration: QuicConfiguration, streams: dict[int, H3Stream]) -> None:
+        configuration.max_stream_data = STREAM_WINDOW  # the first window: no update for a small response
         super().__init__(configuration=configuration)
         self._paced = streams
 
@@ -157,9 +158,10 @@ class _PacedQuic(QuicConnection):
         if mine is None or not stream.max_stream_data_local:
             super()._write_stream_limits(builder, space, stream)
             return
-        waiting = mine.received - mine.taken
-        target = stream.receiver.highest_offset - waiting + STREAM_WINDOW
-        if target >= stream.max_stream_data_local + STREAM_WINDOW // 4:  # not a frame per packet
+        local = stream.max_stream_data_local
+        window = STREAM_WINDOW
+        target = stream.receiver.highest_offset - (mine.received - mine.taken) + window
+        if target >= local + window // 4:  # not a frame per packet
             stream.max_stream_data_local = target
         if stream.max_stream_data_local_sent != stream.max_stream_data_local:
             buf = builder.start_frame(
