@@ -160,7 +160,8 @@ class _PacedQuic(QuicConnection):
             return
         local = stream.max_stream_data_local
         window = STREAM_WINDOW
-        target = stream.receiver.highest_offset - (mine.received - mine.taken) + window
+        waiting = 0 if mine.no_body else mine.received - mine.taken  # a HEAD's stray body is not kept
+        target = stream.receiver.highest_offset - waiting + window
         if target >= local + window // 4:  # not a frame per packet
             stream.max_stream_data_local = target
         if stream.max_stream_data_local_sent != stream.max_stream_data_local:
