@@ -12,7 +12,7 @@ wake-up per batch, not per item, which matters when the consumer is on another t
 
 Stopping: ``stop()`` takes no new item and lets the requests under way finish; closing ``batches()`` early
 (``break``, an exception, Ctrl-C) cancels them, and a body being saved leaves no file behind (it is written
-to ``<path>.part`` and renamed when complete).
+to ``<path>.<index>.part`` and renamed when complete).
 """
 
 from __future__ import annotations
@@ -214,7 +214,7 @@ class BulkRun:
             if path is None:
                 result.response = await self.session.request(**call)
             else:
-                result.response = await self._save(call, path)
+                result.response = await self._save(call, path, index)
         except Exception as exc:
             result.error = exc
         finally:
@@ -223,11 +223,12 @@ class BulkRun:
         result.elapsed = time.perf_counter() - started
         return result
 
-    async def _save(self, call: dict[str, Any], path: str) -> Any:
-        """Send ``call`` and write its body to ``path`` through ``path.part``, renamed once complete."""
+    async def _save(self, call: dict[str, Any], path: str, index: int) -> Any:
+        """Send ``call`` and write its body to ``path`` through ``path.<index>.part``, renamed once complete
+        (a part file per item: two items saved to one path at once never touch the other's)."""
         call["stream"] = True
         response = await self.session.request(**call)
-        part = path + ".part"
+        part = f"{path}.{index}.part"
         try:
             directory = os.path.dirname(path)
             if directory:

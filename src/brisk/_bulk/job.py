@@ -69,29 +69,34 @@ def _item_url(item: Any) -> Any:
 
 
 class DoneItems:
-    """The items an earlier run finished: a checksum of the URL per input position (4 bytes per item,
-    however long the URLs)."""
+    """The items an earlier run finished: a checksum of the URL per input position from ``offset`` (the
+    run's first index: a shard's), 4 bytes per item of the run however long the URLs."""
 
-    def __init__(self) -> None:
+    def __init__(self, offset: int = 0) -> None:
         self._sums = array("I")
+        self._offset = offset
         self.count = 0
 
     def add(self, index: int, url: Any) -> None:
+        position = index - self._offset
+        if position < 0:
+            return  # not an item of this run
         sums = self._sums
-        if index >= len(sums):
-            sums.frombytes(bytes(sums.itemsize * (index + 1 - len(sums))))
-        if not sums[index]:
+        if position >= len(sums):
+            sums.frombytes(bytes(sums.itemsize * (position + 1 - len(sums))))
+        if not sums[position]:
             self.count += 1
-        sums[index] = _checksum(url)
+        sums[position] = _checksum(url)
 
     def __call__(self, index: int, item: Any) -> bool:
         """Was ``item``, at ``index``, done by an earlier run? (The engine's ``skip``.)"""
         sums = self._sums
-        return index < len(sums) and sums[index] == _checksum(_item_url(item))
+        position = index - self._offset
+        return 0 <= position < len(sums) and sums[position] == _checksum(_item_url(item))
 
     @classmethod
-    def read(cls, path: str) -> DoneItems:
-        done = cls()
+    def read(cls, path: str, offset: int = 0) -> DoneItems:
+        done = cls(offset)
         with open(path, encoding="utf-8", errors="replace") as file:
             for line in file:
                 try:
@@ -144,7 +149,7 @@ async def run_job(
 
         parts = ParquetParts(output, resume)
         if resume:
-            options.skip = parts.done()
+            options.skip = parts.done(options.offset)
         run = BulkRun(session, items, options)
         try:
             async for batch in run.batches():
@@ -154,7 +159,7 @@ async def run_job(
             parts.flush()
     else:
         if resume and os.path.exists(output):
-            options.skip = DoneItems.read(output)
+            options.skip = DoneItems.read(output, options.offset)
             _end_with_newline(output)
         run = BulkRun(session, items, options)
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode

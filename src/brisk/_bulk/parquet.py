@@ -60,11 +60,11 @@ class ParquetParts:
             if name.startswith("part-") and name.endswith(".parquet")
         )
 
-    def done(self) -> DoneItems:
-        """The items the part files record as answered (error empty)."""
+    def done(self, offset: int = 0) -> DoneItems:
+        """The items the part files record as answered (error empty), from index ``offset`` on."""
         import pyarrow.parquet as pq
 
-        done = DoneItems()
+        done = DoneItems(offset)
         for name in self._parts():
             table = pq.read_table(os.path.join(self.directory, name), columns=["index", "url", "error_type"])
             for index, url, error in zip(*(table.column(i).to_pylist() for i in range(3)), strict=True):

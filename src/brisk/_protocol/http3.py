@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 from aioquic.buffer import Buffer, BufferReadError  # type: ignore[attr-defined]
 from aioquic.h3.connection import FrameType, H3Connection
 from aioquic.h3.events import DataReceived, HeadersReceived
-from aioquic.quic.connection import QuicConnection, QuicConnectionState
+from aioquic.quic.connection import MAX_STREAM_DATA_FRAME_CAPACITY, QuicConnection, QuicConnectionState
 from aioquic.quic.events import ConnectionTerminated, HandshakeCompleted, StreamDataReceived, StreamReset
+from aioquic.quic.packet import QuicFrameType
 
 from brisk._protocol.http2_stream import bad_status, check_fields, request_field, response_headers, status_of
 from brisk._protocol.http11 import check_method, check_target, header_text
-from brisk.exceptions import ConnectionError, RemoteProtocolError, ResponseHeadersTooLarge
+from brisk.exceptions import ConnectionError, RemoteProtocolError, ResponseHeadersTooLarge, SSLError
 
 if TYPE_CHECKING:
     from aioquic.quic.configuration import QuicConfiguration
@@ -57,6 +58,7 @@ class H3Stream:
         "no_body",
         "received",
         "status",
+        "taken",
         "trailers",
         "unprocessed",
     )
@@ -72,7 +74,8 @@ class H3Stream:
         self.unprocessed = False  # beyond a GOAWAY, or refused: never seen by the application
         self.no_body = no_body  # a HEAD request (or 204/304): no body whatever Content-Length says
         self.content_length: int | None = None
-        self.received = 0
+        self.received = 0  # body bytes received
+        self.taken = 0  # body bytes the reader took (take_body)
 
 
 class _H3(H3Connection):
@@ -133,15 +136,55 @@ class _ControlReader:
             self._streams[stream_id] = None  # a frame this large on a control stream: not ours to hold
 
 
+#: Bytes of a response body the server may send beyond what the reader took: what a slow reader (or a
+#: streamed response left unread) holds in memory at most, per stream, as HTTP/2's window.
+STREAM_WINDOW = 16 * 1024 * 1024
+
+
+class _PacedQuic(QuicConnection):
+    """aioquic's QUIC connection whose request streams' receive windows follow the reader, as brisk's
+    HTTP/2 does: aioquic doubles a stream's window whenever half of it has arrived, whether or not the
+    application read anything, so a streamed response left unread (or read slowly) was held whole in
+    memory, without bound for an endless one. Here a request stream's MAX_STREAM_DATA is what arrived,
+    less what waits for the reader, plus ``STREAM_WINDOW``; other streams keep aioquic's rule."""
+
+    def __init__(self, configuration: QuicConfiguration, streams: dict[int, H3Stream]) -> None:
+        configuration.max_stream_data = STREAM_WINDOW  # the first window: no update for a small response
+        super().__init__(configuration=configuration)
+        self._paced = streams
+
+    def _write_stream_limits(self, builder: Any, space: Any, stream: Any) -> None:
+        mine = self._paced.get(stream.stream_id)
+        if mine is None or not stream.max_stream_data_local:
+            super()._write_stream_limits(builder, space, stream)
+            return
+        local = stream.max_stream_data_local
+        window = STREAM_WINDOW
+        waiting = 0 if mine.no_body else mine.received - mine.taken  # a HEAD's stray body is not kept
+        target = stream.receiver.highest_offset - waiting + window
+        if target >= local + window // 4:  # not a frame per packet
+            stream.max_stream_data_local = target
+        if stream.max_stream_data_local_sent != stream.max_stream_data_local:
+            buf = builder.start_frame(
+                QuicFrameType.MAX_STREAM_DATA,
+                capacity=MAX_STREAM_DATA_FRAME_CAPACITY,
+                handler=self._on_max_stream_data_delivery,
+                handler_args=(stream,),
+            )
+            buf.push_uint_var(stream.stream_id)
+            buf.push_uint_var(stream.max_stream_data_local)
+            stream.max_stream_data_local_sent = stream.max_stream_data_local
+
+
 class H3State:
     """The client side of one HTTP/3 connection."""
 
     def __init__(self, configuration: QuicConfiguration, limits: Limits) -> None:
-        self.quic = QuicConnection(configuration=configuration)
+        self.streams: dict[int, H3Stream] = {}
+        self.quic = _PacedQuic(configuration, self.streams)
         self.h3 = _H3(self.quic)
         self.control = _ControlReader()
         self.limits = limits
-        self.streams: dict[int, H3Stream] = {}
         self.error: Exception | None = None
         self.handshake_done = False
         self.alpn: str | None = None
@@ -252,6 +295,7 @@ class H3State:
             return b""
         data = body[0] if len(body) == 1 else b"".join(body)
         body.clear()
+        stream.taken += len(data)
         return data
 
     def release(self, stream: H3Stream) -> None:
@@ -325,6 +369,11 @@ class H3State:
             self._fail(ConnectionError(f"the QUIC connection closed during the handshake{reason}"))
         elif event.error_code in (0, H3_NO_ERROR):
             self._fail(ConnectionError(f"the server closed the HTTP/3 connection{reason}"))
+        elif 0x100 <= event.error_code <= 0x1FF and not self.handshake_done:
+            # QUIC's CRYPTO_ERROR range: a TLS alert (RFC 9001 section 4.8), ours (the certificate failed
+            # verification, its name did not match) or the server's
+            alert = event.error_code - 0x100
+            self._fail(SSLError(f"the TLS handshake failed (HTTP/3, TLS alert {alert}){reason}"))
         else:
             self._fail(
                 RemoteProtocolError(f"the HTTP/3 connection failed (error 0x{event.error_code:x}){reason}")

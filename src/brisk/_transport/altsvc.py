@@ -95,8 +95,13 @@ class AltSvcCache:
             self._known[origin] = (port, now + max_age)
 
     def failed(self, origin: Origin, now: float) -> None:
-        """A QUIC attempt to ``origin`` failed: TCP only for ``BROKEN_FOR`` seconds."""
-        self._broken[origin] = now + BROKEN_FOR
+        """A QUIC attempt to ``origin`` failed: TCP only for ``BROKEN_FOR`` seconds. At most ``MAX_ORIGINS``
+        are kept, as known origins are (a crawl meets many where UDP is blocked): the oldest goes first."""
+        broken = self._broken
+        broken.pop(origin, None)
+        if len(broken) >= MAX_ORIGINS:
+            broken.pop(next(iter(broken)))
+        broken[origin] = now + BROKEN_FOR
 
     def is_broken(self, origin: Origin, now: float) -> bool:
         until = self._broken.get(origin)

@@ -72,8 +72,9 @@ def quic_configuration(config: ConnectionConfig, host: str) -> QuicConfiguration
     from aioquic.quic.configuration import QuicConfiguration
 
     configuration = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN)
-    if not _is_address(host):
-        configuration.server_name = host
+    # Always the name to check the certificate against: aioquic leaves an address out of SNI itself and
+    # checks it against the certificate's IP addresses. Without it, an address was not checked at all.
+    configuration.server_name = host.strip("[]")
     verify = config.verify
     if verify is False:
         configuration.verify_mode = ssl.CERT_NONE
@@ -169,16 +170,6 @@ def _client_certificate(configuration: QuicConfiguration, cert: Any) -> None:
         raise SSLError(
             f"cert=: could not load the client certificate and key from {parts[0]!r}: {exc}"
         ) from None
-
-
-def _is_address(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def check_pins(state: H3State, url: URL, config: ConnectionConfig) -> None:

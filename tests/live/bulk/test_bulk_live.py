@@ -226,3 +226,15 @@ def test_map_and_imap_share_the_sessions_settings_and_cookie_jar(app_server: Any
         assert result.response.json()["headers"]["X-Team"] == "changed"  # type: ignore[union-attr]
         assert "k=v" in result.response.json()["headers"]["Cookie"]  # type: ignore[union-attr]
         assert session.get(f"{app_server.url}/cookies").json() == {"cookies": {"k": "v"}}
+
+
+def test_two_items_saved_to_one_path_do_not_share_a_part_file(hosts: HostsServer, tmp_path: Path) -> None:
+    """Duplicate items (a crawl list names a URL twice, save_to names files by URL) are written at once:
+    each writes a part file of its own, so neither unlinks nor renames the other's half-written body."""
+    target = str(tmp_path / "page.body")
+    items = [{"url": f"{hosts.url(i)}/drip/{i}", "path": target} for i in range(2)]
+    with brisk.Session() as session:
+        results = list(session.imap(items, concurrency=2))
+    assert [r.error for r in results] == [None, None]
+    assert os.path.getsize(target) == 4000
+    assert os.listdir(tmp_path) == ["page.body"]  # no part file left

@@ -170,6 +170,45 @@ def test_decoding_and_streamed_response(
     assert len(chunks) > 1
 
 
+def test_unread_streamed_body_is_held_to_the_stream_window(
+    client_factory: Factory, h3_server: ServerThread, h3_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A streamed response left unread holds at most its stream window in memory (as over HTTP/2), while
+    another stream of the connection is read; read later, it comes whole."""
+    from brisk._protocol import http3
+
+    window = 1 << 20
+    monkeypatch.setattr(http3, "STREAM_WINDOW", window, raising=False)
+    client = _h3_client(client_factory, h3_server)
+    held = client.get(h3_url + "/stream-bytes/16777216?chunk_size=65536", stream=True)
+    other = client.get(h3_url + "/bytes/8388608")  # reading it takes the held stream's datagrams in too
+    assert len(client.read(other)) == 8388608
+    (conn,) = [c for conns in client.pool()._shared.values() for c in conns]
+    (stream,) = conn.state.streams.values()
+    assert sum(len(chunk) for chunk in stream.body) <= window + 65536  # received, not yet read
+    assert sum(len(chunk) for chunk in client.chunks(held, 65536)) == 16777216
+    client.close()
+
+
+def test_response_collected_while_its_connection_is_busy_still_frees_its_stream(
+    h3_server: ServerThread, h3_url: str
+) -> None:
+    """A streamed response garbage-collected unread while another thread holds its connection's lock (the
+    collector may run anywhere) has its stream cancelled by the connection's next user, not kept for ever."""
+    import gc
+
+    with brisk.Session(http3=PRIOR, verify=h3_server.ca_bundle) as session:
+        held = session.get(h3_url + "/stream-bytes/1000000?chunk_size=65536", stream=True)
+        pool = session._transport._state  # type: ignore[union-attr]
+        (conn,) = [c for conns in pool._shared.values() for c in conns]
+        assert len(conn.state.streams) == 1
+        with conn._lock:  # another thread is using the connection
+            del held
+            gc.collect()
+        assert session.get(h3_url + "/get").status_code == 200  # the connection's next user
+        assert conn.state.streams == {}
+
+
 def test_head_has_no_body(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:
     client = _h3_client(client_factory, h3_server)
     response = client.head(h3_url + "/bytes/1000")
@@ -279,6 +318,26 @@ def test_certificate_is_verified(client_factory: Factory, h3_server: ServerThrea
         client.get(h3_url + "/get", timeout=(10, 10))
     client = client_factory(http3=PRIOR, verify=False)
     assert client.get(h3_url + "/get").http_version == "HTTP/3"
+
+
+def test_address_host_is_checked_against_the_certificate(client_factory: Factory, ca: trustme.CA) -> None:
+    """A URL naming an IP address is checked against the certificate's IP SANs, as over TCP: a certificate
+    for another name, from a trusted CA, is refused (SNI is left out for addresses, the check is not)."""
+    with ServerThread(tls=True, http3=True, ca=ca, identities=("other.example",)) as server:
+        url = f"https://127.0.0.1:{server.quic_port}/get"
+        client = client_factory(http3=PRIOR, verify=server.ca_bundle)
+        with pytest.raises(SSLError, match=r"127\.0\.0\.1"):
+            client.get(url, timeout=(10, 10))
+        client.close()
+        client = client_factory(
+            http3=PRIOR, verify=server.ca_bundle, resolve={"wrong.example": ["127.0.0.1"]}
+        )
+        with pytest.raises(SSLError, match=r"wrong\.example"):  # a name is checked too, as an SSLError
+            client.get(f"https://wrong.example:{server.quic_port}/get", timeout=(10, 10))
+        client.close()
+        client = client_factory(http3=PRIOR, verify=False)
+        assert client.get(url).http_version == "HTTP/3"  # verify=False still skips every check
+        client.close()
 
 
 def test_pin_mismatch_is_refused(client_factory: Factory, h3_server: ServerThread, h3_url: str) -> None:

@@ -137,6 +137,28 @@ def test_done_items_keeps_four_bytes_per_position() -> None:
     assert done.count == 1
 
 
+def test_a_shard_far_into_the_input_resumes_in_memory_of_its_own_size(tmp_path: Path) -> None:
+    """A shard's records carry indexes from its offset (bulk_on_dask's shard 5,000 starts at 50,000,000):
+    resuming it keeps 4 bytes per item of the shard, not per position from the start of the whole input."""
+    import tracemalloc
+
+    offset = 50_000_000
+    out = tmp_path / "shard.jsonl"
+    urls = [f"http://a.test/{i}" for i in range(3)]
+    with mock_session() as session:
+        first = brisk.bulk(urls, out, session=session, offset=offset)
+        assert first.done == 3
+        assert [entry["index"] for entry in lines(out)] == [offset, offset + 1, offset + 2]
+        tracemalloc.start()
+        try:
+            again = brisk.bulk([*urls, "http://a.test/3"], out, session=session, offset=offset)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert (again.skipped, again.done) == (3, 1)
+    assert peak < 20_000_000  # 200 MB before: 4 bytes for each of the 50 million positions before the shard
+
+
 def test_bodies_saved_to_files_and_recorded_with_their_path(tmp_path: Path) -> None:
     out = tmp_path / "r.jsonl"
     with mock_session() as session:

@@ -67,6 +67,19 @@ def test_a_failure_sends_the_origin_over_tcp_for_a_while() -> None:
     assert not cache.is_broken(ORIGIN, 10.0 + BROKEN_FOR)
 
 
+def test_origins_that_failed_are_remembered_in_bounded_memory() -> None:
+    """A long crawl meets many origins that offer h3 where UDP is blocked: the failures kept are capped as
+    the known origins are (they grew by one entry per failed origin, for the life of the session)."""
+    from brisk._transport.altsvc import MAX_ORIGINS
+
+    cache = AltSvcCache()
+    for i in range(MAX_ORIGINS * 4):
+        cache.remember((f"h{i}.example", 443), 'h3=":443"', 0.0)
+        cache.failed((f"h{i}.example", 443), 1.0)
+    assert len(cache._broken) <= MAX_ORIGINS
+    assert cache.h3_port((f"h{MAX_ORIGINS * 4 - 1}.example", 443), 2.0) is None  # the latest stays broken
+
+
 def test_routes() -> None:
     routes = Routes()
     discover = ConnectionConfig(http3=True)
@@ -153,4 +166,6 @@ def test_prior_knowledge_refuses_what_quic_cannot_keep() -> None:
     assert configuration.server_name == "example.org"
     assert configuration.verify_mode == ssl.CERT_NONE
     assert configuration.alpn_protocols == ["h3"]
-    assert quic_configuration(ConnectionConfig(), "127.0.0.1").server_name is None  # no SNI for an address
+    # an address is the name the certificate is checked against (aioquic leaves it out of SNI itself)
+    assert quic_configuration(ConnectionConfig(), "127.0.0.1").server_name == "127.0.0.1"
+    assert quic_configuration(ConnectionConfig(), "[::1]").server_name == "::1"

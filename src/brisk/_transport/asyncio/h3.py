@@ -311,6 +311,7 @@ class _AsyncH3Body(H3Body[AsyncH3Connection], AsyncPulledBody):
         stream = self._stream
         if stream.error is not None:
             raise stream.error
+        self._conn.flush()  # what the reader took reopens the stream's window (MAX_STREAM_DATA)
         await self._conn.wait(stream.id, READING_BODY, self._options)
 
     def __del__(self) -> None:

@@ -66,6 +66,7 @@ class SyncH3Connection:
         # threads waiting while another one pumps, by what they wait for: a stream id, ALL (the connection),
         # ACKED (acknowledgements: any datagram). A datagram wakes only the threads of what it changed.
         self._sleepers: dict[int, list[threading.Event]] = {}
+        self._abandoned: list[H3Stream] = []  # from __del__ while the lock was taken; released next
         sock.setblocking(False)
         self._poller = select.poll()
         self._poller.register(sock, select.POLLIN)
@@ -106,13 +107,21 @@ class SyncH3Connection:
             self._send_quietly()
 
     def abandon(self, stream: H3Stream) -> None:
-        """A response garbage-collected unread: cancel its stream (never blocks)."""
+        """A response garbage-collected unread: cancel its stream (never blocks; when the lock is taken, the
+        next call, drain or release does it)."""
         if self._lock.acquire(blocking=False):
             try:
                 self.state.release(stream)
                 self._send_quietly()
             finally:
                 self._lock.release()
+        else:
+            self._abandoned.append(stream)
+
+    def _release_abandoned(self) -> None:
+        abandoned = self._abandoned
+        while abandoned:
+            self.state.release(abandoned.pop())
 
     # -- under the lock -----------------------------------------------------------------------------------
 
@@ -121,6 +130,8 @@ class SyncH3Connection:
             self.sock.send(data)
 
     def _send_quietly(self) -> None:
+        if self._abandoned:
+            self._release_abandoned()
         try:
             self._send()
         except OSError as exc:
@@ -362,6 +373,8 @@ class _SyncH3Body(H3Body[SyncH3Connection]):
                     yield data
                     continue
                 if stream.complete:
+                    if stream.body:  # another thread's pump took the last data in with the end since
+                        continue
                     break
                 if stream.error is not None:
                     raise stream.error
