@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["cached_send"]
 
+LOOKUPS = 4
+
 #: A request with one of these is the user's own conditional or partial request: sent as it is.
 _USER_CONDITIONS = frozenset(
     (
@@ -80,14 +82,20 @@ def cached_send(
     started = time.perf_counter()
     now = time.time()
     entry = cache.lookup(url, headers)
-    if entry is not None:
+    # Another thread may store a newer response between the lookup and the body's read (the old body is
+    # then gone): the newer one is looked at in its place, a few times, before going to the network.
+    for _ in range(LOOKUPS):
+        if entry is None:
+            break
         verdict, age = policy.verdict(entry, request_cc, now)
-        if verdict is not policy.VALIDATE:
-            hit = _from_entry(cache, entry, request, age, "hit" if verdict is policy.FRESH else "stale")
-            if hit is not None:
-                timings = hit.timings = Timings(started)
-                timings.total = timings.first_byte = time.perf_counter() - started
-                return hit
+        if verdict is policy.VALIDATE:
+            break
+        hit = _from_entry(cache, entry, request, age, "hit" if verdict is policy.FRESH else "stale")
+        if hit is not None:
+            timings = hit.timings = Timings(started)
+            timings.total = timings.first_byte = time.perf_counter() - started
+            return hit
+        entry = cache.lookup(url, headers)
     if "only-if-cached" in request_cc:
         return _gateway_timeout(request)
     sent = request

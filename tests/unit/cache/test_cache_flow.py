@@ -361,6 +361,28 @@ def test_an_entry_replaced_meanwhile_never_lends_its_successor_its_body(cache: b
     assert cache.body(current) == b"two, longer"
 
 
+def test_a_hit_whose_entry_is_replaced_before_its_body_is_read_serves_the_newer_one(
+    cache: brisk.Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Threads sharing a cache: between this request's lookup and its body read, another one stores a
+    # newer response. The newer one is fresh too: it is served, and nothing goes to the network.
+    run(cache, [(200, {"Cache-Control": "max-age=60", "ETag": '"v1"'}, b"one")])
+    read_body = cache.body
+    replaced = []
+
+    def body_after_a_replacement(entry: Any) -> Any:
+        if not replaced:
+            replaced.append(True)
+            run(cache, [(200, {"Cache-Control": "max-age=60", "ETag": '"v2"'}, b"two")],
+                headers={"Cache-Control": "no-cache"})  # fmt: skip
+        return read_body(entry)
+
+    monkeypatch.setattr(cache, "body", body_after_a_replacement)
+    response, sent = run(cache, [])
+    assert (sent, response.cache_status, response.content) == ([], "hit", b"two")
+    assert response.headers["ETag"] == '"v2"'
+
+
 def test_a_304_for_an_entry_replaced_during_its_validation_does_not_relabel_the_new_one(
     cache: brisk.Cache,
 ) -> None:
