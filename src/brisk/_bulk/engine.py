@@ -189,6 +189,15 @@ class BulkRun:
         except Exception as exc:  # the input iterator (or skip) raised: the run ends with it
             self._failure = exc
             self._stopped = True
+        except BaseException as exc:
+            # KeyboardInterrupt, SystemExit, a CancelledError nobody asked this worker for: its item dies
+            # with it, so the run ends with the exception rather than go on one result short
+            task = asyncio.current_task()
+            if not (isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling()):
+                if self._failure is None:
+                    self._failure = exc
+                self._stopped = True
+            raise
         finally:
             self._exited += 1
             self._wake()

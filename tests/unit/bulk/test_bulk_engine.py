@@ -133,6 +133,28 @@ def test_a_failing_input_ends_the_run_with_its_exception() -> None:
         asyncio.run(collect(BulkRun(Stub(), source(), BulkOptions(concurrency=4))))  # type: ignore[arg-type]
 
 
+class Interrupted(BaseException):
+    """Not an Exception: what a signal handler (a test timeout, ``SystemExit``) raises inside a request."""
+
+
+@pytest.mark.parametrize("raised", [Interrupted, asyncio.CancelledError])
+def test_a_request_ending_in_a_base_exception_ends_the_run_not_silently_its_item(
+    raised: type[BaseException],
+) -> None:
+    # A worker that died of it used to take its item with it: the run went on and yielded n - 1 results.
+    class Breaking(Stub):
+        async def request(self, method: str, url: str, **options: Any) -> Any:
+            if url.endswith("/3"):
+                raise raised("inside the request")
+            return await super().request(method, url, **options)
+
+    async def run() -> list[BulkResult]:
+        return await collect(BulkRun(Breaking(), urls(20), BulkOptions(concurrency=4)))  # type: ignore[arg-type]
+
+    with pytest.raises(raised, match="inside the request"):
+        asyncio.run(run())
+
+
 def test_failures_and_bad_items_are_results_not_exceptions() -> None:
     stub = Stub(fail={"http://h.test/bad"})
     items: list[Any] = [
