@@ -33,6 +33,7 @@ __all__ = [
 CHUNK_SIZE = 64 * 1024
 
 _BYTES_LIKE = (bytes, bytearray, memoryview)
+_READ_ONLY = (io.BufferedReader, io.FileIO)  # open(path, "rb") and its unbuffered form
 
 
 class RequestBody:
@@ -64,6 +65,16 @@ class RequestBody:
         """Make the next iteration start again from the beginning, or raise ``UnrewindableBodyError``."""
         if self._started:
             raise UnrewindableBodyError(f"cannot send the request body again: {self._why_unrewindable()}")
+
+    def file_range(self) -> tuple[int, int, int] | None:
+        """``(descriptor, offset, length)`` when the body is that range of a regular file, which a transport
+        may hand to the kernel (``os.sendfile``) instead of iterating it; starts the body as iterating
+        would. None for every other body."""
+        return None
+
+    def range_sent(self, sent: int) -> None:
+        """Told by the transport how many bytes of ``file_range()`` the kernel sent."""
+        raise NotImplementedError
 
     def _chunks(self) -> Iterator[bytes]:
         raise NotImplementedError
@@ -202,6 +213,34 @@ class FileBody(RequestBody):
     def _why_unrewindable(self) -> str:
         return f"it is a file object that cannot seek ({_file_name(self._file)}) and was already read"
 
+    def file_range(self) -> tuple[int, int, int] | None:
+        # Only a file opened for reading in binary: a writable buffered file may hold bytes not yet
+        # written to its descriptor, and text is encoded on the way.
+        if self._start is None or not self.content_length or not isinstance(self._file, _READ_ONLY):
+            return None
+        try:
+            descriptor = self._file.fileno()
+        except (OSError, ValueError):
+            return None
+        if self._started:
+            self.rewind()
+        self._started = True
+        return descriptor, self._start, self.content_length
+
+    def range_sent(self, sent: int) -> None:
+        """After the kernel sent ``sent`` bytes of ``file_range()``: the file is left where reading them
+        would leave it, or, when the file ended early, the error iterating it would have raised."""
+        start, length = self._start or 0, self.content_length or 0  # (both set: file_range() gave them)
+        self._file.seek(start + sent)
+        if sent < length:
+            raise self._shrank(length - sent)
+
+    def _shrank(self, missing: int) -> RequestException:
+        return RequestException(
+            f"the file {_file_name(self._file)} shrank while it was being sent: "
+            f"{missing} of the {self.content_length} announced bytes are missing"
+        )
+
     def _chunks(self) -> Iterator[bytes]:
         read = self._file.read
         remaining = self.content_length
@@ -214,10 +253,7 @@ class FileBody(RequestBody):
         while remaining > 0:
             chunk = read(min(size, remaining))
             if not chunk:
-                raise RequestException(
-                    f"the file {_file_name(self._file)} shrank while it was being sent: "
-                    f"{remaining} of the {self.content_length} announced bytes are missing"
-                )
+                raise self._shrank(remaining)
             if isinstance(chunk, str):
                 chunk = chunk.encode("utf-8")
             if len(chunk) > remaining:  # the file grew: send what was announced, no more

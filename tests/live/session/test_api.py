@@ -282,9 +282,53 @@ def test_binary_file_data_is_streamed_with_its_length(
     with path.open("rb") as handle:
         handle.seek(100_000)
         client.post(server.url + "/file", data=handle)
+        assert handle.tell() == len(blob)  # left where reading the body through would leave it
     rest = server.requests[1]
     assert rest.header("Content-Length") == "200000"
     assert rest.body == blob[100_000:]
+
+
+class Unreadable(io.BufferedReader):
+    """A file opened for reading whose bytes Python must not read: only the kernel may (sendfile)."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        raise AssertionError("the file was read into Python")
+
+
+def test_a_file_opened_rb_is_sent_by_the_kernel_over_plain_http(
+    client: Client, raw_server: Any, tmp_path: Path
+) -> None:
+    blob = os.urandom(200_000)
+    path = tmp_path / "blob.bin"
+    path.write_bytes(blob)
+    server = serve(raw_server, http_response(200, b"ok"), http_response(200, b"ok"))
+    if client.mode == "async":
+        pytest.skip("os.sendfile is the sync transport's: the async one reads the file in chunks")
+    with Unreadable(io.FileIO(path)) as handle:
+        handle.seek(1000)
+        client.post(server.url + "/file", data=handle)
+        assert handle.tell() == len(blob)
+        handle.seek(1000)  # sent again (a second request) from where it starts
+        client.post(server.url + "/file", data=handle)
+    for sent in server.requests:
+        assert sent.header("Content-Length") == str(len(blob) - 1000)
+        assert sent.body == blob[1000:]
+
+
+def test_a_file_that_shrinks_before_it_is_sent_is_a_clear_error(
+    client: Client, raw_server: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "shrinking.bin"
+    path.write_bytes(b"x" * 300_000)
+    server = serve(raw_server, http_response(200, b"ok"))
+    with path.open("rb") as handle:
+        prepared = brisk.Request("POST", server.url + "/file", data=handle).prepare()
+        assert prepared.headers["Content-Length"] == "300000"
+        os.truncate(path, 100_000)
+        with pytest.raises(
+            brisk.RequestException, match="shrank while it was being sent: 200000 of the 300000"
+        ):
+            client.send(prepared)
 
 
 def test_generator_data_is_sent_chunked(client: Client, raw_server: Any) -> None:

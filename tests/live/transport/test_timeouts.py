@@ -20,7 +20,8 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -213,19 +214,26 @@ def test_read_timeout_mid_body(client: Client, raw_server: RawServerFactory, str
 # -- write ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["bytes", "generator"])
-def test_write_timeout_server_never_reads(client: Client, raw_server: RawServerFactory, kind: str) -> None:
+@pytest.mark.parametrize("kind", ["bytes", "generator", "file"])
+def test_write_timeout_server_never_reads(
+    client: Client, raw_server: RawServerFactory, kind: str, tmp_path: Path
+) -> None:
     def never_reads(conn: RawConnection) -> None:
         conn.sleep(10)  # returns early when the server stops
 
     server = raw_server(per_connection(never_reads))
     size = 48 * 1024 * 1024  # far beyond what the loopback socket buffers can absorb
+    files = contextlib.ExitStack()
+    data: bytes | Iterator[bytes] | BinaryIO
     if kind == "bytes":
-        data: bytes | Iterator[bytes] = b"u" * size
-    else:
+        data = b"u" * size
+    elif kind == "generator":
         data = (b"u" * (1024 * 1024) for _ in range(size // (1024 * 1024)))
+    else:  # sent by os.sendfile in the sync client
+        (tmp_path / "big.bin").write_bytes(b"u" * size)
+        data = files.enter_context((tmp_path / "big.bin").open("rb"))
     started = time.monotonic()
-    with pytest.raises(WriteTimeout) as caught:
+    with files, pytest.raises(WriteTimeout) as caught:
         client.post(server.url + "/upload", data=data, timeout=brisk.Timeout(5, write=0.5))
     assert isinstance(caught.value, brisk.Timeout)
     assert 0.4 <= time.monotonic() - started < 3

@@ -114,6 +114,32 @@ class SyncH1Connection:
         except OSError as exc:
             raise _SendError(exc) from exc
 
+    def send_file(self, descriptor: int, offset: int, count: int, options: SendOptions) -> int:
+        """Write up to ``count`` bytes of the file ``descriptor`` from ``offset`` with ``os.sendfile`` (the
+        kernel copies them; plain TCP sockets only: ``sends_files``), each call within the write timeout.
+        Returns the bytes sent: fewer when the file ended early."""
+        sent = 0
+        while sent < count:
+            self._set_write_timeout(
+                options.timeout.write if options.deadline is None else SENDING.budget(options)
+            )
+            try:
+                done = os.sendfile(self.sock.fileno(), descriptor, offset + sent, count - sent)
+            except BlockingIOError:  # the kernel's write timeout ran out (EAGAIN) with nothing sent
+                raise SENDING.timed_out(options) from None
+            except RequestException:
+                raise
+            except OSError as exc:
+                raise _SendError(exc) from exc
+            if not done:
+                break
+            sent += done
+        return sent
+
+    @property
+    def sends_files(self) -> bool:
+        return self._kernel_timeouts
+
     def recv(self, size: int, options: SendOptions, phase: Phase = WAITING_FOR_RESPONSE) -> bytes:
         """Read up to ``size`` bytes (b"" at EOF) within the read timeout."""
         self._budget_read(options, phase)
@@ -275,7 +301,13 @@ def _send_body(conn: SyncH1Connection, body: bytes | RequestBody, options: SendO
     if isinstance(body, bytes):
         conn.send(body, options)
         return
-    chunked = body.content_length is None
+    length = body.content_length
+    if length is not None and length > _SMALL_BODY and conn.sends_files:
+        span = body.file_range()  # a file opened with "rb": the kernel copies it, no read into Python
+        if span is not None:
+            body.range_sent(conn.send_file(*span, options))
+            return
+    chunked = length is None
     for chunk in body:
         if not chunk:
             continue
