@@ -129,13 +129,9 @@ def cached_send(
         pairs = list(response.headers.multi_items())
         yield Drain(response)
         if policy.validates(entry, pairs):
-            merged = policy.merge_304(entry, pairs, request_time, response_time)
-            if cache.refresh(merged, entry):
-                age = policy.current_age(merged, time.time())
-                hit = _from_entry(cache, merged, request, age, "revalidated", _set_cookies(pairs))
-                if hit is not None:
-                    hit.timings = response.timings  # the 304's exchange
-                    return hit
+            hit = _refreshed(cache, entry, request, pairs, request_time, response_time, response)
+            if hit is not None:
+                return hit
         # A 304 about another response, or about one no longer stored (evicted or cleared meanwhile):
         # it answers a question the user never asked. Ask again, unconditionally (RFC 9111 §4.3.3).
         entry = None
@@ -146,18 +142,36 @@ def cached_send(
         # RFC 9111 §4.3.5: a 200 to HEAD about the stored response freshens it, and the merged head answers
         pairs = list(response.headers.multi_items())
         if policy.head_freshens(entry, pairs):
-            merged = policy.merge_304(entry, pairs, request_time, response_time)
-            if cache.refresh(merged, entry):
+            hit = _refreshed(cache, entry, request, pairs, request_time, response_time, response)
+            if hit is not None:
                 yield Drain(response)
-                age = policy.current_age(merged, time.time())
-                hit = _from_entry(cache, merged, request, age, "revalidated", _set_cookies(pairs))
-                if hit is not None:
-                    hit.timings = response.timings
-                    return hit
+                return hit
     response.cache_status = "miss"
     if method == "GET":
         _store_when_read(cache, request, response, request_cc, request_time, response_time, url, options)
     return response
+
+
+def _refreshed(
+    cache: Cache,
+    entry: policy.Entry,
+    request: PreparedRequest,
+    pairs: list[tuple[str, str]],
+    request_time: float,
+    response_time: float,
+    validation: Response,
+) -> Response | None:
+    """The stored ``entry`` with the header fields of the ``validation`` that confirmed it (a 304, or a 200
+    to HEAD) merged in, stored and served as "revalidated" with that exchange's timings; None when it is
+    no longer stored (evicted, or replaced meanwhile)."""
+    merged = policy.merge_304(entry, pairs, request_time, response_time)
+    if not cache.refresh(merged, entry):
+        return None
+    age = policy.current_age(merged, time.time())
+    hit = _from_entry(cache, merged, request, age, "revalidated", _set_cookies(pairs))
+    if hit is not None:
+        hit.timings = validation.timings
+    return hit
 
 
 def _send(
