@@ -352,12 +352,11 @@ def test_pin_mismatch_is_refused(client_factory: Factory, h3_server: ServerThrea
 def test_alt_svc_discovery(
     client_factory: Factory, h3_server: ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # the QUIC handshake may take its time on a loaded machine: this test is about discovery, not fallback
-    from brisk._transport.asyncio import h3pool as async_h3pool
-    from brisk._transport.sync import h3pool as sync_h3pool
+    # the QUIC handshake may take its time on a loaded machine: this test is about discovery, not the race
+    from brisk._transport import altsvc
 
-    monkeypatch.setattr(async_h3pool, "ATTEMPT_LIMIT", 30.0)
-    monkeypatch.setattr(sync_h3pool, "ATTEMPT_LIMIT", 30.0)
+    monkeypatch.setattr(altsvc, "ATTEMPT_LIMIT", 30.0)
+    monkeypatch.setattr(altsvc, "RACE_DELAY", 30.0)
     client = _h3_client(client_factory, h3_server, http3=True)
     first = client.get(h3_server.url + "/get")
     assert first.http_version == "HTTP/2"
@@ -388,6 +387,100 @@ def test_blocked_udp_falls_back_to_tcp_and_is_remembered(
         assert tried >= 1
         assert client.get(server.url + "/get").http_version == "HTTP/2"
         assert black_hole.received == tried  # the failure is remembered: no new QUIC attempt
+        client.close()
+
+
+def _routes(client: Client) -> Any:
+    session = client.session
+    return session._transport._h3_routes
+
+
+def _on_client_side(client: Client, action: Callable[[], Any]) -> Any:
+    """Run ``action`` where the client's connections live (the async client's event loop)."""
+    if isinstance(client, AsyncClient):
+
+        async def run() -> Any:
+            return action()
+
+        return client.run(run())
+    return action()
+
+
+def _race_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "brisk-h3-tcp-race"]
+
+
+@pytest.mark.parametrize("pooled_tcp", [True, False], ids=["tcp-pooled", "tcp-new"])
+def test_blocked_udp_races_tcp_instead_of_waiting(
+    client_factory: Factory,
+    ca: trustme.CA,
+    black_hole: BlackHole,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    pooled_tcp: bool,
+) -> None:
+    """A QUIC attempt that a network drops does not hold the request until the attempt's limit: TCP is
+    opened next to it after ``RACE_DELAY`` and answers. With the attempt's limit raised to 30 s, only the
+    race can answer within the test's bound (the old fallback waited the limit out); the QUIC attempt that
+    lost is closed and remembered, the TCP connection that won serves the request and stays pooled."""
+    import logging
+    import time
+
+    from brisk._transport import altsvc
+
+    monkeypatch.setattr(altsvc, "ATTEMPT_LIMIT", 30.0)
+    alt_svc = [f'h3=":{black_hole.port}"; ma=600']
+    with ServerThread(tls=True, ca=ca, config={"alt_svc_headers": alt_svc}) as server:
+        client = _h3_client(client_factory, server, http3=True)
+        assert client.get(server.url + "/get").http_version == "HTTP/2"  # learns the (dead) alternative
+        pool = client.pool()
+        if not pooled_tcp:  # no TCP connection to take from the pool: the race opens one
+            _on_client_side(client, lambda: [conn.close() for conn in pool.drain()])
+        assert pool.total == 0 or pooled_tcp
+        origin = ("127.0.0.1", server.port)
+        start = time.monotonic()
+        with caplog.at_level(logging.DEBUG, logger="brisk"):
+            raced = client.get(server.url + "/get", timeout=(60, 30))
+        elapsed = time.monotonic() - start
+        assert raced.status_code == 200
+        assert raced.http_version == "HTTP/2"
+        assert elapsed < 15, elapsed  # the QUIC attempt alone would have taken 30 s
+        assert black_hole.received >= 1  # QUIC was tried first
+        assert "lost the race to TCP" in caplog.text
+        assert _routes(client).alt_svc.is_broken(origin, time.monotonic())
+        for thread in _race_threads():
+            thread.join(10)
+        assert not _race_threads()  # the sync race's TCP thread is over
+        assert (
+            _on_client_side(client, lambda: len(asyncio.all_tasks()) - 1 if client.mode == "async" else 0)
+            == 0
+        )
+        assert pool.total == 1  # the QUIC attempt left nothing in the pool; the TCP connection serves
+        tried = black_hole.received
+        assert client.get(server.url + "/get").http_version == "HTTP/2"
+        assert black_hole.received == tried  # remembered: no new QUIC attempt
+        client.close()
+
+
+def test_quic_failing_fast_falls_back_without_racing(
+    client_factory: Factory, ca: trustme.CA, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A QUIC attempt that fails at once (nothing listens on the UDP port: ICMP port unreachable) sends the
+    request over TCP without waiting for the race's delay, and is remembered as failed."""
+    import logging
+    import time
+
+    hole = BlackHole()
+    hole.close()  # the port is free again: ICMP port unreachable answers
+    alt_svc = [f'h3=":{hole.port}"; ma=600']
+    with ServerThread(tls=True, ca=ca, config={"alt_svc_headers": alt_svc}) as server:
+        client = _h3_client(client_factory, server, http3=True)
+        client.get(server.url + "/get")
+        with caplog.at_level(logging.DEBUG, logger="brisk"):
+            assert client.get(server.url + "/get").http_version == "HTTP/2"
+        assert "cannot be reached over UDP" in caplog.text
+        assert "lost the race" not in caplog.text
+        assert _routes(client).alt_svc.is_broken(("127.0.0.1", server.port), time.monotonic())
         client.close()
 
 
