@@ -190,6 +190,41 @@ def test_unread_streamed_body_is_held_to_the_stream_window(
     client.close()
 
 
+def test_unread_streams_are_held_to_the_connection_window(
+    client_factory: Factory, h3_server: ServerThread, h3_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streamed responses left unread hold at most the connection's window in memory all together (as over
+    HTTP/2), not a stream window each: two 8 MiB bodies with 1 MiB stream windows and a 1.5 MiB connection
+    window (aioquic doubled MAX_DATA whenever half was used, read or not). Read later, both come whole."""
+    import time
+
+    from brisk._protocol import http3
+
+    monkeypatch.setattr(http3, "STREAM_WINDOW", 1 << 20)
+    monkeypatch.setattr(http3, "CONNECTION_WINDOW", 3 << 19)
+    client = _h3_client(client_factory, h3_server)
+    size = 8 << 20
+    held = [client.get(h3_url + f"/stream-bytes/{size}?chunk_size=65536", stream=True) for _ in range(2)]
+    (conn,) = [c for conns in client.pool()._shared.values() for c in conns]
+
+    def buffered() -> tuple[int, int]:
+        conn.looks_alive()  # the sync connection takes in what arrived (the async one reads by itself)
+        body = sum(len(chunk) for stream in conn.state.streams.values() for chunk in stream.body)
+        return body, conn.state.quic._local_max_data.value
+
+    seen, last_change, give_up = -1, time.monotonic(), time.monotonic() + 10
+    while time.monotonic() < give_up and time.monotonic() - last_change < 1.0:
+        body, max_data = _on_client_side(client, buffered)
+        if body != seen:
+            seen, last_change = body, time.monotonic()
+        time.sleep(0.05)
+    assert seen > 1 << 20  # more than one stream window arrived: the server sent on both streams
+    assert seen <= 3 << 19  # but no more than the connection's window
+    assert max_data <= 3 << 19  # nothing read: the window was not raised
+    assert [sum(len(chunk) for chunk in client.chunks(response, 65536)) for response in held] == [size] * 2
+    client.close()
+
+
 def test_response_collected_while_its_connection_is_busy_still_frees_its_stream(
     h3_server: ServerThread, h3_url: str
 ) -> None:
