@@ -207,9 +207,11 @@ class _PacedQuic(QuicConnection):
             super()._write_stream_limits(builder, space, stream)
             return
         window = STREAM_WINDOW
-        target = self._consumed(stream) + window
-        if target >= stream.max_stream_data_local + window // 4:  # not a frame per packet
-            stream.max_stream_data_local = target
+        # consumed <= highest_offset: most packets (a small response's) can skip the count
+        if stream.receiver.highest_offset + window >= stream.max_stream_data_local + window // 4:
+            target = self._consumed(stream) + window
+            if target >= stream.max_stream_data_local + window // 4:  # not a frame per packet
+                stream.max_stream_data_local = target
         if stream.max_stream_data_local_sent != stream.max_stream_data_local:
             buf = builder.start_frame(
                 QuicFrameType.MAX_STREAM_DATA,
