@@ -441,6 +441,16 @@ def _on_client_side(client: Client, action: Callable[[], Any]) -> Any:
     return action()
 
 
+def _routes_ready(client: Client) -> None:
+    """Make the session's transport (and its HTTP/3 routes) exist without sending a request."""
+    from brisk._transport.altsvc import routes_of
+
+    session = client.session
+    if session._transport is None:
+        session._transport = session._new_transport()
+    routes_of(session._transport)
+
+
 def _race_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name == "brisk-h3-tcp-race"]
 
@@ -495,6 +505,43 @@ def test_blocked_udp_races_tcp_instead_of_waiting(
         assert client.get(server.url + "/get").http_version == "HTTP/2"
         assert black_hole.received == tried  # remembered: no new QUIC attempt
         client.close()
+
+
+def test_quic_winning_the_race_closes_the_tcp_attempt(
+    client_factory: Factory, h3_server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TCP started at once (``RACE_DELAY`` 0) to an origin whose TLS never answers (a listening socket
+    nobody accepts on): QUIC wins, the request goes over HTTP/3, the TCP attempt is called off (async) or
+    ends with its connect timeout (sync), leaving nothing in the pool, no thread, no task, no socket."""
+    import time
+
+    from brisk._transport import altsvc
+
+    monkeypatch.setattr(altsvc, "RACE_DELAY", 0.0)
+    monkeypatch.setattr(altsvc, "ATTEMPT_LIMIT", 30.0)
+    stall = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    stall.bind(("127.0.0.1", 0))
+    stall.listen(8)
+    try:
+        port = stall.getsockname()[1]
+        client = _h3_client(client_factory, h3_server, http3=True)
+        _routes_ready(client)
+        origin = ("127.0.0.1", port)
+        _routes(client).alt_svc.remember(origin, f'h3=":{h3_server.quic_port}"', time.monotonic())
+        response = client.get(f"https://127.0.0.1:{port}/get", timeout=(2, 10))
+        assert response.http_version == "HTTP/3"
+        assert not _routes(client).alt_svc.is_broken(origin, time.monotonic())
+        for thread in _race_threads():
+            thread.join(10)
+        assert not _race_threads()
+        assert (
+            _on_client_side(client, lambda: len(asyncio.all_tasks()) - 1 if client.mode == "async" else 0)
+            == 0
+        )
+        assert client.pool().total == 1  # the QUIC connection only
+        client.close()
+    finally:
+        stall.close()
 
 
 def test_quic_failing_fast_falls_back_without_racing(
