@@ -544,6 +544,40 @@ def test_quic_winning_the_race_closes_the_tcp_attempt(
         stall.close()
 
 
+def test_cancelled_during_the_race_leaves_nothing(
+    black_hole: BlackHole, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An async request cancelled while QUIC (to a UDP port that drops everything) and TCP (to a port whose
+    TLS never answers) both still try: both attempts are called off, their sockets closed (a ResourceWarning
+    would fail the test), no task left, the pool's slots given back."""
+    import time
+
+    from brisk._transport import altsvc
+
+    monkeypatch.setattr(altsvc, "RACE_DELAY", 0.0)
+    monkeypatch.setattr(altsvc, "ATTEMPT_LIMIT", 30.0)
+    stall = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    stall.bind(("127.0.0.1", 0))
+    stall.listen(8)
+    port = stall.getsockname()[1]
+
+    async def scenario() -> tuple[int, int]:
+        async with brisk.AsyncSession(http3=True, verify=False) as session:
+            transport = session._transport = session._new_transport()
+            routes = altsvc.routes_of(transport)
+            routes.alt_svc.remember(("127.0.0.1", port), f'h3=":{black_hole.port}"', time.monotonic())
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(session.get(f"https://127.0.0.1:{port}/", timeout=(20, 20)), 0.5)
+            await asyncio.sleep(0)
+            return len(asyncio.all_tasks()) - 1, transport._state.total
+
+    try:
+        assert asyncio.run(scenario()) == (0, 0)
+        assert black_hole.received >= 1  # QUIC was under way
+    finally:
+        stall.close()
+
+
 def test_quic_failing_fast_falls_back_without_racing(
     client_factory: Factory, ca: trustme.CA, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -155,6 +155,7 @@ async def _race(
     quic = loop.create_task(open_h3(url, port, options, timings, loop))
     tcp: asyncio.Task[tuple[Hashable, Any, bool]] | None = None
     give_up = loop.time() + race.limit
+    won: AsyncH3Connection | None = None
     try:
         await asyncio.wait({quic}, timeout=race.delay)
         while True:
@@ -172,21 +173,40 @@ async def _race(
                 tcp = loop.create_task(_tcp_connection(transport, routes, url, options))
             waiting = {quic} if race.tcp is False else {quic, tcp}
             await asyncio.wait(waiting, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+        if race.winner == "quic":
+            won = quic.result()
+            return won
     finally:
-        for task in (quic, tcp):
-            if task is not None and not task.done():
-                task.cancel()
-        await asyncio.wait([task for task in (quic, tcp) if task is not None])
-        if tcp is not None and not tcp.cancelled() and tcp.exception() is None:
-            conn_key, conn, reused = tcp.result()
-            # kept for the request; else closed, unless it was in the pool before the race
-            transport._finish(conn_key, conn, race.winner == "tcp" or reused)
-    if race.winner == "quic":
-        return quic.result()
+        await _settle(transport, quic, tcp, won, race.winner == "tcp")
     if quic.cancelled():
         raise QuicUnavailable("lost the race to TCP" if race.tcp else "timed out")
     error = quic.exception()
     raise QuicUnavailable(f"failed ({error})") from error
+
+
+async def _settle(
+    transport: AsyncTransport,
+    quic: asyncio.Task[AsyncH3Connection],
+    tcp: asyncio.Task[tuple[Hashable, Any, bool]] | None,
+    won: AsyncH3Connection | None,
+    keep_tcp: bool,
+) -> None:
+    """The race is over (or called off): cancel what still runs, wait for it, close the losers' connections
+    (a TCP connection that was pooled before the race goes back to the pool), and read every task's
+    error so none is reported as never retrieved."""
+    tasks = [task for task in (quic, tcp) if task is not None]
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+    await asyncio.wait(tasks)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()
+    if won is None and not quic.cancelled() and quic.exception() is None:
+        quic.result().close()  # done, but the request was called off meanwhile
+    if tcp is not None and not tcp.cancelled() and tcp.exception() is None:
+        key, conn, reused = tcp.result()
+        transport._finish(key, conn, keep_tcp or reused)
 
 
 async def _tcp_connection(
