@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from brisk._core.config import Limits
 
-__all__ = ["ALL", "SEND_BACKLOG", "H3State", "H3Stream"]
+__all__ = ["ALL", "CONNECTION_WINDOW", "SEND_BACKLOG", "STREAM_WINDOW", "H3State", "H3Stream"]
 
 H3_NO_ERROR = 0x100
 H3_REQUEST_CANCELLED = 0x10C
@@ -81,7 +81,14 @@ class H3Stream:
 class _H3(H3Connection):
     """aioquic's HTTP/3 connection, without its Content-Length check: it does not know a HEAD request's or a
     204/304 response's Content-Length describes no body, and failed the whole connection on them. brisk
-    checks the length per stream itself (``H3State._end``), as over HTTP/2."""
+    checks the length per stream itself (``H3State._end``), as over HTTP/2.
+
+    Server push is not allowed (no MAX_PUSH_ID is sent; aioquic offered 8 pushes): brisk has no use for
+    pushed responses, whose streams would only cost the connection's window and memory."""
+
+    def _init_connection(self) -> None:  # called by __init__ before it sends the control stream
+        self._max_push_id = None
+        super()._init_connection()
 
     def _check_content_length(self, stream: Any) -> None:
         return None
@@ -139,31 +146,72 @@ class _ControlReader:
 #: Bytes of a response body the server may send beyond what the reader took: what a slow reader (or a
 #: streamed response left unread) holds in memory at most, per stream, as HTTP/2's window.
 STREAM_WINDOW = 16 * 1024 * 1024
+#: Bytes the server may send on the whole connection beyond what brisk consumed (the readers took, or
+#: nobody keeps): what a connection holds in memory at most, however many streams, as HTTP/2's window.
+CONNECTION_WINDOW = 64 * 1024 * 1024
 
 
 class _PacedQuic(QuicConnection):
-    """aioquic's QUIC connection whose request streams' receive windows follow the reader, as brisk's
-    HTTP/2 does: aioquic doubles a stream's window whenever half of it has arrived, whether or not the
-    application read anything, so a streamed response left unread (or read slowly) was held whole in
-    memory, without bound for an endless one. Here a request stream's MAX_STREAM_DATA is what arrived,
-    less what waits for the reader, plus ``STREAM_WINDOW``; other streams keep aioquic's rule."""
+    """aioquic's QUIC connection whose receive windows follow the reader, as brisk's HTTP/2 does.
+
+    aioquic doubles a stream's window whenever half of it has arrived, and the connection's (MAX_DATA)
+    whenever half of it has been used, whether or not the application read anything: a streamed response
+    left unread (or read slowly) was held whole in memory, without bound for an endless one or for many
+    streams. Here a window is what was *consumed* plus a constant: a request stream's MAX_STREAM_DATA is
+    its consumed bytes plus ``STREAM_WINDOW``, the connection's MAX_DATA all streams' consumed bytes plus
+    ``CONNECTION_WINDOW``. Consumed: delivered in order to the HTTP/3 layer, not held there as part of a
+    frame, and not waiting for the reader in a response body. Bytes after a gap (sent out of order, the
+    gap never filled) are not consumed, so they count against both windows too. Other streams (the
+    server's control and QPACK streams) keep aioquic's rule for their own window, within the connection's.
+    """
 
     def __init__(self, configuration: QuicConfiguration, streams: dict[int, H3Stream]) -> None:
         configuration.max_stream_data = STREAM_WINDOW  # the first window: no update for a small response
+        configuration.max_data = CONNECTION_WINDOW
         super().__init__(configuration=configuration)
         self._paced = streams
+        self.h3_streams: dict[int, Any] = {}  # the HTTP/3 layer's streams (their partial frames)
+
+    def _consumed(self, stream: Any) -> int:
+        """Bytes of QUIC ``stream`` brisk is done with (see the class's docstring)."""
+        stream_id = stream.stream_id
+        consumed: int = stream.receiver._buffer_start
+        h3_stream = self.h3_streams.get(stream_id)
+        if h3_stream is not None:
+            consumed -= len(h3_stream.buffer)
+        mine = self._paced.get(stream_id)
+        if mine is not None and not mine.no_body:  # a HEAD's stray body is not kept
+            consumed -= mine.received - mine.taken
+        return consumed
+
+    def _write_connection_limits(self, builder: Any, space: Any) -> None:
+        max_data = self._local_max_data
+        window = CONNECTION_WINDOW
+        if max_data.used + window >= max_data.value + window // 4:  # else no raise can be due: skip the sum
+            held = 0
+            for stream in self._streams.values():
+                held += stream.receiver.highest_offset - self._consumed(stream)
+            target = max_data.used - held + window
+            if target >= max_data.value + window // 4:  # not a frame per packet
+                max_data.value = target
+        # aioquic's method sends the raised MAX_DATA (and MAX_STREAMS); with ``used`` hidden from it, it does
+        # not double MAX_DATA itself.
+        used, max_data.used = max_data.used, 0
+        try:
+            super()._write_connection_limits(builder, space)
+        finally:
+            max_data.used = used
 
     def _write_stream_limits(self, builder: Any, space: Any, stream: Any) -> None:
-        mine = self._paced.get(stream.stream_id)
-        if mine is None or not stream.max_stream_data_local:
+        if stream.stream_id not in self._paced or not stream.max_stream_data_local:
             super()._write_stream_limits(builder, space, stream)
             return
-        local = stream.max_stream_data_local
         window = STREAM_WINDOW
-        waiting = 0 if mine.no_body else mine.received - mine.taken  # a HEAD's stray body is not kept
-        target = stream.receiver.highest_offset - waiting + window
-        if target >= local + window // 4:  # not a frame per packet
-            stream.max_stream_data_local = target
+        # consumed <= highest_offset: most packets (a small response's) can skip the count
+        if stream.receiver.highest_offset + window >= stream.max_stream_data_local + window // 4:
+            target = self._consumed(stream) + window
+            if target >= stream.max_stream_data_local + window // 4:  # not a frame per packet
+                stream.max_stream_data_local = target
         if stream.max_stream_data_local_sent != stream.max_stream_data_local:
             buf = builder.start_frame(
                 QuicFrameType.MAX_STREAM_DATA,
@@ -183,6 +231,7 @@ class H3State:
         self.streams: dict[int, H3Stream] = {}
         self.quic = _PacedQuic(configuration, self.streams)
         self.h3 = _H3(self.quic)
+        self.quic.h3_streams = self.h3._stream
         self.control = _ControlReader()
         self.limits = limits
         self.error: Exception | None = None

@@ -5,8 +5,15 @@ which of them failed over QUIC lately. Sans-IO; one ``AltSvcCache`` per transpor
   that port, for ``ma`` seconds (24 hours when absent). ``Alt-Svc: clear`` forgets the origin.
 - Only alternatives on the same host are taken (``h3=":port"`` or ``h3="samehost:port"``): a different
   host would be a second name to resolve and trust, which this first version leaves out.
-- A QUIC attempt that failed (UDP blocked, the handshake timed out or was refused) marks the origin
-  broken for ``BROKEN_FOR`` seconds: its requests go over TCP meanwhile, at once.
+- A QUIC attempt found this way races TCP (``Race``): QUIC goes first; when its handshake is not done
+  after ``RACE_DELAY`` seconds, a TCP connection is opened next to it, and the request takes whichever is
+  ready first. A QUIC attempt that failed (UDP blocked, the handshake refused, or beaten by TCP) marks the
+  origin broken for ``BROKEN_FOR`` seconds: its requests go over TCP meanwhile, at once.
+- ``http3="prior-knowledge"`` does not race: the user said the origin speaks HTTP/3, so a QUIC failure is
+  the request's error (bounded by ``Timeout.connect``), not a reason to send it somewhere else.
+
+The drivers (``brisk._transport.sync.h3pool``, ``brisk._transport.asyncio.h3pool``) only do the I/O these
+decisions ask for.
 """
 
 from __future__ import annotations
@@ -14,14 +21,33 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from brisk._core.log import debug_logger
 from brisk._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
 
 if TYPE_CHECKING:
     from brisk._core.url import URL
 
-__all__ = ["BROKEN_FOR", "AltSvcCache", "Routes", "parse_alt_svc", "quic_can_honour", "routes_of"]
+__all__ = [
+    "ATTEMPT_LIMIT",
+    "BROKEN_FOR",
+    "RACE_DELAY",
+    "AltSvcCache",
+    "QuicUnavailable",
+    "Race",
+    "Routes",
+    "parse_alt_svc",
+    "quic_can_honour",
+    "routes_of",
+]
 
 BROKEN_FOR = 300.0  # seconds an origin whose QUIC attempt failed is sent over TCP only
+#: Seconds a QUIC attempt found by Alt-Svc has to itself before a TCP connection is opened next to it.
+#: Browsers give QUIC about as long (Chrome 300 ms) and Happy Eyeballs gives an address 250 ms (RFC 8305):
+#: long enough for a working path's handshake, short enough that a network dropping UDP costs little.
+RACE_DELAY = 0.3
+#: Seconds a QUIC handshake found by Alt-Svc may take at most (a network that drops UDP answers nothing:
+#: there is no error to wait for). The TCP connection started at ``RACE_DELAY`` usually wins long before.
+ATTEMPT_LIMIT = 1.0
 DEFAULT_MAX_AGE = 86400.0
 MAX_ORIGINS = 256
 
@@ -53,6 +79,41 @@ def parse_alt_svc(value: str, host: str) -> tuple[int, float] | bool | None:
                 max_age = float(raw.strip())
         return int(port_text), max_age
     return None
+
+
+class QuicUnavailable(Exception):
+    """Raised inside a driver: this request goes over TCP (the QUIC attempt failed or lost the race)."""
+
+
+class Race:
+    """One QUIC handshake found by Alt-Svc, raced against a TCP connection to the same origin. Sans-IO: the
+    driver starts QUIC, waits up to ``delay`` for it, then (``start_tcp``) opens TCP next to it, and reports
+    what finished; ``winner`` says which connection the request takes ("quic", "tcp", or None: wait on).
+
+    =========================  =========================  ==========================================
+    QUIC                       TCP                        the request goes
+    =========================  =========================  ==========================================
+    handshake done             any (TCP is closed)        over QUIC
+    failed / over its limit    any                        over TCP, QUIC remembered as failed
+    still handshaking          connected                  over TCP, QUIC closed and remembered
+    still handshaking          failed                     waits for QUIC (TCP's error comes again if
+                                                          QUIC fails too)
+    =========================  =========================  ==========================================
+    """
+
+    __slots__ = ("delay", "limit", "quic", "tcp")
+
+    def __init__(self, connect_timeout: float | None) -> None:
+        self.limit = ATTEMPT_LIMIT if connect_timeout is None else min(ATTEMPT_LIMIT, connect_timeout)
+        self.delay = min(RACE_DELAY, self.limit)
+        self.quic: bool | None = None  # True: handshake done; False: failed
+        self.tcp: bool | None = None  # True: connected; False: failed; None: not started or under way
+
+    @property
+    def winner(self) -> str | None:
+        if self.quic is not None:
+            return "quic" if self.quic else "tcp"
+        return "tcp" if self.tcp else None
 
 
 class AltSvcCache:
@@ -141,6 +202,13 @@ class Routes:
         if not quic_can_honour(config):
             return None
         return self.alt_svc.h3_port((url.host, url.effective_port), now)
+
+    def quic_failed(self, url: URL, why: str, now: float) -> None:
+        """The QUIC attempt to ``url``'s origin failed or lost to TCP: TCP only for a while."""
+        self.alt_svc.failed((url.host, url.effective_port), now)
+        log = debug_logger()
+        if log is not None:
+            log.debug("HTTP/3 to %s %s: over TCP for %.0f s", url.host_header, why, BROKEN_FOR)
 
     def tcp(self, options: SendOptions) -> SendOptions:
         config = options.config

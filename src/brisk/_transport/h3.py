@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from brisk.models import PreparedRequest
 
 __all__ = [
-    "ATTEMPT_LIMIT",
     "HANDSHAKE",
     "H3Body",
     "check_pins",
@@ -44,10 +43,6 @@ __all__ = [
     "receive_buffer",
     "udp_socket",
 ]
-
-#: Seconds a QUIC handshake found by Alt-Svc may take before the request goes over TCP instead (a network
-#: that drops UDP answers nothing: there is no error to wait for). Prior knowledge waits Timeout.connect.
-ATTEMPT_LIMIT = 1.0
 
 #: The QUIC handshake, bounded by ``Timeout.connect`` (as TCP's connect and TLS's handshake are).
 HANDSHAKE = connecting("the QUIC handshake (HTTP/3)")

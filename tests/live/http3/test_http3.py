@@ -190,6 +190,41 @@ def test_unread_streamed_body_is_held_to_the_stream_window(
     client.close()
 
 
+def test_unread_streams_are_held_to_the_connection_window(
+    client_factory: Factory, h3_server: ServerThread, h3_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streamed responses left unread hold at most the connection's window in memory all together (as over
+    HTTP/2), not a stream window each: two 8 MiB bodies with 1 MiB stream windows and a 1.5 MiB connection
+    window (aioquic doubled MAX_DATA whenever half was used, read or not). Read later, both come whole."""
+    import time
+
+    from brisk._protocol import http3
+
+    monkeypatch.setattr(http3, "STREAM_WINDOW", 1 << 20)
+    monkeypatch.setattr(http3, "CONNECTION_WINDOW", 3 << 19)
+    client = _h3_client(client_factory, h3_server)
+    size = 8 << 20
+    held = [client.get(h3_url + f"/stream-bytes/{size}?chunk_size=65536", stream=True) for _ in range(2)]
+    (conn,) = [c for conns in client.pool()._shared.values() for c in conns]
+
+    def buffered() -> tuple[int, int]:
+        conn.looks_alive()  # the sync connection takes in what arrived (the async one reads by itself)
+        body = sum(len(chunk) for stream in conn.state.streams.values() for chunk in stream.body)
+        return body, conn.state.quic._local_max_data.value
+
+    seen, last_change, give_up = -1, time.monotonic(), time.monotonic() + 10
+    while time.monotonic() < give_up and time.monotonic() - last_change < 1.0:
+        body, max_data = _on_client_side(client, buffered)
+        if body != seen:
+            seen, last_change = body, time.monotonic()
+        time.sleep(0.05)
+    assert seen > 1 << 20  # more than one stream window arrived: the server sent on both streams
+    assert seen <= 3 << 19  # but no more than the connection's window
+    assert max_data <= 3 << 19  # nothing read: the window was not raised
+    assert [sum(len(chunk) for chunk in client.chunks(response, 65536)) for response in held] == [size] * 2
+    client.close()
+
+
 def test_response_collected_while_its_connection_is_busy_still_frees_its_stream(
     h3_server: ServerThread, h3_url: str
 ) -> None:
@@ -352,12 +387,11 @@ def test_pin_mismatch_is_refused(client_factory: Factory, h3_server: ServerThrea
 def test_alt_svc_discovery(
     client_factory: Factory, h3_server: ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # the QUIC handshake may take its time on a loaded machine: this test is about discovery, not fallback
-    from brisk._transport.asyncio import h3pool as async_h3pool
-    from brisk._transport.sync import h3pool as sync_h3pool
+    # the QUIC handshake may take its time on a loaded machine: this test is about discovery, not the race
+    from brisk._transport import altsvc
 
-    monkeypatch.setattr(async_h3pool, "ATTEMPT_LIMIT", 30.0)
-    monkeypatch.setattr(sync_h3pool, "ATTEMPT_LIMIT", 30.0)
+    monkeypatch.setattr(altsvc, "ATTEMPT_LIMIT", 30.0)
+    monkeypatch.setattr(altsvc, "RACE_DELAY", 30.0)
     client = _h3_client(client_factory, h3_server, http3=True)
     first = client.get(h3_server.url + "/get")
     assert first.http_version == "HTTP/2"
@@ -388,6 +422,181 @@ def test_blocked_udp_falls_back_to_tcp_and_is_remembered(
         assert tried >= 1
         assert client.get(server.url + "/get").http_version == "HTTP/2"
         assert black_hole.received == tried  # the failure is remembered: no new QUIC attempt
+        client.close()
+
+
+def _routes(client: Client) -> Any:
+    session = client.session
+    return session._transport._h3_routes
+
+
+def _on_client_side(client: Client, action: Callable[[], Any]) -> Any:
+    """Run ``action`` where the client's connections live (the async client's event loop)."""
+    if isinstance(client, AsyncClient):
+
+        async def run() -> Any:
+            return action()
+
+        return client.run(run())
+    return action()
+
+
+def _routes_ready(client: Client) -> None:
+    """Make the session's transport (and its HTTP/3 routes) exist without sending a request."""
+    from brisk._transport.altsvc import routes_of
+
+    session = client.session
+    if session._transport is None:
+        session._transport = session._new_transport()
+    routes_of(session._transport)
+
+
+def _race_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "brisk-h3-tcp-race"]
+
+
+@pytest.mark.parametrize("pooled_tcp", [True, False], ids=["tcp-pooled", "tcp-new"])
+def test_blocked_udp_races_tcp_instead_of_waiting(
+    client_factory: Factory,
+    ca: trustme.CA,
+    black_hole: BlackHole,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    pooled_tcp: bool,
+) -> None:
+    """A QUIC attempt that a network drops does not hold the request until the attempt's limit: TCP is
+    opened next to it after ``RACE_DELAY`` and answers. With the attempt's limit raised to 30 s, only the
+    race can answer within the test's bound (the old fallback waited the limit out); the QUIC attempt that
+    lost is closed and remembered, the TCP connection that won serves the request and stays pooled."""
+    import logging
+    import time
+
+    from brisk._transport import altsvc
+
+    monkeypatch.setattr(altsvc, "ATTEMPT_LIMIT", 30.0)
+    alt_svc = [f'h3=":{black_hole.port}"; ma=600']
+    with ServerThread(tls=True, ca=ca, config={"alt_svc_headers": alt_svc}) as server:
+        client = _h3_client(client_factory, server, http3=True)
+        assert client.get(server.url + "/get").http_version == "HTTP/2"  # learns the (dead) alternative
+        pool = client.pool()
+        if not pooled_tcp:  # no TCP connection to take from the pool: the race opens one
+            _on_client_side(client, lambda: [conn.close() for conn in pool.drain()])
+        assert pool.total == 0 or pooled_tcp
+        origin = ("127.0.0.1", server.port)
+        start = time.monotonic()
+        with caplog.at_level(logging.DEBUG, logger="brisk"):
+            raced = client.get(server.url + "/get", timeout=(60, 30))
+        elapsed = time.monotonic() - start
+        assert raced.status_code == 200
+        assert raced.http_version == "HTTP/2"
+        assert elapsed < 15, elapsed  # the QUIC attempt alone would have taken 30 s
+        assert black_hole.received >= 1  # QUIC was tried first
+        assert "lost the race to TCP" in caplog.text
+        assert _routes(client).alt_svc.is_broken(origin, time.monotonic())
+        for thread in _race_threads():
+            thread.join(10)
+        assert not _race_threads()  # the sync race's TCP thread is over
+        assert (
+            _on_client_side(client, lambda: len(asyncio.all_tasks()) - 1 if client.mode == "async" else 0)
+            == 0
+        )
+        assert pool.total == 1  # the QUIC attempt left nothing in the pool; the TCP connection serves
+        tried = black_hole.received
+        assert client.get(server.url + "/get").http_version == "HTTP/2"
+        assert black_hole.received == tried  # remembered: no new QUIC attempt
+        client.close()
+
+
+def test_quic_winning_the_race_closes_the_tcp_attempt(
+    client_factory: Factory, h3_server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TCP started at once (``RACE_DELAY`` 0) to an origin whose TLS never answers (a listening socket
+    nobody accepts on): QUIC wins, the request goes over HTTP/3, the TCP attempt is called off (async) or
+    ends with its connect timeout (sync), leaving nothing in the pool, no thread, no task, no socket."""
+    import time
+
+    from brisk._transport import altsvc
+
+    monkeypatch.setattr(altsvc, "RACE_DELAY", 0.0)
+    monkeypatch.setattr(altsvc, "ATTEMPT_LIMIT", 30.0)
+    stall = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    stall.bind(("127.0.0.1", 0))
+    stall.listen(8)
+    try:
+        port = stall.getsockname()[1]
+        client = _h3_client(client_factory, h3_server, http3=True)
+        _routes_ready(client)
+        origin = ("127.0.0.1", port)
+        _routes(client).alt_svc.remember(origin, f'h3=":{h3_server.quic_port}"', time.monotonic())
+        response = client.get(f"https://127.0.0.1:{port}/get", timeout=(2, 10))
+        assert response.http_version == "HTTP/3"
+        assert not _routes(client).alt_svc.is_broken(origin, time.monotonic())
+        for thread in _race_threads():
+            thread.join(10)
+        assert not _race_threads()
+        assert (
+            _on_client_side(client, lambda: len(asyncio.all_tasks()) - 1 if client.mode == "async" else 0)
+            == 0
+        )
+        assert client.pool().total == 1  # the QUIC connection only
+        client.close()
+    finally:
+        stall.close()
+
+
+def test_cancelled_during_the_race_leaves_nothing(
+    black_hole: BlackHole, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An async request cancelled while QUIC (to a UDP port that drops everything) and TCP (to a port whose
+    TLS never answers) both still try: both attempts are called off, their sockets closed (a ResourceWarning
+    would fail the test), no task left, the pool's slots given back."""
+    import time
+
+    from brisk._transport import altsvc
+
+    monkeypatch.setattr(altsvc, "RACE_DELAY", 0.0)
+    monkeypatch.setattr(altsvc, "ATTEMPT_LIMIT", 30.0)
+    stall = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    stall.bind(("127.0.0.1", 0))
+    stall.listen(8)
+    port = stall.getsockname()[1]
+
+    async def scenario() -> tuple[int, int]:
+        async with brisk.AsyncSession(http3=True, verify=False) as session:
+            transport = session._transport = session._new_transport()
+            routes = altsvc.routes_of(transport)
+            routes.alt_svc.remember(("127.0.0.1", port), f'h3=":{black_hole.port}"', time.monotonic())
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(session.get(f"https://127.0.0.1:{port}/", timeout=(20, 20)), 0.5)
+            await asyncio.sleep(0)
+            return len(asyncio.all_tasks()) - 1, transport._state.total
+
+    try:
+        assert asyncio.run(scenario()) == (0, 0)
+        assert black_hole.received >= 1  # QUIC was under way
+    finally:
+        stall.close()
+
+
+def test_quic_failing_fast_falls_back_without_racing(
+    client_factory: Factory, ca: trustme.CA, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A QUIC attempt that fails at once (nothing listens on the UDP port: ICMP port unreachable) sends the
+    request over TCP without waiting for the race's delay, and is remembered as failed."""
+    import logging
+    import time
+
+    hole = BlackHole()
+    hole.close()  # the port is free again: ICMP port unreachable answers
+    alt_svc = [f'h3=":{hole.port}"; ma=600']
+    with ServerThread(tls=True, ca=ca, config={"alt_svc_headers": alt_svc}) as server:
+        client = _h3_client(client_factory, server, http3=True)
+        client.get(server.url + "/get")
+        with caplog.at_level(logging.DEBUG, logger="brisk"):
+            assert client.get(server.url + "/get").http_version == "HTTP/2"
+        assert "cannot be reached over UDP" in caplog.text
+        assert "lost the race" not in caplog.text
+        assert _routes(client).alt_svc.is_broken(("127.0.0.1", server.port), time.monotonic())
         client.close()
 
 

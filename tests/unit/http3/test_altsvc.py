@@ -169,3 +169,36 @@ def test_prior_knowledge_refuses_what_quic_cannot_keep() -> None:
     # an address is the name the certificate is checked against (aioquic leaves it out of SNI itself)
     assert quic_configuration(ConnectionConfig(), "127.0.0.1").server_name == "127.0.0.1"
     assert quic_configuration(ConnectionConfig(), "[::1]").server_name == "::1"
+
+
+# -- the race of a QUIC attempt found by Alt-Svc against TCP ------------------------------------------------
+
+
+def test_race_limits_follow_the_connect_timeout() -> None:
+    from brisk._transport.altsvc import ATTEMPT_LIMIT, RACE_DELAY, Race
+
+    assert (Race(None).delay, Race(None).limit) == (RACE_DELAY, ATTEMPT_LIMIT)
+    assert (Race(30.0).delay, Race(30.0).limit) == (RACE_DELAY, ATTEMPT_LIMIT)
+    short = Race(0.1)  # the connect timeout bounds the whole attempt, the delay included
+    assert (short.delay, short.limit) == (0.1, 0.1)
+
+
+@pytest.mark.parametrize(
+    ("quic", "tcp", "winner"),
+    [
+        (None, None, None),  # both under way: wait
+        (True, None, "quic"),
+        (True, True, "quic"),  # QUIC done first counts even if TCP is connected too
+        (True, False, "quic"),
+        (False, None, "tcp"),  # QUIC failed: TCP (the request's own attempt if the race's is not done)
+        (False, False, "tcp"),  # TCP's error comes again from the request's own attempt
+        (None, True, "tcp"),  # TCP ready while QUIC still handshakes: QUIC lost
+        (None, False, None),  # TCP failed: wait for QUIC
+    ],
+)
+def test_race_winner(quic: bool | None, tcp: bool | None, winner: str | None) -> None:
+    from brisk._transport.altsvc import Race
+
+    race = Race(None)
+    race.quic, race.tcp = quic, tcp
+    assert race.winner == winner

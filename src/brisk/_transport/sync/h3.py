@@ -32,7 +32,7 @@ from brisk._transport.h3 import (
     udp_socket,
 )
 from brisk._transport.sync.connect import bounded_lookup
-from brisk.exceptions import ConnectionError
+from brisk.exceptions import ConnectionError, ConnectTimeout
 
 if TYPE_CHECKING:
     from brisk._core.url import URL
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from brisk._transport.sync.transport import SyncTransport
     from brisk.models import PreparedRequest, Response
 
-__all__ = ["SyncH3Connection", "exchange", "open_h3"]
+__all__ = ["SyncH3Connection", "exchange", "handshake", "open_h3", "start_h3"]
 
 _MAX_DATAGRAM = 65536
 ACKED = -1  # the wait key of uploads waiting for acknowledgements: any datagram wakes them
@@ -61,6 +61,7 @@ class SyncH3Connection:
         self.idle_since = 0.0
         self.served = 0
         self.closed = False
+        self.handshake_start = 0.0
         self._lock = threading.Lock()
         self._pumping = False
         # threads waiting while another one pumps, by what they wait for: a stream id, ALL (the connection),
@@ -254,11 +255,19 @@ class SyncH3Connection:
         self._drain(pump=True)
 
 
-def open_h3(
-    url: URL, port: int, options: SendOptions, timings: Timings, limit: float | None = None
-) -> SyncH3Connection:
-    """A QUIC connection to ``url``'s origin with its handshake done (bounded by ``Timeout.connect``, and
-    by ``limit`` seconds when given)."""
+def open_h3(url: URL, port: int, options: SendOptions, timings: Timings) -> SyncH3Connection:
+    """A QUIC connection to ``url``'s origin with its handshake done (bounded by ``Timeout.connect``)."""
+    conn = start_h3(url, port, options, timings)
+    try:
+        handshake(conn, url, options, timings, HANDSHAKE)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def start_h3(url: URL, port: int, options: SendOptions, timings: Timings) -> SyncH3Connection:
+    """A QUIC connection to ``url``'s origin whose handshake has started (its first datagram is sent)."""
     config = options.config
     quic = quic_configuration(config, url.host)
     if options.timeout.read is not None:
@@ -269,29 +278,66 @@ def open_h3(
         infos = bounded_lookup(attempts)
     sock, peer = udp_socket(attempts, infos, options)
     conn = SyncH3Connection(sock, H3State(quic, options.limits), peer)
-    handshake_start = time.monotonic()
-    state = conn.state
+    conn.handshake_start = time.monotonic()
     try:
         conn.call(lambda state: state.connect(peer, time.monotonic()))
-        phase = HANDSHAKE if limit is None else _Limited(limit)
-        conn.wait(lambda: state.handshake_done or state.error is not None, options, phase)
-        if not state.handshake_done:
-            raise handshake_failed(state, url.host)
-        if state.alpn != "h3":
-            raise ConnectionError(
-                f"the server at {url.host_header} did not agree to HTTP/3 (ALPN {state.alpn!r})"
-            )
-        check_pins(state, url, config)
-        conn.info = connection_info(state, _address(sock.getpeername()), _address(sock.getsockname()))
     except BaseException:
         conn.close()
         raise
-    timings.connect = time.monotonic() - handshake_start
     return conn
 
 
+def handshake(
+    conn: SyncH3Connection,
+    url: URL,
+    options: SendOptions,
+    timings: Timings,
+    phase: Phase,
+    stop: Callable[[], bool] | None = None,
+) -> bool:
+    """Wait for ``conn``'s handshake (within ``phase``'s budget) and check its outcome: True once the
+    connection is ready; False when ``stop()`` became true first (the handshake goes on). ``stop`` is
+    looked at every ``_STOP_POLL`` seconds: what it watches (another thread's work) does not wake the
+    socket."""
+    state = conn.state
+
+    def done() -> bool:
+        return state.handshake_done or state.error is not None
+
+    if stop is None:
+        conn.wait(done, options, phase)
+    else:
+        budget = phase.budget(options)
+        give_up = None if budget is None else time.monotonic() + budget
+        while not done():
+            if stop():
+                return False
+            left = _STOP_POLL if give_up is None else give_up - time.monotonic()
+            if left <= 0:
+                raise phase.timed_out(options)
+            try:
+                conn.wait(done, options, _Limited(min(left, _STOP_POLL)))
+            except ConnectTimeout:
+                pass
+    if not state.handshake_done:
+        raise handshake_failed(state, url.host)
+    if state.alpn != "h3":
+        raise ConnectionError(
+            f"the server at {url.host_header} did not agree to HTTP/3 (ALPN {state.alpn!r})"
+        )
+    check_pins(state, url, options.config)
+    sock = conn.sock
+    conn.info = connection_info(state, _address(sock.getpeername()), _address(sock.getsockname()))
+    timings.connect = time.monotonic() - conn.handshake_start
+    return True
+
+
+#: Seconds between two looks at a ``handshake``'s ``stop`` condition.
+_STOP_POLL = 0.02
+
+
 class _Limited(Phase):
-    """The QUIC handshake of an attempt found by Alt-Svc: ``Timeout.connect``, at most ``limit`` seconds."""
+    """The QUIC handshake, or a part of it: ``Timeout.connect``, at most ``limit`` seconds."""
 
     __slots__ = ("limit",)
 

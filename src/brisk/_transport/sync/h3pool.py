@@ -1,34 +1,35 @@
 """The sync transport's HTTP/3 route: which requests go over QUIC (``brisk._transport.altsvc.Routes``),
-the pooled QUIC connections (in the transport's own ``PoolState``, under its lock), and the fallback to TCP
-when a QUIC attempt found by Alt-Svc fails. The asyncio twin is ``brisk._transport.asyncio.h3pool``."""
+the pooled QUIC connections (in the transport's own ``PoolState``, under its lock), and the race of a QUIC
+attempt found by Alt-Svc against TCP (``altsvc.Race`` decides; the TCP connection is opened by a short-lived
+thread while the request's own thread drives the QUIC handshake). The asyncio twin is
+``brisk._transport.asyncio.h3pool``."""
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from brisk._core.error_context import add_url_context
-from brisk._core.log import debug_logger
-from brisk._transport.altsvc import routes_of
+from brisk._transport.altsvc import QuicUnavailable, Race, routes_of
 from brisk._transport.base import PRIOR_KNOWLEDGE, Timings
 from brisk._transport.deadline import POOL, WaitLimit
-from brisk._transport.h3 import ATTEMPT_LIMIT, load
+from brisk._transport.h3 import load
 from brisk._transport.pooled import CLOSED_MESSAGE, pool_exhausted
 from brisk._transport.wire import request_body
 from brisk.exceptions import RequestException
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable
+
     from brisk._core.url import URL
+    from brisk._transport.altsvc import Routes
     from brisk._transport.base import SendOptions
     from brisk._transport.sync.h3 import SyncH3Connection
     from brisk._transport.sync.transport import SyncTransport
     from brisk.models import PreparedRequest, Response
 
 __all__ = ["handle_h3"]
-
-
-class _QuicUnavailable(Exception):
-    pass
 
 
 def handle_h3(transport: SyncTransport, request: PreparedRequest, options: SendOptions) -> Response:
@@ -41,12 +42,9 @@ def handle_h3(transport: SyncTransport, request: PreparedRequest, options: SendO
     if port is not None:
         load()
         try:
-            response = _over_quic(transport, request, options, url, port)
-        except _QuicUnavailable:
-            routes.alt_svc.failed((url.host, url.effective_port), time.monotonic())
-            log = debug_logger()
-            if log is not None:
-                log.debug("HTTP/3 to %s failed: falling back to TCP", url.host_header)
+            response = _over_quic(transport, routes, request, options, url, port)
+        except QuicUnavailable as why:
+            routes.quic_failed(url, str(why), time.monotonic())
         else:
             routes.learn(url, config, response.headers, time.monotonic())
             return response
@@ -56,17 +54,22 @@ def handle_h3(transport: SyncTransport, request: PreparedRequest, options: SendO
 
 
 def _over_quic(
-    transport: SyncTransport, request: PreparedRequest, options: SendOptions, url: URL, port: int
+    transport: SyncTransport,
+    routes: Routes,
+    request: PreparedRequest,
+    options: SendOptions,
+    url: URL,
+    port: int,
 ) -> Response:
     from brisk._transport.sync import h3
 
     key = ("h3", url.host, port, options.config)
     timings = Timings(time.monotonic())
     try:
-        conn = _acquire(transport, key, url, port, options, timings)
+        conn = _acquire(transport, routes, key, url, port, options, timings)
     except RequestException as exc:
         if options.config.http3 != PRIOR_KNOWLEDGE:
-            raise _QuicUnavailable from exc
+            raise QuicUnavailable(f"failed ({exc})") from exc
         add_url_context(exc, url, request)
         raise
     try:
@@ -80,6 +83,7 @@ def _over_quic(
 
 def _acquire(
     transport: SyncTransport,
+    routes: Routes,
     key: tuple[object, ...],
     url: URL,
     port: int,
@@ -105,7 +109,7 @@ def _acquire(
         for old in to_close:
             old.close()
         if conn is None:
-            return _open(transport, key, url, port, options, timings)
+            return _open(transport, routes, key, url, port, options, timings)
         if conn.looks_alive():
             timings.reused = True
             return conn  # type: ignore[return-value]
@@ -114,6 +118,7 @@ def _acquire(
 
 def _open(
     transport: SyncTransport,
+    routes: Routes,
     key: tuple[object, ...],
     url: URL,
     port: int,
@@ -126,10 +131,7 @@ def _open(
         if options.config.http3 == PRIOR_KNOWLEDGE:
             conn = open_h3(url, port, options, timings)
         else:
-            try:
-                conn = open_h3(url, port, options, timings, ATTEMPT_LIMIT)
-            except RequestException:
-                raise _QuicUnavailable from None
+            conn = _race(transport, routes, url, port, options, timings)
     except BaseException:
         transport._give_back(key, None)
         raise
@@ -139,3 +141,102 @@ def _open(
         if transport._waiting:
             transport._freed.notify_all()
     return conn
+
+
+def _race(
+    transport: SyncTransport, routes: Routes, url: URL, port: int, options: SendOptions, timings: Timings
+) -> SyncH3Connection:
+    """The QUIC handshake, raced against a TCP connection started ``Race.delay`` after it: the QUIC
+    connection if it wins; else ``QuicUnavailable``, with the TCP connection waiting in the pool for the
+    request. The QUIC connection is closed when it loses; a TCP connection that loses is closed by its
+    thread when it is done connecting (a blocking connect cannot be called off)."""
+    from brisk._transport.sync.h3 import _Limited, handshake, start_h3
+
+    race = Race(options.timeout.connect)
+    start = time.monotonic()
+    tcp: _TcpAttempt | None = None
+    try:
+        conn = start_h3(url, port, options, timings)
+    except RequestException as exc:
+        raise QuicUnavailable(f"failed ({exc})") from exc
+    try:
+        try:
+            race.quic = handshake(conn, url, options, timings, _Limited(race.delay))
+        except RequestException as exc:
+            if conn.state.error is not None or conn.state.handshake_done:  # failed, not merely slow
+                race.quic = False
+                raise QuicUnavailable(f"failed ({exc})") from exc
+        if race.quic is None:
+            tcp = _TcpAttempt(transport, routes, url, options)
+
+            def tcp_ready() -> bool:
+                race.tcp = tcp.outcome()
+                return race.winner is not None
+
+            left = max(0.0, race.limit - (time.monotonic() - start))
+            try:
+                if handshake(conn, url, options, timings, _Limited(left), tcp_ready):
+                    race.quic = True
+            except RequestException as exc:
+                race.quic = False
+                raise QuicUnavailable(f"failed ({exc})") from exc
+            if race.winner != "quic":
+                raise QuicUnavailable("lost the race to TCP")
+    except BaseException:
+        conn.close()
+        raise
+    finally:
+        if tcp is not None:
+            tcp.settle(race.winner == "tcp")
+    return conn
+
+
+class _TcpAttempt:
+    """A TCP connection to the origin opened by a thread of its own, next to a QUIC handshake. ``settle``
+    says whether the request takes it (it goes to the pool for it) or not (it is closed, unless it was in
+    the pool before the race); the thread does that itself if it is still connecting then."""
+
+    __slots__ = ("_conn", "_done", "_keep", "_key", "_lock", "_reused", "_routes", "_thread", "_transport")
+
+    def __init__(self, transport: SyncTransport, routes: Routes, url: URL, options: SendOptions) -> None:
+        self._transport = transport
+        tcp = routes.tcp(options)
+        self._key: Hashable = (url.scheme, url.host, url.effective_port, tcp.config)
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        self._reused = False
+        self._done: bool | None = None  # True: connected; False: failed
+        self._keep: bool | None = None  # settled: True to keep, False to close
+        self._thread = threading.Thread(
+            target=self._run, args=(url, tcp), name="brisk-h3-tcp-race", daemon=True
+        )
+        self._thread.start()
+
+    def outcome(self) -> bool | None:
+        return self._done
+
+    def _run(self, url: URL, options: SendOptions) -> None:
+        timings = Timings(time.monotonic())
+        try:
+            conn = self._transport._acquire(self._key, url, options, timings)
+        except BaseException:  # the request's own TCP attempt reports the error if it comes to that
+            self._done = False
+            return
+        with self._lock:
+            self._conn, self._reused, self._done = conn, timings.reused, True
+            keep = self._keep
+        if keep is not None:
+            self._give(keep)
+
+    def settle(self, keep: bool) -> None:
+        with self._lock:
+            self._keep = keep
+            connected = self._conn is not None
+        if connected:
+            self._give(keep)
+
+    def _give(self, keep: bool) -> None:
+        self._transport._finish(self._key, self._conn, keep or self._reused)
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
