@@ -93,6 +93,15 @@ class AsyncH2Connection(asyncio.Protocol):
         return self.h2.open_streams
 
     def close(self) -> None:
+        """Say GOAWAY and close the socket now, as the HTTP/1.1 connection and the sync transport do.
+
+        Not ``transport.close()``: over TLS that starts asyncio's graceful shutdown, which closes the socket
+        only once the server has answered the client's close_notify. A session closed just before its
+        event loop ends (``async with`` as the last thing in ``asyncio.run``, a bulk run's loop) left the
+        socket to the garbage collector whenever the server was slower than those last turns of the loop
+        ("unclosed transport" ResourceWarnings, later, in unrelated code). ``abort()`` closes it on the
+        loop's next turn; the GOAWAY is already in the socket (a transport with an empty buffer writes at
+        once), only a write the socket could not take would be dropped."""
         if not self.closed:
             self.closed = True
             try:
@@ -100,7 +109,7 @@ class AsyncH2Connection(asyncio.Protocol):
                 if goodbye:
                     self.transport.write(goodbye)
             finally:
-                self.transport.close()
+                self.transport.abort()
 
     # -- plumbing -----------------------------------------------------------------------------------------
 
