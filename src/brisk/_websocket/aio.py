@@ -352,7 +352,10 @@ class AsyncWebSocket:
         pieces = core.encode(message)
         protocol = self._protocol
         if not protocol.lost:
-            protocol.transport.writelines(pieces)
+            # One write per piece: writelines() joins them (on Python 3.11), a copy of a large payload
+            write = protocol.transport.write
+            for piece in pieces:
+                write(piece)
         if protocol._write_paused and not await protocol.drained(self.write_timeout):
             self._shut()
             protocol.transport.abort()  # what is still buffered will not go: half a frame, perhaps

@@ -246,10 +246,18 @@ class WebSocket:
                     raise core.error
                 if self._closed:
                     raise WebSocketClosed("the WebSocket connection is closed", code=core.close_code or 1006)
-                data = self._read(give_up, poll=True)
+                # A large frame still arriving is read straight into its message's buffer; the wait for
+                # the next frame is busy-polled (inside a frame, the socket's buffer does the waiting).
+                target = core.big_target()
+                data = self._read(give_up, poll=target is None, into=target)
                 if data is None:
                     raise ReadTimeout(f"no WebSocket message within {timeout} s")
-                self._feed(data)
+                if target is not None and data:
+                    with self._lock:
+                        core.big_received(len(data))
+                        self._flush()
+                else:
+                    self._feed(data)
 
     def __iter__(self) -> Iterator[str | bytes]:
         """The messages until the peer closes normally (1000, 1001, or a close without a code); any other
@@ -324,11 +332,15 @@ class WebSocket:
             _shutdown(self._sock, socket.SHUT_WR)
 
     def _read(
-        self, give_up: float | None, keepalive: bool = True, poll: bool = False
+        self,
+        give_up: float | None,
+        keepalive: bool = True,
+        poll: bool = False,
+        into: memoryview | None = None,
     ) -> bytes | memoryview | None:
         """Bytes from the socket (b"" at EOF), or None when ``give_up`` passed first. Sends keep-alive
         pings meanwhile and fails the connection when a pong is late. ``poll``: busy-poll first (the
-        wait for a message)."""
+        wait for a message). ``into``: read into that buffer instead of the connection's."""
         while True:
             now = time.monotonic()
             wait = None if give_up is None else give_up - now
@@ -354,6 +366,8 @@ class WebSocket:
                 busy.before_read(budget if timeout is None else min(budget, timeout))
             try:
                 # Into one buffer, copied out: a fresh 256 KiB bytes per recv() costs an mmap and a munmap.
+                if into is not None:
+                    return into[: self._sock.recv_into(into)]
                 got = self._sock.recv_into(self._buffer)
                 return self._view[:got]  # fed to the protocol (which copies it) before the next read
             except TimeoutError:
