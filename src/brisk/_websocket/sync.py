@@ -167,13 +167,13 @@ class WebSocket:
         #: The longest a send may wait for the peer to take any of its bytes (the handshake's
         #: ``timeout.write``); then WriteTimeout, and the connection is closed. None: no limit.
         self.write_timeout = write_timeout
-        sock.settimeout(None)
-        self._timeout: float | None = None
         # A plain TCP socket's sends are timed by the kernel (SO_SNDTIMEO), apart from the reads' timeout;
         # a socket the kernel cannot time (TLS) never blocks without a timeout: its reads wait at most
         # ``write_timeout`` at a time, so a send in another thread is never stuck past it.
         self._kernel_sends = type(sock) is socket.socket
         self._tick: float | None = write_timeout
+        self._timeout: float | None = None if self._kernel_sends else write_timeout
+        sock.settimeout(self._timeout)
         if write_timeout is not None and self._kernel_sends:
             seconds = max(write_timeout, 1e-6)  # a zero timeval means "forever"
             whole = int(seconds)

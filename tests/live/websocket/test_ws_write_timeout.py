@@ -15,9 +15,11 @@ import brisk
 BIG = b"m" * (32 * 1024 * 1024)  # more than loopback's socket buffers hold, both ends together
 
 
-def _send_error(url: str, mode: str, timeout: brisk.Timeout) -> tuple[BaseException, BaseException, bool]:
+def _send_error(
+    url: str, mode: str, timeout: brisk.Timeout, verify: str | bool = True
+) -> tuple[BaseException, BaseException, bool]:
     """Open ``url``, send BIG: (the send's error, the error of a send after it, ws.closed)."""
-    options = {"compression": None, "timeout": timeout, "close_timeout": 0.3}
+    options = {"compression": None, "timeout": timeout, "close_timeout": 0.3, "verify": verify}
     if mode == "sync":
         with brisk.Session() as s, s.websocket(url, **options) as ws:
             with pytest.raises(brisk.RequestException) as first:
@@ -91,3 +93,47 @@ def test_a_slow_but_steady_reader_is_not_a_write_timeout(raw_server, mode):
         asyncio.run(main())
     server.stop()
     assert seen["frames"][0] == (2, message)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_over_tls_a_peer_that_stops_reading_makes_a_send_a_write_timeout(tls_raw_server, good_cert, mode):
+    # The kernel cannot time a TLS socket's writes: the sync client keeps a timeout on the socket instead.
+    # asyncio's TLS layer takes a first message whole into its transport's buffer (the send returns), so
+    # there the write timeout ends the next send.
+    def handler(conn):
+        accept(conn)
+        conn.sleep(60)
+
+    server = tls_raw_server(good_cert, handler)
+    url = server.url.replace("https://", "wss://")
+    options = {
+        "compression": None,
+        "timeout": brisk.Timeout(10, write=0.3),
+        "close_timeout": 0.3,
+        "verify": str(good_cert.ca_bundle),
+    }
+    if mode == "sync":
+        with brisk.Session() as s, s.websocket(url, **options) as ws:
+            with pytest.raises(brisk.WriteTimeout):
+                ws.send(BIG)
+            with pytest.raises(brisk.WebSocketClosed):
+                ws.send("after")
+    else:
+
+        async def main() -> int:
+            async with brisk.AsyncSession() as s, s.websocket(url, **options) as ws:
+                sent = 0
+                error: BaseException | None = None
+                while error is None and sent < 3:
+                    try:
+                        await ws.send(BIG)
+                        sent += 1
+                    except brisk.RequestException as exc:
+                        error = exc
+                assert isinstance(error, brisk.WriteTimeout)
+                with pytest.raises(brisk.WebSocketClosed):
+                    await ws.send("after")
+                return sent
+
+        assert asyncio.run(main()) <= 1
+    server.stop()
