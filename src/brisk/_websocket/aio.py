@@ -21,6 +21,7 @@ from brisk._transport.asyncio.h1 import AsyncH1Connection, _read_buffer
 from brisk._transport.base import Timings
 from brisk._transport.deadline import WAITING_FOR_RESPONSE
 from brisk._transport.facts import of_transport
+from brisk._transport.sync.busypoll import BusyPoll
 from brisk._transport.wire import request_line_and_headers
 from brisk._websocket.core import Core, HeadReader, KeepAlive
 from brisk._websocket.handshake import Plan, handshake_response, split_options, upgrade_options
@@ -57,6 +58,7 @@ class _Protocol(asyncio.BufferedProtocol):
         self._gone: asyncio.Future[None] | None = None
         self._buffer = _read_buffer()
         self.write_timeout: float | None = None  # the handshake's timeout.write, for the WebSocket's sends
+        self.busy: tuple[BusyPoll, float] | None = None  # busy polling before a wait, and its budget
 
     # -- asyncio.BufferedProtocol ----------------------------------------------------------------------
 
@@ -192,6 +194,20 @@ class _Protocol(asyncio.BufferedProtocol):
             self.transport.resume_reading()
 
 
+def _busy_poll(
+    transport: asyncio.Transport, connect_time: float, budget: float
+) -> tuple[BusyPoll, float] | None:
+    """The busy polling of a connection's waits for a message, or None (off, or no socket to poll)."""
+    sock = transport.get_extra_info("socket")
+    if not budget or sock is None:
+        return None
+    try:
+        poll = BusyPoll.poll_for(sock)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return BusyPoll(sock, poll, connect_time, budget, pollable=True), budget
+
+
 class _AsyncUpgradeTransport:
     """Sends each attempt of the handshake on a new connection; keeps the connection of a 101."""
 
@@ -236,6 +252,7 @@ class _AsyncUpgradeTransport:
             transport.close()
         else:
             protocol.write_timeout = options.timeout.write
+            protocol.busy = _busy_poll(transport, timings.connect, options.limits.busy_poll)
             self.upgraded[id(response)] = protocol
         return response
 
@@ -385,6 +402,12 @@ class AsyncWebSocket:
             if self._closed or protocol.lost:
                 raise WebSocketClosed("the WebSocket connection is closed", code=core.close_code or 1006)
             left = None if give_up is None else give_up - time.monotonic()
+            busy = protocol.busy
+            if busy is not None and not protocol._paused:
+                # The loop would sleep in the kernel until the answer comes: poll for it first (the loop
+                # then finds it ready), with HTTP/1.1's sync policy (``Limits.busy_poll``)
+                budget = busy[1]
+                busy[0].before_read(budget if left is None else min(budget, max(left, 0.0)))
             if (left is not None and left <= 0) or not await protocol.wait(left):
                 raise ReadTimeout(f"no WebSocket message within {timeout} s")
 

@@ -1,4 +1,4 @@
-"""The sync WebSocket busy-polls before waiting for a message, with HTTP/1.1's policy (``Limits.busy_poll``,
+"""Both WebSocket clients busy-poll before waiting for a message, as HTTP/1.1 does (``Limits.busy_poll``,
 ``brisk._transport.sync.busypoll``). Polling happens only in a single-threaded process, so the client runs
 in a child process of its own against the real echo server of this one."""
 
@@ -17,7 +17,7 @@ CHILD = textwrap.dedent(
     """
     import json, sys, brisk
 
-    url, budget, count = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+    url, budget, count, mode = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     out = {"echoes": 0, "polls": 0, "busy": None}
 
     class Counting:  # counts the busy polls (BusyPoll.before_read polls the socket at least once each)
@@ -29,22 +29,38 @@ CHILD = textwrap.dedent(
                 out["polls"] += 1
             return self.real.poll(timeout)
 
-    with brisk.Session(limits=brisk.Limits(busy_poll=budget)) as s:
-        with s.websocket(url, compression=None) as ws:
-            if ws._busy is not None:
-                ws._busy.poll = Counting(ws._busy.poll)
-                out["busy"] = [ws._busy.skip, ws._busy.backoff]
-            for i in range(count):
-                ws.send(f"m{i}")
-                out["echoes"] += ws.receive() == f"m{i}"
+    def watch(busy):
+        if busy is not None:
+            busy.poll = Counting(busy.poll)
+            out["busy"] = [busy.skip, busy.backoff]
+
+    if mode == "sync":
+        with brisk.Session(limits=brisk.Limits(busy_poll=budget)) as s:
+            with s.websocket(url, compression=None) as ws:
+                watch(ws._busy)
+                for i in range(count):
+                    ws.send(f"m{i}")
+                    out["echoes"] += ws.receive() == f"m{i}"
+    else:
+        import asyncio
+
+        async def main():
+            async with brisk.AsyncSession(limits=brisk.Limits(busy_poll=budget)) as s:
+                async with s.websocket(url, compression=None) as ws:
+                    watch(ws._protocol.busy and ws._protocol.busy[0])
+                    for i in range(count):
+                        await ws.send(f"m{i}")
+                        out["echoes"] += await ws.receive() == f"m{i}"
+
+        asyncio.run(main())
     print(json.dumps(out))
     """
 )
 
 
-def run_child(url: str, budget: float, count: int) -> dict:
+def run_child(url: str, budget: float, count: int, mode: str) -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, url, str(budget), str(count)],
+        [sys.executable, "-c", CHILD, url, str(budget), str(count), mode],
         capture_output=True,
         text=True,
         timeout=60,
@@ -56,10 +72,11 @@ def run_child(url: str, budget: float, count: int) -> dict:
 
 
 @pytest.mark.skipif(not busypoll.MANY_CPUS, reason="busy polling needs a second CPU")
-def test_a_sync_websocket_busy_polls_for_each_message(ws_server):
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_websocket_busy_polls_for_each_message(ws_server, mode):
     # A 2 ms budget: polling needs the TCP handshake to have taken at most ten budgets (a loaded machine's
     # first loopback handshake in a new process can take more than 1 ms).
-    result = run_child(ws_server.url + "/echo", 0.002, 50)
+    result = run_child(ws_server.url + "/echo", 0.002, 50, mode)
     assert result["echoes"] == 50
     assert result["busy"] == [0, 0]  # the policy allows polling on this connection
     # receive() polled the socket before reading: once per message when the echo was already there, many
@@ -68,8 +85,9 @@ def test_a_sync_websocket_busy_polls_for_each_message(ws_server):
     assert result["polls"] >= 25
 
 
-def test_without_busy_polling_a_sync_websocket_never_polls(ws_server):
-    result = run_child(ws_server.url + "/echo", 0, 20)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_without_busy_polling_a_websocket_never_polls(ws_server, mode):
+    result = run_child(ws_server.url + "/echo", 0, 20, mode)
     assert result["echoes"] == 20
     assert result["busy"] is None
     assert result["polls"] == 0

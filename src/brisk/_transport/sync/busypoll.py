@@ -36,10 +36,15 @@ class BusyPoll:
 
     __slots__ = ("backoff", "pending", "poll", "skip")
 
-    def __init__(self, sock: socket.socket, poll: Any, connect_time: float, budget: float) -> None:
+    def __init__(
+        self, sock: Any, poll: Any, connect_time: float, budget: float, pollable: bool | None = None
+    ) -> None:
+        """``pollable``: whether poll() tells if a read would sleep; None: judged from the socket's type
+        (an asyncio transport's socket is: the loop reads nothing from it until it runs again)."""
         self.poll = poll
         self.pending = getattr(sock, "pending", None)
-        pollable = type(sock) is socket.socket or self.pending is not None
+        if pollable is None:
+            pollable = type(sock) is socket.socket or self.pending is not None
         near = connect_time <= NEAR_ROUND_TRIPS * budget
         #: reads left to skip after polling in vain (-1: never poll on this connection)
         self.skip = 0 if pollable and near and MANY_CPUS else -1
@@ -47,7 +52,7 @@ class BusyPoll:
         self.backoff = 0
 
     @staticmethod
-    def poll_for(sock: socket.socket) -> Any:
+    def poll_for(sock: Any) -> Any:
         """A ``select.poll`` watching ``sock`` for reading."""
         poll = select.poll()
         poll.register(sock.fileno(), select.POLLIN)
