@@ -527,6 +527,8 @@ class Core:
 
     def take_writes(self) -> tuple[bytes, bool]:
         """What to write now, and whether to half-close the connection after it."""
+        if not self.p.writes:  # (the usual case after a data frame: nothing to answer)
+            return b"", False
         writes = self.p.data_to_send()
         if not writes:
             return b"", False
