@@ -137,3 +137,35 @@ def test_over_tls_a_peer_that_stops_reading_makes_a_send_a_write_timeout(tls_raw
 
         assert asyncio.run(main()) <= 1
     server.stop()
+
+
+def test_sync_a_send_times_out_while_another_thread_waits_in_receive(raw_server):
+    # The receiving thread holds the socket in a read without a timeout; the sending thread's write timeout
+    # is the kernel's (SO_SNDTIMEO), apart from it. The timeout closes the connection, which ends the read.
+    import threading
+
+    def handler(conn):
+        accept(conn)
+        conn.sleep(60)
+
+    server = raw_server(handler, timeout=60)
+    got: dict[str, BaseException] = {}
+    options = {"compression": None, "timeout": brisk.Timeout(10, write=0.3), "close_timeout": 0.3}
+    with brisk.Session() as s, s.websocket(_ws(server), **options) as ws:
+
+        def receive() -> None:
+            try:
+                ws.receive()
+            except brisk.RequestException as exc:
+                got["receive"] = exc
+
+        reader = threading.Thread(target=receive)
+        reader.start()
+        try:
+            with pytest.raises(brisk.WriteTimeout):
+                ws.send(BIG)
+        finally:
+            reader.join(30)
+    server.stop()
+    assert not reader.is_alive()
+    assert isinstance(got["receive"], brisk.WebSocketClosed)
