@@ -125,7 +125,8 @@ class Limits:
         process has one thread (``threading.active_count() == 1``) and may run on more than one CPU;
         never on a connection whose TCP handshake took more than ten times ``busy_poll`` (the server is
         too far away to answer in time); and a connection whose server answered later than ``busy_poll``
-        skips it for its next 1, 2, 4 ... 64 responses. Body reads and HTTP/2 never poll.
+        skips it for its next 1, 2, 4 ... 64 responses. Body reads and HTTP/2 never poll. A WebSocket
+        (sync and async) polls the same way before it waits for the next message.
 
     Protocol (a server exceeding one gets a clear exception, never unbounded memory use):
       - ``max_header_line``: bytes in the status line or in one header line.

@@ -21,10 +21,11 @@ from brisk._transport.asyncio.h1 import AsyncH1Connection, _read_buffer
 from brisk._transport.base import Timings
 from brisk._transport.deadline import WAITING_FOR_RESPONSE
 from brisk._transport.facts import of_transport
+from brisk._transport.sync.busypoll import BusyPoll
 from brisk._transport.wire import request_line_and_headers
 from brisk._websocket.core import Core, HeadReader, KeepAlive
 from brisk._websocket.handshake import Plan, handshake_response, split_options, upgrade_options
-from brisk.exceptions import ReadTimeout, WebSocketClosed
+from brisk.exceptions import ReadTimeout, WebSocketClosed, WriteTimeout
 
 if TYPE_CHECKING:
     from brisk._transport.base import SendOptions
@@ -56,6 +57,8 @@ class _Protocol(asyncio.BufferedProtocol):
         self._drain: asyncio.Future[None] | None = None
         self._gone: asyncio.Future[None] | None = None
         self._buffer = _read_buffer()
+        self.write_timeout: float | None = None  # the handshake's timeout.write, for the WebSocket's sends
+        self.busy: tuple[BusyPoll, float] | None = None  # busy polling before a wait, and its budget
 
     # -- asyncio.BufferedProtocol ----------------------------------------------------------------------
 
@@ -133,10 +136,22 @@ class _Protocol(asyncio.BufferedProtocol):
         if eof and self.transport.can_write_eof():
             self.transport.write_eof()
 
-    async def drained(self) -> None:
-        if self._write_paused and not self.lost:
-            self._drain = asyncio.get_running_loop().create_future()
-            await self._drain
+    async def drained(self, write_timeout: float | None) -> bool:
+        """Wait while the transport's write buffer is over its high-water mark; False when the peer took
+        nothing for ``write_timeout`` seconds meanwhile (None: wait as long as it takes)."""
+        while self._write_paused and not self.lost:
+            self._drain = drain = asyncio.get_running_loop().create_future()
+            if write_timeout is None:
+                await drain
+                continue
+            before = self.transport.get_write_buffer_size()
+            try:
+                async with asyncio.timeout(write_timeout):
+                    await drain
+            except TimeoutError:
+                if self.transport.get_write_buffer_size() >= before:
+                    return False  # not a byte taken in all that time
+        return True
 
     async def gone(self) -> None:
         """Wait (briefly) until the transport has closed the socket: asyncio does it on a later turn of
@@ -177,6 +192,20 @@ class _Protocol(asyncio.BufferedProtocol):
         if self._paused and core is not None and core.queued <= _HIGH_WATER // 2:
             self._paused = False
             self.transport.resume_reading()
+
+
+def _busy_poll(
+    transport: asyncio.Transport, connect_time: float, budget: float
+) -> tuple[BusyPoll, float] | None:
+    """The busy polling of a connection's waits for a message, or None (off, or no socket to poll)."""
+    sock = transport.get_extra_info("socket")
+    if not budget or sock is None:
+        return None
+    try:
+        poll = BusyPoll.poll_for(sock)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return BusyPoll(sock, poll, connect_time, budget, pollable=True), budget
 
 
 class _AsyncUpgradeTransport:
@@ -222,6 +251,8 @@ class _AsyncUpgradeTransport:
         if protocol.reader.head is None:
             transport.close()
         else:
+            protocol.write_timeout = options.timeout.write
+            protocol.busy = _busy_poll(transport, timings.connect, options.limits.busy_poll)
             self.upgraded[id(response)] = protocol
         return response
 
@@ -266,7 +297,9 @@ async def connect(plan: Plan, settings: dict[str, Any]) -> AsyncWebSocket:
     finally:
         await transport.aclose()
     core = protocol.core = Core(extensions, plan.handshake.max_size)
-    ws = AsyncWebSocket(protocol, response, subprotocol, plan.url, **settings)
+    ws = AsyncWebSocket(
+        protocol, response, subprotocol, plan.url, **settings, write_timeout=protocol.write_timeout
+    )
     rest = protocol.reader.rest
     if rest:
         core.receive_data(rest)
@@ -295,6 +328,7 @@ class AsyncWebSocket:
         close_timeout: float | None = 10.0,
         ping_interval: float | None = None,
         ping_timeout: float | None = 20.0,
+        write_timeout: float | None = None,
     ) -> None:
         self._protocol = protocol
         assert protocol.core is not None
@@ -304,6 +338,9 @@ class AsyncWebSocket:
         self.response = response
         self.subprotocol = subprotocol
         self.close_timeout = close_timeout
+        #: The longest a send may wait for the peer to take any of its bytes (the handshake's
+        #: ``timeout.write``); then WriteTimeout, and the connection is closed. None: no limit.
+        self.write_timeout = write_timeout
         self._timer: asyncio.TimerHandle | None = None
         if ping_interval is not None:
             loop = asyncio.get_running_loop()
@@ -327,11 +364,22 @@ class AsyncWebSocket:
         """Send a text (str) or binary (bytes) message; WebSocketClosed once the connection is closed."""
         core = self._core
         core.check_open()
+        if self._closed:  # by brisk: a send that timed out, say
+            raise WebSocketClosed("the WebSocket connection is closed", code=core.close_code or 1006)
         pieces = core.encode(message)
         protocol = self._protocol
         if not protocol.lost:
-            protocol.transport.writelines(pieces)
-        await protocol.drained()
+            # One write per piece: writelines() joins them (on Python 3.11), a copy of a large payload
+            write = protocol.transport.write
+            for piece in pieces:
+                write(piece)
+        if protocol._write_paused and not await protocol.drained(self.write_timeout):
+            self._shut()
+            protocol.transport.abort()  # what is still buffered will not go: half a frame, perhaps
+            raise WriteTimeout(
+                f"the WebSocket peer at {self.url} took no data for {self.write_timeout} s (write timeout) "
+                "while a message was being sent; the connection was closed"
+            )
 
     async def ping(self, data: bytes = b"") -> None:
         self._core.check_open()
@@ -354,6 +402,12 @@ class AsyncWebSocket:
             if self._closed or protocol.lost:
                 raise WebSocketClosed("the WebSocket connection is closed", code=core.close_code or 1006)
             left = None if give_up is None else give_up - time.monotonic()
+            busy = protocol.busy
+            if busy is not None and not protocol._paused:
+                # The loop would sleep in the kernel until the answer comes: poll for it first (the loop
+                # then finds it ready), with HTTP/1.1's sync policy (``Limits.busy_poll``)
+                budget = busy[1]
+                busy[0].before_read(budget if left is None else min(budget, max(left, 0.0)))
             if (left is not None and left <= 0) or not await protocol.wait(left):
                 raise ReadTimeout(f"no WebSocket message within {timeout} s")
 

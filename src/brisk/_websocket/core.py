@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from brisk._protocol.http11 import ResponseParser
 from brisk._protocol.http11_response import ResponseHead
+from brisk._websocket.keepalive import KeepAlive
 from brisk.exceptions import (
     MissingDependencyError,
     RemoteProtocolError,
@@ -39,6 +40,7 @@ __all__ = ["GUID", "Core", "Handshake", "HeadReader", "KeepAlive", "accept_for",
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
 _MAX_ERROR_BODY = 1024 * 1024  # body bytes of a refused handshake kept for the error's response
+_KEEP_BUFFER = 4 * 1024 * 1024  # the largest receive buffer a connection keeps between messages
 _NORMAL = (1000, 1001)  # closes that end iteration quietly (1005: a close frame without a code, too)
 
 
@@ -254,12 +256,128 @@ class Core:
         self._fragment_text = False
         self.pongs_seen = 0  # pongs received: keep-alive compares this with the count at its ping
         self.error: WebSocketClosed | None = None  # why the connection is closed, once it is
+        # Complete data frames are read here (see ``receive_data``); the rest goes to the library.
+        self._fast = not extensions
+        self._max_size = max_size
+        self._head = b""  # the start of a frame header that a read cut short
+        self._lib_left = 0  # bytes of the library's current frame still to pass on to it
+        # The payload of a data frame still arriving, in a buffer reused from one message to the next (a
+        # fresh 1 MiB buffer per message costs more in page faults than copying into it)
+        self._big_view: memoryview | None = None
+        self._big_store = bytearray()
+        self._big_at = 0
+        self._big_text = False
 
     # -- bytes in ----------------------------------------------------------------------------------------
 
     def receive_data(self, data: bytes | memoryview) -> None:
+        """Bytes from the peer. Unfragmented text and binary frames (unmasked, no RSV bits, within
+        ``max_size``; no extensions on the connection) are cut out here, their payload copied once into
+        the message (a large one straight into its own buffer, which ``big_target`` offers the socket to
+        read into); every other frame goes to the library whole, header and payload, so it always starts
+        at a frame boundary and its checks and state (control frames, fragments, limits, the close) stay
+        its own. Once the library has closed or failed the connection it gets everything."""
+        if not self._fast:
+            self.p.receive_data(data)
+            self._events()
+            return
+        if self._head:
+            data = self._head + bytes(data)
+            self._head = b""
+        end = len(data)
+        pos = 0
+        lib_from = -1  # where the bytes for the library start, if any are pending
+        while pos < end:
+            if not self._fast:  # a message just failed the connection: the library discards the rest
+                self.p.receive_data(data[pos:])
+                return
+            big = self._big_view
+            if big is not None:
+                take = min(len(big) - self._big_at, end - pos)
+                big[self._big_at : self._big_at + take] = data[pos : pos + take]
+                pos += take
+                self.big_received(take)
+                continue
+            if self._lib_left:
+                take = min(self._lib_left, end - pos)
+                if lib_from < 0:
+                    lib_from = pos
+                self._lib_left -= take
+                pos += take
+                continue
+            # a frame starts at ``pos``
+            if end - pos < 2:
+                self._head = bytes(data[pos:])
+                break
+            b0, b1 = data[pos], data[pos + 1]
+            length = b1 & 0x7F
+            at = pos + 2
+            if length == 126:
+                at += 2
+                if end < at:
+                    self._head = bytes(data[pos:])
+                    break
+                length = (data[pos + 2] << 8) | data[pos + 3]
+            elif length == 127:
+                at += 8
+                if end < at:
+                    self._head = bytes(data[pos:])
+                    break
+                length = int.from_bytes(data[pos + 2 : at], "big")
+            opcode = b0 & 0x0F
+            ours = (
+                (b0 & 0xF0) == 0x80  # FIN alone: not a fragment, no RSV bits
+                and opcode in (1, 2)
+                and not b1 & 0x80  # unmasked (the library refuses a masked one)
+                and (self._max_size is None or length <= self._max_size)
+                and length < 1 << 63
+            )
+            if ours and lib_from >= 0:  # the library's frames came first: their messages (and state) too
+                self._to_library(data[lib_from:pos])
+                lib_from = -1
+                if not self._fast:
+                    self.p.receive_data(data[pos:])
+                    return
+            if not ours or self._fragments:  # (inside a fragmented message: the library's error)
+                if lib_from < 0:
+                    lib_from = pos
+                self._lib_left = at - pos + (4 if b1 & 0x80 else 0) + length
+                continue
+            if end - at >= length:
+                self._message(data[at : at + length], opcode == 1)
+                pos = at + length
+                continue
+            store = self._big_store
+            if len(store) < length:  # kept for the next large message, up to _KEEP_BUFFER bytes
+                store = bytearray(length)
+                if length <= _KEEP_BUFFER:
+                    self._big_store = store
+            self._big_view = memoryview(store)[:length]
+            self._big_at = 0
+            self._big_text = opcode == 1
+            pos = at
+        if lib_from >= 0:
+            self._to_library(data[lib_from:pos])
+
+    def _to_library(self, data: bytes | memoryview) -> None:
         self.p.receive_data(data)
         self._events()
+        if self.p.state is not self._protocol_module.State.OPEN or self.error is not None:
+            self._fast = False  # closing or failed: the library reads (and discards) the rest
+            self._lib_left = 0
+
+    def big_target(self) -> memoryview | None:
+        """Where the next bytes go when a large data frame is arriving: its buffer's unfilled part."""
+        big = self._big_view
+        return None if big is None else big[self._big_at :]
+
+    def big_received(self, count: int) -> None:
+        """``count`` more bytes of the arriving data frame are in its buffer (``big_target``)."""
+        self._big_at += count
+        big = self._big_view
+        if big is not None and self._big_at == len(big):
+            self._big_view = None
+            self._message(big, self._big_text)
 
     def receive_eof(self) -> None:
         if not self.eof_seen:
@@ -297,23 +415,24 @@ class Core:
         if self.p.parser_exc is not None and self.error is None:
             self._failed(self.p.parser_exc)
 
-    def _message(self, data: bytes, text: bool) -> None:
+    def _message(self, data: bytes | bytearray | memoryview, text: bool) -> None:
         if self.error is not None:
             return
         if text:
             try:
-                message: str | bytes = data.decode("utf-8")
+                message: str | bytes = str(data, "utf-8")
             except UnicodeDecodeError as exc:
                 reason = f"invalid UTF-8 in a text message at byte {exc.start}"
                 self.p.fail(1007, reason)
                 self.error = WebSocketClosed(
                     f"the server sent {reason}; the connection was closed (1007)", code=1007, reason=reason
                 )
+                self._fast = False  # the library discards what follows
                 return
         else:
             message = bytes(data) if type(data) is not bytes else data
         self.messages.append(message)
-        self.queued += len(data)
+        self.queued += len(message)  # as next_message takes it off (characters for text)
 
     def _closed_by_peer(self) -> None:
         rcvd = self.p.close_rcvd
@@ -408,6 +527,8 @@ class Core:
 
     def take_writes(self) -> tuple[bytes, bool]:
         """What to write now, and whether to half-close the connection after it."""
+        if not self.p.writes:  # (the usual case after a data frame: nothing to answer)
+            return b"", False
         writes = self.p.data_to_send()
         if not writes:
             return b"", False
@@ -444,42 +565,3 @@ class Core:
     def iteration_ends(self) -> bool:
         """Does the current close end ``for message in ws`` quietly (a normal close by the peer)?"""
         return self.error is not None and self.error.code in (*_NORMAL, 1005)
-
-
-class KeepAlive:
-    """Keep-alive pings: one every ``interval`` seconds; the connection fails (1011) when the pong to the
-    last one has not come ``timeout`` seconds after it. The drivers call ``step`` when it says to."""
-
-    def __init__(self, interval: float, timeout: float | None, now: float) -> None:
-        self.interval = interval
-        self.timeout = timeout
-        self.next_ping = now + interval
-        self.pong_due: float | None = None
-        self.pongs_at_ping = 0
-
-    def step(self, core: Core, now: float) -> float | None:
-        """Ping if due, or fail ``core`` if a pong is late (then None). Returns when to call again."""
-        if self.pong_due is not None:
-            if core.pongs_seen > self.pongs_at_ping:
-                self.pong_due = None
-            elif now >= self.pong_due:
-                reason = "keepalive ping timeout"
-                core.p.fail(1011, reason)
-                core.error = WebSocketClosed(
-                    f"the server did not answer a keep-alive ping within {self.timeout} s; the connection "
-                    "was closed (1011)",
-                    code=1011,
-                    reason=reason,
-                )
-                return None
-            else:
-                return self.pong_due  # no new ping while one is unanswered
-        if now >= self.next_ping:
-            if core.closing:
-                return None
-            core.ping(os.urandom(4))
-            self.pongs_at_ping = core.pongs_seen
-            self.next_ping = now + self.interval
-            if self.timeout is not None:
-                self.pong_due = now + self.timeout
-        return self.next_ping if self.pong_due is None else min(self.next_ping, self.pong_due)

@@ -8,6 +8,7 @@ read is not.
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -19,11 +20,12 @@ from brisk._transport.base import Timings
 from brisk._transport.deadline import SENDING, WAITING_FOR_RESPONSE
 from brisk._transport.errors import broken
 from brisk._transport.facts import of_socket
+from brisk._transport.sync.busypoll import BusyPoll
 from brisk._transport.sync.connect import open_socket
 from brisk._transport.wire import request_line_and_headers
 from brisk._websocket.core import Core, HeadReader, KeepAlive
 from brisk._websocket.handshake import Plan, handshake_response, upgrade_options
-from brisk.exceptions import ReadTimeout, WebSocketClosed
+from brisk.exceptions import ReadTimeout, WebSocketClosed, WriteTimeout
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -40,7 +42,8 @@ class _UpgradeTransport:
     """Sends each attempt of the handshake on a new connection; keeps the socket of a 101."""
 
     def __init__(self, opener: Any = None) -> None:
-        self.upgraded: dict[int, tuple[socket.socket, bytes]] = {}  # id(response) -> socket, first bytes
+        # id(response) -> socket, first bytes, the attempt's options, its TCP connect time
+        self.upgraded: dict[int, tuple[socket.socket, bytes, SendOptions, float]] = {}
         self._opener = opener  # a mock's socket maker, or None
 
     def handle_request(self, request: PreparedRequest, options: SendOptions) -> Response:
@@ -69,23 +72,28 @@ class _UpgradeTransport:
                     break
                 if reader.feed(data):
                     break
-            return self._response(reader, request, sock, timings)
+            return self._response(reader, request, sock, timings, options)
         except BaseException:
             sock.close()
             raise
 
     def _response(
-        self, reader: HeadReader, request: PreparedRequest, sock: socket.socket, timings: Timings
+        self,
+        reader: HeadReader,
+        request: PreparedRequest,
+        sock: socket.socket,
+        timings: Timings,
+        options: SendOptions,
     ) -> Response:
         response = handshake_response(reader, request, timings, of_socket(sock))
         if reader.head is None:
             sock.close()  # a refusal: its body is read, the connection is done
         else:
-            self.upgraded[id(response)] = (sock, reader.rest)
+            self.upgraded[id(response)] = (sock, reader.rest, options, timings.connect)
         return response
 
     def close(self) -> None:
-        for sock, _ in self.upgraded.values():
+        for sock, *_ in self.upgraded.values():
             sock.close()
         self.upgraded.clear()
 
@@ -96,10 +104,20 @@ def connect(plan: Plan, settings: dict[str, Any]) -> WebSocket:
     try:
         response = run_sync(request_flow(plan.request, plan.settings), transport)
         subprotocol, extensions = plan.handshake.check(response, plan.url)
-        sock, rest = transport.upgraded.pop(id(response))
+        sock, rest, options, connect_time = transport.upgraded.pop(id(response))
     finally:
         transport.close()
-    ws = WebSocket(sock, Core(extensions, plan.handshake.max_size), response, subprotocol, **settings)
+    core = Core(extensions, plan.handshake.max_size)
+    ws = WebSocket(
+        sock,
+        core,
+        response,
+        subprotocol,
+        **settings,
+        write_timeout=options.timeout.write,
+        busy_poll=options.limits.busy_poll,
+        connect_time=connect_time,
+    )
     ws.url = plan.url
     if rest:
         ws._feed(rest)
@@ -125,6 +143,9 @@ class WebSocket:
         close_timeout: float | None = 10.0,
         ping_interval: float | None = None,
         ping_timeout: float | None = 20.0,
+        write_timeout: float | None = None,
+        busy_poll: float = 0.0,
+        connect_time: float = 0.0,
     ) -> None:
         self._sock = sock
         self._core = core
@@ -143,8 +164,26 @@ class WebSocket:
         self._keepalive = (
             None if ping_interval is None else KeepAlive(ping_interval, ping_timeout, time.monotonic())
         )
-        sock.settimeout(None)
-        self._timeout: float | None = None
+        #: The longest a send may wait for the peer to take any of its bytes (the handshake's
+        #: ``timeout.write``); then WriteTimeout, and the connection is closed. None: no limit.
+        self.write_timeout = write_timeout
+        # A plain TCP socket's sends are timed by the kernel (SO_SNDTIMEO), apart from the reads' timeout;
+        # a socket the kernel cannot time (TLS) never blocks without a timeout: its reads wait at most
+        # ``write_timeout`` at a time, so a send in another thread is never stuck past it.
+        self._kernel_sends = type(sock) is socket.socket
+        self._tick: float | None = write_timeout
+        self._timeout: float | None = None if self._kernel_sends else write_timeout
+        sock.settimeout(self._timeout)
+        if write_timeout is not None and self._kernel_sends:
+            seconds = max(write_timeout, 1e-6)  # a zero timeval means "forever"
+            whole = int(seconds)
+            timeval = struct.pack("ll", whole, int((seconds - whole) * 1e6))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+        # Busy polling before the wait for a message (``Limits.busy_poll``), HTTP/1.1's policy.
+        self._busy: BusyPoll | None = None
+        self._busy_budget = busy_poll
+        if busy_poll and hasattr(sock, "fileno"):
+            self._busy = BusyPoll(sock, BusyPoll.poll_for(sock), connect_time, busy_poll)
         self._buffer = bytearray(_RECV)
         self._view = memoryview(self._buffer)
 
@@ -167,11 +206,16 @@ class WebSocket:
     def send(self, message: str | bytes) -> None:
         """Send a text (str) or binary (bytes) message; WebSocketClosed once the connection is closed."""
         with self._lock:
-            self._core.check_open()
-            pieces = self._core.encode(message)
+            core = self._core
+            core.check_open()
+            if self._closed:  # by brisk: a send that timed out, say
+                raise WebSocketClosed("the WebSocket connection is closed", code=core.close_code or 1006)
+            pieces = core.encode(message)
             try:
                 for piece in pieces:
-                    _write(self._sock, piece)
+                    self._write(piece)
+            except WriteTimeout:
+                raise
             except OSError as exc:
                 self._shut()
                 raise WebSocketClosed(f"the WebSocket connection broke: {exc}", code=1006) from exc
@@ -202,10 +246,18 @@ class WebSocket:
                     raise core.error
                 if self._closed:
                     raise WebSocketClosed("the WebSocket connection is closed", code=core.close_code or 1006)
-                data = self._read(give_up)
+                # A large frame still arriving is read straight into its message's buffer; the wait for
+                # the next frame is busy-polled (inside a frame, the socket's buffer does the waiting).
+                target = core.big_target()
+                data = self._read(give_up, poll=target is None, into=target)
                 if data is None:
                     raise ReadTimeout(f"no WebSocket message within {timeout} s")
-                self._feed(data)
+                if target is not None and data:
+                    with self._lock:
+                        core.big_received(len(data))
+                        self._flush()
+                else:
+                    self._feed(data)
 
     def __iter__(self) -> Iterator[str | bytes]:
         """The messages until the peer closes normally (1000, 1001, or a close without a code); any other
@@ -270,16 +322,25 @@ class WebSocket:
         data, eof = self._core.take_writes()
         if data and not self._closed:
             try:
-                _write(self._sock, data)
+                self._write(data)
+            except WriteTimeout:
+                raise
             except OSError as exc:
                 self._shut()
                 raise WebSocketClosed(f"the WebSocket connection broke: {exc}", code=1006) from exc
         if eof and not self._closed:
             _shutdown(self._sock, socket.SHUT_WR)
 
-    def _read(self, give_up: float | None, keepalive: bool = True) -> bytes | memoryview | None:
+    def _read(
+        self,
+        give_up: float | None,
+        keepalive: bool = True,
+        poll: bool = False,
+        into: memoryview | None = None,
+    ) -> bytes | memoryview | None:
         """Bytes from the socket (b"" at EOF), or None when ``give_up`` passed first. Sends keep-alive
-        pings meanwhile and fails the connection when a pong is late."""
+        pings meanwhile and fails the connection when a pong is late. ``poll``: busy-poll first (the
+        wait for a message). ``into``: read into that buffer instead of the connection's."""
         while True:
             now = time.monotonic()
             wait = None if give_up is None else give_up - now
@@ -293,11 +354,20 @@ class WebSocket:
             if wait is not None and wait <= 0 and (give_up is not None and now >= give_up):
                 return None
             timeout = None if wait is None else max(wait, 1e-3)
+            tick = self._tick
+            if tick is not None and ((timeout is None and not self._kernel_sends) or (timeout or 0) > tick):
+                timeout = tick  # (see __init__) a read that times out here just reads again
             if timeout != self._timeout:  # settimeout costs two fcntl calls: only when it changes
                 self._sock.settimeout(timeout)
                 self._timeout = timeout
+            busy = self._busy
+            if poll and busy is not None:
+                budget = self._busy_budget
+                busy.before_read(budget if timeout is None else min(budget, timeout))
             try:
                 # Into one buffer, copied out: a fresh 256 KiB bytes per recv() costs an mmap and a munmap.
+                if into is not None:
+                    return into[: self._sock.recv_into(into)]
                 got = self._sock.recv_into(self._buffer)
                 return self._view[:got]  # fed to the protocol (which copies it) before the next read
             except TimeoutError:
@@ -307,6 +377,40 @@ class WebSocket:
                 if self._closed:
                     raise WebSocketClosed("the WebSocket connection is closed", code=1006) from None
                 return b""  # a reset: read as the end of the connection
+
+    def _write(self, data: bytes) -> None:
+        """Write all of ``data``, as long as the peer keeps taking it: WriteTimeout (and the connection
+        closed, half a frame may have gone out) once it took nothing for ``write_timeout`` seconds. The
+        socket's own timeout is the reads' (perhaps another thread's): a write that meets it goes on
+        where it stopped (``sendall`` would give up with half a frame written)."""
+        sock = self._sock
+        send = getattr(sock, "send", None)
+        limit = self.write_timeout
+        if send is None:  # TLS inside a proxy's TLS (TunnelTLS): writes whole pieces
+            try:
+                sock.sendall(data)
+            except TimeoutError:
+                raise self._write_timed_out() from None
+            return
+        view = memoryview(data)
+        progress = time.monotonic()  # when the peer last took bytes
+        while view:
+            try:
+                sent = send(view)
+            except (TimeoutError, BlockingIOError):  # BlockingIOError: the kernel's timeout (SO_SNDTIMEO)
+                if limit is not None and time.monotonic() - progress >= limit * 0.99:
+                    raise self._write_timed_out() from None
+                continue
+            view = view[sent:]
+            if view:
+                progress = time.monotonic()
+
+    def _write_timed_out(self) -> WriteTimeout:
+        self._shut()
+        return WriteTimeout(
+            f"the WebSocket peer at {self.url} took no data for {self.write_timeout} s (write timeout) "
+            "while a message was being sent; the connection was closed"
+        )
 
     def _shut(self) -> None:
         if not self._closed:
@@ -328,23 +432,6 @@ def open_websocket(session: Any, url: Any, options: dict[str, Any]) -> WebSocket
 
     plan, settings = split_options(session, url, options)
     return connect(plan, settings)
-
-
-def _write(sock: socket.socket, data: bytes) -> None:
-    """Write all of ``data``, as long as the peer takes to read it. The socket's timeout is the reads'
-    (``receive(timeout=...)``, a keep-alive wait, perhaps in another thread), not a write timeout: a write
-    that meets it goes on where it stopped (``sendall`` would give up with half a frame written)."""
-    send = getattr(sock, "send", None)
-    if send is None:  # TLS inside a proxy's TLS (TunnelTLS): writes whole pieces
-        sock.sendall(data)
-        return
-    view = memoryview(data)
-    while view:
-        try:
-            sent = send(view)
-        except TimeoutError:
-            continue
-        view = view[sent:]
 
 
 def _shutdown(sock: Any, how: int) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import pytest
 
 import brisk
-from brisk._transport.sync import h1 as sync_h1
+from brisk._transport.sync import busypoll
 from brisk._transport.sync.h1 import SyncH1Connection
 from servers.raw import RawConnection, http_response
 
@@ -37,12 +37,12 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
 def single_threaded(monkeypatch: pytest.MonkeyPatch) -> None:
     """This process as a single-threaded one on a machine with more than one CPU."""
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    monkeypatch.setattr(sync_h1, "_MANY_CPUS", True)
+    monkeypatch.setattr(busypoll, "MANY_CPUS", True)
 
 
 def backoff(conn: SyncH1Connection) -> tuple[int, int]:
     """(reads left to skip, current backoff)."""
-    return conn._busy_poll_skip, conn._busy_poll_backoff
+    return conn._busy.skip, conn._busy.backoff
 
 
 @pytest.mark.usefixtures("single_threaded")
@@ -60,7 +60,7 @@ def test_a_server_slower_than_the_budget_makes_the_connection_skip_1_2_4_reads(p
     assert backoff(conn) == (4, 4)
     for _ in range(4 + 8 + 16 + 32 + 64 + 64 + 4):  # the backoff doubles up to 64 reads, no further
         conn.busy_poll(0.0001)
-    assert conn._busy_poll_backoff == 64
+    assert conn._busy.backoff == 64
 
 
 @pytest.mark.usefixtures("single_threaded")
@@ -155,7 +155,7 @@ def test_a_server_further_away_than_the_budget_is_never_polled(pair: tuple) -> N
 @pytest.mark.usefixtures("single_threaded")
 def test_no_polling_with_a_single_cpu(pair: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
     """On one CPU a local server could not run while this process polls."""
-    monkeypatch.setattr(sync_h1, "_MANY_CPUS", False)
+    monkeypatch.setattr(busypoll, "MANY_CPUS", False)
     conn = SyncH1Connection(pair[0])
     conn.busy_poll(0.001)
     assert backoff(conn) == (-1, 0)
@@ -201,7 +201,7 @@ CHILD = textwrap.dedent(
 
         def poll(self, timeout=None):
             caller = sys._getframe(1).f_code.co_name
-            if caller == "busy_poll":
+            if caller == "before_read":
                 out["polls"] += 1
             elif caller == "looks_alive":
                 out["checks"] += 1
@@ -211,9 +211,9 @@ CHILD = textwrap.dedent(
         for _ in range(count):
             out["bodies"].append(session.get(url, timeout=(5, read_timeout)).text)
             (conn,) = [c for conns in session._transport._state._idle.values() for c in conns]
-            out["states"].append([conn._busy_poll_skip, conn._busy_poll_backoff])
+            out["states"].append([conn._busy.skip, conn._busy.backoff])
             if not isinstance(conn._poll, Counting):
-                conn._poll = Counting(conn._poll)
+                conn._poll = conn._busy.poll = Counting(conn._poll)
     except brisk.RequestException as exc:
         out["error"] = [type(exc).__name__, str(exc)]
     print(json.dumps(out))
@@ -222,7 +222,7 @@ CHILD = textwrap.dedent(
 
 
 # The child process polls only where it may run on two CPUs (the machines this project targets have two).
-NEEDS_TWO_CPUS = pytest.mark.skipif(not sync_h1._MANY_CPUS, reason="busy polling needs a second CPU")
+NEEDS_TWO_CPUS = pytest.mark.skipif(not busypoll.MANY_CPUS, reason="busy polling needs a second CPU")
 
 
 def run_child(url: str, budget: float, count: int, read_timeout: float = 10.0) -> dict:

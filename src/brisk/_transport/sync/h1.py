@@ -8,11 +8,8 @@ whole; a longer one is read as the response asks for it (``_SyncH1Body``).
 from __future__ import annotations
 
 import io
-import os
-import select
 import socket
 import struct
-import threading
 import time
 from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -24,6 +21,7 @@ from brisk._transport.deadline import READING_BODY, SENDING, WAITING_FOR_RESPONS
 from brisk._transport.errors import broken
 from brisk._transport.exchange import h1_response
 from brisk._transport.facts import of_socket
+from brisk._transport.sync.busypoll import BusyPoll
 from brisk._transport.wire import method_of, request_body
 from brisk.exceptions import ConnectionError, IncompleteBody, RemoteProtocolError, RequestException
 
@@ -41,9 +39,6 @@ _SMALL_BODY = 65536
 _DIRECT_READ = 1024 * 1024  # Content-Length bodies at least this large are read in one piece (read_all)
 _PIECE_BUFFER = 1024 * 1024  # socket reads of a Content-Length body taken in fixed-size pieces (_iter_direct)
 _CONTINUE_WAIT = 1.0  # longest wait for "100 Continue" before sending the body anyway
-_NEAR_ROUND_TRIPS = 10  # busy polling is for servers whose TCP handshake took at most this many budgets
-# Busy polling needs a second CPU: on one, the server (if local) could not run while this process polls.
-_MANY_CPUS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
 
 
 class _SendError(Exception):
@@ -58,9 +53,8 @@ class SyncH1Connection:
     """One socket to one origin, speaking HTTP/1.1."""
 
     __slots__ = (
-        "_busy_poll_backoff", "_busy_poll_skip", "_kernel_timeouts", "_pending", "_poll", "_read_timeout",
-        "_timeout", "_write_timeout", "closed", "http_version", "idle_since", "info", "multiplexed", "served",
-        "sock",
+        "_busy", "_kernel_timeouts", "_pending", "_poll", "_read_timeout", "_timeout", "_write_timeout",
+        "closed", "http_version", "idle_since", "info", "multiplexed", "served", "sock",
     )  # fmt: skip
 
     def __init__(self, sock: socket.socket, connect_time: float = 0.0, busy_poll: float = 0.0) -> None:
@@ -74,8 +68,7 @@ class SyncH1Connection:
         self._timeout: float | None = -1.0
         self._read_timeout: float | None = -1.0
         self._write_timeout: float | None = -1.0
-        self._poll = select.poll()
-        self._poll.register(sock.fileno(), select.POLLIN)
+        self._poll = BusyPoll.poll_for(sock)
         # Python implements a socket timeout with a poll() before every send and recv. On a plain TCP socket
         # the kernel can time each call itself (SO_RCVTIMEO/SO_SNDTIMEO on a blocking socket): the same
         # per-operation timeout, one system call fewer per read and per write. (Not for TLS: CPython's SSL
@@ -83,16 +76,9 @@ class SyncH1Connection:
         self._kernel_timeouts = type(sock) is socket.socket
         if self._kernel_timeouts:
             sock.settimeout(None)
-        # Busy polling (see ``busy_poll``) needs to know whether a read would sleep: on a plain socket
-        # poll() tells; over TLS, bytes already received and buffered (``pending``) count too. A socket
-        # type that cannot say is never busy-polled, and neither is a far server: its answers take at least
-        # the round trip the TCP handshake took. (Ten times the budget, because the handshake as measured
-        # also holds this process's own work: 50 us on loopback here, 150 us for a process's first.)
-        self._pending = getattr(sock, "pending", None)
-        pollable = self._kernel_timeouts or self._pending is not None
-        near = connect_time <= _NEAR_ROUND_TRIPS * busy_poll
-        self._busy_poll_skip = 0 if pollable and near and _MANY_CPUS else -1
-        self._busy_poll_backoff = 0
+        # Busy polling (see ``busy_poll``), with the policy HTTP/1.1 and WebSocket reads share.
+        self._busy = BusyPoll(sock, self._poll, connect_time, busy_poll)
+        self._pending = self._busy.pending
 
     def has_capacity(self) -> bool:
         return False
@@ -191,31 +177,9 @@ class SyncH1Connection:
     # -- waiting -----------------------------------------------------------------------------------------
 
     def busy_poll(self, seconds: float) -> None:
-        """Before a read that may sleep: poll the socket for up to ``seconds`` (``Limits.busy_poll``).
-
-        A core that sleeps in the kernel takes tens of microseconds to wake on a virtual machine, longer
-        than a server on loopback takes to answer; polling keeps the core awake and the reply is read
-        at once. The cost is bounded: only in a single-threaded process (a polling thread would take a
-        core and compete for the GIL with the others' work), and a server that answers later than
-        ``seconds`` makes this connection skip polling for its next 1, 2, 4 ... 64 responses.
-        """
-        skip = self._busy_poll_skip
-        if skip:  # waiting out a backoff, or -1: never
-            if skip > 0:
-                self._busy_poll_skip = skip - 1
-            return
-        if not seconds or threading.active_count() > 1:
-            return
-        poll = self._poll.poll
-        if poll(0) or (self._pending is not None and self._pending()):
-            return
-        give_up = time.monotonic() + seconds
-        while not poll(0):
-            if time.monotonic() >= give_up:
-                self._busy_poll_backoff = backoff = min(2 * self._busy_poll_backoff or 1, 64)
-                self._busy_poll_skip = backoff
-                return
-        self._busy_poll_backoff = 0
+        """Before a read that may sleep: poll the socket for up to ``seconds`` (``Limits.busy_poll``), where
+        the shared policy says it pays (``brisk._transport.sync.busypoll``)."""
+        self._busy.before_read(seconds)
 
     def readable_within(self, seconds: float) -> bool:
         """Does the socket have something to read within ``seconds``?"""
