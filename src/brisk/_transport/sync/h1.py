@@ -8,6 +8,7 @@ whole; a longer one is read as the response asks for it (``_SyncH1Body``).
 from __future__ import annotations
 
 import io
+import os
 import socket
 import struct
 import time
