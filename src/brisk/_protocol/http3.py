@@ -160,8 +160,9 @@ class _PacedQuic(QuicConnection):
     streams. Here a window is what was *consumed* plus a constant: a request stream's MAX_STREAM_DATA is
     its consumed bytes plus ``STREAM_WINDOW``, the connection's MAX_DATA all streams' consumed bytes plus
     ``CONNECTION_WINDOW``. Consumed: delivered in order to the HTTP/3 layer, not held there as part of a
-    frame, and not waiting for the reader in a response body. Bytes after a gap (sent out of order, the
-    gap never filled) are not consumed, so they count against both windows too. Other streams (the
+    frame, and not waiting for the reader in a response body (also once aioquic has discarded the QUIC
+    stream of a response that arrived whole). Bytes after a gap (sent out of order, the gap never filled)
+    are not consumed, so they count against both windows too. Other streams (the
     server's control and QPACK streams) keep aioquic's rule for their own window, within the connection's.
     """
 
@@ -189,8 +190,14 @@ class _PacedQuic(QuicConnection):
         window = CONNECTION_WINDOW
         if max_data.used + window >= max_data.value + window // 4:  # else no raise can be due: skip the sum
             held = 0
-            for stream in self._streams.values():
+            streams = self._streams
+            for stream in streams.values():
                 held += stream.receiver.highest_offset - self._consumed(stream)
+            # aioquic forgets a stream once both its directions are finished: a response that arrived
+            # whole but waits for its reader is held by brisk alone, and counts still.
+            for stream_id, mine in self._paced.items():
+                if stream_id not in streams and not mine.no_body:
+                    held += mine.received - mine.taken
             target = max_data.used - held + window
             if target >= max_data.value + window // 4:  # not a frame per packet
                 max_data.value = target

@@ -225,6 +225,49 @@ def test_unread_streams_are_held_to_the_connection_window(
     client.close()
 
 
+def test_finished_unread_streams_still_count_against_the_connection_window(
+    client_factory: Factory, h3_server: ServerThread, h3_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A response that arrived whole but is not read yet is still held in memory after QUIC forgot its
+    stream (aioquic discards a stream once both directions are finished): its bytes keep counting against
+    the connection's window. Two 1 MiB bodies left unread, then a third request: the connection's window
+    (2.5 MiB) is not raised, and the third body gets what is left of it, not its whole stream window."""
+    import time
+
+    from brisk._protocol import http3
+
+    monkeypatch.setattr(http3, "STREAM_WINDOW", 2 << 20)
+    monkeypatch.setattr(http3, "CONNECTION_WINDOW", 5 << 19)
+    client = _h3_client(client_factory, h3_server)
+    size = 1 << 20
+    held = [client.get(h3_url + f"/stream-bytes/{size}?chunk_size=65536", stream=True) for _ in range(2)]
+    (conn,) = [c for conns in client.pool()._shared.values() for c in conns]
+
+    def buffered() -> tuple[int, int]:
+        conn.looks_alive()  # the sync connection takes in what arrived (the async one reads by itself)
+        body = sum(len(chunk) for stream in conn.state.streams.values() for chunk in stream.body)
+        return body, conn.state.quic._local_max_data.value
+
+    def settle() -> tuple[int, int]:
+        seen, last_change, give_up = (-1, -1), time.monotonic(), time.monotonic() + 10
+        while time.monotonic() < give_up and time.monotonic() - last_change < 1.0:
+            now = _on_client_side(client, buffered)
+            if now != seen:
+                seen, last_change = now, time.monotonic()
+            time.sleep(0.05)
+        return seen
+
+    body, _ = settle()
+    assert body == 2 * size  # both arrived whole
+    third = client.get(h3_url + f"/stream-bytes/{4 * size}?chunk_size=65536", stream=True)
+    body, max_data = settle()
+    assert max_data <= 5 << 19  # nothing read: the window was not raised
+    assert body <= 5 << 19  # held in memory: no more than the connection's window
+    for response, length in zip([*held, third], [size, size, 4 * size], strict=True):
+        assert sum(len(chunk) for chunk in client.chunks(response, 65536)) == length
+    client.close()
+
+
 def test_response_collected_while_its_connection_is_busy_still_frees_its_stream(
     h3_server: ServerThread, h3_url: str
 ) -> None:
