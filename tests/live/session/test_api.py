@@ -7,6 +7,7 @@ are tested with plain sync code.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import io
@@ -313,6 +314,37 @@ def test_a_file_opened_rb_is_sent_by_the_kernel_over_plain_http(
     for sent in server.requests:
         assert sent.header("Content-Length") == str(len(blob) - 1000)
         assert sent.body == blob[1000:]
+
+
+@pytest.mark.parametrize("error", [errno.EINVAL, errno.ENOSYS])
+def test_a_file_the_kernel_cannot_send_is_read_instead(
+    client: Client, raw_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: int
+) -> None:
+    """Where ``os.sendfile`` does not work for a file (a file system without it: EINVAL; a kernel without
+    it: ENOSYS), the file is read and sent as any other body: the request does not fail, nor wait for an
+    answer to a body that was never sent. (The refusal is injected: no such file system is mounted here.)"""
+    if client.mode == "async":
+        pytest.skip("os.sendfile is the sync transport's: the async one reads the file in chunks")
+    refused: list[int] = []
+
+    def sendfile(out_fd: int, in_fd: int, offset: int | None, count: int) -> int:
+        refused.append(count)
+        raise OSError(error, os.strerror(error))
+
+    blob = os.urandom(200_000)
+    path = tmp_path / "blob.bin"
+    path.write_bytes(blob)
+    server = serve(raw_server, http_response(200, b"ok"))
+    monkeypatch.setattr(os, "sendfile", sendfile)
+    with path.open("rb") as handle:
+        handle.seek(1000)
+        response = client.post(server.url + "/file", data=handle, timeout=brisk.Timeout(5, read=5))
+        assert handle.tell() == len(blob)
+    assert response.status_code == 200
+    assert refused == [len(blob) - 1000]  # tried once, then read
+    (sent,) = server.requests
+    assert sent.header("Content-Length") == str(len(blob) - 1000)
+    assert sent.body == blob[1000:]
 
 
 def test_a_file_that_shrinks_before_it_is_sent_is_a_clear_error(

@@ -7,6 +7,7 @@ whole; a longer one is read as the response asks for it (``_SyncH1Body``).
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import socket
@@ -39,6 +40,8 @@ _RECV_BODY = 262144
 _SMALL_BODY = 65536
 _DIRECT_READ = 1024 * 1024  # Content-Length bodies at least this large are read in one piece (read_all)
 _PIECE_BUFFER = 1024 * 1024  # socket reads of a Content-Length body taken in fixed-size pieces (_iter_direct)
+# os.sendfile refusing the file itself (its file system cannot, or the kernel has no sendfile): read it.
+_NO_SENDFILE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP})
 _CONTINUE_WAIT = 1.0  # longest wait for "100 Continue" before sending the body anyway
 
 
@@ -101,10 +104,11 @@ class SyncH1Connection:
         except OSError as exc:
             raise _SendError(exc) from exc
 
-    def send_file(self, descriptor: int, offset: int, count: int, options: SendOptions) -> int:
+    def send_file(self, descriptor: int, offset: int, count: int, options: SendOptions) -> int | None:
         """Write up to ``count`` bytes of the file ``descriptor`` from ``offset`` with ``os.sendfile`` (the
         kernel copies them; plain TCP sockets only: ``sends_files``), each call within the write timeout.
-        Returns the bytes sent: fewer when the file ended early."""
+        Returns the bytes sent: fewer when the file ended early; None when the kernel cannot send this file
+        (nothing was sent: the caller reads it instead)."""
         sent = 0
         while sent < count:
             self._set_write_timeout(
@@ -117,6 +121,8 @@ class SyncH1Connection:
             except RequestException:
                 raise
             except OSError as exc:
+                if not sent and exc.errno in _NO_SENDFILE:
+                    return None
                 raise _SendError(exc) from exc
             if not done:
                 break
@@ -270,8 +276,11 @@ def _send_body(conn: SyncH1Connection, body: bytes | RequestBody, options: SendO
     if length is not None and length > _SMALL_BODY and conn.sends_files:
         span = body.file_range()  # a file opened with "rb": the kernel copies it, no read into Python
         if span is not None:
-            body.range_sent(conn.send_file(*span, options))
-            return
+            sent = conn.send_file(*span, options)
+            if sent is not None:
+                body.range_sent(sent)
+                return
+            body.rewind()  # the kernel cannot send this file: it is read below, from where it starts
     chunked = length is None
     for chunk in body:
         if not chunk:
