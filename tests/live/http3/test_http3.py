@@ -621,6 +621,116 @@ def test_cancelled_during_the_race_leaves_nothing(
         stall.close()
 
 
+@pytest.mark.parametrize("hops", range(1, 7))
+def test_cancelled_while_the_race_settles_keeps_the_tcp_connection_accounted(
+    ca: trustme.CA, black_hole: BlackHole, monkeypatch: pytest.MonkeyPatch, hops: int
+) -> None:
+    """TCP wins the race (QUIC goes to a UDP port that drops everything) and the request is cancelled while
+    the race is being settled (the QUIC attempt being called off): the TCP connection the race took from
+    the pool is still given back, not left counted as in use for ever (the pool would fill up with such
+    ghosts). The cancellation lands ``hops`` turns of the event loop after TCP connected, to hit the
+    settling whatever the number of turns calling QUIC off takes."""
+    import time
+
+    from brisk._transport import altsvc
+    from brisk._transport.asyncio import h3pool
+
+    monkeypatch.setattr(altsvc, "RACE_DELAY", 0.0)
+    monkeypatch.setattr(altsvc, "ATTEMPT_LIMIT", 30.0)
+    connect = h3pool._tcp_connection
+    request: asyncio.Task[Any] | None = None
+
+    async def tcp_connection_then_cancel(*args: Any) -> Any:
+        opened = await connect(*args)
+        _cancel_after(hops, request)
+        return opened
+
+    monkeypatch.setattr(h3pool, "_tcp_connection", tcp_connection_then_cancel)
+
+    async def scenario(url: str, port: int) -> tuple[int, int]:
+        nonlocal request
+        async with brisk.AsyncSession(http3=True, verify=False) as session:
+            transport = session._transport = session._new_transport()
+            routes = altsvc.routes_of(transport)
+            routes.alt_svc.remember(("127.0.0.1", port), f'h3=":{black_hole.port}"', time.monotonic())
+            request = asyncio.ensure_future(session.get(url + "/get", timeout=(20, 20)))
+            try:
+                await request
+            except asyncio.CancelledError:
+                pass
+            for _ in range(20):
+                await asyncio.sleep(0)
+            state = transport._state
+            return state.total, state.idle_count()
+
+    with ServerThread(tls=True, http2=False, ca=ca) as server:
+        total, idle = asyncio.run(scenario(server.url, server.port))
+        assert total == idle  # every connection the race touched is back in the pool, none held
+
+
+def _cancel_after(hops: int, task: asyncio.Task[Any] | None) -> None:
+    """Cancel ``task`` ``hops`` turns of the running event loop from now."""
+    loop = asyncio.get_running_loop()
+
+    def later(turns: int) -> None:
+        if turns:
+            loop.call_soon(later, turns - 1)
+        elif task is not None:
+            task.cancel()
+
+    later(hops)
+
+
+@pytest.mark.parametrize("hops", range(1, 7))
+def test_cancelled_while_the_race_settles_closes_the_quic_connection_that_won(
+    h3_server: ServerThread, monkeypatch: pytest.MonkeyPatch, hops: int
+) -> None:
+    """QUIC wins the race (TCP goes to a port whose TLS never answers) and the request is cancelled while
+    the TCP attempt is being called off: the QUIC connection nobody will use is closed, not left open."""
+    import time
+
+    from brisk._transport import altsvc
+    from brisk._transport.asyncio import h3
+
+    monkeypatch.setattr(altsvc, "RACE_DELAY", 0.0)
+    monkeypatch.setattr(altsvc, "ATTEMPT_LIMIT", 30.0)
+    open_h3 = h3.open_h3
+    opened: list[Any] = []
+    request: asyncio.Task[Any] | None = None
+
+    async def open_h3_then_cancel(*args: Any) -> Any:
+        conn = await open_h3(*args)
+        opened.append(conn)
+        _cancel_after(hops, request)
+        return conn
+
+    monkeypatch.setattr(h3, "open_h3", open_h3_then_cancel)
+    stall = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    stall.bind(("127.0.0.1", 0))
+    stall.listen(8)
+    port = stall.getsockname()[1]
+
+    async def scenario() -> int:
+        nonlocal request
+        async with brisk.AsyncSession(http3=True, verify=h3_server.ca_bundle) as session:
+            transport = session._transport = session._new_transport()
+            routes = altsvc.routes_of(transport)
+            routes.alt_svc.remember(("127.0.0.1", port), f'h3=":{h3_server.quic_port}"', time.monotonic())
+            request = asyncio.ensure_future(session.get(f"https://127.0.0.1:{port}/get", timeout=(20, 20)))
+            try:
+                await request
+            except asyncio.CancelledError:
+                pass
+            return transport._state.total
+
+    try:
+        pooled = asyncio.run(scenario())
+    finally:
+        stall.close()
+    assert len(opened) == 1
+    assert opened[0].closed or pooled == 1  # closed, or kept in the pool (and closed with the session)
+
+
 def test_quic_failing_fast_falls_back_without_racing(
     client_factory: Factory, ca: trustme.CA, caplog: pytest.LogCaptureFixture
 ) -> None:

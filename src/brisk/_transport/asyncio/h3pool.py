@@ -198,7 +198,15 @@ async def _settle(
     for task in tasks:
         if not task.done():
             task.cancel()
-    await asyncio.wait(tasks)
+    # The request may be cancelled while this waits: the clean-up is done all the same (the tasks, called
+    # off, end promptly), then the cancellation goes on. Else a TCP connection the race took from the
+    # pool would stay counted as in use, and open, for ever.
+    interrupted: BaseException | None = None
+    while not all(task.done() for task in tasks):
+        try:
+            await asyncio.wait(tasks)
+        except asyncio.CancelledError as exc:
+            interrupted = exc
     for task in tasks:
         if not task.cancelled():
             task.exception()
@@ -207,6 +215,10 @@ async def _settle(
     if tcp is not None and not tcp.cancelled() and tcp.exception() is None:
         key, conn, reused = tcp.result()
         transport._finish(key, conn, keep_tcp or reused)
+    if interrupted is not None:
+        if won is not None:
+            won.close()  # the request that won it is called off: it is nobody's
+        raise interrupted
 
 
 async def _tcp_connection(
