@@ -131,14 +131,15 @@ class AltSvcCache:
         if known is None:
             return None
         port, expiry = known
+        # The session's threads share this: another may have forgotten the entry since it was read (pop).
         if now >= expiry:
-            del self._known[origin]
+            self._known.pop(origin, None)
             return None
         broken = self._broken.get(origin)
         if broken is not None:
             if now < broken:
                 return None
-            del self._broken[origin]
+            self._broken.pop(origin, None)
         return port
 
     def remember(self, origin: Origin, value: str, now: float) -> None:
@@ -152,7 +153,7 @@ class AltSvcCache:
                 self._known.pop(origin, None)
                 return
             if len(self._known) >= MAX_ORIGINS and origin not in self._known:
-                self._known.pop(next(iter(self._known)))
+                self._known.pop(next(iter(self._known)), None)
             self._known[origin] = (port, now + max_age)
 
     def failed(self, origin: Origin, now: float) -> None:
@@ -161,7 +162,7 @@ class AltSvcCache:
         broken = self._broken
         broken.pop(origin, None)
         if len(broken) >= MAX_ORIGINS:
-            broken.pop(next(iter(broken)))
+            broken.pop(next(iter(broken)), None)
         broken[origin] = now + BROKEN_FOR
 
     def is_broken(self, origin: Origin, now: float) -> bool:

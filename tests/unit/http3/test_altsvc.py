@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import pytest
 
@@ -65,6 +66,42 @@ def test_a_failure_sends_the_origin_over_tcp_for_a_while() -> None:
     assert cache.h3_port(ORIGIN, 11.0) is None
     assert cache.h3_port(ORIGIN, 10.0 + BROKEN_FOR) == 443  # tried again once the time is up
     assert not cache.is_broken(ORIGIN, 10.0 + BROKEN_FOR)
+
+
+class _OtherThreadBetween(dict[object, object]):
+    """A dict whose first ``get`` lets ``other`` run before it answers: another thread of the session taking
+    its turn between this thread's look-up and what it does with the answer (threads share the routes)."""
+
+    def __init__(self, data: dict[object, object], other: Callable[[], object]) -> None:
+        super().__init__(data)
+        self.other: Callable[[], object] | None = other
+
+    def get(self, key: object, default: object = None) -> object:
+        value = super().get(key, default)
+        other, self.other = self.other, None
+        if other is not None:
+            other()
+        return value
+
+
+def test_two_threads_finding_an_origin_expired_at_once() -> None:
+    """Both forget the entry; neither fails (the second ``del`` was a KeyError out of the request)."""
+    cache = AltSvcCache()
+    cache.remember(ORIGIN, 'h3=":8443"; ma=100', 0.0)
+    cache._known = _OtherThreadBetween(cache._known, lambda: cache.h3_port(ORIGIN, 200.0))
+    assert cache.h3_port(ORIGIN, 200.0) is None
+    assert ORIGIN not in cache._known
+
+
+def test_two_threads_finding_a_failure_over_at_once() -> None:
+    """Both try QUIC again once the failure's time is up; neither fails."""
+    cache = AltSvcCache()
+    cache.remember(ORIGIN, 'h3=":443"; ma=100000', 0.0)
+    cache.failed(ORIGIN, 10.0)
+    later = 10.0 + BROKEN_FOR
+    cache._broken = _OtherThreadBetween(cache._broken, lambda: cache.h3_port(ORIGIN, later))
+    assert cache.h3_port(ORIGIN, later) == 443
+    assert not cache.is_broken(ORIGIN, later)
 
 
 def test_origins_that_failed_are_remembered_in_bounded_memory() -> None:
