@@ -218,9 +218,14 @@ class FileBody(RequestBody):
         # written to its descriptor, and text is encoded on the way.
         if self._start is None or not self.content_length or not isinstance(self._file, _READ_ONLY):
             return None
+        # Over a file's own descriptor only: a BufferedReader may read from any raw stream, such as a tar
+        # archive's member (positions within the member, and no fileno at all).
+        raw = self._file if isinstance(self._file, io.FileIO) else getattr(self._file, "raw", None)
+        if not isinstance(raw, io.FileIO):
+            return None
         try:
             descriptor = self._file.fileno()
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
             return None
         if self._started:
             self.rewind()

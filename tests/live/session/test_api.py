@@ -347,6 +347,33 @@ def test_a_file_the_kernel_cannot_send_is_read_instead(
     assert sent.body == blob[1000:]
 
 
+def test_a_buffered_reader_without_a_descriptor_is_read(
+    client: Client, raw_server: Any, tmp_path: Path
+) -> None:
+    """A member of a tar archive (``TarFile.extractfile``) is an ``io.BufferedReader`` over a raw part of
+    the archive that has no ``fileno`` (AttributeError): it is read and sent, as before sendfile."""
+    import tarfile
+
+    blob = os.urandom(200_000)
+    archive = tmp_path / "files.tar"
+    with tarfile.open(archive, "w") as tar:
+        head = tarfile.TarInfo("first.txt")
+        head.size = 5000
+        tar.addfile(head, io.BytesIO(b"A" * 5000))
+        member = tarfile.TarInfo("blob.bin")
+        member.size = len(blob)
+        tar.addfile(member, io.BytesIO(blob))
+    server = serve(raw_server, http_response(200, b"ok"))
+    with tarfile.open(archive) as tar:
+        extracted = tar.extractfile("blob.bin")
+        assert isinstance(extracted, io.BufferedReader)
+        response = client.post(server.url + "/file", data=extracted)
+    assert response.status_code == 200
+    (sent,) = server.requests
+    assert sent.header("Content-Length") == str(len(blob))
+    assert sent.body == blob
+
+
 def test_a_file_that_shrinks_before_it_is_sent_is_a_clear_error(
     client: Client, raw_server: Any, tmp_path: Path
 ) -> None:
