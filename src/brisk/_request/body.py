@@ -221,7 +221,7 @@ class FileBody(RequestBody):
         # Over a file's own descriptor only: a BufferedReader may read from any raw stream, such as a tar
         # archive's member (positions within the member, and no fileno at all).
         raw = self._file if isinstance(self._file, io.FileIO) else getattr(self._file, "raw", None)
-        if not isinstance(raw, io.FileIO):
+        if not isinstance(raw, io.FileIO) or not raw.readable():  # open(path, "wb", buffering=0): FileIO too
             return None
         try:
             descriptor = self._file.fileno()

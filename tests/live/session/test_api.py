@@ -374,6 +374,21 @@ def test_a_buffered_reader_without_a_descriptor_is_read(
     assert sent.body == blob
 
 
+def test_a_file_opened_for_writing_only_is_a_clear_error_at_once(
+    client: Client, raw_server: Any, tmp_path: Path
+) -> None:
+    """``open(path, "wb", buffering=0)`` is an ``io.FileIO`` that cannot be read: the upload fails at once
+    with Python's own error, as reading it does, not after waiting the read timeout for an answer to a body
+    the kernel refused to send (EBADF taken for a broken connection)."""
+    path = tmp_path / "written.bin"
+    server = serve(raw_server, http_response(200, b"ok"))
+    with path.open("wb", buffering=0) as handle:
+        handle.write(b"w" * 200_000)
+        handle.seek(0)
+        with pytest.raises(io.UnsupportedOperation, match=r"not .*reading"):
+            client.post(server.url + "/file", data=handle, timeout=brisk.Timeout(30, read=30))
+
+
 def test_a_file_that_shrinks_before_it_is_sent_is_a_clear_error(
     client: Client, raw_server: Any, tmp_path: Path
 ) -> None:
