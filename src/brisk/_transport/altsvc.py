@@ -82,7 +82,11 @@ def parse_alt_svc(value: str, host: str) -> tuple[int, float] | bool | None:
 
 
 class QuicUnavailable(Exception):
-    """Raised inside a driver: this request goes over TCP (the QUIC attempt failed or lost the race)."""
+    """Raised inside a driver: this request goes over TCP (the QUIC attempt failed or lost the race).
+    ``remembered``: the failure is already in ``Routes`` (the driver marked it before waking the requests
+    that waited for the attempt, so that they go over TCP too)."""
+
+    remembered = False
 
 
 class Race:

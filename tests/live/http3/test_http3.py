@@ -731,6 +731,54 @@ def test_cancelled_while_the_race_settles_closes_the_quic_connection_that_won(
     assert opened[0].closed or pooled == 1  # closed, or kept in the pool (and closed with the session)
 
 
+class _CountingHole(BlackHole):
+    """A black hole that also tells how many QUIC attempts came: each uses a UDP socket (port) of its own."""
+
+    def __init__(self) -> None:
+        self.peers: set[Any] = set()
+        super().__init__()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                _, peer = self.sock.recvfrom(65536)
+            except (TimeoutError, OSError):
+                continue
+            self.received += 1
+            self.peers.add(peer)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_requests_waiting_for_a_quic_attempt_that_fails_go_over_tcp(ca: trustme.CA, mode: str) -> None:
+    """Requests sent together to an origin whose UDP is blocked wait for the one QUIC attempt under way
+    (it may be shared); once it failed they go over TCP, as requests sent after it do, instead of each
+    making its own attempt in turn (six requests made six attempts, one after the other, the last waiting
+    six race delays)."""
+    hole = _CountingHole()
+    try:
+        alt_svc = [f'h3=":{hole.port}"; ma=600']
+        with ServerThread(tls=True, ca=ca, config={"alt_svc_headers": alt_svc}) as server:
+            url = server.url + "/get"
+            if mode == "sync":
+                with brisk.Session(http3=True, verify=server.ca_bundle) as session:
+                    session.get(url)  # learns the (dead) alternative
+                    with ThreadPoolExecutor(6) as pool:
+                        versions = list(pool.map(lambda _: session.get(url).http_version, range(6)))
+            else:
+
+                async def together() -> list[str]:
+                    async with brisk.AsyncSession(http3=True, verify=server.ca_bundle) as session:
+                        await session.get(url)
+                        responses = await asyncio.gather(*(session.get(url) for _ in range(6)))
+                        return [response.http_version for response in responses]
+
+                versions = asyncio.run(together())
+        assert versions == ["HTTP/2"] * 6
+        assert len(hole.peers) == 1  # one QUIC attempt
+    finally:
+        hole.close()
+
+
 def test_quic_failing_fast_falls_back_without_racing(
     client_factory: Factory, ca: trustme.CA, caplog: pytest.LogCaptureFixture
 ) -> None:

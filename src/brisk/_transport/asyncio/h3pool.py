@@ -43,7 +43,8 @@ async def handle_h3(transport: AsyncTransport, request: PreparedRequest, options
         try:
             response = await _over_quic(transport, routes, request, options, url, port)
         except QuicUnavailable as why:
-            routes.quic_failed(url, str(why), time.monotonic())
+            if not why.remembered:
+                routes.quic_failed(url, str(why), time.monotonic())
         else:
             routes.learn(url, config, response.headers, time.monotonic())
             return response
@@ -95,7 +96,13 @@ async def _acquire(
     while True:
         if transport._closed:
             raise RuntimeError(CLOSED_MESSAGE)
-        conn, may_open, to_close = state.acquire(key, time.monotonic(), True)
+        now = time.monotonic()
+        if wait is not None and routes.h3_port(url, options.config, now) is None:
+            # The QUIC attempt this request waited for failed: over TCP, as the requests after it go.
+            why = QuicUnavailable("failed for another request meanwhile")
+            why.remembered = True
+            raise why
+        conn, may_open, to_close = state.acquire(key, now, True)
         for old in to_close:
             old.close()
         if conn is not None:

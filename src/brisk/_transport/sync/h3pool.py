@@ -44,7 +44,8 @@ def handle_h3(transport: SyncTransport, request: PreparedRequest, options: SendO
         try:
             response = _over_quic(transport, routes, request, options, url, port)
         except QuicUnavailable as why:
-            routes.quic_failed(url, str(why), time.monotonic())
+            if not why.remembered:
+                routes.quic_failed(url, str(why), time.monotonic())
         else:
             routes.learn(url, config, response.headers, time.monotonic())
             return response
@@ -93,6 +94,8 @@ def _acquire(
     wait: WaitLimit | None = None
     while True:
         now = time.monotonic()
+        if wait is not None:
+            _check_still_quic(routes, url, options, now)
         with transport._lock:
             if transport._closed:
                 raise RuntimeError(CLOSED_MESSAGE)
@@ -116,6 +119,15 @@ def _acquire(
         transport._drop_dead(key, conn)
 
 
+def _check_still_quic(routes: Routes, url: URL, options: SendOptions, now: float) -> None:
+    """After waiting for the QUIC connection another request was opening: if that attempt failed (the
+    origin is now remembered as TCP only), this request goes over TCP too instead of trying again."""
+    if routes.h3_port(url, options.config, now) is None:
+        why = QuicUnavailable("failed for another request meanwhile")
+        why.remembered = True
+        raise why
+
+
 def _open(
     transport: SyncTransport,
     routes: Routes,
@@ -132,6 +144,12 @@ def _open(
             conn = open_h3(url, port, options, timings)
         else:
             conn = _race(transport, routes, url, port, options, timings)
+    except QuicUnavailable as why:
+        # Remembered before the requests waiting for this attempt wake: they go over TCP, not try again.
+        routes.quic_failed(url, str(why), time.monotonic())
+        why.remembered = True
+        transport._give_back(key, None)
+        raise
     except BaseException:
         transport._give_back(key, None)
         raise
