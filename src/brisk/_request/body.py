@@ -216,12 +216,14 @@ class FileBody(RequestBody):
     def file_range(self) -> tuple[int, int, int] | None:
         # Only a file opened for reading in binary: a writable buffered file may hold bytes not yet
         # written to its descriptor, and text is encoded on the way.
-        if self._start is None or not self.content_length or not isinstance(self._file, _READ_ONLY):
+        # The exact types: a subclass may watch or change what read() gives (a progress bar), which the
+        # kernel would bypass.
+        if self._start is None or not self.content_length or type(self._file) not in _READ_ONLY:
             return None
         # Over a file's own descriptor only: a BufferedReader may read from any raw stream, such as a tar
         # archive's member (positions within the member, and no fileno at all).
-        raw = self._file if isinstance(self._file, io.FileIO) else getattr(self._file, "raw", None)
-        if not isinstance(raw, io.FileIO) or not raw.readable():  # open(path, "wb", buffering=0): FileIO too
+        raw = self._file if type(self._file) is io.FileIO else getattr(self._file, "raw", None)
+        if type(raw) is not io.FileIO or not raw.readable():  # open(path, "wb", buffering=0): FileIO too
             return None
         try:
             descriptor = self._file.fileno()

@@ -289,28 +289,48 @@ def test_binary_file_data_is_streamed_with_its_length(
     assert rest.body == blob[100_000:]
 
 
-class Unreadable(io.BufferedReader):
-    """A file opened for reading whose bytes Python must not read: only the kernel may (sendfile)."""
+class CountingReader(io.BufferedReader):
+    """A file whose reads are watched, as upload progress bars do: its own read() must be the one used."""
+
+    read_bytes = 0
 
     def read(self, size: int | None = -1) -> bytes:
-        raise AssertionError("the file was read into Python")
+        data = super().read(size)
+        self.read_bytes += len(data)
+        return data
 
 
 def test_a_file_opened_rb_is_sent_by_the_kernel_over_plain_http(
-    client: Client, raw_server: Any, tmp_path: Path
+    client: Client, raw_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     blob = os.urandom(200_000)
     path = tmp_path / "blob.bin"
     path.write_bytes(blob)
-    server = serve(raw_server, http_response(200, b"ok"), http_response(200, b"ok"))
+    server = serve(raw_server, *[http_response(200, b"ok")] * 3)
     if client.mode == "async":
         pytest.skip("os.sendfile is the sync transport's: the async one reads the file in chunks")
-    with Unreadable(io.FileIO(path)) as handle:
+    by_kernel: list[int] = []
+    real_sendfile = os.sendfile
+
+    def sendfile(out_fd: int, in_fd: int, offset: int | None, count: int) -> int:
+        sent = real_sendfile(out_fd, in_fd, offset, count)
+        by_kernel.append(sent)
+        return sent
+
+    monkeypatch.setattr(os, "sendfile", sendfile)
+    with path.open("rb") as handle:
         handle.seek(1000)
         client.post(server.url + "/file", data=handle)
         assert handle.tell() == len(blob)
         handle.seek(1000)  # sent again (a second request) from where it starts
         client.post(server.url + "/file", data=handle)
+    assert sum(by_kernel) == 2 * (len(blob) - 1000)
+    # a subclass may watch its reads (a progress bar): it is read, never bypassed
+    with CountingReader(io.FileIO(path)) as watched:
+        watched.seek(1000)
+        client.post(server.url + "/file", data=watched)
+        assert watched.read_bytes == len(blob) - 1000
+    assert sum(by_kernel) == 2 * (len(blob) - 1000)
     for sent in server.requests:
         assert sent.header("Content-Length") == str(len(blob) - 1000)
         assert sent.body == blob[1000:]
