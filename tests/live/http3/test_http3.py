@@ -196,7 +196,6 @@ def test_unread_streams_are_held_to_the_connection_window(
     """Streamed responses left unread hold at most the connection's window in memory all together (as over
     HTTP/2), not a stream window each: two 8 MiB bodies with 1 MiB stream windows and a 1.5 MiB connection
     window (aioquic doubled MAX_DATA whenever half was used, read or not). Read later, both come whole."""
-    import time
 
     from brisk._protocol import http3
 
@@ -207,17 +206,7 @@ def test_unread_streams_are_held_to_the_connection_window(
     held = [client.get(h3_url + f"/stream-bytes/{size}?chunk_size=65536", stream=True) for _ in range(2)]
     (conn,) = [c for conns in client.pool()._shared.values() for c in conns]
 
-    def buffered() -> tuple[int, int]:
-        conn.looks_alive()  # the sync connection takes in what arrived (the async one reads by itself)
-        body = sum(len(chunk) for stream in conn.state.streams.values() for chunk in stream.body)
-        return body, conn.state.quic._local_max_data.value
-
-    seen, last_change, give_up = -1, time.monotonic(), time.monotonic() + 10
-    while time.monotonic() < give_up and time.monotonic() - last_change < 1.0:
-        body, max_data = _on_client_side(client, buffered)
-        if body != seen:
-            seen, last_change = body, time.monotonic()
-        time.sleep(0.05)
+    seen, max_data = _settled_buffering(client, conn)
     assert seen > 1 << 20  # more than one stream window arrived: the server sent on both streams
     assert seen <= 3 << 19  # but no more than the connection's window
     assert max_data <= 3 << 19  # nothing read: the window was not raised
@@ -232,7 +221,6 @@ def test_finished_unread_streams_still_count_against_the_connection_window(
     stream (aioquic discards a stream once both directions are finished): its bytes keep counting against
     the connection's window. Two 1 MiB bodies left unread, then a third request: the connection's window
     (2.5 MiB) is not raised, and the third body gets what is left of it, not its whole stream window."""
-    import time
 
     from brisk._protocol import http3
 
@@ -243,24 +231,10 @@ def test_finished_unread_streams_still_count_against_the_connection_window(
     held = [client.get(h3_url + f"/stream-bytes/{size}?chunk_size=65536", stream=True) for _ in range(2)]
     (conn,) = [c for conns in client.pool()._shared.values() for c in conns]
 
-    def buffered() -> tuple[int, int]:
-        conn.looks_alive()  # the sync connection takes in what arrived (the async one reads by itself)
-        body = sum(len(chunk) for stream in conn.state.streams.values() for chunk in stream.body)
-        return body, conn.state.quic._local_max_data.value
-
-    def settle() -> tuple[int, int]:
-        seen, last_change, give_up = (-1, -1), time.monotonic(), time.monotonic() + 10
-        while time.monotonic() < give_up and time.monotonic() - last_change < 1.0:
-            now = _on_client_side(client, buffered)
-            if now != seen:
-                seen, last_change = now, time.monotonic()
-            time.sleep(0.05)
-        return seen
-
-    body, _ = settle()
+    body, _ = _settled_buffering(client, conn)
     assert body == 2 * size  # both arrived whole
     third = client.get(h3_url + f"/stream-bytes/{4 * size}?chunk_size=65536", stream=True)
-    body, max_data = settle()
+    body, max_data = _settled_buffering(client, conn)
     assert max_data <= 5 << 19  # nothing read: the window was not raised
     assert body <= 5 << 19  # held in memory: no more than the connection's window
     for response, length in zip([*held, third], [size, size, 4 * size], strict=True):
@@ -482,6 +456,25 @@ def _on_client_side(client: Client, action: Callable[[], Any]) -> Any:
 
         return client.run(run())
     return action()
+
+
+def _settled_buffering(client: Client, conn: Any) -> tuple[int, int]:
+    """(body bytes the connection holds for its streams, its connection window MAX_DATA) once neither has
+    changed for a second (at most 10 s): what the server could send has arrived."""
+    import time
+
+    def buffered() -> tuple[int, int]:
+        conn.looks_alive()  # the sync connection takes in what arrived (the async one reads by itself)
+        body = sum(len(chunk) for stream in conn.state.streams.values() for chunk in stream.body)
+        return body, conn.state.quic._local_max_data.value
+
+    seen, last_change, give_up = (-1, -1), time.monotonic(), time.monotonic() + 10
+    while time.monotonic() < give_up and time.monotonic() - last_change < 1.0:
+        now = _on_client_side(client, buffered)
+        if now != seen:
+            seen, last_change = now, time.monotonic()
+        time.sleep(0.05)
+    return seen
 
 
 def _routes_ready(client: Client) -> None:
