@@ -199,16 +199,20 @@ def test_dask_local_cluster_with_two_worker_processes(hosts: HostsServer, tmp_pa
 
 
 def test_leaving_an_imap_early_cancels_and_leaves_no_part_file(hosts: HostsServer, tmp_path: Path) -> None:
-    """Bodies arrive in two halves 0.3 s apart: when the with block is left after the first result, the
-    others are half-written; they are cancelled and their .part files removed, and the run is over."""
-    items = [f"{hosts.url(i % 3)}/drip/{i}" for i in range(40)]
+    """Five items send half their body and then nothing; the sixth is answered after a second, while the
+    loop (it runs only inside ``next()``) has opened the five part files. Leaving the with block then
+    cancels the five, removes their .part files, and ends the run."""
+    items = [f"{hosts.url(i % 3)}/hold/{i}" for i in range(5)] + [f"{hosts.url(2)}/slow/1000/5"]
+    items += [f"{hosts.url(i % 3)}/ok/{i}" for i in range(6, 40)]
     with brisk.Session() as session:
         with session.imap(items, concurrency=6, save_to=tmp_path) as results:
             first = next(results)
-            assert list(tmp_path.glob("*.part"))  # the others' first halves came 0.3 s before its end
+            assert first.index == 5
+            assert first.error is None
+            assert len(list(tmp_path.glob("*.part"))) == 5  # the five held ones, half-written
         assert not list(tmp_path.glob("*.part"))
-        assert (tmp_path / f"{first.index}.body").stat().st_size == 4000
-        assert all(p.stat().st_size == 4000 for p in tmp_path.iterdir())  # only whole bodies
+        assert [p.name for p in tmp_path.iterdir()] == ["5.body"]
+        assert (tmp_path / "5.body").read_bytes() == b"/slow/1000/5"
         with pytest.raises(StopIteration):
             next(results)
 
