@@ -137,11 +137,14 @@ class PoolState(Generic[C]):
     def release(self, key: Hashable, conn: C, reusable: bool, now: float) -> bool:
         """A request finished with ``conn``. Returns True if the caller must close the connection."""
         if conn.multiplexed:
-            if reusable:
+            shared = self._shared.get(key)
+            if reusable and shared is not None and conn in shared:
                 return False
-            if self._remove_shared(key, conn):  # the first stream to find it unusable gives the slot back
+            # Unusable, or given up by another stream (broken, or a TCP connection that lost a QUIC race):
+            # the first stream to find it so gives the slot back, and the last one done closes it.
+            if self._remove_shared(key, conn):
                 self._forget(key)
-            return not _open_streams(conn)  # the last stream done closes it
+            return not _open_streams(conn)
         if not reusable:
             self._forget(key)
             return True

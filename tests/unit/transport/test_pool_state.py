@@ -163,6 +163,21 @@ def test_multiplexed_connection_slot_is_given_back_once() -> None:
     assert state.total == 0
 
 
+def test_a_multiplexed_connection_given_up_closes_with_its_last_stream_even_a_reusable_one() -> None:
+    """One stream gives the connection up (it lost a QUIC race, or broke) while another still uses it:
+    the pool forgets it at once, and when the other stream ends, fine as it is, the connection is
+    closed, since nothing holds it any more."""
+    state = pool()
+    h2 = FakeConnection("h2", multiplexed=True, max_streams=5)
+    open_new(state, A, h2)
+    h2.open_streams = 1
+    assert state.release(A, h2, reusable=False, now=0.0) is False, "the other stream is still open"
+    assert (state.count(A), state.total) == (0, 0)
+    h2.open_streams = 0
+    assert state.release(A, h2, reusable=True, now=0.0) is True, "out of the pool: the last stream closes it"
+    assert state.total == 0
+
+
 def test_dead_multiplexed_connection_is_dropped_on_acquire() -> None:
     state = pool()
     h2 = FakeConnection("h2", multiplexed=True)
