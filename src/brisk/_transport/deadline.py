@@ -118,7 +118,8 @@ class WaitLimit:
             return None
         left = self._give_up - time.monotonic()
         if left <= 0:
-            if self._expired is None:
-                raise self._phase.timed_out(self._options)
+            deadline = self._options.deadline
+            if self._expired is None or (deadline is not None and self._give_up >= deadline):
+                raise self._phase.timed_out(self._options)  # the phase's timeout, or the total deadline
             raise self._phase.error(self._expired)
         return left

@@ -234,6 +234,20 @@ def test_a_wait_limit_ends_at_the_total_deadline_when_that_comes_first(clock: Cl
     )
 
 
+def test_a_wait_limit_with_its_own_message_blames_the_total_when_the_total_ran_out(clock: Clock) -> None:
+    """Its own message says why the phase's timeout ran out ("pool exhausted"); when the total deadline
+    ended the wait first, the error says that instead."""
+    options = options_with_total(clock)
+    clock.now += 18.0
+    limit = WaitLimit(POOL, options, expired="the pool for a.example is exhausted")
+    clock.now += 2.0
+    with pytest.raises(PoolTimeout) as caught:
+        limit.left()
+    assert str(caught.value) == (
+        "the total deadline of 20.0s passed while waiting for a free connection in the pool (Timeout.total)"
+    )
+
+
 def test_a_wait_limit_cannot_start_after_the_total_deadline(clock: Clock) -> None:
     options = options_with_total(clock)
     clock.now += 21.0
