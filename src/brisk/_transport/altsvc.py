@@ -176,15 +176,11 @@ class AltSvcCache:
 
 def quic_can_honour(config: ConnectionConfig) -> bool:
     """Can a QUIC connection keep every TLS setting of ``config``? Not with ``verify`` as an
-    ``ssl.SSLContext`` or ``cert`` as PEM bytes (QUIC does its own TLS from files and PEM), nor with
-    ``tls_max_version`` below TLS 1.3: Alt-Svc discovery then stays on TCP."""
-    verify, cert, tls = config.verify, config.cert, config.tls
+    ``ssl.SSLContext`` (QUIC does its own TLS, from CA files and PEM), nor with ``tls_max_version`` below
+    TLS 1.3: Alt-Svc discovery then stays on TCP."""
+    verify, tls = config.verify, config.tls
     if not isinstance(verify, bool | str | bytes):
         return False
-    if cert is not None:
-        parts = (cert,) if isinstance(cert, str | bytes) else tuple(cert)
-        if any(isinstance(part, bytes) for part in parts[:2]):
-            return False
     return tls is None or tls.max_version in (None, "TLSv1_3", "MAXIMUM_SUPPORTED")
 
 

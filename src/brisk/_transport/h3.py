@@ -8,6 +8,7 @@ Nothing here is imported unless a session asks for HTTP/3 (``Session(http3=...)`
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -153,18 +154,48 @@ def udp_socket(attempts: AddressLoop, infos: list[Any], options: SendOptions) ->
 
 
 def _client_certificate(configuration: QuicConfiguration, cert: Any) -> None:
+    """``cert=`` on the QUIC configuration: files as aioquic reads them, or PEM bytes parsed here (aioquic
+    reads files only; the TCP side hands bytes to OpenSSL through an anonymous file instead)."""
     if cert is None:
         return
     parts = (cert,) if isinstance(cert, str | bytes) else tuple(cert)
-    if any(isinstance(part, bytes) for part in parts[:2]):
-        raise ValueError("cert= as PEM bytes is not supported over HTTP/3 yet: give file paths")
     password = parts[2] if len(parts) > 2 else None
     try:
-        configuration.load_cert_chain(parts[0], parts[1] if len(parts) > 1 else None, password)
+        if any(isinstance(part, bytes) for part in parts[:2]):
+            _pem_certificate(configuration, parts[0], parts[1] if len(parts) > 1 else None, password)
+        else:
+            configuration.load_cert_chain(parts[0], parts[1] if len(parts) > 1 else None, password)
     except (OSError, ValueError, TypeError) as exc:
-        raise SSLError(
-            f"cert=: could not load the client certificate and key from {parts[0]!r}: {exc}"
-        ) from None
+        shown = "PEM bytes" if isinstance(parts[0], bytes) else repr(parts[0])
+        raise SSLError(f"cert=: could not load the client certificate and key from {shown}: {exc}") from None
+
+
+_PRIVATE_KEY = re.compile(rb"-----BEGIN ([A-Z ]*)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----", re.DOTALL)
+
+
+def _pem_certificate(
+    configuration: QuicConfiguration, cert: str | bytes, key: str | bytes | None, password: str | bytes | None
+) -> None:
+    """Certificates and key from PEM bytes or files, the key in ``key`` or else after the certificates."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    from cryptography.x509 import load_pem_x509_certificates
+
+    def read(part: str | bytes) -> bytes:
+        if isinstance(part, bytes):
+            return part
+        with open(part, "rb") as file:
+            return file.read()
+
+    cert_pem = read(cert)
+    key_pem = read(key) if key is not None else cert_pem
+    found = _PRIVATE_KEY.search(key_pem)
+    if found is None:
+        raise ValueError("no PEM private key found")
+    certificates = load_pem_x509_certificates(cert_pem)
+    secret = password.encode() if isinstance(password, str) else password
+    configuration.private_key = load_pem_private_key(found.group(0), password=secret)
+    configuration.certificate = certificates[0]
+    configuration.certificate_chain = certificates[1:]
 
 
 def check_pins(state: H3State, url: URL, config: ConnectionConfig) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -144,19 +145,21 @@ def test_alt_svc_discovery_stays_on_tcp_when_quic_cannot_keep_the_tls_settings()
     https = URL.parse("https://example.org/")
     cases = [
         ConnectionConfig(http3=True, verify=ssl.create_default_context()),
-        ConnectionConfig(http3=True, cert=(b"-----BEGIN CERTIFICATE-----", "key.pem")),
         ConnectionConfig(http3=True, tls=TLSOptions(None, "TLSv1_2", None, ())),
     ]
     for config in cases:
         routes = Routes()
         routes.learn(https, config, {"alt-svc": 'h3=":443"'}, 0.0)
         assert routes.h3_port(https, config, 1.0) is None, config
-    fine = ConnectionConfig(
-        http3=True, verify="/ca.pem", cert=("c.pem", "k.pem"), tls=TLSOptions("TLSv1_3", None, None, ())
-    )
-    routes = Routes()
-    routes.learn(https, fine, {"alt-svc": 'h3=":443"'}, 0.0)
-    assert routes.h3_port(https, fine, 1.0) == 443
+    for fine in [
+        ConnectionConfig(
+            http3=True, verify="/ca.pem", cert=("c.pem", "k.pem"), tls=TLSOptions("TLSv1_3", None, None, ())
+        ),
+        ConnectionConfig(http3=True, verify=b"-----BEGIN CERTIFICATE-----", cert=(b"PEM", b"PEM key")),
+    ]:
+        routes = Routes()
+        routes.learn(https, fine, {"alt-svc": 'h3=":443"'}, 0.0)
+        assert routes.h3_port(https, fine, 1.0) == 443, fine
 
 
 def test_http3_setting_is_checked() -> None:
@@ -195,8 +198,6 @@ def test_prior_knowledge_refuses_what_quic_cannot_keep() -> None:
 
     with pytest.raises(ValueError, match=r"ssl\.SSLContext cannot be used over HTTP/3"):
         quic_configuration(ConnectionConfig(verify=ssl.create_default_context()), "example.org")
-    with pytest.raises(ValueError, match="PEM bytes is not supported over HTTP/3"):
-        quic_configuration(ConnectionConfig(cert=(b"pem", "key.pem")), "example.org")
     with pytest.raises(ValueError, match=r"TLS 1\.3 only"):
         quic_configuration(ConnectionConfig(tls=TLSOptions(None, "TLSv1_2", None, ())), "example.org")
     configuration = quic_configuration(ConnectionConfig(verify=False), "example.org")
@@ -206,6 +207,50 @@ def test_prior_knowledge_refuses_what_quic_cannot_keep() -> None:
     # an address is the name the certificate is checked against (aioquic leaves it out of SNI itself)
     assert quic_configuration(ConnectionConfig(), "127.0.0.1").server_name == "127.0.0.1"
     assert quic_configuration(ConnectionConfig(), "[::1]").server_name == "::1"
+
+
+def test_a_client_certificate_as_pem_bytes_loads_as_its_files_do(tmp_path: Any) -> None:
+    """``cert=`` as PEM bytes (apart, together, mixed with a path, the key encrypted): the same certificate,
+    chain and key on the QUIC configuration as from the files; bytes that hold no key are a clear error."""
+    pytest.importorskip("aioquic", reason="HTTP/3 needs the brisk[http3] extra (aioquic)")
+    import trustme
+    from cryptography.hazmat.primitives import serialization
+
+    from brisk._transport.h3 import quic_configuration
+    from brisk.exceptions import SSLError
+
+    leaf = trustme.CA().issue_cert("client@example.org")
+    chain = b"".join(blob.bytes() for blob in leaf.cert_chain_pems)
+    key = leaf.private_key_pem.bytes()
+    (tmp_path / "cert.pem").write_bytes(chain)
+    (tmp_path / "key.pem").write_bytes(key)
+    files = quic_configuration(
+        ConnectionConfig(cert=(str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"))), "example.org"
+    )
+    locked = serialization.load_pem_private_key(key, None).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"s3cret"),
+    )
+
+    def public(configuration: Any) -> bytes:
+        return configuration.private_key.public_key().public_bytes(  # type: ignore[no-any-return]
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    assert files.certificate is not None
+    assert len(files.certificate_chain) == len(leaf.cert_chain_pems) - 1
+    path = str(tmp_path / "cert.pem")
+    forms: list[Any] = [(chain, key), chain + key, (path, key), (chain, locked, "s3cret")]
+    for cert in forms:
+        loaded = quic_configuration(ConnectionConfig(cert=cert), "example.org")
+        assert loaded.certificate == files.certificate
+        assert loaded.certificate_chain == files.certificate_chain
+        assert public(loaded) == public(files)
+    with pytest.raises(SSLError, match="could not load the client certificate and key from PEM bytes"):
+        quic_configuration(ConnectionConfig(cert=chain), "example.org")
+    with pytest.raises(SSLError, match="could not load the client certificate and key from PEM bytes"):
+        quic_configuration(ConnectionConfig(cert=(chain, locked, "wrong")), "example.org")
 
 
 # -- the race of a QUIC attempt found by Alt-Svc against TCP ------------------------------------------------
