@@ -133,10 +133,12 @@ class HostsServer:
             for server in self._servers:
                 await server.wait_closed()
 
-        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-        self.loop.close()
+        try:
+            asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+            self.loop.close()
         if self._open:
             # asyncio's own race (3.11 to 3.13): a socket accepted in the loop turn where the server
             # closes fails in the transport's constructor (Server._attach asserts the server is open),

@@ -103,7 +103,7 @@ class WaitLimit:
     """A wait that may take several turns (woken, but another took the slot): the point in time to give up
     at, fixed when the wait starts."""
 
-    __slots__ = ("_expired", "_give_up", "_options", "_phase")
+    __slots__ = ("_by_deadline", "_expired", "_give_up", "_options", "_phase")
 
     def __init__(self, phase: Phase, options: SendOptions, expired: str | None = None) -> None:
         self._phase = phase
@@ -111,6 +111,12 @@ class WaitLimit:
         self._expired = expired  # the message when the time is up (default: the phase's)
         wait = phase.budget(options)
         self._give_up = None if wait is None else time.monotonic() + wait
+        seconds = phase.seconds(options)
+        # Cut short by the total deadline: running out is then the deadline's doing, whatever ``expired``
+        # says.
+        self._by_deadline = (
+            wait is not None and options.deadline is not None and (seconds is None or wait < seconds)
+        )
 
     def left(self) -> float | None:
         """Seconds left to wait (None: no limit); raises the phase's error once none are."""
@@ -118,8 +124,7 @@ class WaitLimit:
             return None
         left = self._give_up - time.monotonic()
         if left <= 0:
-            deadline = self._options.deadline
-            if self._expired is None or (deadline is not None and self._give_up >= deadline):
+            if self._expired is None or self._by_deadline:
                 raise self._phase.timed_out(self._options)  # the phase's timeout, or the total deadline
             raise self._phase.error(self._expired)
         return left

@@ -192,10 +192,27 @@ def _pem_certificate(
     if found is None:
         raise ValueError("no PEM private key found")
     certificates = load_pem_x509_certificates(cert_pem)
-    secret = password.encode() if isinstance(password, str) else password
-    configuration.private_key = load_pem_private_key(found.group(0), password=secret)
+    secret = (password.encode() if isinstance(password, str) else password) or None
+    try:
+        private_key = load_pem_private_key(found.group(0), password=secret)
+    except TypeError:
+        if secret is None:
+            raise ValueError(
+                "the private key is encrypted: give its password as cert=(cert, key, password)"
+            ) from None
+        private_key = load_pem_private_key(found.group(0), password=None)  # a password the key does not need
+    if _public_der(private_key.public_key()) != _public_der(certificates[0].public_key()):
+        raise ValueError("the private key does not match the certificate")
+    configuration.private_key = private_key
     configuration.certificate = certificates[0]
     configuration.certificate_chain = certificates[1:]
+
+
+def _public_der(key: Any) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    der: bytes = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return der
 
 
 def check_pins(state: H3State, url: URL, config: ConnectionConfig) -> None:

@@ -431,6 +431,34 @@ def test_threads_share_one_connection(client_factory: Factory, h2peer: H2PeerFac
     assert_h2_settled(client, total=1)
 
 
+def test_a_connection_closed_after_it_was_lent_sends_the_request_on_a_new_one(
+    client_factory: Factory, h2peer: H2PeerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread is lent the shared connection; before it opens its stream, another closes the connection
+    (the last stream of a connection the pool gave up on). The request goes on a new connection, as
+    for a GOAWAY, instead of failing on the closed socket."""
+    peer = h2peer(then=lambda conn: conn.serve())
+    client = peer_client(client_factory, peer)
+    if client.mode != "sync":
+        pytest.skip("threads sharing a sync Session: asyncio starts the stream in the turn it is lent")
+    assert served_ok(client, peer.url + "/warm")["connection"] == 0
+    transport = client.session._transport
+    acquire = type(transport)._acquire
+    closed: list[Any] = []
+
+    def lent_then_closed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        conn = acquire(self, *args, **kwargs)
+        if not closed:  # the warm connection, once
+            closed.append(conn)
+            conn.close()
+        return conn
+
+    monkeypatch.setattr(type(transport), "_acquire", lent_then_closed)
+    assert served_ok(client, peer.url + "/again")["connection"] == 1
+    assert closed[0].closed
+    assert peer.connection_count == 2
+
+
 def test_beyond_max_concurrent_streams_opens_more_connections(
     client_factory: Factory, h2peer: H2PeerFactory
 ) -> None:

@@ -241,7 +241,8 @@ def test_a_client_certificate_as_pem_bytes_loads_as_its_files_do(tmp_path: Any) 
     assert files.certificate is not None
     assert len(files.certificate_chain) == len(leaf.cert_chain_pems) - 1
     path = str(tmp_path / "cert.pem")
-    forms: list[Any] = [(chain, key), chain + key, (path, key), (chain, locked, "s3cret")]
+    forms: list[Any] = [(chain, key), chain + key, (path, key), (chain, locked, "s3cret"), (chain, key, "")]
+    forms.append((chain, key, "unneeded"))  # as OpenSSL does over TCP: a key with no password ignores one
     for cert in forms:
         loaded = quic_configuration(ConnectionConfig(cert=cert), "example.org")
         assert loaded.certificate == files.certificate
@@ -251,6 +252,11 @@ def test_a_client_certificate_as_pem_bytes_loads_as_its_files_do(tmp_path: Any) 
         quic_configuration(ConnectionConfig(cert=chain), "example.org")
     with pytest.raises(SSLError, match="could not load the client certificate and key from PEM bytes"):
         quic_configuration(ConnectionConfig(cert=(chain, locked, "wrong")), "example.org")
+    with pytest.raises(SSLError, match=r"encrypted: give its password as cert=\(cert, key, password\)"):
+        quic_configuration(ConnectionConfig(cert=(chain, locked)), "example.org")
+    other = trustme.CA().issue_cert("someone@example.org").private_key_pem.bytes()
+    with pytest.raises(SSLError, match="the private key does not match the certificate"):
+        quic_configuration(ConnectionConfig(cert=(chain, other)), "example.org")
 
 
 # -- the race of a QUIC attempt found by Alt-Svc against TCP ------------------------------------------------

@@ -126,7 +126,9 @@ class SyncH2Connection:
     ) -> H2Stream:
         wait: WaitLimit | None = None
         with self._lock:
-            while not self.h2.can_open_stream():
+            # Closed after the pool lent it to this thread (the last stream of a connection the pool had
+            # given up on closes it): the request goes on another connection, as after a GOAWAY.
+            while self.closed or not self.h2.can_open_stream():
                 if self.closed or self.h2.error is not None or self.h2.goaway:
                     raise StaleConnection(
                         ConnectionError("the HTTP/2 connection was closed"), unprocessed=True
