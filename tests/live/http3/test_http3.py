@@ -197,14 +197,8 @@ def test_unread_streams_are_held_to_the_connection_window(
     HTTP/2), not a stream window each: two 8 MiB bodies with 1 MiB stream windows and a 1.5 MiB connection
     window (aioquic doubled MAX_DATA whenever half was used, read or not). Read later, both come whole."""
 
-    from brisk._protocol import http3
-
-    monkeypatch.setattr(http3, "STREAM_WINDOW", 1 << 20)
-    monkeypatch.setattr(http3, "CONNECTION_WINDOW", 3 << 19)
-    client = _h3_client(client_factory, h3_server)
     size = 8 << 20
-    held = [client.get(h3_url + f"/stream-bytes/{size}?chunk_size=65536", stream=True) for _ in range(2)]
-    (conn,) = [c for conns in client.pool()._shared.values() for c in conns]
+    client, conn, held = _two_unread(client_factory, h3_server, h3_url, monkeypatch, 1 << 20, 3 << 19, size)
 
     seen, max_data = _settled_buffering(client, conn)
     assert seen > 1 << 20  # more than one stream window arrived: the server sent on both streams
@@ -222,14 +216,8 @@ def test_finished_unread_streams_still_count_against_the_connection_window(
     the connection's window. Two 1 MiB bodies left unread, then a third request: the connection's window
     (2.5 MiB) is not raised, and the third body gets what is left of it, not its whole stream window."""
 
-    from brisk._protocol import http3
-
-    monkeypatch.setattr(http3, "STREAM_WINDOW", 2 << 20)
-    monkeypatch.setattr(http3, "CONNECTION_WINDOW", 5 << 19)
-    client = _h3_client(client_factory, h3_server)
     size = 1 << 20
-    held = [client.get(h3_url + f"/stream-bytes/{size}?chunk_size=65536", stream=True) for _ in range(2)]
-    (conn,) = [c for conns in client.pool()._shared.values() for c in conns]
+    client, conn, held = _two_unread(client_factory, h3_server, h3_url, monkeypatch, 2 << 20, 5 << 19, size)
 
     body, _ = _settled_buffering(client, conn)
     assert body == 2 * size  # both arrived whole
@@ -456,6 +444,27 @@ def _on_client_side(client: Client, action: Callable[[], Any]) -> Any:
 
         return client.run(run())
     return action()
+
+
+def _two_unread(
+    client_factory: Factory,
+    h3_server: ServerThread,
+    h3_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    stream_window: int,
+    connection_window: int,
+    size: int,
+) -> tuple[Client, Any, list[Any]]:
+    """A client with these receive windows, two streamed ``size``-byte responses it has not read, and the
+    one QUIC connection they came on."""
+    from brisk._protocol import http3
+
+    monkeypatch.setattr(http3, "STREAM_WINDOW", stream_window)
+    monkeypatch.setattr(http3, "CONNECTION_WINDOW", connection_window)
+    client = _h3_client(client_factory, h3_server)
+    held = [client.get(h3_url + f"/stream-bytes/{size}?chunk_size=65536", stream=True) for _ in range(2)]
+    (conn,) = [c for conns in client.pool()._shared.values() for c in conns]
+    return client, conn, held
 
 
 def _settled_buffering(client: Client, conn: Any) -> tuple[int, int]:
