@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from brisk._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header
 from brisk._transport.asyncio.body import AsyncPulledBody
 from brisk._transport.asyncio.waiting import TimedOut, expire, wait_until_woken
+from brisk._transport.asyncio.writes import batch_for
 from brisk._transport.base import StaleConnection
 from brisk._transport.body import H1Body
 from brisk._transport.deadline import READING_BODY, SENDING, WAITING_FOR_RESPONSE
@@ -69,6 +70,7 @@ class AsyncH1Connection(asyncio.BufferedProtocol):
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
+        self.writes = batch_for(loop)  # request heads written together with the loop's others (writes.py)
         self._buffer = _read_buffer()  # made in the loop's thread, used only there
         self.transport: asyncio.Transport | None = None
         self.parser: ResponseParser | None = None
@@ -238,6 +240,15 @@ class AsyncH1Connection(asyncio.BufferedProtocol):
             if self.transport is not None:
                 self.transport.abort()
 
+    def write_failed(self, exc: Exception) -> None:
+        """A request written for this connection by its loop's write batch failed: the waiting exchange
+        fails with it."""
+        if self.error is None:
+            error = self.error = broken(exc, "sending the request")
+            error.__cause__ = exc
+        self.close()
+        self._wake()
+
     # -- waiting ------------------------------------------------------------------------------------------
 
     def _wake(self) -> None:
@@ -302,22 +313,27 @@ async def exchange(
     transport_ = conn.transport
     assert transport_ is not None
     must_close = False
-    if body is None:
-        transport_.write(head)
-    elif isinstance(body, bytes) and len(body) <= _SMALL_BODY:
-        transport_.write(head + body)
-    else:
-        transport_.write(head)
-        if request.headers.get("Expect", "").lower() == "100-continue" and not await _continue_awaited(
-            conn, parser, options
-        ):
-            must_close = True
+    writes = conn.writes
+    writes.in_flight += 1
+    try:
+        if body is None:
+            writes.write(conn, head)
+        elif isinstance(body, bytes) and len(body) <= _SMALL_BODY:
+            writes.write(conn, head + body)
         else:
-            await _send_body(conn, parser, body, "transfer-encoding" in request.headers, options)
-            if parser.head is not None:
-                must_close = True  # answered before the whole body was sent
-    timings.request_sent = time.monotonic() - timings.start
-    await _read_head(conn, parser, options, reused)
+            transport_.write(head)
+            if request.headers.get("Expect", "").lower() == "100-continue" and not await _continue_awaited(
+                conn, parser, options
+            ):
+                must_close = True
+            else:
+                await _send_body(conn, parser, body, "transfer-encoding" in request.headers, options)
+                if parser.head is not None:
+                    must_close = True  # answered before the whole body was sent
+        timings.request_sent = time.monotonic() - timings.start
+        await _read_head(conn, parser, options, reused)
+    finally:
+        writes.in_flight -= 1
     timings.first_byte = time.monotonic() - timings.start
     return h1_response(_AsyncH1Body, transport, key, conn, parser, request, options, timings, must_close)
 
