@@ -1,10 +1,16 @@
 """HTTP/3: 100 concurrent small GETs over one QUIC connection, brisk vs niquests (issue #24).
 
-nginx (the suite's server) has no HTTP/3 here, so this workload has its own server: a minimal HTTP/3
-responder on aioquic (``--serve``), in a process of its own, answering every request with the same 148-byte
-JSON body. It is Python too, so on a small machine it can be the bottleneck: read the ratio, not the
-absolute figures. Each client runs in its own process and venv (niquests in ``bench/.envs/niquests``), in
-turn, ``--repeat`` times; the figure is the median req/s.
+Two servers, each clients' run against both in turn:
+- ``caddy``: Caddy (Go, compiled, HTTP/3 on by default) serving static files on loopback, as nginx serves
+  the rest of the suite (Debian's nginx has no HTTP/3). Installed with apt-get when missing (root only),
+  else skipped with a message. With a compiled server the clients' own work decides the figures.
+- ``aioquic``: a minimal HTTP/3 responder on aioquic (``--serve``), in a process of its own. It is Python,
+  so on a small machine it takes a core's worth of time and its speed caps every client's figure: read
+  the ratio with that in mind.
+
+Both answer ``/small.json`` with the same 148-byte body. Each client runs in its own process and venv
+(niquests in ``bench/.envs/niquests``), in turn, ``--repeat`` times; the figure is the median req/s, with
+the client's CPU time per request (the timed rounds, its whole process) and the server's next to it.
 
     .venv/bin/python bench/h3_concurrent.py --repeat 3 --rounds 20 --download-mb 100
 
@@ -12,10 +18,10 @@ What runs:
 - brisk: ``AsyncSession(http3="prior-knowledge")``, ``asyncio.gather`` of 100 GETs per round (they share one
   connection: the pool opens one QUIC connection per origin and multiplexes on it).
 - brisk-sync: ``Session(http3="prior-knowledge")`` with 100 threads (``ThreadPoolExecutor``) per round.
-- ``--download-mb N``: one GET of N MB read whole by brisk's ``Session`` over HTTP/3 (MB/s), to set next to
-  the suite's ``content_100mb`` (HTTP/1.1 and HTTP/2 against nginx).
 - niquests: ``AsyncSession(multiplexed=True)`` with the origin put in its QUIC cache (so it speaks HTTP/3
   from the first request), 100 lazy GETs gathered per round.
+- ``--download-mb N``: one GET of N MB read whole by brisk's ``Session`` over HTTP/3 (MB/s), and from Caddy
+  the same file over HTTP/2 (TCP) next to it.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -83,10 +90,10 @@ async def main():
             r = await s.get(url)
             assert r.http_version == "HTTP/3" and len(r.content) == 148, r
         await asyncio.gather(*[one() for _ in range(100)])  # warm-up: the connection
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(rounds):
             await asyncio.gather(*[one() for _ in range(100)])
-        print(rounds * 100 / (time.perf_counter() - start))
+        print(rounds * 100 / (time.perf_counter() - start), (time.process_time() - cpu) / rounds / 100 * 1e6)
 asyncio.run(main())
 """
 
@@ -99,10 +106,10 @@ with brisk.Session(http3="prior-knowledge", verify=ca) as s, ThreadPoolExecutor(
         r = s.get(url)
         assert r.http_version == "HTTP/3" and len(r.content) == 148, r
     list(pool.map(one, range(100)))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(rounds):
         list(pool.map(one, range(100)))
-    print(rounds * 100 / (time.perf_counter() - start))
+    print(rounds * 100 / (time.perf_counter() - start), (time.process_time() - cpu) / rounds / 100 * 1e6)
 """
 
 NIQUESTS = """
@@ -118,30 +125,37 @@ async def main():
             for r in responses:
                 assert r.http_version == 30 and len(r.content) == 148, (r, r.http_version)
         await burst()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(rounds):
             await burst()
-        print(rounds * 100 / (time.perf_counter() - start))
+        print(rounds * 100 / (time.perf_counter() - start), (time.process_time() - cpu) / rounds / 100 * 1e6)
 asyncio.run(main())
 """
 
 
 DOWNLOAD = """
 import sys, time, brisk
-url, ca, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
-with brisk.Session(http3="prior-knowledge", verify=ca) as s:
-    s.get(url.rsplit("/", 1)[0] + "/small.json")
-    start = time.perf_counter()
-    r = s.get(url.rsplit("/", 1)[0] + f"/download/{size}")
-    assert r.http_version == "HTTP/3" and len(r.content) == size
-    print(size / 1e6 / (time.perf_counter() - start))
+url, ca, size, http3 = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "h3"
+with brisk.Session(http3="prior-knowledge" if http3 else False, verify=ca) as s:
+    s.get("/".join(url.split("/", 3)[:3]) + "/small.json")  # the connection, made before the timing
+    start, cpu = time.perf_counter(), time.process_time()
+    r = s.get(url)
+    assert r.http_version == ("HTTP/3" if http3 else "HTTP/2") and len(r.content) == size, r.http_version
+    print(size / 1e6 / (time.perf_counter() - start), (time.process_time() - cpu) * 1e3 / (size / 1e8))
 """
 
 
-def _run(python: Path, code: str, url: str, ca: str, rounds: int) -> float | None:
+def _server_cpu(pid: int) -> float:
+    """Seconds of CPU time the process ``pid`` has used (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _run(python: Path, code: str, *args: object) -> tuple[float, float] | None:
+    """Run one client; its two figures (a rate and a CPU time), or None when it failed."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")} if python == Path(sys.executable) else None
     result = subprocess.run(
-        [str(python), "-c", code, url, ca, str(rounds)],
+        [str(python), "-c", code, *map(str, args)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -151,7 +165,65 @@ def _run(python: Path, code: str, url: str, ca: str, rounds: int) -> float | Non
     if result.returncode != 0:
         print(f"  failed: {result.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
         return None
-    return float(result.stdout.strip().splitlines()[-1])
+    rate, cpu = result.stdout.strip().splitlines()[-1].split()
+    return float(rate), float(cpu)
+
+
+@dataclass
+class Row:
+    rates: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    server_cpus: list[float] = field(default_factory=list)
+
+
+def _measure(url: str, ca: str, server_pid: int, rounds: int, repeat: int) -> dict[str, Row]:
+    from envs import env_python
+
+    clients = {
+        "brisk": (Path(sys.executable), BRISK_ASYNC),
+        "brisk-sync": (Path(sys.executable), BRISK_SYNC),
+        "niquests": (env_python("niquests"), NIQUESTS),
+    }
+    rows = {name: Row() for name in clients}
+    for _ in range(repeat):
+        for name, (python, code) in clients.items():
+            before = _server_cpu(server_pid)
+            figures = _run(python, code, url, ca, rounds)
+            if figures is not None:
+                rows[name].rates.append(figures[0])
+                rows[name].cpus.append(figures[1])
+                # the warm-up round included: (rounds + 1) x 100 requests
+                rows[name].server_cpus.append((_server_cpu(server_pid) - before) / (rounds + 1) / 100 * 1e6)
+    return rows
+
+
+def _report(server: str, rows: dict[str, Row], repeat: int) -> None:
+    print(
+        f"h3_concurrent, {server}: {CONCURRENCY} concurrent GETs over one HTTP/3 connection "
+        f"(median of {repeat})"
+    )
+    print(f"  {'client':<12}{'req/s':>10}{'min':>9}{'max':>9}   CPU per request: client, server")
+    medians = {}
+    for name, row in rows.items():
+        if not row.rates:
+            continue
+        medians[name] = statistics.median(row.rates)
+        print(
+            f"  {name:<12}{medians[name]:10,.0f}{min(row.rates):9,.0f}{max(row.rates):9,.0f}"
+            f"   {statistics.median(row.cpus):6.0f} us, {statistics.median(row.server_cpus):6.0f} us"
+        )
+    if "brisk" in medians and "niquests" in medians:
+        print(f"  brisk vs niquests: {medians['brisk'] / medians['niquests']:.2f}x")
+
+
+def _download(label: str, url: str, ca: str, size: int, protocol: str) -> None:
+    figures = _run(Path(sys.executable), DOWNLOAD, url, ca, size, protocol)
+    if figures is not None:
+        name = "HTTP/3" if protocol == "h3" else "HTTP/2"
+        print(
+            f"h3_download, {label}: one {size // 1_000_000} MB GET over {name} (brisk Session): "
+            f"{figures[0]:.1f} MB/s, {figures[1]:.0f} ms CPU per 100 MB"
+        )
 
 
 def main() -> None:
@@ -163,6 +235,7 @@ def main() -> None:
         "--rounds", type=int, default=20, help="rounds of 100 concurrent GETs per measurement"
     )
     parser.add_argument("--download-mb", type=int, default=0, help="also time one download of this size")
+    parser.add_argument("--servers", default="caddy,aioquic", help="comma-separated: caddy, aioquic")
     parser.add_argument("--serve", nargs=2, metavar=("CERT", "KEY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -171,8 +244,10 @@ def main() -> None:
     sys.path.insert(0, str(BENCH))
     import trustme
 
-    from envs import env_python
+    import caddy
 
+    servers = args.servers.split(",")
+    size = args.download_mb * 1_000_000
     ca = trustme.CA()
     leaf = ca.issue_cert("127.0.0.1", "localhost")
     with tempfile.TemporaryDirectory(prefix="brisk-h3-bench-") as tmp:
@@ -180,42 +255,35 @@ def main() -> None:
         ca.cert_pem.write_to_path(ca_file)
         leaf.cert_chain_pems[0].write_to_path(cert)
         leaf.private_key_pem.write_to_path(key)
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", cert, key], stdout=subprocess.PIPE, text=True
-        )
-        try:
-            assert server.stdout is not None
-            url = f"https://127.0.0.1:{int(server.stdout.readline())}/small.json"
-            clients = {
-                "brisk": (Path(sys.executable), BRISK_ASYNC),
-                "brisk-sync": (Path(sys.executable), BRISK_SYNC),
-                "niquests": (env_python("niquests"), NIQUESTS),
-            }
-            figures: dict[str, list[float]] = {name: [] for name in clients}
-            for _ in range(args.repeat):
-                for name, (python, code) in clients.items():
-                    figure = _run(python, code, url, ca_file, args.rounds)
-                    if figure is not None:
-                        figures[name].append(figure)
-            download = (
-                _run(Path(sys.executable), DOWNLOAD, url, ca_file, args.download_mb * 1_000_000)
-                if args.download_mb
-                else None
+        www = Path(tmp) / "www"
+        www.mkdir()
+        (www / "small.json").write_bytes(BODY)
+        if size:
+            with (www / "download").open("wb") as file:
+                file.truncate(size)  # zeros, as the aioquic responder sends
+        if "caddy" in servers:
+            with caddy.running(www, cert, key) as server:
+                if server is not None:
+                    label = f"Caddy {server.version}"
+                    rows = _measure(server.url("/small.json"), ca_file, server.pid, args.rounds, args.repeat)
+                    _report(label, rows, args.repeat)
+                    if size:
+                        for protocol in ("h3", "h2"):
+                            _download(label, server.url("/download"), ca_file, size, protocol)
+        if "aioquic" in servers:
+            process = subprocess.Popen(
+                [sys.executable, __file__, "--serve", cert, key], stdout=subprocess.PIPE, text=True
             )
-        finally:
-            server.terminate()
-            server.wait(10)
-    print(
-        f"h3_concurrent: {CONCURRENCY} concurrent GETs over one HTTP/3 connection, req/s "
-        f"(median of {args.repeat})"
-    )
-    medians = {name: statistics.median(values) for name, values in figures.items() if values}
-    for name, median in medians.items():
-        print(f"  {name:<12}{median:10.0f}   (min {min(figures[name]):.0f}, max {max(figures[name]):.0f})")
-    if "brisk" in medians and "niquests" in medians:
-        print(f"  brisk vs niquests: {medians['brisk'] / medians['niquests']:.2f}x")
-    if download is not None:
-        print(f"h3_download: one {args.download_mb} MB GET over HTTP/3 (brisk Session): {download:.1f} MB/s")
+            try:
+                assert process.stdout is not None
+                base = f"https://127.0.0.1:{int(process.stdout.readline())}"
+                rows = _measure(base + "/small.json", ca_file, process.pid, args.rounds, args.repeat)
+                _report("aioquic responder", rows, args.repeat)
+                if size:
+                    _download("aioquic responder", f"{base}/download/{size}", ca_file, size, "h3")
+            finally:
+                process.terminate()
+                process.wait(10)
 
 
 if __name__ == "__main__":

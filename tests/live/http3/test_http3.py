@@ -23,6 +23,7 @@ from brisk.exceptions import ConnectionError as BriskConnectionError
 from brisk.exceptions import ConnectTimeout, ReadTimeout, SSLError, Timeout
 from brisk.testing.server import ServerThread
 from servers.clients import AsyncClient, SyncClient
+from servers.proxies import PproxyServer
 
 pytest.importorskip("aioquic", reason="HTTP/3 needs the brisk[http3] extra (aioquic)")
 
@@ -405,6 +406,22 @@ def test_alt_svc_discovery(
     assert second.http_version == "HTTP/3"
     assert second.connection_info.peer_address == ("127.0.0.1", h3_server.quic_port)
     assert second.url == h3_server.url + "/get"  # the origin stays the same; only the route changed
+
+
+@pytest.mark.parametrize("http3", [True, PRIOR])
+def test_a_proxy_keeps_https_requests_on_tcp(
+    client_factory: Factory, h3_server: ServerThread, pproxy: PproxyServer, http3: bool | str
+) -> None:
+    # brisk does not tunnel QUIC (CONNECT-UDP): through a proxy, even an origin known to speak HTTP/3 and
+    # one whose answer offered it are reached over TCP, through the proxy
+    proxy = pproxy.url("http")
+    client = _h3_client(client_factory, h3_server, http3=http3, proxies={"https": proxy})
+    for _ in range(2):
+        response = client.get(h3_server.url + "/get")
+        assert response.status_code == 200
+        assert response.headers["alt-svc"] == f'h3=":{h3_server.quic_port}"; ma=3600'
+        assert response.http_version in ("HTTP/1.1", "HTTP/2")
+        assert response.connection_info.peer_address == ("127.0.0.1", pproxy.ports["http"])
 
 
 def test_http3_off_ignores_alt_svc(client_factory: Factory, h3_server: ServerThread) -> None:
