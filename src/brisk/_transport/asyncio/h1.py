@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from brisk._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header
 from brisk._transport.asyncio.body import AsyncPulledBody
 from brisk._transport.asyncio.waiting import TimedOut, expire, wait_until_woken
-from brisk._transport.asyncio.writes import batch_for
+from brisk._transport.asyncio.writes import SENT_AT_ONCE, left_after_late_write
 from brisk._transport.base import StaleConnection
 from brisk._transport.body import H1Body
 from brisk._transport.deadline import READING_BODY, SENDING, WAITING_FOR_RESPONSE
@@ -70,7 +70,6 @@ class AsyncH1Connection(asyncio.BufferedProtocol):
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.writes = batch_for(loop)  # request heads written together with the loop's others (writes.py)
         self._buffer = _read_buffer()  # made in the loop's thread, used only there
         self.transport: asyncio.Transport | None = None
         self.parser: ResponseParser | None = None
@@ -78,6 +77,7 @@ class AsyncH1Connection(asyncio.BufferedProtocol):
         self.multiplexed = False
         self.http_version = "HTTP/1.1"
         self.served = 0
+        self.head_sent_at: float | None = SENT_AT_ONCE  # set by the pool's WriteBatch (writes.py)
         self.closed = False
         self.eof = False
         self.error: BaseException | None = None  # a parse error, raised to the reader
@@ -313,7 +313,7 @@ async def exchange(
     transport_ = conn.transport
     assert transport_ is not None
     must_close = False
-    writes = conn.writes
+    writes = transport.writes
     writes.in_flight += 1
     try:
         if body is None:
@@ -321,6 +321,7 @@ async def exchange(
         elif isinstance(body, bytes) and len(body) <= _SMALL_BODY:
             writes.write(conn, head + body)
         else:
+            conn.head_sent_at = SENT_AT_ONCE
             transport_.write(head)
             if request.headers.get("Expect", "").lower() == "100-continue" and not await _continue_awaited(
                 conn, parser, options
@@ -334,6 +335,8 @@ async def exchange(
         await _read_head(conn, parser, options, reused)
     finally:
         writes.in_flight -= 1
+    if conn.head_sent_at:  # written by the batch at the loop's next turn: that is when it was sent
+        timings.request_sent = conn.head_sent_at - timings.start
     timings.first_byte = time.monotonic() - timings.start
     return h1_response(_AsyncH1Body, transport, key, conn, parser, request, options, timings, must_close)
 
@@ -382,6 +385,7 @@ async def _continue_awaited(conn: AsyncH1Connection, parser: ResponseParser, opt
 async def _read_head(
     conn: AsyncH1Connection, parser: ResponseParser, options: SendOptions, reused: bool
 ) -> None:
+    late: float | None = None  # the read timeout left for a head the pool's batch wrote late (writes.py)
     while parser.head is None:
         if conn.error is not None:
             raise conn.error
@@ -395,9 +399,12 @@ async def _read_head(
                     raise broken(conn.lost, "waiting for the response") from conn.lost
                 raise
         try:
-            await conn.wait(WAITING_FOR_RESPONSE.budget(options))
+            await conn.wait(WAITING_FOR_RESPONSE.budget(options) if late is None else late)
+            late = None
         except TimedOut:
-            raise WAITING_FOR_RESPONSE.timed_out(options) from None
+            late = left_after_late_write(conn, options)
+            if late is None:
+                raise WAITING_FOR_RESPONSE.timed_out(options) from None
 
 
 # -- the body ----------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from brisk._transport.asyncio import h1
 from brisk._transport.asyncio.connect import open_connection
 from brisk._transport.asyncio.h1 import AsyncH1Connection
 from brisk._transport.asyncio.waiting import TimedOut, wait_until_woken
+from brisk._transport.asyncio.writes import WriteBatch
 from brisk._transport.base import SendOptions, Timings
 from brisk._transport.deadline import POOL, WaitLimit
 from brisk._transport.pooled import CLOSED_MESSAGE, PooledTransport, pool_exhausted
@@ -47,6 +48,7 @@ class AsyncTransport(_Pooled):
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
         super().__init__(limits)
         self._waiters: deque[asyncio.Future[None]] = deque()
+        self.writes = WriteBatch()  # HTTP/1.1 request heads written together (writes.py)
 
     async def handle_async_request(self, request: PreparedRequest, options: SendOptions) -> Response:
         if options.config.http3:  # HTTP/3 where the origin speaks it (its own module, loaded when used)
