@@ -241,7 +241,7 @@ class AsyncH1Connection(asyncio.BufferedProtocol):
                 self.transport.abort()
 
     def write_failed(self, exc: Exception) -> None:
-        """A request written for this connection by its loop's write batch failed: the waiting exchange
+        """A request written for this connection by its pool's write batch failed: the waiting exchange
         fails with it."""
         if self.error is None:
             error = self.error = broken(exc, "sending the request")
