@@ -4,11 +4,12 @@ turn, instead of at once.
 
 Why: with many requests in flight, tasks run one after another as their answers come in, and each sends
 its next request at once. Written that way, requests reach a server that has often gone back to sleep since
-the last one, and each write pays for waking it, in the writer's own system call (on a virtual machine that
-is an interrupt to another processor through the hypervisor). Sent back to back, one wake-up serves the
-whole turn's requests, and the server reads them in one pass. The bench's 100-concurrent rows show it
-(README, Performance). A request alone is written at once: deferring it would only add a loop turn to its
-round trip. HTTP/2 does the same for the streams of one connection (``AsyncH2Connection.flush``).
+the last one, and each write pays for waking it, inside the writer's own system call (in a sampled profile
+of a bulk run, asyncio's ``write`` was the largest single cost per request). Sent back to back, one
+wake-up serves the whole turn's requests, and the server reads them in one pass. The bench's
+100-concurrent rows show the gain (README, Performance). A request alone is written at once: deferring it
+would only add a loop turn to its round trip. HTTP/2 does the same for the streams of one connection
+(``AsyncH2Connection.flush``).
 
 A deferred head leaves when the loop next runs, which is later than its exchange began to wait for the
 answer if the loop was blocked or stopped meanwhile (a sync bulk run stops its loop between batches): the
@@ -30,7 +31,7 @@ from brisk._transport.deadline import WAITING_FOR_RESPONSE
 if TYPE_CHECKING:
     from brisk._transport.base import SendOptions
 
-__all__ = ["WriteBatch", "Writer", "left_after_late_write"]
+__all__ = ["SENT_AT_ONCE", "WriteBatch", "Writer", "left_after_late_write"]
 
 SENT_AT_ONCE = 0.0  # ``Writer.head_sent_at`` of a head written when its exchange asked
 
