@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from nginx import apt_install
+
 __all__ = ["Caddy", "find_caddy", "running"]
 
 
@@ -32,14 +34,7 @@ def find_caddy() -> str | None:
     found = shutil.which("caddy")
     if found:
         return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        log("caddy is missing; installing it with apt-get")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        apt = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "caddy"]
-        subprocess.run(apt, env=env, check=False, stdout=subprocess.DEVNULL)
-        return shutil.which("caddy")
-    return None
+    return shutil.which("caddy") if apt_install("caddy", log) else None
 
 
 def _free_port() -> int:

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,14 +122,21 @@ def find_nginx() -> str | None:
     for candidate in (shutil.which("nginx"), "/usr/sbin/nginx"):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        log("nginx is missing; installing it with apt-get")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        apt = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"]
-        subprocess.run(apt, env=env, check=False)
+    if apt_install("nginx", log):
         return shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
     return None
+
+
+def apt_install(package: str, say: Callable[[str], None]) -> bool:
+    """Install ``package`` with apt-get when we are root and apt-get exists; False when we cannot try."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return False
+    say(f"{package} is missing; installing it with apt-get")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+    apt = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package]
+    subprocess.run(apt, env=env, check=False, stdout=subprocess.DEVNULL)
+    return True
 
 
 def nginx_build(binary: str) -> tuple[str, bool]:
