@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck check bench fuzz requests-suite ecosystem cache-conformance clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py src/brisk/_protocol/_speedups.c
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

@@ -22,6 +22,7 @@ import charset_normalizer  # noqa: F401  (read by info() through the module, so 
 import idna  # noqa: F401
 
 from brisk.__version__ import __version__
+from brisk._protocol.http11_response import ACCELERATED
 from brisk._compat.shim import REQUESTS_VERSION
 from brisk._core.requests_names import module_getattr
 
@@ -80,7 +81,7 @@ def info() -> dict[str, Any]:
         "cryptography": {"version": _version(names.cryptography, "")},
         "idna": {"version": _version(names.idna, "")},
         "requests": {"version": requests_version},
-        "brisk": {"version": __version__},
+        "brisk": {"version": __version__, "c_accelerator": ACCELERATED},
     }
 
 

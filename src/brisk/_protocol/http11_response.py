@@ -32,7 +32,9 @@ endless extension or trailer line fails early instead of growing memory.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from typing import Final
 
 import httptools
@@ -45,7 +47,7 @@ from brisk.exceptions import (
     ResponseHeadersTooLarge,
 )
 
-__all__ = ["ResponseHead", "ResponseParser"]
+__all__ = ["ACCELERATED", "ResponseHead", "ResponseParser"]
 
 _BAD_REASON_CHAR = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _MAX_INTERIM = 32  # 1xx responses accepted before the final one
@@ -55,6 +57,26 @@ _FRAMING_FIELDS: Final = re.compile(rb"\r\n(content-length|transfer-encoding|con
 _CR_LF = (13, 10)
 # The start of a status line that llhttp accepted, to the version it names (anything else asks llhttp).
 _VERSIONS = {b"HTTP/1.1 ": "HTTP/1.1", b"HTTP/1.0 ": "HTTP/1.0"}
+
+_FastHead = Callable[[bytes, int, int, int], "tuple[int, int, str, bytes, int, bool] | None"]
+
+
+def _load_accelerator() -> _FastHead | None:
+    """The C reader of the common response head (``_speedups.c``), unless it was not built (no compiler
+    where brisk was installed) or ``BRISK_NO_EXTENSIONS`` is set to anything but "" or "0"."""
+    if os.environ.get("BRISK_NO_EXTENSIONS", "") not in ("", "0"):
+        return None
+    try:
+        from brisk._protocol._speedups import parse_head
+    except ImportError:
+        return None
+    fast: _FastHead = parse_head
+    return fast
+
+
+_fast_head = _load_accelerator()
+#: Is the C accelerator in use? (``brisk.help`` reports it; the tests check both paths.)
+ACCELERATED: Final = _fast_head is not None
 
 
 class ResponseHead:
@@ -214,6 +236,12 @@ class ResponseParser:
         if not data:
             return
         if self.head is None:
+            if not self._buffer and _fast_head is not None:
+                lim = self._limits
+                found = _fast_head(data, lim.max_head_size, lim.max_header_line, lim.max_header_count)
+                if found is not None:
+                    self._start_read(data, *found)
+                    return
             self._buffer += data
             self._parse_heads()
             return
@@ -385,6 +413,35 @@ class ResponseParser:
             return
         self._start_body(head, parser)
 
+    def _start_read(
+        self, data: bytes, end: int, status: int, reason: str, block: bytes, length: int, close: bool
+    ) -> None:
+        """A head the C accelerator read from ``data``: HTTP/1.1, a final status, no Transfer-Encoding,
+        ``length`` the Content-Length or -1, ``close`` a Connection: close. The rest of ``data`` is body."""
+        head = ResponseHead(status, reason, "HTTP/1.1", block, not close)
+        if not self._bodiless(status):
+            self._frame_plain(head, None if length < 0 else length)
+        self._started(head)
+        if len(data) > end:
+            self._feed_body(data[end:])
+
+    def _bodiless(self, status: int) -> bool:
+        return self._no_body or status in (204, 304) or (self._connect and status < 300)
+
+    def _frame_plain(self, head: ResponseHead, length: int | None) -> None:
+        """Framing without Transfer-Encoding: the Content-Length, else until the server closes."""
+        if length is not None:
+            self._framing = _LENGTH
+            self._remaining = length
+        else:
+            self._framing = _CLOSE
+            head.keep_alive = False
+
+    def _started(self, head: ResponseHead) -> None:
+        self.head = head
+        if self._framing == _NONE or (self._framing == _LENGTH and self._remaining == 0):
+            self.complete = True
+
     def _start_body(self, head: ResponseHead, parser: httptools.HttpResponseParser) -> None:
         # The three fields that frame the body, found in one pass over the lower-cased header block.
         length: bytes | None = None
@@ -406,8 +463,7 @@ class ResponseParser:
             # An HTTP/1.0 message with Transfer-Encoding has faulty framing: it is read as chunked, but the
             # connection is closed afterwards whatever Connection says (RFC 9112 section 6.1).
             head.keep_alive = not codings and b"keep-alive" in tokens and b"close" not in tokens
-        status = head.status_code
-        if self._no_body or status in (204, 304) or (self._connect and status < 300):
+        if self._bodiless(head.status_code):
             self._framing = _NONE
         elif codings:
             # Only SP and HTAB are whitespace around a token (RFC 9110 section 5.6.1): str.strip() would
@@ -429,16 +485,11 @@ class ResponseParser:
             self._trailers_too_large = False
             self._failure: RemoteProtocolError | None = None  # raised by a callback, to raise again
             self._llhttp.feed_data(_CHUNKED_PRIMER)
-        elif length is not None:
-            # llhttp already refused non-digits, duplicates, and Content-Length together with chunked.
-            self._framing = _LENGTH
-            self._remaining = int(length)  # int() ignores the trailing whitespace the pattern keeps
         else:
-            self._framing = _CLOSE
-            head.keep_alive = False
-        self.head = head
-        if self._framing == _NONE or (self._framing == _LENGTH and self._remaining == 0):
-            self.complete = True
+            # llhttp already refused non-digits, duplicates, and Content-Length together with chunked;
+            # int() ignores the trailing whitespace the pattern keeps.
+            self._frame_plain(head, None if length is None else int(length))
+        self._started(head)
 
     # -- body ------------------------------------------------------------------------------------------
 

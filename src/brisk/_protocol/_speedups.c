@@ -1,0 +1,244 @@
+/* brisk's optional accelerator: the common HTTP/1.1 response head, read in C.
+ *
+ * parse_head(buffer, max_head_size, max_header_line, max_header_count) reads a response head that is
+ * complete in ``buffer`` and written in the plainest form HTTP/1.1 allows:
+ *
+ *   HTTP/1.1 SP 3DIGIT (SP reason)? CRLF, status 200-999, reason of visible ASCII, SP and HTAB;
+ *   field lines "token:value" with a value of visible ASCII, SP and HTAB, each ending in CRLF;
+ *   at most one Content-Length, whose value is OWS and 1 to 15 digits; no Transfer-Encoding;
+ *   every limit of ``Limits`` met.
+ *
+ * It returns (head_end, status, reason, block, content_length or -1, close) where ``block`` is the header
+ * block from the status line's CRLF to the CRLF before the empty line (the form ResponseHead keeps) and
+ * ``close`` says whether a Connection field holds the token "close". For anything else (a head not yet
+ * complete, HTTP/1.0, an interim response, obs-text, a chunked body, a limit exceeded, any byte out of
+ * place) it returns None and the pure-Python parser reads the same bytes from the start: it either accepts
+ * them through llhttp or raises the error that names what is wrong. So this path only ever accepts a
+ * strict subset of what llhttp accepts, read to the same result, and never raises on the server's bytes.
+ * tests/unit/protocol/test_speedups.py compares both parsers on generated heads.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+/* RFC 9110 tchar: ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA */
+static unsigned char tchar[256];
+/* a byte a reason phrase or a field value may hold on this path: HTAB, SP and visible ASCII */
+static unsigned char vchar[256];
+
+static PyObject *OK;
+
+static int
+lower_equals(const char *data, Py_ssize_t size, const char *lower, Py_ssize_t lower_size)
+{
+    if (size != lower_size) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < size; i++) {
+        unsigned char c = (unsigned char)data[i];
+        if (c >= 'A' && c <= 'Z') {
+            c += 32;
+        }
+        if (c != (unsigned char)lower[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Does a Connection value hold the token "close"? As the Python parser reads it: SP and HTAB dropped
+ * everywhere, then split on commas, compared in lower case. */
+static int
+has_close_token(const char *value, Py_ssize_t size)
+{
+    static const char close[] = "close";
+    Py_ssize_t matched = 0;
+    int alive = 1; /* the current token still matches "close" so far */
+    for (Py_ssize_t i = 0; i <= size; i++) {
+        unsigned char c = i < size ? (unsigned char)value[i] : ',';
+        if (c == ' ' || c == '\t') {
+            continue;
+        }
+        if (c == ',') {
+            if (alive && matched == 5) {
+                return 1;
+            }
+            matched = 0;
+            alive = 1;
+            continue;
+        }
+        if (c >= 'A' && c <= 'Z') {
+            c += 32;
+        }
+        if (alive && matched < 5 && c == (unsigned char)close[matched]) {
+            matched++;
+        }
+        else {
+            alive = 0;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+parse_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyBytes_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "parse_head(buffer: bytes, max_head_size, max_header_line, max_header_count)");
+        return NULL;
+    }
+    Py_ssize_t max_head_size = PyLong_AsSsize_t(args[1]);
+    Py_ssize_t max_header_line = PyLong_AsSsize_t(args[2]);
+    Py_ssize_t max_header_count = PyLong_AsSsize_t(args[3]);
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    const char *data = PyBytes_AS_STRING(args[0]);
+    Py_ssize_t size = PyBytes_GET_SIZE(args[0]);
+    if (size < 16 || memcmp(data, "HTTP/1.1 ", 9) != 0) {
+        Py_RETURN_NONE;
+    }
+    const char *found = memmem(data, (size_t)size, "\r\n\r\n", 4);
+    if (found == NULL) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t end = (found - data) + 4;
+    if (end > max_head_size) {
+        Py_RETURN_NONE;
+    }
+
+    /* the status line */
+    unsigned char d0 = data[9], d1 = data[10], d2 = data[11];
+    if (d0 < '2' || d0 > '9' || d1 < '0' || d1 > '9' || d2 < '0' || d2 > '9') {
+        Py_RETURN_NONE; /* an interim (1xx) response, a status below 100, or no status at all */
+    }
+    long status = (d0 - '0') * 100 + (d1 - '0') * 10 + (d2 - '0');
+    Py_ssize_t pos = 12, reason_start = 12, reason_end = 12;
+    if (data[pos] == ' ') {
+        pos++;
+        while (vchar[(unsigned char)data[pos]]) {
+            pos++;
+        }
+        reason_start = 13;
+        reason_end = pos;
+        while (reason_start < reason_end && (data[reason_start] == ' ' || data[reason_start] == '\t')) {
+            reason_start++;
+        }
+        while (reason_end > reason_start && (data[reason_end - 1] == ' ' || data[reason_end - 1] == '\t')) {
+            reason_end--;
+        }
+    }
+    if (data[pos] != '\r' || data[pos + 1] != '\n' || pos > max_header_line) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t block_start = pos;
+
+    /* the field lines, up to the empty line at end - 2 */
+    Py_ssize_t content_length = -1, count = 0;
+    int close = 0;
+    pos += 2;
+    while (pos < end - 2) {
+        Py_ssize_t line_start = pos;
+        while (tchar[(unsigned char)data[pos]]) {
+            pos++;
+        }
+        Py_ssize_t name_size = pos - line_start;
+        if (name_size == 0 || data[pos] != ':') {
+            Py_RETURN_NONE; /* an empty or invalid name, whitespace before the colon, obs-fold */
+        }
+        Py_ssize_t value_start = ++pos;
+        while (vchar[(unsigned char)data[pos]]) {
+            pos++;
+        }
+        Py_ssize_t value_end = pos;
+        if (data[pos] != '\r' || data[pos + 1] != '\n' || pos - line_start + 2 > max_header_line) {
+            Py_RETURN_NONE; /* a control character or obs-text in the value, a bare CR, a long line */
+        }
+        pos += 2;
+        if (++count > max_header_count) {
+            Py_RETURN_NONE;
+        }
+        const char *name = data + line_start;
+        if (lower_equals(name, name_size, "content-length", 14)) {
+            if (content_length >= 0) {
+                Py_RETURN_NONE; /* a second Content-Length: llhttp refuses it */
+            }
+            Py_ssize_t i = value_start;
+            while (i < value_end && (data[i] == ' ' || data[i] == '\t')) {
+                i++;
+            }
+            if (i == value_end || value_end - i > 15) {
+                Py_RETURN_NONE;
+            }
+            content_length = 0;
+            for (; i < value_end; i++) {
+                if (data[i] < '0' || data[i] > '9') {
+                    Py_RETURN_NONE; /* trailing whitespace or anything else: the Python parser decides */
+                }
+                content_length = content_length * 10 + (data[i] - '0');
+            }
+        }
+        else if (lower_equals(name, name_size, "transfer-encoding", 17)) {
+            Py_RETURN_NONE; /* chunked bodies and refused codings are the Python parser's */
+        }
+        else if (!close && lower_equals(name, name_size, "connection", 10)) {
+            close = has_close_token(data + value_start, value_end - value_start);
+        }
+    }
+
+    PyObject *reason;
+    if (reason_end - reason_start == 2 && data[reason_start] == 'O' && data[reason_start + 1] == 'K') {
+        reason = Py_NewRef(OK);
+    }
+    else {
+        reason = PyUnicode_DecodeLatin1(data + reason_start, reason_end - reason_start, NULL);
+        if (reason == NULL) {
+            return NULL;
+        }
+    }
+    PyObject *block = PyBytes_FromStringAndSize(data + block_start, end - 2 - block_start);
+    if (block == NULL) {
+        Py_DECREF(reason);
+        return NULL;
+    }
+    return Py_BuildValue("(nlNNnO)", end, status, reason, block, content_length, close ? Py_True : Py_False);
+}
+
+static PyMethodDef methods[] = {
+    {"parse_head", (PyCFunction)(void (*)(void))parse_head, METH_FASTCALL,
+     "parse_head(buffer, max_head_size, max_header_line, max_header_count) -> tuple | None"},
+    {NULL, NULL, 0, NULL},
+};
+
+static int
+exec_module(PyObject *module)
+{
+    const char *tokens = "!#$%&'*+-.^_`|~";
+    for (int c = 0; c < 256; c++) {
+        tchar[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                   (c != 0 && strchr(tokens, c) != NULL);
+        vchar[c] = c == '\t' || (c >= 0x20 && c < 0x7f);
+    }
+    OK = PyUnicode_InternFromString("OK");
+    return OK == NULL ? -1 : 0;
+}
+
+static PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, exec_module},
+    {0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "brisk._protocol._speedups",
+    .m_doc = "brisk's optional C accelerator for the HTTP/1.1 response head (see http11_response.py).",
+    .m_size = 0,
+    .m_methods = methods,
+    .m_slots = slots,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    return PyModuleDef_Init(&module_def);
+}
