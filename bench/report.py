@@ -22,15 +22,21 @@ def stats(row: dict[str, Any]) -> tuple[float, float, float] | None:
     return statistics.median(samples), min(samples), max(samples)
 
 
-def ratio(workload: dict[str, Any], peer: str) -> float | None:
-    """brisk vs `peer` in this workload (> 1: brisk is better), None when either has no figure.
+def ratio(workload: dict[str, Any], peer: str, mine_row: str = BRISK, cpu: bool = False) -> float | None:
+    """brisk (or brisk's row `mine_row`) vs `peer` in this workload (> 1: brisk is better), None when either
+    has no figure; with `cpu`, of the CPU time per operation (peer / brisk).
 
     brisk's other rows (brisk-async) are not peers: they have no ratio.
     """
     rows = workload["rows"]
-    if BRISK not in rows or peer not in rows or peer.startswith(BRISK):
+    if mine_row not in rows or peer not in rows or peer.startswith(BRISK):
         return None
-    mine, theirs = stats(rows[BRISK]), stats(rows[peer])
+    if cpu:
+        spent, theirs_spent = rows[mine_row].get("cpu_us"), rows[peer].get("cpu_us")
+        if not spent or not theirs_spent:
+            return None
+        return statistics.median(theirs_spent) / statistics.median(spent)
+    mine, theirs = stats(rows[mine_row]), stats(rows[peer])
     if mine is None or theirs is None or mine[0] <= 0 or theirs[0] <= 0:
         return None
     return mine[0] / theirs[0] if workload["higher_is_better"] else theirs[0] / mine[0]
@@ -52,12 +58,12 @@ def table(workload: dict[str, Any]) -> str:
     better = "higher" if workload["higher_is_better"] else "lower"
     lines = [
         f"{workload['name']} — {workload['what']} [{unit}, {better} is better]",
-        f"  {'client':<13}{'median':>11}{'min':>11}{'max':>11}{'brisk vs':>10}  notes",
+        f"  {'client':<18}{'median':>11}{'min':>11}{'max':>11}{'brisk vs':>10}  notes",
     ]
     for name, row in workload["rows"].items():
         figures = stats(row)
         if figures is None:
-            lines.append(f"  {name:<13}{failure(name, row)}"[:200])
+            lines.append(f"  {name:<18}{failure(name, row)}"[:200])
             continue
         median, low, high = (fmt_value(v, unit) for v in figures)
         r = ratio(workload, name)
@@ -67,7 +73,7 @@ def table(workload: dict[str, Any]) -> str:
         if row["errors"]:
             notes.append(f"{len(row['errors'])} failed runs: {row['errors'][0][:80]}")
         ratio_s = f"{r:.2f}x" if r is not None else "—"
-        lines.append(f"  {name:<13}{median:>11}{low:>11}{high:>11}{ratio_s:>10}  {', '.join(notes)}".rstrip())
+        lines.append(f"  {name:<18}{median:>11}{low:>11}{high:>11}{ratio_s:>10}  {', '.join(notes)}".rstrip())
     return "\n".join(lines)
 
 
@@ -92,11 +98,11 @@ def summary(results: dict[str, Any]) -> str:
 def check_target(workload: dict[str, Any], target: Target) -> tuple[str, bool | None]:
     """(brisk's figure for this target, met?) — met is None when there is nothing to judge."""
     if target.peer is None:
-        figures = stats(workload["rows"].get(BRISK, {"samples": []}))
+        figures = stats(workload["rows"].get(target.row, {"samples": []}))
         if figures is None:
             return "n/a", None
         return f"{fmt_value(figures[0], workload['unit'])} {workload['unit']}", figures[0] <= target.limit
-    r = ratio(workload, target.peer)
+    r = ratio(workload, target.peer, target.row, target.cpu)
     if r is None:
         return "n/a", None
     return f"{r:.2f}x", r >= target.ratio
@@ -110,11 +116,11 @@ def targets(results: dict[str, Any]) -> str:
         for target in wanted:
             if workload is None:
                 unit = next(w.unit for w in WORKLOADS if w.name == name)
-                lines.append(f"  {name:<18}{target.describe(unit):<28}{'not run':>12}")
+                lines.append(f"  {name:<18}{target.describe(unit):<40}{'not run':>12}")
                 continue
             got, met = check_target(workload, target)
             verdict = {True: "met", False: "NOT met", None: "unknown (no brisk figure)"}[met]
-            lines.append(f"  {name:<18}{target.describe(workload['unit']):<28}{got:>12}  {verdict}")
+            lines.append(f"  {name:<18}{target.describe(workload['unit']):<40}{got:>12}  {verdict}")
     return "\n".join(lines)
 
 

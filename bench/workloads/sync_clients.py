@@ -94,6 +94,29 @@ class Brisk(RequestsLike):
         return sum(len(r.content) for r in self.s.map(urls, concurrency=concurrency))
 
 
+class BriskNoPoll(Brisk):
+    """brisk with busy polling off (``Limits(busy_poll=0)``): every wait for an answer sleeps at once, so
+    the CPU per request is the client's own work, wherever wake-ups are cheap or dear."""
+
+    def __init__(self, cfg: Config) -> None:
+        import brisk
+
+        self.s = brisk.Session(limits=brisk.Limits(busy_poll=0))
+        self.s.verify = cfg.ca
+
+
+class BriskPure(Brisk):
+    """brisk with its C accelerator switched off (``BRISK_NO_EXTENSIONS=1``, read when brisk is imported:
+    the worker imports it first here), as where no compiler was at hand when brisk was installed."""
+
+    def __init__(self, cfg: Config) -> None:
+        os.environ["BRISK_NO_EXTENSIONS"] = "1"
+        super().__init__(cfg)
+        from brisk._protocol.http11_response import ACCELERATED
+
+        assert not ACCELERATED, "brisk was imported before the switch was read"
+
+
 class BriskCache(RequestsLike):
     """brisk with its HTTP cache in memory (``Session(cache=True)``): a fresh hit answers with no I/O."""
 
@@ -391,6 +414,8 @@ CLIENTS: dict[str, type[SyncClient]] = {
     "requests": Requests,
     "niquests": Niquests,
     "brisk": Brisk,
+    "brisk-nopoll": BriskNoPoll,
+    "brisk-pure": BriskPure,
     "brisk-cache": BriskCache,
     "brisk-cache-sqlite": BriskCacheSQLite,
     "requests-cache": RequestsCache,
