@@ -196,8 +196,10 @@ class Timeout(RequestException, TimeoutValues):
             # urllib3's Timeout (requests' tests and older code pass one): its connect and read phases
             read = value.read_timeout
             return Timeout(connect=value.connect_timeout, read=read, write=read, pool=value.connect_timeout)
+        # The cache key holds the types too: True == 1 and Decimal(1) == 1 as keys, yet True is refused.
+        kinds = tuple(map(type, value)) if type(value) is tuple else type(value)
         try:
-            return _coerce_timeout(value)
+            return _coerce_timeout(value, kinds)
         except TypeError:  # unhashable (a list, a dict): not a timeout value either
             raise ValueError(_TIMEOUT_TYPES + f", not {value!r}") from None
 
@@ -219,7 +221,7 @@ _TIMEOUT_TYPES = "timeout must be an int, float or None, a (connect, read) tuple
 
 
 @lru_cache(maxsize=64)
-def _coerce_timeout(value: Any) -> Timeout:
+def _coerce_timeout(value: Any, kinds: object) -> Timeout:
     if isinstance(value, tuple):
         if len(value) != 2:
             raise ValueError(f"a timeout tuple must be (connect, read), got {value!r}")

@@ -22,9 +22,9 @@ import charset_normalizer  # noqa: F401  (read by info() through the module, so 
 import idna  # noqa: F401
 
 from brisk.__version__ import __version__
-from brisk._protocol.http11_response import ACCELERATED
 from brisk._compat.shim import REQUESTS_VERSION
 from brisk._core.requests_names import module_getattr
+from brisk._protocol.accelerator import ACCELERATED
 
 __all__ = ["info", "main"]
 

@@ -1,4 +1,10 @@
-/* brisk's optional accelerator: the common HTTP/1.1 response head, read in C.
+/* brisk's optional accelerator: the common HTTP/1.1 request head written, and response head read, in C.
+ *
+ * encode_head(method, target, headers) writes the request line and header lines as
+ * http11.encode_request_head does, when every part is plainly valid: the method and each name a token,
+ * the target visible ASCII, each value latin-1 text without control characters (SP and HTAB around it
+ * are dropped), ``headers`` a list of (str, str) tuples. Otherwise it returns None and the Python code
+ * writes the head or raises the error that names the bad part.
  *
  * parse_head(buffer, max_head_size, max_header_line, max_header_count) reads a response head that is
  * complete in ``buffer`` and written in the plainest form HTTP/1.1 allows:
@@ -204,7 +210,120 @@ parse_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return Py_BuildValue("(nlNNnO)", end, status, reason, block, content_length, close ? Py_True : Py_False);
 }
 
+/* [start, end) of a field value without the SP and HTAB around it */
+static void
+strip(const Py_UCS1 *data, Py_ssize_t *start, Py_ssize_t *end)
+{
+    while (*start < *end && (data[*start] == ' ' || data[*start] == '\t')) {
+        (*start)++;
+    }
+    while (*end > *start && (data[*end - 1] == ' ' || data[*end - 1] == '\t')) {
+        (*end)--;
+    }
+}
+
+/* The size of a request line or header part in the head, or -1 when the part is not plain (see above). */
+static Py_ssize_t
+token_size(PyObject *text)
+{
+    if (!PyUnicode_CheckExact(text) || PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND) {
+        return -1;
+    }
+    const Py_UCS1 *data = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t i = 0; i < size; i++) {
+        if (!tchar[data[i]]) {
+            return -1;
+        }
+    }
+    return size ? size : -1;
+}
+
+static PyObject *
+encode_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "encode_head(method, target, headers)");
+        return NULL;
+    }
+    PyObject *method = args[0], *target = args[1], *headers = args[2];
+    Py_ssize_t method_size = token_size(method);
+    if (method_size < 0 || !PyList_CheckExact(headers) || !PyUnicode_CheckExact(target) ||
+        PyUnicode_KIND(target) != PyUnicode_1BYTE_KIND) {
+        Py_RETURN_NONE;
+    }
+    const Py_UCS1 *target_data = PyUnicode_1BYTE_DATA(target);
+    Py_ssize_t target_size = PyUnicode_GET_LENGTH(target);
+    if (target_size == 0) {
+        Py_RETURN_NONE;
+    }
+    for (Py_ssize_t i = 0; i < target_size; i++) {
+        if (target_data[i] <= 0x20 || target_data[i] >= 0x7f) {
+            Py_RETURN_NONE;
+        }
+    }
+    /* first pass: check every field and add up the size */
+    Py_ssize_t count = PyList_GET_SIZE(headers);
+    Py_ssize_t total = method_size + 1 + target_size + 11 + 2; /* "M T HTTP/1.1\r\n" ... "\r\n" */
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *pair = PyList_GET_ITEM(headers, i);
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            Py_RETURN_NONE;
+        }
+        Py_ssize_t name_size = token_size(PyTuple_GET_ITEM(pair, 0));
+        PyObject *value = PyTuple_GET_ITEM(pair, 1);
+        if (name_size < 0 || !PyUnicode_CheckExact(value) || PyUnicode_KIND(value) != PyUnicode_1BYTE_KIND) {
+            Py_RETURN_NONE;
+        }
+        const Py_UCS1 *data = PyUnicode_1BYTE_DATA(value);
+        Py_ssize_t size = PyUnicode_GET_LENGTH(value);
+        for (Py_ssize_t j = 0; j < size; j++) {
+            Py_UCS1 c = data[j];
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                Py_RETURN_NONE;
+            }
+        }
+        Py_ssize_t start = 0, end = size;
+        strip(data, &start, &end);
+        total += name_size + 2 + (end - start) + 2;
+    }
+    PyObject *head = PyBytes_FromStringAndSize(NULL, total);
+    if (head == NULL) {
+        return NULL;
+    }
+    char *out = PyBytes_AS_STRING(head);
+    memcpy(out, PyUnicode_1BYTE_DATA(method), method_size);
+    out += method_size;
+    *out++ = ' ';
+    memcpy(out, target_data, target_size);
+    out += target_size;
+    memcpy(out, " HTTP/1.1\r\n", 11);
+    out += 11;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *pair = PyList_GET_ITEM(headers, i);
+        PyObject *name = PyTuple_GET_ITEM(pair, 0), *value = PyTuple_GET_ITEM(pair, 1);
+        Py_ssize_t name_size = PyUnicode_GET_LENGTH(name);
+        memcpy(out, PyUnicode_1BYTE_DATA(name), name_size);
+        out += name_size;
+        *out++ = ':';
+        *out++ = ' ';
+        const Py_UCS1 *data = PyUnicode_1BYTE_DATA(value);
+        Py_ssize_t start = 0, end = PyUnicode_GET_LENGTH(value);
+        strip(data, &start, &end);
+        memcpy(out, data + start, end - start);
+        out += end - start;
+        *out++ = '\r';
+        *out++ = '\n';
+    }
+    *out++ = '\r';
+    *out++ = '\n';
+    assert(out - PyBytes_AS_STRING(head) == total);
+    return head;
+}
+
 static PyMethodDef methods[] = {
+    {"encode_head", (PyCFunction)(void (*)(void))encode_head, METH_FASTCALL,
+     "encode_head(method, target, headers) -> bytes | None"},
     {"parse_head", (PyCFunction)(void (*)(void))parse_head, METH_FASTCALL,
      "parse_head(buffer, max_head_size, max_header_line, max_header_count) -> tuple | None"},
     {NULL, NULL, 0, NULL},
@@ -231,7 +350,7 @@ static PyModuleDef_Slot slots[] = {
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "brisk._protocol._speedups",
-    .m_doc = "brisk's optional C accelerator for the HTTP/1.1 response head (see http11_response.py).",
+    .m_doc = "brisk's optional C accelerator for HTTP/1.1 heads (see accelerator.py).",
     .m_size = 0,
     .m_methods = methods,
     .m_slots = slots,

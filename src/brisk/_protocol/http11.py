@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
+from brisk._protocol.accelerator import speedups
 from brisk._protocol.http11_response import ResponseHead, ResponseParser
 from brisk.exceptions import InvalidHeader, InvalidMethod, InvalidURL
 
@@ -47,6 +48,8 @@ SECRET_FIELDS: Final = frozenset(("authorization", "proxy-authorization", "cooki
 _method_cache: set[str] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
 LAST_CHUNK: Final = b"0\r\n\r\n"
+# The C writer of a plainly valid head (see accelerator.py), or None.
+_fast_encode = None if speedups is None else speedups.encode_head
 
 
 def chunk_header(size: int) -> bytes:
@@ -134,6 +137,10 @@ def encode_request_head(method: str, target: str, headers: Iterable[tuple[str, s
     the same validation). Raises InvalidMethod, InvalidURL or InvalidHeader; nothing is returned (and so
     nothing can be written) for an invalid request.
     """
+    if _fast_encode is not None:
+        head: bytes | None = _fast_encode(method, target, headers)
+        if head is not None:
+            return head
     check_method(method)
     check_target(target)
     parts = [f"{method} {target} HTTP/1.1\r\n"]

@@ -32,14 +32,13 @@ endless extension or trailer line fails early instead of growing memory.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Callable
 from typing import Final
 
 import httptools
 
 from brisk._core.config import DEFAULT_LIMITS, Limits
+from brisk._protocol.accelerator import speedups
 from brisk.exceptions import (
     ChunkedEncodingError,
     IncompleteBody,
@@ -47,7 +46,7 @@ from brisk.exceptions import (
     ResponseHeadersTooLarge,
 )
 
-__all__ = ["ACCELERATED", "ResponseHead", "ResponseParser"]
+__all__ = ["ResponseHead", "ResponseParser"]
 
 _BAD_REASON_CHAR = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _MAX_INTERIM = 32  # 1xx responses accepted before the final one
@@ -58,25 +57,8 @@ _CR_LF = (13, 10)
 # The start of a status line that llhttp accepted, to the version it names (anything else asks llhttp).
 _VERSIONS = {b"HTTP/1.1 ": "HTTP/1.1", b"HTTP/1.0 ": "HTTP/1.0"}
 
-_FastHead = Callable[[bytes, int, int, int], "tuple[int, int, str, bytes, int, bool] | None"]
-
-
-def _load_accelerator() -> _FastHead | None:
-    """The C reader of the common response head (``_speedups.c``), unless it was not built (no compiler
-    where brisk was installed) or ``BRISK_NO_EXTENSIONS`` is set to anything but "" or "0"."""
-    if os.environ.get("BRISK_NO_EXTENSIONS", "") not in ("", "0"):
-        return None
-    try:
-        from brisk._protocol._speedups import parse_head
-    except ImportError:
-        return None
-    fast: _FastHead = parse_head
-    return fast
-
-
-_fast_head = _load_accelerator()
-#: Is the C accelerator in use? (``brisk.help`` reports it; the tests check both paths.)
-ACCELERATED: Final = _fast_head is not None
+# The C reader of the common head (see accelerator.py), or None.
+_fast_head = None if speedups is None else speedups.parse_head
 
 
 class ResponseHead:

@@ -371,6 +371,15 @@ def test_a_timeout_of_the_wrong_type_is_a_value_error(value: object) -> None:
     assert repr(value if not isinstance(value, tuple) else value[1]) in str(caught.value)
 
 
+def test_true_is_refused_after_1_was_accepted() -> None:
+    # True == 1 (and hashes alike): the coerced values' cache must not answer True with the Timeout of 1.
+    assert brisk.Timeout.coerce(1) == brisk.Timeout(1)
+    assert brisk.Timeout.coerce((1, 2)) == brisk.Timeout(connect=1, read=2, write=2, pool=1)
+    for value in (True, (1, True)):
+        with pytest.raises(ValueError, match="timeout"):
+            brisk.Timeout.coerce(value)
+
+
 def test_default_timeouts_are_finite() -> None:
     for setting in (brisk.Timeout(), brisk.Timeout.coerce(brisk.Session().timeout)):
         assert (setting.connect, setting.read, setting.write, setting.pool) == (10.0, 30.0, 30.0, 30.0)

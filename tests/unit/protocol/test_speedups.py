@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from brisk import Limits
-from brisk._protocol import http11_response
+from brisk._protocol import accelerator, http11, http11_response
 from brisk._protocol.http11_response import ResponseParser
 from brisk.exceptions import RequestException
 
 REQUIRED = os.environ.get("BRISK_ACCELERATOR_REQUIRED", "") not in ("", "0")  # set by .ci/run
 SWITCHED_OFF = os.environ.get("BRISK_NO_EXTENSIONS", "") not in ("", "0")
 try:
-    from brisk._protocol._speedups import parse_head
+    from brisk._protocol._speedups import encode_head, parse_head
 except ImportError:  # a build without a compiler
     if REQUIRED:
         raise
@@ -33,7 +33,7 @@ except ImportError:  # a build without a compiler
 
 
 def test_the_accelerator_is_in_use_unless_switched_off() -> None:
-    assert http11_response.ACCELERATED is not SWITCHED_OFF
+    assert accelerator.ACCELERATED is not SWITCHED_OFF
 
 
 NGINX = (
@@ -258,3 +258,88 @@ def test_any_head_reads_the_same_with_and_without_the_accelerator(
     both(head, limits, method)
     if 0 < cut < len(head):  # the head in two reads: the accelerator sees only the first, or the whole
         both([head[:cut], head[cut:]], limits, method)
+
+
+# -- the request head ----------------------------------------------------------------------------------------
+
+
+def python_head(method: str, target: str, headers: Any) -> bytes | tuple[str, str]:
+    """encode_request_head in pure Python: the head, or the error it raises."""
+    saved = http11._fast_encode
+    http11._fast_encode = None
+    try:
+        return http11.encode_request_head(method, target, headers)
+    except RequestException as exc:
+        return (type(exc).__name__, str(exc))
+    finally:
+        http11._fast_encode = saved
+
+
+def test_the_accelerator_writes_a_common_head() -> None:
+    headers = [
+        ("Host", "example.com:8080"),
+        ("User-Agent", "brisk/0.1"),
+        ("Accept", "*/*"),
+        ("X-Tab", "\ta b\t "),
+    ]
+    head = encode_head("GET", "/items?page=2", headers)
+    assert head == python_head("GET", "/items?page=2", headers)
+    assert head == (
+        b"GET /items?page=2 HTTP/1.1\r\nHost: example.com:8080\r\nUser-Agent: brisk/0.1\r\nAccept: */*\r\n"
+        b"X-Tab: a b\r\n\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "headers"),
+    [
+        ("G T", "/", []),
+        ("GET", "", []),
+        ("GET", "/a b", []),
+        ("GET", "/caf\xe9", []),
+        ("GET", "/", [("Bad Name", "x")]),
+        ("GET", "/", [("X", "a\r\nInjected: 1")]),
+        ("GET", "/", [("X", "a\x00")]),
+        ("GET", "/", [("X", "\u20ac")]),
+        ("GET", "/", [("X", b"bytes")]),
+        ("GET", "/", [("X", 1)]),
+        ("GET", "/", (("X", "a"),)),
+        ("GET", "/", [["X", "a"]]),
+    ],
+)
+def test_the_accelerator_leaves_other_heads_to_python(method: str, target: str, headers: Any) -> None:
+    assert encode_head(method, target, headers) is None
+    with_accelerator: Any
+    try:
+        with_accelerator = http11.encode_request_head(method, target, headers)
+    except RequestException as exc:
+        with_accelerator = (type(exc).__name__, str(exc))
+    assert with_accelerator == python_head(method, target, headers)
+
+
+CHARS = "aZ09-_ :/?=\t\r\n\x00\x7f\x80\xe9\u20ac"
+FIELD_NAME = st.sampled_from(["Host", "X-A", "user-agent", "", "Bad Name", "X:Y", "\xe9"]) | st.text(
+    CHARS, max_size=5
+)
+FIELD_VALUE = st.text(CHARS, max_size=8) | st.binary(max_size=4)
+PAIRS = st.lists(st.tuples(FIELD_NAME, FIELD_VALUE), max_size=5)
+
+
+@settings(max_examples=1500, derandomize=True, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "M-SEARCH", "G T", "", "G\xc9T"]) | st.text(CHARS, max_size=4),
+    target=st.sampled_from(["/", "/a?b=c", "*", "http://h/x", "", "/a b"]) | st.text(CHARS, max_size=8),
+    headers=PAIRS,
+)
+def test_any_request_head_is_written_the_same_with_and_without_the_accelerator(
+    method: str, target: str, headers: list[tuple[str, Any]]
+) -> None:
+    slow = python_head(method, target, headers)
+    fast = encode_head(method, target, headers)
+    if fast is not None:
+        assert fast == slow
+    try:
+        via_accelerator: Any = http11.encode_request_head(method, target, headers)
+    except RequestException as exc:
+        via_accelerator = (type(exc).__name__, str(exc))
+    assert via_accelerator == slow

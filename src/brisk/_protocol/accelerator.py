@@ -1,0 +1,31 @@
+"""brisk's optional C accelerator (``_speedups.c``): the common HTTP/1.1 request head written, and the common
+response head read, in C.
+
+setup.py builds it where a compiler and Python's headers exist (``optional=True``: elsewhere the install goes
+on without it). Each function takes the plain case only and returns None for anything else, and the
+pure-Python code then does the whole job, errors included: results are the same either way, only faster.
+``BRISK_NO_EXTENSIONS=1`` (read once, when brisk is imported) switches it off; ``brisk.help`` reports it.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+from typing import Final
+
+__all__ = ["ACCELERATED", "speedups"]
+
+
+def _load() -> ModuleType | None:
+    if os.environ.get("BRISK_NO_EXTENSIONS", "") not in ("", "0"):
+        return None
+    try:
+        from brisk._protocol import _speedups
+    except ImportError:  # not built: no compiler where brisk was installed
+        return None
+    return _speedups
+
+
+speedups: Final = _load()
+#: Is the C accelerator in use?
+ACCELERATED: Final = speedups is not None
