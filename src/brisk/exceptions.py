@@ -36,7 +36,6 @@ Every message names what went wrong and, where there is one, the URL.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -198,7 +197,7 @@ class Timeout(RequestException, TimeoutValues):
             read = value.read_timeout
             return Timeout(connect=value.connect_timeout, read=read, write=read, pool=value.connect_timeout)
         # The cache key holds the types too: True == 1 and Decimal(1) == 1 as keys, yet True is refused.
-        kinds: Hashable = tuple(map(type, value)) if type(value) is tuple else type(value)
+        kinds: Any = tuple(map(type, value)) if type(value) is tuple else type(value)
         try:
             return _coerce_timeout(value, kinds)
         except TypeError:  # unhashable (a list, a dict): not a timeout value either
