@@ -112,7 +112,7 @@ class BriskPure(Brisk):
     def __init__(self, cfg: Config) -> None:
         os.environ["BRISK_NO_EXTENSIONS"] = "1"
         super().__init__(cfg)
-        from brisk._protocol.http11_response import ACCELERATED
+        from brisk._protocol.accelerator import ACCELERATED
 
         assert not ACCELERATED, "brisk was imported before the switch was read"
 
