@@ -72,8 +72,11 @@ class Session(SessionCalls[Response]):
         """
         if options.get("progress") is None and self._follows_requests_chain():
             return self._request_via_send(method, url, options)
-        p = self._prepare_options(method, url, options)
-        settings = self._settings(p, options)
+        if options:
+            p = self._prepare_options(method, url, options)
+            settings = self._settings(p, options)
+        else:
+            p, settings = self._prepare_plain(method, url)
         return run_sync(request_flow(p, settings), self._transport_for())
 
     def send(self, request: PreparedRequest, **options: Unpack[SendKeywords]) -> Response:
@@ -223,8 +226,11 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
     _seams = globals()  # see SessionCalls._seams
 
     async def request(self, method: str, url: str | bytes, **options: Unpack[RequestOptions]) -> Response:
-        p = self._prepare_options(method, url, options)
-        settings = self._settings(p, options)
+        if options:
+            p = self._prepare_options(method, url, options)
+            settings = self._settings(p, options)
+        else:
+            p, settings = self._prepare_plain(method, url)
         return await run_async(request_flow(p, settings), self._transport_for())
 
     async def send(self, request: PreparedRequest, **options: Unpack[SendKeywords]) -> Response:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from brisk._cache.store import Cache
     from brisk._cookies.engine import CookieStore
     from brisk._core.config import Limits
+    from brisk._core.headers import Headers
     from brisk._session.environment import Environment
     from brisk._session.ratelimit import RateLimit
     from brisk._session.types import RequestOptions, SessionSettings
@@ -98,6 +99,7 @@ class SessionBase(SessionRedirectMixin):
     _config_cache: tuple[tuple[Any, ...], ConnectionConfig] | None
     _env: Environment | None
     _settings_cache: tuple[tuple[Any, ...], FlowSettings] | None
+    _plans: dict[tuple[str, str], tuple[dict[str, Any], Headers, FlowSettings, tuple[Any, ...]]] | None
     _settings_version: int
 
     #: requests' list of what a session pickles; brisk's other settings travel too (see __getstate__)

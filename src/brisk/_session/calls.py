@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["SessionCalls", "brisk_headers_copy", "map_call"]
 
 R = TypeVar("R")
+_MAX_PLANS = 64  # URLs whose prepared request a session keeps (_prepare_plain); all dropped when full
 
 
 def _merge_mapping(request_value: Any, session_value: Any) -> Any:
@@ -213,6 +214,62 @@ class SessionCalls(SessionBase, Generic[R]):
 
             p.body = with_progress(p.body, progress)
         return p
+
+    def _prepare_plain(self, method: str, url: Any) -> tuple[PreparedRequest, FlowSettings]:
+        """``_prepare`` and ``_settings`` of a call with no options of its own (``s.get(url)``).
+
+        A URL called before, with nothing since changed in what its request was made from, gets a copy of
+        the request prepared then: the loops of API clients and crawlers skip parsing the URL, merging the
+        session's headers and looking for credentials. What the request is made from: the URL and method
+        (the key), the session's headers (compared whole), params and auth (none), the environment and
+        requests' netrc seam (the same objects), and the settings (the session's cached ones, whose
+        fingerprint covers hooks, adapters and every other setting). Cookies are not part of it: the flow
+        adds them to each request."""
+        plans = self._plans
+        plan = plans.get((method, url)) if plans is not None and type(url) is str else None
+        if plan is not None:
+            template, headers, settings, environment = plan
+            cached = self._settings_cache
+            base = self.headers
+            if (
+                cached is not None and cached[1] is settings and cached[0][3] == self._fingerprint()
+                and type(base) is Headers and base._store == headers._store and not base._multi
+                and not self.params and self.auth is None
+                and environment == (self.trust_env, self._env, self._seams.get("get_netrc_auth"))
+            ):  # fmt: skip
+                p = PreparedRequest.__new__(PreparedRequest)
+                p.__dict__.update(template)
+                p.headers = headers.copy()
+                p.hooks = default_hooks()
+                return p, settings
+        p = self._prepare(method, url, None, None, None, None, None, None, None)
+        settings = self._settings(p)
+        self._keep_plan(method, url, p, settings)
+        return p, settings
+
+    def _keep_plan(self, method: str, url: Any, p: PreparedRequest, settings: FlowSettings) -> None:
+        """Keep ``p`` (before the flow adds cookies to it) as the plan of later calls to ``url``, if what it
+        was made from can be checked by ``_prepare_plain``: settings the session caches, the session's own
+        brisk Headers, no params, no credentials of any kind, no netrc file, no replaced netrc seam."""
+        cached = self._settings_cache
+        base = self.headers
+        if (
+            type(url) is not str or cached is None or cached[1] is not settings
+            or type(base) is not Headers or base._multi or base._unset or self.params
+            or self.auth is not None or p._auth is not None or p.body is not None
+        ):  # fmt: skip
+            return
+        env, seam = self._env, self._seams.get("get_netrc_auth")
+        if env is not None and (env.netrc_path is not None or seam is not None):
+            return
+        plans = self._plans
+        if plans is None:
+            plans = self._plans = {}
+        elif len(plans) >= _MAX_PLANS:
+            plans.clear()
+        template = dict(p.__dict__)
+        del template["headers"], template["hooks"]
+        plans[(method, url)] = (template, p.headers.copy(), settings, (self.trust_env, env, seam))
 
     def _send_settings(
         self, request: PreparedRequest, options: SendKeywords

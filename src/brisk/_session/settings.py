@@ -261,7 +261,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 #: What a session keeps besides its settings: made afresh by the constructor and by unpickling.
-RUNTIME_STATE = ("_transport", "_config_cache", "_env", "_settings_cache", "_settings_version")
+RUNTIME_STATE = ("_transport", "_config_cache", "_env", "_settings_cache", "_settings_version", "_plans")
 #: The attributes a session pickles (its settings), and those it leaves behind on purpose.
 PICKLED = frozenset(setting.stored for setting in SETTINGS)
 NOT_PICKLED = frozenset(RUNTIME_STATE)
