@@ -197,7 +197,7 @@ class Timeout(RequestException, TimeoutValues):
             read = value.read_timeout
             return Timeout(connect=value.connect_timeout, read=read, write=read, pool=value.connect_timeout)
         # The cache key holds the types too: True == 1 and Decimal(1) == 1 as keys, yet True is refused.
-        kinds: Any = tuple(map(type, value)) if type(value) is tuple else type(value)
+        kinds: Any = tuple(map(type, value)) if isinstance(value, tuple) else type(value)
         try:
             return _coerce_timeout(value, kinds)
         except TypeError:  # unhashable (a list, a dict): not a timeout value either

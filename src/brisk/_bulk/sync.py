@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from brisk._bulk.engine import BulkRun
 from brisk._bulk.items import BulkOptions, BulkResult
 from brisk._core.config import DEFAULT_LIMITS, Limits
-from brisk._session.settings import PICKLED, next_version
+from brisk._session.settings import PICKLED, RUNTIME_STATE, next_version
 
 if TYPE_CHECKING:
     from brisk.sessions import AsyncSession, Session
@@ -190,9 +190,7 @@ class SyncBulk:
         if isinstance(runner, LoopThread):  # dropped without close(): the thread ends, not kept forever
             weakref.finalize(self, _stop_loop, runner.loop)
         self.session: AsyncSession = AsyncSession.__new__(AsyncSession)
-        self.session.__dict__.update(
-            {"_transport": None, "_config_cache": None, "_settings_cache": None, "_env": None}
-        )
+        self.session.__dict__.update(dict.fromkeys(RUNTIME_STATE))  # a session's run-time state, none yet
         self._pool_size = (0, 0)
         self._sized = DEFAULT_LIMITS
         self._limits: Limits | None = None  # what the pool was made with

@@ -89,16 +89,24 @@ has_close_token(const char *value, Py_ssize_t size)
 static PyObject *
 parse_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4 || !PyBytes_CheckExact(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "parse_head(buffer: bytes, max_head_size, max_header_line, max_header_count)");
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "parse_head(buffer, max_head_size, max_header_line, max_header_count)");
         return NULL;
     }
-    Py_ssize_t max_head_size = PyLong_AsSsize_t(args[1]);
-    Py_ssize_t max_header_line = PyLong_AsSsize_t(args[2]);
-    Py_ssize_t max_header_count = PyLong_AsSsize_t(args[3]);
-    if (PyErr_Occurred()) {
-        return NULL;
+    /* Limits may be floats (or ints beyond Py_ssize_t): then the Python parser, which takes any number */
+    if (!PyBytes_CheckExact(args[0]) || !PyLong_CheckExact(args[1]) || !PyLong_CheckExact(args[2]) ||
+        !PyLong_CheckExact(args[3])) {
+        Py_RETURN_NONE;
     }
+    Py_ssize_t limits[3];
+    for (int i = 0; i < 3; i++) {
+        limits[i] = PyLong_AsSsize_t(args[i + 1]);
+        if (limits[i] == -1 && PyErr_Occurred()) {
+            PyErr_Clear(); /* too large for a Py_ssize_t */
+            Py_RETURN_NONE;
+        }
+    }
+    Py_ssize_t max_head_size = limits[0], max_header_line = limits[1], max_header_count = limits[2];
     const char *data = PyBytes_AS_STRING(args[0]);
     Py_ssize_t size = PyBytes_GET_SIZE(args[0]);
     if (size < 16 || memcmp(data, "HTTP/1.1 ", 9) != 0) {
@@ -344,6 +352,9 @@ exec_module(PyObject *module)
 
 static PyModuleDef_Slot slots[] = {
     {Py_mod_exec, exec_module},
+#ifdef Py_mod_gil
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED}, /* the functions keep no state; the tables are filled once */
+#endif
     {0, NULL},
 };
 

@@ -99,7 +99,10 @@ class SessionBase(SessionRedirectMixin):
     _config_cache: tuple[tuple[Any, ...], ConnectionConfig] | None
     _env: Environment | None
     _settings_cache: tuple[tuple[Any, ...], FlowSettings] | None
-    _plans: dict[tuple[str, str], tuple[dict[str, Any], Headers, FlowSettings, tuple[Any, ...]]] | None
+    _plans: (
+        dict[tuple[str, str], tuple[dict[str, Any], Headers, tuple[Any, ...], FlowSettings, tuple[Any, ...]]]
+        | None
+    )
     _settings_version: int
 
     #: requests' list of what a session pickles; brisk's other settings travel too (see __getstate__)

@@ -221,19 +221,19 @@ class SessionCalls(SessionBase, Generic[R]):
         A URL called before, with nothing since changed in what its request was made from, gets a copy of
         the request prepared then: the loops of API clients and crawlers skip parsing the URL, merging the
         session's headers and looking for credentials. What the request is made from: the URL and method
-        (the key), the session's headers (compared whole), params and auth (none), the environment and
-        requests' netrc seam (the same objects), and the settings (the session's cached ones, whose
-        fingerprint covers hooks, adapters and every other setting). Cookies are not part of it: the flow
-        adds them to each request."""
+        (the key), the session's headers (compared whole, in order), params and auth (none), the
+        environment and requests' netrc seam (the same objects), and the settings (the session's cached
+        ones, whose fingerprint covers hooks, adapters and every other setting). Cookies are not part of
+        it: the flow adds them to each request."""
         plans = self._plans
         plan = plans.get((method, url)) if plans is not None and type(url) is str else None
         if plan is not None:
-            template, headers, settings, environment = plan
+            template, headers, order, settings, environment = plan
             cached = self._settings_cache
             base = self.headers
             if (
                 cached is not None and cached[1] is settings and cached[0][3] == self._fingerprint()
-                and type(base) is Headers and base._store == headers._store and not base._multi
+                and type(base) is Headers and tuple(base._store.values()) == order and not base._multi
                 and not self.params and self.auth is None
                 and environment == (self.trust_env, self._env, self._seams.get("get_netrc_auth"))
             ):  # fmt: skip
@@ -269,7 +269,9 @@ class SessionCalls(SessionBase, Generic[R]):
             plans.clear()
         template = dict(p.__dict__)
         del template["headers"], template["hooks"]
-        plans[(method, url)] = (template, p.headers.copy(), settings, (self.trust_env, env, seam))
+        # the session's headers as (name, value) pairs in order: they decide the order on the wire too
+        order = tuple(base._store.values())
+        plans[(method, url)] = (template, p.headers.copy(), order, settings, (self.trust_env, env, seam))
 
     def _send_settings(
         self, request: PreparedRequest, options: SendKeywords

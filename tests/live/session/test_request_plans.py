@@ -117,3 +117,15 @@ def test_trust_env_turned_off_shows(
     assert "authorization" in sent_headers(client, app_server.url)
     client.session.trust_env = False
     assert "authorization" not in sent_headers(client, app_server.url)
+
+
+def test_a_session_header_moved_to_the_end_moves_on_the_wire(client: Client, raw_server: Any) -> None:
+    # Headers go out in the order the session holds them; the plan must not keep an older order.
+    server = raw_server()
+    client.get(server.url)
+    user_agent = client.session.headers.pop("User-Agent")
+    client.session.headers["User-Agent"] = user_agent
+    client.get(server.url)
+    first, second = ([name.lower() for name, _ in r.headers] for r in server.requests)
+    assert first.index("user-agent") < first.index("accept")
+    assert second.index("user-agent") > second.index("accept")

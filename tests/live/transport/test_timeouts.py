@@ -13,6 +13,7 @@ before using it and skips otherwise.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
 import select
@@ -378,6 +379,10 @@ def test_true_is_refused_after_1_was_accepted() -> None:
     for value in (True, (1, True)):
         with pytest.raises(ValueError, match="timeout"):
             brisk.Timeout.coerce(value)
+    pair = collections.namedtuple("pair", "connect read")  # a tuple subclass: its items are the key too
+    assert brisk.Timeout.coerce(pair(1, 1)) == brisk.Timeout(1)
+    with pytest.raises(ValueError, match="timeout"):
+        brisk.Timeout.coerce(pair(1, True))
 
 
 def test_default_timeouts_are_finite() -> None:

@@ -153,6 +153,24 @@ def test_limits_are_left_to_the_python_parser_which_names_them(
     assert both(head, limits)[0] == "refused"
 
 
+@pytest.mark.parametrize(
+    "limits",
+    [
+        Limits(max_head_size=65536.0),  # type: ignore[arg-type]
+        Limits(max_header_line=float("inf")),  # type: ignore[arg-type]
+        Limits(max_header_count=2**70),
+    ],
+)
+def test_limits_that_are_not_small_ints_go_to_the_python_parser(limits: Limits, both: Any) -> None:
+    assert parse_head(NGINX, limits.max_head_size, limits.max_header_line, limits.max_header_count) is None
+    assert both(NGINX, limits)[:2] == (200, "OK")
+
+
+@pytest.mark.parametrize("buffer", [bytearray(NGINX), memoryview(NGINX), type("B", (bytes,), {})(NGINX)])
+def test_a_buffer_that_is_not_bytes_goes_to_the_python_parser(buffer: Any) -> None:
+    assert parse_head(buffer, *LIMITS) is None
+
+
 def test_limits_met_exactly_are_read(both: Any) -> None:
     head = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n\r\n"
     assert both(head, Limits(max_header_count=2, max_head_size=len(head)))[0] == 200
