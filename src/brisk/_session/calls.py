@@ -260,7 +260,9 @@ class SessionCalls(SessionBase, Generic[R]):
         ):  # fmt: skip
             return
         env, seam = self._env, self._seams.get("get_netrc_auth")
-        if env is not None and (env.netrc_path is not None or seam is not None):
+        if env is not None and (
+            env.netrc_path is not None or (seam is not None and seam is not _utils_get_netrc_auth())
+        ):  # a netrc file, or a replaced seam: the credentials are looked up on each call
             return
         plans = self._plans
         if plans is None:

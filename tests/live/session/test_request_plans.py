@@ -44,6 +44,19 @@ def test_a_second_plain_call_copies_the_first_request(
     assert prepared[-1] == app_server.url + "/get", "another method has a plan of its own"
 
 
+def test_reading_the_netrc_seam_keeps_the_plans(
+    client: Client, app_server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reading requests.sessions.get_netrc_auth (libraries do) puts brisk's own function in the namespace;
+    # only a replaced one means credentials must be looked up on every call.
+    assert brisk.sessions.get_netrc_auth is not None
+    client.get(app_server.url + "/get")
+    prepare = SessionCalls._prepare
+    monkeypatch.setattr(SessionCalls, "_prepare", lambda *a, **k: pytest.fail("prepared afresh"))
+    assert client.get(app_server.url + "/get").status_code == 200
+    monkeypatch.setattr(SessionCalls, "_prepare", prepare)
+
+
 def test_a_request_changed_by_its_caller_leaves_the_next_alone(
     client: Client, app_server: ServerThread
 ) -> None:
