@@ -230,11 +230,27 @@ strip(const Py_UCS1 *data, Py_ssize_t *start, Py_ssize_t *end)
     }
 }
 
+/* Is ``text`` an exact str whose characters are all below 256 (stored one byte each)? */
+static int
+is_latin1_str(PyObject *text)
+{
+    if (!PyUnicode_CheckExact(text)) {
+        return 0;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0) { /* a legacy string of the old C API: 3.11 only */
+        PyErr_Clear();
+        return 0;
+    }
+#endif
+    return PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND;
+}
+
 /* The size of a request line or header part in the head, or -1 when the part is not plain (see above). */
 static Py_ssize_t
 token_size(PyObject *text)
 {
-    if (!PyUnicode_CheckExact(text) || PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND) {
+    if (!is_latin1_str(text)) {
         return -1;
     }
     const Py_UCS1 *data = PyUnicode_1BYTE_DATA(text);
@@ -256,8 +272,7 @@ encode_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *method = args[0], *target = args[1], *headers = args[2];
     Py_ssize_t method_size = token_size(method);
-    if (method_size < 0 || !PyList_CheckExact(headers) || !PyUnicode_CheckExact(target) ||
-        PyUnicode_KIND(target) != PyUnicode_1BYTE_KIND) {
+    if (method_size < 0 || !PyList_CheckExact(headers) || !is_latin1_str(target)) {
         Py_RETURN_NONE;
     }
     const Py_UCS1 *target_data = PyUnicode_1BYTE_DATA(target);
@@ -280,7 +295,7 @@ encode_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_ssize_t name_size = token_size(PyTuple_GET_ITEM(pair, 0));
         PyObject *value = PyTuple_GET_ITEM(pair, 1);
-        if (name_size < 0 || !PyUnicode_CheckExact(value) || PyUnicode_KIND(value) != PyUnicode_1BYTE_KIND) {
+        if (name_size < 0 || !is_latin1_str(value)) {
             Py_RETURN_NONE;
         }
         const Py_UCS1 *data = PyUnicode_1BYTE_DATA(value);
