@@ -21,6 +21,7 @@ Everything listens on 127.0.0.1 and stops at the end of its fixture.
 from __future__ import annotations
 
 import base64
+import os
 import selectors
 import shutil
 import socket
@@ -126,6 +127,9 @@ class _Process:
         raise RuntimeError(f"{self.name} did not start:\n{self.output}")
 
     def _wait_ready(self, ports: list[int], timeout: float) -> bool:
+        """Every port accepts connections, and is this process's own listener: a port picked free can be
+        taken by another server before the program binds it (the program may then go on without that
+        listener, and its clients would reach the other server)."""
         deadline = time.monotonic() + timeout
         pending = list(ports)
         while pending and time.monotonic() < deadline:
@@ -137,7 +141,32 @@ class _Process:
                     pending.pop(0)
             except OSError:
                 time.sleep(0.02)
-        return not pending
+        return not pending and self._owns(ports)
+
+    def _owns(self, ports: list[int]) -> bool:
+        """Does this process hold the listening socket of each of ``ports``? (Linux: /proc; elsewhere
+        assumed.)"""
+        assert self.process is not None
+        fds = Path(f"/proc/{self.process.pid}/fd")
+        tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+        if not fds.is_dir() or not tables[0].exists():
+            return True
+        mine = set()
+        for fd in fds.iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                mine.add(target[8:-1])
+        listeners: dict[int, set[str]] = {}
+        for table in tables:
+            for line in table.read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A":  # LISTEN
+                    port = int(fields[1].rsplit(":", 1)[1], 16)
+                    listeners.setdefault(port, set()).add(fields[9])
+        return all(listeners.get(port, set()) & mine for port in ports)
 
     def stop(self, timeout: float = 5.0) -> None:
         process, self.process = self.process, None
