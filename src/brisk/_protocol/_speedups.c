@@ -1,4 +1,5 @@
-/* brisk's optional accelerator: the common HTTP/1.1 request head written, and response head read, in C.
+/* brisk's optional accelerator: the common HTTP/1.1 request head written, the response head read, and the
+ * system calls of a plain exchange made, in C.
  *
  * encode_head(method, target, headers) writes the request line and header lines as
  * http11.encode_request_head does, when every part is plainly valid: the method and each name a token,
@@ -14,18 +15,34 @@
  *   at most one Content-Length, whose value is OWS and 1 to 15 digits; no Transfer-Encoding;
  *   every limit of ``Limits`` met.
  *
- * It returns (head_end, status, reason, block, content_length or -1, close) where ``block`` is the header
- * block from the status line's CRLF to the CRLF before the empty line (the form ResponseHead keeps) and
- * ``close`` says whether a Connection field holds the token "close". For anything else (a head not yet
+ * It returns (head_end, status, reason, block, content_length or -1, close, missing) where ``block`` is the
+ * header block from the status line's CRLF to the CRLF before the empty line (the form ResponseHead keeps),
+ * ``close`` says whether a Connection field holds the token "close", and ``missing`` is the frozenset of
+ * the names among "set-cookie" and "content-encoding" that no field has (every response is asked for
+ * those two: ResponseHead answers from it without searching the block). For anything else (a head not yet
  * complete, HTTP/1.0, an interim response, obs-text, a chunked body, a limit exceeded, any byte out of
  * place) it returns None and the pure-Python parser reads the same bytes from the start: it either accepts
  * them through llhttp or raises the error that names what is wrong. So this path only ever accepts a
  * strict subset of what llhttp accepts, read to the same result, and never raises on the server's bytes.
  * tests/unit/protocol/test_speedups.py compares both parsers on generated heads.
+ *
+ * exchange(...) sends a request head and makes the first read of its answer with the GIL released (see
+ * there); like the rest, it leaves every error and every unusual case to the Python code.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <string.h>
+
+#if defined(__unix__) || defined(__APPLE__)
+#define HAVE_EXCHANGE 1
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* macOS: Python ignores SIGPIPE anyway */
+#endif
+#endif
 
 /* RFC 9110 tchar: ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA */
 static unsigned char tchar[256];
@@ -33,6 +50,10 @@ static unsigned char tchar[256];
 static unsigned char vchar[256];
 
 static PyObject *OK;
+/* The fields every response is asked for, whose absence the head reports so that no search is needed:
+ * MISSING[fields] is the frozenset of the names (lower case) of those not among its fields. */
+enum { SET_COOKIE = 1, CONTENT_ENCODING = 2 };
+static PyObject *MISSING[4];
 
 static int
 lower_equals(const char *data, Py_ssize_t size, const char *lower, Py_ssize_t lower_size)
@@ -86,29 +107,30 @@ has_close_token(const char *value, Py_ssize_t size)
     return 0;
 }
 
-static PyObject *
-parse_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* Are the three limits exact ints within Py_ssize_t? 1 if so, 0 if not: Limits may hold floats, or ints
+ * beyond it, and then the Python parser, which takes any number, does the job. */
+static int
+read_limits(PyObject *const *args, Py_ssize_t limits[3])
 {
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "parse_head(buffer, max_head_size, max_header_line, max_header_count)");
-        return NULL;
-    }
-    /* Limits may be floats (or ints beyond Py_ssize_t): then the Python parser, which takes any number */
-    if (!PyBytes_CheckExact(args[0]) || !PyLong_CheckExact(args[1]) || !PyLong_CheckExact(args[2]) ||
-        !PyLong_CheckExact(args[3])) {
-        Py_RETURN_NONE;
-    }
-    Py_ssize_t limits[3];
     for (int i = 0; i < 3; i++) {
-        limits[i] = PyLong_AsSsize_t(args[i + 1]);
+        if (!PyLong_CheckExact(args[i])) {
+            return 0;
+        }
+        limits[i] = PyLong_AsSsize_t(args[i]);
         if (limits[i] == -1 && PyErr_Occurred()) {
             PyErr_Clear(); /* too large for a Py_ssize_t */
-            Py_RETURN_NONE;
+            return 0;
         }
     }
+    return 1;
+}
+
+/* The head in data[0:size] read as parse_head describes: a new tuple, a new reference to None, or NULL with
+ * an exception set (memory). */
+static PyObject *
+read_head(const char *data, Py_ssize_t size, const Py_ssize_t limits[3])
+{
     Py_ssize_t max_head_size = limits[0], max_header_line = limits[1], max_header_count = limits[2];
-    const char *data = PyBytes_AS_STRING(args[0]);
-    Py_ssize_t size = PyBytes_GET_SIZE(args[0]);
     if (size < 16 || memcmp(data, "HTTP/1.1 ", 9) != 0) {
         Py_RETURN_NONE;
     }
@@ -149,7 +171,7 @@ parse_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
     /* the field lines, up to the empty line at end - 2 */
     Py_ssize_t content_length = -1, count = 0;
-    int close = 0;
+    int close = 0, fields = 0; /* SET_COOKIE | CONTENT_ENCODING seen */
     pos += 2;
     while (pos < end - 2) {
         Py_ssize_t line_start = pos;
@@ -195,6 +217,12 @@ parse_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         else if (lower_equals(name, name_size, "transfer-encoding", 17)) {
             Py_RETURN_NONE; /* chunked bodies and refused codings are the Python parser's */
         }
+        else if (lower_equals(name, name_size, "set-cookie", 10)) {
+            fields |= SET_COOKIE;
+        }
+        else if (lower_equals(name, name_size, "content-encoding", 16)) {
+            fields |= CONTENT_ENCODING;
+        }
         else if (!close && lower_equals(name, name_size, "connection", 10)) {
             close = has_close_token(data + value_start, value_end - value_start);
         }
@@ -215,8 +243,166 @@ parse_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(reason);
         return NULL;
     }
-    return Py_BuildValue("(nlNNnO)", end, status, reason, block, content_length, close ? Py_True : Py_False);
+    return Py_BuildValue("(nlNNnOO)", end, status, reason, block, content_length, close ? Py_True : Py_False,
+                         MISSING[fields]);
 }
+
+static PyObject *
+parse_head(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "parse_head(buffer, max_head_size, max_header_line, max_header_count)");
+        return NULL;
+    }
+    Py_ssize_t limits[3];
+    if (!PyBytes_CheckExact(args[0]) || !read_limits(args + 1, limits)) {
+        Py_RETURN_NONE;
+    }
+    return read_head(PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]), limits);
+}
+
+#ifdef HAVE_EXCHANGE
+/* What exchange() stopped at. */
+enum { GOT_DATA = 0, GOT_EOF = 1, SEND_FAILED = 2, RECV_FAILED = 3 };
+/* How busy polling went: not done (or data was there at once), data came while polling, or none came. */
+enum { NOT_POLLED = 0, POLLED = 1, POLLED_IN_VAIN = 2 };
+
+static double
+monotonic(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now); /* the clock of time.monotonic() */
+    return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
+}
+
+/* Poll ``fd`` for reading until data (or EOF) is there or ``seconds`` have passed, without sleeping. */
+static int
+busy_poll(int fd, double seconds)
+{
+    struct pollfd ready = {fd, POLLIN, 0};
+    if (poll(&ready, 1, 0) != 0) {
+        return NOT_POLLED;
+    }
+    double give_up = monotonic() + seconds;
+    while (poll(&ready, 1, 0) == 0) {
+        if (monotonic() >= give_up) {
+            return POLLED_IN_VAIN;
+        }
+    }
+    return POLLED;
+}
+
+/* exchange(fd, head, recv_size, busy_poll, max_head_size, max_header_line, max_header_count)
+ *
+ * One HTTP/1.1 request without a body on a blocking socket whose kernel timeouts (SO_SNDTIMEO,
+ * SO_RCVTIMEO) are set: send all of ``head``, busy-poll for up to ``busy_poll`` seconds (0: not), then
+ * one recv() of up to ``recv_size`` bytes, with the GIL released around each system call. Returns
+ * (outcome, errno, sent_at, polled, data, head) where ``outcome`` is GOT_DATA, GOT_EOF, SEND_FAILED or
+ * RECV_FAILED (``errno`` set for the last two: EAGAIN when a kernel timeout ran out), ``sent_at`` the
+ * time.monotonic() when the head was sent, ``polled`` how busy polling went, ``data`` the bytes received
+ * and ``head`` what parse_head reads from them or None. Returns None without touching the socket when the
+ * limits are not plain ints. Python code does everything else: it raises the errors that name the
+ * failure and reads on where one recv() was not enough, so this replaces the common case's calls only.
+ * A signal's handler runs at EINTR, as in Python's own socket calls; an exception it raises propagates. */
+static PyObject *
+exchange(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError,
+                        "exchange(fd, head, recv_size, busy_poll, max_head_size, max_header_line, "
+                        "max_header_count)");
+        return NULL;
+    }
+    Py_ssize_t limits[3];
+    long fd = PyLong_AsLong(args[0]);
+    Py_ssize_t recv_size = PyLong_AsSsize_t(args[2]);
+    double spin = PyFloat_AsDouble(args[3]);
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    if (!PyBytes_CheckExact(args[1]) || recv_size <= 0 || fd < 0 || fd > INT_MAX) {
+        PyErr_SetString(PyExc_ValueError, "exchange() takes a descriptor, the head as bytes and a positive recv_size");
+        return NULL;
+    }
+    if (!read_limits(args + 4, limits)) {
+        Py_RETURN_NONE;
+    }
+    const char *out = PyBytes_AS_STRING(args[1]);
+    Py_ssize_t left = PyBytes_GET_SIZE(args[1]);
+    int outcome = GOT_DATA, error = 0, polled = NOT_POLLED;
+    while (left > 0) {
+        ssize_t sent;
+        Py_BEGIN_ALLOW_THREADS
+        sent = send((int)fd, out, (size_t)left, MSG_NOSIGNAL);
+        error = sent < 0 ? errno : 0;
+        Py_END_ALLOW_THREADS
+        if (sent < 0) {
+            if (error == EINTR) {
+                if (PyErr_CheckSignals() < 0) {
+                    return NULL;
+                }
+                continue;
+            }
+            outcome = SEND_FAILED;
+            break;
+        }
+        out += sent;
+        left -= sent;
+    }
+    double sent_at = monotonic();
+    PyObject *data = PyBytes_FromStringAndSize(NULL, outcome == GOT_DATA ? recv_size : 0);
+    if (data == NULL) {
+        return NULL;
+    }
+    Py_ssize_t size = 0;
+    if (outcome == GOT_DATA) {
+        if (spin > 0) {
+            Py_BEGIN_ALLOW_THREADS
+            polled = busy_poll((int)fd, spin);
+            Py_END_ALLOW_THREADS
+        }
+        for (;;) {
+            ssize_t got;
+            Py_BEGIN_ALLOW_THREADS
+            got = recv((int)fd, PyBytes_AS_STRING(data), (size_t)recv_size, 0);
+            error = got < 0 ? errno : 0;
+            Py_END_ALLOW_THREADS
+            if (got < 0 && error == EINTR) {
+                if (PyErr_CheckSignals() < 0) {
+                    Py_DECREF(data);
+                    return NULL;
+                }
+                continue;
+            }
+            if (got < 0) {
+                outcome = RECV_FAILED;
+            }
+            else if (got == 0) {
+                outcome = GOT_EOF;
+            }
+            else {
+                size = got;
+            }
+            break;
+        }
+        if (_PyBytes_Resize(&data, size) < 0) {
+            return NULL;
+        }
+    }
+    PyObject *head;
+    if (size) {
+        head = read_head(PyBytes_AS_STRING(data), size, limits);
+        if (head == NULL) {
+            Py_DECREF(data);
+            return NULL;
+        }
+    }
+    else {
+        head = Py_NewRef(Py_None);
+    }
+    return Py_BuildValue("(iidiNN)", outcome, error, sent_at, polled, data, head);
+}
+#endif
 
 /* [start, end) of a field value without the SP and HTAB around it */
 static void
@@ -349,6 +535,11 @@ static PyMethodDef methods[] = {
      "encode_head(method, target, headers) -> bytes | None"},
     {"parse_head", (PyCFunction)(void (*)(void))parse_head, METH_FASTCALL,
      "parse_head(buffer, max_head_size, max_header_line, max_header_count) -> tuple | None"},
+#ifdef HAVE_EXCHANGE
+    {"exchange", (PyCFunction)(void (*)(void))exchange, METH_FASTCALL,
+     "exchange(fd, head, recv_size, busy_poll, max_head_size, max_header_line, max_header_count) "
+     "-> tuple | None"},
+#endif
     {NULL, NULL, 0, NULL},
 };
 
@@ -362,7 +553,27 @@ exec_module(PyObject *module)
         vchar[c] = c == '\t' || (c >= 0x20 && c < 0x7f);
     }
     OK = PyUnicode_InternFromString("OK");
-    return OK == NULL ? -1 : 0;
+    if (OK == NULL) {
+        return -1;
+    }
+    static const char *const names[2] = {"set-cookie", "content-encoding"}; /* bits SET_COOKIE, ... */
+    for (int fields = 0; fields < 4; fields++) {
+        PyObject *missing = MISSING[fields] = PyFrozenSet_New(NULL);
+        if (missing == NULL) {
+            return -1;
+        }
+        for (int bit = 0; bit < 2; bit++) {
+            if (!(fields & (1 << bit))) {
+                PyObject *name = PyUnicode_InternFromString(names[bit]);
+                int failed = name == NULL || PySet_Add(missing, name) < 0; /* a new frozenset may be filled */
+                Py_XDECREF(name);
+                if (failed) {
+                    return -1;
+                }
+            }
+        }
+    }
+    return 0;
 }
 
 static PyModuleDef_Slot slots[] = {

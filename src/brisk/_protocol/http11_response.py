@@ -68,16 +68,25 @@ class ResponseHead:
     raw header block the first time it is read; ``values(name)`` finds one header without building it.
     """
 
-    __slots__ = ("_block", "_lower", "_pairs", "http_version", "keep_alive", "reason", "status_code")
+    __slots__ = (
+        "_block", "_lower", "_missing", "_pairs", "http_version", "keep_alive", "reason", "status_code"
+    )  # fmt: skip
 
     def __init__(
-        self, status_code: int, reason: str, http_version: str, block: bytes, keep_alive: bool
+        self,
+        status_code: int,
+        reason: str,
+        http_version: str,
+        block: bytes,
+        keep_alive: bool,
+        missing: frozenset[str] = frozenset(),
     ) -> None:
         self.status_code = status_code
         self.reason = reason
         self.http_version = http_version
         self.keep_alive = keep_alive
         self._block = block  # b"\r\nName: value\r\n...\r\n": every line has a CRLF before and after it
+        self._missing = missing  # names (lower case) known to be absent: values() need not search for them
         self._lower: bytes | None = None
         self._pairs: list[tuple[str, str]] | None = None
 
@@ -93,6 +102,8 @@ class ResponseHead:
 
     def values(self, lower_name: str) -> list[str]:
         """Every value of the header ``lower_name`` (lower case), in order."""
+        if lower_name in self._missing:
+            return []
         lower = self._lower
         if lower is None:
             lower = self._lower = self._block.lower()
@@ -396,11 +407,20 @@ class ResponseParser:
         self._start_body(head, parser)
 
     def _start_read(
-        self, data: bytes, end: int, status: int, reason: str, block: bytes, length: int, close: bool
+        self,
+        data: bytes,
+        end: int,
+        status: int,
+        reason: str,
+        block: bytes,
+        length: int,
+        close: bool,
+        missing: frozenset[str],
     ) -> None:
         """A head the C accelerator read from ``data``: HTTP/1.1, a final status, no Transfer-Encoding,
-        ``length`` the Content-Length or -1, ``close`` a Connection: close. The rest of ``data`` is body."""
-        head = ResponseHead(status, reason, "HTTP/1.1", block, not close)
+        ``length`` the Content-Length or -1, ``close`` a Connection: close, ``missing`` fields known absent.
+        The rest of ``data`` is body."""
+        head = ResponseHead(status, reason, "HTTP/1.1", block, not close, missing)
         if not self._bodiless(status):
             self._frame_plain(head, None if length < 0 else length)
         self._started(head)

@@ -60,12 +60,8 @@ class BusyPoll:
 
     def before_read(self, seconds: float) -> None:
         """Poll the socket for up to ``seconds``, unless the policy says not to (see the class)."""
-        skip = self.skip
-        if skip:  # waiting out a backoff, or -1: never
-            if skip > 0:
-                self.skip = skip - 1
-            return
-        if not seconds or threading.active_count() > 1:
+        seconds = self.allowed(seconds)
+        if not seconds:
             return
         poll = self.poll.poll
         if poll(0) or (self.pending is not None and self.pending()):
@@ -73,7 +69,27 @@ class BusyPoll:
         give_up = time.monotonic() + seconds
         while not poll(0):
             if time.monotonic() >= give_up:
-                self.backoff = backoff = min(2 * self.backoff or 1, _MAX_BACKOFF)
-                self.skip = backoff
+                self.polled(in_vain=True)
                 return
-        self.backoff = 0
+        self.polled(in_vain=False)
+
+    def allowed(self, seconds: float) -> float:
+        """How long to poll before the next read: ``seconds``, or 0.0 where the policy says not to poll
+        (it counts this read against a backoff). The caller polls, then reports with ``polled``."""
+        skip = self.skip
+        if skip:  # waiting out a backoff, or -1: never
+            if skip > 0:
+                self.skip = skip - 1
+            return 0.0
+        if not seconds or threading.active_count() > 1:
+            return 0.0
+        return seconds
+
+    def polled(self, in_vain: bool) -> None:
+        """The caller polled (the socket had nothing to read at first); ``in_vain``: nothing came in time,
+        so the next 1, 2, 4 ... 64 reads are not polled."""
+        if in_vain:
+            self.backoff = backoff = min(2 * self.backoff or 1, _MAX_BACKOFF)
+            self.skip = backoff
+        else:
+            self.backoff = 0

@@ -13,10 +13,12 @@ import os
 import socket
 import struct
 import time
-from collections.abc import Hashable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable, Iterator
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from brisk._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header
+from brisk._core.streams import ByteStream
+from brisk._protocol.accelerator import speedups
+from brisk._protocol.http11 import LAST_CHUNK, ResponseHead, ResponseParser, chunk_header
 from brisk._transport.base import StaleConnection
 from brisk._transport.body import H1Body
 from brisk._transport.deadline import READING_BODY, SENDING, WAITING_FOR_RESPONSE, Phase
@@ -26,12 +28,13 @@ from brisk._transport.facts import of_socket
 from brisk._transport.sync.busypoll import BusyPoll
 from brisk._transport.wire import method_of, request_body
 from brisk.exceptions import ConnectionError, IncompleteBody, RemoteProtocolError, RequestException
+from brisk.models import Response
 
 if TYPE_CHECKING:
     from brisk._request.body import RequestBody
     from brisk._transport.base import SendOptions, Timings
     from brisk._transport.sync.transport import SyncTransport
-    from brisk.models import PreparedRequest, Response
+    from brisk.models import PreparedRequest
 
 __all__ = ["SyncH1Connection", "exchange"]
 
@@ -43,6 +46,11 @@ _PIECE_BUFFER = 1024 * 1024  # socket reads of a Content-Length body taken in fi
 # os.sendfile refusing the file itself (its file system cannot, or the kernel has no sendfile): read it.
 _NO_SENDFILE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP})
 _CONTINUE_WAIT = 1.0  # longest wait for "100 Continue" before sending the body anyway
+# The C accelerator's send-and-read of a request without a body (see _exchange_in_c), or None.
+_c_exchange: Callable[..., Any] | None = getattr(speedups, "exchange", None)
+_GOT_EOF, _SEND_FAILED, _RECV_FAILED = 1, 2, 3  # its outcomes besides data (0)
+_POLLED_IN_VAIN = 2
+_BODILESS_ANSWERS = frozenset({"HEAD", "CONNECT"})  # methods whose answer's framing C does not judge
 
 
 class _SendError(Exception):
@@ -143,6 +151,13 @@ class SyncH1Connection:
         except OSError as exc:
             raise broken(exc, phase.doing) from exc
 
+    def recv_failed(self, error: int, options: SendOptions, phase: Phase = WAITING_FOR_RESPONSE) -> NoReturn:
+        """Raise what ``recv`` raises for the OS error ``error`` (a read done in C: ``_exchange_in_c``)."""
+        if error in (errno.EAGAIN, errno.EWOULDBLOCK):  # the kernel's read timeout ran out
+            raise phase.timed_out(options)
+        exc = OSError(error, os.strerror(error))  # the subclass sock.recv would raise (ConnectionResetError)
+        raise broken(exc, phase.doing) from exc
+
     def recv_into(self, buffer: Any, size: int, options: SendOptions) -> int:
         """``recv`` into ``buffer`` (the direct reads of large bodies)."""
         self._budget_read(options, READING_BODY)
@@ -232,8 +247,19 @@ def exchange(
 ) -> Response:
     """Send ``request`` (its serialised ``head`` and its body) on ``conn``; return the response once its
     head has arrived."""
+    method = method_of(request)
+    if (
+        request.body is None
+        and _c_exchange is not None
+        and conn._kernel_timeouts
+        and options.deadline is None
+        and method not in _BODILESS_ANSWERS
+    ):
+        response = _exchange_in_c(transport, key, conn, request, method, head, options, timings)
+        if response is not None:
+            return response
     reused = timings.reused
-    parser = ResponseParser(method_of(request), options.limits)
+    parser = ResponseParser(method, options.limits)
     body = request.body
     if body is not None:  # most requests have none: no call for them
         body = request_body(request)
@@ -253,18 +279,95 @@ def exchange(
             conn.send(head, options)
             _send_body(conn, body, options)
     except _SendError as exc:
-        # The server may have answered early (413, 401, ...) and closed: prefer its answer.
-        if reused and parser.head is None and not parser.informational:
-            raise StaleConnection(
-                ConnectionError(
-                    f"the connection was closed by the server while sending the request: {exc.error}"
-                )
-            ) from None
         must_close = True
-        _read_head(conn, parser, options, reused, exc.error)
+        _answer_to_failed_send(conn, parser, options, reused, exc.error)
     timings.request_sent = time.monotonic() - timings.start
     _read_head(conn, parser, options, reused, None)
     timings.first_byte = timings.first_byte or time.monotonic() - timings.start
+    return h1_response(_SyncH1Body, transport, key, conn, parser, request, options, timings, must_close)
+
+
+def _answer_to_failed_send(
+    conn: SyncH1Connection, parser: ResponseParser, options: SendOptions, reused: bool, error: OSError
+) -> None:
+    """Sending failed with ``error``. The server may have answered early (413, 401, ...) and closed: read
+    its answer, which the caller prefers to the error. On a reused connection that has answered nothing,
+    the server most likely closed it while idle: a StaleConnection, to be sent again on a new one."""
+    if reused and parser.head is None and not parser.informational:
+        raise StaleConnection(
+            ConnectionError(f"the connection was closed by the server while sending the request: {error}")
+        ) from None
+    _read_head(conn, parser, options, reused, error)
+
+
+def _exchange_in_c(
+    transport: SyncTransport,
+    key: Hashable,
+    conn: SyncH1Connection,
+    request: PreparedRequest,
+    method: str,
+    head: bytes,
+    options: SendOptions,
+    timings: Timings,
+) -> Response | None:
+    """``exchange`` for a request without a body on a plain TCP socket whose kernel times each call, its
+    system calls made by the C accelerator: the head sent, busy polling, and the first read, in one call
+    that skips a dozen Python calls per request. A response whose head and whole Content-Length body came
+    in that read (the common small answer) is built here at once; anything else (an error, a longer or
+    unusual response) goes on in the Python reader from where C stopped, so the results and errors are
+    the same. None, before anything is sent, when the accelerator declines (Limits that are not ints)."""
+    fd = conn.sock.fileno()
+    if fd < 0:
+        return None  # closed under us: the Python path raises what a closed socket does
+    limits = options.limits
+    timeout = options.timeout
+    conn._set_write_timeout(timeout.write)
+    conn._set_read_timeout(timeout.read)
+    busy_poll = limits.busy_poll
+    if timeout.read is not None:  # polling never outlasts a read timeout shorter than itself
+        busy_poll = min(busy_poll, timeout.read)
+    busy = conn._busy
+    assert _c_exchange is not None  # (exchange calls this only then)
+    done = _c_exchange(
+        fd,
+        head,
+        _RECV_HEAD,
+        busy.allowed(busy_poll) if busy_poll else 0.0,
+        limits.max_head_size,
+        limits.max_header_line,
+        limits.max_header_count,
+    )
+    if done is None:
+        return None
+    outcome, error, sent_at, polled, data, found = done
+    if polled:
+        busy.polled(polled == _POLLED_IN_VAIN)
+    timings.request_sent = sent_at - timings.start
+    if found is not None:
+        end, status, reason, block, length, close, missing = found
+        if length >= 0 and len(data) - end == length and status not in (204, 304):
+            # The whole response in one read: no parser, the connection back to the pool at once.
+            timings.first_byte = timings.total = time.monotonic() - timings.start
+            conn.served += 1
+            transport._finish(key, conn, not close)
+            response_head = ResponseHead(status, reason, "HTTP/1.1", block, not close, missing)
+            return Response._from_transport(
+                status, reason, "HTTP/1.1", response_head, ByteStream(data[end:]), request, timings, conn.info
+            )
+    reused = timings.reused
+    parser = ResponseParser(method, limits)
+    must_close = False
+    if outcome == _SEND_FAILED:
+        if error in (errno.EAGAIN, errno.EWOULDBLOCK):  # the kernel's write timeout ran out
+            raise SENDING.timed_out(options)
+        must_close = True
+        _answer_to_failed_send(conn, parser, options, reused, OSError(error, os.strerror(error)))
+    elif outcome:  # the read failed or met EOF: nothing was read
+        _read_head(conn, parser, options, reused, None, False, (outcome, error))
+    else:
+        parser.feed(data)
+        _read_head(conn, parser, options, reused, None, True)
+    timings.first_byte = time.monotonic() - timings.start
     return h1_response(_SyncH1Body, transport, key, conn, parser, request, options, timings, must_close)
 
 
@@ -314,17 +417,29 @@ def _read_head(
     options: SendOptions,
     reused: bool,
     send_error: BaseException | None,
+    got_bytes: bool = False,
+    failed_read: tuple[int, int] | None = None,
 ) -> None:
-    got_bytes = False
+    """Read until ``parser`` has the response head. ``got_bytes``: bytes of the response were read already;
+    ``failed_read``: the outcome and OS error of the read C made last (``_exchange_in_c``), to be handled
+    as if it were this function's own first read."""
     busy_poll = options.limits.busy_poll
     if options.timeout.read is not None:  # polling never outlasts a read timeout shorter than itself
         busy_poll = min(busy_poll, options.timeout.read)
     while parser.head is None:
-        # Only the wait for the answer is busy-polled: there the server's reply time is what the caller
-        # waits for. Inside a long body the socket's buffer does the waiting, and polling would spin.
-        conn.busy_poll(busy_poll)
         try:
-            data = conn.recv(_RECV_HEAD, options)
+            if failed_read is None:
+                # Only the wait for the answer is busy-polled: there the server's reply time is what the
+                # caller waits for. Inside a long body the socket's buffer does the waiting, and polling
+                # would spin.
+                conn.busy_poll(busy_poll)
+                data = conn.recv(_RECV_HEAD, options)
+            else:
+                outcome, error = failed_read
+                failed_read = None
+                if outcome == _RECV_FAILED:
+                    conn.recv_failed(error, options)
+                data = b""  # _GOT_EOF
             if not data:
                 parser.feed_eof()
         except (RemoteProtocolError, ConnectionError) as exc:
