@@ -238,9 +238,10 @@ class SessionCalls(SessionBase, Generic[R]):
                 and environment == (self.trust_env, self._env, self._seams.get("get_netrc_auth"))
             ):  # fmt: skip
                 p = PreparedRequest.__new__(PreparedRequest)
-                p.__dict__.update(template)
-                p.headers = headers.copy()
-                p.hooks = default_hooks()
+                state = p.__dict__
+                state.update(template)
+                state["headers"] = headers.copy()
+                state["hooks"] = default_hooks()
                 return p, settings
         p = self._prepare(method, url, None, None, None, None, None, None, None)
         settings = self._settings(p)

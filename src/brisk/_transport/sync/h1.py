@@ -320,12 +320,14 @@ def _exchange_in_c(
     if fd < 0:
         return None  # closed under us: the Python path raises what a closed socket does
     limits = options.limits
-    timeout = options.timeout
-    conn._set_write_timeout(timeout.write)
-    conn._set_read_timeout(timeout.read)
+    _, read, write, _, _ = options.timeout._phases  # (the properties cost a call each, on every request)
+    if write != conn._write_timeout:
+        conn._set_write_timeout(write)
+    if read != conn._read_timeout:
+        conn._set_read_timeout(read)
     busy_poll = limits.busy_poll
-    if timeout.read is not None:  # polling never outlasts a read timeout shorter than itself
-        busy_poll = min(busy_poll, timeout.read)
+    if busy_poll and read is not None:  # polling never outlasts a read timeout shorter than itself
+        busy_poll = min(busy_poll, read)
     busy = conn._busy
     assert _c_exchange is not None  # (exchange calls this only then)
     done = _c_exchange(
@@ -347,9 +349,10 @@ def _exchange_in_c(
         end, status, reason, block, length, close, missing = found
         if length >= 0 and len(data) - end == length and status not in (204, 304):
             # The whole response in one read: no parser, the connection back to the pool at once.
-            timings.first_byte = timings.total = time.monotonic() - timings.start
+            now = time.monotonic()
+            timings.first_byte = timings.total = now - timings.start
             conn.served += 1
-            transport._finish(key, conn, not close)
+            transport._finish(key, conn, not close, now)
             response_head = ResponseHead(status, reason, "HTTP/1.1", block, not close, missing)
             return Response._from_transport(
                 status, reason, "HTTP/1.1", response_head, ByteStream(data[end:]), request, timings, conn.info

@@ -168,12 +168,21 @@ class SyncTransport(_Pooled):
             if self._waiting:
                 self._freed.notify_all()
 
-    def _finish(self, key: Hashable, conn: SyncH1Connection | SyncH2Connection, reusable: bool) -> None:
-        """A response is done with ``conn``: keep it for the next request or close it."""
+    def _finish(
+        self,
+        key: Hashable,
+        conn: SyncH1Connection | SyncH2Connection,
+        reusable: bool,
+        now: float | None = None,
+    ) -> None:
+        """A response is done with ``conn`` (at ``now``, the time.monotonic() the caller read, if it just
+        did): keep it for the next request or close it."""
         if conn.closed:
             reusable = False
+        if now is None:
+            now = time.monotonic()
         with self._lock:
-            must_close = True if self._closed else self._state.release(key, conn, reusable, time.monotonic())
+            must_close = True if self._closed else self._state.release(key, conn, reusable, now)
             if self._waiting:  # notify_all costs a microsecond or two even with nobody waiting
                 self._freed.notify_all()
         if must_close:
