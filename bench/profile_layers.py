@@ -166,7 +166,7 @@ def sync_ops(url: str, canned: bytes) -> Ops:
     conn.sock.canned, conn.sock.real = canned, real
     # The C accelerator's exchange (h1._exchange_in_c) makes its system calls on the socket's descriptor,
     # which a Python stand-in cannot answer: in memory, the Python exchange runs (the real loops use C).
-    conn._kernel_timeouts = False
+    conn._in_c = False
     head_only = canned[: canned.index(b"\r\n\r\n") + 4]
     minimal_sock = InMemory(socket.AF_INET, socket.SOCK_STREAM)
     minimal_sock.canned = canned

@@ -271,11 +271,16 @@ static double
 monotonic(void)
 {
     struct timespec now;
+#ifdef __APPLE__
+    clock_gettime(CLOCK_UPTIME_RAW, &now); /* time.monotonic()'s clock there (mach_absolute_time) */
+#else
     clock_gettime(CLOCK_MONOTONIC, &now); /* the clock of time.monotonic() */
+#endif
     return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
 }
 
-/* Poll ``fd`` for reading until data (or EOF) is there or ``seconds`` have passed, without sleeping. */
+/* Poll ``fd`` for reading until data (or EOF) is there or ``seconds`` have passed, without sleeping. A
+ * failing poll() (a signal: EINTR) ends it as if nothing was polled; the read then waits. */
 static int
 busy_poll(int fd, double seconds)
 {
@@ -284,12 +289,13 @@ busy_poll(int fd, double seconds)
         return NOT_POLLED;
     }
     double give_up = monotonic() + seconds;
-    while (poll(&ready, 1, 0) == 0) {
+    int found;
+    while ((found = poll(&ready, 1, 0)) == 0) {
         if (monotonic() >= give_up) {
             return POLLED_IN_VAIN;
         }
     }
-    return POLLED;
+    return found > 0 ? POLLED : NOT_POLLED;
 }
 
 /* exchange(fd, head, recv_size, busy_poll, max_head_size, max_header_line, max_header_count)
@@ -315,9 +321,15 @@ exchange(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     Py_ssize_t limits[3];
     long fd = PyLong_AsLong(args[0]);
+    if (fd == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
     Py_ssize_t recv_size = PyLong_AsSsize_t(args[2]);
+    if (recv_size == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
     double spin = PyFloat_AsDouble(args[3]);
-    if (PyErr_Occurred()) {
+    if (spin == -1.0 && PyErr_Occurred()) {
         return NULL;
     }
     if (!PyBytes_CheckExact(args[1]) || recv_size <= 0 || fd < 0 || fd > INT_MAX) {
@@ -348,6 +360,9 @@ exchange(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         out += sent;
         left -= sent;
+        if (PyErr_CheckSignals() < 0) { /* as socket.sendall: a handler runs between partial sends */
+            return NULL;
+        }
     }
     double sent_at = monotonic();
     PyObject *data = PyBytes_FromStringAndSize(NULL, outcome == GOT_DATA ? recv_size : 0);
@@ -360,6 +375,10 @@ exchange(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_BEGIN_ALLOW_THREADS
             polled = busy_poll((int)fd, spin);
             Py_END_ALLOW_THREADS
+            if (PyErr_CheckSignals() < 0) { /* a signal while polling: its handler runs before the read */
+                Py_DECREF(data);
+                return NULL;
+            }
         }
         for (;;) {
             ssize_t got;
@@ -552,13 +571,12 @@ exec_module(PyObject *module)
                    (c != 0 && strchr(tokens, c) != NULL);
         vchar[c] = c == '\t' || (c >= 0x20 && c < 0x7f);
     }
-    OK = PyUnicode_InternFromString("OK");
-    if (OK == NULL) {
-        return -1;
+    if (OK != NULL) {
+        return 0; /* made by an earlier instance of the module (a re-import): shared, never changed */
     }
     static const char *const names[2] = {"set-cookie", "content-encoding"}; /* bits SET_COOKIE, ... */
     for (int fields = 0; fields < 4; fields++) {
-        PyObject *missing = MISSING[fields] = PyFrozenSet_New(NULL);
+        PyObject *missing = PyFrozenSet_New(NULL);
         if (missing == NULL) {
             return -1;
         }
@@ -568,18 +586,25 @@ exec_module(PyObject *module)
                 int failed = name == NULL || PySet_Add(missing, name) < 0; /* a new frozenset may be filled */
                 Py_XDECREF(name);
                 if (failed) {
+                    Py_DECREF(missing);
                     return -1;
                 }
             }
         }
+        Py_XSETREF(MISSING[fields], missing); /* published once filled (replacing a failed attempt's) */
     }
-    return 0;
+    OK = PyUnicode_InternFromString("OK"); /* last: the mark that the objects above are made */
+    return OK == NULL ? -1 : 0;
 }
 
 static PyModuleDef_Slot slots[] = {
     {Py_mod_exec, exec_module},
 #ifdef Py_mod_gil
     {Py_mod_gil, Py_MOD_GIL_NOT_USED}, /* the functions keep no state; the tables are filled once */
+#endif
+#ifdef Py_mod_multiple_interpreters
+    /* "OK" and the frozensets are made once per process and shared: not with interpreters of their own GIL */
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_NOT_SUPPORTED},
 #endif
     {0, NULL},
 };

@@ -415,7 +415,7 @@ class ResponseParser:
         block: bytes,
         length: int,
         close: bool,
-        missing: frozenset[str],
+        missing: frozenset[str] = frozenset(),
     ) -> None:
         """A head the C accelerator read from ``data``: HTTP/1.1, a final status, no Transfer-Encoding,
         ``length`` the Content-Length or -1, ``close`` a Connection: close, ``missing`` fields known absent.

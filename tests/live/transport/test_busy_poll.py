@@ -194,7 +194,7 @@ CHILD = textwrap.dedent(
 
     url, budget, count, read_timeout = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
     session = brisk.Session(limits=brisk.Limits(busy_poll=budget))
-    out = {"bodies": [], "states": [], "polls": 0, "checks": 0}
+    out = {"bodies": [], "states": [], "polls": 0, "spun": 0, "checks": 0}
 
     class Counting:  # counts the pool's checks before reuse (looks_alive): one poll() each
         def __init__(self, real):
@@ -214,7 +214,14 @@ CHILD = textwrap.dedent(
         out["polls"] += granted > 0
         return granted
 
+    polled = BusyPoll.polled
+
+    def reported(self, in_vain):  # a poll that found the socket empty at first and so really spun
+        out["spun"] += 1
+        return polled(self, in_vain)
+
     BusyPoll.allowed = counted
+    BusyPoll.polled = reported
     try:
         for _ in range(count):
             out["bodies"].append(session.get(url, timeout=(5, read_timeout)).text)
@@ -291,9 +298,11 @@ def test_a_fast_server_is_read_with_busy_polling(nginx) -> None:  # type: ignore
     assert polling["bodies"] == [expected] * 201
     # every response after the first was waited for by polling
     assert polling["polls"] >= 200, polling["states"][:3]
+    # and the polling really ran (in C or in Python): nginx needs far longer than one poll() to answer
+    assert polling["spun"] >= 100, polling["spun"]
     sleeping = run_child(url, 0, 201)
     assert sleeping["bodies"] == [expected] * 201
-    assert sleeping["polls"] == 0
+    assert sleeping["polls"] == sleeping["spun"] == 0
     # Either way the pool checks the connection before each reuse, however soon after the last response.
     assert polling["checks"] == sleeping["checks"] == 200
 

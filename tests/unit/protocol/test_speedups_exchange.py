@@ -202,3 +202,42 @@ def test_other_threads_run_while_it_waits(pair: tuple[socket.socket, socket.sock
     outcome, _, _, _, data, _ = exchange(ours.fileno(), HEAD, 65536, 0.0, *LIMITS)
     answered.join()
     assert (outcome, data) == (GOT_DATA, ANSWER)
+
+
+def test_a_reset_is_reported_with_its_errno() -> None:
+    """A TCP RST (SO_LINGER 0) makes the read fail with ECONNRESET: RECV_FAILED, for Python to judge."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        ours = socket.create_connection(listener.getsockname())
+        theirs, _ = listener.accept()
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        timer = threading.Timer(0.05, theirs.close)
+        timer.start()
+        outcome, error, _, _, data, found = exchange(ours.fileno(), HEAD, 65536, 0.0, *LIMITS)
+        timer.join()
+        ours.close()
+    finally:
+        listener.close()
+    assert (outcome, error, data, found) == (RECV_FAILED, errno.ECONNRESET, b"", None)
+
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals: main thread")
+def test_a_signal_during_busy_polling_is_handled_before_the_read_waits(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    """The handler runs once polling ends, not after a read that could wait for ever (no read timeout)."""
+    ours, _ = pair
+
+    def handler(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    started = time.monotonic()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+        with pytest.raises(Interrupted):
+            exchange(ours.fileno(), HEAD, 65536, 0.1, *LIMITS)  # polls for 0.1 s, then would wait for ever
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 5.0

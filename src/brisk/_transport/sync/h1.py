@@ -65,8 +65,8 @@ class SyncH1Connection:
     """One socket to one origin, speaking HTTP/1.1."""
 
     __slots__ = (
-        "_busy", "_kernel_timeouts", "_pending", "_poll", "_read_timeout", "_timeout", "_write_timeout",
-        "closed", "http_version", "idle_since", "info", "multiplexed", "served", "sock",
+        "_busy", "_in_c", "_kernel_timeouts", "_pending", "_poll", "_read_timeout", "_timeout",
+        "_write_timeout", "closed", "http_version", "idle_since", "info", "multiplexed", "served", "sock",
     )  # fmt: skip
 
     def __init__(self, sock: socket.socket, connect_time: float = 0.0, busy_poll: float = 0.0) -> None:
@@ -88,6 +88,9 @@ class SyncH1Connection:
         self._kernel_timeouts = type(sock) is socket.socket
         if self._kernel_timeouts:
             sock.settimeout(None)
+        # The C accelerator's exchange (``_exchange_in_c``) blocks in its system calls: only on a descriptor
+        # that blocks (gevent and eventlet make theirs non-blocking and wait in their own loop instead).
+        self._in_c = _c_exchange is not None and self._kernel_timeouts and os.get_blocking(sock.fileno())
         # Busy polling (see ``busy_poll``), with the policy HTTP/1.1 and WebSocket reads share.
         self._busy = BusyPoll(sock, self._poll, connect_time, busy_poll)
         self._pending = self._busy.pending
@@ -153,9 +156,9 @@ class SyncH1Connection:
 
     def recv_failed(self, error: int, options: SendOptions, phase: Phase = WAITING_FOR_RESPONSE) -> NoReturn:
         """Raise what ``recv`` raises for the OS error ``error`` (a read done in C: ``_exchange_in_c``)."""
-        if error in (errno.EAGAIN, errno.EWOULDBLOCK):  # the kernel's read timeout ran out
-            raise phase.timed_out(options)
-        exc = OSError(error, os.strerror(error))  # the subclass sock.recv would raise (ConnectionResetError)
+        exc = OSError(error, os.strerror(error))  # the subclass sock.recv raises: ConnectionResetError, ...
+        if isinstance(exc, TimeoutError | BlockingIOError):  # as recv: EAGAIN is the kernel's read timeout
+            raise phase.timed_out(options) from None
         raise broken(exc, phase.doing) from exc
 
     def recv_into(self, buffer: Any, size: int, options: SendOptions) -> int:
@@ -248,26 +251,26 @@ def exchange(
     """Send ``request`` (its serialised ``head`` and its body) on ``conn``; return the response once its
     head has arrived."""
     method = method_of(request)
-    if (
-        request.body is None
-        and _c_exchange is not None
-        and conn._kernel_timeouts
-        and options.deadline is None
-        and method not in _BODILESS_ANSWERS
-    ):
-        response = _exchange_in_c(transport, key, conn, request, method, head, options, timings)
+    body = request.body
+    if body is not None:  # most requests have none: no call for them
+        body = request_body(request)
+    if conn._in_c and options.deadline is None and method not in _BODILESS_ANSWERS:
+        # The request goes out in one piece, as below: the head, with a small body appended.
+        if body is None:
+            response = _exchange_in_c(transport, key, conn, request, method, head, options, timings)
+        elif isinstance(body, bytes) and len(body) <= _SMALL_BODY and not _expects_continue(request):
+            response = _exchange_in_c(transport, key, conn, request, method, head + body, options, timings)
+        else:
+            response = None
         if response is not None:
             return response
     reused = timings.reused
     parser = ResponseParser(method, options.limits)
-    body = request.body
-    if body is not None:  # most requests have none: no call for them
-        body = request_body(request)
     must_close = False
     try:
         if body is None:
             conn.send(head, options)
-        elif request.headers.get("Expect", "").lower() == "100-continue":
+        elif _expects_continue(request):
             conn.send(head, options)
             if _continue_awaited(conn, parser, options):
                 _send_body(conn, body, options)
@@ -285,6 +288,10 @@ def exchange(
     _read_head(conn, parser, options, reused, None)
     timings.first_byte = timings.first_byte or time.monotonic() - timings.start
     return h1_response(_SyncH1Body, transport, key, conn, parser, request, options, timings, must_close)
+
+
+def _expects_continue(request: PreparedRequest) -> bool:
+    return request.headers.get("Expect", "").lower() == "100-continue"
 
 
 def _answer_to_failed_send(
@@ -306,16 +313,17 @@ def _exchange_in_c(
     conn: SyncH1Connection,
     request: PreparedRequest,
     method: str,
-    head: bytes,
+    data: bytes,
     options: SendOptions,
     timings: Timings,
 ) -> Response | None:
-    """``exchange`` for a request without a body on a plain TCP socket whose kernel times each call, its
-    system calls made by the C accelerator: the head sent, busy polling, and the first read, in one call
-    that skips a dozen Python calls per request. A response whose head and whole Content-Length body came
-    in that read (the common small answer) is built here at once; anything else (an error, a longer or
-    unusual response) goes on in the Python reader from where C stopped, so the results and errors are
-    the same. None, before anything is sent, when the accelerator declines (Limits that are not ints)."""
+    """``exchange`` of a request that goes out in one piece (``data``: the head, and a small body if any)
+    on a blocking socket whose kernel times each call, its system calls made by the C accelerator: the
+    request sent, busy polling, and the first read, in one call that skips a dozen Python calls. A
+    response whose head and whole Content-Length body came in that read (the common small answer) is
+    built here at once; anything else (an error, a longer or unusual response) goes on in the Python
+    reader from where C stopped, so the results and errors are the same. None, before anything is sent,
+    when the accelerator declines (Limits that are not ints)."""
     fd = conn.sock.fileno()
     if fd < 0:
         return None  # closed under us: the Python path raises what a closed socket does
@@ -326,28 +334,30 @@ def _exchange_in_c(
     if read != conn._read_timeout:
         conn._set_read_timeout(read)
     busy_poll = limits.busy_poll
-    if busy_poll and read is not None:  # polling never outlasts a read timeout shorter than itself
-        busy_poll = min(busy_poll, read)
+    if read is not None and read < busy_poll:  # polling never outlasts a read timeout shorter than itself
+        busy_poll = read
     busy = conn._busy
+    skip = busy.skip
     assert _c_exchange is not None  # (exchange calls this only then)
     done = _c_exchange(
         fd,
-        head,
+        data,
         _RECV_HEAD,
-        busy.allowed(busy_poll) if busy_poll else 0.0,
+        busy.allowed(busy_poll),
         limits.max_head_size,
         limits.max_header_line,
         limits.max_header_count,
     )
     if done is None:
+        busy.skip = skip  # nothing was done: the Python path asks the policy about this read itself
         return None
-    outcome, error, sent_at, polled, data, found = done
+    outcome, error, sent_at, polled, received, found = done
     if polled:
         busy.polled(polled == _POLLED_IN_VAIN)
     timings.request_sent = sent_at - timings.start
     if found is not None:
         end, status, reason, block, length, close, missing = found
-        if length >= 0 and len(data) - end == length and status not in (204, 304):
+        if length >= 0 and len(received) - end == length and status not in (204, 304):
             # The whole response in one read: no parser, the connection back to the pool at once.
             now = time.monotonic()
             timings.first_byte = timings.total = now - timings.start
@@ -355,20 +365,29 @@ def _exchange_in_c(
             transport._finish(key, conn, not close, now)
             response_head = ResponseHead(status, reason, "HTTP/1.1", block, not close, missing)
             return Response._from_transport(
-                status, reason, "HTTP/1.1", response_head, ByteStream(data[end:]), request, timings, conn.info
+                status,
+                reason,
+                "HTTP/1.1",
+                response_head,
+                ByteStream(received[end:]),
+                request,
+                timings,
+                conn.info,
             )
     reused = timings.reused
     parser = ResponseParser(method, limits)
     must_close = False
     if outcome == _SEND_FAILED:
-        if error in (errno.EAGAIN, errno.EWOULDBLOCK):  # the kernel's write timeout ran out
-            raise SENDING.timed_out(options)
+        failure = OSError(error, os.strerror(error))  # the subclass sock.sendall raises
+        if isinstance(failure, TimeoutError | BlockingIOError):  # as send: EAGAIN is the write timeout
+            raise SENDING.timed_out(options) from None
         must_close = True
-        _answer_to_failed_send(conn, parser, options, reused, OSError(error, os.strerror(error)))
+        _answer_to_failed_send(conn, parser, options, reused, failure)
+        timings.request_sent = time.monotonic() - timings.start  # as the Python path: after that answer
     elif outcome:  # the read failed or met EOF: nothing was read
         _read_head(conn, parser, options, reused, None, False, (outcome, error))
     else:
-        parser.feed(data)
+        parser.feed(received)
         _read_head(conn, parser, options, reused, None, True)
     timings.first_byte = time.monotonic() - timings.start
     return h1_response(_SyncH1Body, transport, key, conn, parser, request, options, timings, must_close)

@@ -1,0 +1,200 @@
+"""The sync HTTP/1.1 exchange with the C accelerator's system calls (``h1._exchange_in_c``) against the pure
+Python exchange, side by side on scripted servers.
+
+``_exchange_in_c`` builds a response that came whole in one read itself and hands everything else (an
+error, EOF, a head or body over several reads, an unusual head) to the Python reader. Whatever the server
+does, a caller must see the same thing either way: the same responses, the same exceptions with the same
+messages, the same stale-connection retries and the same number of connections. Each scenario runs a GET
+and a small POST (which C sends with its body) in a fresh session twice, once with C and once without, each
+against a server of its own.
+"""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import brisk
+from brisk._transport.base import SendOptions
+from brisk._transport.sync import h1
+from brisk._transport.sync.h1 import SyncH1Connection
+from servers.raw import RawConnection, http_response
+
+if h1._c_exchange is None:
+    pytest.skip("the C accelerator's exchange() is not in use here", allow_module_level=True)
+
+Handler = Callable[[RawConnection], None]
+
+
+def answer_each(*responses: bytes | list[bytes | float]) -> Handler:
+    """Answer the requests of a connection in turn; a list is sent in parts, a float in it is a pause."""
+
+    def handler(conn: RawConnection) -> None:
+        for response in responses:
+            if conn.recv_request() is None:
+                return
+            for part in response if isinstance(response, list) else [response]:
+                if isinstance(part, float):
+                    conn.sleep(part)
+                else:
+                    conn.send(part)
+
+    return handler
+
+
+OK = http_response(200, b"ok")
+
+
+def close_after_first(conn: RawConnection) -> None:
+    """A server that closes a kept-alive connection when the next request arrives, without answering."""
+    if conn.index == 0:
+        if conn.recv_request() is not None:
+            conn.send(OK)
+        conn.recv_request()
+        return
+    while conn.recv_request() is not None:
+        conn.send(http_response(200, b"fresh"))
+
+
+def reset_after_first(conn: RawConnection) -> None:
+    if conn.index == 0:
+        if conn.recv_request() is not None:
+            conn.send(OK)
+        conn.recv_request()
+        conn.reset()
+        return
+    while conn.recv_request() is not None:
+        conn.send(http_response(200, b"fresh"))
+
+
+def reset_at_once(conn: RawConnection) -> None:
+    conn.recv_request()
+    conn.reset()
+
+
+def close_at_once(conn: RawConnection) -> None:
+    conn.recv_request()
+
+
+SCENARIOS: dict[str, Handler] = {
+    "plain": answer_each(OK, OK),
+    "head split over reads": answer_each(
+        [b"HTTP/1.1 200 OK\r\nContent-Len", 0.05, b"gth: 2\r\n\r\nok"],
+        [b"HTTP/1.1 200 OK\r\n", 0.05, b"\r\n"],
+    ),
+    "body over several reads": answer_each(
+        [b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab", 0.05, b"cdef"], OK
+    ),
+    "interim then final": answer_each(
+        [b"HTTP/1.1 100 Continue\r\n\r\n", 0.05, OK], b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + OK
+    ),
+    "empty lines before the status line": answer_each(b"\r\n\r\n" + OK, OK),
+    "bytes after the body": answer_each(OK + b"HTTP/1.1 200 OK\r\n", OK),
+    "204 and 304 with bytes after them": answer_each(
+        b"HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\nabc", b"HTTP/1.1 304 Not Modified\r\n\r\n"
+    ),
+    "Connection: close": answer_each(http_response(200, b"bye", [("Connection", "close")]), OK),
+    "no Content-Length": answer_each(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nto the end"),
+    "chunked": answer_each(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", OK),
+    "HTTP/1.0": answer_each(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    "cookies and gzip": answer_each(
+        http_response(200, gzip.compress(b"zipped"), [("Set-Cookie", "a=1"), ("Content-Encoding", "gzip")]),
+        http_response(200, b"ok", [("Set-Cookie", "b=2; Path=/")]),
+    ),
+    "Content-Length: 0": answer_each(http_response(200, b""), http_response(404, b"")),
+    "a head too large": answer_each(b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n"),
+    "not HTTP": answer_each(b"SSH-2.0-OpenSSH\r\n\r\n"),
+    "a control character in a value": answer_each(
+        b"HTTP/1.1 200 OK\r\nX-A: a\x01b\r\nContent-Length: 0\r\n\r\n"
+    ),
+    "EOF at once": close_at_once,
+    "reset at once": reset_at_once,
+    "stale: closed while reused": close_after_first,
+    "stale: reset while reused": reset_after_first,
+    "a slow answer": answer_each([0.5, OK]),
+    "truncated body": answer_each(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"),
+}
+
+
+def outcome(url: str, session: brisk.Session) -> list[Any]:
+    """What a caller sees of a GET and a small POST: each response's parts, or its exception's type and
+    message."""
+    seen: list[Any] = []
+    for data in (None, b"x" * 100):
+        try:
+            r = session.request("GET" if data is None else "POST", url, data=data, timeout=(5, 0.2))
+        except brisk.RequestException as exc:
+            seen.append((type(exc).__name__, str(exc).replace(url.rstrip("/"), "URL")))
+            continue
+        seen.append((r.status_code, r.reason, r.http_version, list(r.headers.items()), r.content))
+    seen.append(sorted(session.cookies.get_dict().items()))
+    return seen
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_the_same_with_and_without_c(name: str, raw_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    handler = SCENARIOS[name]
+    used_c: list[bool] = []
+    real = h1._exchange_in_c
+
+    def counting(*args: Any) -> Any:
+        used_c.append(True)
+        return real(*args)
+
+    results = []
+    for with_c in (True, False):
+        monkeypatch.setattr(h1, "_exchange_in_c", counting)
+        monkeypatch.setattr(h1, "_c_exchange", h1._c_exchange if with_c else None)
+        server = raw_server(handler)  # (connections made without C never take the C path: _in_c)
+        with brisk.Session(limits=brisk.Limits(busy_poll=0)) as session:
+            results.append((outcome(server.url, session), server.connection_count))
+        monkeypatch.undo()
+    assert used_c, "the C exchange was not used"
+    assert results[0] == results[1]
+
+
+class GreenSocket(socket.socket):
+    """As gevent's and eventlet's sockets (which monkey-patching makes ``socket.socket``): the descriptor
+    stays non-blocking whatever the timeout, and their own loop does the waiting."""
+
+    def settimeout(self, value: float | None) -> None:
+        super().settimeout(0.0)
+
+
+def test_a_non_blocking_descriptor_is_left_to_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """C would meet EAGAIN at once there and report a timeout that never happened."""
+    ours, theirs = socket.socketpair()
+    green = GreenSocket(ours.family, ours.type, fileno=ours.detach())
+    try:
+        assert SyncH1Connection(theirs)._in_c  # a plain socket
+        monkeypatch.setattr(socket, "socket", GreenSocket)  # what gevent.monkey.patch_all() does
+        conn = SyncH1Connection(green)
+        assert conn._kernel_timeouts  # the same socket class, as far as brisk can tell
+        assert not conn._in_c
+    finally:
+        monkeypatch.undo()
+        green.close()
+        theirs.close()
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (errno.EAGAIN, brisk.ReadTimeout),
+        (errno.ETIMEDOUT, brisk.ReadTimeout),  # TCP keep-alive gave up: a TimeoutError, as in sock.recv
+        (errno.ECONNRESET, brisk.ConnectionError),
+    ],
+)
+def test_an_os_error_of_a_read_in_c_is_what_recv_would_raise(error: int, expected: type) -> None:
+    ours, theirs = socket.socketpair()
+    try:
+        with pytest.raises(expected):
+            SyncH1Connection(ours).recv_failed(error, SendOptions())
+    finally:
+        ours.close()
+        theirs.close()
