@@ -46,7 +46,7 @@ _PIECE_BUFFER = 1024 * 1024  # socket reads of a Content-Length body taken in fi
 # os.sendfile refusing the file itself (its file system cannot, or the kernel has no sendfile): read it.
 _NO_SENDFILE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP})
 _CONTINUE_WAIT = 1.0  # longest wait for "100 Continue" before sending the body anyway
-# The C accelerator's send-and-read of a request without a body (see _exchange_in_c), or None.
+# The C accelerator's send-and-read of a request sent in one piece (see _exchange_in_c), or None.
 _c_exchange: Callable[..., Any] | None = getattr(speedups, "exchange", None)
 _GOT_EOF, _SEND_FAILED, _RECV_FAILED = 1, 2, 3  # its outcomes besides data (0)
 _POLLED_IN_VAIN = 2
