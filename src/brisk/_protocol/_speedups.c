@@ -603,8 +603,8 @@ static PyModuleDef_Slot slots[] = {
     {Py_mod_gil, Py_MOD_GIL_NOT_USED}, /* the functions keep no state; the tables are filled once */
 #endif
 #ifdef Py_mod_multiple_interpreters
-    /* "OK" and the frozensets are made once per process and shared: not with interpreters of their own GIL */
-    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_NOT_SUPPORTED},
+    /* "OK" and the frozensets are made once and shared: subinterpreters yes, each with a GIL of its own no */
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
 #endif
     {0, NULL},
 };
