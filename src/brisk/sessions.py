@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 from brisk._flows import run_async, run_sync
-from brisk._flows.request import request_flow
+from brisk._flows.request import send_async, send_sync
 from brisk._request.defaults import default_headers
 from brisk._session.base import SessionBase
 from brisk._session.calls import SessionCalls
@@ -77,7 +77,7 @@ class Session(SessionCalls[Response]):
             settings = self._settings(p, options)
         else:
             p, settings = self._prepare_plain(method, url)
-        return run_sync(request_flow(p, settings), self._transport_for())
+        return send_sync(p, settings, self._transport_for())
 
     def send(self, request: PreparedRequest, **options: Unpack[SendKeywords]) -> Response:
         """Send a ``PreparedRequest`` (from ``Request(...).prepare()`` or ``prepare_request``).
@@ -85,7 +85,7 @@ class Session(SessionCalls[Response]):
         Takes requests' ``stream``, ``timeout``, ``verify``, ``cert``, ``proxies`` and ``allow_redirects``,
         and ``retries``; any other keyword is a TypeError (it would have no effect)."""
         request, settings = self._send_settings(request, options)
-        return run_sync(request_flow(request, settings), self._transport_for())
+        return send_sync(request, settings, self._transport_for())
 
     def download(
         self, url: str, path: str | os.PathLike[str], **options: Unpack[DownloadOptions]
@@ -231,11 +231,11 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
             settings = self._settings(p, options)
         else:
             p, settings = self._prepare_plain(method, url)
-        return await run_async(request_flow(p, settings), self._transport_for())
+        return await send_async(p, settings, self._transport_for())
 
     async def send(self, request: PreparedRequest, **options: Unpack[SendKeywords]) -> Response:
         request, settings = self._send_settings(request, options)
-        return await run_async(request_flow(request, settings), self._transport_for())
+        return await send_async(request, settings, self._transport_for())
 
     async def download(
         self, url: str, path: str | os.PathLike[str], **options: Unpack[DownloadOptions]

@@ -30,6 +30,7 @@ __all__ = [
     "Drain",
     "Effect",
     "Flow",
+    "Outcome",
     "Perform",
     "ReadBody",
     "Send",
@@ -107,21 +108,28 @@ Effect = Send | Sleep | Drain | ReadBody | CallHook | Perform
 #: The effects of a flow that never sends (it needs no transport).
 NoSendEffect = Sleep | Drain | ReadBody | CallHook | Perform
 Flow = Generator[Effect, Any, "Response"]
+#: What performing an effect came to: (its result, None), or (None, the exception it raised).
+Outcome = tuple[Any, BaseException | None]
 
 DRAIN_LIMIT = 64 * 1024
 
 
 @overload
-def run_sync(flow: Generator[Effect, Any, T], transport: BaseTransport) -> T: ...
+def run_sync(flow: Generator[Effect, Any, T], transport: BaseTransport, done: Outcome | None = None) -> T: ...
 @overload
 def run_sync(flow: Generator[NoSendEffect, Any, T], transport: None = None) -> T: ...
 
 
-def run_sync(flow: Generator[Effect, Any, T], transport: BaseTransport | None = None) -> T:
+def run_sync(
+    flow: Generator[Effect, Any, T], transport: BaseTransport | None = None, done: Outcome | None = None
+) -> T:
     """Run ``flow`` to completion with blocking I/O; ``transport`` sends its requests (a flow that never
-    sends needs none)."""
+    sends needs none). ``done``: the flow's first effect was performed already (see ``send_sync`` in
+    ``brisk._flows.request``), with this outcome; the flow goes on from there."""
     try:
         effect = next(flow)
+        if done is not None:
+            effect = flow.send(done[0]) if done[1] is None else flow.throw(done[1])
         while True:
             result: Any = None
             try:
@@ -142,23 +150,29 @@ def run_sync(flow: Generator[Effect, Any, T], transport: BaseTransport | None = 
             else:
                 effect = flow.send(result)
     except StopIteration as stop:
-        done: T = stop.value
-        return done
+        value: T = stop.value
+        return value
 
 
 @overload
-async def run_async(flow: Generator[Effect, Any, T], transport: AsyncBaseTransport) -> T: ...
+async def run_async(
+    flow: Generator[Effect, Any, T], transport: AsyncBaseTransport, done: Outcome | None = None
+) -> T: ...
 @overload
 async def run_async(flow: Generator[NoSendEffect, Any, T], transport: None = None) -> T: ...
 
 
-async def run_async(flow: Generator[Effect, Any, T], transport: AsyncBaseTransport | None = None) -> T:
+async def run_async(
+    flow: Generator[Effect, Any, T], transport: AsyncBaseTransport | None = None, done: Outcome | None = None
+) -> T:
     """Run ``flow`` to completion on the running event loop; ``transport`` sends its requests (a flow
-    that never sends needs none)."""
+    that never sends needs none). ``done``: as in ``run_sync``."""
     import asyncio  # here, not at the top: `import brisk` does not load asyncio (a sync program never does)
 
     try:
         effect = next(flow)
+        if done is not None:
+            effect = flow.send(done[0]) if done[1] is None else flow.throw(done[1])
         while True:
             result: Any = None
             try:
@@ -181,5 +195,5 @@ async def run_async(flow: Generator[Effect, Any, T], transport: AsyncBaseTranspo
             else:
                 effect = flow.send(result)
     except StopIteration as stop:
-        done: T = stop.value
-        return done
+        value: T = stop.value
+        return value

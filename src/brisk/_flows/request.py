@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from brisk._auth.basic import basic_auth_str
 from brisk._core.log import debug_logger
-from brisk._flows import CallHook, Drain, ReadBody, Send, Sleep
+from brisk._flows import CallHook, Drain, ReadBody, Send, Sleep, run_async, run_sync
 from brisk._flows.redirects import rebuild_auth_for_hop, redirect_request, same_origin_for_credentials
 from brisk._flows.retry import Retry
 from brisk._response.raw import RawResponse
@@ -41,11 +41,11 @@ if TYPE_CHECKING:
     from brisk._flows import Effect
     from brisk._session.ratelimit import RateLimit
     from brisk._session.redirect_mixin import SessionRedirectMixin
-    from brisk._transport.base import ConnectionConfig
+    from brisk._transport.base import AsyncBaseTransport, BaseTransport, ConnectionConfig
     from brisk.cookies import RequestsCookieJar
     from brisk.models import PreparedRequest, Response
 
-__all__ = ["FlowSettings", "jar_cookie_header", "request_flow"]
+__all__ = ["FlowSettings", "jar_cookie_header", "request_flow", "send_async", "send_sync"]
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
@@ -171,7 +171,7 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
             target = hooks.get_redirect_target(response)
             if target is None:
                 break
-        elif response.status_code not in REDIRECT_STATI or "location" not in response.headers:
+        elif not _redirects(response):
             break
         if not s.allow_redirects:
             try:
@@ -226,6 +226,77 @@ def request_flow(request: PreparedRequest, s: FlowSettings) -> Generator[Effect,
     if not s.stream:
         yield ReadBody(response)
     return response
+
+
+def send_sync(request: PreparedRequest, s: FlowSettings, transport: BaseTransport) -> Response:
+    """``run_sync(request_flow(request, s), transport)``, with the common case taken directly.
+
+    Most calls have no auth, hooks, rate limit or cache, and their answer is neither a redirect nor a
+    status to retry: then the flow is one Send, ``_accept`` and the body read, and running it as a generator
+    of effects would cost more than the decisions themselves. ``_direct`` says when the flow would only do
+    that; the answer, or the exception, of the send goes back into the flow as its first effect's outcome
+    as soon as it asks for more (``_flow_decides``). So every decision is still the flow's own."""
+    if not _direct(request, s):
+        return run_sync(request_flow(request, s), transport)
+    _add_cookies(request, s, False)
+    try:
+        response = transport.handle_request(request, s.options)
+    except BaseException as exc:
+        return run_sync(request_flow(request, s), transport, (None, exc))
+    if _flow_decides(response, request, s):
+        return run_sync(request_flow(request, s), transport, (response, None))
+    _accept(response, request, s)
+    response.retries = s.retry
+    if not s.stream:
+        response.content  # noqa: B018  (the flow's ReadBody)
+    return response
+
+
+async def send_async(request: PreparedRequest, s: FlowSettings, transport: AsyncBaseTransport) -> Response:
+    """``send_sync`` on the event loop."""
+    if not _direct(request, s):
+        return await run_async(request_flow(request, s), transport)
+    _add_cookies(request, s, False)
+    try:
+        response = await transport.handle_async_request(request, s.options)
+    except BaseException as exc:
+        return await run_async(request_flow(request, s), transport, (None, exc))
+    if _flow_decides(response, request, s):
+        return await run_async(request_flow(request, s), transport, (response, None))
+    _accept(response, request, s)
+    response.retries = s.retry
+    if not s.stream:
+        await response.aread()
+    return response
+
+
+def _direct(request: PreparedRequest, s: FlowSettings) -> bool:
+    """Does ``request_flow`` go straight to one Send (on the first origin: ``foreign`` False), and after a
+    response that is neither a redirect nor a status to retry, only ``_accept`` it, set its ``retries``
+    and read its body? Nothing that calls the user's code or waits is set."""
+    return (
+        request._auth is None and not s.request_hooks and not s.response_hooks and s.adapter_for is None
+        and s.redirect_hooks is None and s.rate_limit is None and s.cache is None
+    )  # fmt: skip
+
+
+def _flow_decides(response: Response, request: PreparedRequest, s: FlowSettings) -> bool:
+    """Is there more to decide about ``response`` than ``_direct`` allows for: a redirect, or a retry?"""
+    return _redirects(response) or _status_to_retry(s.retry, request.method, response)
+
+
+def _redirects(response: Response) -> bool:
+    return response.status_code in REDIRECT_STATI and "location" in response.headers
+
+
+def _status_to_retry(retry: Retry, method: str | None, response: Response) -> bool:
+    """Does ``retry`` ask for ``response`` to be tried again for its status? (A status the cache answered
+    with would only be answered again: not retried.)"""
+    return (
+        bool(retry.status_forcelist or retry.total)
+        and retry.is_retry(method, response.status_code, "retry-after" in response.headers)
+        and not response.from_cache
+    )
 
 
 def next_url(request: PreparedRequest) -> URL:
@@ -302,10 +373,7 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
     stale_retried = False
     deadline = s.options.deadline
     while True:
-        if s.request_cookies is not None or (
-            s.jar is not None and (len(s.jar) or "cookie" in request.headers)
-        ):
-            _apply_cookies(request, s, foreign)
+        _add_cookies(request, s, foreign)
         if s.rate_limit is not None and s.cache is None:  # (with a cache: when it sends, not on a hit)
             url = request._url
             assert url is not None
@@ -359,56 +427,60 @@ def _send_with_retries(request: PreparedRequest, s: FlowSettings, foreign: bool)
                 yield Sleep(delay)
             retry = spent
             continue
-        response._limits = s.options.limits  # the decoder's limits (ratio, codings) are the session's
-        log = debug_logger()
-        if log is not None:
-            log.debug(
-                "%s %s -> %s (%s, %.1f ms%s)",
-                method,
-                request.url,
-                response.status_code,
-                response.http_version,
-                (response.timings.first_byte * 1000) if response.timings else 0.0,
-                ", reused connection" if response.timings and response.timings.reused else "",
-            )
+        _accept(response, request, s)
         stale_retried = False  # each attempt may meet a dead kept-alive connection once
-        if s.jar is not None or s.make_jar is not None:
-            _extract_cookies(response, request, s)
-        if retry.status_forcelist or retry.total:
+        if _status_to_retry(retry, method, response):
             status = response.status_code
-            # (a status the cache answered with would only be answered again: not retried)
-            if retry.is_retry(method, status, "retry-after" in response.headers) and not response.from_cache:
-                spent = retry.increment(method, request.url, response=response)
-                delay = spent.sleep_time(response)
-                out_of_time = deadline is not None and time.monotonic() + delay >= deadline
-                if spent.is_exhausted() or out_of_time or not _replayable(request):
-                    if spent.raise_on_status and spent.is_exhausted():
-                        response.close()
-                        where = next_url(request).without_auth()
-                        raise RetryError(
-                            f"the server kept answering {status} for {where}: gave up "
-                            f"after {spent.describe_attempts()}",
-                            response=response,
-                        )
-                    response.retries = spent
-                    return response
-                yield Drain(response)
-                log = debug_logger()
-                if log is not None:
-                    log.debug(
-                        "retry %d of %s %s in %.2fs after status %d",
-                        len(spent.history),
-                        method,
-                        request.url,
-                        delay,
-                        status,
+            spent = retry.increment(method, request.url, response=response)
+            delay = spent.sleep_time(response)
+            out_of_time = deadline is not None and time.monotonic() + delay >= deadline
+            if spent.is_exhausted() or out_of_time or not _replayable(request):
+                if spent.raise_on_status and spent.is_exhausted():
+                    response.close()
+                    where = next_url(request).without_auth()
+                    raise RetryError(
+                        f"the server kept answering {status} for {where}: gave up "
+                        f"after {spent.describe_attempts()}",
+                        response=response,
                     )
-                if delay > 0:
-                    yield Sleep(delay)
-                retry = spent
-                continue
+                response.retries = spent
+                return response
+            yield Drain(response)
+            log = debug_logger()
+            if log is not None:
+                log.debug(
+                    "retry %d of %s %s in %.2fs after status %d",
+                    len(spent.history),
+                    method,
+                    request.url,
+                    delay,
+                    status,
+                )
+            if delay > 0:
+                yield Sleep(delay)
+            retry = spent
+            continue
         response.retries = retry
         return response
+
+
+def _accept(response: Response, request: PreparedRequest, s: FlowSettings) -> None:
+    """What every response a Send brings back goes through: the session's decoder limits (ratio, codings),
+    the debug log, and its Set-Cookie headers into the jar."""
+    response._limits = s.options.limits
+    log = debug_logger()
+    if log is not None:
+        log.debug(
+            "%s %s -> %s (%s, %.1f ms%s)",
+            request.method,
+            request.url,
+            response.status_code,
+            response.http_version,
+            (response.timings.first_byte * 1000) if response.timings else 0.0,
+            ", reused connection" if response.timings and response.timings.reused else "",
+        )
+    if s.jar is not None or s.make_jar is not None:
+        _extract_cookies(response, request, s)
 
 
 def _with_attempts(exc: RequestException, retry: Retry) -> RequestException:
@@ -417,6 +489,12 @@ def _with_attempts(exc: RequestException, retry: Retry) -> RequestException:
     if len(retry.history) > 1 and exc.args and isinstance(exc.args[0], str):
         exc.args = (f"{exc.args[0]} — gave up after {retry.describe_attempts()}", *exc.args[1:])
     return exc
+
+
+def _add_cookies(request: PreparedRequest, s: FlowSettings, foreign: bool) -> None:
+    """The cookies of the jar and of the call onto ``request``, when there are any to add or to remove."""
+    if s.request_cookies is not None or (s.jar is not None and (len(s.jar) or "cookie" in request.headers)):
+        _apply_cookies(request, s, foreign)
 
 
 def _apply_cookies(request: PreparedRequest, s: FlowSettings, foreign: bool) -> None:

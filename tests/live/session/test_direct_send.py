@@ -1,0 +1,185 @@
+"""A call with nothing around its send skips the flow's generators (``brisk._flows.request.send_sync`` and
+``send_async``), and hands the flow whatever needs a decision: an exception, a redirect, a status to retry.
+
+Whatever the server does, a caller must see the same thing as when the whole flow runs: each scenario runs
+its calls twice on scripted servers, in a fresh session of each kind (Session and AsyncSession), once as
+brisk runs them and once with the direct path turned off, and compares responses, histories, retries,
+exceptions, the cookies sent and kept, and the connections opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import brisk
+from brisk._flows import request as request_module
+from servers.clients import Client
+from servers.raw import RawConnection, http_response
+
+Handler = Callable[[RawConnection], None]
+Call = tuple[str, str, dict[str, Any]]
+
+OK = http_response(200, b"ok")
+
+
+def answer_each(*responses: bytes) -> Handler:
+    def handler(conn: RawConnection) -> None:
+        for response in responses:
+            if conn.recv_request() is None:
+                return
+            conn.send(response)
+
+    return handler
+
+
+def close_after_first(conn: RawConnection) -> None:
+    """Closes a kept-alive connection when the second request arrives, without answering it."""
+    if conn.index == 0:
+        if conn.recv_request() is not None:
+            conn.send(OK)
+        conn.recv_request()
+        return
+    while conn.recv_request() is not None:
+        conn.send(http_response(200, b"fresh"))
+
+
+def refuse(conn: RawConnection) -> None:
+    conn.recv_request()
+    conn.reset()
+
+
+GET: Call = ("GET", "/", {})
+RETRY_503 = {"retries": brisk.Retry(total=2, status_forcelist=[503], backoff_factor=0)}
+
+# name: (the server, the session's settings, the calls, whether every call takes the direct path)
+SCENARIOS: dict[str, tuple[Handler, dict[str, Any], list[Call], bool]] = {
+    "plain": (answer_each(OK, OK), {}, [GET, GET], True),
+    "a cookie set, then sent": (
+        answer_each(http_response(200, b"set", [("Set-Cookie", "a=1; Path=/")]), OK, OK),
+        {},
+        [GET, GET, ("GET", "/", {"cookies": {"b": "2"}})],
+        True,
+    ),
+    "a small POST": (answer_each(OK), {}, [("POST", "/", {"data": b"x" * 100})], True),
+    "a redirect followed": (
+        answer_each(http_response(302, b"", [("Location", "/next"), ("Set-Cookie", "r=1")]), OK),
+        {},
+        [GET],
+        False,
+    ),
+    "a redirect not followed": (
+        answer_each(http_response(301, b"", [("Location", "/next")]), OK),
+        {},
+        [("GET", "/", {"allow_redirects": False}), GET],
+        False,
+    ),
+    "a 3xx without Location": (answer_each(http_response(302, b"no location")), {}, [GET], True),
+    "a status retried": (
+        answer_each(http_response(503, b""), http_response(503, b""), OK),
+        RETRY_503,
+        [GET],
+        False,
+    ),
+    "a status retried until the budget is spent": (
+        answer_each(*[http_response(503, b"")] * 3),
+        RETRY_503,
+        [GET],
+        False,
+    ),
+    "a status the policy does not retry": (answer_each(http_response(500, b"")), RETRY_503, [GET], True),
+    "Retry-After": (
+        answer_each(http_response(429, b"", [("Retry-After", "0")]), OK),
+        {"retries": brisk.Retry(total=1, backoff_factor=0)},
+        [GET],
+        False,
+    ),
+    "a dead kept-alive connection": (close_after_first, {}, [GET, GET], False),
+    "a reset": (refuse, {"retries": brisk.Retry(total=1, backoff_factor=0)}, [GET], False),
+    "a truncated body": (answer_each(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"), {}, [GET], True),
+    "streamed": (answer_each(OK, OK), {}, [("GET", "/", {"stream": True}), GET], True),
+}
+
+
+def outcome(client: Client, url: str, calls: list[Call]) -> list[Any]:
+    seen: list[Any] = []
+    for method, path, options in calls:
+        try:
+            r = client.request(method, url + path.lstrip("/"), timeout=5, **options)
+        except brisk.RequestException as exc:
+            seen.append((type(exc).__name__, str(exc).replace(url.rstrip("/"), "URL")))
+            continue
+        retries = r.retries
+        seen.append(
+            (
+                r.status_code,
+                r.url.replace(url, "/"),
+                [(h.status_code, h.url.replace(url, "/")) for h in r.history],
+                None if r.next is None else r.next.url.replace(url, "/"),
+                client.read(r),
+                None if retries is None else (retries.total, len(retries.history)),
+            )
+        )
+    seen.append(sorted(client.session.cookies.get_dict().items()))
+    return seen
+
+
+@pytest.mark.parametrize("client_factory", ["sync", "async"], indirect=True)
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_the_same_with_and_without_the_direct_path(
+    name: str, client_factory: Callable[..., Client], raw_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler, settings, calls, all_direct = SCENARIOS[name]
+    flows: list[object] = []
+    real_flow = request_module.request_flow
+
+    def counting(*args: Any) -> Any:
+        flows.append(args[0])
+        return real_flow(*args)
+
+    monkeypatch.setattr(request_module, "request_flow", counting)
+    results = []
+    flows_run = []
+    for direct in (True, False):
+        if not direct:
+            monkeypatch.setattr(request_module, "_direct", lambda *args: False)
+        server = raw_server(handler)
+        flows.clear()
+        client = client_factory(**settings)
+        seen = outcome(client, server.url, calls)
+        sent = [request.header_values("cookie") for request in server.requests]
+        results.append((seen, sent, server.connection_count))
+        flows_run.append(len(flows))
+    assert results[0] == results[1]
+    assert flows_run[1] == len(calls), "without the direct path, every call runs the flow"
+    if all_direct:
+        assert flows_run[0] == 0, "a call with nothing to decide ran the flow"
+    else:
+        assert 0 < flows_run[0] <= len(calls), "the flow was not handed what it had to decide"
+
+
+@pytest.mark.parametrize("client_factory", ["sync", "async"], indirect=True)
+def test_anything_around_the_send_runs_the_whole_flow(
+    client_factory: Callable[..., Client], raw_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Auth, hooks, a rate limit or a cache: each is the flow's to run from the start."""
+    flows: list[object] = []
+    real_flow = request_module.request_flow
+    monkeypatch.setattr(request_module, "request_flow", lambda *args: flows.append(1) or real_flow(*args))
+    server = raw_server(answer_each(*[OK] * 5))
+    seen: list[str] = []
+    client = client_factory()
+    client.request("GET", server.url, auth=("user", "pass"))
+    client.request("GET", server.url, hooks={"response": lambda r, **kw: seen.append("response")})
+    client.session.hooks["request"] = [lambda p, **kw: seen.append("request")]
+    client.request("GET", server.url)
+    client.session.hooks["request"] = []
+    limited = client_factory(rate_limit=1000)
+    limited.request("GET", server.url)
+    cached = client_factory(cache=True)
+    cached.request("GET", server.url)
+    assert len(flows) == 5
+    assert seen == ["response", "request"]
+    assert server.requests[0].header("authorization") is not None
