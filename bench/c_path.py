@@ -16,7 +16,8 @@ matters: between two waits on the network, with the CPU's caches cold. The rows:
 5. ``h1.exchange`` + ``.content``: the transport's exchange, timeouts and the pool's release included;
 6. + the pool's acquire (lock, PoolState, the liveness ``poll()``);
 7. ``SyncTransport.handle_request`` + ``.content``: + serialising the head;
-8. the flow over the transport (``run_sync(request_flow(...))``), the request prepared once;
+8. the flow over the transport (``send_sync``: the direct path of a call with nothing around its send),
+   the request prepared once;
 9. ``Session.get(url).content``: + the session layer.
 
 Rows run interleaved, ``--rounds`` times ``--requests`` each; medians of ``time.process_time()``.
@@ -37,8 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import brisk
 import nginx
 from brisk._core.streams import ByteStream
-from brisk._flows import run_sync
-from brisk._flows.request import request_flow
+from brisk._flows.request import send_sync
 from brisk._protocol.accelerator import speedups
 from brisk._protocol.http11 import ResponseHead
 from brisk._transport.base import Timings
@@ -102,7 +102,7 @@ def rows(url: str, busy_poll: float) -> dict[str, Callable[[], object]]:
         "h1.exchange + .content": h1_exchange,
         "+ pool acquire": acquired,
         "handle_request + .content": lambda: transport.handle_request(p, options).content,
-        "flow over the transport": lambda: run_sync(request_flow(p, settings), transport).content,
+        "flow over the transport": lambda: send_sync(p, settings, transport).content,
         "Session.get(url).content": lambda: session.get(url).content,
     }
 

@@ -37,6 +37,16 @@ def form_pairs(data: FormInput) -> list[tuple[str | bytes, str | bytes]]:
 
 def encode_form(data: FormInput) -> str:
     """Encode ``data`` as a query string or form body: ``{"q": "a b", "n": [1, 2]}`` -> ``q=a+b&n=1&n=2``."""
+    quote_plus = _quote_plus or _import_quote_plus()
+    return "&".join(f"{quote_plus(key)}={quote_plus(value)}" for key, value in form_pairs(data))
+
+
+_quote_plus: Any = None  # urllib.parse's, imported by the first form (not loaded by import brisk)
+
+
+def _import_quote_plus() -> Any:
+    global _quote_plus
     from urllib.parse import quote_plus
 
-    return "&".join(f"{quote_plus(key)}={quote_plus(value)}" for key, value in form_pairs(data))
+    _quote_plus = quote_plus
+    return quote_plus

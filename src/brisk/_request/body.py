@@ -333,13 +333,23 @@ class IterBody(RequestBody):
 
 
 def _encode_json(obj: Any) -> bytes:
-    import json  # not at import time: see brisk._core.json_error
-
-    try:
-        text = json.dumps(obj, allow_nan=False)
+    encoder = _json_encoder or _make_json_encoder()
+    try:  # json.dumps(obj, allow_nan=False), without making an encoder on each call
+        text: str = encoder.encode(obj)
     except (ValueError, TypeError) as exc:
         raise InvalidJSONError(f"the json= body cannot be serialised as JSON: {exc}") from exc
     return text.encode("utf-8")
+
+
+_json_encoder: Any = None  # made by the first json= body
+
+
+def _make_json_encoder() -> Any:
+    global _json_encoder
+    import json  # not at import time: see brisk._core.json_error
+
+    _json_encoder = json.JSONEncoder(allow_nan=False)
+    return _json_encoder
 
 
 def _is_chunk_list(data: list[Any] | tuple[Any, ...]) -> bool:

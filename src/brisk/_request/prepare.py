@@ -137,9 +137,8 @@ class RequestPreparation(RequestEncodingMixin, RequestHooksMixin):
             self.body = None
             self.prepare_content_length(None)
             return
-        from brisk._request.body import encode_body  # loaded by the first request with a body
-
-        body, content_type = encode_body(data=data or None, files=files or None, json=json)
+        encode = _encode_body or _load_encode_body()
+        body, content_type = encode(data=data or None, files=files or None, json=json)
         self.body = body
         if not files and hasattr(data, "tell"):
             # Where a file body starts, for requests' utils.rewind_body (an unknown position cannot be
@@ -228,6 +227,17 @@ class RequestPreparation(RequestEncodingMixin, RequestHooksMixin):
                 self.hooks[event].append(hook)
             else:
                 self.hooks[event].extend(h for h in hook if callable(h))
+
+
+_encode_body: Any = None  # brisk._request.body.encode_body, loaded by the first request with a body
+
+
+def _load_encode_body() -> Any:
+    global _encode_body
+    from brisk._request.body import encode_body
+
+    _encode_body = encode_body
+    return encode_body
 
 
 def header_name(name: str | bytes) -> str:

@@ -440,10 +440,7 @@ class ResponseBody:
 
     def json(self, **kwargs: Any) -> Any:
         """Parse the body as JSON; a bad body raises ``brisk.JSONDecodeError`` (a ValueError)."""
-        import json  # compiles regular expressions: left out of import brisk (see brisk._core.json_error)
-
-        from brisk._core.json_error import JSONDecodeError
-
+        json = _json or _import_json()
         content = self.content
         if self.encoding is None and content and len(content) > 3:  # content is None for a bare Response()
             encoding = guess_json_utf(content)
@@ -453,11 +450,31 @@ class ResponseBody:
                 except UnicodeDecodeError:
                     pass
                 except json.JSONDecodeError as exc:
-                    raise JSONDecodeError(exc.msg, exc.doc, exc.pos, response=self) from None
+                    raise _json_decode_error(exc, self) from None
         try:
             return json.loads(self.text, **kwargs)
         except json.JSONDecodeError as exc:
-            raise JSONDecodeError(exc.msg, exc.doc, exc.pos, response=self) from None
+            raise _json_decode_error(exc, self) from None
+
+
+#: The json module, imported by the first ``json()`` call: it compiles regular expressions, so it is left out
+#: of ``import brisk`` (see brisk._core.json_error); an import statement in ``json()`` would cost a lookup
+#: through the import system on every call.
+_json: Any = None
+
+
+def _import_json() -> Any:
+    global _json
+    import json
+
+    _json = json
+    return json
+
+
+def _json_decode_error(exc: Any, response: Any) -> Exception:
+    from brisk._core.json_error import JSONDecodeError
+
+    return JSONDecodeError(exc.msg, exc.doc, exc.pos, response=response)
 
 
 def _check_chunk_size(chunk_size: object) -> None:
