@@ -329,8 +329,10 @@ class Response(ResponseBody):
         request: PreparedRequest,
         timings: Timings | None,
         connection_info: ConnectionInfo | None = None,
+        identity: bool = False,
     ) -> Response:
-        """Build a response from what a transport read (fast path: no Headers until someone asks)."""
+        """Build a response from what a transport read (fast path: no Headers until someone asks).
+        ``identity``: the transport knows the head has no Content-Encoding (``content`` skips looking)."""
         self = cls.__new__(cls)
         # The attributes as one dict, copied from the blank one and filled in: a third faster than updating
         # the instance's own dict, which grows and converts as 30 names go in one by one.
@@ -341,10 +343,14 @@ class Response(ResponseBody):
         state["_raw_headers"] = raw_headers
         state["_stream"] = stream
         state["request"] = request
-        state["url"] = request.url or ""
+        url = request._url
+        # (request.url, without two calls: a property and str(); a subclass of the user's may have its own)
+        state["url"] = url._str if url is not None and type(request) is PreparedRequest else request.url or ""
         state["timings"] = timings
         state["history"] = []
         state["connection_info"] = connection_info
+        if identity:
+            state["_identity"] = True
         self.__dict__ = state
         return self
 

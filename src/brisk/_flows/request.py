@@ -238,7 +238,8 @@ def send_sync(request: PreparedRequest, s: FlowSettings, transport: BaseTranspor
     as soon as it asks for more (``_flow_decides``). So every decision is still the flow's own."""
     if not _direct(request, s):
         return run_sync(request_flow(request, s), transport)
-    _add_cookies(request, s, False)
+    if s.jar is not None or s.request_cookies is not None:
+        _add_cookies(request, s, False)
     try:
         response = transport.handle_request(request, s.options)
     except BaseException as exc:
@@ -256,7 +257,8 @@ async def send_async(request: PreparedRequest, s: FlowSettings, transport: Async
     """``send_sync`` on the event loop."""
     if not _direct(request, s):
         return await run_async(request_flow(request, s), transport)
-    _add_cookies(request, s, False)
+    if s.jar is not None or s.request_cookies is not None:
+        _add_cookies(request, s, False)
     try:
         response = await transport.handle_async_request(request, s.options)
     except BaseException as exc:
@@ -281,8 +283,12 @@ def _direct(request: PreparedRequest, s: FlowSettings) -> bool:
 
 
 def _flow_decides(response: Response, request: PreparedRequest, s: FlowSettings) -> bool:
-    """Is there more to decide about ``response`` than ``_direct`` allows for: a redirect, or a retry?"""
-    return _redirects(response) or _status_to_retry(s.retry, request.method, response)
+    """Is there more to decide about ``response`` than ``_direct`` allows for: a redirect, or a retry?
+    (Each call costs here: the common answers are found without one.)"""
+    if response.status_code in REDIRECT_STATI and _redirects(response):
+        return True
+    retry = s.retry
+    return bool(retry.status_forcelist or retry.total) and _status_to_retry(retry, request.method, response)
 
 
 def _redirects(response: Response) -> bool:

@@ -45,7 +45,9 @@ class ResponseBody:
     _raw: Any
     _limits: Limits | None
     _trailers: Headers | None
+    _headers: Headers | None
     _closed = False  # set by close(): a class default, so building a response does not pay for it
+    _identity = False  # the transport saw no Content-Encoding in the head (see Response._from_transport)
     if TYPE_CHECKING:  # the head's, in Response
 
         @property
@@ -66,7 +68,9 @@ class ResponseBody:
         if content is None:
             if self._consumed:
                 raise RuntimeError("The content for this response was already consumed")
-            stream = self._sync_stream()
+            stream = self._stream
+            if type(stream) is not ByteStream:  # (an in-memory body, the common small answer, needs no checks)
+                stream = self._sync_stream()
             if stream is None or self.status_code == 0:
                 return None  # type: ignore[return-value]  # typed bytes for everyone else, as requests' stubs
             try:
@@ -75,7 +79,10 @@ class ResponseBody:
                 self._with_url(exc)
                 raise
             self._consumed = True
-            content = self._content = self._decode_whole(raw)
+            if self._identity and self._headers is None:  # nothing to decode, as the transport saw
+                content = self._content = raw
+            else:
+                content = self._content = self._decode_whole(raw)
         return content
 
     def iter_content(self, chunk_size: int | None = 1, decode_unicode: bool = False) -> Iterator[Any]:

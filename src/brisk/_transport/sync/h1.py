@@ -373,6 +373,7 @@ def _exchange_in_c(
                 request,
                 timings,
                 conn.info,
+                "content-encoding" in missing,
             )
     reused = timings.reused
     parser = ResponseParser(method, limits)
