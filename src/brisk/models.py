@@ -329,10 +329,10 @@ class Response(ResponseBody):
         request: PreparedRequest,
         timings: Timings | None,
         connection_info: ConnectionInfo | None = None,
-        identity: bool = False,
+        missing: frozenset[str] = frozenset(),
     ) -> Response:
         """Build a response from what a transport read (fast path: no Headers until someone asks).
-        ``identity``: the transport knows the head has no Content-Encoding (``content`` skips looking)."""
+        ``missing``: header names (lower case) the transport knows the head lacks (see ``_missing``)."""
         self = cls.__new__(cls)
         # The attributes as one dict, copied from the blank one and filled in: a third faster than updating
         # the instance's own dict, which grows and converts as 30 names go in one by one.
@@ -349,8 +349,8 @@ class Response(ResponseBody):
         state["timings"] = timings
         state["history"] = []
         state["connection_info"] = connection_info
-        if identity:
-            state["_identity"] = True
+        if missing:
+            state["_missing"] = missing
         self.__dict__ = state
         return self
 

@@ -235,6 +235,7 @@ class _Fields:
 
     __slots__ = (
         "_host_header",
+        "_port",
         "_str",
         "_target",
         "fragment",
@@ -258,6 +259,7 @@ class _Fields:
     _str: str
     _target: str
     _host_header: str
+    _port: int  # effective_port: read for every request (the pool's key), so worked out once
 
 
 def _build(
@@ -299,6 +301,7 @@ def _build(
         path = f"{path}?{query}"
     fields._host_header = bare_host
     fields._target = target
+    fields._port = DEFAULT_PORTS.get(scheme, 0) if port is None else port
     fields._str = f"{scheme}://{host}{path}" if fragment is None else f"{scheme}://{host}{path}#{fragment}"
     # Plain slot assignment above is cheap; switching the class now makes the object read-only.
     fields.__class__ = URL
@@ -328,6 +331,7 @@ def _opaque(scheme: str, text: str) -> URL:
     fields.fragment = None
     fields._host_header = ""
     fields._target = fields.path
+    fields._port = DEFAULT_PORTS.get(scheme, 0)
     fields._str = text
     fields.__class__ = URL
     return cast(URL, fields)
@@ -412,9 +416,7 @@ class URL(_Fields):
     @property
     def effective_port(self) -> int:
         """The explicit port, else the scheme's default (80/443); 0 for a scheme with no default."""
-        if self.port is not None:
-            return self.port
-        return DEFAULT_PORTS.get(self.scheme, 0)
+        return self._port
 
     @property
     def origin(self) -> tuple[str, str, int]:

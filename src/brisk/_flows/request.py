@@ -66,6 +66,7 @@ class FlowSettings:
         "max_redirects",
         "netrc",
         "options",
+        "plain",
         "proxy_resolver",
         "rate_limit",
         "redirect_hooks",
@@ -118,6 +119,13 @@ class FlowSettings:
         # requests, and some send again through it (NTLM, proxy Digest auth).
         self.adapter_for = adapter_for
         self.cache = cache  # the session's brisk.Cache (brisk._flows.cache), or None
+        #: Nothing around the send that calls the user's code or waits (see ``send_sync``). Worked out here,
+        #: once for the many calls a session's cached settings serve; code that changes a setting above
+        #: afterwards may only take one away (the WebSocket handshake drops the cache).
+        self.plain = (
+            not self.request_hooks and not self.response_hooks and adapter_for is None
+            and redirect_hooks is None and rate_limit is None and cache is None
+        )  # fmt: skip
 
     def for_hop(self, url: URL) -> FlowSettings:
         """Settings for a redirect hop: the same, except the proxy, which depends on the URL."""
@@ -233,10 +241,12 @@ def send_sync(request: PreparedRequest, s: FlowSettings, transport: BaseTranspor
 
     Most calls have no auth, hooks, rate limit or cache, and their answer is neither a redirect nor a
     status to retry: then the flow is one Send, ``_accept`` and the body read, and running it as a generator
-    of effects would cost more than the decisions themselves. ``_direct`` says when the flow would only do
-    that; the answer, or the exception, of the send goes back into the flow as its first effect's outcome
-    as soon as it asks for more (``_flow_decides``). So every decision is still the flow's own."""
-    if not _direct(request, s):
+    of effects would cost more than the decisions themselves. With no auth and ``s.plain`` settings,
+    ``request_flow`` goes straight to one Send (on the first origin), and after a response that is neither
+    a redirect nor a status to retry, only accepts it (``_accept``), sets its ``retries`` and reads its
+    body. The answer, or the exception, of the send goes back into the flow as its first effect's outcome
+    as soon as there is more to decide (``_flow_decides``). So every decision is still the flow's own."""
+    if request._auth is not None or not s.plain:
         return run_sync(request_flow(request, s), transport)
     if s.jar is not None or s.request_cookies is not None:
         _add_cookies(request, s, False)
@@ -255,7 +265,7 @@ def send_sync(request: PreparedRequest, s: FlowSettings, transport: BaseTranspor
 
 async def send_async(request: PreparedRequest, s: FlowSettings, transport: AsyncBaseTransport) -> Response:
     """``send_sync`` on the event loop."""
-    if not _direct(request, s):
+    if request._auth is not None or not s.plain:
         return await run_async(request_flow(request, s), transport)
     if s.jar is not None or s.request_cookies is not None:
         _add_cookies(request, s, False)
@@ -272,18 +282,8 @@ async def send_async(request: PreparedRequest, s: FlowSettings, transport: Async
     return response
 
 
-def _direct(request: PreparedRequest, s: FlowSettings) -> bool:
-    """Does ``request_flow`` go straight to one Send (on the first origin: ``foreign`` False), and after a
-    response that is neither a redirect nor a status to retry, only ``_accept`` it, set its ``retries``
-    and read its body? Nothing that calls the user's code or waits is set."""
-    return (
-        request._auth is None and not s.request_hooks and not s.response_hooks and s.adapter_for is None
-        and s.redirect_hooks is None and s.rate_limit is None and s.cache is None
-    )  # fmt: skip
-
-
 def _flow_decides(response: Response, request: PreparedRequest, s: FlowSettings) -> bool:
-    """Is there more to decide about ``response`` than ``_direct`` allows for: a redirect, or a retry?
+    """Is there more to decide about ``response`` than ``send_sync`` does: a redirect, or a retry?
     (Each call costs here: the common answers are found without one.)"""
     if response.status_code in REDIRECT_STATI and _redirects(response):
         return True
@@ -485,7 +485,9 @@ def _accept(response: Response, request: PreparedRequest, s: FlowSettings) -> No
             (response.timings.first_byte * 1000) if response.timings else 0.0,
             ", reused connection" if response.timings and response.timings.reused else "",
         )
-    if s.jar is not None or s.make_jar is not None:
+    if (s.jar is not None or s.make_jar is not None) and (
+        response._headers is not None or "set-cookie" not in response._missing  # (known absent: no call)
+    ):
         _extract_cookies(response, request, s)
 
 

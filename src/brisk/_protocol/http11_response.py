@@ -69,7 +69,7 @@ class ResponseHead:
     """
 
     __slots__ = (
-        "_block", "_lower", "_missing", "_pairs", "http_version", "keep_alive", "reason", "status_code"
+        "_block", "_lower", "_pairs", "http_version", "keep_alive", "missing", "reason", "status_code"
     )  # fmt: skip
 
     def __init__(
@@ -86,7 +86,9 @@ class ResponseHead:
         self.http_version = http_version
         self.keep_alive = keep_alive
         self._block = block  # b"\r\nName: value\r\n...\r\n": every line has a CRLF before and after it
-        self._missing = missing  # names (lower case) known to be absent: values() need not search for them
+        #: names (lower case) known to be absent: values() need not search for them, nor a Response (see
+        #: ``Response._from_transport``)
+        self.missing = missing
         self._lower: bytes | None = None
         self._pairs: list[tuple[str, str]] | None = None
 
@@ -102,7 +104,7 @@ class ResponseHead:
 
     def values(self, lower_name: str) -> list[str]:
         """Every value of the header ``lower_name`` (lower case), in order."""
-        if lower_name in self._missing:
+        if lower_name in self.missing:
             return []
         lower = self._lower
         if lower is None:

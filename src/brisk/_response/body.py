@@ -47,7 +47,10 @@ class ResponseBody:
     _trailers: Headers | None
     _headers: Headers | None
     _closed = False  # set by close(): a class default, so building a response does not pay for it
-    _identity = False  # the transport saw no Content-Encoding in the head (see Response._from_transport)
+    #: Header names (lower case) the transport saw were absent from the head: Content-Encoding and Set-Cookie,
+    #: asked of every response, are then answered without a call, as long as ``headers`` was not built
+    #: (code may change it). Set by Response._from_transport.
+    _missing: frozenset[str] = frozenset()
     if TYPE_CHECKING:  # the head's, in Response
 
         @property
@@ -69,7 +72,7 @@ class ResponseBody:
             if self._consumed:
                 raise RuntimeError("The content for this response was already consumed")
             stream = self._stream
-            if type(stream) is not ByteStream:  # (an in-memory body, the common small answer, needs no checks)
+            if type(stream) is not ByteStream:  # (an in-memory body, the common small answer: no checks)
                 stream = self._sync_stream()
             if stream is None or self.status_code == 0:
                 return None  # type: ignore[return-value]  # typed bytes for everyone else, as requests' stubs
@@ -79,7 +82,7 @@ class ResponseBody:
                 self._with_url(exc)
                 raise
             self._consumed = True
-            if self._identity and self._headers is None:  # nothing to decode, as the transport saw
+            if self._headers is None and "content-encoding" in self._missing:  # nothing to decode
                 content = self._content = raw
             else:
                 content = self._content = self._decode_whole(raw)

@@ -237,11 +237,17 @@ class SessionCalls(SessionBase, Generic[R]):
                 and not self.params and self.auth is None
                 and environment == (self.trust_env, self._env, self._seams.get("get_netrc_auth"))
             ):  # fmt: skip
+                # headers.copy() and default_hooks(), without a call each (a plan's headers have one value
+                # per name and none unset: see _keep_plan)
+                copied = Headers.__new__(Headers)
+                copied._store = headers._store.copy()
+                copied._multi = {}
+                copied._unset = False
                 p = PreparedRequest.__new__(PreparedRequest)
                 state = p.__dict__
                 state.update(template)
-                state["headers"] = headers.copy()
-                state["hooks"] = default_hooks()
+                state["headers"] = copied
+                state["hooks"] = {"request": [], "response": []}
                 return p, settings
         p = self._prepare(method, url, None, None, None, None, None, None, None)
         settings = self._settings(p)

@@ -55,7 +55,15 @@ def h1_response(
             "SyncByteStream | AsyncByteStream", body_type(transport, key, conn, parser, options, timings)
         )
     return Response._from_transport(
-        head.status_code, head.reason, head.http_version, head, stream, request, timings, conn.info
+        head.status_code,
+        head.reason,
+        head.http_version,
+        head,
+        stream,
+        request,
+        timings,
+        conn.info,
+        head.missing,
     )
 
 

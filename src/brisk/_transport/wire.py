@@ -71,12 +71,13 @@ def request_line_and_headers(
     config = options.config
     headers = request.headers
     pairs = headers.pairs()
+    # (url._host_header and url._target: host_header and target, without a call each)
     if "host" not in headers._store:
-        pairs.insert(0, ("Host", url.host_header))
+        pairs.insert(0, ("Host", url._host_header))
     if config.proxy is None:
-        return url.target, pairs
+        return url._target, pairs
     if not is_forwarding(config, url):  # in a tunnel: Proxy-Authorization is for the proxy alone
-        return url.target, _without_proxy_authorization(pairs)
+        return url._target, _without_proxy_authorization(pairs)
     extra = forward_headers(config)
     if "proxy-authorization" in headers._store:  # the request's own credentials for the proxy win
         extra = _without_proxy_authorization(extra)

@@ -126,6 +126,15 @@ def outcome(client: Client, url: str, calls: list[Call]) -> list[Any]:
     return seen
 
 
+_settings_init = request_module.FlowSettings.__init__
+
+
+def never_plain(self: request_module.FlowSettings, *args: Any, **kwargs: Any) -> None:
+    """FlowSettings whose calls always run the whole flow."""
+    _settings_init(self, *args, **kwargs)
+    self.plain = False
+
+
 @pytest.mark.parametrize("client_factory", ["sync", "async"], indirect=True)
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_the_same_with_and_without_the_direct_path(
@@ -144,7 +153,7 @@ def test_the_same_with_and_without_the_direct_path(
     flows_run = []
     for direct in (True, False):
         if not direct:
-            monkeypatch.setattr(request_module, "_direct", lambda *args: False)
+            monkeypatch.setattr(request_module.FlowSettings, "__init__", never_plain)
         server = raw_server(handler)
         flows.clear()
         client = client_factory(**settings)

@@ -39,6 +39,8 @@ def test_a_second_plain_call_copies_the_first_request(
     assert first.request.headers is not second.request.headers
     assert first.request.hooks is not second.request.hooks
     assert dict(first.request.headers) == dict(second.request.headers)
+    assert list(first.request.headers.items()) == list(second.request.headers.items())  # the order too
+    assert second.request.hooks == first.request.hooks == brisk.hooks.default_hooks()
     assert second.request.url == app_server.url + "/get"
     client.head(app_server.url + "/get")
     assert prepared[-1] == app_server.url + "/get", "another method has a plan of its own"

@@ -56,7 +56,7 @@ class AsyncTransport(_Pooled):
 
             return await handle_h3(self, request, options)
         url: URL = request._url  # type: ignore[assignment]
-        key = (url.scheme, url.host, url.effective_port, options.config)
+        key = (url.scheme, url.host, url._port, options.config)  # (_port: effective_port, without a call)
         timings = Timings(time.monotonic())
         try:
             # Serialising validates the request (no CR/LF/NUL anywhere): fail before any connection is made.

@@ -26,7 +26,7 @@ from brisk._transport.errors import broken
 from brisk._transport.exchange import h1_response
 from brisk._transport.facts import of_socket
 from brisk._transport.sync.busypoll import BusyPoll
-from brisk._transport.wire import method_of, request_body
+from brisk._transport.wire import request_body
 from brisk.exceptions import ConnectionError, IncompleteBody, RemoteProtocolError, RequestException
 from brisk.models import Response
 
@@ -250,7 +250,9 @@ def exchange(
 ) -> Response:
     """Send ``request`` (its serialised ``head`` and its body) on ``conn``; return the response once its
     head has arrived."""
-    method = method_of(request)
+    method = request.method
+    if method is None:  # (method_of, without a call)
+        method = "GET"
     body = request.body
     if body is not None:  # most requests have none: no call for them
         body = request_body(request)
@@ -343,7 +345,7 @@ def _exchange_in_c(
         fd,
         data,
         _RECV_HEAD,
-        busy.allowed(busy_poll),
+        busy.allowed(busy_poll) if busy_poll else 0.0,  # (polling off: no call)
         limits.max_head_size,
         limits.max_header_line,
         limits.max_header_count,
@@ -373,7 +375,7 @@ def _exchange_in_c(
                 request,
                 timings,
                 conn.info,
-                "content-encoding" in missing,
+                missing,
             )
     reused = timings.reused
     parser = ResponseParser(method, limits)

@@ -26,7 +26,6 @@ from brisk._transport.sync.h1 import SyncH1Connection
 from brisk._transport.wire import (
     cleartext_h2,
     may_multiplex,
-    method_of,
     request_body,
     request_line_and_headers,
 )
@@ -65,12 +64,13 @@ class SyncTransport(_Pooled):
             return handle_h3(self, request, options)
         url = request._url
         assert url is not None
-        key = (url.scheme, url.host, url.effective_port, options.config)
+        key = (url.scheme, url.host, url._port, options.config)  # (_port: effective_port, without a call)
         timings = Timings(time.monotonic())
         try:
             # Serialising validates the request (no CR/LF/NUL anywhere): fail before any connection is made.
             target, headers = request_line_and_headers(request, url, options)
-            head = encode_request_head(method_of(request), target, headers)
+            method = request.method
+            head = encode_request_head("GET" if method is None else method, target, headers)  # (method_of)
             conn = self._acquire(key, url, options, timings)
         except RequestException as exc:
             add_url_context(exc, url, request)
