@@ -21,6 +21,7 @@ from brisk._flows.request import send_async, send_sync
 from brisk._request.defaults import default_headers
 from brisk._session.base import SessionBase
 from brisk._session.calls import SessionCalls
+from brisk._session.options import BODY_OPTIONS as _BODY_OPTIONS
 from brisk._session.redirect_mixin import SessionRedirectMixin
 from brisk._session.settings import NOT_PICKLED as _NOT_PICKLED
 from brisk._session.settings import PICKLED as _PICKLED
@@ -72,11 +73,13 @@ class Session(SessionCalls[Response]):
         """
         if options.get("progress") is None and self._follows_requests_chain():
             return self._request_via_send(method, url, options)
-        if options:
+        if not options:
+            p, settings = self._prepare_plain(method, url)
+        elif options.keys() <= _BODY_OPTIONS:  # s.post(url, json=doc)
+            p, settings = self._prepare_plain(method, url, options)
+        else:
             p = self._prepare_options(method, url, options)
             settings = self._settings(p, options)
-        else:
-            p, settings = self._prepare_plain(method, url)
         return send_sync(p, settings, self._transport_for())
 
     def send(self, request: PreparedRequest, **options: Unpack[SendKeywords]) -> Response:
@@ -226,11 +229,13 @@ class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
     _seams = globals()  # see SessionCalls._seams
 
     async def request(self, method: str, url: str | bytes, **options: Unpack[RequestOptions]) -> Response:
-        if options:
+        if not options:
+            p, settings = self._prepare_plain(method, url)
+        elif options.keys() <= _BODY_OPTIONS:
+            p, settings = self._prepare_plain(method, url, options)
+        else:
             p = self._prepare_options(method, url, options)
             settings = self._settings(p, options)
-        else:
-            p, settings = self._prepare_plain(method, url)
         return await send_async(p, settings, self._transport_for())
 
     async def send(self, request: PreparedRequest, **options: Unpack[SendKeywords]) -> Response:

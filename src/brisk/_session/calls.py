@@ -215,8 +215,11 @@ class SessionCalls(SessionBase, Generic[R]):
             p.body = with_progress(p.body, progress)
         return p
 
-    def _prepare_plain(self, method: str, url: Any) -> tuple[PreparedRequest, FlowSettings]:
-        """``_prepare`` and ``_settings`` of a call with no options of its own (``s.get(url)``).
+    def _prepare_plain(
+        self, method: str, url: Any, body: RequestOptions | None = None
+    ) -> tuple[PreparedRequest, FlowSettings]:
+        """``_prepare`` and ``_settings`` of a call with no options of its own (``s.get(url)``), or only a
+        body's (``body``: ``data``, ``json``, ``files``; ``s.post(url, json=doc)``).
 
         A URL called before, with nothing since changed in what its request was made from, gets a copy of
         the request prepared then: the loops of API clients and crawlers skip parsing the URL, merging the
@@ -224,7 +227,12 @@ class SessionCalls(SessionBase, Generic[R]):
         (the key), the session's headers (compared whole, in order), params and auth (none), the
         environment and requests' netrc seam (the same objects), and the settings (the session's cached
         ones, whose fingerprint covers hooks, adapters and every other setting). Cookies are not part of
-        it: the flow adds them to each request."""
+        it: the flow adds them to each request.
+
+        A plan is a request without a body. Where there are no credentials (a plan's condition), preparing
+        the body is the last step of ``_prepare``, so a copy of the plan with its body prepared is the
+        request ``_prepare`` would make: the same headers in the same order (Content-Length, which a
+        bodiless POST has as 0, in its place; Content-Type after it)."""
         plans = self._plans
         plan = plans.get((method, url)) if plans is not None and type(url) is str else None
         if plan is not None:
@@ -248,29 +256,45 @@ class SessionCalls(SessionBase, Generic[R]):
                 state.update(template)
                 state["headers"] = copied
                 state["hooks"] = {"request": [], "response": []}
+                if body:
+                    get: Any = body.get
+                    p.prepare_body(get("data"), get("files"), get("json"))
                 return p, settings
-        p = self._prepare(method, url, None, None, None, None, None, None, None)
-        settings = self._settings(p)
-        self._keep_plan(method, url, p, settings)
+        if not body:
+            p = self._prepare(method, url, None, None, None, None, None, None, None)
+            settings = self._settings(p)
+            self._keep_plan(method, url, p, settings)
+            return p, settings
+        p = self._prepare_options(method, url, body)
+        settings = self._settings(p, body)
+        if self._plannable(url, p, settings):  # a plan for the next call: this request, but without its body
+            bare = self._prepare(method, url, None, None, None, None, None, None, None)
+            self._keep_plan(method, url, bare, self._settings(bare))
         return p, settings
 
-    def _keep_plan(self, method: str, url: Any, p: PreparedRequest, settings: FlowSettings) -> None:
-        """Keep ``p`` (before the flow adds cookies to it) as the plan of later calls to ``url``, if what it
-        was made from can be checked by ``_prepare_plain``: settings the session caches, the session's own
-        brisk Headers, no params, no credentials of any kind, no netrc file, no replaced netrc seam."""
+    def _plannable(self, url: Any, p: PreparedRequest, settings: FlowSettings) -> bool:
+        """Can what ``p`` was made from be checked by ``_prepare_plain``? Settings the session caches, the
+        session's own brisk Headers, no params, no credentials of any kind, no netrc file, no replaced
+        netrc seam."""
         cached = self._settings_cache
         base = self.headers
         if (
             type(url) is not str or cached is None or cached[1] is not settings
             or type(base) is not Headers or base._multi or base._unset or self.params
-            or self.auth is not None or p._auth is not None or p.body is not None
+            or self.auth is not None or p._auth is not None
         ):  # fmt: skip
+            return False
+        env, seam = self._env, self._seams.get("get_netrc_auth")
+        # a netrc file, or a replaced seam: the credentials are looked up on each call
+        return env is None or (env.netrc_path is None and (seam is None or seam is _utils_get_netrc_auth()))
+
+    def _keep_plan(self, method: str, url: Any, p: PreparedRequest, settings: FlowSettings) -> None:
+        """Keep ``p``, a request without a body (before the flow adds cookies to it), as the plan of later
+        calls to ``url``, if it is ``_plannable``."""
+        if p.body is not None or not self._plannable(url, p, settings):
             return
         env, seam = self._env, self._seams.get("get_netrc_auth")
-        if env is not None and (
-            env.netrc_path is not None or (seam is not None and seam is not _utils_get_netrc_auth())
-        ):  # a netrc file, or a replaced seam: the credentials are looked up on each call
-            return
+        base = self.headers
         plans = self._plans
         if plans is None:
             plans = self._plans = {}

@@ -14,6 +14,9 @@ SEND_OPTIONS = frozenset(("stream", "timeout", "verify", "cert", "proxies", "all
 #: The options that only shape the prepared request; a call with no other options can reuse the settings
 #: the session made for the same origin (see ``Session._settings``).
 PREPARE_OPTIONS = frozenset(("params", "data", "headers", "files", "auth", "json", "progress"))
+#: The options of a body and nothing else: a call with only these can reuse the request prepared for the
+#: same URL before, with its body added (see ``SessionCalls._prepare_plain``).
+BODY_OPTIONS = frozenset(("data", "json", "files"))
 #: The options that change the settings of the request's flow: every request option but those.
 FLOW_OPTIONS = SEND_OPTIONS | frozenset(("cookies", "hooks"))
 #: What ``download()`` accepts: its own options, and every request option (its ``progress`` is the

@@ -144,3 +144,42 @@ def test_a_session_header_moved_to_the_end_moves_on_the_wire(client: Client, raw
     first, second = ([name.lower() for name, _ in r.headers] for r in server.requests)
     assert first.index("user-agent") < first.index("accept")
     assert second.index("user-agent") > second.index("accept")
+
+
+BODIES: list[tuple[str, dict[str, Any]]] = [
+    ("POST", {"json": {"id": 1, "tags": ["a", "b"]}}),
+    ("POST", {"data": {"q": "a b", "n": ["1", "2"]}}),
+    ("PUT", {"data": b"raw bytes"}),
+    ("PATCH", {"data": "text \u00e9"}),
+    ("POST", {"files": {"f": ("a.txt", b"hello")}, "data": {"k": "v"}}),
+    ("POST", {"data": None, "json": None}),  # s.post(url): a POST without a body
+    ("DELETE", {"json": [1, 2]}),
+]
+
+
+@pytest.mark.parametrize(("method", "body"), BODIES, ids=[f"{m} {sorted(b)}" for m, b in BODIES])
+def test_a_call_with_only_a_body_copies_the_plan_and_sends_what_a_fresh_request_sends(
+    client_factory: Any, raw_server: Any, monkeypatch: pytest.MonkeyPatch, method: str, body: dict[str, Any]
+) -> None:
+    """The second call of each (method, URL) is a copy of the plan made by the first, with its body
+    prepared; on the wire it must be byte for byte what the first call (prepared in full) sent."""
+    server = raw_server()
+    client = client_factory(headers={"X-Team": "blue"})
+    prepared: list[str] = []
+    original = SessionCalls._prepare
+
+    def counting(self: Any, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
+        prepared.append(url)
+        return original(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(SessionCalls, "_prepare", counting)
+    for _ in range(3):
+        client.request(method, server.url.rstrip("/") + "/x", **body)
+    assert len(prepared) == 2, "the first call prepares its request, and a plan; the others copy the plan"
+    first, *others = server.requests
+    boundary = first.header("content-type").split("boundary=")[-1] if "files" in body else None
+    for other in others:
+        raw = other.raw
+        if boundary:  # a multipart body has a new random boundary each time
+            raw = raw.replace(other.header("content-type").split("boundary=")[-1].encode(), boundary.encode())
+        assert raw == first.raw
