@@ -26,6 +26,7 @@ __all__ = [
     "ProgressBody",
     "RequestBody",
     "encode_body",
+    "encode_json",
     "with_progress",
 ]
 
@@ -332,7 +333,8 @@ class IterBody(RequestBody):
                 yield chunk
 
 
-def _encode_json(obj: Any) -> bytes:
+def encode_json(obj: Any) -> bytes:
+    """A ``json=`` body: compact JSON (NaN and infinities refused, as requests refuses them), as UTF-8."""
     encoder = _json_encoder or _make_json_encoder()
     try:  # json.dumps(obj, allow_nan=False), without making an encoder on each call
         text: str = encoder.encode(obj)
@@ -372,7 +374,7 @@ def encode_body(
         return encode_multipart(files, data)
     if data is None or (isinstance(data, str | bytes | bytearray | Mapping | list | tuple) and not data):
         if json is not None:
-            return _encode_json(json), "application/json"
+            return encode_json(json), "application/json"
         return None, None
     if isinstance(data, bytes):
         return data, None

@@ -254,13 +254,18 @@ def exchange(
     if method is None:  # (method_of, without a call)
         method = "GET"
     body = request.body
-    if body is not None:  # most requests have none: no call for them
+    if type(body) is bytes:  # (request_body's answer, without a call: most bodies are none or bytes)
+        body = body or None
+    elif body is not None:
         body = request_body(request)
     if conn._in_c and options.deadline is None and method not in _BODILESS_ANSWERS:
         # The request goes out in one piece, as below: the head, with a small body appended.
         if body is None:
             response = _exchange_in_c(transport, key, conn, request, method, head, options, timings)
-        elif isinstance(body, bytes) and len(body) <= _SMALL_BODY and not _expects_continue(request):
+        elif (
+            isinstance(body, bytes) and len(body) <= _SMALL_BODY
+            and ("expect" not in request.headers._store or not _expects_continue(request))
+        ):  # fmt: skip
             response = _exchange_in_c(transport, key, conn, request, method, head + body, options, timings)
         else:
             response = None
