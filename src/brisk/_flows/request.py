@@ -250,10 +250,15 @@ def send_sync(request: PreparedRequest, s: FlowSettings, transport: BaseTranspor
         return run_sync(request_flow(request, s), transport)
     if s.jar is not None or s.request_cookies is not None:
         _add_cookies(request, s, False)
+    failed: BaseException | None
     try:
         response = transport.handle_request(request, s.options)
-    except BaseException as exc:
-        return run_sync(request_flow(request, s), transport, (None, exc))
+    except BaseException as exc:  # (the flow runs after this block: its exceptions are not chained to exc)
+        failed = exc
+    else:
+        failed = None
+    if failed is not None:
+        return run_sync(request_flow(request, s), transport, (None, failed))
     if _flow_decides(response, request, s):
         return run_sync(request_flow(request, s), transport, (response, None))
     _accept(response, request, s)
@@ -269,10 +274,15 @@ async def send_async(request: PreparedRequest, s: FlowSettings, transport: Async
         return await run_async(request_flow(request, s), transport)
     if s.jar is not None or s.request_cookies is not None:
         _add_cookies(request, s, False)
+    failed: BaseException | None
     try:
         response = await transport.handle_async_request(request, s.options)
     except BaseException as exc:
-        return await run_async(request_flow(request, s), transport, (None, exc))
+        failed = exc
+    else:
+        failed = None
+    if failed is not None:
+        return await run_async(request_flow(request, s), transport, (None, failed))
     if _flow_decides(response, request, s):
         return await run_async(request_flow(request, s), transport, (response, None))
     _accept(response, request, s)
@@ -486,7 +496,8 @@ def _accept(response: Response, request: PreparedRequest, s: FlowSettings) -> No
             ", reused connection" if response.timings and response.timings.reused else "",
         )
     if (s.jar is not None or s.make_jar is not None) and (
-        response._headers is not None or "set-cookie" not in response._missing  # (known absent: no call)
+        # known absent (no call), unless code has since built the headers or set a raw of its own
+        "set-cookie" not in response._missing or response._headers is not None or response._raw is not None
     ):
         _extract_cookies(response, request, s)
 

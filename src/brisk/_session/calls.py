@@ -257,6 +257,10 @@ class SessionCalls(SessionBase, Generic[R]):
                 state["headers"] = copied
                 state["hooks"] = {"request": [], "response": []}
                 if body:
+                    if "content-length" not in base._store:
+                        # A bodiless POST's Content-Length: 0 is no part of a request with a body (one of
+                        # unknown length goes chunked); prepare_body adds the right one in the same place.
+                        copied._store.pop("content-length", None)
                     get: Any = body.get
                     p.prepare_body(get("data"), get("files"), get("json"))
                 return p, settings

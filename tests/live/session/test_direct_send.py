@@ -9,6 +9,7 @@ exceptions, the cookies sent and kept, and the connections opened.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,19 @@ def close_after_first(conn: RawConnection) -> None:
 def refuse(conn: RawConnection) -> None:
     conn.recv_request()
     conn.reset()
+
+
+def reset_first_then(*responses: bytes) -> Handler:
+    """Resets the first connection at its first request; answers each request of the others in turn."""
+
+    def handler(conn: RawConnection) -> None:
+        if conn.index == 0:
+            conn.recv_request()
+            conn.reset()
+            return
+        answer_each(*responses)(conn)
+
+    return handler
 
 
 GET: Call = ("GET", "/", {})
@@ -98,6 +112,19 @@ SCENARIOS: dict[str, tuple[Handler, dict[str, Any], list[Call], bool]] = {
     ),
     "a dead kept-alive connection": (close_after_first, {}, [GET, GET], False),
     "a reset": (refuse, {"retries": brisk.Retry(total=1, backoff_factor=0)}, [GET], False),
+    # exceptions raised after an earlier one was retried: chained the same way (not to the first one)
+    "a reset, then a status retried until the budget is spent": (
+        reset_first_then(*[http_response(503, b"")] * 3),
+        {"retries": brisk.Retry(total=2, status_forcelist=[503], backoff_factor=0)},
+        [GET],
+        False,
+    ),
+    "a reset, then too many redirects": (
+        reset_first_then(*[http_response(302, b"", [("Location", "/")])] * 5),
+        {"retries": brisk.Retry(total=1, backoff_factor=0), "max_redirects": 2},
+        [GET],
+        False,
+    ),
     "a truncated body": (answer_each(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"), {}, [GET], True),
     "streamed": (answer_each(OK, OK), {}, [("GET", "/", {"stream": True}), GET], True),
 }
@@ -109,7 +136,16 @@ def outcome(client: Client, url: str, calls: list[Call]) -> list[Any]:
         try:
             r = client.request(method, url + path.lstrip("/"), timeout=5, **options)
         except brisk.RequestException as exc:
-            seen.append((type(exc).__name__, str(exc).replace(url.rstrip("/"), "URL")))
+            context, cause = exc.__context__, exc.__cause__
+            seen.append(
+                (
+                    type(exc).__name__,
+                    str(exc).replace(url.rstrip("/"), "URL"),
+                    None if context is None else type(context).__name__,
+                    None if cause is None else type(cause).__name__,
+                    exc.__suppress_context__,
+                )
+            )
             continue
         retries = r.retries
         seen.append(
@@ -192,3 +228,19 @@ def test_anything_around_the_send_runs_the_whole_flow(
     assert len(flows) == 5
     assert seen == ["response", "request"]
     assert server.requests[0].header("authorization") is not None
+
+
+@pytest.mark.parametrize("client_factory", ["sync", "async"], indirect=True)
+def test_headers_changed_before_the_body_is_read_still_count(
+    client_factory: Callable[..., Client], raw_server: Any
+) -> None:
+    """The transport tells a response which headers its head lacked (Content-Encoding, Set-Cookie), so
+    they are not looked for; code that changes ``headers`` first is still heard."""
+    zipped = gzip.compress(b"unzipped")
+    server = raw_server(answer_each(http_response(200, zipped), http_response(200, zipped)))
+    client = client_factory()
+    plain = client.get(server.url, stream=True)
+    assert client.read(plain) == zipped
+    relabelled = client.get(server.url, stream=True)
+    relabelled.headers["Content-Encoding"] = "gzip"
+    assert client.read(relabelled) == b"unzipped"

@@ -7,6 +7,8 @@ the copy is really taken, so that the others test the copy and not a fresh reque
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -146,20 +148,40 @@ def test_a_session_header_moved_to_the_end_moves_on_the_wire(client: Client, raw
     assert second.index("user-agent") > second.index("accept")
 
 
-BODIES: list[tuple[str, dict[str, Any]]] = [
-    ("POST", {"json": {"id": 1, "tags": ["a", "b"]}}),
-    ("POST", {"data": {"q": "a b", "n": ["1", "2"]}}),
-    ("PUT", {"data": b"raw bytes"}),
-    ("PATCH", {"data": "text \u00e9"}),
-    ("POST", {"files": {"f": ("a.txt", b"hello")}, "data": {"k": "v"}}),
-    ("POST", {"data": None, "json": None}),  # s.post(url): a POST without a body
-    ("DELETE", {"json": [1, 2]}),
+class Reader:
+    """A file-like body with only read(): its length is unknown, so it goes chunked."""
+
+    def __init__(self, data: bytes) -> None:
+        self.stream = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self.stream.read(size)
+
+
+# (method, the body's options, made afresh for each call: a generator or a reader is read once)
+BODIES: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+    ("POST", lambda: {"json": {"id": 1, "tags": ["a", "b"]}}),
+    ("POST", lambda: {"data": {"q": "a b", "n": ["1", "2"]}}),
+    ("PUT", lambda: {"data": b"raw bytes"}),
+    ("PATCH", lambda: {"data": "text \u00e9"}),
+    ("POST", lambda: {"files": {"f": ("a.txt", b"hello")}, "data": {"k": "v"}}),
+    ("POST", lambda: {"data": None, "json": None}),  # s.post(url): a POST without a body
+    ("DELETE", lambda: {"json": [1, 2]}),
+    ("POST", lambda: {"data": (chunk for chunk in (b"abc", b"def"))}),  # unknown length: chunked
+    ("PUT", lambda: {"data": Reader(b"read by the transport")}),
+    ("POST", lambda: {"data": io.BytesIO(b"a file of known size")}),
 ]
 
 
-@pytest.mark.parametrize(("method", "body"), BODIES, ids=[f"{m} {sorted(b)}" for m, b in BODIES])
+@pytest.mark.parametrize(
+    ("method", "body"), BODIES, ids=[f"{m} {i} {sorted(b())}" for i, (m, b) in enumerate(BODIES)]
+)
 def test_a_call_with_only_a_body_copies_the_plan_and_sends_what_a_fresh_request_sends(
-    client_factory: Any, raw_server: Any, monkeypatch: pytest.MonkeyPatch, method: str, body: dict[str, Any]
+    client_factory: Any,
+    raw_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    body: Callable[[], dict[str, Any]],
 ) -> None:
     """The second call of each (method, URL) is a copy of the plan made by the first, with its body
     prepared; on the wire it must be byte for byte what the first call (prepared in full) sent."""
@@ -174,10 +196,11 @@ def test_a_call_with_only_a_body_copies_the_plan_and_sends_what_a_fresh_request_
 
     monkeypatch.setattr(SessionCalls, "_prepare", counting)
     for _ in range(3):
-        client.request(method, server.url.rstrip("/") + "/x", **body)
+        client.request(method, server.url.rstrip("/") + "/x", **body())
     assert len(prepared) == 2, "the first call prepares its request, and a plan; the others copy the plan"
     first, *others = server.requests
-    boundary = first.header("content-type").split("boundary=")[-1] if "files" in body else None
+    assert len(others) == 2
+    boundary = first.header("content-type").split("boundary=")[-1] if "files" in body() else None
     for other in others:
         raw = other.raw
         if boundary:  # a multipart body has a new random boundary each time
