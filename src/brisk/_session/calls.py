@@ -388,7 +388,15 @@ def brisk_headers_copy(request: PreparedRequest) -> PreparedRequest:
 
 def _utils_get_netrc_auth() -> Any:
     """brisk.utils' own ``get_netrc_auth``; utils, a module of requests' helpers, is imported only here,
-    when code has read or replaced the seam, keeping it out of ``import brisk``."""
-    from brisk import utils
+    when code has read or replaced the seam, keeping it out of ``import brisk`` (and kept: an import
+    statement costs a lookup on every call)."""
+    global _netrc_seam
+    found = _netrc_seam
+    if found is None:
+        from brisk import utils
 
-    return utils.get_netrc_auth
+        found = _netrc_seam = utils.get_netrc_auth
+    return found
+
+
+_netrc_seam: Any = None
