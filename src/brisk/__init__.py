@@ -9,8 +9,6 @@ Code written for requests runs unchanged after ``import brisk as requests``; for
 requests themselves, ``brisk.install_as_requests()`` makes the whole process's ``requests`` brisk.
 """
 
-from typing import TYPE_CHECKING
-
 from brisk import exceptions, status_codes
 from brisk.__version__ import __version__
 from brisk._core.config import Limits
@@ -39,6 +37,7 @@ from brisk.models import PreparedRequest, Request, Response
 from brisk.sessions import AsyncSession, Session, session
 from brisk.status_codes import codes
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._bulk.api import abulk, bulk
     from brisk._bulk.dask import bulk_on_dask

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 from brisk._auth.basic import basic_auth_str
 from brisk._flows.proxies import proxy_for
@@ -31,7 +30,10 @@ from brisk._flows.retry import Retry
 from brisk.exceptions import InvalidURL, Timeout
 from brisk.models import PreparedRequest, Response
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._transport.base import SendOptions
     from brisk._transport.sync.transport import SyncTransport
     from brisk.models import PreparedRequest, Response

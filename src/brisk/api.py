@@ -9,13 +9,13 @@ For many requests to the same host, use a ``Session``: it keeps connections aliv
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
 
 from brisk.models import Response
 from brisk.sessions import Session
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Unpack
+    from typing import Any, Unpack
 
     from brisk._session.download import DownloadResult
     from brisk._session.types import GetOptions, ParamsArg, PostOptions, PutOptions, RequestOptions

@@ -37,11 +37,13 @@ Every message names what went wrong and, where there is one, the URL.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
 
 from brisk._core.config import _UNSET, TimeoutValues, is_timeout_value
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._core.json_error import JSONDecodeError
     from brisk.models import PreparedRequest, Response
 

@@ -8,7 +8,10 @@ In an ``AsyncSession`` a hook may also be an ``async def``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["HOOKS", "default_hooks", "dispatch_hook"]
 

@@ -15,7 +15,6 @@ Where their parts live:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
 
 from brisk._core.headers import Headers
 from brisk._core.streams import ByteStream
@@ -36,8 +35,10 @@ from brisk.exceptions import (  # noqa: F401  (requests.models has these names t
 )
 from brisk.hooks import default_hooks
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from datetime import timedelta
+    from typing import Any
 
     from brisk._protocol.http11 import ResponseHead
     from brisk._response.connection_info import ConnectionInfo

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Coroutine, Iterable
-from typing import TYPE_CHECKING, Any
 
 from brisk._flows import run_async, run_sync
 from brisk._flows.request import send_async, send_sync
@@ -27,8 +26,9 @@ from brisk._session.settings import NOT_PICKLED as _NOT_PICKLED
 from brisk._session.settings import PICKLED as _PICKLED
 from brisk.models import PreparedRequest, Request, Response
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Unpack
+    from typing import Any, Unpack
 
     from brisk._bulk.items import BulkResult, SaveTo
     from brisk._bulk.sync import BulkResults
@@ -216,7 +216,7 @@ class Session(SessionCalls[Response]):
         return self.send(prepared, **send_options)
 
 
-class AsyncSession(SessionCalls[Coroutine[Any, Any, Response]]):
+class AsyncSession(SessionCalls[Coroutine[object, object, Response]]):
     """The same API as ``Session``, awaitable: ``r = await s.get(url)``.
 
     A non-streamed response is fully read when ``await`` returns, so ``r.json()`` works as in sync code.

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections import OrderedDict  # noqa: F401  (requests.structures has the name)
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Any, TypeVar
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+else:
+    from brisk._core.typing_lite import TypeVar
 
 __all__ = ["CaseInsensitiveDict", "LookupDict"]
 
@@ -69,7 +74,7 @@ class CaseInsensitiveDict(MutableMapping[str, V]):
         return str(dict(self.items()))
 
 
-class LookupDict(dict[str, Any]):
+class LookupDict(dict[str, "Any"]):
     """A dict whose entries are also attributes, returning None when missing (``codes.ok``)."""
 
     def __init__(self, name: str | None = None) -> None:

@@ -8,10 +8,9 @@ responses (Digest, ``digest.py``), so the same code runs under the sync and the 
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Generator
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk.models import PreparedRequest, Response
 
@@ -24,6 +23,8 @@ def basic_auth_str(username: str | bytes, password: str | bytes) -> str:
     Other types (``auth=(42, 42)``) are turned into text with a DeprecationWarning, as requests does.
     """
     if not isinstance(username, str | bytes) or not isinstance(password, str | bytes):
+        import warnings  # only for this deprecated case: import brisk does not load warnings
+
         warnings.warn(
             "Basic auth credentials should be str or bytes, not "
             f"{type(username).__name__} and {type(password).__name__}: they are converted with str()",

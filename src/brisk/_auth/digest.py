@@ -8,14 +8,15 @@ is stale. The object may be shared by threads and tasks: the nonce state is guar
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
 
 from brisk._auth.basic import AuthBase
 from brisk._core.url import URL
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk.models import PreparedRequest, Response
 
 __all__ = ["HTTPDigestAuth", "parse_challenge"]
@@ -105,6 +106,8 @@ class HTTPDigestAuth(AuthBase):
     __module__ = "brisk.auth"  # where users import it from (and where pickle finds it)
 
     def __init__(self, username: str, password: str) -> None:
+        import threading  # here, not at the top: import brisk does not need threading
+
         self.username = username
         self.password = password
         self._lock = threading.Lock()

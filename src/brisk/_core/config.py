@@ -5,7 +5,9 @@ Both are immutable; build a new one to change a value.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "TimeoutValues", "is_timeout_value"]
 

@@ -5,8 +5,7 @@ bottom, below all of them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk.exceptions import RequestException

@@ -7,11 +7,14 @@ Follows requests: a mapping or a list of pairs; a value that is a list/tuple rep
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    FormInput = Mapping[Any, Any] | Iterable[tuple[Any, Any]]
 
 __all__ = ["FormInput", "encode_form", "form_pairs"]
-
-FormInput = Mapping[Any, Any] | Iterable[tuple[Any, Any]]
 
 
 def form_pairs(data: FormInput) -> list[tuple[str | bytes, str | bytes]]:

@@ -9,13 +9,16 @@ which is what goes on the wire.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 
 from brisk.structures import CaseInsensitiveDict
 
-__all__ = ["Headers"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-HeadersInput = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
+    HeadersInput = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
+
+__all__ = ["Headers"]
 
 
 class Headers(CaseInsensitiveDict[str]):

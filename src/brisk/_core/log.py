@@ -7,7 +7,10 @@ costs milliseconds at start-up); otherwise the ``brisk`` logger is used when it 
 from __future__ import annotations
 
 import sys
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["debug_logger"]
 

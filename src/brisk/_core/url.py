@@ -68,7 +68,6 @@ validation in :mod:`brisk._core.host`; splitting, assembling and the ``URL`` cla
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, cast
 
 from brisk._core.form import encode_form
 from brisk._core.host import parse_host, parse_ipv6, parse_port
@@ -88,8 +87,13 @@ from brisk._core.percent import (
 )
 from brisk.exceptions import InvalidSchema, InvalidURL, MissingSchema
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, cast
+
     from brisk._core.form import FormInput
+else:
+    from brisk._core.typing_lite import cast
 
 __all__ = ["DEFAULT_PORTS", "UNIX_SCHEME", "URL", "redacted", "requote"]
 

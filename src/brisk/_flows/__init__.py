@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, overload
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import TypeVar
+    from typing import Any, TypeVar, overload
 
     from brisk._transport.base import AsyncBaseTransport, BaseTransport, SendOptions
     from brisk.models import PreparedRequest, Response
@@ -107,17 +107,21 @@ class Perform:
 Effect = Send | Sleep | Drain | ReadBody | CallHook | Perform
 #: The effects of a flow that never sends (it needs no transport).
 NoSendEffect = Sleep | Drain | ReadBody | CallHook | Perform
-Flow = Generator[Effect, Any, "Response"]
+Flow = Generator[Effect, "Any", "Response"]
 #: What performing an effect came to: (its result, None), or (None, the exception it raised).
-Outcome = tuple[Any, BaseException | None]
+Outcome = tuple["Any", BaseException | None]
 
 DRAIN_LIMIT = 64 * 1024
 
 
-@overload
-def run_sync(flow: Generator[Effect, Any, T], transport: BaseTransport, done: Outcome | None = None) -> T: ...
-@overload
-def run_sync(flow: Generator[NoSendEffect, Any, T], transport: None = None) -> T: ...
+if TYPE_CHECKING:  # a flow that sends needs a transport
+
+    @overload
+    def run_sync(
+        flow: Generator[Effect, Any, T], transport: BaseTransport, done: Outcome | None = None
+    ) -> T: ...
+    @overload
+    def run_sync(flow: Generator[NoSendEffect, Any, T], transport: None = None) -> T: ...
 
 
 def run_sync(
@@ -154,12 +158,14 @@ def run_sync(
         return value
 
 
-@overload
-async def run_async(
-    flow: Generator[Effect, Any, T], transport: AsyncBaseTransport, done: Outcome | None = None
-) -> T: ...
-@overload
-async def run_async(flow: Generator[NoSendEffect, Any, T], transport: None = None) -> T: ...
+if TYPE_CHECKING:
+
+    @overload
+    async def run_async(
+        flow: Generator[Effect, Any, T], transport: AsyncBaseTransport, done: Outcome | None = None
+    ) -> T: ...
+    @overload
+    async def run_async(flow: Generator[NoSendEffect, Any, T], transport: None = None) -> T: ...
 
 
 async def run_async(

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk._session.environment import Environment

@@ -21,11 +21,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from brisk.exceptions import InvalidRedirect, UnrewindableBodyError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._core.url import URL
     from brisk.models import PreparedRequest, Response
 

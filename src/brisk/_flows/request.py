@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
 
 from brisk._auth.basic import basic_auth_str
 from brisk._core.log import debug_logger
@@ -34,7 +33,10 @@ from brisk.exceptions import (
 )
 from brisk.models import REDIRECT_STATI
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._cache.store import Cache
     from brisk._cookies.engine import CookieStore
     from brisk._core.url import URL
@@ -45,12 +47,12 @@ if TYPE_CHECKING:
     from brisk.cookies import RequestsCookieJar
     from brisk.models import PreparedRequest, Response
 
+    Hook = Callable[..., Any]
+    Step = Generator[Effect, Any, Any]
+
 __all__ = ["FlowSettings", "jar_cookie_header", "request_flow", "send_async", "send_sync"]
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
-
-Hook = Callable[..., Any]
-Step = Generator["Effect", Any, Any]
 
 
 class FlowSettings:

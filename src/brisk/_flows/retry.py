@@ -15,7 +15,6 @@ Budgets (``None`` means "only limited by ``total``"; ``False``/0 means "never"):
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from brisk.exceptions import ConnectionError as BriskConnectionError
 from brisk.exceptions import (
@@ -30,8 +29,13 @@ from brisk.exceptions import (
     WriteTimeout,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+
     from brisk.models import Response
+else:
+    from brisk._core.typing_lite import NamedTuple
 
 __all__ = ["RequestHistory", "Retry"]
 
@@ -47,7 +51,7 @@ def _float(*candidates: Any) -> float:
 # The fields are a list of real types, not class annotations: this module's annotations are strings (from
 # __future__ import annotations), and typing.NamedTuple turns each string into a ForwardRef with compile(),
 # whose first call in a process sets up the ast module's types (~10 million instructions, 3 ms of a CLI run).
-_HistoryFields = NamedTuple(  # noqa: UP014 (the class syntax is what costs)
+_HistoryFields = NamedTuple(
     "_HistoryFields",
     [
         ("method", str | None),

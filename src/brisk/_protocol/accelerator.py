@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 from types import ModuleType
-from typing import Final
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 __all__ = ["ACCELERATED", "speedups"]
 

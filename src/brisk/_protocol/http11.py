@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Final
 
 from brisk._protocol.accelerator import speedups
 from brisk._protocol.http11_response import ResponseHead, ResponseParser
 from brisk.exceptions import InvalidHeader, InvalidMethod, InvalidURL
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 __all__ = [
     "LAST_CHUNK",

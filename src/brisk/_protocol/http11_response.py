@@ -33,9 +33,6 @@ endless extension or trailer line fails early instead of growing memory.
 from __future__ import annotations
 
 import re
-from typing import Final
-
-import httptools
 
 from brisk._core.config import DEFAULT_LIMITS, Limits
 from brisk._protocol.accelerator import speedups
@@ -45,6 +42,15 @@ from brisk.exceptions import (
     RemoteProtocolError,
     ResponseHeadersTooLarge,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Final
+
+    import httptools
+else:
+    httptools = None  # llhttp's binding, imported by the first head or body that needs it (_load_llhttp)
 
 __all__ = ["ResponseHead", "ResponseParser"]
 
@@ -150,6 +156,19 @@ class _NoCallbacks:
 
 
 _NO_CALLBACKS = _NoCallbacks()
+
+
+def _load_llhttp() -> ModuleType:
+    """httptools, imported on first use. A response that the C accelerator reads whole in one piece needs
+    no parser, and httptools imports typing: a short program (the command line) that gets such a response
+    never pays for either."""
+    global httptools
+    import httptools as module
+
+    httptools = module
+    return module
+
+
 _CHUNKED_PRIMER = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
@@ -367,7 +386,7 @@ class ResponseParser:
             )
         # llhttp validates the whole head in C with no callbacks into Python (the header list is built
         # only if someone reads it).
-        parser = httptools.HttpResponseParser(_NO_CALLBACKS)
+        parser = (httptools or _load_llhttp()).HttpResponseParser(_NO_CALLBACKS)
         try:
             parser.feed_data(head_bytes)
         except httptools.HttpParserCallbackError as exc:
@@ -481,7 +500,7 @@ class ResponseParser:
             self._framing = _CHUNKED
             # A second llhttp, with callbacks, reads the body: primed with a fixed chunked head it is at
             # the start of the chunked body, and its trailers come back through on_header.
-            self._llhttp = httptools.HttpResponseParser(self)
+            self._llhttp = (httptools or _load_llhttp()).HttpResponseParser(self)
             self._framing_run = 0  # bytes of framing (sizes, extensions, trailers) since body data
             self._trailer_count = 0
             self._trailer_bytes = -1  # on_header of the priming head is not a trailer

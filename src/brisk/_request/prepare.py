@@ -9,7 +9,6 @@ gave (method, URL and params, headers, cookies, body, auth, hooks) are the metho
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
 
 from brisk._core.form import form_pairs
 from brisk._core.headers import Headers
@@ -17,8 +16,13 @@ from brisk._core.url import URL
 from brisk.auth import HTTPBasicAuth, HTTPBearerAuth
 from brisk.exceptions import InvalidHeader, MissingSchema
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, cast
+
     from brisk.cookies import RequestsCookieJar
+else:
+    from brisk._core.typing_lite import cast
 
 __all__ = ["RequestEncodingMixin", "RequestHooksMixin", "RequestPreparation", "header_name", "header_value"]
 
@@ -28,7 +32,7 @@ class RequestHooksMixin:
 
     def register_hook(self, event: str, hook: Any) -> None:
         """Add ``hook`` (a callable, or an iterable of them) to ``event``'s hooks."""
-        hooks: dict[str, list[Any]] = cast(Any, self).hooks
+        hooks: dict[str, list[Any]] = cast("Any", self).hooks
         if event not in hooks:
             raise ValueError(f'Unsupported event specified, with event name "{event}"')
         if callable(hook):
@@ -38,7 +42,7 @@ class RequestHooksMixin:
 
     def deregister_hook(self, event: str, hook: Any) -> bool:
         """Remove ``hook`` from ``event``'s hooks; whether it was there."""
-        hooks: dict[str, list[Any]] = cast(Any, self).hooks
+        hooks: dict[str, list[Any]] = cast("Any", self).hooks
         try:
             hooks[event].remove(hook)
         except ValueError:
@@ -54,7 +58,7 @@ class RequestEncodingMixin:
         """The path and query of ``url`` (``/`` for an empty path), as a request line carries them."""
         from urllib.parse import urlsplit  # urllib.parse is left out of import brisk
 
-        parts = urlsplit(cast(Any, self).url)
+        parts = urlsplit(cast("Any", self).url)
         path = parts.path or "/"
         return f"{path}?{parts.query}" if parts.query else path
 

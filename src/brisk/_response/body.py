@@ -9,7 +9,6 @@ bytes through the same ``BodyPipeline`` (content decoding, re-chunking, text).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, Self, cast
 
 from brisk._core.config import DEFAULT_LIMITS
 from brisk._core.error_context import add_url_context
@@ -20,7 +19,10 @@ from brisk._response.content import BodyPipeline, LineSplitter, guess_json_utf
 from brisk._response.raw import HandSetRaw, RawResponse, ThroughRaw
 from brisk.exceptions import ContentDecodingError, RequestException, StreamConsumedError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Self
+
     from brisk._core.config import Limits
     from brisk._response.decoders import ContentDecoder
     from brisk._response.sse import ServerSentEvent
@@ -159,7 +161,7 @@ class ResponseBody:
     def raw(self) -> Any:
         """A file-like view of the body (requests hands out urllib3's response here)."""
         if self._raw is None:
-            self._raw = RawResponse(cast("Response", self))
+            self._raw = RawResponse(self._as_response())
             if self._closed:  # asked for after close(): closed too, as requests' raw is then
                 self._raw.close()
         return self._raw
@@ -403,8 +405,12 @@ class ResponseBody:
         self.close()
         return self._naming_url(exc)
 
+    def _as_response(self) -> Response:
+        """This body's Response (the class is a mixin of Response)."""
+        return self  # type: ignore[return-value]
+
     def _naming_url(self, exc: ContentDecodingError) -> ContentDecodingError:
-        return type(exc)(f"{exc} ({redacted(self.url)})", response=cast("Response", self))
+        return type(exc)(f"{exc} ({redacted(self.url)})", response=self._as_response())
 
     def _finish(self, pipeline: BodyPipeline) -> list[Any]:
         try:

@@ -6,7 +6,9 @@ response on that connection shares the one object: reading them costs a request 
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Address", "ConnectionInfo"]
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterable
 from itertools import chain
-from typing import TYPE_CHECKING, Any, AnyStr, Generic
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, AnyStr, Generic
+
     from brisk._response.decoders import ContentDecoder
+else:
+    from brisk._core.typing_lite import Generic
 
 __all__ = ["BodyPipeline", "LineSplitter", "encoding_from_content_type", "guess_json_utf", "parse_links"]
 
@@ -180,7 +184,7 @@ class BodyPipeline:
         return [s for s in map(text.decode, pieces) if s]
 
 
-class LineSplitter(Generic[AnyStr]):
+class LineSplitter(Generic["AnyStr"]):
     """Split a stream of bytes or text into lines across chunk boundaries.
 
     Without a delimiter, lines end at LF, CRLF or CR (a CR at the end of a chunk waits for the next chunk,

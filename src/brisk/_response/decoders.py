@@ -45,10 +45,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import Any
 
 from brisk._core.config import DEFAULT_LIMITS, Limits
 from brisk.exceptions import ContentDecodingError, DecompressionBombError, TooManyContentEncodings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["SUPPORTED_ENCODINGS", "ContentDecoder", "make_decoder", "supported_encodings"]
 

@@ -4,7 +4,6 @@ body of its Response, the way requests reads ``response.raw``."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from brisk.exceptions import (
     ChunkedEncodingError,
@@ -13,6 +12,10 @@ from brisk.exceptions import (
     SSLError,
 )
 from brisk.exceptions import ConnectionError as BriskConnectionError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["CONTENT_CHUNK_SIZE", "HandSetRaw"]
 

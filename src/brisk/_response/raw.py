@@ -23,9 +23,8 @@ requests': a Response dropped unread frees its raw, and its connection, at once.
 from __future__ import annotations
 
 import io
-import weakref
+from _weakref import ref as weakref_ref  # weakref.ref, without loading the weakref module
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from brisk._core.config import DEFAULT_LIMITS
 from brisk._core.headers import Headers
@@ -35,7 +34,10 @@ from brisk._response.raw_headers import RawHeaders, headers_from
 from brisk._response.wire import WireBody, is_chunked
 from brisk.exceptions import ContentDecodingError, IncompleteBody, RequestException
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._response.decoders import ContentDecoder
     from brisk.models import Response
 
@@ -67,7 +69,7 @@ class RawResponse(io.IOBase):
     DECODER_ERROR_CLASSES: tuple[type[Exception], ...] = (OSError, ContentDecodingError)
 
     def __init__(self, response: Response) -> None:
-        self._owner = weakref.ref(response)
+        self._owner = weakref_ref(response)
         self._claimed = False  # build_response has handed out the Response this raw came with
         headers = response.headers
         self.headers: Any = RawHeaders.view(headers)

@@ -4,9 +4,12 @@ what a urllib3-shaped raw carries."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 
 from brisk._core.headers import Headers
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["RawHeaders", "headers_from"]
 

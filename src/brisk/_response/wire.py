@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from brisk._core.error_context import add_url_context
 from brisk.exceptions import RequestException
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from http.client import HTTPMessage
+    from typing import Any
 
     from brisk._core.headers import Headers
     from brisk._core.url import URL

@@ -9,10 +9,9 @@ call > the session's attribute > the environment (``trust_env``: proxies, ``REQU
 
 from __future__ import annotations
 
-import threading
 import time
+from _thread import allocate_lock  # threading.Lock, without loading threading (import brisk does not need it)
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, cast
 
 from brisk._core.url import UNIX_SCHEME, URL, redacted
 from brisk._flows.proxies import proxy_for
@@ -36,9 +35,10 @@ from brisk.adapters import BaseAdapter, HTTPAdapter, any_sends_itself, sends_its
 from brisk.exceptions import InvalidSchema, Timeout
 from brisk.hooks import HOOKS
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Unpack
+    from typing import Any, Unpack, cast
 
     from brisk._cache.store import Cache
     from brisk._cookies.engine import CookieStore
@@ -50,12 +50,14 @@ if TYPE_CHECKING:
     from brisk._transport.base import CertValue, VerifyValue
     from brisk.cookies import RequestsCookieJar
     from brisk.models import PreparedRequest
+else:
+    from brisk._core.typing_lite import cast
 
 __all__ = ["NO_OPTIONS", "SessionBase"]
 
 #: The options of a call that gave none.
 NO_OPTIONS: RequestOptions = {}
-_JAR_LOCK = threading.Lock()  # makes a session's cookie jar once (see _ensure_cookie_jar)
+_JAR_LOCK = allocate_lock()  # makes a session's cookie jar once (see _ensure_cookie_jar)
 
 
 class SessionBase(SessionRedirectMixin):
@@ -501,7 +503,7 @@ def _defines_a_setting_property(cls: type) -> bool:
     return False
 
 
-_NEW_TRANSPORT = threading.Lock()  # rare: a session's first request, or its first after close()
+_NEW_TRANSPORT = allocate_lock()  # rare: a session's first request, or its first after close()
 #: the constructor's TLS keywords whose values are checked against each other
 _TLS_COMBINED = frozenset(("verify", "cert", "tls_min_version", "tls_max_version", "ciphers", "pin"))
 _NETWORK = attrgetter(*(name for name, _ in NETWORK_SETTINGS))

@@ -9,7 +9,6 @@ The verb methods (``get``, ``post``, ...) are written once and return whatever `
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from brisk._core.error_context import add_url_context
 from brisk._core.headers import Headers
@@ -21,8 +20,9 @@ from brisk.exceptions import InvalidHeader
 from brisk.hooks import default_hooks
 from brisk.models import PreparedRequest, Request, _header_value
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Unpack
+    from typing import Any, ClassVar, Generic, TypeVar, Unpack
 
     from brisk._flows.request import FlowSettings
     from brisk._session.types import (
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
         RequestOptions,
         SendKeywords,
     )
+else:
+    from brisk._core.typing_lite import Generic, TypeVar
 
 __all__ = ["SessionCalls", "brisk_headers_copy", "map_call"]
 

@@ -8,7 +8,6 @@ lock, no sleeping inside it) and the request flow sleeps it — ``time.sleep`` i
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Hashable
 
@@ -30,6 +29,8 @@ class RateLimit:
         self.requests_per_second = float(requests_per_second)
         self.burst = int(burst)
         self._interval = 1.0 / self.requests_per_second
+        import threading  # here, not at the top: import brisk does not need threading
+
         self._lock = threading.Lock()
         # Per origin: the time at which the bucket is full again minus nothing owed ("theoretical arrival
         # time" of the generic cell rate algorithm, equivalent to a token bucket).

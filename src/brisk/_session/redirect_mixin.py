@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from brisk._auth.basic import basic_auth_str
 from brisk._core.url import URL
@@ -30,7 +29,10 @@ from brisk._flows.redirects import (
 )
 from brisk.exceptions import RequestException, TooManyRedirects
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk.models import PreparedRequest, Response
 
 __all__ = ["SessionRedirectMixin", "redirect_overrides"]

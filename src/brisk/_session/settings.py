@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from brisk._core.config import DEFAULT_LIMITS
 from brisk._core.headers import Headers
@@ -26,6 +25,10 @@ from brisk._session.ratelimit import RateLimit
 from brisk.adapters import BaseAdapter, HTTPAdapter
 from brisk.exceptions import DEFAULT_TIMEOUT
 from brisk.hooks import default_hooks
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "NETWORK_SETTINGS",

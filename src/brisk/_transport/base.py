@@ -11,16 +11,18 @@ whole contract; ``brisk.testing.MockTransport`` implements both with a plain fun
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from brisk._core.config import DEFAULT_LIMITS, Limits
 from brisk.exceptions import DEFAULT_TIMEOUT, Timeout
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ssl
-    from typing import TypeAlias
+    from typing import NamedTuple, Protocol, TypeAlias
 
     from brisk.models import PreparedRequest, Response
+else:
+    from brisk._core.typing_lite import NamedTuple, Protocol
 
 __all__ = [
     "PRIOR_KNOWLEDGE",
@@ -40,7 +42,7 @@ __all__ = [
 #: The TLS settings besides ``verify`` and ``cert``, as ``brisk._transport.tls.tls_options`` checked them:
 #: ``min_version``/``max_version`` an ``ssl.TLSVersion`` member's name (``"TLSv1_2"``) or None, ``ciphers``
 #: an OpenSSL cipher string or None, ``pins`` the accepted SPKI SHA-256 digests (base64, sorted).
-TLSOptions = NamedTuple(  # noqa: UP014 (see below)
+TLSOptions = NamedTuple(
     "TLSOptions",
     [
         ("min_version", str | None),
@@ -61,7 +63,7 @@ if TYPE_CHECKING:
 else:
     VerifyValue = CertValue = object
 
-_NetworkFields = NamedTuple(  # noqa: UP014 (as _ConfigFields below)
+_NetworkFields = NamedTuple(
     "_NetworkFields",
     [
         ("resolve", tuple[tuple[str, tuple[str, ...]], ...]),
@@ -105,7 +107,7 @@ DEFAULT_NETWORK = NetworkOptions()
 
 # Fields as a list of real types rather than class annotations, which are strings here and would cost a
 # compile() each (the first one in a process ~3 ms): see RequestHistory in brisk._flows.retry.
-_ConfigFields = NamedTuple(  # noqa: UP014 (the class syntax is what costs)
+_ConfigFields = NamedTuple(
     "_ConfigFields",
     [
         ("verify", VerifyValue),
@@ -227,7 +229,6 @@ class StaleConnection(Exception):
         self.unprocessed = unprocessed
 
 
-@runtime_checkable
 class SyncByteStream(Protocol):
     """A response body as raw bytes (transfer framing removed, content coding still applied)."""
 
@@ -236,7 +237,6 @@ class SyncByteStream(Protocol):
     def close(self) -> None: ...
 
 
-@runtime_checkable
 class AsyncByteStream(Protocol):
     def __aiter__(self) -> AsyncIterator[bytes]: ...
     async def aread_all(self) -> bytes: ...

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Generic, Protocol, TypeVar
+
     from brisk._protocol.http2 import H2Stream
     from brisk._protocol.http11 import ResponseParser
     from brisk._response.connection_info import ConnectionInfo
     from brisk._transport.base import SendOptions, Timings
+else:
+    from brisk._core.typing_lite import Generic, Protocol, TypeVar
 
 __all__ = ["H1Body", "H2Body", "Pool", "PooledBody"]
 

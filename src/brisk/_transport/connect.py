@@ -23,21 +23,24 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
-from typing import TYPE_CHECKING, Any
 
 from brisk._transport.base import DEFAULT_NETWORK, NetworkOptions
 from brisk._transport.deadline import budget, connecting, timeout_message
 from brisk._transport.errors import not_resolved
 from brisk.exceptions import ConnectionError, ConnectionRefused, NameResolutionError, RequestException
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._transport.base import SendOptions, Timings
+
+    Info = tuple[Any, ...]  # one entry of getaddrinfo's answer: (family, type, proto, canonname, address)
 
 __all__ = ["AddressLoop", "check_setting", "interleave", "literal_address", "network_options"]
 
 _FAMILIES = {None: socket.AF_UNSPEC, "ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
 _MIN_SHARE = 2.0  # with Happy Eyeballs off: the least time an attempt gets, when that much is left
-Info = tuple[Any, ...]  # one entry of getaddrinfo's answer: (family, type, proto, canonname, address)
 
 
 def literal_address(host: str, port: int) -> list[Info] | None:

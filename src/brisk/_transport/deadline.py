@@ -10,10 +10,10 @@ exception says it ran out, and what the client was doing (for the message).
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from brisk.exceptions import ConnectTimeout, PoolTimeout, ReadTimeout, WriteTimeout
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._transport.base import SendOptions
     from brisk.exceptions import RequestException

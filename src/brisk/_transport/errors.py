@@ -7,11 +7,11 @@ that imported it already.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 from brisk._transport.tls import describe_ssl_error
 from brisk.exceptions import ConnectionError, ConnectionRefused, NameResolutionError, SSLError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import socket
 

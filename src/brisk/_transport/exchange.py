@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from brisk._core.streams import ByteStream
 from brisk._transport.base import StaleConnection
@@ -13,13 +12,18 @@ from brisk._transport.body import Connection, H1Body, Pool
 from brisk._transport.wire import h2_headers, method_of
 from brisk.models import Response
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeVar, cast
+
     from brisk._core.url import URL
     from brisk._protocol.http2 import H2Stream
     from brisk._protocol.http11 import ResponseParser
     from brisk._response.connection_info import ConnectionInfo
     from brisk._transport.base import AsyncByteStream, SendOptions, SyncByteStream, Timings
     from brisk.models import PreparedRequest
+else:
+    from brisk._core.typing_lite import TypeVar, cast
 
 __all__ = ["h1_response", "h2_request", "h2_response", "raise_stream_error"]
 

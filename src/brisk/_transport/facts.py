@@ -5,9 +5,12 @@ the object."""
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from brisk._response.connection_info import Address, ConnectionInfo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["of_socket", "of_transport"]
 

@@ -25,9 +25,14 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Generic, Protocol, TypeVar
 
 from brisk._core.config import Limits
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Generic, Protocol, TypeVar
+else:
+    from brisk._core.typing_lite import Generic, Protocol, TypeVar
 
 __all__ = ["PoolConnection", "PoolState"]
 

@@ -6,16 +6,20 @@ loop)."""
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from brisk._core.log import debug_logger
 from brisk._transport.pool import PoolConnection, PoolState
 from brisk._transport.wire import origin_of
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Generic, Protocol, TypeVar
+
     from brisk._core.config import Limits
     from brisk._core.url import URL
     from brisk._transport.base import SendOptions, Timings
+else:
+    from brisk._core.typing_lite import Generic, Protocol, TypeVar
 
 __all__ = ["CLOSED_MESSAGE", "PooledTransport", "pool_exhausted"]
 

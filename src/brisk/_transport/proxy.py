@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from brisk._protocol.http11 import ResponseParser, encode_request_head
 from brisk._transport.deadline import Phase, connecting
@@ -26,6 +25,7 @@ from brisk.exceptions import (
     SSLError,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk._transport.base import ConnectionConfig, SendOptions

@@ -19,16 +19,19 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from brisk._transport.base import TLSOptions
 from brisk.exceptions import SSLError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ssl
+    from typing import Any, TypeVar
 
     from brisk._core.url import URL
     from brisk._transport.base import CertValue, ConnectionConfig, VerifyValue
+else:
+    from brisk._core.typing_lite import TypeVar
 
 __all__ = [
     "check_cert",

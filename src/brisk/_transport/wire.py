@@ -3,13 +3,12 @@ proxy too), the body in a sendable form, and whether the connection may speak HT
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from brisk._core.url import UNIX_SCHEME
 from brisk._protocol.http11 import encode_request_head
 from brisk._transport.base import PRIOR_KNOWLEDGE
 from brisk._transport.proxy import forward_headers, is_forwarding
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk._request.body import RequestBody

@@ -14,7 +14,10 @@ import select
 import socket
 import threading
 import time
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MANY_CPUS", "NEAR_ROUND_TRIPS", "BusyPoll"]
 

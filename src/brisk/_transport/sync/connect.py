@@ -8,7 +8,6 @@ import selectors
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Any
 
 from brisk._core.url import UNIX_SCHEME
 from brisk._transport.connect import AddressLoop
@@ -17,7 +16,10 @@ from brisk._transport.errors import handshake_failed
 from brisk._transport.tls import check_pins, ssl_context
 from brisk.exceptions import ConnectTimeout
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._core.url import URL
     from brisk._transport.base import ConnectionConfig, SendOptions, Timings
 

@@ -14,7 +14,6 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Hashable, Iterator
-from typing import TYPE_CHECKING, Any, NoReturn
 
 from brisk._core.streams import ByteStream
 from brisk._protocol.accelerator import speedups
@@ -30,7 +29,10 @@ from brisk._transport.wire import request_body
 from brisk.exceptions import ConnectionError, IncompleteBody, RemoteProtocolError, RequestException
 from brisk.models import Response
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
     from brisk._request.body import RequestBody
     from brisk._transport.base import SendOptions, Timings
     from brisk._transport.sync.transport import SyncTransport

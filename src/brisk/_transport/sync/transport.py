@@ -11,7 +11,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Hashable
-from typing import TYPE_CHECKING
 
 from brisk._core.config import DEFAULT_LIMITS, Limits
 from brisk._core.error_context import add_url_context
@@ -31,6 +30,7 @@ from brisk._transport.wire import (
 )
 from brisk.exceptions import RequestException
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk._transport.sync.h2 import SyncH2Connection

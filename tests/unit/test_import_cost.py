@@ -1,0 +1,89 @@
+"""What ``import brisk`` loads: none of the modules it does not need (each is import time in every program).
+
+``typing`` is the largest of them: brisk takes from it at run time only what ``brisk._core.typing_lite``
+stands in for. The rest are loaded where they are used (ssl by the first HTTPS connection, asyncio by an
+AsyncSession, threading by the first sync request...).
+"""
+
+from __future__ import annotations
+
+import ast
+import pickle
+import subprocess
+import sys
+
+import pytest
+
+from brisk._core import typing_lite
+from brisk._transport.base import ConnectionConfig, NetworkOptions, TLSOptions
+
+NOT_LOADED = (
+    "typing",
+    "contextlib",
+    "warnings",
+    "threading",
+    "weakref",
+    "asyncio",
+    "ssl",
+    "socket",
+    "json",
+    "urllib.parse",
+    "http.cookiejar",
+    "email",
+    "brisk._transport.sync.transport",
+    "brisk._protocol.http11",
+)
+
+PROBE = """
+import sys
+before = sorted(sys.modules)
+import brisk
+print(before)
+print(sorted(sys.modules))
+"""
+
+
+def test_import_brisk_loads_none_of_the_modules_it_does_not_need() -> None:
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
+    before, after = map(ast.literal_eval, out.splitlines())
+    preloaded = [m for m in NOT_LOADED if m in before]
+    if preloaded:
+        pytest.skip(f"this interpreter loads {preloaded} before any import (sitecustomize?): nothing to compare")
+    loaded = [m for m in NOT_LOADED if m in after]
+    assert loaded == [], f"import brisk loaded {loaded}"
+    assert "brisk.sessions" in after  # the probe did import brisk
+
+
+def test_a_first_request_module_runs_without_typing_too() -> None:
+    """The modules a plain GET loads import no typing either (httptools may, when a head needs it)."""
+    probe = (
+        "import sys\n"
+        "import brisk._transport.sync.transport, brisk._response.decoders, brisk._session.environment\n"
+        "print('typing' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_named_tuples_belong_to_the_module_that_made_them() -> None:
+    options = TLSOptions("TLSv1_2", None, None, ())
+    assert TLSOptions.__module__ == "brisk._transport.base"
+    assert pickle.loads(pickle.dumps(options)) == options
+    assert options.min_version == "TLSv1_2" and options._fields == ("min_version", "max_version", "ciphers", "pins")
+    network = NetworkOptions(family="ipv4")
+    assert network.family == "ipv4" and network.tcp_keepalive == 60.0 and isinstance(network, tuple)
+    config = ConnectionConfig(verify=True, cert=None)
+    assert hash(config) == hash(ConnectionConfig(verify=True, cert=None))
+
+
+def test_stand_ins() -> None:
+    class Box(typing_lite.Generic):
+        __slots__ = ("item",)
+
+    assert typing_lite.Generic["T"] is typing_lite.Generic
+    assert Box[int] is Box and Box.__mro__[1] is typing_lite.Generic
+    assert typing_lite.TypeVar("T", bound=int) == "T"
+    value = object()
+    assert typing_lite.cast("int", value) is value
+    pair = typing_lite.NamedTuple("Pair", [("left", int), ("right", str)])
+    assert pair.__module__ == __name__ and pair(1, "a").right == "a"
