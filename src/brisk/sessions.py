@@ -216,7 +216,7 @@ class Session(SessionCalls[Response]):
         return self.send(prepared, **send_options)
 
 
-class AsyncSession(SessionCalls[Coroutine[object, object, Response]]):
+class AsyncSession(SessionCalls[Coroutine["Any", "Any", Response]]):
     """The same API as ``Session``, awaitable: ``r = await s.get(url)``.
 
     A non-streamed response is fully read when ``await`` returns, so ``r.json()`` works as in sync code.

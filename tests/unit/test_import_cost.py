@@ -48,17 +48,20 @@ def test_import_brisk_loads_none_of_the_modules_it_does_not_need() -> None:
     before, after = map(ast.literal_eval, out.splitlines())
     preloaded = [m for m in NOT_LOADED if m in before]
     if preloaded:
-        pytest.skip(f"this interpreter loads {preloaded} before any import (sitecustomize?): nothing to compare")
+        pytest.skip(
+            f"this interpreter loads {preloaded} before any import (sitecustomize?): nothing to compare"
+        )
     loaded = [m for m in NOT_LOADED if m in after]
     assert loaded == [], f"import brisk loaded {loaded}"
     assert "brisk.sessions" in after  # the probe did import brisk
 
 
-def test_a_first_request_module_runs_without_typing_too() -> None:
+def test_the_modules_of_a_plain_get_import_no_typing_either() -> None:
     """The modules a plain GET loads import no typing either (httptools may, when a head needs it)."""
     probe = (
         "import sys\n"
         "import brisk._transport.sync.transport, brisk._response.decoders, brisk._session.environment\n"
+        "import brisk.cli._command  # the command line, for a plain GET\n"
         "print('typing' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
@@ -69,9 +72,17 @@ def test_named_tuples_belong_to_the_module_that_made_them() -> None:
     options = TLSOptions("TLSv1_2", None, None, ())
     assert TLSOptions.__module__ == "brisk._transport.base"
     assert pickle.loads(pickle.dumps(options)) == options
-    assert options.min_version == "TLSv1_2" and options._fields == ("min_version", "max_version", "ciphers", "pins")
+    assert options.min_version == "TLSv1_2"
+    assert options._fields == (
+        "min_version",
+        "max_version",
+        "ciphers",
+        "pins",
+    )
     network = NetworkOptions(family="ipv4")
-    assert network.family == "ipv4" and network.tcp_keepalive == 60.0 and isinstance(network, tuple)
+    assert network.family == "ipv4"
+    assert network.tcp_keepalive == 60.0
+    assert isinstance(network, tuple)
     config = ConnectionConfig(verify=True, cert=None)
     assert hash(config) == hash(ConnectionConfig(verify=True, cert=None))
 
@@ -81,9 +92,11 @@ def test_stand_ins() -> None:
         __slots__ = ("item",)
 
     assert typing_lite.Generic["T"] is typing_lite.Generic
-    assert Box[int] is Box and Box.__mro__[1] is typing_lite.Generic
+    assert Box[int] is Box
+    assert Box.__mro__[1] is typing_lite.Generic
     assert typing_lite.TypeVar("T", bound=int) == "T"
     value = object()
     assert typing_lite.cast("int", value) is value
     pair = typing_lite.NamedTuple("Pair", [("left", int), ("right", str)])
-    assert pair.__module__ == __name__ and pair(1, "a").right == "a"
+    assert pair.__module__ == __name__
+    assert pair(1, "a").right == "a"

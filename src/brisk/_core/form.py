@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     FormInput = Mapping[Any, Any] | Iterable[tuple[Any, Any]]
 
-__all__ = ["FormInput", "encode_form", "form_pairs"]
+__all__ = ["encode_form", "form_pairs"]
 
 
 def form_pairs(data: FormInput) -> list[tuple[str | bytes, str | bytes]]:

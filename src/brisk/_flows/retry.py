@@ -48,9 +48,8 @@ def _float(*candidates: Any) -> float:
     return Retry.DEFAULT_BACKOFF_MAX
 
 
-# The fields are a list of real types, not class annotations: this module's annotations are strings (from
-# __future__ import annotations), and typing.NamedTuple turns each string into a ForwardRef with compile(),
-# whose first call in a process sets up the ast module's types (~10 million instructions, 3 ms of a CLI run).
+# The functional form, the one brisk._core.typing_lite stands in for at run time (collections.namedtuple):
+# the types are for the type checker.
 _HistoryFields = NamedTuple(
     "_HistoryFields",
     [

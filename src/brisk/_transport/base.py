@@ -54,7 +54,7 @@ TLSOptions = NamedTuple(
 
 if TYPE_CHECKING:
     #: ``verify``: see ConnectionConfig. (At run time a plain ``object``: naming ssl.SSLContext would import
-    #: ssl, and a string would be compiled.)
+    #: ssl.)
     VerifyValue: TypeAlias = bool | str | bytes | ssl.SSLContext
     #: a client certificate: a path or PEM bytes (with the key in it), (cert, key), or (cert, key, password)
     CertValue: TypeAlias = (
@@ -105,8 +105,7 @@ class NetworkOptions(_NetworkFields):
 DEFAULT_NETWORK = NetworkOptions()
 
 
-# Fields as a list of real types rather than class annotations, which are strings here and would cost a
-# compile() each (the first one in a process ~3 ms): see RequestHistory in brisk._flows.retry.
+# The functional form, as for TLSOptions: brisk._core.typing_lite stands in for it at run time.
 _ConfigFields = NamedTuple(
     "_ConfigFields",
     [

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
 
 from brisk.cli._args import EXIT_CODES, DownloadError, Options, UsageError, parse_command_line
 from brisk.cli._items import ItemError, parse_items
@@ -22,7 +21,10 @@ from brisk.exceptions import (
     TooManyRedirects,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk.cli._items import RequestItems
     from brisk.models import Response
     from brisk.sessions import Session

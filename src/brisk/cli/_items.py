@@ -18,7 +18,9 @@ literal (``a\\:b=c`` is the field ``a:b``):
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ItemError", "RequestItems", "parse_items"]
 

@@ -8,9 +8,11 @@ which is imported only when colour is on.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, BinaryIO
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, BinaryIO
+
     from brisk.models import PreparedRequest, Response
 
 __all__ = ["Printer", "colour_wanted", "reason_phrase"]

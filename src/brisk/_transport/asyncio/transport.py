@@ -38,7 +38,7 @@ __all__ = ["AsyncTransport"]
 
 if TYPE_CHECKING:
     _Pooled = PooledTransport[AsyncH1Connection | AsyncH2Connection]
-else:  # a string argument would be compiled at import (a ForwardRef); the H2 class is loaded on demand
+else:  # the H2 class is loaded on demand (and at run time the subscript is the class: typing_lite)
     _Pooled = PooledTransport
 
 
