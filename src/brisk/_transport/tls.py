@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from brisk._transport.base import TLSOptions
@@ -134,47 +133,44 @@ def _load_cert(ctx: ssl.SSLContext, cert: CertValue) -> None:
 
     parts = (cert,) if isinstance(cert, str | bytes) else tuple(cert)
     password = parts[2] if len(parts) == 3 else None
+    cleanup: list[Callable[[], None]] = []
     try:
-        with _as_files([part for part in parts[:2] if part is not None]) as files:
-            # An empty password rather than None: OpenSSL must never prompt on the terminal for one.
-            ctx.load_cert_chain(files[0], files[1] if len(files) > 1 else None, password or "")
+        files = _as_files([part for part in parts[:2] if part is not None], cleanup)
+        # An empty password rather than None: OpenSSL must never prompt on the terminal for one.
+        ctx.load_cert_chain(files[0], files[1] if len(files) > 1 else None, password or "")
     except (ssl.SSLError, OSError) as exc:
         shown = "PEM bytes" if isinstance(parts[0], bytes) else repr(parts[0])
         hint = "" if password else " (an encrypted key needs its password: cert=(cert, key, password))"
         raise SSLError(
             f"cert=: could not load the client certificate and key from {shown}: {exc}{hint}"
         ) from None
-
-
-@contextmanager
-def _as_files(parts: Iterable[str | bytes]) -> Iterator[list[str]]:
-    """Paths OpenSSL can read (it loads certificates and keys from files only): PEM bytes go to an anonymous
-    in-memory file where the system has them (Linux), else to a private temporary file, gone afterwards."""
-    cleanup: list[Callable[[], None]] = []
-    try:
-        files: list[str] = []
-        for part in parts:
-            if not isinstance(part, bytes):
-                files.append(part)
-            elif hasattr(os, "memfd_create") and os.path.isdir(
-                "/proc/self/fd"
-            ):  # not in a chroot without /proc
-                fd = os.memfd_create("brisk-pem", os.MFD_CLOEXEC)
-                cleanup.append(partial(os.close, fd))
-                os.write(fd, part)
-                files.append(f"/proc/self/fd/{fd}")
-            else:  # not Linux, or no /proc
-                import tempfile
-
-                fd, path = tempfile.mkstemp(prefix="brisk-", suffix=".pem")  # readable by this user only
-                cleanup.append(partial(os.unlink, path))
-                with os.fdopen(fd, "wb") as file:
-                    file.write(part)
-                files.append(path)
-        yield files
     finally:
         for step in cleanup:
             step()
+
+
+def _as_files(parts: Iterable[str | bytes], cleanup: list[Callable[[], None]]) -> list[str]:
+    """Paths OpenSSL can read (it loads certificates and keys from files only): PEM bytes go to an anonymous
+    in-memory file where the system has them (Linux), else to a private temporary file. What removes each
+    file is added to ``cleanup`` as soon as the file exists; the caller runs it when done, error or not."""
+    files: list[str] = []
+    for part in parts:
+        if not isinstance(part, bytes):
+            files.append(part)
+        elif hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):  # not in a chroot without /proc
+            fd = os.memfd_create("brisk-pem", os.MFD_CLOEXEC)
+            cleanup.append(partial(os.close, fd))
+            os.write(fd, part)
+            files.append(f"/proc/self/fd/{fd}")
+        else:  # not Linux, or no /proc
+            import tempfile
+
+            fd, path = tempfile.mkstemp(prefix="brisk-", suffix=".pem")  # readable by this user only
+            cleanup.append(partial(os.unlink, path))
+            with os.fdopen(fd, "wb") as file:
+                file.write(part)
+            files.append(path)
+    return files
 
 
 def _system_context() -> ssl.SSLContext:
