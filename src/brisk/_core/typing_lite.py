@@ -18,7 +18,8 @@ The stand-ins do what the code needs at run time and nothing more. ``Generic`` a
 base classes that can be subscripted (``Generic[T]`` is ``Generic``). A ``TypeVar`` is its name.
 ``NamedTuple`` (functional form only) is ``collections.namedtuple``. No code may check an object against
 a protocol with ``isinstance``: the stand-in would answer no. Code that introspects brisk's generics
-(``typing.get_args``) sees plain classes.
+(``typing.get_args``) sees plain classes, and ``typing.get_type_hints`` cannot resolve, on brisk's functions,
+the names imported for the type checker only (as with any library that uses ``TYPE_CHECKING``).
 
 ``tests/unit/test_import_cost.py`` checks that ``import brisk`` loads no ``typing``.
 """
