@@ -484,7 +484,10 @@ def make_decoder(content_encoding: str | None, limits: Limits = DEFAULT_LIMITS) 
 @lru_cache(maxsize=1)
 def supported_encodings() -> str:
     """The ``Accept-Encoding`` value for the codings brisk can decode, e.g. ``gzip, deflate, br, zstd``."""
-    from importlib.machinery import PathFinder
+    try:  # importlib.machinery's PathFinder, from the module the interpreter loaded at start-up
+        from _frozen_importlib_external import PathFinder
+    except ImportError:  # (importlib itself loads warnings: a plain request loads neither)
+        from importlib.machinery import PathFinder
 
     names = ["gzip", "deflate"]
     if _brotli() is not None:
