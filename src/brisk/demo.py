@@ -12,9 +12,12 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 import brisk
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _WIDTH = 78
 

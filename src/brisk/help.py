@@ -16,7 +16,6 @@ import json
 import platform
 import ssl
 import sys
-from typing import Any
 
 import charset_normalizer  # noqa: F401  (read by info() through the module, so that a patch shows)
 import idna  # noqa: F401
@@ -25,6 +24,10 @@ from brisk.__version__ import __version__
 from brisk._compat.shim import REQUESTS_VERSION
 from brisk._core.requests_names import module_getattr
 from brisk._protocol.accelerator import ACCELERATED
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["info", "main"]
 

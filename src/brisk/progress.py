@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import IO, Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 __all__ = ["ProgressBar", "format_bytes", "format_duration"]
 

@@ -15,7 +15,6 @@ import os
 import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlencode, urlparse, urlunparse
 
 from brisk.__version__ import __version__
@@ -32,6 +31,10 @@ from brisk._request.defaults import default_headers
 from brisk._response.content import encoding_from_content_type, guess_json_utf, parse_links
 from brisk.exceptions import FileModeWarning, InvalidHeader, InvalidURL, UnrewindableBodyError
 from brisk.structures import CaseInsensitiveDict
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
 
 __all__ = [
     "DEFAULT_PORTS",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 from brisk._bulk.items import BulkOptions, SaveTo
 from brisk._bulk.job import BulkSummary, run_job
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Unpack
+    from typing import Any, Unpack
 
     from brisk._session.types import RequestOptions
     from brisk.sessions import AsyncSession, Session

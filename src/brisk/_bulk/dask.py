@@ -16,12 +16,12 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 from brisk._bulk.job import BulkSummary
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Unpack
+    from typing import Any, Unpack
 
     from brisk._session.types import RequestOptions
     from brisk.sessions import Session

@@ -23,12 +23,14 @@ import os
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
 
 from brisk._bulk.items import BulkOptions, BulkProgress, BulkResult, HostGate, host_of
 from brisk._session.calls import map_call
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk.sessions import AsyncSession
 
 __all__ = ["BulkRun", "input_length"]

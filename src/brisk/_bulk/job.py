@@ -22,12 +22,14 @@ import time
 import zlib
 from array import array
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 from brisk._bulk.engine import BulkRun
 from brisk._bulk.items import BulkOptions, BulkResult
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk.sessions import AsyncSession
 
 __all__ = ["BulkSummary", "DoneItems", "record", "run_job"]

@@ -4,12 +4,14 @@ its loop thread: ``brisk._bulk.sync``)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import TYPE_CHECKING, Any
 
 from brisk._bulk.engine import BulkRun
 from brisk._bulk.items import BulkOptions, BulkResult
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk.sessions import AsyncSession
 
 __all__ = ["aimap", "amap"]

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import IO, Any
 
 from brisk._bulk.items import BulkProgress
 from brisk.progress import format_duration
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 __all__ = ["BulkBar", "describe"]
 

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
 from brisk._bulk.job import DoneItems
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ParquetParts"]
 

@@ -15,11 +15,13 @@ import sqlite3
 import tempfile
 import threading
 import time
-from typing import TYPE_CHECKING, Any
 
 from brisk._cache.policy import Entry
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._cache.store import BodyWriter
 
 __all__ = ["SQLiteBackend"]

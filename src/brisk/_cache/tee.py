@@ -6,9 +6,11 @@ a temporary file (SQLite), and the reader gets the same chunks."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._cache.store import BodyWriter
 
 __all__ = ["AsyncTeeStream", "ChunksStream", "DualTeeStream", "SyncTeeStream", "tee"]

@@ -10,9 +10,12 @@ from __future__ import annotations
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from brisk.exceptions import InvalidSchema, RequestsDependencyWarning
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "DEFAULT_REDIRECT_LIMIT",

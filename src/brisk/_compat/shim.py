@@ -42,9 +42,12 @@ import sys
 import threading
 import types
 from collections.abc import Sequence
-from typing import Any
 
 import brisk
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["REQUESTS_VERSION", "install_as_requests", "uninstall_as_requests"]
 

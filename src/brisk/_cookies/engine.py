@@ -26,7 +26,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
 
 from brisk._cookies.files import dump_json, dump_netscape, parse_json, parse_netscape, write_private
 from brisk._cookies.foreign_jar import RequestView
@@ -45,6 +44,12 @@ from brisk._cookies.parse import (
     path_match,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    Sink = Callable[[Cookie], Any]  # stores one accepted cookie (a jar subclass's own set_cookie)
+
 __all__ = [
     "MAX_COOKIES_PER_DOMAIN",
     "MAX_COOKIES_TOTAL",
@@ -62,8 +67,6 @@ MAX_COOKIES_TOTAL = 3000
 MAX_COOKIE_HEADER_BYTES = 8190
 
 _SECURE_SCHEMES = frozenset({"https", "wss"})
-
-Sink = Callable[[Cookie], Any]  # stores one accepted cookie (a jar subclass's own set_cookie)
 
 
 def _stamp_policy(policy: Any, now: float) -> None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk.cookies import Cookie
 
 __all__ = ["dump_json", "dump_netscape", "parse_json", "parse_netscape", "write_private"]

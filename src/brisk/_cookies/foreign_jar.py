@@ -18,14 +18,16 @@ http.cookiejar itself is imported only where a stdlib ``Cookie`` is built (the u
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
-
 from brisk._cookies.model import coerce_cookie
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import http.cookiejar
+    from typing import Any, TypeVar
 
     from brisk._core.url import URL
+else:
+    from brisk._core.typing_lite import TypeVar
 
 __all__ = [
     "RequestView",

@@ -11,13 +11,16 @@ import copy
 import http.cookiejar
 import os
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Any
 from urllib.parse import urlsplit
 
 from brisk._cookies.engine import CookieStore, goes_to, request_view
 from brisk._cookies.foreign_jar import ResponseView
 from brisk._cookies.model import Cookie, coerce_cookie, cookie_for_value
 from brisk._core.url import URL
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["BriskCookiePolicy", "CookieConflictError", "RequestsCookieJar"]
 

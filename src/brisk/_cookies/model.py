@@ -6,9 +6,12 @@ Re-exported by :mod:`brisk.cookies`, which holds the jar and its RFC 6265 engine
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from brisk._cookies.parse import has_ctl
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "Cookie",

@@ -7,7 +7,9 @@ uses them lives in :mod:`brisk.cookies`.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "MAX_ATTRIBUTE_BYTES",

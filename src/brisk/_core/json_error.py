@@ -9,9 +9,12 @@ response body fails to parse.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from brisk.exceptions import InvalidJSONError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["JSONDecodeError"]
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
 
 from brisk._cache import policy
 from brisk._cache.control import Directives, parse_cache_control
@@ -28,7 +27,10 @@ from brisk._transport.base import Timings
 from brisk.exceptions import RequestException
 from brisk.models import Response
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._cache.store import Cache
     from brisk._flows import Effect
     from brisk._session.ratelimit import RateLimit

@@ -32,7 +32,6 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Set
-from typing import TYPE_CHECKING, Final
 
 from brisk._protocol.hpack import Decoder, Encoder, HeaderListTooLarge, HPACKError
 from brisk._protocol.http2_frames import (
@@ -84,7 +83,10 @@ from brisk._protocol.http2_stream import (
 from brisk._protocol.http11 import check_method, check_target, header_text
 from brisk.exceptions import RemoteProtocolError, ResponseHeadersTooLarge
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Final
+
     from brisk._core.config import Limits
 
 __all__ = ["H2Connection", "H2Stream", "StreamReset"]

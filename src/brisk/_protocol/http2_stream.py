@@ -11,12 +11,12 @@ secrets are never kept (as in the HTTP/1.1 line cache), so a credential does not
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from brisk._protocol.http2_frames import STREAM_WINDOW
 from brisk._protocol.http11 import SECRET_FIELDS, check_header
 from brisk.exceptions import RemoteProtocolError, ResponseHeadersTooLarge
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._core.config import Limits
 

@@ -16,8 +16,6 @@ Imported only when HTTP/3 is used: aioquic is the optional ``brisk[http3]`` extr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from aioquic.buffer import Buffer, BufferReadError  # type: ignore[attr-defined]
 from aioquic.h3.connection import FrameType, H3Connection
 from aioquic.h3.events import DataReceived, HeadersReceived
@@ -29,7 +27,10 @@ from brisk._protocol.http2_stream import bad_status, check_fields, request_field
 from brisk._protocol.http11 import check_method, check_target, header_text
 from brisk.exceptions import ConnectionError, RemoteProtocolError, ResponseHeadersTooLarge, SSLError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from aioquic.quic.configuration import QuicConfiguration
 
     from brisk._core.config import Limits

@@ -14,10 +14,13 @@ import io
 import os
 import stat
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
-from typing import Any
 
 from brisk._core.form import encode_form
 from brisk.exceptions import InvalidJSONError, RequestException, UnrewindableBodyError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "CHUNK_SIZE",

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from brisk._core.form import form_pairs
 from brisk._request.body import CHUNK_SIZE, FileBody, RequestBody
 from brisk.exceptions import InvalidHeader
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MultipartBody", "encode_multipart"]
 

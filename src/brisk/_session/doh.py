@@ -30,12 +30,14 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
 
 from brisk.exceptions import RequestException
 from brisk.sessions import Session
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import dns.message
 
     from brisk.models import Response

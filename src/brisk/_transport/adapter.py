@@ -7,10 +7,10 @@ two functions it needs (``get_adapter`` and ``sends_itself``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from brisk.exceptions import DEFAULT_TIMEOUT
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._transport.base import AsyncBaseTransport, BaseTransport, SendOptions
     from brisk.adapters import BaseAdapter

@@ -19,12 +19,14 @@ decisions ask for.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
 
 from brisk._core.log import debug_logger
 from brisk._transport.base import PRIOR_KNOWLEDGE, ConnectionConfig, SendOptions
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._core.url import URL
 
 __all__ = [

@@ -145,8 +145,11 @@ def _load_cert(ctx: ssl.SSLContext, cert: CertValue) -> None:
             f"cert=: could not load the client certificate and key from {shown}: {exc}{hint}"
         ) from None
     finally:
-        for step in cleanup:
-            step()
+        for step in cleanup:  # each one, best effort: a file left behind must not hide the outcome
+            try:
+                step()
+            except OSError:
+                pass
 
 
 def _as_files(parts: Iterable[str | bytes], cleanup: list[Callable[[], None]]) -> list[str]:

@@ -9,11 +9,10 @@ proxy, no Happy Eyeballs: one ``connect()`` within the connect timeout.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from brisk._transport.deadline import budget, connecting
 from brisk.exceptions import ConnectionError, ConnectionRefused, RequestException
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk._transport.base import ConnectionConfig, SendOptions

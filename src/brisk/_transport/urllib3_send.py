@@ -12,9 +12,10 @@ connect and read timeouts, not urllib3's none.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk.models import PreparedRequest
 
 __all__ = ["urlopen"]

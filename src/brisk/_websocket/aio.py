@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Generator
-from typing import TYPE_CHECKING, Any
 
 from brisk._flows import run_async
 from brisk._flows.request import request_flow
@@ -27,7 +26,10 @@ from brisk._websocket.core import Core, HeadReader, KeepAlive
 from brisk._websocket.handshake import Plan, handshake_response, split_options, upgrade_options
 from brisk.exceptions import ReadTimeout, WebSocketClosed, WriteTimeout
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._transport.base import SendOptions
     from brisk.models import PreparedRequest, Response
 

@@ -19,7 +19,6 @@ import hashlib
 import os
 import struct
 from collections import deque
-from typing import TYPE_CHECKING, Any
 
 from brisk._protocol.http11 import ResponseParser
 from brisk._protocol.http11_response import ResponseHead
@@ -32,7 +31,10 @@ from brisk.exceptions import (
     WebSocketHandshakeError,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._core.config import Limits
     from brisk.models import Response
 

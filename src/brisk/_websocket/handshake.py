@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import TYPE_CHECKING, Any
 
 from brisk._core.url import URL
 from brisk._transport.base import SendOptions
@@ -22,7 +21,10 @@ from brisk._websocket.core import Handshake, HeadReader, load
 from brisk.exceptions import InvalidSchema
 from brisk.structures import CaseInsensitiveDict
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._flows.request import FlowSettings
     from brisk._transport.base import Timings
     from brisk.models import PreparedRequest, Response

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 from brisk.exceptions import WebSocketClosed
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._websocket.core import Core
 

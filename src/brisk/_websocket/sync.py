@@ -11,7 +11,6 @@ import socket
 import struct
 import threading
 import time
-from typing import TYPE_CHECKING, Any
 
 from brisk._flows import run_sync
 from brisk._flows.request import request_flow
@@ -27,8 +26,10 @@ from brisk._websocket.core import Core, HeadReader, KeepAlive
 from brisk._websocket.handshake import Plan, handshake_response, upgrade_options
 from brisk.exceptions import ReadTimeout, WebSocketClosed, WriteTimeout
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from typing import Any
 
     from brisk._transport.base import SendOptions
     from brisk.models import PreparedRequest, Response

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from typing import Any
 
 from brisk.cli._args import Options, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ConnectTo", "connect_to_resolver", "network_settings", "parse_connect_to", "parse_resolve"]
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from brisk.cli._args import DownloadError
 from brisk.exceptions import DownloadError as BriskDownloadError
 from brisk.exceptions import HTTPError, RequestException
 from brisk.progress import format_bytes
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk.models import Response
     from brisk.sessions import Session
 

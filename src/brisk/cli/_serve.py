@@ -12,7 +12,10 @@ import argparse
 import signal
 import sys
 import threading
-from typing import Any, NoReturn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 __all__ = ["serve_command"]
 

@@ -7,8 +7,7 @@ is drawn from where the previous one ended.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._transport.base import Timings
 

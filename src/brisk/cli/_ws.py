@@ -12,7 +12,10 @@ import argparse
 import sys
 import threading
 import time
-from typing import Any, NoReturn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 __all__ = ["ws_command"]
 

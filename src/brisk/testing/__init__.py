@@ -16,7 +16,9 @@ Importing this package imports neither hypercorn nor trustme; import the submodu
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MockTransport"]
 

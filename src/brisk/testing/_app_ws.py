@@ -9,7 +9,10 @@
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["websocket"]
 

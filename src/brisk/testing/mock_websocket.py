@@ -26,11 +26,13 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
 
 from brisk._websocket.core import accept_for, load
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk.models import PreparedRequest
 
 __all__ = ["MockWebSocketPeer", "open_peer"]

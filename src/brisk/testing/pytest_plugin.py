@@ -22,11 +22,13 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
 
 import pytest
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk.testing.mock import MockTransport
     from brisk.testing.server import ServerThread
 

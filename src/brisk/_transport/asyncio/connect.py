@@ -7,7 +7,6 @@ import asyncio
 import errno
 import socket
 import time
-from typing import TYPE_CHECKING, Any
 
 from brisk._core.url import UNIX_SCHEME
 from brisk._transport.asyncio.h1 import AsyncH1Connection
@@ -18,7 +17,10 @@ from brisk._transport.errors import handshake_failed
 from brisk._transport.tls import check_pins, ssl_context
 from brisk._transport.wire import cleartext_h2
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._core.url import URL
     from brisk._transport.asyncio.h2 import AsyncH2Connection
     from brisk._transport.base import SendOptions, Timings

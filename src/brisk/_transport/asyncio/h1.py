@@ -13,7 +13,6 @@ import select
 import threading
 import time
 from collections.abc import Hashable
-from typing import TYPE_CHECKING
 
 from brisk._protocol.http11 import LAST_CHUNK, ResponseParser, chunk_header
 from brisk._transport.asyncio.body import AsyncPulledBody
@@ -28,6 +27,7 @@ from brisk._transport.facts import of_transport
 from brisk._transport.wire import method_of, request_body
 from brisk.exceptions import RemoteProtocolError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._request.body import RequestBody
     from brisk._response.connection_info import ConnectionInfo

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Hashable
-from typing import TYPE_CHECKING
 
 from brisk._core.url import UNIX_SCHEME
 from brisk._protocol.http2 import H2Connection, H2Stream
@@ -24,6 +23,7 @@ from brisk._transport.exchange import h2_request, h2_response, raise_stream_erro
 from brisk._transport.facts import of_transport
 from brisk.exceptions import ConnectionError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._core.config import Limits
     from brisk._core.url import URL

@@ -12,7 +12,6 @@ import asyncio
 import socket
 import time
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any
 
 from brisk._protocol.http3 import ALL, SEND_BACKLOG, H3State, H3Stream
 from brisk._transport.asyncio.body import AsyncPulledBody
@@ -33,7 +32,10 @@ from brisk._transport.h3 import (
 )
 from brisk.exceptions import ConnectionError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._core.url import URL
     from brisk._request.body import RequestBody
     from brisk._transport.asyncio.transport import AsyncTransport

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
 
 from brisk._core.error_context import add_url_context
 from brisk._transport.altsvc import QuicUnavailable, Race, routes_of
@@ -18,8 +17,10 @@ from brisk._transport.pooled import CLOSED_MESSAGE, pool_exhausted
 from brisk._transport.wire import request_body
 from brisk.exceptions import RequestException
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Hashable
+    from typing import Any
 
     from brisk._core.url import URL
     from brisk._transport.altsvc import Routes

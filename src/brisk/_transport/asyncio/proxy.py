@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import TYPE_CHECKING, Any
 
 from brisk._protocol.http11 import ResponseParser
 from brisk._transport.asyncio.connect import connect_tcp, start_connection, upgrade_if_h2
@@ -17,7 +16,10 @@ from brisk._transport.tls import ssl_context
 from brisk._transport.wire import cleartext_h2
 from brisk.exceptions import ConnectTimeout, RequestException
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._core.url import URL
     from brisk._transport.asyncio.h1 import AsyncH1Connection
     from brisk._transport.asyncio.h2 import AsyncH2Connection

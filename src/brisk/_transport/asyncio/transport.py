@@ -13,7 +13,6 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Hashable
-from typing import TYPE_CHECKING
 
 from brisk._core.config import DEFAULT_LIMITS, Limits
 from brisk._core.error_context import add_url_context
@@ -28,6 +27,7 @@ from brisk._transport.pooled import CLOSED_MESSAGE, PooledTransport, pool_exhaus
 from brisk._transport.wire import may_multiplex, request_body, request_head
 from brisk.exceptions import RequestException
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._core.url import URL
     from brisk._transport.asyncio.h2 import AsyncH2Connection

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["TimedOut", "bounded", "expire", "wait_until_woken"]
 

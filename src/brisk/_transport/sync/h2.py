@@ -14,7 +14,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator
-from typing import TYPE_CHECKING
 
 from brisk._core.url import UNIX_SCHEME
 from brisk._protocol.http2 import H2Connection, H2Stream
@@ -34,6 +33,7 @@ from brisk._transport.exchange import h2_request, h2_response, raise_stream_erro
 from brisk._transport.facts import of_socket
 from brisk.exceptions import ConnectionError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from brisk._core.config import Limits
     from brisk._core.url import URL

@@ -14,7 +14,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
-from typing import TYPE_CHECKING, Any
 
 from brisk._protocol.http3 import ALL, SEND_BACKLOG, H3State, H3Stream
 from brisk._transport.base import StaleConnection
@@ -34,7 +33,10 @@ from brisk._transport.h3 import (
 from brisk._transport.sync.connect import bounded_lookup
 from brisk.exceptions import ConnectionError, ConnectTimeout
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from brisk._core.url import URL
     from brisk._request.body import RequestBody
     from brisk._transport.base import SendOptions, Timings

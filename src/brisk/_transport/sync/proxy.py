@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-from typing import TYPE_CHECKING, Any, cast
 
 from brisk._protocol.http11 import ResponseParser
 from brisk._transport.proxy import ProxyInfo, parse_proxy
@@ -12,9 +11,14 @@ from brisk._transport.sync.connect import connect_tcp, wrap_tls
 from brisk._transport.tls import describe_ssl_error, ssl_context
 from brisk.exceptions import ConnectTimeout, RequestException, SSLError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, cast
+
     from brisk._core.url import URL
     from brisk._transport.base import SendOptions, Timings
+else:
+    from brisk._core.typing_lite import cast
 
 __all__ = ["TunnelTLS", "open_through_proxy"]
 

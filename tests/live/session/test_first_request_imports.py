@@ -1,0 +1,60 @@
+"""What a short program's first requests import: no ``typing`` (see ``brisk._core.typing_lite``).
+
+A fresh process imports brisk and makes the calls of a small script over plain HTTP, on a server that
+answers each with a Content-Length head: a GET that sets a cookie, a ``json=`` POST that sends it back, a
+form POST, and ``.json()``. With the C accelerator such answers need no HTTP parser, so nothing on the way
+loads typing. (Without it httptools parses each head, and httptools imports typing.)
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+import pytest
+
+from brisk._protocol.accelerator import ACCELERATED
+from servers.raw import RawConnection, http_response
+
+SCRIPT = """
+import sys
+before = sorted(sys.modules)
+import brisk
+
+url = sys.argv[1]
+with brisk.Session() as s:
+    assert s.get(url + "/login").status_code == 200
+    assert s.post(url + "/items", json={"name": "a"}).json() == {"ok": True}
+    assert s.post(url + "/form", data={"a": "b"}).json() == {"ok": True}
+print(before)
+print(sorted(sys.modules))
+"""
+
+
+def answering(conn: RawConnection) -> None:
+    while (request := conn.recv_request()) is not None:
+        if request.target == "/login":
+            conn.send(http_response(200, b"{}", [("Set-Cookie", "token=abc; Path=/")]))
+        else:
+            assert request.header("cookie") == "token=abc"  # the cookie went back
+            conn.send(http_response(200, b'{"ok": true}', [("Content-Type", "application/json")]))
+
+
+@pytest.mark.skipif(
+    not ACCELERATED, reason="without the C accelerator httptools parses heads (and loads typing)"
+)
+def test_a_short_script_loads_no_typing(raw_server) -> None:  # type: ignore[no-untyped-def]
+    server = raw_server(answering)
+    script = [sys.executable, "-c", SCRIPT, server.url.rstrip("/")]
+    done = subprocess.run(script, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    before, after = map(ast.literal_eval, done.stdout.splitlines())
+    watched = ["typing", "contextlib", "http.cookiejar", "ssl", "asyncio"]
+    preloaded = [m for m in watched if m in before]
+    if preloaded:
+        pytest.skip(f"this interpreter loads {preloaded} before any import (sitecustomize?): no comparison")
+    assert [m for m in watched if m in after] == []
+    assert "brisk._cookies.engine" in after  # the script ran them
+    assert "brisk._transport.sync.h1" in after
+    assert len(server.requests) == 3
