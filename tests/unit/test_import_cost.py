@@ -58,9 +58,11 @@ def test_import_brisk_loads_none_of_the_modules_it_does_not_need() -> None:
 
 def test_the_modules_of_a_plain_get_load_none_of_them_either() -> None:
     """The modules a plain GET (and ``brisk URL``) loads, and the Accept-Encoding they work out, load no
-    typing, contextlib, warnings or importlib (httptools loads typing when a head needs the Python parser)."""
+    typing, contextlib, warnings or importlib (httptools loads typing when a head needs the Python parser).
+    The standard modules a request needs are imported first: what they load is theirs (Python 3.13's
+    threading imports warnings)."""
     probe = (
-        "import sys\n"
+        "import sys, threading, socket\n"
         "before = sorted(sys.modules)\n"
         "import brisk._transport.sync.transport, brisk._response.decoders, brisk._session.environment\n"
         "import brisk.cli._command  # the command line\n"
@@ -70,10 +72,10 @@ def test_the_modules_of_a_plain_get_load_none_of_them_either() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     before, after = map(ast.literal_eval, out.splitlines())
-    watched = ["typing", "contextlib", "warnings", "importlib"]
-    preloaded = [m for m in watched if m in before]
-    if preloaded:
-        pytest.skip(f"this interpreter loads {preloaded} before any import (sitecustomize?): no comparison")
+    # (a module loaded before the probe's imports cannot be told apart: it is left out)
+    watched = [m for m in ("typing", "contextlib", "warnings", "importlib") if m not in before]
+    if "typing" not in watched:
+        pytest.skip("this interpreter loads typing at start-up (sitecustomize?): no comparison")
     assert [m for m in watched if m in after] == []
     assert "brisk._transport.sync.h1" in after
 

@@ -18,7 +18,7 @@ from brisk._protocol.accelerator import ACCELERATED
 from servers.raw import RawConnection, http_response
 
 SCRIPT = """
-import sys
+import sys, threading, socket  # what the standard modules a request needs load is theirs
 before = sorted(sys.modules)
 import brisk
 
