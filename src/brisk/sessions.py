@@ -71,15 +71,21 @@ class Session(SessionCalls[Response]):
 
         ``progress(done, total)`` is called as the request body goes out (``total`` None when unknown).
         """
+        if not options:
+            return self._request_plain(method, url)
         if options.get("progress") is None and self._follows_requests_chain():
             return self._request_via_send(method, url, options)
-        if not options:
-            p, settings = self._prepare_plain(method, url)
-        elif options.keys() <= _BODY_OPTIONS:  # s.post(url, json=doc)
+        if options.keys() <= _BODY_OPTIONS:  # s.post(url, json=doc)
             p, settings = self._prepare_plain(method, url, options)
         else:
             p = self._prepare_options(method, url, options)
             settings = self._settings(p, options)
+        return send_sync(p, settings, self._transport_for())
+
+    def _request_plain(self, method: str, url: str | bytes) -> Response:
+        if self._follows_requests_chain():
+            return self._request_via_send(method, url, {})
+        p, settings = self._prepare_plain(method, url)
         return send_sync(p, settings, self._transport_for())
 
     def send(self, request: PreparedRequest, **options: Unpack[SendKeywords]) -> Response:
@@ -230,12 +236,16 @@ class AsyncSession(SessionCalls[Coroutine["Any", "Any", Response]]):
 
     async def request(self, method: str, url: str | bytes, **options: Unpack[RequestOptions]) -> Response:
         if not options:
-            p, settings = self._prepare_plain(method, url)
-        elif options.keys() <= _BODY_OPTIONS:
+            return await self._request_plain(method, url)
+        if options.keys() <= _BODY_OPTIONS:
             p, settings = self._prepare_plain(method, url, options)
         else:
             p = self._prepare_options(method, url, options)
             settings = self._settings(p, options)
+        return await send_async(p, settings, self._transport_for())
+
+    async def _request_plain(self, method: str, url: str | bytes) -> Response:
+        p, settings = self._prepare_plain(method, url)
         return await send_async(p, settings, self._transport_for())
 
     async def send(self, request: PreparedRequest, **options: Unpack[SendKeywords]) -> Response:
@@ -315,6 +325,8 @@ class AsyncSession(SessionCalls[Coroutine["Any", "Any", Response]]):
         await self.close()
 
 
+Session._own_request = staticmethod(Session.request)
+AsyncSession._own_request = staticmethod(AsyncSession.request)
 _SESSION_SEND = Session.send
 _PREPARE_REQUEST = SessionCalls.prepare_request
 _MERGE_ENVIRONMENT = SessionBase.merge_environment_settings

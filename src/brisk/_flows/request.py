@@ -261,10 +261,14 @@ def send_sync(request: PreparedRequest, s: FlowSettings, transport: BaseTranspor
         failed = None
     if failed is not None:
         return run_sync(request_flow(request, s), transport, (None, failed))
-    if _flow_decides(response, request, s):
+    retry = s.retry
+    # (_flow_decides is called only when it may answer yes: not for a 200 with no status retries)
+    if (response.status_code in REDIRECT_STATI or retry.status_forcelist or retry.total) and _flow_decides(
+        response, request, s
+    ):
         return run_sync(request_flow(request, s), transport, (response, None))
     _accept(response, request, s)
-    response.retries = s.retry
+    response.retries = retry
     if not s.stream:
         response.content  # noqa: B018  (the flow's ReadBody)
     return response
@@ -285,10 +289,14 @@ async def send_async(request: PreparedRequest, s: FlowSettings, transport: Async
         failed = None
     if failed is not None:
         return await run_async(request_flow(request, s), transport, (None, failed))
-    if _flow_decides(response, request, s):
+    retry = s.retry
+    # (_flow_decides is called only when it may answer yes: not for a 200 with no status retries)
+    if (response.status_code in REDIRECT_STATI or retry.status_forcelist or retry.total) and _flow_decides(
+        response, request, s
+    ):
         return await run_async(request_flow(request, s), transport, (response, None))
     _accept(response, request, s)
-    response.retries = s.retry
+    response.retries = retry
     if not s.stream:
         await response.aread()
     return response

@@ -470,7 +470,11 @@ class SessionBase(SessionRedirectMixin):
                 transport = self._transport
                 if transport is None:
                     transport = self._transport = self._new_transport()
-        if self._routes_through_adapters():
+        # (_routes_through_adapters, without a call: this runs on every request)
+        if (
+            type(self).get_adapter is not _GET_ADAPTER or "get_adapter" in self.__dict__
+            or any_sends_itself(self.adapters.values())
+        ):  # fmt: skip
             from brisk._transport.adapter import AdapterRouter  # only for sessions with such adapters
 
             return AdapterRouter(self.get_adapter, sends_itself, transport)

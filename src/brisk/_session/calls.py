@@ -61,6 +61,10 @@ class SessionCalls(SessionBase, Generic[R]):
     #: Where requests' seams are looked up: code replaces ``requests.sessions.get_netrc_auth``, which is
     #: brisk.sessions' (``Session`` and ``AsyncSession`` set this to that module's namespace).
     _seams: ClassVar[Mapping[str, Any]] = {}
+    #: ``request`` as the session class defines it (a staticmethod, so reading it binds nothing): ``get(url)``
+    #: with nothing else goes straight to ``_request_plain``, one call fewer, unless a subclass or a patch
+    #: replaced ``request`` (code that wraps it to add a default timeout, a test double...).
+    _own_request: ClassVar[Any] = None
 
     def prepare_request(self, request: Request) -> PreparedRequest:
         """requests' ``Session.prepare_request``: merge the session's settings into ``request``. Hooks merge
@@ -101,9 +105,15 @@ class SessionCalls(SessionBase, Generic[R]):
     def request(self, method: str, url: str | bytes, **options: Unpack[RequestOptions]) -> R:
         raise NotImplementedError
 
+    def _request_plain(self, method: str, url: str | bytes) -> R:
+        """``request(method, url)``, a call with no options."""
+        raise NotImplementedError
+
     def get(self, url: str | bytes, params: ParamsArg = None, **options: Unpack[GetOptions]) -> R:
         """Send a GET request. ``session.get(url, params={"q": "x"}, timeout=5)``"""
         if params is None:
+            if not options and type(self).request is self._own_request and "request" not in self.__dict__:
+                return self._request_plain("GET", url)
             return self.request("GET", url, **options)
         return self.request("GET", url, params=params, **options)
 
@@ -253,11 +263,11 @@ class SessionCalls(SessionBase, Generic[R]):
                 copied._store = headers._store.copy()
                 copied._multi = {}
                 copied._unset = False
-                p = PreparedRequest.__new__(PreparedRequest)
-                state = p.__dict__
-                state.update(template)
+                state = template.copy()  # (one dict, filled and then given: cheaper than updating p's own)
                 state["headers"] = copied
                 state["hooks"] = {"request": [], "response": []}
+                p = PreparedRequest.__new__(PreparedRequest)
+                p.__dict__ = state
                 if body:
                     if "content-length" not in base._store:
                         # A bodiless POST's Content-Length: 0 is no part of a request with a body (one of

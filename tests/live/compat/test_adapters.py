@@ -227,6 +227,37 @@ def test_patching_session_send_intercepts_requests(raw_server: RawServerFactory)
     assert server.requests == []
 
 
+class DefaultTimeoutSession(brisk.Session):
+    """The wrapper many projects write: a default timeout added in ``request``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> brisk.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", 7)
+        self.calls.append((method, url, dict(kwargs)))
+        return super().request(method, url, **kwargs)
+
+
+def test_a_bare_get_goes_through_a_request_that_code_replaced(raw_server: RawServerFactory) -> None:
+    """``get(url)`` alone skips ``request`` only where nobody replaced it: a subclass's ``request``, a patch
+    of the class's and one of the instance's all see the call."""
+    server = raw_server()
+    with DefaultTimeoutSession() as session:
+        assert session.get(server.url).status_code == 200
+    assert session.calls == [("GET", server.url, {"timeout": 7})]
+    with brisk.Session() as session, mock.patch.object(brisk.Session, "request") as request:
+        request.return_value = brisk.Response(204)
+        assert session.get(server.url).status_code == 204
+    request.assert_called_once_with("GET", server.url)
+    with brisk.Session() as session, mock.patch.object(session, "request") as request:
+        request.return_value = brisk.Response(205)
+        assert session.get(server.url).status_code == 205
+    request.assert_called_once_with("GET", server.url)
+    assert len(server.requests) == 1  # only the subclass's call reached the server
+
+
 def test_cert_verify_refuses_a_missing_ca_bundle_before_sending(raw_server: RawServerFactory) -> None:
     server = raw_server()
     with brisk.Session() as session:
