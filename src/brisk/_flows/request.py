@@ -317,7 +317,8 @@ def _redirects(response: Response) -> bool:
 
 def _status_to_retry(retry: Retry, method: str | None, response: Response) -> bool:
     """Does ``retry`` ask for ``response`` to be tried again for its status? (A status the cache answered
-    with would only be answered again: not retried.)"""
+    with would only be answered again: not retried.) ``send_sync`` and ``send_async`` test the first
+    condition before they ask: widen it there too."""
     return (
         bool(retry.status_forcelist or retry.total)
         and retry.is_retry(method, response.status_code, "retry-after" in response.headers)

@@ -482,7 +482,8 @@ class SessionBase(SessionRedirectMixin):
 
     def _routes_through_adapters(self) -> bool:
         """Must each request ask ``get_adapter`` for its adapter? Yes when ``get_adapter`` is overridden or
-        patched (requests-mock), or a mounted adapter sends requests itself (see ``adapters``)."""
+        patched (requests-mock), or a mounted adapter sends requests itself (see ``adapters``).
+        ``_transport_for`` makes the same check inline: change both together."""
         if type(self).get_adapter is not _GET_ADAPTER or "get_adapter" in self.__dict__:
             return True
         return any_sends_itself(self.adapters.values())

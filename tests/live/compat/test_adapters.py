@@ -7,6 +7,7 @@ patched link answers instead of the network; then the server proves it received 
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 from typing import Any
 from unittest import mock
@@ -256,6 +257,28 @@ def test_a_bare_get_goes_through_a_request_that_code_replaced(raw_server: RawSer
         assert session.get(server.url).status_code == 205
     request.assert_called_once_with("GET", server.url)
     assert len(server.requests) == 1  # only the subclass's call reached the server
+
+
+def test_an_async_bare_get_goes_through_a_request_that_code_replaced(raw_server: RawServerFactory) -> None:
+    """The same for ``AsyncSession``, whose ``get(url)`` returns the awaitable of ``request``'s."""
+    server = raw_server()
+
+    async def main() -> list[int]:
+        statuses = []
+        async with brisk.AsyncSession() as session:
+            with mock.patch.object(brisk.AsyncSession, "request", new_callable=mock.AsyncMock) as request:
+                request.return_value = brisk.Response(204)
+                statuses.append((await session.get(server.url)).status_code)
+            request.assert_awaited_once_with("GET", server.url)
+            with mock.patch.object(session, "request", new_callable=mock.AsyncMock) as request:
+                request.return_value = brisk.Response(205)
+                statuses.append((await session.get(server.url)).status_code)
+            request.assert_awaited_once_with("GET", server.url)
+            statuses.append((await session.get(server.url)).status_code)  # the patches gone: the server
+        return statuses
+
+    assert asyncio.run(main()) == [204, 205, 200]
+    assert len(server.requests) == 1
 
 
 def test_cert_verify_refuses_a_missing_ca_bundle_before_sending(raw_server: RawServerFactory) -> None:
