@@ -334,15 +334,20 @@ class Response(ResponseBody):
     ) -> Response:
         """Build a response from what a transport read (fast path: no Headers until someone asks).
         ``missing``: header names (lower case) the transport knows the head lacks (see ``_missing``)."""
+        return cls._begun(request, timings, connection_info)._from_head(
+            status_code, reason, http_version, raw_headers, stream, missing
+        )
+
+    @classmethod
+    def _begun(
+        cls, request: PreparedRequest, timings: Timings | None, connection_info: ConnectionInfo | None
+    ) -> Response:
+        """The response to ``request`` as far as it is known before its head: ``_from_transport``'s first
+        half, which the HTTP/1.1 transport runs while the server is still answering (see ``_from_head``)."""
         self = cls.__new__(cls)
         # The attributes as one dict, copied from the blank one and filled in: a third faster than updating
         # the instance's own dict, which grows and converts as 30 names go in one by one.
         state = _BLANK.copy()
-        state["status_code"] = status_code
-        state["reason"] = reason
-        state["http_version"] = http_version
-        state["_raw_headers"] = raw_headers
-        state["_stream"] = stream
         state["request"] = request
         url = request._url
         # (request.url, without two calls: a property and str(); a subclass of the user's may have its own)
@@ -350,9 +355,27 @@ class Response(ResponseBody):
         state["timings"] = timings
         state["history"] = []
         state["connection_info"] = connection_info
+        self.__dict__ = state
+        return self
+
+    def _from_head(
+        self,
+        status_code: int,
+        reason: str,
+        http_version: str,
+        raw_headers: RawHeaders,
+        stream: SyncByteStream | AsyncByteStream,
+        missing: frozenset[str] = frozenset(),
+    ) -> Response:
+        """A response from ``_begun`` completed with its head and body stream; returns it."""
+        state = self.__dict__
+        state["status_code"] = status_code
+        state["reason"] = reason
+        state["http_version"] = http_version
+        state["_raw_headers"] = raw_headers
+        state["_stream"] = stream
         if missing:
             state["_missing"] = missing
-        self.__dict__ = state
         return self
 
     # -- head ------------------------------------------------------------------------------------------

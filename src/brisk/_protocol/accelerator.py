@@ -26,7 +26,14 @@ def _load() -> ModuleType | None:
         from brisk._protocol import _speedups
     except ImportError:  # not built: no compiler where brisk was installed
         return None
+    if getattr(_speedups, "API", 1) != _API:  # built from older sources (an editable install not rebuilt)
+        return None
     return _speedups
+
+
+#: the version of the functions' signatures this code calls (``API`` in ``_speedups.c``; 2: ``exchange``
+#: takes a call to make while the server answers)
+_API = 2
 
 
 speedups: Final = _load()

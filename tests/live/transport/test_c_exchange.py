@@ -198,3 +198,77 @@ def test_an_os_error_of_a_read_in_c_is_what_recv_would_raise(error: int, expecte
     finally:
         ours.close()
         theirs.close()
+
+
+EXCHANGE_LIMITS = (65536, 0.0, 65536, 8192, 100)  # recv_size, busy_poll, max head, line, header count
+
+
+def test_the_call_between_runs_after_the_send_and_before_the_read() -> None:
+    """``exchange(..., between, *args)``: the call is made once the head is sent and before the answer is
+    read, and its result ends the tuple."""
+    ours, theirs = socket.socketpair()
+    theirs.settimeout(2)  # a call made before the send would find nothing to read
+    seen: list[bytes] = []
+
+    def between(*args: object) -> tuple[object, ...]:
+        seen.append(theirs.recv(100))  # the head is there already
+        theirs.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")  # and the answer not yet read
+        return args
+
+    try:
+        assert h1._c_exchange is not None
+        done = h1._c_exchange(ours.fileno(), b"GET / HTTP/1.1\r\n\r\n", *EXCHANGE_LIMITS, between, 1, "two")
+        outcome, _, _, _, data, found, extra = done
+        assert seen == [b"GET / HTTP/1.1\r\n\r\n"]
+        assert (outcome, found[1], extra) == (0, 200, (1, "two"))
+        assert data == b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+        # without a call between, the tuple is as before
+        theirs.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+        assert len(h1._c_exchange(ours.fileno(), b"GET / HTTP/1.1\r\n\r\n", *EXCHANGE_LIMITS)) == 6
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_the_call_between_is_not_made_when_the_send_fails() -> None:
+    ours, theirs = socket.socketpair()
+    theirs.close()
+    calls: list[object] = []
+    try:
+        assert h1._c_exchange is not None
+        done = h1._c_exchange(ours.fileno(), b"GET / HTTP/1.1\r\n\r\n", *EXCHANGE_LIMITS, calls.append, 1)
+        assert done[0] == h1._SEND_FAILED
+        assert done[-1] is None
+        assert calls == []
+    finally:
+        ours.close()
+
+
+def test_an_error_in_the_call_between_closes_the_connection(
+    raw_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request went out and its answer was not read: the connection must not serve another request."""
+    server = raw_server(answer_each(OK, OK, OK))
+    with brisk.Session() as session:
+        assert session.get(server.url).text == "ok"
+
+        def failing(*args: object) -> None:
+            raise MemoryError("in the call between")
+
+        monkeypatch.setattr(h1, "_BEGUN", failing)
+        with pytest.raises(MemoryError, match="in the call between"):
+            session.get(server.url)
+        monkeypatch.undo()
+        assert session.get(server.url).text == "ok"
+    assert server.connection_count == 2  # a new connection after the failed exchange closed the first
+
+
+def test_an_accelerator_built_from_other_sources_is_left_unused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An editable install whose C module was built before its signatures changed runs in pure Python."""
+    from brisk._protocol import _speedups, accelerator
+
+    assert accelerator._load() is _speedups
+    monkeypatch.setattr(_speedups, "API", accelerator._API - 1)
+    assert accelerator._load() is None
+    monkeypatch.delattr(_speedups, "API")
+    assert accelerator._load() is None

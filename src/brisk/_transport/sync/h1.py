@@ -50,6 +50,7 @@ _NO_SENDFILE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EN
 _CONTINUE_WAIT = 1.0  # longest wait for "100 Continue" before sending the body anyway
 # The C accelerator's send-and-read of a request sent in one piece (see _exchange_in_c), or None.
 _c_exchange: Callable[..., Any] | None = getattr(speedups, "exchange", None)
+_BEGUN = Response._begun  # (bound once: a classmethod read binds on every access)
 _GOT_EOF, _SEND_FAILED, _RECV_FAILED = 1, 2, 3  # its outcomes besides data (0)
 _POLLED_IN_VAIN = 2
 _BODILESS_ANSWERS = frozenset({"HEAD", "CONNECT"})  # methods whose answer's framing C does not judge
@@ -356,11 +357,17 @@ def _exchange_in_c(
         limits.max_head_size,
         limits.max_header_line,
         limits.max_header_count,
+        # made while the server answers (after the send, before the wait): the Response as far as it is
+        # known without its head
+        _BEGUN,
+        request,
+        timings,
+        conn.info,
     )
     if done is None:
         busy.skip = skip  # nothing was done: the Python path asks the policy about this read itself
         return None
-    outcome, error, sent_at, polled, received, found = done
+    outcome, error, sent_at, polled, received, found, begun = done
     if polled:
         busy.polled(polled == _POLLED_IN_VAIN)
     timings.request_sent = sent_at - timings.start
@@ -373,16 +380,8 @@ def _exchange_in_c(
             conn.served += 1
             transport._finish(key, conn, not close, now)
             response_head = ResponseHead(status, reason, "HTTP/1.1", block, not close, missing)
-            return Response._from_transport(
-                status,
-                reason,
-                "HTTP/1.1",
-                response_head,
-                ByteStream(received[end:]),
-                request,
-                timings,
-                conn.info,
-                missing,
+            return begun._from_head(  # type: ignore[no-any-return]
+                status, reason, "HTTP/1.1", response_head, ByteStream(received[end:]), missing
             )
     reused = timings.reused
     parser = ResponseParser(method, limits)
