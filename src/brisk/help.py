@@ -23,7 +23,7 @@ import idna  # noqa: F401
 from brisk.__version__ import __version__
 from brisk._compat.shim import REQUESTS_VERSION
 from brisk._core.requests_names import module_getattr
-from brisk._protocol.accelerator import ACCELERATED
+from brisk._protocol.accelerator import ACCELERATED, NOT_USED_BECAUSE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -84,7 +84,11 @@ def info() -> dict[str, Any]:
         "cryptography": {"version": _version(names.cryptography, "")},
         "idna": {"version": _version(names.idna, "")},
         "requests": {"version": requests_version},
-        "brisk": {"version": __version__, "c_accelerator": ACCELERATED},
+        "brisk": {
+            "version": __version__,
+            "c_accelerator": ACCELERATED,
+            **({"c_accelerator_off": NOT_USED_BECAUSE} if NOT_USED_BECAUSE else {}),
+        },
     }
 
 

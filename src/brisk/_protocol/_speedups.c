@@ -312,7 +312,8 @@ busy_poll(int fd, double seconds)
  * A signal's handler runs at EINTR, as in Python's own socket calls; an exception it raises propagates.
  *
  * exchange(..., max_header_count, between, *between_args): ``between(*between_args)`` is called once the
- * head is sent, before polling and the read, and its result ends the tuple (None when the send failed).
+ * head is sent, before polling and the read, and its result ends the tuple (None when the send failed;
+ * ``between`` None: no call, and the tuple is as without it).
  * The server takes tens of microseconds to answer: work done there, that needs no byte of the answer,
  * costs no time in a loop that would sleep, and shortens the spin of one that polls. An exception it
  * raises propagates (the request is sent and its answer unread: the caller must close the connection). */
@@ -325,7 +326,7 @@ exchange(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                         "max_header_count[, between, *between_args])");
         return NULL;
     }
-    PyObject *between = nargs > 7 ? args[7] : NULL;
+    PyObject *between = nargs > 7 && args[7] != Py_None ? args[7] : NULL; /* None: no call */
     Py_ssize_t limits[3];
     long fd = PyLong_AsLong(args[0]);
     if (fd == -1 && PyErr_Occurred()) {

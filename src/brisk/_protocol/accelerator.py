@@ -16,19 +16,21 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-__all__ = ["ACCELERATED", "speedups"]
+__all__ = ["ACCELERATED", "NOT_USED_BECAUSE", "speedups"]
 
 
-def _load() -> ModuleType | None:
+def _load() -> tuple[ModuleType | None, str | None]:
+    """The module, or None and why it is not used."""
     if os.environ.get("BRISK_NO_EXTENSIONS", "") not in ("", "0"):
-        return None
+        return None, "switched off by BRISK_NO_EXTENSIONS"
     try:
         from brisk._protocol import _speedups
     except ImportError:  # not built: no compiler where brisk was installed
-        return None
-    if getattr(_speedups, "API", 1) != _API:  # built from older sources (an editable install not rebuilt)
-        return None
-    return _speedups
+        return None, "not built (no C compiler or Python headers where brisk was installed)"
+    api = getattr(_speedups, "API", 1)
+    if api != _API:  # built from older sources: an editable install not rebuilt since a pull
+        return None, f"built from other sources (API {api}, this code needs {_API}): reinstall brisk"
+    return _speedups, None
 
 
 #: the version of the functions' signatures this code calls (``API`` in ``_speedups.c``; 2: ``exchange``
@@ -36,6 +38,9 @@ def _load() -> ModuleType | None:
 _API = 2
 
 
-speedups: Final = _load()
+_LOADED = _load()
+speedups: Final = _LOADED[0]
+#: Why the C accelerator is not in use (None: it is)
+NOT_USED_BECAUSE: Final = _LOADED[1]
 #: Is the C accelerator in use?
 ACCELERATED: Final = speedups is not None

@@ -51,7 +51,7 @@ class ResponseBody:
     _closed = False  # set by close(): a class default, so building a response does not pay for it
     #: Header names (lower case) the transport saw were absent from the head: Content-Encoding and Set-Cookie,
     #: asked of every response, are then answered without a call, as long as ``headers`` was not built
-    #: (code may change it). Set by Response._from_transport.
+    #: (code may change it). Set by Response._from_head.
     _missing: frozenset[str] = frozenset()
     if TYPE_CHECKING:  # the head's, in Response
 

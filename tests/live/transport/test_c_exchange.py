@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import gzip
 import socket
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -208,6 +209,8 @@ def test_the_call_between_runs_after_the_send_and_before_the_read() -> None:
     read, and its result ends the tuple."""
     ours, theirs = socket.socketpair()
     theirs.settimeout(2)  # a call made before the send would find nothing to read
+    # and a read made before the call would wait for an answer nobody sends: a kernel timeout ends it
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 2, 0))
     seen: list[bytes] = []
 
     def between(*args: object) -> tuple[object, ...]:
@@ -222,6 +225,11 @@ def test_the_call_between_runs_after_the_send_and_before_the_read() -> None:
         assert seen == [b"GET / HTTP/1.1\r\n\r\n"]
         assert (outcome, found[1], extra) == (0, 200, (1, "two"))
         assert data == b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+        # with busy polling, the call comes before the polling too (which would otherwise find the answer)
+        polling = (EXCHANGE_LIMITS[0], 0.5, *EXCHANGE_LIMITS[2:])
+        done = h1._c_exchange(ours.fileno(), b"GET / HTTP/1.1\r\n\r\n", *polling, between)
+        assert (done[3], done[5][1], done[6]) == (0, 200, ())  # polling found the answer there at once
+        assert seen[1] == b"GET / HTTP/1.1\r\n\r\n"
         # without a call between, the tuple is as before
         theirs.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
         assert len(h1._c_exchange(ours.fileno(), b"GET / HTTP/1.1\r\n\r\n", *EXCHANGE_LIMITS)) == 6
@@ -267,8 +275,10 @@ def test_an_accelerator_built_from_other_sources_is_left_unused(monkeypatch: pyt
     """An editable install whose C module was built before its signatures changed runs in pure Python."""
     from brisk._protocol import _speedups, accelerator
 
-    assert accelerator._load() is _speedups
+    assert accelerator._load() == (_speedups, None)
     monkeypatch.setattr(_speedups, "API", accelerator._API - 1)
-    assert accelerator._load() is None
+    module, why = accelerator._load()
+    assert module is None
+    assert why == f"built from other sources (API {accelerator._API - 1}, this code needs 2): reinstall brisk"
     monkeypatch.delattr(_speedups, "API")
-    assert accelerator._load() is None
+    assert accelerator._load()[0] is None

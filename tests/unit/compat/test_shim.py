@@ -71,8 +71,11 @@ def test_every_requests_module_is_brisks() -> None:
         assert Retry is urllib3.util.retry.Retry
         assert requests.certs.where().endswith(".pem")
         assert requests.help.info()["requests"] == {"version": "2.32.3"}
-        from brisk._protocol.accelerator import ACCELERATED
-        assert requests.help.info()["brisk"] == {"version": brisk.__version__, "c_accelerator": ACCELERATED}
+        from brisk._protocol.accelerator import ACCELERATED, NOT_USED_BECAUSE
+        expected: dict[str, object] = {"version": brisk.__version__, "c_accelerator": ACCELERATED}
+        if not ACCELERATED:  # and why not
+            expected["c_accelerator_off"] = NOT_USED_BECAUSE
+        assert requests.help.info()["brisk"] == expected
         assert requests._internal_utils.to_native_string(b"abc") == "abc"
         assert "Session" in dir(requests) and "urllib3" in dir(requests)
         from requests import *  # noqa: F403
