@@ -63,7 +63,7 @@ def rows(url: str, busy_poll: float) -> dict[str, Callable[[], object]]:
     (conn,) = [c for conns in transport._state._idle.values() for c in conns]
     fd = conn.sock.fileno()
     limits = options.limits
-    args = (65536, 0.0, limits.max_head_size, limits.max_header_line, limits.max_header_count)
+    args = (65536, busy_poll, limits.max_head_size, limits.max_header_line, limits.max_header_count)
 
     host, port = url.split("/")[2].split(":")
     bare_sock = socket.create_connection((host, int(port)))
@@ -118,18 +118,21 @@ def main() -> int:
             raise SystemExit("nginx is not available")
         ops = rows(server.url("http", "/small.json"), args.busy_poll)
         times: dict[str, list[float]] = {name: [] for name in ops}
+        walls: dict[str, list[float]] = {name: [] for name in ops}
         for _ in range(args.rounds):
             for name, op in ops.items():
-                started = time.process_time()
+                started, wall = time.process_time(), time.perf_counter()
                 for _ in range(args.requests):
                     op()
+                walls[name].append((time.perf_counter() - wall) / args.requests * 1e6)
                 times[name].append((time.process_time() - started) / args.requests * 1e6)
-    print(f"CPU time per request, busy_poll={args.busy_poll}, medians of {args.rounds} rounds")
+    print(f"Per request, busy_poll={args.busy_poll}, medians of {args.rounds} rounds")
+    print(f"  {'':28} {'CPU':>7}     {'step':>7}  {'wall':>7}")
     previous = None
     for name, values in times.items():
         value = statistics.median(values)
         step = "" if previous is None or name == "C exchange alone" else f"{value - previous:+7.1f}"
-        print(f"  {name:28} {value:7.1f} µs  {step}")
+        print(f"  {name:28} {value:7.1f} µs  {step:>7}  {statistics.median(walls[name]):7.1f} µs")
         previous = value
     return 0
 

@@ -144,7 +144,7 @@ class Facts:
     """An entry's directives, freshness lifetime, age when received (RFC 9111 §4.2.3's
     corrected_initial_age) and the fields a reuse serves (without ``Age``, with ``Content-Length``)."""
 
-    __slots__ = ("directives", "initial_age", "lifetime", "served")
+    __slots__ = ("directives", "initial_age", "lifetime", "missing", "served")
 
     def __init__(self, entry: Entry) -> None:
         self.directives = directives = parse_cache_control(entry.values("cache-control"))
@@ -159,6 +159,10 @@ class Facts:
         if not any(name.lower() == "content-length" for name, _ in served):
             served.append(("Content-Length", str(entry.size)))
         self.served = served
+        # Of the two fields every response is asked for (its cookies, its coding), those a reuse lacks: a
+        # hit then skips the search, as a response read by the C accelerator does (Response._missing).
+        present = {name.lower() for name, _ in served}
+        self.missing = frozenset(name for name in ("set-cookie", "content-encoding") if name not in present)
 
 
 def request_directives(values: list[str]) -> Directives:

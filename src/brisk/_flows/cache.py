@@ -25,7 +25,7 @@ from brisk._core.streams import ByteStream
 from brisk._flows import Drain, Send, Sleep
 from brisk._transport.base import Timings
 from brisk.exceptions import RequestException
-from brisk.models import Response
+from brisk.models import PreparedRequest, Response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,11 +35,11 @@ if TYPE_CHECKING:
     from brisk._flows import Effect
     from brisk._session.ratelimit import RateLimit
     from brisk._transport.base import SendOptions
-    from brisk.models import PreparedRequest
 
-__all__ = ["cached_send"]
+__all__ = ["cached_send", "fresh_hit"]
 
 LOOKUPS = 4
+_NO_DIRECTIVES: Directives = {}  # a request's own Cache-Control, when it has none (never changed)
 
 #: A request with one of these is the user's own conditional or partial request: sent as it is.
 _USER_CONDITIONS = frozenset(
@@ -94,9 +94,7 @@ def cached_send(
             break
         hit = _from_entry(cache, entry, request, age, "hit" if verdict is policy.FRESH else "stale")
         if hit is not None:
-            timings = hit.timings = Timings(started)
-            timings.total = timings.first_byte = time.perf_counter() - started
-            return hit
+            return _timed(hit, started)
         entry = cache.lookup(url, headers)
     if "only-if-cached" in request_cc:
         return _gateway_timeout(request)
@@ -241,6 +239,39 @@ def _set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(name, value) for name, value in pairs if name.lower() == "set-cookie"]
 
 
+def fresh_hit(request: PreparedRequest, cache: Cache) -> Response | None:
+    """The common hit, answered without running the flow's steps (``send_sync`` calls it first): a GET or
+    HEAD without a body, Cache-Control or conditions of its own, and a fresh stored response for it. None
+    for anything else, and ``cached_send`` decides as always."""
+    if request.method not in ("GET", "HEAD", None) or request.body is not None:
+        return None
+    headers = request.headers
+    fields = headers._store
+    if "cache-control" in fields or not _USER_CONDITIONS.isdisjoint(fields):
+        return None
+    parsed = request._url
+    # (request.url without two calls, a property and str(), where no subclass of the user's may have its own)
+    url = parsed._str if parsed is not None and type(request) is PreparedRequest else request.url or ""
+    if "#" in url:
+        url = url.split("#", 1)[0]
+    started = time.perf_counter()
+    entry = cache.lookup(url, headers)
+    if entry is None:
+        return None
+    verdict, age = policy.verdict(entry, _NO_DIRECTIVES, time.time())
+    if verdict is not policy.FRESH:
+        return None
+    hit = _from_entry(cache, entry, request, age, "hit")
+    return None if hit is None else _timed(hit, started)
+
+
+def _timed(hit: Response, started: float) -> Response:
+    """``hit`` with its Timings: the time the cache took to answer, from ``started`` (perf_counter)."""
+    timings = hit.timings = Timings(started)
+    timings.total = timings.first_byte = time.perf_counter() - started
+    return hit
+
+
 def _from_entry(
     cache: Cache,
     entry: policy.Entry,
@@ -254,16 +285,19 @@ def _from_entry(
     body = cache.body(entry)
     if body is None:
         return None
-    headers = [*entry.facts().served, ("Age", policy.age_header(age))]
+    facts = entry.facts()
+    headers = [*facts.served, ("Age", policy.age_header(age))]
+    missing = facts.missing
     if extra:
         headers.extend(extra)
+        missing = frozenset()  # (the exchange's fields may be among them)
     stream: ByteStream | ChunksStream
     if request.method == "HEAD":
         stream = ByteStream(b"")
     else:
         stream = ByteStream(body) if isinstance(body, bytes) else ChunksStream(body)
     response = Response._from_transport(
-        entry.status, entry.reason, entry.http_version, headers, stream, request, None
+        entry.status, entry.reason, entry.http_version, headers, stream, request, None, None, missing
     )
     response.url = entry.url
     response.from_cache = True

@@ -62,6 +62,7 @@ class FlowSettings:
         "adapter_for",
         "allow_redirects",
         "cache",
+        "cache_plain",
         "hook_kwargs",
         "jar",
         "make_jar",
@@ -127,6 +128,12 @@ class FlowSettings:
         self.plain = (
             not self.request_hooks and not self.response_hooks and adapter_for is None
             and redirect_hooks is None and rate_limit is None and cache is None
+        )  # fmt: skip
+        #: The same, but with a cache (and perhaps a rate limit, which a hit does not wait for): the cache's
+        #: common hit is then answered without the flow (``_cache_hit``).
+        self.cache_plain = (
+            not self.request_hooks and not self.response_hooks and adapter_for is None
+            and redirect_hooks is None and cache is not None
         )  # fmt: skip
 
     def for_hop(self, url: URL) -> FlowSettings:
@@ -249,6 +256,12 @@ def send_sync(request: PreparedRequest, s: FlowSettings, transport: BaseTranspor
     body. The answer, or the exception, of the send goes back into the flow as its first effect's outcome
     as soon as there is more to decide (``_flow_decides``). So every decision is still the flow's own."""
     if request._auth is not None or not s.plain:
+        if request._auth is None and s.cache_plain and s.cache is not None:
+            hit = _cache_hit(request, s)
+            if hit is not None:
+                if not s.stream:
+                    hit.content  # noqa: B018  (the flow's ReadBody)
+                return hit
         return run_sync(request_flow(request, s), transport)
     if s.jar is not None or s.request_cookies is not None:
         _add_cookies(request, s, False)
@@ -277,6 +290,12 @@ def send_sync(request: PreparedRequest, s: FlowSettings, transport: BaseTranspor
 async def send_async(request: PreparedRequest, s: FlowSettings, transport: AsyncBaseTransport) -> Response:
     """``send_sync`` on the event loop."""
     if request._auth is not None or not s.plain:
+        if request._auth is None and s.cache_plain and s.cache is not None:
+            hit = _cache_hit(request, s)
+            if hit is not None:
+                if not s.stream:
+                    await hit.aread()
+                return hit
         return await run_async(request_flow(request, s), transport)
     if s.jar is not None or s.request_cookies is not None:
         _add_cookies(request, s, False)
@@ -300,6 +319,31 @@ async def send_async(request: PreparedRequest, s: FlowSettings, transport: Async
     if not s.stream:
         await response.aread()
     return response
+
+
+def _cache_hit(request: PreparedRequest, s: FlowSettings) -> Response | None:
+    """The flow of a request that the cache answers fresh, for ``s.cache_plain`` settings, without its
+    generators: what ``_send_with_retries`` does around the cache's answer (cookies on, then ``_accept``;
+    a status the cache answered is never retried) and nothing of ``request_flow`` (no hooks; a redirect
+    goes back to the flow: None, as for every request the cache does not answer at once)."""
+    global _fresh_hit
+    fresh_hit = _fresh_hit
+    if fresh_hit is None:
+        from brisk._flows.cache import fresh_hit as loaded  # (loaded with the first cached session)
+
+        fresh_hit = _fresh_hit = loaded
+    if s.jar is not None or s.request_cookies is not None:
+        _add_cookies(request, s, False)  # (before the lookup: the stored response may Vary on Cookie)
+    assert s.cache is not None
+    hit = fresh_hit(request, s.cache)
+    if hit is None or (hit.status_code in REDIRECT_STATI and _redirects(hit)):
+        return None
+    _accept(hit, request, s)
+    hit.retries = s.retry
+    return hit
+
+
+_fresh_hit: Callable[[PreparedRequest, Cache], Response | None] | None = None
 
 
 def _flow_decides(response: Response, request: PreparedRequest, s: FlowSettings) -> bool:

@@ -244,3 +244,133 @@ def test_headers_changed_before_the_body_is_read_still_count(
     relabelled = client.get(server.url, stream=True)
     relabelled.headers["Content-Encoding"] = "gzip"
     assert client.read(relabelled) == b"unzipped"
+
+
+# -- the cache's common hit (``_cache_hit``): answered without the flow ------------------------------------
+
+FRESH = [("Cache-Control", "max-age=600")]
+CACHED = http_response(200, b"stored", FRESH)
+
+BOMB = gzip.compress(b"\0" * 100_000)
+SMALL_RATIO = {"limits": brisk.Limits(max_decompression_ratio=10, decompression_floor=1000)}
+
+# name: (the server, the session's settings, the calls (the first is a miss), how many of them run the flow
+# when the direct hit is on)
+HITS: dict[str, tuple[Handler, dict[str, Any], list[Call], int]] = {
+    "a fresh hit": (answer_each(CACHED, OK), {}, [GET, GET, GET], 1),
+    "a hit of a response that set a cookie (Set-Cookie is never stored)": (
+        answer_each(http_response(200, b"c", [*FRESH, ("Set-Cookie", "a=1; Path=/")]), OK),
+        {},
+        [GET, GET],
+        1,
+    ),
+    "a hit after another response changed that cookie": (
+        answer_each(
+            http_response(200, b"c", [*FRESH, ("Set-Cookie", "a=1; Path=/")]),
+            http_response(200, b"", [("Cache-Control", "no-store"), ("Set-Cookie", "a=2; Path=/")]),
+        ),
+        {},
+        [GET, ("GET", "/other", {}), GET],
+        2,
+    ),
+    "a hit that varies on the cookie the jar sends": (
+        answer_each(
+            http_response(200, b"v1", [*FRESH, ("Vary", "Cookie"), ("Set-Cookie", "a=1; Path=/")]),
+            http_response(200, b"v2", [*FRESH, ("Vary", "Cookie")]),
+            OK,
+        ),
+        {},
+        [GET, GET, GET],
+        2,  # the second call sends a=1, which the stored response (fetched without it) does not match
+    ),
+    "a hit whose body is gzipped": (
+        answer_each(http_response(200, gzip.compress(b"unzipped"), [*FRESH, ("Content-Encoding", "gzip")])),
+        {},
+        [GET, GET],
+        1,
+    ),
+    "a HEAD after a GET": (answer_each(CACHED), {}, [GET, ("HEAD", "/", {})], 1),
+    "a streamed hit": (answer_each(CACHED), {}, [GET, ("GET", "/", {"stream": True})], 1),
+    "a hit whose body decodes past the session's limits": (
+        answer_each(http_response(200, BOMB, [*FRESH, ("Content-Encoding", "gzip")])),
+        SMALL_RATIO,
+        [("GET", "/", {"stream": True}), GET],
+        1,
+    ),
+    "a cached redirect": (
+        answer_each(http_response(301, b"", [*FRESH, ("Location", "/next")]), CACHED, OK),
+        {},
+        [GET, GET],
+        2,  # a redirect is the flow's to follow
+    ),
+    "the request's own Cache-Control": (
+        answer_each(CACHED, OK),
+        {},
+        [GET, ("GET", "/", {"headers": {"Cache-Control": "no-cache"}})],
+        2,
+    ),
+    "a conditional request of the caller's": (
+        answer_each(CACHED, http_response(304, b"")),
+        {},
+        [GET, ("GET", "/", {"headers": {"If-None-Match": '"x"'}})],
+        2,
+    ),
+    "a stale response": (
+        answer_each(http_response(200, b"old", [("Cache-Control", "max-age=0")]), OK),
+        {},
+        [GET, GET],
+        2,
+    ),
+}
+
+
+def never_cache_plain(self: request_module.FlowSettings, *args: Any, **kwargs: Any) -> None:
+    """FlowSettings whose cached calls always run the whole flow."""
+    _settings_init(self, *args, **kwargs)
+    self.cache_plain = False
+
+
+@pytest.mark.parametrize("client_factory", ["sync", "async"], indirect=True)
+@pytest.mark.parametrize("name", list(HITS))
+def test_a_hit_is_the_same_with_and_without_the_flow(
+    name: str, client_factory: Callable[..., Client], raw_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Responses (with their cache status and headers but Age), histories, cookies sent and kept, and what
+    reached the server: the same whether the cache's hit runs the flow or not."""
+    handler, settings, calls, flows_with_direct_hits = HITS[name]
+    flows: list[object] = []
+    real_flow = request_module.request_flow
+    monkeypatch.setattr(request_module, "request_flow", lambda *args: flows.append(1) or real_flow(*args))
+    results: list[Any] = []
+    flows_run: list[int] = []
+    for direct in (True, False):
+        if not direct:
+            monkeypatch.setattr(request_module.FlowSettings, "__init__", never_cache_plain)
+        server = raw_server(handler)
+        flows.clear()
+        # (a hit never waits for the rate limit)
+        client = client_factory(cache=True, rate_limit=1000, **settings)
+        seen = hit_outcome(client, server.url.rstrip("/") + "/", calls)
+        sent = [(request.method, request.header_values("cookie")) for request in server.requests]
+        results.append((seen, sent))
+        flows_run.append(len(flows))
+    assert results[0] == results[1]
+    assert flows_run == [flows_with_direct_hits, len(calls)], "the calls that ran the flow"
+
+
+def hit_outcome(client: Client, base: str, calls: list[Call]) -> list[Any]:
+    seen: list[Any] = []
+    for method, path, options in calls:
+        try:
+            r = client.request(method, base + path.lstrip("/"), timeout=5, **options)
+            body = client.raw_chunks(r) if options.get("stream") else client.read(r)
+        except brisk.RequestException as exc:
+            seen.append((type(exc).__name__, str(exc).replace(base, "/")))
+            continue
+        headers = sorted((k.lower(), v) for k, v in r.headers.items() if k.lower() != "age")
+        retries = None if r.retries is None else (r.retries.total, len(r.retries.history))
+        history = [(h.status_code, h.url.replace(base, "/")) for h in r.history]
+        seen.append((r.status_code, r.url.replace(base, "/"), history, body, headers, retries))
+        seen.append((r.cache_status, r.from_cache, r.timings is not None))
+    seen.append(sorted(client.session.cookies.get_dict().items()))
+    return seen
