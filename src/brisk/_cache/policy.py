@@ -142,7 +142,8 @@ class Entry:
 
 class Facts:
     """An entry's directives, freshness lifetime, age when received (RFC 9111 §4.2.3's
-    corrected_initial_age) and the fields a reuse serves (without ``Age``, with ``Content-Length``)."""
+    corrected_initial_age), the fields a reuse serves (without ``Age``, with ``Content-Length``) and which
+    of Set-Cookie and Content-Encoding those lack (``missing``)."""
 
     __slots__ = ("directives", "initial_age", "lifetime", "missing", "served")
 

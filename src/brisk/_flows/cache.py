@@ -25,7 +25,7 @@ from brisk._core.streams import ByteStream
 from brisk._flows import Drain, Send, Sleep
 from brisk._transport.base import Timings
 from brisk.exceptions import RequestException
-from brisk.models import PreparedRequest, Response
+from brisk.models import Response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,11 +35,11 @@ if TYPE_CHECKING:
     from brisk._flows import Effect
     from brisk._session.ratelimit import RateLimit
     from brisk._transport.base import SendOptions
+    from brisk.models import PreparedRequest
 
 __all__ = ["cached_send", "fresh_hit"]
 
 LOOKUPS = 4
-_NO_DIRECTIVES: Directives = {}  # a request's own Cache-Control, when it has none (never changed)
 
 #: A request with one of these is the user's own conditional or partial request: sent as it is.
 _USER_CONDITIONS = frozenset(
@@ -240,25 +240,23 @@ def _set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def fresh_hit(request: PreparedRequest, cache: Cache) -> Response | None:
-    """The common hit, answered without running the flow's steps (``send_sync`` calls it first): a GET or
-    HEAD without a body, Cache-Control or conditions of its own, and a fresh stored response for it. None
-    for anything else, and ``cached_send`` decides as always."""
+    """The common hit, answered without the flow's steps (``_cache_hit`` asks first): a GET or HEAD
+    without a body, Cache-Control or conditions of its own, and a fresh stored response for it. None for
+    anything else: then ``cached_send`` decides, as for every request (and looks it up again)."""
     if request.method not in ("GET", "HEAD", None) or request.body is not None:
         return None
     headers = request.headers
     fields = headers._store
     if "cache-control" in fields or not _USER_CONDITIONS.isdisjoint(fields):
         return None
-    parsed = request._url
-    # (request.url without two calls, a property and str(), where no subclass of the user's may have its own)
-    url = parsed._str if parsed is not None and type(request) is PreparedRequest else request.url or ""
+    url = request.url or ""
     if "#" in url:
         url = url.split("#", 1)[0]
     started = time.perf_counter()
     entry = cache.lookup(url, headers)
     if entry is None:
         return None
-    verdict, age = policy.verdict(entry, _NO_DIRECTIVES, time.time())
+    verdict, age = policy.verdict(entry, {}, time.time())
     if verdict is not policy.FRESH:
         return None
     hit = _from_entry(cache, entry, request, age, "hit")

@@ -326,6 +326,8 @@ def _cache_hit(request: PreparedRequest, s: FlowSettings) -> Response | None:
     generators: what ``_send_with_retries`` does around the cache's answer (cookies on, then ``_accept``;
     a status the cache answered is never retried) and nothing of ``request_flow`` (no hooks; a redirect
     goes back to the flow: None, as for every request the cache does not answer at once)."""
+    if request.method not in ("GET", "HEAD", None) or request.body is not None:
+        return None  # (fresh_hit's first test, made before the cookies are added: the flow adds them too)
     global _fresh_hit
     fresh_hit = _fresh_hit
     if fresh_hit is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -303,6 +304,25 @@ HITS: dict[str, tuple[Handler, dict[str, Any], list[Call], int]] = {
         [GET, GET],
         2,  # a redirect is the flow's to follow
     ),
+    "a cached redirect not followed": (
+        answer_each(http_response(301, b"", [*FRESH, ("Location", "/next")]), OK),
+        {},
+        [("GET", "/", {"allow_redirects": False}), ("GET", "/", {"allow_redirects": False})],
+        2,
+    ),
+    "a cached status the Retry policy names (a cached answer is not retried)": (
+        answer_each(http_response(503, b"busy", FRESH), OK),
+        RETRY_503,
+        [GET, GET],
+        1,
+    ),
+    "a URL with a fragment": (answer_each(CACHED), {}, [("GET", "/#top", {}), ("GET", "/#end", {})], 1),
+    "a POST between hits": (
+        answer_each(CACHED, http_response(200, b"posted", [("Set-Cookie", "p=1; Path=/")]), OK, OK),
+        {},
+        [GET, GET, ("POST", "/", {"data": b"x"}), GET],
+        3,  # the POST's answer invalidates the stored response
+    ),
     "the request's own Cache-Control": (
         answer_each(CACHED, OK),
         {},
@@ -330,10 +350,16 @@ def never_cache_plain(self: request_module.FlowSettings, *args: Any, **kwargs: A
     self.cache_plain = False
 
 
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
 @pytest.mark.parametrize("client_factory", ["sync", "async"], indirect=True)
 @pytest.mark.parametrize("name", list(HITS))
 def test_a_hit_is_the_same_with_and_without_the_flow(
-    name: str, client_factory: Callable[..., Client], raw_server: Any, monkeypatch: pytest.MonkeyPatch
+    name: str,
+    client_factory: Callable[..., Client],
+    raw_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    store: str,
+    tmp_path: Path,
 ) -> None:
     """Responses (with their cache status and headers but Age), histories, cookies sent and kept, and what
     reached the server: the same whether the cache's hit runs the flow or not."""
@@ -349,7 +375,8 @@ def test_a_hit_is_the_same_with_and_without_the_flow(
         server = raw_server(handler)
         flows.clear()
         # (a hit never waits for the rate limit)
-        client = client_factory(cache=True, rate_limit=1000, **settings)
+        cache = True if store == "memory" else tmp_path / f"{direct}.sqlite"
+        client = client_factory(cache=cache, rate_limit=1000, **settings)
         seen = hit_outcome(client, server.url.rstrip("/") + "/", calls)
         sent = [(request.method, request.header_values("cookie")) for request in server.requests]
         results.append((seen, sent))
