@@ -1,12 +1,13 @@
-"""The sync HTTP/1.1 exchange with the C accelerator's system calls (``h1._exchange_in_c``) against the pure
-Python exchange, side by side on scripted servers.
+"""The sync HTTP/1.1 exchange with the C accelerator's system calls (``h1._exchange_in_c``), with the same
+steps in Python (``h1._exchange_in_python``: over TLS, or where C's exchange is not in use) and with the
+Python reader alone, side by side on scripted servers, plain and over TLS.
 
-``_exchange_in_c`` builds a response that came whole in one read itself and hands everything else (an
-error, EOF, a head or body over several reads, an unusual head) to the Python reader. Whatever the server
-does, a caller must see the same thing either way: the same responses, the same exceptions with the same
-messages, the same stale-connection retries and the same number of connections. Each scenario runs a GET
-and a small POST (which C sends with its body) in a fresh session twice, once with C and once without, each
-against a server of its own.
+The first two build a response that came whole in one read themselves and hand everything else (an error,
+EOF, a head or body over several reads, an unusual head) to the Python reader. Whatever the server does, a
+caller must see the same thing every way: the same responses, the same exceptions with the same messages,
+the same stale-connection retries and the same number of connections. Each scenario runs a GET and a
+small POST (which goes out with its body in one piece) in a fresh session once each way, each against a
+server of its own.
 """
 
 from __future__ import annotations
@@ -137,26 +138,53 @@ def outcome(url: str, session: brisk.Session) -> list[Any]:
     return seen
 
 
-@pytest.mark.parametrize("name", list(SCENARIOS))
-def test_the_same_with_and_without_c(name: str, raw_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    handler = SCENARIOS[name]
-    used_c: list[bool] = []
-    real = h1._exchange_in_c
+# The ways an exchange can go: the C accelerator's system calls (plain sockets), the same steps in Python
+# (``_exchange_in_python``: TLS, or C's exchange not in use), and the reader alone (no accelerator at all).
+IN_C, IN_PYTHON, READER = "in C", "in Python", "the reader alone"
+WAYS = {"http": (IN_C, IN_PYTHON, READER), "https": (IN_PYTHON, READER)}
 
+
+@pytest.mark.parametrize("scheme", list(WAYS))
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_the_same_whichever_way_the_exchange_goes(
+    name: str,
+    scheme: str,
+    raw_server: Any,
+    tls_raw_server: Any,
+    good_cert: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handler = SCENARIOS[name]
+    results = []
+    for way in WAYS[scheme]:
+        used: list[str] = []
+        for attribute, label in (("_exchange_in_c", IN_C), ("_exchange_in_python", IN_PYTHON)):
+            real = getattr(h1, attribute)
+            monkeypatch.setattr(h1, attribute, _counting(real, used, label))
+        if way != IN_C:  # (connections made without C's exchange never take the C path: _in_c)
+            monkeypatch.setattr(h1, "_c_exchange", None)
+        if way == READER:
+            monkeypatch.setattr(h1, "_fast_head", None)
+        if scheme == "http":
+            server = raw_server(handler)
+            url, verify = server.url, True
+        else:
+            server = tls_raw_server(good_cert, handler)
+            url, verify = f"https://localhost:{server.port}/", str(good_cert.ca_bundle)
+        with brisk.Session(limits=brisk.Limits(busy_poll=0)) as session:
+            session.verify = verify
+            results.append((outcome(url, session), server.connection_count))
+        monkeypatch.undo()
+        assert set(used) == ({way} if way != READER else set()), f"{way}: the exchange went {used}"
+    assert all(result == results[0] for result in results[1:]), results
+
+
+def _counting(real: Callable[..., Any], used: list[str], label: str) -> Callable[..., Any]:
     def counting(*args: Any) -> Any:
-        used_c.append(True)
+        used.append(label)
         return real(*args)
 
-    results = []
-    for with_c in (True, False):
-        monkeypatch.setattr(h1, "_exchange_in_c", counting)
-        monkeypatch.setattr(h1, "_c_exchange", h1._c_exchange if with_c else None)
-        server = raw_server(handler)  # (connections made without C never take the C path: _in_c)
-        with brisk.Session(limits=brisk.Limits(busy_poll=0)) as session:
-            results.append((outcome(server.url, session), server.connection_count))
-        monkeypatch.undo()
-    assert used_c, "the C exchange was not used"
-    assert results[0] == results[1]
+    return counting
 
 
 class GreenSocket(socket.socket):

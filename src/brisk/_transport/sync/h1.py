@@ -50,6 +50,7 @@ _NO_SENDFILE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EN
 _CONTINUE_WAIT = 1.0  # longest wait for "100 Continue" before sending the body anyway
 # The C accelerator's send-and-read of a request sent in one piece (see _exchange_in_c), or None.
 _c_exchange: Callable[..., Any] | None = getattr(speedups, "exchange", None)
+_fast_head: Callable[..., Any] | None = None if speedups is None else speedups.parse_head
 _BEGUN = Response._begun  # (bound once: a classmethod read binds on every access)
 _GOT_EOF, _SEND_FAILED, _RECV_FAILED = 1, 2, 3  # its outcomes besides data (0)
 _POLLED_IN_VAIN = 2
@@ -62,6 +63,23 @@ class _SendError(Exception):
     def __init__(self, error: OSError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+def _send_failed(exc: OSError, options: SendOptions) -> NoReturn:
+    """Raise what a failed send of a request means: a write timeout; or ``_SendError`` (the server may have
+    answered before it closed: the caller reads that answer)."""
+    if isinstance(exc, TimeoutError | BlockingIOError):  # (EAGAIN: a kernel-timed call ran out)
+        raise SENDING.timed_out(options) from None
+    if isinstance(exc, RequestException):
+        raise exc
+    raise _SendError(exc) from exc
+
+
+def _recv_failed(exc: OSError, options: SendOptions, phase: Phase) -> NoReturn:
+    """Raise what a failed read means: the phase's timeout, or the connection broken (``broken``)."""
+    if isinstance(exc, TimeoutError | BlockingIOError):  # (EAGAIN: a kernel-timed call ran out)
+        raise phase.timed_out(options) from None
+    raise broken(exc, phase.doing) from exc
 
 
 class SyncH1Connection:
@@ -110,13 +128,12 @@ class SyncH1Connection:
         else:
             self._set_write_timeout(SENDING.budget(options))
         try:
-            self.sock.sendall(data)
-        except (TimeoutError, BlockingIOError):  # BlockingIOError: a kernel-timed call ran out (EAGAIN)
-            raise SENDING.timed_out(options) from None
-        except RequestException:
-            raise
+            sock = self.sock
+            sent = sock.send(data)  # (TLS writes all of it at once; sendall's loop costs a few calls more)
+            if sent < len(data):
+                sock.sendall(memoryview(data)[sent:])
         except OSError as exc:
-            raise _SendError(exc) from exc
+            _send_failed(exc, options)
 
     def send_file(self, descriptor: int, offset: int, count: int, options: SendOptions) -> int | None:
         """Write up to ``count`` bytes of the file ``descriptor`` from ``offset`` with ``os.sendfile`` (the
@@ -152,10 +169,8 @@ class SyncH1Connection:
         self._budget_read(options, phase)
         try:
             return self.sock.recv(size)
-        except (TimeoutError, BlockingIOError):  # BlockingIOError: a kernel-timed call ran out (EAGAIN)
-            raise phase.timed_out(options) from None
         except OSError as exc:
-            raise broken(exc, phase.doing) from exc
+            _recv_failed(exc, options, phase)
 
     def recv_failed(self, error: int, options: SendOptions, phase: Phase = WAITING_FOR_RESPONSE) -> NoReturn:
         """Raise what ``recv`` raises for the OS error ``error`` (a read done in C: ``_exchange_in_c``)."""
@@ -261,15 +276,16 @@ def exchange(
         body = body or None
     elif body is not None:
         body = request_body(request)
-    if conn._in_c and options.deadline is None and method not in _BODILESS_ANSWERS:
+    if _fast_head is not None and options.deadline is None and method not in _BODILESS_ANSWERS:
         # The request goes out in one piece, as below: the head, with a small body appended.
+        in_one_read = _exchange_in_c if conn._in_c else _exchange_in_python
         if body is None:
-            response = _exchange_in_c(transport, key, conn, request, method, head, options, timings)
+            response = in_one_read(transport, key, conn, request, method, head, options, timings)
         elif (
             isinstance(body, bytes) and len(body) <= _SMALL_BODY
             and ("expect" not in request.headers._store or not _expects_continue(request))
         ):  # fmt: skip
-            response = _exchange_in_c(transport, key, conn, request, method, head + body, options, timings)
+            response = in_one_read(transport, key, conn, request, method, head + body, options, timings)
         else:
             response = None
         if response is not None:
@@ -371,18 +387,8 @@ def _exchange_in_c(
     if polled:
         busy.polled(polled == _POLLED_IN_VAIN)
     timings.request_sent = sent_at - timings.start
-    if found is not None:
-        end, status, reason, block, length, close, missing = found
-        if length >= 0 and len(received) - end == length and status not in (204, 304):
-            # The whole response in one read: no parser, the connection back to the pool at once.
-            now = time.monotonic()
-            timings.first_byte = timings.total = now - timings.start
-            conn.served += 1
-            transport._finish(key, conn, not close, now)
-            response_head = ResponseHead(status, reason, "HTTP/1.1", block, not close, missing)
-            return begun._from_head(  # type: ignore[no-any-return]
-                status, reason, "HTTP/1.1", response_head, ByteStream(received[end:]), missing
-            )
+    if not outcome:
+        return _answered(transport, key, conn, request, method, received, found, begun, options, timings)
     reused = timings.reused
     parser = ResponseParser(method, limits)
     must_close = False
@@ -393,13 +399,103 @@ def _exchange_in_c(
         must_close = True
         _answer_to_failed_send(conn, parser, options, reused, failure)
         timings.request_sent = time.monotonic() - timings.start  # as the Python path: after that answer
-    elif outcome:  # the read failed or met EOF: nothing was read
+    else:  # the read failed or met EOF: nothing was read
         _read_head(conn, parser, options, reused, None, False, (outcome, error))
-    else:
-        parser.feed(received)
-        _read_head(conn, parser, options, reused, None, True)
     timings.first_byte = time.monotonic() - timings.start
     return h1_response(_SyncH1Body, transport, key, conn, parser, request, options, timings, must_close)
+
+
+def _exchange_in_python(
+    transport: SyncTransport,
+    key: Hashable,
+    conn: SyncH1Connection,
+    request: PreparedRequest,
+    method: str,
+    data: bytes,
+    options: SendOptions,
+    timings: Timings,
+) -> Response:
+    """``_exchange_in_c`` where C cannot make the system calls (TLS, whose layer is the ssl module's; a
+    socket that does its own waiting), through the connection's own ``send`` and ``recv``: ``data`` sent in
+    one piece, the Response begun while the server answers, busy polling, one read, and a response that
+    came whole in it built at once from what the accelerator's ``parse_head`` read there. EOF, a failed send
+    and anything ``_answered`` does not build at once go on as in ``exchange``, with the same errors."""
+    reused = timings.reused
+    _, read, write, _, _ = options.timeout._phases  # (as _exchange_in_c: send and recv without their calls)
+    if write != conn._write_timeout:
+        conn._set_write_timeout(write)
+    sock = conn.sock
+    try:
+        sent = sock.send(data)
+        if sent < len(data):
+            sock.sendall(memoryview(data)[sent:])
+    except OSError as exc:  # what send makes of it: a timeout, or the failed send's answer (or stale)
+        try:
+            _send_failed(exc, options)
+        except _SendError as failed:
+            parser = ResponseParser(method, options.limits)
+            _answer_to_failed_send(conn, parser, options, reused, failed.error)
+            timings.request_sent = timings.first_byte = time.monotonic() - timings.start
+            return h1_response(_SyncH1Body, transport, key, conn, parser, request, options, timings, True)
+    timings.request_sent = time.monotonic() - timings.start
+    begun = _BEGUN(request, timings, conn.info)  # (while the server answers, as the C exchange does)
+    limits = options.limits
+    busy_poll = limits.busy_poll
+    if busy_poll:
+        conn._busy.before_read(busy_poll if read is None or read >= busy_poll else read)
+    if read != conn._read_timeout:
+        conn._set_read_timeout(read)
+    try:
+        received = sock.recv(_RECV_HEAD)
+    except OSError as exc:  # what recv makes of it, as _read_head's first read
+        try:
+            _recv_failed(exc, options, WAITING_FOR_RESPONSE)
+        except (RemoteProtocolError, ConnectionError) as error:
+            if reused:
+                raise StaleConnection(error) from error
+            raise
+    if not received:
+        parser = ResponseParser(method, limits)
+        _read_head(conn, parser, options, reused, None, False, (_GOT_EOF, 0))
+        timings.first_byte = time.monotonic() - timings.start
+        return h1_response(_SyncH1Body, transport, key, conn, parser, request, options, timings, False)
+    assert _fast_head is not None  # (exchange calls this only then)
+    found = _fast_head(received, limits.max_head_size, limits.max_header_line, limits.max_header_count)
+    return _answered(transport, key, conn, request, method, received, found, begun, options, timings)
+
+
+def _answered(
+    transport: SyncTransport,
+    key: Hashable,
+    conn: SyncH1Connection,
+    request: PreparedRequest,
+    method: str,
+    received: bytes,
+    found: Any,
+    begun: Response,
+    options: SendOptions,
+    timings: Timings,
+) -> Response:
+    """The response to the bytes of the first read of an answer, ``received``, where ``found`` is what
+    ``parse_head`` read in them (None: no plain head). A plain head with its whole Content-Length body and
+    nothing after it (the common small answer) completes ``begun`` at once, without a parser, and the
+    connection goes back to the pool now; anything else goes to the Python reader, from those bytes on."""
+    if found is not None:
+        end, status, reason, block, length, close, missing = found
+        if length >= 0 and len(received) - end == length and status not in (204, 304):
+            now = time.monotonic()
+            timings.first_byte = timings.total = now - timings.start
+            conn.served += 1
+            transport._finish(key, conn, not close, now)
+            response_head = ResponseHead(status, reason, "HTTP/1.1", block, not close, missing)
+            return begun._from_head(
+                status, reason, "HTTP/1.1", response_head, ByteStream(received[end:]), missing
+            )
+    parser = ResponseParser(method, options.limits)
+    parser.feed(received)
+    _read_head(conn, parser, options, timings.reused, None, True)
+    timings.first_byte = time.monotonic() - timings.start
+    return h1_response(_SyncH1Body, transport, key, conn, parser, request, options, timings, False)
 
 
 def _send_body(conn: SyncH1Connection, body: bytes | RequestBody, options: SendOptions) -> None:

@@ -134,11 +134,14 @@ class TunnelTLS:
         if data:
             self._outer.sendall(data)
 
+    def send(self, data: bytes | memoryview) -> int:
+        sent: int = self._run(self._inner.write, data)
+        return sent
+
     def sendall(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            sent = self._run(self._inner.write, view)
-            view = view[sent:]
+            view = view[self.send(view) :]
 
     def recv(self, size: int) -> bytes:
         try:
