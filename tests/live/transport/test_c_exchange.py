@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import errno
 import gzip
+import os
 import socket
+import ssl
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -27,8 +29,12 @@ from brisk._transport.sync import h1
 from brisk._transport.sync.h1 import SyncH1Connection
 from servers.raw import RawConnection, http_response
 
-if h1._c_exchange is None:
-    pytest.skip("the C accelerator's exchange() is not in use here", allow_module_level=True)
+if h1._fast_head is None:
+    pytest.skip("the C accelerator is not in use here", allow_module_level=True)
+# (exchange() in C is built for POSIX systems only; elsewhere plain sockets take the Python way too)
+needs_c_exchange = pytest.mark.skipif(
+    h1._c_exchange is None, reason="the C accelerator has no exchange() here"
+)
 
 Handler = Callable[[RawConnection], None]
 
@@ -141,7 +147,10 @@ def outcome(url: str, session: brisk.Session) -> list[Any]:
 # The ways an exchange can go: the C accelerator's system calls (plain sockets), the same steps in Python
 # (``_exchange_in_python``: TLS, or C's exchange not in use), and the reader alone (no accelerator at all).
 IN_C, IN_PYTHON, READER = "in C", "in Python", "the reader alone"
-WAYS = {"http": (IN_C, IN_PYTHON, READER), "https": (IN_PYTHON, READER)}
+WAYS = {
+    "http": (IN_C, IN_PYTHON, READER) if h1._c_exchange else (IN_PYTHON, READER),
+    "https": (IN_PYTHON, READER),
+}
 
 
 @pytest.mark.parametrize("scheme", list(WAYS))
@@ -195,6 +204,7 @@ class GreenSocket(socket.socket):
         super().settimeout(0.0)
 
 
+@needs_c_exchange
 def test_a_non_blocking_descriptor_is_left_to_python(monkeypatch: pytest.MonkeyPatch) -> None:
     """C would meet EAGAIN at once there and report a timeout that never happened."""
     ours, theirs = socket.socketpair()
@@ -209,6 +219,25 @@ def test_a_non_blocking_descriptor_is_left_to_python(monkeypatch: pytest.MonkeyP
         monkeypatch.undo()
         green.close()
         theirs.close()
+
+
+def test_only_python_s_tls_socket_is_trusted_to_send_all_in_one_call(
+    tls_raw_server: Any, good_cert: Any
+) -> None:
+    """``_exchange_in_python`` sends with one ``send()`` only where that writes everything (OpenSSL's
+    partial writes are off in Python's ssl); any other socket may write less and gets ``sendall``."""
+    server = tls_raw_server(good_cert)
+    context = ssl.create_default_context(cafile=str(good_cert.ca_bundle))
+    with (
+        context.wrap_socket(
+            socket.create_connection(("127.0.0.1", server.port)), server_hostname="localhost"
+        ) as tls,
+        socket.create_connection(("127.0.0.1", server.port)) as plain,
+    ):
+        assert SyncH1Connection(tls)._sends_whole
+        assert not SyncH1Connection(plain)._sends_whole
+        with GreenSocket(fileno=os.dup(plain.fileno())) as green:
+            assert not SyncH1Connection(green)._sends_whole
 
 
 @pytest.mark.parametrize(
@@ -232,6 +261,7 @@ def test_an_os_error_of_a_read_in_c_is_what_recv_would_raise(error: int, expecte
 EXCHANGE_LIMITS = (65536, 0.0, 65536, 8192, 100)  # recv_size, busy_poll, max head, line, header count
 
 
+@needs_c_exchange
 def test_the_call_between_runs_after_the_send_and_before_the_read() -> None:
     """``exchange(..., between, *args)``: the call is made once the head is sent and before the answer is
     read, and its result ends the tuple."""
@@ -266,6 +296,7 @@ def test_the_call_between_runs_after_the_send_and_before_the_read() -> None:
         theirs.close()
 
 
+@needs_c_exchange
 def test_the_call_between_is_not_made_when_the_send_fails() -> None:
     ours, theirs = socket.socketpair()
     theirs.close()

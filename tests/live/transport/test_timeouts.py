@@ -241,6 +241,30 @@ def test_write_timeout_server_never_reads(
     assert_pool_settled(client, total=0)
 
 
+def test_write_timeout_over_tls_after_a_read_on_the_same_connection(
+    tls_raw_server: Any, good_cert: Any
+) -> None:
+    """A TLS socket has one timeout for both directions: after the first response was read under the read
+    timeout, the next request's send must run under the write timeout again, not the read timeout."""
+
+    def answers_once_then_never_reads(conn: RawConnection) -> None:
+        if conn.recv_request() is not None:
+            conn.send(http_response(200, b"ok"))
+        conn.sleep(10)  # returns early when the server stops
+
+    server = tls_raw_server(good_cert, answers_once_then_never_reads)
+    url = f"https://localhost:{server.port}/"
+    timeout = brisk.Timeout(5, read=10, write=0.5)
+    with brisk.Session() as session:
+        session.verify = str(good_cert.ca_bundle)
+        assert session.get(url, timeout=timeout).content == b"ok"
+        started = time.monotonic()
+        with pytest.raises(WriteTimeout):
+            session.post(url, data=b"u" * (48 * 1024 * 1024), timeout=timeout)
+        assert time.monotonic() - started < 5  # the read timeout (10 s) would have let it block longer
+    assert server.connection_count == 1  # the same connection: sent on after a read
+
+
 # -- total deadline ------------------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import io
 import os
 import socket
 import struct
+import sys
 import time
 from collections.abc import Callable, Hashable, Iterator
 
@@ -86,8 +87,9 @@ class SyncH1Connection:
     """One socket to one origin, speaking HTTP/1.1."""
 
     __slots__ = (
-        "_busy", "_in_c", "_kernel_timeouts", "_pending", "_poll", "_read_timeout", "_timeout",
-        "_write_timeout", "closed", "http_version", "idle_since", "info", "multiplexed", "served", "sock",
+        "_busy", "_in_c", "_kernel_timeouts", "_pending", "_poll", "_read_timeout", "_sends_whole",
+        "_timeout", "_write_timeout", "closed", "http_version", "idle_since", "info", "multiplexed", "served",
+        "sock",
     )  # fmt: skip
 
     def __init__(self, sock: socket.socket, connect_time: float = 0.0, busy_poll: float = 0.0) -> None:
@@ -112,6 +114,10 @@ class SyncH1Connection:
         # The C accelerator's exchange (``_exchange_in_c``) blocks in its system calls: only on a descriptor
         # that blocks (gevent and eventlet make theirs non-blocking and wait in their own loop instead).
         self._in_c = _c_exchange is not None and self._kernel_timeouts and os.get_blocking(sock.fileno())
+        # Python's TLS socket writes all it is given in one send() (OpenSSL's partial writes are not enabled),
+        # within one timeout. (Not imported here: a plain request loads no ssl.)
+        ssl = sys.modules.get("ssl")
+        self._sends_whole = ssl is not None and type(sock) is ssl.SSLSocket
         # Busy polling (see ``busy_poll``), with the policy HTTP/1.1 and WebSocket reads share.
         self._busy = BusyPoll(sock, self._poll, connect_time, busy_poll)
         self._pending = self._busy.pending
@@ -128,10 +134,7 @@ class SyncH1Connection:
         else:
             self._set_write_timeout(SENDING.budget(options))
         try:
-            sock = self.sock
-            sent = sock.send(data)  # (TLS writes all of it at once; sendall's loop costs a few calls more)
-            if sent < len(data):
-                sock.sendall(memoryview(data)[sent:])
+            self.sock.sendall(data)
         except OSError as exc:
             _send_failed(exc, options)
 
@@ -174,10 +177,7 @@ class SyncH1Connection:
 
     def recv_failed(self, error: int, options: SendOptions, phase: Phase = WAITING_FOR_RESPONSE) -> NoReturn:
         """Raise what ``recv`` raises for the OS error ``error`` (a read done in C: ``_exchange_in_c``)."""
-        exc = OSError(error, os.strerror(error))  # the subclass sock.recv raises: ConnectionResetError, ...
-        if isinstance(exc, TimeoutError | BlockingIOError):  # as recv: EAGAIN is the kernel's read timeout
-            raise phase.timed_out(options) from None
-        raise broken(exc, phase.doing) from exc
+        _recv_failed(OSError(error, os.strerror(error)), options, phase)  # (the subclass sock.recv raises)
 
     def recv_into(self, buffer: Any, size: int, options: SendOptions) -> int:
         """``recv`` into ``buffer`` (the direct reads of large bodies)."""
@@ -215,7 +215,8 @@ class SyncH1Connection:
             )
         elif timeout != self._timeout:
             self.sock.settimeout(timeout)
-            self._timeout = timeout
+            # One timeout serves both directions here: the other one is now this one too.
+            self._timeout = self._read_timeout = self._write_timeout = timeout
 
     # -- waiting -----------------------------------------------------------------------------------------
 
@@ -416,19 +417,23 @@ def _exchange_in_python(
     timings: Timings,
 ) -> Response:
     """``_exchange_in_c`` where C cannot make the system calls (TLS, whose layer is the ssl module's; a
-    socket that does its own waiting), through the connection's own ``send`` and ``recv``: ``data`` sent in
-    one piece, the Response begun while the server answers, busy polling, one read, and a response that
-    came whole in it built at once from what the accelerator's ``parse_head`` read there. EOF, a failed send
-    and anything ``_answered`` does not build at once go on as in ``exchange``, with the same errors."""
+    socket that does its own waiting), with the socket calls of the connection's ``send`` and ``recv``:
+    ``data`` sent in one piece, the Response begun while the server answers, busy polling, one read, and a
+    response that came whole in it built at once from what the accelerator's ``parse_head`` read there.
+    EOF, a failed send and anything ``_answered`` does not build at once go on as in ``exchange``, with the
+    same errors."""
     reused = timings.reused
     _, read, write, _, _ = options.timeout._phases  # (as _exchange_in_c: send and recv without their calls)
     if write != conn._write_timeout:
         conn._set_write_timeout(write)
     sock = conn.sock
     try:
-        sent = sock.send(data)
-        if sent < len(data):
-            sock.sendall(memoryview(data)[sent:])
+        if conn._sends_whole:  # (one call: sendall's loop over memoryviews costs a few more)
+            sent = sock.send(data)
+            if sent < len(data):
+                sock.sendall(memoryview(data)[sent:])
+        else:
+            sock.sendall(data)
     except OSError as exc:  # what send makes of it: a timeout, or the failed send's answer (or stale)
         try:
             _send_failed(exc, options)

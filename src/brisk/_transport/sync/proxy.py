@@ -134,14 +134,11 @@ class TunnelTLS:
         if data:
             self._outer.sendall(data)
 
-    def send(self, data: bytes | memoryview) -> int:
-        sent: int = self._run(self._inner.write, data)
-        return sent
-
     def sendall(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            view = view[self.send(view) :]
+            sent = self._run(self._inner.write, view)
+            view = view[sent:]
 
     def recv(self, size: int) -> bytes:
         try:
