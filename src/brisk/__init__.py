@@ -9,13 +9,12 @@ Code written for requests runs unchanged after ``import brisk as requests``; for
 requests themselves, ``brisk.install_as_requests()`` makes the whole process's ``requests`` brisk.
 """
 
-from brisk import exceptions, status_codes
+from brisk import exceptions
 from brisk.__version__ import __version__
 from brisk._core.config import Limits
 from brisk._flows.retry import Retry
-from brisk._session.ratelimit import RateLimit
 from brisk.api import delete, download, get, head, options, patch, post, put, request
-from brisk.auth import AuthBase, HTTPBasicAuth, HTTPBearerAuth, HTTPDigestAuth, HTTPProxyAuth
+from brisk.auth import AuthBase, HTTPBasicAuth, HTTPBearerAuth, HTTPProxyAuth
 from brisk.exceptions import (
     ConnectionError,
     ConnectTimeout,
@@ -35,10 +34,11 @@ from brisk.exceptions import (
 )
 from brisk.models import PreparedRequest, Request, Response
 from brisk.sessions import AsyncSession, Session, session
-from brisk.status_codes import codes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from brisk import status_codes
+    from brisk._auth.digest import HTTPDigestAuth
     from brisk._bulk.api import abulk, bulk
     from brisk._bulk.dask import bulk_on_dask
     from brisk._bulk.items import BulkProgress, BulkResult
@@ -51,8 +51,10 @@ if TYPE_CHECKING:
     from brisk._response.sse import ServerSentEvent
     from brisk._session.doh import DoHResolver
     from brisk._session.download import DownloadResult
+    from brisk._session.ratelimit import RateLimit
     from brisk._websocket.aio import AsyncWebSocket
     from brisk._websocket.sync import WebSocket
+    from brisk.status_codes import codes
 
 #: Public names defined in modules loaded on first use (``import brisk`` stays fast).
 _LAZY = {
@@ -68,9 +70,12 @@ _LAZY = {
     "ConnectionInfo": "_response.connection_info",
     "DoHResolver": "_session.doh",
     "DownloadResult": "_session.download",
+    "HTTPDigestAuth": "_auth.digest",
     "JSONDecodeError": "_core.json_error",
+    "RateLimit": "_session.ratelimit",
     "ServerSentEvent": "_response.sse",
     "WebSocket": "_websocket.sync",
+    "codes": "status_codes",
     "install_as_requests": "_compat.shim",
     "uninstall_as_requests": "_compat.shim",
 }
@@ -139,7 +144,9 @@ __all__ = [
 
 
 #: requests' submodules that ``import brisk`` does not load (the others are imported above).
-_SUBMODULES = frozenset(("cookies", "certs", "utils", "compat", "packages", "_internal_utils"))
+_SUBMODULES = frozenset(
+    ("cookies", "certs", "utils", "compat", "packages", "status_codes", "_internal_utils")
+)
 
 
 def __getattr__(name: str) -> object:
@@ -152,7 +159,8 @@ def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        value = globals()[name] = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        return value
     # the rest of requests' top-level names (urllib3, check_compatibility, ...): brisk._core.requests_names
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

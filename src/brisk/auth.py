@@ -20,7 +20,10 @@ that origin and does not run the auth flow there.
 from __future__ import annotations
 
 from brisk._auth.basic import AuthBase, HTTPBasicAuth, HTTPBearerAuth, HTTPProxyAuth, basic_auth_str
-from brisk._auth.digest import HTTPDigestAuth
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from brisk._auth.digest import HTTPDigestAuth
 
 __all__ = ["AuthBase", "HTTPBasicAuth", "HTTPBearerAuth", "HTTPDigestAuth", "HTTPProxyAuth"]
 
@@ -30,7 +33,13 @@ _basic_auth_str = basic_auth_str  # requests' name, which code written for reque
 
 
 def __getattr__(name: str) -> object:
-    """requests.auth's other names, loaded when first read (see brisk._core.requests_names)."""
+    """``HTTPDigestAuth``, whose module is loaded when it is first asked for, and requests.auth's other
+    names (see brisk._core.requests_names)."""
+    if name == "HTTPDigestAuth":
+        from brisk._auth.digest import HTTPDigestAuth
+
+        globals()[name] = HTTPDigestAuth
+        return HTTPDigestAuth
     if name.startswith("__"):  # __path__, __wrapped__...: asked for often, never one of requests' names
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from brisk._core.requests_names import requests_name

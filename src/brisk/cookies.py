@@ -55,7 +55,6 @@ from brisk._cookies.jar import BriskCookiePolicy, CookieConflictError, RequestsC
 from brisk._cookies.model import Cookie, create_cookie, morsel_to_cookie
 from brisk._cookies.parse import MAX_COOKIE_BYTES
 from brisk._internal_utils import to_native_string
-from brisk._response.raw import RawResponse
 
 if TYPE_CHECKING:
     # A jar the requests-style functions fill: brisk's, or an http.cookiejar one (given http.cookiejar
@@ -187,6 +186,8 @@ def extract_cookies_to_jar(jar: Any, request: Any, response: Any) -> None:
     headers, as in requests; brisk's own raw response (``Response.raw``) is read too.  Nothing happens for
     a response with neither (a body set by hand).  *jar* is any http.cookiejar jar, brisk's included.
     """
+    from brisk._response.raw import RawResponse
+
     original = getattr(response, "_original_response", None)
     if original:
         headers: Any = original.msg

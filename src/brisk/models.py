@@ -27,7 +27,6 @@ from brisk._request.prepare import (  # requests.models has the two mixins
 )
 from brisk._response.body import ITER_CHUNK_SIZE, ResponseBody  # noqa: F401  (requests.models has the name)
 from brisk._response.content import encoding_from_content_type, guess_json_utf, parse_links  # noqa: F401  (as requests.models)
-from brisk._response.raw import RawResponse
 from brisk.exceptions import (  # noqa: F401  (requests.models has these names too)
     ContentDecodingError,
     HTTPError,
@@ -510,6 +509,7 @@ class Response(ResponseBody):
             values = self.headers.get_list("set-cookie")
             if self._raw is not None:
                 from brisk._cookies.foreign_jar import raw_set_cookie_values
+                from brisk._response.raw import RawResponse
 
                 if not isinstance(self._raw, RawResponse):
                     # urllib3-shaped (a cassette's, a mock's): its Set-Cookie lines, which headers may join

@@ -32,6 +32,11 @@ NOT_LOADED = (
     "email",
     "brisk._transport.sync.transport",
     "brisk._protocol.http11",
+    # what a plain request has no use for: urllib3's shape (response.raw), digest auth, rate limits, codes
+    "brisk._response.raw",
+    "brisk._auth.digest",
+    "brisk._session.ratelimit",
+    "brisk.status_codes",
 )
 
 PROBE = """

@@ -21,7 +21,6 @@ from brisk._core.log import debug_logger
 from brisk._flows import CallHook, Drain, ReadBody, Send, Sleep, run_async, run_sync
 from brisk._flows.redirects import rebuild_auth_for_hop, redirect_request, same_origin_for_credentials
 from brisk._flows.retry import Retry
-from brisk._response.raw import RawResponse
 from brisk._transport.base import SendOptions, StaleConnection
 from brisk.exceptions import (
     InvalidRedirect,
@@ -623,12 +622,16 @@ def jar_cookie_header(jar: Any, url: URL, any_host: bool = True) -> str | None:
 def _extract_cookies(response: Response, request: PreparedRequest, s: FlowSettings) -> None:
     values = response._header_values("set-cookie")
     raw = response._raw
-    if raw is not None and type(raw) is not RawResponse:
-        # A response from an adapter of the user's (a cassette, a test double): its urllib3-shaped raw keeps
-        # repeated Set-Cookie headers apart, which response.headers made from a dict may have joined.
-        from brisk._cookies.foreign_jar import raw_set_cookie_values  # only for a user's adapter
+    if raw is not None:
+        from brisk._response.raw import RawResponse  # (brisk's raw, or one an adapter or a test set)
 
-        values = raw_set_cookie_values(raw) or values
+        if type(raw) is not RawResponse:
+            # A response from an adapter of the user's (a cassette, a test double): its urllib3-shaped raw
+            # keeps repeated Set-Cookie headers apart, which response.headers made from a dict may have
+            # joined.
+            from brisk._cookies.foreign_jar import raw_set_cookie_values  # only for a user's adapter
+
+            values = raw_set_cookie_values(raw) or values
     if values:
         url = request._url
         assert url is not None

@@ -16,7 +16,7 @@ from brisk._core.headers import Headers
 from brisk._core.streams import ByteStream
 from brisk._core.url import redacted
 from brisk._response.content import BodyPipeline, LineSplitter, guess_json_utf
-from brisk._response.raw import HandSetRaw, RawResponse, ThroughRaw
+from brisk._response.hand_set import HandSetRaw
 from brisk.exceptions import ContentDecodingError, RequestException, StreamConsumedError
 
 TYPE_CHECKING = False
@@ -110,8 +110,11 @@ class ResponseBody:
             # The transport cuts pieces of the caller's size itself (a Content-Length body, from large
             # reads) or reads that much at a time: pieces come out whole, with no re-slicing here.
             stream.read_size = stream.piece_size = chunk_size
-        elif isinstance(stream, ThroughRaw):
-            stream.read_size = chunk_size  # a file set as raw._fp is read by the caller's chunk size
+        elif self._raw is not None:  # (the raw's module is loaded: a raw was asked for or set)
+            from brisk._response.raw import ThroughRaw
+
+            if isinstance(stream, ThroughRaw):
+                stream.read_size = chunk_size  # a file set as raw._fp is read by the caller's chunk size
         try:
             for raw in self._iter_raw_stream():
                 yield from pipeline.push(raw)  # a decoder decodes as the pieces are taken
@@ -161,6 +164,8 @@ class ResponseBody:
     def raw(self) -> Any:
         """A file-like view of the body (requests hands out urllib3's response here)."""
         if self._raw is None:
+            from brisk._response.raw import RawResponse  # urllib3's shape: loaded when first asked for
+
             self._raw = RawResponse(self._as_response())
             if self._closed:  # asked for after close(): closed too, as requests' raw is then
                 self._raw.close()
@@ -170,6 +175,8 @@ class ResponseBody:
     def raw(self, value: Any) -> None:
         """A raw set by hand (``io.BytesIO`` in a test fake, urllib3's response in a mock) becomes the body's
         source, as in requests. A body already read stays: requests keeps its content too."""
+        from brisk._response.raw import RawResponse
+
         previous, self._raw = self._raw, value
         if self._content is not None or (isinstance(value, RawResponse) and value._owner() is self):
             return

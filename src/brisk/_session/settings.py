@@ -21,7 +21,6 @@ from brisk._core.headers import Headers
 from brisk._flows.retry import DEFAULT_RETRY, Retry
 from brisk._request.defaults import default_headers
 from brisk._session.options import unknown_keywords
-from brisk._session.ratelimit import RateLimit
 from brisk.adapters import BaseAdapter, HTTPAdapter
 from brisk.exceptions import DEFAULT_TIMEOUT
 from brisk.hooks import default_hooks
@@ -29,6 +28,8 @@ from brisk.hooks import default_hooks
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from brisk._session.ratelimit import RateLimit
 
 __all__ = [
     "NETWORK_SETTINGS",
@@ -115,7 +116,11 @@ def _hooks(given: Mapping[str, Any] | None) -> dict[str, list[Any]]:
 
 
 def _rate_limit(given: RateLimit | float | None) -> RateLimit | None:
-    return given if isinstance(given, RateLimit) or given is None else RateLimit(given)
+    if given is None:
+        return None
+    from brisk._session.ratelimit import RateLimit  # loaded by the first session given a rate limit
+
+    return given if isinstance(given, RateLimit) else RateLimit(given)
 
 
 def _rate_limit_state(limiter: RateLimit | None) -> Any:
