@@ -149,6 +149,11 @@ _SUBMODULES = frozenset(
 )
 
 
+def __dir__() -> list[str]:
+    """The module's names, the lazy ones among them before they are loaded (completion, ``dir(brisk)``)."""
+    return sorted(set(globals()) | set(__all__))
+
+
 def __getattr__(name: str) -> object:
     """requests' submodules that brisk imports lazily (``requests.cookies.RequestsCookieJar`` after a plain
     ``import requests``) load on first attribute access, keeping ``import brisk`` fast."""

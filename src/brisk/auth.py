@@ -32,6 +32,10 @@ CONTENT_TYPE_MULTI_PART = "multipart/form-data"
 _basic_auth_str = basic_auth_str  # requests' name, which code written for requests imports
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))  # HTTPDigestAuth too, before it is loaded
+
+
 def __getattr__(name: str) -> object:
     """``HTTPDigestAuth``, whose module is loaded when it is first asked for, and requests.auth's other
     names (see brisk._core.requests_names)."""

@@ -470,6 +470,20 @@ def test_exported_names() -> None:
     assert brisk.__version__
 
 
+def test_dir_lists_the_names_loaded_on_first_use_before_they_are() -> None:
+    """``dir(brisk)`` (completion, introspection) shows ``codes``, ``RateLimit``, ``HTTPDigestAuth``... as
+    requests' dir does, without loading their modules."""
+    probe = (
+        "import sys, brisk, brisk.auth\n"
+        "print(sorted(set(brisk.__all__) - set(dir(brisk))),"
+        " sorted(set(brisk.auth.__all__) - set(dir(brisk.auth))))\n"
+        "lazy = ('brisk.status_codes', 'brisk._auth.digest', 'brisk._session.ratelimit')\n"
+        "print(sorted(m for m in lazy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["[] []", "[]"]
+
+
 def test_async_session_has_every_session_method() -> None:
     public = {name for name in dir(brisk.Session) if not name.startswith("_")}
     missing = public - set(dir(brisk.AsyncSession))

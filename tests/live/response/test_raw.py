@@ -240,6 +240,28 @@ def test_raw_fp_set_to_a_bytesio_after_reading_is_read_again(server: RawServer) 
             assert response.raw.tell() == 2 * len(ROUTES[path][2])  # read twice, as urllib3 counts
 
 
+def test_a_file_set_as_raw_fp_is_read_by_iter_contents_chunk_size(server: RawServer) -> None:
+    """As requests reads it (``raw.stream(chunk_size)``): each read of ``_fp`` asks for the caller's size."""
+
+    class Recording(io.BytesIO):
+        def __init__(self, data: bytes) -> None:
+            super().__init__(data)
+            self.sizes: list[int | None] = []
+
+        def read(self, size: int | None = -1) -> bytes:
+            self.sizes.append(size)
+            return super().read(size)
+
+    with brisk.Session() as session, session.get(server.url + "/plain", stream=True) as response:
+        raw = response.raw
+        raw._fp = fp = Recording(LINES)
+        pieces = list(response.iter_content(100))
+    assert b"".join(pieces) == LINES
+    assert {len(piece) for piece in pieces[:-1]} == {100}
+    assert len(fp.sizes) >= len(pieces)
+    assert set(fp.sizes) == {100}
+
+
 def test_a_raw_fp_that_ends_early_is_an_incomplete_body(server: RawServer) -> None:
     class Short(HTTPAdapter):
         def build_response(self, req: brisk.PreparedRequest, resp: Any) -> brisk.Response:
