@@ -27,6 +27,7 @@ NOT_LOADED = (
     "ssl",
     "socket",
     "json",
+    "re",
     "urllib.parse",
     "http.cookiejar",
     "email",

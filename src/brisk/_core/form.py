@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     FormInput = Mapping[Any, Any] | Iterable[tuple[Any, Any]]
 
-__all__ = ["encode_form", "form_pairs"]
+__all__ = ["encode_form", "form_pairs", "quote_plus"]
 
 
 def form_pairs(data: FormInput) -> list[tuple[str | bytes, str | bytes]]:
@@ -40,16 +40,22 @@ def form_pairs(data: FormInput) -> list[tuple[str | bytes, str | bytes]]:
 
 def encode_form(data: FormInput) -> str:
     """Encode ``data`` as a query string or form body: ``{"q": "a b", "n": [1, 2]}`` -> ``q=a+b&n=1&n=2``."""
-    quote_plus = _quote_plus or _import_quote_plus()
     return "&".join(f"{quote_plus(key)}={quote_plus(value)}" for key, value in form_pairs(data))
 
 
-_quote_plus: Any = None  # urllib.parse's, imported by the first form (not loaded by import brisk)
+# What urllib.parse.quote_plus keeps: letters, digits and "_.-~"; a space becomes "+", every other byte of
+# the UTF-8 encoding "%XX". Written here so that a GET with params= does not load urllib.parse (and re).
+_KEPT_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+_KEPT = frozenset(_KEPT_BYTES.decode("ascii"))
+_ESCAPES = tuple(
+    chr(byte) if byte in _KEPT_BYTES else "+" if byte == 0x20 else f"%{byte:02X}" for byte in range(256)
+)
 
 
-def _import_quote_plus() -> Any:
-    global _quote_plus
-    from urllib.parse import quote_plus
-
-    _quote_plus = quote_plus
-    return quote_plus
+def quote_plus(value: str | bytes) -> str:
+    """urllib.parse.quote_plus of a str (as UTF-8: a lone surrogate raises UnicodeEncodeError) or bytes."""
+    if isinstance(value, str):
+        if _KEPT.issuperset(value):
+            return value
+        value = value.encode("utf-8")
+    return "".join([_ESCAPES[byte] for byte in value])

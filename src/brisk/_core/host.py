@@ -8,22 +8,22 @@ host), keeping the parse of an ordinary URL free of them.
 
 from __future__ import annotations
 
-import re
-
 from brisk._core.percent import show
 from brisk.exceptions import InvalidURL
 
 __all__ = ["parse_host", "parse_ipv6", "parse_port"]
 
-_BAD_HOST_RE = re.compile(r'[\x00-\x20\x7f"#%/:<>?@\[\\\]^`{|}]')
+# What a host may not hold: C0 controls, space, DEL and the URL's delimiters (WHATWG's forbidden host code
+# points, with '%': an escape in a host is refused, not decoded).
+_BAD_HOST_CHARS = frozenset([*map(chr, range(0x21)), "\x7f", *'"#%/:<>?@[\\]^`{|}'])
 _ZONE = r"(?:[A-Za-z0-9\-._~]|%[0-9A-Fa-f]{2})+"
 
 
 def _check_ascii_host(host: str, text: str) -> str:
     """Validate and lower-case an ASCII reg-name host."""
-    bad = _BAD_HOST_RE.search(host)
-    if bad is not None:
-        raise InvalidURL(f"Invalid URL {show(text)}: invalid character {bad[0]!r} in host")
+    if not _BAD_HOST_CHARS.isdisjoint(host):
+        bad = next(c for c in host if c in _BAD_HOST_CHARS)
+        raise InvalidURL(f"Invalid URL {show(text)}: invalid character {bad!r} in host")
     if not host or host[0] in ".*" or ".." in host:
         raise InvalidURL(f"Invalid URL {show(text)}: Invalid host {host!r}")
     host = host.lower()
@@ -74,6 +74,8 @@ def parse_ipv6(literal: str, text: str) -> str:
         literal = literal[:percent]
         if zone.startswith("25") and len(zone) > 2:  # RFC 6874 "%25zone"; a bare "%zone" is accepted too
             zone = zone[2:]
+        import re
+
         if not re.fullmatch(_ZONE, zone):
             raise InvalidURL(f"Invalid URL {show(text)}: invalid IPv6 zone id {zone!r}")
         zone = "%25" + zone

@@ -7,16 +7,16 @@ encoded as UTF-8, valid escapes are kept (those of unreserved characters decoded
 
 from __future__ import annotations
 
-import re
-
 from brisk.exceptions import InvalidURL
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
 
 __all__ = [
     "FRAGMENT_SAFE",
     "PASSWORD_SAFE",
-    "PATH_RE",
     "PATH_SAFE",
-    "QUERY_RE",
     "QUERY_SAFE",
     "USER_SAFE",
     "requote",
@@ -37,13 +37,27 @@ QUERY_SAFE = PATH_SAFE + "?"
 FRAGMENT_SAFE = QUERY_SAFE + "#"
 
 _PCT = tuple(f"%{i:02X}" for i in range(256))
+_UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 _PATTERNS: dict[str, re.Pattern[str]] = {}
+_KEPT: dict[str, frozenset[str]] = {}
+
+
+def _kept(safe: str) -> frozenset[str]:
+    """The characters a component with this safe set keeps as they are ('%' aside: it may start an escape)."""
+    kept = _KEPT.get(safe)
+    if kept is None:
+        kept = frozenset(_UNRESERVED + safe) - {"%"}
+        if len(_KEPT) < 64:
+            _KEPT[safe] = kept
+    return kept
 
 
 def requote_pattern(safe: str) -> re.Pattern[str]:
     """A pattern matching each run of characters to encode: unsafe ones, and '%' not starting an escape."""
     pattern = _PATTERNS.get(safe)
     if pattern is None:
+        import re
+
         chars = "".join("\\" + c if c in "\\]^-[" else c for c in sorted(set(safe) - {"%"}))
         pattern = re.compile(rf"(?:[^A-Za-z0-9\-._~%{chars}]|%(?![0-9A-Fa-f]{{2}}))+")
         if len(_PATTERNS) < 64:
@@ -68,11 +82,17 @@ def _decode_unreserved(match: re.Match[str]) -> str:
     return chr(int(match[0][1:], 16))
 
 
-def requote_with(text: str, pattern: re.Pattern[str]) -> str:
-    """``requote`` with the pattern of a component's safe set already made (``requote_pattern``)."""
+def requote_with(text: str, safe: str) -> str:
+    """``requote``, where the common case (no escape, every character kept) is a set lookup per character:
+    the regular expressions, and the ``re`` module itself, are loaded by the first text that needs them."""
+    if "%" not in text and _kept(safe).issuperset(text):
+        return text
+    import re
+
     if "%" in text:  # escapes of letters, digits, - _ ~ mean those characters (RFC 3986 section 6.2.2.2)
         text = re.sub(_UNRESERVED_ESCAPE, _decode_unreserved, text)
-    if pattern.search(text) is None:  # the common case: nothing to do, no new string
+    pattern = requote_pattern(safe)
+    if pattern.search(text) is None:
         return text
     try:
         return pattern.sub(encode_utf8, text)
@@ -89,17 +109,15 @@ def requote(text: str, safe: str = QUERY_SAFE) -> str:
     (``" "`` -> ``%20``, ``"é"`` -> ``%C3%A9``); a ``%`` not followed by two hex digits becomes ``%25``.
     Idempotent: ``requote(requote(s)) == requote(s)``. Raises ``InvalidURL`` for a lone surrogate.
     """
-    return requote_with(text, requote_pattern(safe))
-
-
-PATH_RE = requote_pattern(PATH_SAFE)
-QUERY_RE = requote_pattern(QUERY_SAFE)
+    return requote_with(text, safe)
 
 
 def unquote(text: str) -> str:
     """Decode %XX escapes (UTF-8, invalid sequences replaced), as for userinfo."""
     if "%" not in text:
         return text
+    import re
+
     return re.sub(_PCT_RUN, lambda m: bytes.fromhex(m[0].replace("%", "")).decode("utf-8", "replace"), text)
 
 
@@ -108,8 +126,12 @@ def show(text: str) -> str:
     start = text.find("://")
     if start >= 0:
         start += 3
-        delimiter = re.compile("[/?#]").search(text, start)
-        at = text.rfind("@", start, delimiter.start() if delimiter else len(text))
+        end = len(text)
+        for delimiter in "/?#":
+            found = text.find(delimiter, start, end)
+            if found >= 0:
+                end = found
+        at = text.rfind("@", start, end)
         colon = text.find(":", start, at) if at >= 0 else -1
         if colon >= 0:
             text = f"{text[: colon + 1]}***{text[at:]}"

@@ -67,15 +67,13 @@ validation in :mod:`brisk._core.host`; splitting, assembling and the ``URL`` cla
 
 from __future__ import annotations
 
-import re
-
 from brisk._core.form import encode_form
 from brisk._core.host import parse_host, parse_ipv6, parse_port
 from brisk._core.percent import (
     FRAGMENT_SAFE,
     PASSWORD_SAFE,
-    PATH_RE,
-    QUERY_RE,
+    PATH_SAFE,
+    QUERY_SAFE,
     USER_SAFE,
     encode_latin1,
     encode_utf8,
@@ -95,7 +93,7 @@ if TYPE_CHECKING:
 else:
     from brisk._core.typing_lite import cast
 
-__all__ = ["DEFAULT_PORTS", "UNIX_SCHEME", "URL", "redacted", "requote"]
+__all__ = ["DEFAULT_PORTS", "UNIX_SCHEME", "URL", "redacted", "requote", "scheme_end"]
 
 DEFAULT_PORTS: dict[str, int] = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 """Default ports of the schemes brisk speaks; other schemes (socks proxies...) have none."""
@@ -106,19 +104,61 @@ _C0_AND_SPACE = "".join(map(chr, range(0x21)))
 _CACHE_SIZE = 512
 _CACHE_MAX_INPUT = 4096
 
-# Only the patterns every parse needs are compiled at import (compiling costs ~0.1 ms each); the others are
-# passed to re.compile where used, which serves them from re's own cache after the first time.
-# RFC 3986 appendix B, with the scheme syntax of section 3.1. Each part stops at the first delimiter that
-# may not occur in it, so matching is linear.
-_SPLIT_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.S)
+# An ordinary URL is split and checked with string methods and set lookups (_split, requote_with): the
+# patterns below serve the rarer paths, which import re when they first need it (re.match and friends keep
+# their compiled patterns cached).
+_SCHEME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_SCHEME_CHARS = _SCHEME_START | frozenset("0123456789+.-")
 # The host of a scheme brisk does not speak itself (RFC 3986 reg-name: unreserved, sub-delims and escapes)
 # when it holds an escape, which a DNS name cannot: kept as written (WHATWG's "opaque host").
 _REG_NAME_CHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})"
 _OPAQUE_HOST = rf"{_REG_NAME_CHAR}*%[0-9A-Fa-f]{{2}}{_REG_NAME_CHAR}*"
 _UNIX_HOST = rf"{_REG_NAME_CHAR}+"  # a socket path, escapes or not (http+unix://app.sock/ is relative)
-_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*:"
 # What a "host:port" typed without a scheme looks like (localhost:8080, 10.0.0.1:3128/x, [::1]:80).
 _HOST_PORT = r"(?:\[[0-9A-Fa-f:.]*\]|[^\s/?#@:\[\]\\]+):[0-9]+(?:[/?#]|\Z)"
+
+
+def scheme_end(text: str) -> int:
+    """Where the scheme of ``text`` ends: the index of its ':' (RFC 3986 section 3.1 syntax), else -1."""
+    colon = text.find(":")
+    if colon > 0 and text[0] in _SCHEME_START and _SCHEME_CHARS.issuperset(text[1:colon]):
+        return colon
+    return -1
+
+
+def _up_to(text: str, start: int, delimiters: str) -> int:
+    """The index of the first of ``delimiters`` in ``text`` from ``start``, or ``len(text)``."""
+    end = len(text)
+    for delimiter in delimiters:
+        found = text.find(delimiter, start, end)
+        if found >= 0:
+            end = found
+    return end
+
+
+def _split(text: str) -> tuple[str, str | None, str, str | None, str | None] | None:
+    """Scheme, authority, path, query and fragment, as RFC 3986 appendix B splits them, or None without a
+    scheme. Each part ends at the first delimiter that may not occur in it; absent parts are None."""
+    colon = scheme_end(text)
+    if colon < 0:
+        return None
+    start = colon + 1
+    authority = None
+    if text.startswith("//", start):
+        end = _up_to(text, start + 2, "/?#")
+        authority = text[start + 2 : end]
+        start = end
+    fragment = None
+    hash_at = text.find("#", start)
+    if hash_at >= 0:
+        fragment = text[hash_at + 1 :]
+        text = text[:hash_at]
+    query = None
+    question = text.find("?", start)
+    if question >= 0:
+        query = text[question + 1 :]
+        text = text[:question]
+    return text[:colon], authority, text[start:], query, fragment
 
 
 def _remove_dot_segments(path: str) -> str:
@@ -154,6 +194,8 @@ def _no_scheme(text: str, stripped: str) -> InvalidURL | MissingSchema:
     head = stripped.split("://", 1)[0] if "://" in stripped else None
     if head and not any(c in head for c in "/?#"):
         return InvalidURL(f"Invalid URL {show(text)}: invalid scheme {head[:20]!r}")
+    import re
+
     if re.match(_HOST_PORT, stripped):
         return _host_port_error(text, stripped)
     suggestion = ""
@@ -172,14 +214,16 @@ def _parse(text: str) -> URL:
     if not isinstance(text, str):
         raise TypeError(f"URL must be a str, not {type(text).__name__}")
     stripped = text.strip(_C0_AND_SPACE)
-    match = _SPLIT_RE.fullmatch(stripped)
-    if match is None:
+    parts = _split(stripped)
+    if parts is None:
         raise _no_scheme(text, stripped)
-    scheme_text, authority, path, query, fragment = match.groups()
+    scheme_text, authority, path, query, fragment = parts
     scheme = scheme_text.lower()
     if authority is None:
         if scheme in DEFAULT_PORTS:
             raise InvalidURL(f"Invalid URL {show(text)}: expected '//' and a host after '{scheme}:'")
+        import re
+
         if re.match(_HOST_PORT, stripped):
             raise _host_port_error(text, stripped)
         return _opaque(scheme, stripped)
@@ -194,10 +238,10 @@ def _parse(text: str) -> URL:
         authority = authority[at + 1 :]
         colon = userinfo.find(":")
         if colon >= 0:
-            username = requote_with(userinfo[:colon], requote_pattern(USER_SAFE))
-            password = requote_with(userinfo[colon + 1 :], requote_pattern(PASSWORD_SAFE))
+            username = requote_with(userinfo[:colon], USER_SAFE)
+            password = requote_with(userinfo[colon + 1 :], PASSWORD_SAFE)
         else:
-            username = requote_with(userinfo, requote_pattern(USER_SAFE))
+            username = requote_with(userinfo, USER_SAFE)
 
     if authority.startswith("["):
         end = authority.find("]")
@@ -215,23 +259,30 @@ def _parse(text: str) -> URL:
             authority = authority[:colon]
         else:
             port = None
-        if scheme in DEFAULT_PORTS or not re.fullmatch(
-            _UNIX_HOST if scheme == UNIX_SCHEME else _OPAQUE_HOST, authority
-        ):
+        if scheme in DEFAULT_PORTS or not _is_kept_host(scheme, authority):
             host = parse_host(authority, text) if authority else ""
         else:  # another scheme's host, kept as written (http+unix://%2Frun%2Fdocker.sock/ names a socket)
             host = authority
     if not host and scheme != "file":
         raise InvalidURL(f"Invalid URL {show(text)}: No host supplied")
 
-    path = _remove_dot_segments(requote_with(path, PATH_RE))
+    path = _remove_dot_segments(requote_with(path, PATH_SAFE))
     if not path and scheme in DEFAULT_PORTS:
         path = "/"
     if query is not None:
-        query = requote_with(query, QUERY_RE)
+        query = requote_with(query, QUERY_SAFE)
     if fragment is not None:
-        fragment = requote_with(fragment, requote_pattern(FRAGMENT_SAFE))
+        fragment = requote_with(fragment, FRAGMENT_SAFE)
     return _build(scheme, username, password, host, port, path, query, fragment)
+
+
+def _is_kept_host(scheme: str, authority: str) -> bool:
+    """Is this the host of a scheme brisk does not speak, to be kept as written (see _OPAQUE_HOST)?"""
+    if scheme != UNIX_SCHEME and "%" not in authority:  # socks5://proxy:1080: a name, to be checked
+        return False
+    import re
+
+    return re.fullmatch(_UNIX_HOST if scheme == UNIX_SCHEME else _OPAQUE_HOST, authority) is not None
 
 
 class _Fields:
@@ -452,10 +503,10 @@ class URL(_Fields):
         (``http:g``) is treated as relative, as browsers do (RFC 3986 section 5.4.2 allows either).
         """
         ref = reference.strip(_C0_AND_SPACE)
-        match = re.match(_SCHEME, ref)
-        if match is not None:
-            rest = ref[match.end() :]
-            if match[0][:-1].lower() != self.scheme or self.scheme not in DEFAULT_PORTS or rest[:2] == "//":
+        colon = scheme_end(ref)
+        if colon >= 0:
+            rest = ref[colon + 1 :]
+            if ref[:colon].lower() != self.scheme or self.scheme not in DEFAULT_PORTS or rest[:2] == "//":
                 return URL.parse(ref)
             ref = rest
         if ref[:2] == "//":
@@ -464,14 +515,14 @@ class URL(_Fields):
         fragment = None
         hash_at = ref.find("#")
         if hash_at >= 0:
-            fragment = requote_with(ref[hash_at + 1 :], requote_pattern(FRAGMENT_SAFE))
+            fragment = requote_with(ref[hash_at + 1 :], FRAGMENT_SAFE)
             ref = ref[:hash_at]
         query = None
         question = ref.find("?")
         if question >= 0:
-            query = requote_with(ref[question + 1 :], QUERY_RE)
+            query = requote_with(ref[question + 1 :], QUERY_SAFE)
             ref = ref[:question]
-        path = requote_with(ref, PATH_RE)
+        path = requote_with(ref, PATH_SAFE)
 
         if not path:
             path = self.path
@@ -494,9 +545,9 @@ class URL(_Fields):
         if not params or not self._str.startswith(self.scheme + "://"):  # an opaque URL is kept as written
             return self
         if isinstance(params, str):
-            extra = requote_with(params, QUERY_RE)
+            extra = requote_with(params, QUERY_SAFE)
         elif isinstance(params, bytes | bytearray | memoryview):
-            extra = QUERY_RE.sub(encode_latin1, bytes(params).decode("latin-1"))
+            extra = requote_pattern(QUERY_SAFE).sub(encode_latin1, bytes(params).decode("latin-1"))
         else:
             try:
                 extra = encode_form(params)
@@ -529,15 +580,15 @@ class URL(_Fields):
         text = str(self)
         if scheme is _KEEP:
             scheme = self.scheme
-        elif not isinstance(scheme, str) or not re.fullmatch(_SCHEME, scheme + ":"):
+        elif not isinstance(scheme, str) or scheme_end(scheme + ":") != len(scheme):
             raise InvalidURL(f"Invalid scheme {scheme!r}")
         else:
             scheme = scheme.lower()
-        username = self.username if username is _KEEP else requote_with(username, requote_pattern(USER_SAFE))
+        username = self.username if username is _KEEP else requote_with(username, USER_SAFE)
         if password is _KEEP:
             password = self.password
         elif password is not None:
-            password = requote_with(password, requote_pattern(PASSWORD_SAFE))
+            password = requote_with(password, PASSWORD_SAFE)
         host = self.host if host is _KEEP else parse_host(host, text)
         if port is _KEEP:
             port = self.port
@@ -548,7 +599,7 @@ class URL(_Fields):
         if path is _KEEP:
             path = self.path
         else:
-            path = requote_with(path, PATH_RE)
+            path = requote_with(path, PATH_SAFE)
             if path and path[0] != "/":
                 path = "/" + path
             path = _remove_dot_segments(path)
@@ -557,11 +608,11 @@ class URL(_Fields):
         if query is _KEEP:
             query = self.query
         elif query is not None:
-            query = requote_with(query, QUERY_RE)
+            query = requote_with(query, QUERY_SAFE)
         if fragment is _KEEP:
             fragment = self.fragment
         elif fragment is not None:
-            fragment = requote_with(fragment, requote_pattern(FRAGMENT_SAFE))
+            fragment = requote_with(fragment, FRAGMENT_SAFE)
         if not host and scheme != "file":
             raise InvalidURL(f"Invalid URL {show(text)}: No host supplied")
         return _build(scheme, username, password, host, port, path, query, fragment)

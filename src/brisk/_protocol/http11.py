@@ -12,7 +12,6 @@ here too, so ``brisk._protocol.http11`` stays the one name for the HTTP/1.1 code
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from brisk._protocol.accelerator import speedups
@@ -36,11 +35,12 @@ __all__ = [
     "header_text",
 ]
 
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# A token's characters (RFC 9110 section 5.6.2): methods and field names are non-empty tokens.
+_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 # Field values may hold visible characters, spaces and tabs, and obs-text (0x80-0xFF); never CR, LF, NUL
 # or another control character (RFC 9110 section 5.5).
-_BAD_VALUE_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_BAD_TARGET_CHAR = re.compile(r"[\x00-\x20\x7f]")
+_BAD_VALUE_CHARS = frozenset([*map(chr, range(0x09)), *map(chr, range(0x0A, 0x20)), "\x7f"])
+_BAD_TARGET_CHARS = frozenset([*map(chr, range(0x21)), "\x7f"])
 
 # Validated "name: value\r\n" lines. Session headers repeat on every request, so validating each distinct
 # pair once keeps the per-request cost to a dict lookup. Fields that carry secrets are validated every time
@@ -60,21 +60,36 @@ def chunk_header(size: int) -> bytes:
     return b"%x\r\n" % size
 
 
+def _is_token(text: str) -> bool:
+    return bool(text) and _TCHAR.issuperset(text)
+
+
+def _first_bad(text: str, bad: frozenset[str]) -> str | None:
+    """The first character of ``text`` in ``bad`` (control characters, DEL, perhaps the space), or None.
+
+    ``isprintable()`` clears ordinary text at C speed: it is False for every control character and DEL. Text
+    it does not clear (a tab, NBSP and other characters it calls unprintable, which may be allowed) is looked
+    at character by character, as is text with a space where the space is refused."""
+    if text.isprintable() and (" " not in bad or " " not in text):
+        return None
+    return next((c for c in text if c in bad), None)
+
+
 def _header_line(name: str, value: str) -> str:
     key = (name, value)
     line = _line_cache.get(key)
     if line is not None:
         return line
-    if not _TOKEN.fullmatch(name):
+    if not _is_token(name):
         raise InvalidHeader(
             f"invalid header name {name!r}: names must be non-empty tokens without "
             "spaces, colons or control characters"
         )
     stripped = value.strip(" \t")
-    bad = _BAD_VALUE_CHAR.search(stripped)
+    bad = _first_bad(stripped, _BAD_VALUE_CHARS)
     if bad is not None:
         raise InvalidHeader(
-            f"invalid character {bad.group()!r} in the value of header {name!r}: "
+            f"invalid character {bad!r} in the value of header {name!r}: "
             "CR, LF, NUL and other control characters are not allowed"
         )
     try:
@@ -108,7 +123,7 @@ def header_text(pair: tuple[object, object]) -> tuple[str, str]:
 def check_method(method: str) -> None:
     """Raise InvalidMethod unless ``method`` is a token (shared with HTTP/2)."""
     if method not in _method_cache:
-        if not _TOKEN.fullmatch(method):
+        if not _is_token(method):
             raise InvalidMethod(
                 f"invalid HTTP method {method!r}: a method is a token without spaces or control characters"
             )
@@ -122,9 +137,9 @@ def check_target(target: str) -> None:
         raise InvalidURL("empty request target")
     if not target.isascii():
         raise InvalidURL(f"non-ASCII characters in request target {target!r}: percent-encode them")
-    bad = _BAD_TARGET_CHAR.search(target)
+    bad = _first_bad(target, _BAD_TARGET_CHARS)
     if bad is not None:
-        raise InvalidURL(f"invalid character {bad.group()!r} in request target {target!r}")
+        raise InvalidURL(f"invalid character {bad!r} in request target {target!r}")
 
 
 def check_header(name: str, value: str) -> str:

@@ -32,8 +32,6 @@ endless extension or trailer line fails early instead of growing memory.
 
 from __future__ import annotations
 
-import re
-
 from brisk._core.config import DEFAULT_LIMITS, Limits
 from brisk._protocol.accelerator import speedups
 from brisk.exceptions import (
@@ -45,6 +43,7 @@ from brisk.exceptions import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
     from types import ModuleType
     from typing import Final
 
@@ -54,11 +53,12 @@ else:
 
 __all__ = ["ResponseHead", "ResponseParser"]
 
-_BAD_REASON_CHAR = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_BAD_REASON_BYTES = bytes([*range(0x09), *range(0x0A, 0x20), 0x7F])  # control characters but HTAB
 _MAX_INTERIM = 32  # 1xx responses accepted before the final one
 # A field that frames the body: the name and the value after leading whitespace, in a lower-cased header
 # block where every line has a CRLF before it. llhttp has already refused CR, LF and NUL inside values.
-_FRAMING_FIELDS: Final = re.compile(rb"\r\n(content-length|transfer-encoding|connection):[ \t]*([^\r]*)")
+_FRAMING_FIELDS: Final = rb"\r\n(content-length|transfer-encoding|connection):[ \t]*([^\r]*)"
+_framing_fields: list[re.Pattern[bytes]] = []  # compiled by the first head that llhttp parses
 _CR_LF = (13, 10)
 # The start of a status line that llhttp accepted, to the version it names (anything else asks llhttp).
 _VERSIONS = {b"HTTP/1.1 ": "HTTP/1.1", b"HTTP/1.0 ": "HTTP/1.0"}
@@ -412,7 +412,7 @@ class ResponseParser:
             raise RemoteProtocolError("the server switched protocols (101) although no upgrade was requested")
         parts = head_bytes[:line_end].split(b" ", 2)
         reason = parts[2].strip() if len(parts) == 3 else b""  # as http.client (requests) reads it
-        if reason and reason != b"OK" and _BAD_REASON_CHAR.search(reason):
+        if reason and reason != b"OK" and len(reason.translate(None, _BAD_REASON_BYTES)) != len(reason):
             raise RemoteProtocolError(
                 "invalid response from the server: control characters in the reason phrase"
             )
@@ -470,7 +470,11 @@ class ResponseParser:
         length: bytes | None = None
         codings: list[bytes] = []
         tokens: list[bytes] = []
-        for name, value in _FRAMING_FIELDS.findall(head._lower_block()):
+        if not _framing_fields:
+            import re
+
+            _framing_fields.append(re.compile(_FRAMING_FIELDS))
+        for name, value in _framing_fields[0].findall(head._lower_block()):
             if name == b"content-length":
                 length = value  # the only one: llhttp refuses a second Content-Length field
             elif name == b"connection":

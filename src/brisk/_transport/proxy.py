@@ -11,7 +11,6 @@ CONNECT request for tunnels, never inside the tunnel (requests CVE-2023-32681).
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from brisk._protocol.http11 import ResponseParser, encode_request_head
@@ -143,15 +142,12 @@ class ProxyInfo:
         return exc
 
 
-# "http:/proxy:3128": a scheme, then one slash. Without the check it would read as the host "http".
-_SCHEME_AND_ONE_SLASH = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/")
-
-
 @lru_cache(maxsize=64)
 def parse_proxy(proxy: str) -> ProxyInfo:
-    from brisk._core.url import URL
+    from brisk._core.url import URL, scheme_end
 
-    if "://" not in proxy and _SCHEME_AND_ONE_SLASH.match(proxy):
+    # "http:/proxy:3128": a scheme, then one slash. Without the check it would read as the host "http".
+    if "://" not in proxy and (colon := scheme_end(proxy)) >= 0 and proxy[colon + 1 : colon + 2] == "/":
         raise InvalidProxyURL(f"invalid proxy URL {_redact(proxy)!r}: the scheme must be followed by '//'")
     text = proxy if "://" in proxy else "http://" + proxy  # requests accepts "host:port"
     try:

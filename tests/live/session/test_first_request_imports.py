@@ -50,7 +50,7 @@ def test_a_short_script_loads_no_typing(raw_server) -> None:  # type: ignore[no-
     done = subprocess.run(script, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     before, after = map(ast.literal_eval, done.stdout.splitlines())
-    watched = ["typing", "contextlib", "http.cookiejar", "ssl", "asyncio"]
+    watched = ["typing", "contextlib", "http.cookiejar", "ssl", "asyncio", "urllib.parse"]
     # nor brisk's own modules for what these calls do not use (urllib3's shape of response.raw, ...)
     lazy = ["brisk._response.raw", "brisk._auth.digest", "brisk._session.ratelimit", "brisk.status_codes"]
     preloaded = [m for m in watched if m in before]
@@ -60,3 +60,41 @@ def test_a_short_script_loads_no_typing(raw_server) -> None:  # type: ignore[no-
     assert "brisk._cookies.engine" in after  # the script ran them
     assert "brisk._transport.sync.h1" in after
     assert len(server.requests) == 3
+
+
+GET_SCRIPT = """
+import sys, threading, socket
+before = sorted(sys.modules)
+import brisk
+
+url = sys.argv[1]
+with brisk.Session() as s:
+    assert s.get(url + "/login", params={"q": "a b", "n": 1}, headers={"Authorization": "Bearer t"}).ok
+    assert s.get(url + "/a/../page", allow_redirects=False).text == "{}"
+    assert s.post(url + "/upload", data=b"raw bytes").content == b"{}"
+print(before)
+print(sorted(sys.modules))
+"""
+
+
+@pytest.mark.skipif(
+    not ACCELERATED,
+    reason="without the C accelerator the Python head parser reads the framing fields with re",
+)
+def test_gets_and_a_bytes_post_load_no_regular_expressions(raw_server) -> None:  # type: ignore[no-untyped-def]
+    """URLs, query parameters and header fields are checked without ``re``: a script that sends no JSON and
+    no form reads no regular expression (json and urllib.parse load re themselves)."""
+
+    def answer(conn: RawConnection) -> None:
+        while conn.recv_request() is not None:
+            conn.send(http_response(200, b"{}", [("Set-Cookie", "token=abc; Path=/")]))
+
+    server = raw_server(answer)
+    script = [sys.executable, "-c", GET_SCRIPT, server.url.rstrip("/")]
+    done = subprocess.run(script, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    before, after = map(ast.literal_eval, done.stdout.splitlines())
+    if "re" in before:
+        pytest.skip("this interpreter loads re before any import (sitecustomize?): no comparison")
+    assert [m for m in ("re", "urllib.parse", "json") if m in after] == []
+    assert [request.target for request in server.requests] == ["/login?q=a+b&n=1", "/page", "/upload"]
