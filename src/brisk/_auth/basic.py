@@ -37,9 +37,11 @@ def basic_auth_str(username: str | bytes, password: str | bytes) -> str:
         username = username.encode("utf-8")
     if isinstance(password, str):
         password = password.encode("utf-8")
-    from base64 import b64encode  # here, not at the top: `import brisk` does not load base64
+    # binascii's encoder is base64.b64encode's own; the base64 module would load re, which nothing else
+    # on a plain request needs.
+    from binascii import b2a_base64
 
-    return "Basic " + b64encode(username + b":" + password).decode("ascii")
+    return "Basic " + b2a_base64(username + b":" + password, newline=False).decode("ascii")
 
 
 class AuthBase:

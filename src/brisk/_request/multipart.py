@@ -182,9 +182,7 @@ def encode_multipart(
             f"with files=, data= must be a mapping or a list of (key, value) pairs, not {type(data).__name__}"
         )
     if boundary is None:
-        import secrets
-
-        boundary = secrets.token_hex(16)
+        boundary = os.urandom(16).hex()  # secrets.token_hex(16), without loading secrets, base64 and re
     marker = boundary.encode("ascii")
     parts: list[tuple[bytes, _Content]] = []
     for key, value in form_pairs(data) if data else ():

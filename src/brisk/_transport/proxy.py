@@ -63,9 +63,9 @@ class ProxyInfo:
         if self.username is None:
             return None
         raw = f"{self.username}:{self.password or ''}".encode()
-        from base64 import b64encode  # loaded when a proxy has credentials (every request loads this module)
+        from binascii import b2a_base64  # base64.b64encode's encoder, without the base64 module (and re)
 
-        return "Basic " + b64encode(raw).decode("ascii")
+        return "Basic " + b2a_base64(raw, newline=False).decode("ascii")
 
     def describe(self) -> str:
         return f"{self.scheme}://{self.url.host_header}"
