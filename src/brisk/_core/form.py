@@ -55,7 +55,7 @@ _ESCAPES = tuple(
 def quote_plus(value: str | bytes) -> str:
     """urllib.parse.quote_plus of a str (as UTF-8: a lone surrogate raises UnicodeEncodeError) or bytes."""
     if isinstance(value, str):
-        if _KEPT.issuperset(value):
+        if type(value) is str and _KEPT.issuperset(value):  # a subclass (a str Enum) goes by its characters
             return value
         value = value.encode("utf-8")
     return "".join([_ESCAPES[byte] for byte in value])

@@ -85,7 +85,7 @@ def _decode_unreserved(match: re.Match[str]) -> str:
 def requote_with(text: str, safe: str) -> str:
     """``requote``, where the common case (no escape, every character kept) is a set lookup per character:
     the regular expressions, and the ``re`` module itself, are loaded by the first text that needs them."""
-    if "%" not in text and _kept(safe).issuperset(text):
+    if type(text) is str and "%" not in text and _kept(safe).issuperset(text):
         return text
     import re
 

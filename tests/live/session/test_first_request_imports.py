@@ -72,6 +72,8 @@ with brisk.Session() as s:
     assert s.get(url + "/login", params={"q": "a b", "n": 1}, headers={"Authorization": "Bearer t"}).ok
     assert s.get(url + "/a/../page", auth=("user", "pass")).text == "{}"
     assert s.post(url + "/upload", data=b"raw bytes").content == b"{}"
+    assert s.post(url + "/form", data={"a": "b c"}).ok
+    assert s.get(url + "/moved").url.endswith("/page?x=1")
 print(before)
 print(sorted(sys.modules))
 """
@@ -82,12 +84,16 @@ print(sorted(sys.modules))
     reason="without the C accelerator the Python head parser reads the framing fields with re",
 )
 def test_gets_and_a_bytes_post_load_no_regular_expressions(raw_server) -> None:  # type: ignore[no-untyped-def]
-    """URLs, query parameters and header fields are checked without ``re``, and basic auth is encoded without
-    the base64 module (which loads re): a script over plain HTTP that sends no JSON loads no re."""
+    """URLs, query parameters and header fields are checked without ``re``, forms encoded without
+    urllib.parse and basic auth without the base64 module (both load re): a script over plain HTTP that
+    sends no JSON, with URLs that hold no %-escape, loads no re."""
 
     def answer(conn: RawConnection) -> None:
-        while conn.recv_request() is not None:
-            conn.send(http_response(200, b"{}", [("Set-Cookie", "token=abc; Path=/")]))
+        while (request := conn.recv_request()) is not None:
+            if request.target == "/moved":
+                conn.send(http_response(302, b"", [("Location", "/page?x=1")]))
+            else:
+                conn.send(http_response(200, b"{}", [("Set-Cookie", "token=abc; Path=/")]))
 
     server = raw_server(answer)
     script = [sys.executable, "-c", GET_SCRIPT, server.url.rstrip("/")]
@@ -97,5 +103,7 @@ def test_gets_and_a_bytes_post_load_no_regular_expressions(raw_server) -> None: 
     if "re" in before:
         pytest.skip("this interpreter loads re before any import (sitecustomize?): no comparison")
     assert [m for m in ("re", "urllib.parse", "json") if m in after] == []
-    assert [request.target for request in server.requests] == ["/login?q=a+b&n=1", "/page", "/upload"]
+    targets = ["/login?q=a+b&n=1", "/page", "/upload", "/form", "/moved", "/page?x=1"]
+    assert [request.target for request in server.requests] == targets
     assert server.requests[1].header("authorization") == "Basic dXNlcjpwYXNz"
+    assert server.requests[3].body == b"a=b+c"

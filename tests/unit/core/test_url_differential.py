@@ -4,6 +4,7 @@ states the rule as RFC 3986 writes it: on the same inputs, the two must agree.""
 
 from __future__ import annotations
 
+import enum
 import re
 import urllib.parse
 
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from brisk._core import host as host_module
-from brisk._core.form import quote_plus
+from brisk._core.form import encode_form, quote_plus
 from brisk._core.percent import (
     FRAGMENT_SAFE,
     PASSWORD_SAFE,
@@ -23,6 +24,7 @@ from brisk._core.percent import (
     requote_with,
 )
 from brisk._core.url import _split, scheme_end
+from brisk.exceptions import InvalidURL
 
 MANY = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -80,7 +82,7 @@ def test_requote_agrees_with_the_pattern_it_replaced(value: str, safe: str) -> N
         expected = UnicodeEncodeError
     try:
         got: str | type[Exception] = requote_with(value, safe)
-    except ValueError:  # InvalidURL, for the lone surrogate
+    except InvalidURL:  # for the lone surrogate
         got = UnicodeEncodeError
     assert got == expected
 
@@ -102,9 +104,25 @@ def test_a_host_is_refused_for_the_character_the_pattern_finds(value: str) -> No
             host_module._check_ascii_host(name, "http://" + name)
 
 
+class Colour(str, enum.Enum):  # noqa: UP042  (str() of this mix-in is "Colour.RED", not the value)
+    RED = "red"
+    DARK_BLUE = "dark blue"
+
+
+def test_a_str_enum_in_a_form_is_encoded_by_its_value() -> None:
+    assert encode_form({Colour.RED: [Colour.RED, Colour.DARK_BLUE]}) == "red=red&red=dark+blue"
+
+
+def test_requote_refuses_what_is_not_text() -> None:
+    with pytest.raises(TypeError):
+        requote_with(["a", "b"], QUERY_SAFE)  # type: ignore[arg-type]
+
+
 @MANY
-@given(st.text(max_size=12) | st.binary(max_size=12))
+@given(st.text(max_size=12) | text | st.binary(max_size=12) | st.sampled_from([Colour.RED, Colour.DARK_BLUE]))
 def test_quote_plus_agrees_with_urllib(value: str | bytes) -> None:
+    """On text (lone surrogates included), bytes and str subclasses such as a str Enum, which urllib
+    encodes by its characters, not by its ``__str__`` or ``__format__``."""
     try:
         expected = urllib.parse.quote_plus(value)
     except UnicodeEncodeError:
