@@ -24,6 +24,7 @@ __all__ = [
     "requote_with",
     "show",
     "unquote",
+    "up_to",
 ]
 
 _PCT_RUN = r"(?:%[0-9A-Fa-f]{2})+"
@@ -121,17 +122,22 @@ def unquote(text: str) -> str:
     return re.sub(_PCT_RUN, lambda m: bytes.fromhex(m[0].replace("%", "")).decode("utf-8", "replace"), text)
 
 
+def up_to(text: str, start: int, delimiters: str) -> int:
+    """The index of the first of ``delimiters`` in ``text`` from ``start``, or ``len(text)``."""
+    end = len(text)
+    for delimiter in delimiters:
+        found = text.find(delimiter, start, end)
+        if found >= 0:
+            end = found
+    return end
+
+
 def show(text: str) -> str:
     """``text`` quoted for an error message: password masked, cut to 200 characters, controls escaped."""
     start = text.find("://")
     if start >= 0:
         start += 3
-        end = len(text)
-        for delimiter in "/?#":
-            found = text.find(delimiter, start, end)
-            if found >= 0:
-                end = found
-        at = text.rfind("@", start, end)
+        at = text.rfind("@", start, up_to(text, start, "/?#"))
         colon = text.find(":", start, at) if at >= 0 else -1
         if colon >= 0:
             text = f"{text[: colon + 1]}***{text[at:]}"

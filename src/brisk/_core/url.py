@@ -82,6 +82,7 @@ from brisk._core.percent import (
     requote_with,
     show,
     unquote,
+    up_to,
 )
 from brisk.exceptions import InvalidSchema, InvalidURL, MissingSchema
 
@@ -126,16 +127,6 @@ def scheme_end(text: str) -> int:
     return -1
 
 
-def _up_to(text: str, start: int, delimiters: str) -> int:
-    """The index of the first of ``delimiters`` in ``text`` from ``start``, or ``len(text)``."""
-    end = len(text)
-    for delimiter in delimiters:
-        found = text.find(delimiter, start, end)
-        if found >= 0:
-            end = found
-    return end
-
-
 def _split(text: str) -> tuple[str, str | None, str, str | None, str | None] | None:
     """Scheme, authority, path, query and fragment, as RFC 3986 appendix B splits them, or None without a
     scheme. Each part ends at the first delimiter that may not occur in it; absent parts are None."""
@@ -145,7 +136,7 @@ def _split(text: str) -> tuple[str, str | None, str, str | None, str | None] | N
     start = colon + 1
     authority = None
     if text.startswith("//", start):
-        end = _up_to(text, start + 2, "/?#")
+        end = up_to(text, start + 2, "/?#")
         authority = text[start + 2 : end]
         start = end
     fragment = None
