@@ -16,6 +16,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator
+from types import TracebackType
 
 import pytest
 
@@ -161,12 +162,27 @@ def _ignoring_half_made_transports(
     previous: Callable[[sys.UnraisableHookArgs], object],
 ) -> Callable[[sys.UnraisableHookArgs], None]:
     def hook(unraisable: sys.UnraisableHookArgs) -> None:
-        # The object is the transport (3.11-3.13) or its __del__, _SelectorTransport.__del__ (3.14).
-        if isinstance(unraisable.exc_value, TypeError) and "Transport" in repr(unraisable.object):
+        # Up to 3.13 the transport's __del__ is the object; 3.14 leaves the object None and names the
+        # __del__ (_SelectorTransport.__del__) in err_msg. Either way the error is raised in asyncio's
+        # Server._wakeup, which is what marks it as this race and nothing else.
+        where = f"{unraisable.object!r} {unraisable.err_msg or ''}"
+        if (
+            isinstance(unraisable.exc_value, TypeError)
+            and "Transport" in where
+            and "_wakeup" in _function_names(unraisable.exc_traceback)
+        ):
             return
         previous(unraisable)
 
     return hook
+
+
+def _function_names(traceback: TracebackType | None) -> list[str]:
+    names = []
+    while traceback is not None:
+        names.append(traceback.tb_frame.f_code.co_name)
+        traceback = traceback.tb_next
+    return names
 
 
 class _Connection(asyncio.StreamReaderProtocol):

@@ -1229,3 +1229,46 @@ def test_nginx_https_h2_and_http11(nginx: NginxServer) -> None:
         f"https://localhost:{nginx.https_port}/data.json",
     )
     assert curl.stdout == "2", curl.stderr
+
+
+def test_the_hosts_server_ignores_only_asyncios_wakeup_race_in_a_transports_del() -> None:
+    """The hook the ``hosts`` fixture installs drops the TypeError asyncio's Server._wakeup raises from a
+    half-made transport's __del__, in 3.11-3.13's shape (the object is the __del__) and 3.14's (the object
+    is None, err_msg names the __del__); any other unraisable exception reaches the previous hook."""
+    from types import SimpleNamespace
+
+    from servers.hosts import _ignoring_half_made_transports
+
+    def _wakeup() -> None:
+        raise TypeError("'NoneType' object is not iterable")
+
+    def elsewhere() -> None:
+        raise TypeError("'NoneType' object is not iterable")
+
+    def raised(function: Any) -> TypeError:
+        try:
+            function()
+        except TypeError as exc:
+            return exc
+        raise AssertionError("not raised")
+
+    passed_on: list[Any] = []
+    hook = _ignoring_half_made_transports(passed_on.append)
+    deallocator = "<function _SelectorTransport.__del__ at 0x7f>"
+    up_to_313 = SimpleNamespace(exc_value=raised(_wakeup), object=deallocator, err_msg=None)
+    since_314 = SimpleNamespace(
+        exc_value=raised(_wakeup),
+        object=None,
+        err_msg=f"Exception ignored while calling deallocator {deallocator}",
+    )
+    for args in (up_to_313, since_314):
+        args.exc_traceback = args.exc_value.__traceback__
+        hook(args)  # type: ignore[arg-type]
+    assert passed_on == []
+    other_place = SimpleNamespace(exc_value=raised(elsewhere), object=deallocator, err_msg=None)
+    other_object = SimpleNamespace(exc_value=raised(_wakeup), object="<function Other.__del__>", err_msg=None)
+    other_error = SimpleNamespace(exc_value=ValueError("x"), object=deallocator, err_msg=None)
+    for args in (other_place, other_object, other_error):
+        args.exc_traceback = args.exc_value.__traceback__
+        hook(args)  # type: ignore[arg-type]
+    assert passed_on == [other_place, other_object, other_error]
